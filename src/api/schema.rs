@@ -1,0 +1,794 @@
+//! One validator for the table's JSON Schemas, so the CLI (leniently: types
+//! and enums of flag values) and the emulator (strictly: unknown and missing
+//! fields too) reject bad input the same way, naming the offending field.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::{Map, Value};
+
+/// What to check beyond JSON types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Reject object keys not in `properties` (unless `additionalProperties`
+    /// allows them).
+    pub unknown_fields: bool,
+    /// Reject objects missing a `required` key.
+    pub required: bool,
+    /// Check `enum` and `const`.
+    pub enums: bool,
+}
+
+impl Options {
+    /// For flag values: types and enums only.
+    pub const LENIENT: Options = Options {
+        unknown_fields: false,
+        required: false,
+        enums: true,
+    };
+    /// For request bodies in the emulator: everything.
+    pub const STRICT: Options = Options {
+        unknown_fields: true,
+        required: true,
+        enums: true,
+    };
+}
+
+/// The first problem found; `path` is like `tools[0].type` (empty = root).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaError {
+    pub path: String,
+    pub message: String,
+}
+
+impl SchemaError {
+    /// The same error seen from `prefix` (a field name or path): `type`
+    /// becomes `tools.type`, `[0].type` becomes `tools[0].type`.
+    pub fn prefixed(mut self, prefix: &str) -> SchemaError {
+        self.path = match (prefix, self.path.as_str()) {
+            ("", _) => self.path,
+            (_, "") => prefix.to_string(),
+            (_, p) if p.starts_with('[') => format!("{prefix}{p}"),
+            (_, p) => format!("{prefix}.{p}"),
+        };
+        self
+    }
+}
+
+impl fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.path.as_str() {
+            "" => f.write_str(&self.message),
+            path => write!(f, "{path}: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for SchemaError {}
+
+/// Parses a generated schema string.
+pub fn parse(schema: &str) -> Value {
+    serde_json::from_str(schema).expect("generated schema is not valid JSON")
+}
+
+/// A definition from [`DEFS`](crate::api::DEFS), parsed on first use and kept
+/// for the life of the process (each at most once, so the leak is bounded).
+pub fn def_value(name: &str) -> Option<&'static Value> {
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, &'static Value>>> = OnceLock::new();
+    let mut map = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(v) = map.get(name) {
+        return Some(v);
+    }
+    let (key, text) = crate::api::DEFS[crate::api::DEFS
+        .binary_search_by(|(n, _)| (*n).cmp(name))
+        .ok()?];
+    let value: &'static Value = Box::leak(Box::new(parse(text)));
+    map.insert(key, value);
+    Some(value)
+}
+
+/// Checks `value` against a schema string (a `Param`/`Inner` schema).
+pub fn validate(value: &Value, schema: &str, opts: Options) -> Result<(), SchemaError> {
+    validate_value(value, &parse(schema), opts)
+}
+
+/// Checks `value` against a parsed schema. `$ref`s resolve against the
+/// schema's own `$defs` first, then the table's [`DEFS`](crate::api::DEFS).
+pub fn validate_value(value: &Value, schema: &Value, opts: Options) -> Result<(), SchemaError> {
+    let ctx = Ctx {
+        opts,
+        root: schema,
+        active: RefCell::new(Vec::new()),
+    };
+    ctx.check(value, schema, &mut Path::default())
+        .map_err(|f| SchemaError {
+            message: f.message(),
+            path: f.path,
+        })
+}
+
+/// Longest chain of `$ref`s followed to find a union's branches.
+const MAX_HOPS: u32 = 64;
+/// Values listed in one error before "and N more".
+const MAX_LISTED: usize = 12;
+
+/// Sorts of failure; `first_pass` ranks them when a union fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A `$ref` cycle (an artifact of the schema, never the user's fault).
+    Loop,
+    /// A `const` failing below the union: this branch was not meant.
+    Const,
+    /// Wrong JSON type: `want` holds the type names that would have done.
+    Type,
+    /// Right type, but not an `enum`/`const` value: `want` holds those.
+    Value,
+    Other,
+}
+
+#[derive(Debug)]
+struct Fail {
+    path: String,
+    depth: usize,
+    kind: Kind,
+    want: Vec<Value>,
+    /// The value as shown (`Type`, `Value`) or the whole message.
+    text: String,
+}
+
+impl Fail {
+    fn message(&self) -> String {
+        let got = &self.text;
+        match (self.kind, self.want.as_slice()) {
+            (Kind::Type, want) => {
+                let names: Vec<String> = want.iter().map(show_allowed).collect();
+                format!("expected {}, got {got}", names.join(" or "))
+            }
+            (Kind::Value | Kind::Const, [one]) => {
+                format!("expected {}, got {got}", show_allowed(one))
+            }
+            (Kind::Value | Kind::Const, want) => {
+                format!(
+                    "expected one of {}; got {got}",
+                    list(want.iter().map(show_allowed))
+                )
+            }
+            _ => got.clone(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Path {
+    text: String,
+    depth: usize,
+}
+
+impl Path {
+    fn key<T>(&mut self, key: &str, f: impl FnOnce(&mut Path) -> T) -> T {
+        let dot = if self.text.is_empty() { "" } else { "." };
+        self.down(format!("{dot}{key}"), f)
+    }
+
+    fn index<T>(&mut self, i: usize, f: impl FnOnce(&mut Path) -> T) -> T {
+        self.down(format!("[{i}]"), f)
+    }
+
+    fn down<T>(&mut self, segment: String, f: impl FnOnce(&mut Path) -> T) -> T {
+        let len = self.text.len();
+        self.text.push_str(&segment);
+        self.depth += 1;
+        let r = f(self);
+        self.text.truncate(len);
+        self.depth -= 1;
+        r
+    }
+
+    fn fail(&self, kind: Kind, want: Vec<Value>, text: impl Into<String>) -> Result<(), Fail> {
+        let (path, depth, text) = (self.text.clone(), self.depth, text.into());
+        Err(Fail {
+            path,
+            depth,
+            kind,
+            want,
+            text,
+        })
+    }
+
+    fn other(&self, message: impl Into<String>) -> Result<(), Fail> {
+        self.fail(Kind::Other, Vec::new(), message)
+    }
+
+    fn not_allowed(&self, want: Vec<Value>, got: &Value) -> Result<(), Fail> {
+        self.fail(Kind::Value, want, show_got(got))
+    }
+
+    fn not_const(&self, want: &Value, got: &Value) -> Result<(), Fail> {
+        self.fail(Kind::Const, vec![want.clone()], show_got(got))
+    }
+}
+
+/// JSON type name of a value; whole numbers count as `integer`.
+fn type_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// A value as shown after "got": scalars as JSON (shortened), else the type.
+fn show_got(v: &Value) -> String {
+    if v.is_array() || v.is_object() {
+        return type_of(v).into();
+    }
+    let s = v.to_string();
+    match s.char_indices().nth(57) {
+        Some((cut, _)) if s.len() > 60 => format!("{}...", &s[..cut]),
+        _ => s,
+    }
+}
+
+/// An allowed value as listed: strings bare, anything else as JSON.
+fn show_allowed(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), String::from)
+}
+
+fn list(items: impl ExactSizeIterator<Item = String>) -> String {
+    let more = items.len().saturating_sub(MAX_LISTED);
+    let mut out: Vec<String> = items.take(MAX_LISTED).collect();
+    if more > 0 {
+        out.push(format!("and {more} more"));
+    }
+    out.join(", ")
+}
+
+fn push_unique<T: PartialEq>(out: &mut Vec<T>, item: T) {
+    if !out.contains(&item) {
+        out.push(item);
+    }
+}
+
+fn branches_of(s: &Value) -> Option<&Vec<Value>> {
+    s.get("anyOf")
+        .or_else(|| s.get("oneOf"))
+        .and_then(Value::as_array)
+}
+
+/// Whether a (flattened) union branch could take an object.
+fn accepts_object(b: &Value) -> bool {
+    match b.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+        _ => true,
+    }
+}
+
+struct Ctx<'a> {
+    opts: Options,
+    root: &'a Value,
+    /// `(schema, value)` pairs being checked through a `$ref`: meeting one
+    /// again means the schema loops without the value getting smaller.
+    active: RefCell<Vec<(*const Value, *const Value)>>,
+}
+
+impl<'a> Ctx<'a> {
+    /// `#/$defs/NAME` in the root schema, else in the table.
+    fn resolve(&self, reference: &str) -> Option<&'a Value> {
+        let name = reference.strip_prefix("#/$defs/")?;
+        match self.root.get("$defs").and_then(|d| d.get(name)) {
+            Some(local) => Some(local),
+            None => def_value(name),
+        }
+    }
+
+    fn ref_target(&self, s: &Value) -> Option<&'a Value> {
+        s.get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| self.resolve(r))
+    }
+
+    /// Follows `$ref`s to a schema that is not a bare reference.
+    fn deref(&self, mut s: &'a Value) -> &'a Value {
+        for _ in 0..MAX_HOPS {
+            match self.ref_target(s) {
+                Some(target) => s = target,
+                None => break,
+            }
+        }
+        s
+    }
+
+    /// Checks `v` against the target of a `$ref`, guarding against loops.
+    fn check_ref(&self, v: &Value, target: &'a Value, p: &mut Path) -> Result<(), Fail> {
+        let key: (*const Value, *const Value) = (target, v);
+        if self.active.borrow().contains(&key) {
+            return p.fail(Kind::Loop, Vec::new(), "schema refers to itself endlessly");
+        }
+        self.active.borrow_mut().push(key);
+        let r = self.check(v, target, p);
+        self.active.borrow_mut().pop();
+        r
+    }
+
+    fn check(&self, v: &Value, s: &'a Value, p: &mut Path) -> Result<(), Fail> {
+        let obj = match s {
+            Value::Object(obj) => obj,
+            Value::Bool(false) => return p.other("no value allowed here"),
+            _ => return Ok(()),
+        };
+        if let Some(target) = self.ref_target(s) {
+            self.check_ref(v, target, p)?;
+        }
+        let actual = type_of(v);
+        let fits = |t: &Value| t == actual || (t == "number" && actual == "integer");
+        if let Some(t) = obj.get("type")
+            && let types = t.as_array().map_or(std::slice::from_ref(t), Vec::as_slice)
+            && !types.is_empty()
+            && !types.iter().any(fits)
+        {
+            return p.fail(Kind::Type, types.to_vec(), actual);
+        }
+        if self.opts.enums {
+            if let Some(c) = obj.get("const")
+                && c != v
+            {
+                return p.not_const(c, v);
+            }
+            if let Some(Value::Array(allowed)) = obj.get("enum")
+                && !allowed.contains(v)
+            {
+                return p.not_allowed(allowed.clone(), v);
+            }
+        }
+        if let Some(branches) = branches_of(s)
+            && !branches.is_empty()
+        {
+            self.union(v, obj, branches, p)?;
+        }
+        match (v, obj.get("items")) {
+            (Value::Object(m), _) => self.object(m, obj, p),
+            (Value::Array(items), Some(item)) => (items.iter().enumerate())
+                .try_for_each(|(i, x)| p.index(i, |p| self.check(x, item, p))),
+            _ => Ok(()),
+        }
+    }
+
+    fn object(
+        &self,
+        m: &Map<String, Value>,
+        s: &'a Map<String, Value>,
+        p: &mut Path,
+    ) -> Result<(), Fail> {
+        let props = s.get("properties").and_then(Value::as_object);
+        for (k, x) in m {
+            let sub = match (
+                props.and_then(|ps| ps.get(k)),
+                s.get("additionalProperties"),
+            ) {
+                (Some(sub), _) | (None, Some(sub @ Value::Object(_))) => sub,
+                (None, Some(Value::Bool(true))) => continue,
+                // No `properties` and no `additionalProperties`: free-form.
+                (None, extra)
+                    if !self.opts.unknown_fields || (props.is_none() && extra.is_none()) =>
+                {
+                    continue;
+                }
+                (None, _) => {
+                    let known = props.map(|ps| list(ps.keys().cloned())).unwrap_or_default();
+                    return p.key(k, |p| match known.as_str() {
+                        "" => p.other("unknown field (no fields allowed)"),
+                        _ => p.other(format!("unknown field; known fields: {known}")),
+                    });
+                }
+            };
+            p.key(k, |p| self.check(x, sub, p))?;
+        }
+        let required = s
+            .get("required")
+            .and_then(Value::as_array)
+            .filter(|_| self.opts.required);
+        match required
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .find(|r| !m.contains_key(*r))
+        {
+            Some(missing) => p.key(missing, |p| p.other("required field missing")),
+            None => Ok(()),
+        }
+    }
+
+    /// `anyOf`/`oneOf`: picks a branch by discriminator or `type` tag when it
+    /// can, else accepts the first branch that passes.
+    fn union(
+        &self,
+        v: &Value,
+        s: &'a Map<String, Value>,
+        branches: &'a [Value],
+        p: &mut Path,
+    ) -> Result<(), Fail> {
+        let Some(m) = v.as_object() else {
+            return self.first_pass(v, branches.iter(), p);
+        };
+        if let Some(d) = s.get("discriminator")
+            && let Some(prop) = d.get("propertyName").and_then(Value::as_str)
+            && let Some(mapping) = d.get("mapping").and_then(Value::as_object)
+            && let Some(tag) = m.get(prop).and_then(Value::as_str)
+        {
+            match mapping
+                .get(tag)
+                .and_then(Value::as_str)
+                .and_then(|r| self.resolve(r))
+            {
+                Some(target) => return self.check_ref(v, target, p),
+                None if self.opts.enums && !mapping.contains_key(tag) => {
+                    let allowed = mapping.keys().map(|k| Value::String(k.clone())).collect();
+                    return p.key(prop, |p| p.not_allowed(allowed, &m[prop]));
+                }
+                None => {}
+            }
+        }
+        if let Some(tag) = m.get("type").and_then(Value::as_str) {
+            let mut flat = Vec::new();
+            self.flatten(branches, &mut flat, &mut Vec::new());
+            let pinned: Vec<_> = flat.into_iter().map(|b| (b, self.pins(b))).collect();
+            let mut tags = Vec::new();
+            for t in pinned
+                .iter()
+                .filter_map(|(_, pins)| pins.as_ref())
+                .flatten()
+            {
+                push_unique(&mut tags, Value::from(*t));
+            }
+            if !tags.is_empty() {
+                // The branches claiming the tag; if none does, the open object ones.
+                let claimed = tags.contains(&Value::from(tag));
+                let candidates: Vec<&'a Value> = (pinned.iter())
+                    .filter(|(b, pins)| match pins {
+                        Some(pins) => pins.contains(&tag),
+                        None => !claimed && accepts_object(b),
+                    })
+                    .map(|(b, _)| *b)
+                    .collect();
+                if !candidates.is_empty() {
+                    return self.first_pass(v, candidates.into_iter(), p);
+                } else if self.opts.enums {
+                    return p.key("type", |p| p.not_allowed(tags, &m["type"]));
+                }
+            }
+        }
+        self.first_pass(v, branches.iter(), p)
+    }
+
+    /// Union branches with `$ref`s followed and nested bare unions inlined
+    /// (each union once, so self-references and diamonds stay finite).
+    fn flatten(
+        &self,
+        branches: &'a [Value],
+        out: &mut Vec<&'a Value>,
+        seen: &mut Vec<*const Value>,
+    ) {
+        for b in branches.iter().map(|b| self.deref(b)) {
+            match branches_of(b) {
+                Some(inner) if b.get("type").is_none() && b.get("properties").is_none() => {
+                    if !seen.contains(&(b as *const Value)) {
+                        seen.push(b);
+                        self.flatten(inner, out, seen);
+                    }
+                }
+                _ => out.push(b),
+            }
+        }
+    }
+
+    /// The values a branch's `type` property is pinned to (`const`/`enum`).
+    fn pins(&self, b: &'a Value) -> Option<Vec<&'a str>> {
+        let t = self.deref(b.get("properties")?.get("type")?);
+        let mut leaves = vec![t];
+        if let Some(branches) = branches_of(t) {
+            leaves.clear();
+            self.flatten(branches, &mut leaves, &mut Vec::new());
+        }
+        let mut out = Vec::new();
+        // A `null` alternative only makes the tag optional.
+        for leaf in leaves
+            .into_iter()
+            .filter(|l| l.get("type").is_none_or(|t| t != "null"))
+        {
+            match (leaf.get("const"), leaf.get("enum")) {
+                (Some(Value::String(c)), _) => out.push(c.as_str()),
+                (_, Some(Value::Array(e))) => out.extend(e.iter().filter_map(Value::as_str)),
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// Accepts on the first passing branch; otherwise reports the failure
+    /// that got deepest, merging same-place type and enum failures.
+    fn first_pass(
+        &self,
+        v: &Value,
+        branches: impl Iterator<Item = &'a Value>,
+        p: &mut Path,
+    ) -> Result<(), Fail> {
+        let mut fails = Vec::new();
+        for b in branches {
+            match self.check(v, b, p) {
+                Ok(()) => return Ok(()),
+                Err(f) => fails.push(f),
+            }
+        }
+        // Deepest wins. At equal depth a type mismatch loses to any other
+        // failure but a loop, or a `const` of a field inside the branch (a
+        // branch not meant); ties go to the earlier branch.
+        let rank = |f: &Fail| match f.kind {
+            Kind::Loop => (f.depth, 0),
+            Kind::Const if f.depth > p.depth => (f.depth, 1),
+            Kind::Type => (f.depth, 2),
+            _ => (f.depth, 3),
+        };
+        let Some(best) = (0..fails.len()).rev().max_by_key(|&i| rank(&fails[i])) else {
+            return Ok(());
+        };
+        let sort = |k: Kind| match k {
+            Kind::Const | Kind::Value => Some(Kind::Value),
+            Kind::Type => Some(Kind::Type),
+            _ => None,
+        };
+        let (path, kind) = (fails[best].path.clone(), sort(fails[best].kind));
+        if kind.is_some() {
+            // Same place, same sort: list everything any branch allowed, in order.
+            let mut want = Vec::new();
+            for f in fails
+                .iter()
+                .filter(|f| f.path == path && sort(f.kind) == kind)
+            {
+                f.want
+                    .iter()
+                    .for_each(|w| push_unique(&mut want, w.clone()));
+            }
+            fails[best].want = want;
+        }
+        Err(fails.swap_remove(best))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{OPERATIONS, Operation};
+    use serde_json::json;
+
+    /// One case a line: `= SCHEMA` (JSON) or `@ GROUP VERB PARAM` (a table
+    /// param) sets the schema; `MODE VALUE => EXPECTED` checks a value, MODE
+    /// being S (strict), L (lenient) or N (lenient, enums off), EXPECTED `ok`
+    /// or the displayed error (a prefix of it when ending in ` …`). Other
+    /// lines are comments.
+    const CASES: &str = r##"
+= {"type":"integer"}
+S 5 => ok
+S 5.0 => ok
+S 5.5 => expected integer, got number
+S "5" => expected integer, got string
+= {"type":"number"}
+S 5 => ok
+= {"type":["string","null"]}
+S null => ok
+S true => expected string or null, got boolean
+= {"type":"object"}
+S [1] => expected object, got array
+S {"k":1} => ok
+= {"format":"path","default":1}
+S {"a":[1]} => ok
+S null => ok
+= true
+S "x" => ok
+= false
+S 1 => no value allowed here
+
+= {"type":"string","enum":["low","high"]}
+S "low" => ok
+S "mid" => expected one of low, high; got "mid"
+N "mid" => ok
+= {"const":"a"}
+S "b" => expected a, got "b"
+S "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy" => expected a, got "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy...
+= {"enum":[1,null]}
+S 2 => expected one of 1, null; got 2
+= {"enum":["v0","v1","v2","v3","v4","v5","v6","v7","v8","v9","v10","v11","v12","v13"]}
+S "x" => expected one of v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, and 2 more; got "x"
+
+= {"type":"object","properties":{"name":{"type":"string"},"inner":{"type":"object","properties":{"id":{"type":"string"}},"required":["id"]}},"required":["name"]}
+S {"name":"a"} => ok
+S {"name":"a","nmae":1} => nmae: unknown field; known fields: name, inner
+L {"nmae":1} => ok
+S {} => name: required field missing
+S {"name":"a","inner":{}} => inner.id: required field missing
+L {"inner":{"id":3}} => inner.id: expected string, got integer
+= {"type":"object","properties":{},"additionalProperties":true}
+S {"x":1} => ok
+= {"type":"object","additionalProperties":{"type":"string"}}
+S {"k":"v"} => ok
+L {"k":1} => k: expected string, got integer
+= {"type":"object","additionalProperties":false}
+S {"k":1} => k: unknown field (no fields allowed)
+L {"k":1} => ok
+= {"type":"object","properties":{"tools":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"}}}}}}
+S {"tools":[{"name":"a"},{"name":2}]} => tools[1].name: expected string, got integer
+= {"type":"array","items":{"type":"object","properties":{"name":{"type":"string"}}}}
+L [{"name":2}] => [0].name: expected string, got integer
+
+# Unions tried in order: the deepest failure speaks, same-place failures merge.
+= {"anyOf":[{"type":"string"},{"type":"object","properties":{"id":{"type":"string"}}},{"type":"null"}]}
+L "x" => ok
+L null => ok
+L 3 => expected string or object or null, got integer
+L {"id":3} => id: expected string, got integer
+= {"oneOf":[{"const":"user"},{"const":"assistant"}]}
+L "bot" => expected one of user, assistant; got "bot"
+= {"anyOf":[{"enum":["a","b"]},{"const":"c"},{"type":"object"}]}
+L "z" => expected one of a, b, c; got "z"
+= {"anyOf":[{"type":"object","properties":{"role":{"const":"u"},"n":{"type":"integer"}}},{"type":"object","properties":{"role":{"const":"v"}}}]}
+L {"role":"u","n":"x"} => n: expected integer, got string
+L {"role":"w"} => role: expected one of u, v; got "w"
+= {"anyOf":[{"type":"string","enum":["low","high"]},{"type":"object"}]}
+L "mid" => expected one of low, high; got "mid"
+= {"anyOf":[{"type":"object","properties":{"a":{}}},{"type":"object","properties":{"b":{}}}]}
+S {"b":1} => ok
+
+# Unions picked by a `type` tag pinned in (nested, referenced) branches.
+= {"$defs":{"A":{"type":"object","properties":{"type":{"const":"a"},"x":{"type":"integer"}}},"B":{"type":"object","properties":{"type":{"enum":["b","bb"]}}},"C":{"type":"object","properties":{"type":{"anyOf":[{"const":"c"}]},"x":{"type":"string"}}},"BC":{"anyOf":[{"$ref":"#/$defs/B"},{"$ref":"#/$defs/C"}]}},"anyOf":[{"$ref":"#/$defs/A"},{"$ref":"#/$defs/BC"},{"type":"string"}]}
+S {"type":"a","x":1} => ok
+S {"type":"bb"} => ok
+S {"type":"c","x":"s"} => ok
+S {"type":"c","x":1} => x: expected string, got integer
+S {"type":"d"} => type: expected one of a, b, bb, c; got "d"
+S "str" => ok
+N {"type":"d"} => ok
+= {"anyOf":[{"properties":{"type":{"const":"a"}}},{"type":"object"}]}
+S {"type":"z"} => ok
+
+# Unions picked by a discriminator.
+= {"$defs":{"T":{"type":"object","properties":{"kind":{"const":"t"},"text":{"type":"string"}},"required":["kind","text"]},"I":{"type":"object","properties":{"kind":{"const":"i"}},"required":["kind"]}},"anyOf":[{"$ref":"#/$defs/T"},{"$ref":"#/$defs/I"}],"discriminator":{"propertyName":"kind","mapping":{"t":"#/$defs/T","i":"#/$defs/I"}}}
+S {"kind":"i"} => ok
+S {"kind":"t"} => text: required field missing
+S {"kind":"x"} => kind: expected one of t, i; got "x"
+S {} => kind: required field missing
+
+# Recursive schemas terminate; unknown references constrain nothing.
+= {"$defs":{"Node":{"type":"object","properties":{"children":{"type":"array","items":{"$ref":"#/$defs/Node"}}}}},"$ref":"#/$defs/Node"}
+L {"children":[{"children":[{"children":[{"children":1}]}]}]} => children[0].children[0].children[0].children: expected array, got integer
+= {"$defs":{"A":{"$ref":"#/$defs/A"}},"$ref":"#/$defs/A"}
+L 1 => schema refers to itself endlessly
+= {"$defs":{"A":{"anyOf":[{"$ref":"#/$defs/A"},{"$ref":"#/$defs/A"},{"type":"string"}]}},"$ref":"#/$defs/A"}
+L "s" => ok
+L {"type":"x"} => expected string, got object
+= {"$ref":"#/$defs/NoSuchDefinition"}
+S 1 => ok
+
+# The real table.
+@ beta:agents create tools
+S [{"type":"agent_toolset_20260401"}] => ok
+S [{"type":"nope"}] => [0].type: expected one of agent_toolset_20260401, mcp_toolset, custom; got "nope"
+S [{"type":"agent_toolset_20260401","bogus":1}] => [0].bogus: unknown field; known fields: type, configs, default_config
+S [{}] => [0].type: required field missing
+L [{"bogus":1}] => ok
+L "x" => expected array, got string
+@ beta:agents create model
+S "claude-opus-4-7" => ok
+S "some-future-model" => ok
+S {"id":"claude-opus-4-7"} => ok
+L {"id":5} => id: expected string, got integer
+L 5 => expected string or object, got integer
+S {"speed":"fast"} => id: required field missing
+L {"id":"m","effort":"hgh"} => effort: expected one of low, medium, high, xhigh, max; got "hgh"
+S {"id":"m","effort":{"type":"low"}} => ok
+S {"id":"m","effort":{"type":"hgh"}} => effort.type: expected one of low, medium, high, xhigh, max; got "hgh"
+@ messages create tools
+S [{"name":"x","input_schema":{"type":"object"}}] => ok
+S [{"type":"custom","name":"x","input_schema":{"type":"object"}}] => ok
+S [{"type":"bash_20250124","name":"bash"}] => ok
+L [{"type":"bsh","name":"bash"}] => [0].type: expected one of custom, bash_20250124, code_execution_20250522, …
+@ messages create thinking
+S {"type":"enabled"} => budget_tokens: required field missing
+L {"type":"on","budget_tokens":5} => type: expected one of enabled, disabled, between_tools, adaptive; got "on"
+@ beta:agents create metadata
+S {"k":"v"} => ok
+L {"k":1} => k: expected string, got integer
+@ messages create messages
+S [{"role":"user","content":[{"type":"text","text":"hi"}]}] => ok
+S [{"role":"user","content":5}] => [0].content: expected string or array, got integer
+S [{"role":"user","content":[{"type":"image","source":{"type":"base64","data":"x","media_type":"image/bmp"}}]}] => [0].content[0].source.media_type: expected one of image/jpeg, image/png, image/gif, image/webp; got "image/bmp"
+S [{"role":"user","content":[{"type":"image"}]}] => [0].content[0].source: required field missing
+L [{"role":"user","content":[{"type":"image"}]}] => ok
+S [{"role":"robot","content":"x"}] => [0].role: expected one of user, assistant, system; got "robot"
+"##;
+
+    #[test]
+    fn cases() {
+        let (mut schema, mut wrong) = (Value::Null, Vec::new());
+        for (n, line) in CASES.lines().enumerate() {
+            let context = format!("line {}: {line}", n + 1);
+            if let Some(json) = line.strip_prefix("= ") {
+                schema = serde_json::from_str(json).expect(&context);
+            } else if let Some(at) = line.strip_prefix("@ ") {
+                let words: Vec<&str> = at.split(' ').collect();
+                let op = Operation::find(words[0], words[1]).expect(&context);
+                schema = parse(op.param(words[2]).expect(&context).schema);
+            } else if let Some((value, expected)) = line.get(2..).and_then(|r| r.split_once(" => "))
+            {
+                let opts = match &line[..1] {
+                    "S" => Options::STRICT,
+                    "L" => Options::LENIENT,
+                    _ => Options {
+                        enums: false,
+                        ..Options::LENIENT
+                    },
+                };
+                let value: Value = serde_json::from_str(value).expect(&context);
+                let got = validate_value(&value, &schema, opts)
+                    .map_or_else(|e| e.to_string(), |()| "ok".into());
+                let prefix = expected.strip_suffix(" …");
+                if prefix.map_or(got != expected, |prefix| !got.starts_with(prefix)) {
+                    wrong.push(format!("{context}\n   got: {got}"));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn errors_display_and_prefix() {
+        let at = |path: &str| SchemaError {
+            path: path.into(),
+            message: "m".into(),
+        };
+        assert_eq!(at("").to_string(), "m");
+        assert_eq!(at("a.b").to_string(), "a.b: m");
+        assert_eq!(at("").prefixed("tools").to_string(), "tools: m");
+        assert_eq!(at("type").prefixed("tools").to_string(), "tools.type: m");
+        assert_eq!(
+            at("[0].type").prefixed("tools").to_string(),
+            "tools[0].type: m"
+        );
+        assert_eq!(at("[0]").prefixed("").to_string(), "[0]: m");
+    }
+
+    #[test]
+    fn defs_parse_once_on_demand() {
+        let a = def_value("TextBlockParam").expect("def");
+        assert!(std::ptr::eq(a, def_value("TextBlockParam").unwrap()));
+        assert_eq!(a["type"], "object");
+        assert!(def_value("NoSuchDefinition").is_none());
+        assert_eq!(parse(r#"{"type":"string"}"#), json!({"type": "string"}));
+    }
+
+    #[test]
+    fn every_table_schema_takes_odd_values_without_panicking() {
+        let values =
+            r#"null 1.5 [{}] {"type":"x","a":[1]} {"type":"text","content":[{"type":"image"}]}"#;
+        let values: Vec<Value> = values
+            .split(' ')
+            .map(|v| serde_json::from_str(v).unwrap())
+            .collect();
+        for p in OPERATIONS.iter().flat_map(|op| op.params) {
+            for schema in std::iter::once(p.schema).chain(p.inner.iter().map(|i| i.schema)) {
+                for v in &values {
+                    let _ = validate(v, schema, Options::STRICT);
+                    let _ = validate(v, schema, Options::LENIENT);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Flags every command accepts (declared once with clap's derive API and
+//! marked global), mirroring the official CLI's names and variables.
+
+use clap::Args;
+
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// Log every request and response to stderr (secrets redacted)
+    #[arg(id = "debug", long = "debug", global = true)]
+    pub debug: bool,
+
+    /// API base URL, e.g. http://127.0.0.1:4010 [env: ANTHROPIC_BASE_URL]
+    #[arg(id = "base-url", long = "base-url", global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Output format: auto, json, jsonl, yaml, pretty, raw (explore falls back to json)
+    #[arg(
+        id = "format",
+        long = "format",
+        global = true,
+        value_name = "FORMAT",
+        default_value = "auto"
+    )]
+    pub format: String,
+
+    /// Format of API errors on stderr (same values as --format)
+    #[arg(
+        id = "format-error",
+        long = "format-error",
+        global = true,
+        value_name = "FORMAT",
+        default_value = "auto"
+    )]
+    pub format_error: String,
+
+    /// GJSON path applied to each printed value, e.g. 'data.#.id' or 'name'
+    #[arg(
+        id = "transform",
+        long = "transform",
+        global = true,
+        value_name = "GJSON"
+    )]
+    pub transform: Option<String>,
+
+    /// GJSON path applied to API error bodies
+    #[arg(
+        id = "transform-error",
+        long = "transform-error",
+        global = true,
+        value_name = "GJSON"
+    )]
+    pub transform_error: Option<String>,
+
+    /// Print string results without JSON quotes
+    #[arg(id = "raw-output", short = 'r', long = "raw-output", global = true)]
+    pub raw_output: bool,
+
+    /// API key, sent as x-api-key
+    #[arg(
+        id = "api-key",
+        long = "api-key",
+        global = true,
+        env = "ANTHROPIC_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub api_key: Option<String>,
+
+    /// OAuth or bearer token, sent as Authorization: Bearer
+    #[arg(
+        id = "auth-token",
+        long = "auth-token",
+        global = true,
+        env = "ANTHROPIC_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub auth_token: Option<String>,
+
+    /// Webhook signing key (accepted for compatibility; unused)
+    #[arg(
+        id = "webhook-key",
+        long = "webhook-key",
+        global = true,
+        env = "ANTHROPIC_WEBHOOK_SIGNING_KEY",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub webhook_key: Option<String>,
+
+    /// Profile under the config directory to take credentials and settings from
+    #[arg(
+        id = "profile",
+        long = "profile",
+        global = true,
+        env = "ANTHROPIC_PROFILE",
+        value_name = "NAME"
+    )]
+    pub profile: Option<String>,
+
+    /// Workload identity token (federation; accepted for compatibility)
+    #[arg(
+        id = "identity-token",
+        long = "identity-token",
+        global = true,
+        env = "ANTHROPIC_IDENTITY_TOKEN",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub identity_token: Option<String>,
+
+    /// File holding a workload identity token (federation)
+    #[arg(
+        id = "identity-token-file",
+        long = "identity-token-file",
+        global = true,
+        env = "ANTHROPIC_IDENTITY_TOKEN_FILE",
+        hide = true
+    )]
+    pub identity_token_file: Option<String>,
+
+    /// Federation rule ID (fdrl_...)
+    #[arg(
+        id = "federation-rule",
+        long = "federation-rule",
+        global = true,
+        env = "ANTHROPIC_FEDERATION_RULE_ID",
+        hide = true
+    )]
+    pub federation_rule: Option<String>,
+
+    /// Organization ID (a UUID)
+    #[arg(
+        id = "organization-id",
+        long = "organization-id",
+        global = true,
+        env = "ANTHROPIC_ORGANIZATION_ID",
+        hide = true
+    )]
+    pub organization_id: Option<String>,
+
+    /// Workspace to act in, sent as anthropic-workspace-id [env: ANTHROPIC_WORKSPACE_ID]
+    #[arg(
+        id = "workspace-id",
+        long = "workspace-id",
+        global = true,
+        value_name = "ID"
+    )]
+    pub workspace_id: Option<String>,
+
+    /// Retries after connection errors, 408, 409, 429 and 5xx
+    #[arg(
+        id = "max-retries",
+        long = "max-retries",
+        global = true,
+        value_name = "N",
+        default_value_t = 2
+    )]
+    pub max_retries: u32,
+
+    /// Give up on an attempt after this many seconds (streams: until the response starts)
+    #[arg(
+        id = "timeout",
+        long = "timeout",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub timeout: Option<f64>,
+
+    /// Show more detail (stream spans and token usage)
+    #[arg(id = "verbose", long = "verbose", global = true)]
+    pub verbose: bool,
+}

@@ -1,0 +1,266 @@
+//! From argv to a finished command: parse with the table-built clap tree,
+//! gather flag occurrences in order, read piped stdin, then hand off to
+//! [`run`].
+//!
+//! CLI conventions (keep them when adding commands):
+//! - `ant <group> <verb> [flags]`; groups use `:` for nesting (`beta:sessions:events`).
+//! - Flags are the API's snake_case names in kebab-case; list fields take a
+//!   singular, repeatable flag; `--outer.field` sets one field of an object.
+//! - Usage errors are one line on stderr and exit 2, before any request.
+//! - Data goes to stdout, everything else (errors, notes, progress) to stderr.
+
+pub mod config;
+pub mod global;
+pub mod run;
+pub mod tree;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{ArgMatches, FromArgMatches};
+
+use crate::api::{Operation, Param};
+use crate::error::{Error, Result};
+use crate::request::{Flag, Input};
+use global::GlobalArgs;
+
+/// What `main` needs to report a failure.
+pub struct Failure {
+    pub error: Error,
+    /// The API error body rendered per `--format-error`, when asked for.
+    pub detail: Option<String>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure {
+            error,
+            detail: None,
+        }
+    }
+}
+
+/// Runs `ant` with these arguments.
+pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failure> {
+    let matches = match tree::root().try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e) => return clap_failure(e),
+    };
+    let globals = GlobalArgs::from_arg_matches(&matches).map_err(|e| Error::usage(one_line(&e)))?;
+    let Some((group, group_m)) = matches.subcommand() else {
+        return Err(Error::usage("missing command; see 'ant --help'").into());
+    };
+    let Some((verb, verb_m)) = group_m.subcommand() else {
+        return Err(Error::usage(format!(
+            "missing verb for {group}; see 'ant {group} --help'"
+        ))
+        .into());
+    };
+    let op = Operation::find(group, verb)
+        .ok_or_else(|| Error::usage(format!("unknown command {group} {verb}")))?;
+    let mut input = gather(op, verb_m);
+    let max_items = verb_m
+        .try_get_one::<i64>(tree::MAX_ITEMS)
+        .ok()
+        .flatten()
+        .copied();
+    let output = verb_m
+        .try_get_one::<String>(tree::OUTPUT)
+        .ok()
+        .flatten()
+        .cloned();
+    if !reads_stdin_elsewhere(&input) {
+        input.stdin = read_piped_stdin()?;
+    }
+    run::run(op, input, &globals, run::Extras { max_items, output })
+}
+
+/// Flag occurrences in command-line order, plus positionals and betas.
+fn gather(op: &'static Operation, m: &ArgMatches) -> Input {
+    let mut flags: Vec<(usize, Flag)> = Vec::new();
+    let mut add = |id: &str, make: &dyn Fn(String) -> Flag| {
+        if let (Some(idx), Some(vals)) = (m.indices_of(id), m.get_many::<String>(id)) {
+            for (i, v) in idx.zip(vals) {
+                flags.push((i, make(v.clone())));
+            }
+        }
+    };
+    for p in op.params {
+        let p: &'static Param = p;
+        add(p.flag, &|v| Flag::Param(p, v));
+        for inner in p.inner {
+            let id = format!("{}.{}", p.flag, inner.flag);
+            add(&id, &|v| Flag::Inner(p, inner, v));
+        }
+    }
+    flags.sort_by_key(|(i, _)| *i);
+    let strings = |id: &str| -> Vec<String> {
+        m.try_get_many::<String>(id)
+            .ok()
+            .flatten()
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default()
+    };
+    Input {
+        flags: flags.into_iter().map(|(_, f)| f).collect(),
+        positional: strings(tree::POSITIONAL),
+        stdin: None,
+        betas: strings(tree::BETA),
+    }
+}
+
+/// True when a flag reads stdin itself (`@-`, `--file -`), so stdin is no body.
+fn reads_stdin_elsewhere(input: &Input) -> bool {
+    input.flags.iter().any(|f| {
+        let (p, v) = match f {
+            Flag::Param(p, v) => (*p, v),
+            Flag::Inner(p, _, v) => (*p, v),
+        };
+        v.contains("@-") || v.contains("@/dev/stdin") || (p.file && v == "-")
+    })
+}
+
+/// Stdin counts as piped when it is a non-empty regular file, or a pipe or
+/// socket with data within 10 ms (IDE terminals leave an idle pipe).
+pub fn piped_stdin_bytes() -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    // SAFETY: fstat and poll on fd 0 with properly sized, zeroed structs.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(0, &mut st) } != 0 {
+        return Ok(None);
+    }
+    let kind = st.st_mode & libc::S_IFMT;
+    let ready = match kind {
+        libc::S_IFREG => st.st_size > 0,
+        libc::S_IFIFO | libc::S_IFSOCK => {
+            let mut fds = libc::pollfd {
+                fd: 0,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            unsafe { libc::poll(&mut fds, 1, 10) > 0 }
+        }
+        _ => false,
+    };
+    if !ready {
+        return Ok(None);
+    }
+    let mut buf = Vec::new();
+    std::io::stdin().lock().read_to_end(&mut buf)?;
+    Ok(if buf.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(buf)
+    })
+}
+
+fn read_piped_stdin() -> Result<Option<serde_json::Value>> {
+    let Some(bytes) = piped_stdin_bytes().map_err(|e| Error::Io(format!("reading stdin: {e}")))?
+    else {
+        return Ok(None);
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::usage("Failed to parse piped data as YAML/JSON: not UTF-8 text"))?;
+    crate::request::value::parse_yaml(&text)
+        .map(Some)
+        .map_err(|e| Error::usage(format!("Failed to parse piped data as YAML/JSON: {e}")))
+}
+
+/// The closest group or verb name to a mistyped command word.
+fn suggest_command(bad: &str) -> Option<String> {
+    let argv: Vec<String> = std::env::args().collect();
+    let pos = argv.iter().position(|a| a == bad)?;
+    let group = argv[..pos].iter().rev().find(|a| !a.starts_with('-'));
+    let candidates: Vec<&str> = match group.filter(|g| crate::api::groups().contains(&g.as_str())) {
+        Some(g) => crate::api::group_ops(g).map(|o| o.verb).collect(),
+        None => crate::api::groups(),
+    };
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(bad, c), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+/// Damerau-Levenshtein distance (adjacent swaps count once).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+fn one_line(e: &clap::Error) -> String {
+    e.to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string()
+}
+
+/// Help and version go to stdout with exit 0; every other clap error
+/// becomes one usage line (with a "did you mean" when clap has one).
+fn clap_failure(e: clap::Error) -> std::result::Result<(), Failure> {
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return Ok(());
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return Err(Error::usage("a command is required").into());
+        }
+        _ => {}
+    }
+    let ctx = |k: ContextKind| match e.get(k) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => v.first().cloned(),
+        _ => None,
+    };
+    let suggestion = match e.kind() {
+        ErrorKind::InvalidSubcommand => {
+            ctx(ContextKind::InvalidSubcommand).and_then(|bad| suggest_command(&bad))
+        }
+        _ => None,
+    }
+    .or_else(|| ctx(ContextKind::SuggestedSubcommand))
+    .or_else(|| ctx(ContextKind::SuggestedArg))
+    .or_else(|| ctx(ContextKind::SuggestedValue));
+    let mut msg = match e.kind() {
+        ErrorKind::InvalidSubcommand => format!(
+            "unknown command '{}'",
+            ctx(ContextKind::InvalidSubcommand).unwrap_or_default()
+        ),
+        ErrorKind::UnknownArgument => format!(
+            "unknown flag '{}'",
+            ctx(ContextKind::InvalidArg).unwrap_or_default()
+        ),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => format!(
+            "invalid value '{}' for {}",
+            ctx(ContextKind::InvalidValue).unwrap_or_default(),
+            ctx(ContextKind::InvalidArg).unwrap_or_default()
+        ),
+        _ => one_line(&e),
+    };
+    if let Some(s) = suggestion {
+        msg.push_str(&format!("; did you mean '{s}'?"));
+    }
+    Err(Error::usage(msg).into())
+}

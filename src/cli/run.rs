@@ -1,0 +1,394 @@
+//! Runs one API command: build the request, send it, and feed what comes
+//! back (one object, pages, a JSONL or SSE stream, or bytes) to a printer.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::Failure;
+use super::config;
+use super::global::GlobalArgs;
+use crate::api::{Operation, Paging, Response};
+use crate::error::{ApiError, Error, Result};
+use crate::http::{self, Client, debug, sse};
+use crate::output::{self, Format, OutputOptions, Printer, Terminal};
+use crate::request::{self, Body, Input, Request, files::DiskFiles};
+
+/// Client-side flags of the command.
+pub struct Extras {
+    pub max_items: Option<i64>,
+    pub output: Option<String>,
+}
+
+pub fn run(
+    op: &'static Operation,
+    input: Input,
+    g: &GlobalArgs,
+    extras: Extras,
+) -> std::result::Result<(), Failure> {
+    let term = Terminal::detect();
+    let format: Format = g.format.parse().map_err(Error::Usage)?;
+    let format_error: Format = g.format_error.parse().map_err(Error::Usage)?;
+    if format == Format::Explore {
+        eprintln!("note: --format explore is not available yet; printing json");
+    }
+    let resolved = config::resolve(g)?;
+    let req = request::build(op, input, &mut DiskFiles::default())?;
+    if matches!(resolved.auth, http::Auth::None) {
+        return Err(Error::Api(Box::new(ApiError {
+            status: 401,
+            method: req.method.to_string(),
+            url: format!("{}{}", resolved.base_url, req.target()),
+            kind: Some("authentication_error".into()),
+            message: Some(
+                "no credentials: set ANTHROPIC_API_KEY (or --api-key), ANTHROPIC_AUTH_TOKEN, or use a profile".into(),
+            ),
+            request_id: None,
+            body: vec![],
+        }))
+        .into());
+    }
+    let client = Client::new(http::Config {
+        base_url: resolved.base_url,
+        auth: resolved.auth,
+        workspace_id: resolved.workspace_id,
+        max_retries: g.max_retries,
+        timeout: g.timeout.filter(|t| *t > 0.0).map(Duration::from_secs_f64),
+        debug: g.debug,
+        command: op.name(),
+        extra_betas: resolved.extra_betas,
+    })?;
+    let opts = OutputOptions {
+        format,
+        transform: g.transform.clone(),
+        raw_output: g.raw_output,
+        term: Terminal::detect(),
+        title: op.name(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start runtime: {e}")))?;
+    let job = Job {
+        op,
+        client: &client,
+        opts: &opts,
+        max_items: extras.max_items.unwrap_or(-1),
+        output: extras.output,
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            r = job.execute(req) => r,
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        }
+    });
+    result.map_err(|error| {
+        let detail = match &error {
+            Error::Api(api)
+                if format_error != Format::Auto || g.transform_error.is_some() || g.debug =>
+            {
+                Some(output::render_error_body(
+                    &api.body,
+                    format_error,
+                    g.transform_error.as_deref(),
+                    g.raw_output,
+                    &term.for_stderr(),
+                ))
+            }
+            _ => None,
+        };
+        Failure { error, detail }
+    })
+}
+
+struct Job<'a> {
+    op: &'static Operation,
+    client: &'a Client,
+    opts: &'a OutputOptions,
+    max_items: i64,
+    output: Option<String>,
+}
+
+impl Job<'_> {
+    fn printer(&self) -> Box<dyn Printer> {
+        output::printer(self.opts, Box::new(std::io::stdout()))
+    }
+
+    fn limit_reached(&self, n: i64) -> bool {
+        self.max_items >= 0 && n >= self.max_items
+    }
+
+    async fn execute(&self, req: Request) -> Result<()> {
+        match self.op.response {
+            Response::Page(paging) => self.pages(req, paging).await,
+            Response::Sse => self.sse(req).await,
+            Response::JsonOrSse if streams(&req) => self.sse(req).await,
+            Response::Jsonl => self.jsonl(req).await,
+            Response::Binary => self.download(req).await,
+            Response::Json | Response::JsonOrSse => self.json(req).await,
+        }
+    }
+
+    async fn json(&self, req: Request) -> Result<()> {
+        let resp = self.client.send(&req, "application/json").await?;
+        let body = self.client.read_body(resp, &self.op.name()).await?;
+        let mut p = self.printer();
+        if !body.is_empty() {
+            p.raw(&body)?;
+        }
+        p.finish()
+    }
+
+    /// Fetches page after page, printing each item as it arrives.
+    async fn pages(&self, mut req: Request, paging: Paging) -> Result<()> {
+        let mut p = self.printer();
+        let backward = paging.backward.filter(|(param, _)| req.has_query(param));
+        let mut printed = 0i64;
+        loop {
+            if self.limit_reached(printed) {
+                break;
+            }
+            let resp = self.client.send(&req, "application/json").await?;
+            let body = self.client.read_body(resp, &self.op.name()).await?;
+            let page: Value = serde_json::from_slice(&body).map_err(|e| {
+                Error::Other(format!("{}: response is not JSON: {e}", self.op.name()))
+            })?;
+            let items = page.get(paging.items).and_then(Value::as_array);
+            if self.opts.format == Format::Raw {
+                p.raw(&body)?;
+                printed += items.map(|i| i.len() as i64).unwrap_or(0);
+            } else if let Some(items) = items {
+                for item in items {
+                    if self.limit_reached(printed) {
+                        break;
+                    }
+                    p.item(item)?;
+                    printed += 1;
+                }
+            }
+            let empty = items.is_none_or(|i| i.is_empty());
+            if paging.has_more && page.get("has_more").and_then(Value::as_bool) != Some(true) {
+                break;
+            }
+            let (param, field) = backward.unwrap_or((paging.request_param, paging.response_field));
+            let next = page.get(field).and_then(|v| match v {
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+            match next {
+                Some(cursor) if !empty => req.set_query(param, &cursor),
+                _ => break,
+            }
+        }
+        p.finish()
+    }
+
+    async fn jsonl(&self, req: Request) -> Result<()> {
+        let mut resp = self.client.send(&req, "application/binary").await?;
+        let mut p = self.printer();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut printed = 0i64;
+        let mut emit = |line: &[u8], p: &mut Box<dyn Printer>| -> Result<bool> {
+            let line = line.trim_ascii();
+            if line.is_empty() {
+                return Ok(true);
+            }
+            match serde_json::from_slice::<Value>(line) {
+                Ok(v) => p.item(&v)?,
+                Err(_) => p.raw(line)?,
+            }
+            printed += 1;
+            Ok(!(self.max_items >= 0 && printed >= self.max_items))
+        };
+        while let Some(chunk) = next_chunk(&mut resp, self.client.cfg.debug).await? {
+            buf.extend_from_slice(&chunk);
+            while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = buf.drain(..=nl).collect();
+                if !emit(&line, &mut p)? {
+                    return p.finish();
+                }
+            }
+        }
+        emit(&buf, &mut p)?;
+        p.finish()
+    }
+
+    async fn sse(&self, req: Request) -> Result<()> {
+        let mut resp = self.client.send(&req, "text/event-stream").await?;
+        let mut p = self.printer();
+        let mut decoder = sse::SseDecoder::new();
+        let mut events = Vec::new();
+        let mut printed = 0i64;
+        while let Some(chunk) = next_chunk(&mut resp, self.client.cfg.debug).await? {
+            decoder
+                .feed(&chunk, &mut events)
+                .map_err(|e| Error::Network(format!("{}: {e}", self.op.name())))?;
+            for ev in events.drain(..) {
+                if ev.event == "ping" {
+                    continue;
+                }
+                let value: Value =
+                    serde_json::from_str(&ev.data).unwrap_or(Value::String(ev.data.clone()));
+                if ev.event == "error" {
+                    return Err(stream_error(&req, self.client, &value));
+                }
+                p.item(&value)?;
+                printed += 1;
+                if self.limit_reached(printed) {
+                    return p.finish();
+                }
+            }
+        }
+        p.finish()
+    }
+
+    async fn download(&self, req: Request) -> Result<()> {
+        let mut resp = self.client.send(&req, "application/binary").await?;
+        let headers = resp.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let is_text = content_type.starts_with("text/") || content_type.contains("json");
+        let to_stdout = match self.output.as_deref() {
+            Some("-") | Some("/dev/stdout") => true,
+            Some(_) => false,
+            None => !self.opts.term.stdout_tty || is_text,
+        };
+        let (mut sink, path): (Box<dyn Write>, Option<std::path::PathBuf>) = if to_stdout {
+            (Box::new(std::io::stdout().lock()), None)
+        } else {
+            let path = match self.output.as_deref() {
+                Some(p) => std::path::PathBuf::from(p),
+                None => free_name(&download_name(&headers, &content_type)),
+            };
+            let f = std::fs::File::create(&path)
+                .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))?;
+            (Box::new(std::io::BufWriter::new(f)), Some(path))
+        };
+        let total = resp.content_length();
+        let bar = progress_bar(total, self.opts.term.stderr_tty && path.is_some());
+        while let Some(chunk) = next_chunk(&mut resp, false).await? {
+            sink.write_all(&chunk).map_err(Error::from_write)?;
+            if let Some(b) = &bar {
+                b.inc(chunk.len() as u64);
+            }
+        }
+        sink.flush().map_err(Error::from_write)?;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        if let Some(path) = path {
+            eprintln!("Wrote output to: {}", path.display());
+        }
+        Ok(())
+    }
+}
+
+fn progress_bar(total: Option<u64>, show: bool) -> Option<indicatif::ProgressBar> {
+    if !show {
+        return None;
+    }
+    let bar = match total {
+        Some(t) => indicatif::ProgressBar::new(t),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+/// The file name a download is saved under: the server's name (base name
+/// only), else `download` with an extension from the content type.
+fn download_name(headers: &reqwest::header::HeaderMap, content_type: &str) -> String {
+    let from_header = headers
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(';')
+                .map(str::trim)
+                .find_map(|p| p.strip_prefix("filename="))
+                .map(|n| n.trim_matches('"').to_string())
+        })
+        .and_then(|n| {
+            std::path::Path::new(&n)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+        })
+        .filter(|n| !n.is_empty() && n != ".." && n != ".");
+    from_header.unwrap_or_else(|| {
+        let ext = mime_guess::get_mime_extensions_str(content_type.split(';').next().unwrap_or(""))
+            .and_then(|e| e.first())
+            .map(|e| format!(".{e}"))
+            .unwrap_or_default();
+        format!("download{ext}")
+    })
+}
+
+/// `name.ext`, or `name-1.ext`, `name-2.ext`... when taken.
+fn free_name(name: &str) -> std::path::PathBuf {
+    let path = std::path::PathBuf::from(name);
+    if !path.exists() {
+        return path;
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
+        _ => (name.to_string(), String::new()),
+    };
+    (1..)
+        .map(|i| std::path::PathBuf::from(format!("{stem}-{i}{ext}")))
+        .find(|p| !p.exists())
+        .expect("a free name")
+}
+
+fn streams(req: &Request) -> bool {
+    matches!(&req.body, Body::Json(v) if v.get("stream") == Some(&Value::Bool(true)))
+}
+
+/// The next body chunk; transport errors mid-body are network errors.
+pub async fn next_chunk(resp: &mut reqwest::Response, log: bool) -> Result<Option<bytes::Bytes>> {
+    let chunk = resp.chunk().await.map_err(|e| {
+        Error::Network(format!(
+            "reading the response: {}",
+            http::describe_reqwest(&e)
+        ))
+    })?;
+    if let (true, Some(c)) = (log, &chunk) {
+        debug::chunk(c);
+    }
+    Ok(chunk)
+}
+
+/// An `error` event inside a stream, as an API error with a fitting status.
+pub fn stream_error(req: &Request, client: &Client, v: &Value) -> Error {
+    let err = v.get("error").unwrap_or(v);
+    let kind = err.get("type").and_then(Value::as_str).map(String::from);
+    let status = match kind.as_deref() {
+        Some("invalid_request_error") => 400,
+        Some("authentication_error") => 401,
+        Some("permission_error") => 403,
+        Some("not_found_error") => 404,
+        Some("rate_limit_error") => 429,
+        Some("overloaded_error") => 529,
+        _ => 500,
+    };
+    Error::Api(Box::new(ApiError {
+        status,
+        method: req.method.to_string(),
+        url: client.url(req),
+        kind,
+        message: err.get("message").and_then(Value::as_str).map(String::from),
+        request_id: v
+            .get("request_id")
+            .and_then(Value::as_str)
+            .map(String::from),
+        body: serde_json::to_vec(v).unwrap_or_default(),
+    }))
+}

@@ -1,0 +1,271 @@
+//! The clap command tree, built from the endpoint table. Groups and verbs are
+//! deferred (`Command::defer`), so `ant --version` or one command's `--help`
+//! never pays for building all ~150 commands' flags.
+
+use clap::{Arg, ArgAction, Args, Command, ValueHint};
+
+use super::global::GlobalArgs;
+use crate::api::{self, Inner, Operation, Param, types};
+use crate::error::EXIT_CODES_HELP;
+
+/// Client-side flag ids (never sent to the API).
+pub const MAX_ITEMS: &str = "max-items";
+pub const OUTPUT: &str = "output";
+pub const BETA: &str = "beta";
+pub const POSITIONAL: &str = "ID";
+
+/// Commands that are not API operations.
+pub const EXTRA_COMMANDS: &[(&str, &str)] = &[];
+
+pub fn root() -> Command {
+    let mut cmd = Command::new("ant")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("A fast, scriptable command-line client for the Claude Platform API")
+        .long_about(
+            "A fast, scriptable command-line client for the Claude Platform API.\n\n\
+             Commands take the form `ant <group> <verb> [flags]`, e.g. `ant beta:agents create`.",
+        )
+        .after_help(EXIT_CODES_HELP)
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .max_term_width(110);
+    cmd = GlobalArgs::augment_args(cmd);
+    for group in api::groups() {
+        cmd = cmd.subcommand(
+            Command::new(group)
+                .about(group_about(group))
+                .subcommand_required(true)
+                .arg_required_else_help(true)
+                .defer(build_group),
+        );
+    }
+    cmd
+}
+
+fn group_about(group: &str) -> String {
+    let verbs: Vec<&str> = api::group_ops(group).map(|o| o.verb).collect();
+    verbs.join(", ")
+}
+
+fn build_group(cmd: Command) -> Command {
+    let group = cmd.get_name().to_string();
+    let mut cmd = cmd;
+    for op in api::group_ops(&group) {
+        cmd = cmd.subcommand(
+            Command::new(op.verb)
+                .about(op.summary)
+                .after_help(EXIT_CODES_HELP)
+                .defer(build_verb),
+        );
+    }
+    cmd
+}
+
+fn build_verb(cmd: Command) -> Command {
+    let verb = cmd.get_name().to_string();
+    // clap sets the bin name ("ant <group> <verb>") before building a
+    // deferred command; the group is the word naming an operation with this verb.
+    let bin = cmd.get_bin_name().unwrap_or_default().to_string();
+    let op = bin
+        .split_whitespace()
+        .find_map(|g| Operation::find(g, &verb));
+    match op {
+        Some(op) => verb_args(cmd, op),
+        None => cmd,
+    }
+}
+
+/// Adds the flags of one operation to its command.
+pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
+    if let Some(last) = op.last_path_param() {
+        cmd = cmd.arg(
+            Arg::new(POSITIONAL)
+                .value_name(last.name.to_uppercase())
+                .help(format!("Same as --{}", last.flag))
+                .num_args(0..)
+                .action(ArgAction::Append),
+        );
+    }
+    for p in op.params {
+        cmd = cmd.arg(param_arg(p));
+        for inner in p.inner {
+            cmd = cmd.arg(inner_arg(p, inner));
+        }
+    }
+    if op.beta_flag {
+        cmd = cmd.arg(
+            Arg::new(BETA)
+                .long(BETA)
+                .value_name("BETA")
+                .action(ArgAction::Append)
+                .help("Extra anthropic-beta value, appended to the command's default (repeatable)"),
+        );
+    }
+    if op.yields_items() {
+        cmd = cmd.arg(
+            Arg::new(MAX_ITEMS)
+                .long(MAX_ITEMS)
+                .value_name("N")
+                .allow_negative_numbers(true)
+                .value_parser(clap::value_parser!(i64))
+                .help("Stop after N items (-1: no limit)"),
+        );
+    }
+    if op.is_download() {
+        cmd = cmd.arg(
+            Arg::new(OUTPUT)
+                .long(OUTPUT)
+                .short('o')
+                .value_name("PATH")
+                .value_hint(ValueHint::FilePath)
+                .help("Write the content to PATH ('-' for stdout); default: stdout when piped or text, else a file named by the server"),
+        );
+    }
+    cmd
+}
+
+fn is_bool(t: u8) -> bool {
+    t & !types::NULL == types::BOOLEAN
+}
+
+fn value_name(p: &Param) -> String {
+    if p.file {
+        return "PATH".into();
+    }
+    let t = if p.repeated { p.item_types } else { p.types } & !types::NULL;
+    match t {
+        types::STRING => "STRING",
+        types::INTEGER => "INT",
+        _ if t & !(types::INTEGER | types::NUMBER) == 0 => "NUMBER",
+        types::BOOLEAN => "BOOL",
+        _ => "YAML",
+    }
+    .into()
+}
+
+/// Help text saying what a flag takes: type, allowed values, required.
+pub fn param_help(p: &Param) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let what = match p.loc {
+        api::Loc::Path => "ID in the path",
+        api::Loc::Query => "query parameter",
+        api::Loc::Header => "header",
+        api::Loc::Body => "body field",
+    };
+    let t = if p.repeated { p.item_types } else { p.types };
+    let mut kind = if p.file {
+        "file path ('-' for stdin)".to_string()
+    } else {
+        types::describe(t)
+    };
+    if t & (types::OBJECT | types::ARRAY) != 0 && !p.file {
+        kind.push_str(" (YAML or JSON)");
+    }
+    parts.push(format!("{} ({what} {}): {kind}", humanize(p.name), p.wire));
+    if !p.enum_values.is_empty() {
+        parts.push(format!("one of: {}", p.enum_values.join(", ")));
+    }
+    if p.types & types::NULL != 0 && !p.repeated {
+        parts.push("'null' to clear".into());
+    }
+    if p.repeated {
+        parts.push("repeatable, one element each".into());
+    }
+    if p.required {
+        parts.push("required".into());
+    }
+    parts.join("; ")
+}
+
+fn humanize(name: &str) -> String {
+    let s = name.replace(['_', '-'], " ");
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => s,
+    }
+}
+
+fn param_arg(p: &'static Param) -> Arg {
+    let mut arg = Arg::new(p.flag)
+        .long(p.flag)
+        .value_name(value_name(p))
+        .help(param_help(p))
+        .action(ArgAction::Append);
+    if is_bool(p.types) {
+        arg = arg
+            .num_args(0..=1)
+            .require_equals(true)
+            .default_missing_value("true");
+    } else {
+        arg = arg.allow_hyphen_values(true);
+    }
+    if p.file {
+        arg = arg.value_hint(ValueHint::FilePath);
+    }
+    arg
+}
+
+fn inner_arg(p: &'static Param, inner: &'static Inner) -> Arg {
+    let long = format!("{}.{}", p.flag, inner.flag);
+    let mut help = format!(
+        "Sets {} of --{}: {}",
+        inner.name,
+        p.flag,
+        types::describe(inner.types)
+    );
+    if !inner.enum_values.is_empty() {
+        help.push_str(&format!("; one of: {}", inner.enum_values.join(", ")));
+    }
+    let mut arg = Arg::new(long.clone())
+        .long(long)
+        .value_name(if inner.types & !types::NULL == types::STRING {
+            "STRING"
+        } else {
+            "YAML"
+        })
+        .help(help)
+        .help_heading("Inner flags")
+        .action(ArgAction::Append);
+    if is_bool(inner.types) {
+        arg = arg
+            .num_args(0..=1)
+            .require_equals(true)
+            .default_missing_value("true");
+    } else {
+        arg = arg.allow_hyphen_values(true);
+    }
+    arg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_builds_a_valid_command() {
+        for group in api::groups() {
+            let mut cmd = Command::new(group.to_string()).bin_name(format!("ant {group}"));
+            cmd = build_group(cmd);
+            for op in api::group_ops(group) {
+                let c = verb_args(
+                    Command::new(op.verb).bin_name(format!("ant {group} {}", op.verb)),
+                    op,
+                );
+                let c = GlobalArgs::augment_args(Command::new("ant")).subcommand(c);
+                c.debug_assert();
+            }
+            assert!(cmd.get_subcommands().count() > 0);
+        }
+    }
+
+    #[test]
+    fn every_flag_says_what_it_takes() {
+        for op in api::OPERATIONS {
+            for p in op.params {
+                let h = param_help(p);
+                assert!(h.contains(':'), "{} --{}: {h}", op.name(), p.flag);
+            }
+        }
+    }
+}

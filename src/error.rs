@@ -1,0 +1,185 @@
+//! The one error type of `ant` and the one map from errors to exit codes.
+//! Only `main` prints errors; everything else returns them.
+
+use std::fmt;
+
+/// Exit codes, documented in `ant --help` and the README.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const UNEXPECTED: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const AUTH: i32 = 3;
+    pub const NOT_FOUND: i32 = 4;
+    pub const CLIENT: i32 = 5;
+    pub const RATE_LIMITED: i32 = 6;
+    pub const SERVER: i32 = 7;
+    pub const NETWORK: i32 = 8;
+    pub const REQUIRES_ACTION: i32 = 10;
+    pub const TERMINATED: i32 = 11;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+/// The exit-code table as shown in `--help` and the README.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    success
+  1    unexpected error
+  2    usage error or bad input (nothing was sent)
+  3    authentication or permission error (401, 403)
+  4    not found (404)
+  5    other client error (4xx)
+  6    rate limited, after retries (429)
+  7    server error, after retries (5xx, 529)
+  8    network error or timeout
+  10   session idle and waiting for you (requires_action)
+  11   session terminated or deleted
+  130  interrupted (Ctrl-C)";
+
+/// An error response from the API.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: u16,
+    pub method: String,
+    pub url: String,
+    /// `error.type` from the body, when the body is the API's error envelope.
+    pub kind: Option<String>,
+    pub message: Option<String>,
+    pub request_id: Option<String>,
+    /// The body as received (JSON when the server sent JSON).
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad flags, values, files or stdin: nothing was sent.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{}", api_line(.0))]
+    Api(Box<ApiError>),
+    #[error("{0}")]
+    Network(String),
+    #[error("{0}")]
+    Timeout(String),
+    /// A session stopped waiting for the client (tool confirmation or custom tool result).
+    #[error("{0}")]
+    RequiresAction(String),
+    #[error("{0}")]
+    Terminated(String),
+    #[error("interrupted")]
+    Interrupted,
+    /// stdout was closed by the reader (`ant ... | head -1`): exit quietly.
+    #[error("broken pipe")]
+    BrokenPipe,
+    #[error("{0}")]
+    Io(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+fn api_line(e: &ApiError) -> String {
+    let mut s = format!("{} {}: {}", e.method, e.url, e.status);
+    if let Some(reason) = reqwest::StatusCode::from_u16(e.status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        s.push(' ');
+        s.push_str(reason);
+    }
+    if let Some(k) = &e.kind {
+        s.push_str(&format!(" ({k})"));
+    }
+    if let Some(m) = &e.message {
+        s.push_str(": ");
+        s.push_str(m);
+    }
+    if let Some(r) = &e.request_id {
+        s.push_str(&format!(" [request-id: {r}]"));
+    }
+    s
+}
+
+impl Error {
+    pub fn usage(msg: impl fmt::Display) -> Self {
+        Error::Usage(msg.to_string())
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => exit::USAGE,
+            Error::Api(e) => match e.status {
+                401 | 403 => exit::AUTH,
+                404 => exit::NOT_FOUND,
+                429 => exit::RATE_LIMITED,
+                400..=499 => exit::CLIENT,
+                500..=599 => exit::SERVER,
+                _ => exit::UNEXPECTED,
+            },
+            Error::Network(_) | Error::Timeout(_) => exit::NETWORK,
+            Error::RequiresAction(_) => exit::REQUIRES_ACTION,
+            Error::Terminated(_) => exit::TERMINATED,
+            Error::Interrupted => exit::INTERRUPTED,
+            Error::BrokenPipe => exit::OK,
+            Error::Io(_) | Error::Other(_) => exit::UNEXPECTED,
+        }
+    }
+
+    /// Classifies an I/O error from writing output.
+    pub fn from_write(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Error::BrokenPipe
+        } else {
+            Error::Io(format!("writing output: {e}"))
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> Error {
+        Error::Api(Box::new(ApiError {
+            status,
+            method: "GET".into(),
+            url: "http://x/v1/agents".into(),
+            kind: None,
+            message: None,
+            request_id: None,
+            body: vec![],
+        }))
+    }
+
+    #[test]
+    fn status_classes_map_to_documented_exit_codes() {
+        assert_eq!(api(401).exit_code(), 3);
+        assert_eq!(api(403).exit_code(), 3);
+        assert_eq!(api(404).exit_code(), 4);
+        assert_eq!(api(400).exit_code(), 5);
+        assert_eq!(api(409).exit_code(), 5);
+        assert_eq!(api(429).exit_code(), 6);
+        assert_eq!(api(500).exit_code(), 7);
+        assert_eq!(api(529).exit_code(), 7);
+        assert_eq!(Error::usage("x").exit_code(), 2);
+        assert_eq!(Error::Network("x".into()).exit_code(), 8);
+        assert_eq!(Error::BrokenPipe.exit_code(), 0);
+    }
+
+    #[test]
+    fn api_error_line_names_status_type_message_and_request_id() {
+        let e = Error::Api(Box::new(ApiError {
+            status: 404,
+            method: "GET".into(),
+            url: "http://x/v1/agents/a".into(),
+            kind: Some("not_found_error".into()),
+            message: Some("no such agent".into()),
+            request_id: Some("req_1".into()),
+            body: vec![],
+        }));
+        assert_eq!(
+            e.to_string(),
+            "GET http://x/v1/agents/a: 404 Not Found (not_found_error): no such agent [request-id: req_1]"
+        );
+    }
+}

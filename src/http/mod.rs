@@ -1,0 +1,465 @@
+//! The one HTTP layer: base URL, auth and version headers, retries with
+//! capped backoff, per-attempt timeouts and the `--debug` log. It sends a
+//! [`Request`] and hands back the response; it never decides how to print.
+
+pub mod debug;
+pub mod sse;
+
+use std::time::Duration;
+
+use crate::error::{ApiError, Error, Result};
+use crate::request::{Body, Request};
+
+/// How to authenticate.
+#[derive(Clone)]
+pub enum Auth {
+    ApiKey(String),
+    Bearer(String),
+    None,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::ApiKey(_) => f.write_str("ApiKey(redacted)"),
+            Auth::Bearer(_) => f.write_str("Bearer(redacted)"),
+            Auth::None => f.write_str("None"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Base URL without a trailing slash.
+    pub base_url: String,
+    pub auth: Auth,
+    pub workspace_id: Option<String>,
+    pub max_retries: u32,
+    pub timeout: Option<Duration>,
+    pub debug: bool,
+    /// The command name, sent as `x-stainless-cli-command`.
+    pub command: String,
+    /// Extra headers every request carries (e.g. the OAuth beta).
+    pub extra_betas: Vec<String>,
+}
+
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+/// Longest wait a server may ask for between retries.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+pub fn user_agent() -> String {
+    format!("ant/{} (Rust CLI)", env!("CARGO_PKG_VERSION"))
+}
+
+/// Checks a base URL: `http://` or `https://` with a host.
+pub fn validate_base_url(url: &str) -> Result<String> {
+    let trimmed = url.trim_end_matches('/');
+    let parsed = reqwest::Url::parse(trimmed)
+        .map_err(|e| Error::usage(format!("invalid base URL {url:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(Error::usage(format!(
+            "invalid base URL {url:?}: must start with http:// or https:// and name a host"
+        )));
+    }
+    Ok(trimmed.to_string())
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    pub cfg: Config,
+}
+
+/// Why an attempt failed, and whether another attempt may help.
+enum Attempt {
+    Done(reqwest::Response),
+    Retry(Error, Option<Duration>),
+    Fail(Error),
+}
+
+impl Client {
+    pub fn new(cfg: Config) -> Result<Client> {
+        let http = reqwest::Client::builder()
+            .user_agent(user_agent())
+            .connect_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| Error::Other(format!("cannot set up HTTP client: {e}")))?;
+        Ok(Client { http, cfg })
+    }
+
+    pub fn url(&self, req: &Request) -> String {
+        format!("{}{}", self.cfg.base_url, req.target())
+    }
+
+    /// Sends `req` with retries. Returns the response once its status is a
+    /// success; API errors come back as [`Error::Api`].
+    pub async fn send(&self, req: &Request, accept: &str) -> Result<reqwest::Response> {
+        let url = self.url(req);
+        let mut attempt = 0u32;
+        loop {
+            let outcome = self.attempt(req, &url, accept, attempt).await;
+            match outcome {
+                Attempt::Done(resp) => return Ok(resp),
+                Attempt::Fail(e) => return Err(e),
+                Attempt::Retry(e, wait) => {
+                    if attempt >= self.cfg.max_retries {
+                        return Err(e);
+                    }
+                    let delay = wait.unwrap_or_else(|| backoff(attempt));
+                    if self.cfg.debug {
+                        debug::note(&format!(
+                            "retrying in {:.3}s after: {e}",
+                            delay.as_secs_f64()
+                        ));
+                    }
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, req: &Request, url: &str, accept: &str, n: u32) -> Attempt {
+        let method = reqwest::Method::from_bytes(req.method.as_bytes()).expect("valid method");
+        let mut b = self.http.request(method, url);
+        let mut headers: Vec<(String, String)> = vec![
+            ("accept".into(), accept.into()),
+            ("anthropic-version".into(), ANTHROPIC_VERSION.into()),
+            ("x-stainless-lang".into(), "cli".into()),
+            (
+                "x-stainless-package-version".into(),
+                env!("CARGO_PKG_VERSION").into(),
+            ),
+            ("x-stainless-runtime".into(), "rust".into()),
+            ("x-stainless-retry-count".into(), n.to_string()),
+            ("x-stainless-cli-command".into(), self.cfg.command.clone()),
+        ];
+        if let Some(t) = self.cfg.timeout {
+            headers.push(("x-stainless-timeout".into(), format!("{}", t.as_secs_f64())));
+        }
+        match &self.cfg.auth {
+            Auth::ApiKey(k) => headers.push(("x-api-key".into(), k.clone())),
+            Auth::Bearer(t) => headers.push(("authorization".into(), format!("Bearer {t}"))),
+            Auth::None => {}
+        }
+        if let Some(ws) = &self.cfg.workspace_id {
+            headers.push(("anthropic-workspace-id".into(), ws.clone()));
+        }
+        let mut req_headers = req.headers.clone();
+        if !self.cfg.extra_betas.is_empty() {
+            let extra = self.cfg.extra_betas.join(",");
+            match req_headers.iter_mut().find(|(k, _)| k == "anthropic-beta") {
+                Some((_, v)) => *v = format!("{v},{extra}"),
+                None => req_headers.push(("anthropic-beta".into(), extra)),
+            }
+        }
+        headers.extend(req_headers);
+        let body_bytes: Option<(Vec<u8>, String)> = match &req.body {
+            Body::None => None,
+            Body::Json(v) => Some((
+                serde_json::to_vec(v).expect("json"),
+                "application/json".to_string(),
+            )),
+            Body::Multipart(parts) => {
+                let boundary = format!("ant-boundary-{:016x}", fastrand::u64(..));
+                Some((
+                    multipart_bytes(parts, &boundary),
+                    format!("multipart/form-data; boundary={boundary}"),
+                ))
+            }
+        };
+        if let Some((_, ct)) = &body_bytes {
+            headers.push(("content-type".into(), ct.clone()));
+        }
+        if self.cfg.debug {
+            debug::request(
+                req.method,
+                url,
+                &headers,
+                body_bytes.as_ref().map(|b| b.0.as_slice()),
+            );
+        }
+        for (k, v) in &headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        if let Some((bytes, _)) = body_bytes {
+            b = b.body(bytes);
+        }
+        let send = b.send();
+        let result = match self.cfg.timeout {
+            Some(t) => match tokio::time::timeout(t, send).await {
+                Ok(r) => r,
+                Err(_) => {
+                    return Attempt::Retry(
+                        Error::Timeout(format!(
+                            "{} {url}: timed out after {:.1}s",
+                            req.method,
+                            t.as_secs_f64()
+                        )),
+                        None,
+                    );
+                }
+            },
+            None => send.await,
+        };
+        let resp = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let err = Error::Network(format!("{} {url}: {}", req.method, describe_reqwest(&e)));
+                return Attempt::Retry(err, None);
+            }
+        };
+        if self.cfg.debug {
+            debug::response(&resp);
+        }
+        let status = resp.status().as_u16();
+        if resp.status().is_success() {
+            return Attempt::Done(resp);
+        }
+        let should_retry = match resp
+            .headers()
+            .get("x-should-retry")
+            .and_then(|v| v.to_str().ok())
+        {
+            Some("true") => true,
+            Some("false") => false,
+            _ => matches!(status, 408 | 409 | 429) || status >= 500,
+        };
+        let wait = retry_after(resp.headers());
+        let err = api_error(req.method, url, resp, self.cfg.timeout).await;
+        if let (true, Error::Api(a)) = (self.cfg.debug, &err) {
+            debug::body(&a.body);
+        }
+        if should_retry {
+            Attempt::Retry(err, wait)
+        } else {
+            Attempt::Fail(err)
+        }
+    }
+
+    /// Reads a whole (non-streaming) body, under the per-attempt timeout.
+    pub async fn read_body(&self, resp: reqwest::Response, what: &str) -> Result<Vec<u8>> {
+        let read = resp.bytes();
+        let bytes = match self.cfg.timeout {
+            Some(t) => tokio::time::timeout(t, read)
+                .await
+                .map_err(|_| Error::Timeout(format!("{what}: timed out reading the response")))?,
+            None => read.await,
+        }
+        .map_err(|e| {
+            Error::Network(format!(
+                "{what}: reading the response: {}",
+                describe_reqwest(&e)
+            ))
+        })?;
+        if self.cfg.debug {
+            debug::body(&bytes);
+        }
+        Ok(bytes.to_vec())
+    }
+}
+
+/// The full cause chain of a reqwest error, on one line.
+pub fn describe_reqwest(e: &reqwest::Error) -> String {
+    let mut parts = vec![];
+    let mut src: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = src {
+        let text = s.to_string();
+        if !parts.iter().any(|p: &String| p.contains(&text)) {
+            parts.push(text);
+        }
+        src = s.source();
+    }
+    parts.join(": ")
+}
+
+/// 0.5 s × 2^n, at most 8 s, minus up to 25 % jitter.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = (0.5 * 2f64.powi(attempt.min(10) as i32)).min(8.0);
+    let jitter = 1.0 - fastrand::f64() * 0.25;
+    Duration::from_secs_f64(base * jitter)
+}
+
+/// `retry-after-ms`, then `retry-after` (seconds or an HTTP date), capped.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim);
+    let d = if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        Duration::from_secs_f64((ms / 1000.0).max(0.0))
+    } else if let Some(v) = get("retry-after") {
+        if let Ok(secs) = v.parse::<f64>() {
+            Duration::from_secs_f64(secs.max(0.0))
+        } else {
+            let when = httpdate_secs(v)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_secs();
+            Duration::from_secs(when.saturating_sub(now))
+        }
+    } else {
+        return None;
+    };
+    Some(d.min(MAX_RETRY_AFTER))
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to Unix seconds.
+fn httpdate_secs(s: &str) -> Option<u64> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    if parts.len() != 6 {
+        return None;
+    }
+    let day: u64 = parts[1].parse().ok()?;
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == parts[2])? as u64
+        + 1;
+    let year: i64 = parts[3].parse().ok()?;
+    let hms: Vec<u64> = parts[4].split(':').filter_map(|x| x.parse().ok()).collect();
+    if hms.len() != 3 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Some(days as u64 * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2])
+}
+
+/// Reads an error response into an [`ApiError`].
+async fn api_error(
+    method: &str,
+    url: &str,
+    resp: reqwest::Response,
+    timeout: Option<Duration>,
+) -> Error {
+    let status = resp.status().as_u16();
+    let request_id = resp
+        .headers()
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let read = resp.bytes();
+    let body = match timeout {
+        Some(t) => tokio::time::timeout(t, read)
+            .await
+            .ok()
+            .and_then(|r| r.ok()),
+        None => read.await.ok(),
+    }
+    .map(|b| b.to_vec())
+    .unwrap_or_default();
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+    let field = |k: &str| {
+        parsed
+            .as_ref()
+            .and_then(|v| v.get("error"))
+            .and_then(|e| e.get(k))
+            .and_then(|v| v.as_str())
+            .map(String::from)
+    };
+    let request_id = request_id.or_else(|| {
+        parsed
+            .as_ref()
+            .and_then(|v| v.get("request_id"))
+            .and_then(|v| v.as_str())
+            .map(String::from)
+    });
+    Error::Api(Box::new(ApiError {
+        status,
+        method: method.to_string(),
+        url: url.to_string(),
+        kind: field("type"),
+        message: field("message"),
+        request_id,
+        body,
+    }))
+}
+
+/// A multipart/form-data body, built in memory so every retry can resend it.
+pub fn multipart_bytes(parts: &[crate::request::Part], boundary: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match &p.file {
+            Some(f) => {
+                let name = f.filename.replace('"', "%22");
+                out.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{}\"; filename=\"{name}\"\r\nContent-Type: {}\r\n\r\n",
+                        p.name, f.content_type
+                    )
+                    .as_bytes(),
+                );
+                out.extend_from_slice(&f.data);
+            }
+            None => {
+                out.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
+                        p.name
+                    )
+                    .as_bytes(),
+                );
+                out.extend_from_slice(p.text.as_bytes());
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_prefers_ms_and_is_capped() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "3".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert("retry-after-ms", "250".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "3600".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
+        h.insert(
+            "retry-after",
+            "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn http_dates_parse() {
+        assert_eq!(
+            httpdate_secs("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784111777)
+        );
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped_with_jitter() {
+        for n in 0..12 {
+            let d = backoff(n).as_secs_f64();
+            let base = (0.5 * 2f64.powi(n as i32)).min(8.0);
+            assert!(d <= base && d >= base * 0.75, "{n}: {d}");
+        }
+    }
+
+    #[test]
+    fn base_urls_must_be_http_with_a_host() {
+        assert_eq!(
+            validate_base_url("http://127.0.0.1:4010/").unwrap(),
+            "http://127.0.0.1:4010"
+        );
+        assert!(validate_base_url("ftp://x").is_err());
+        assert!(validate_base_url("not a url").is_err());
+        assert_eq!(validate_base_url("nope").unwrap_err().exit_code(), 2);
+    }
+}

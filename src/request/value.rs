@@ -1,0 +1,238 @@
+//! Turns one flag's text into a JSON value the way the official CLI does:
+//! schema-guided scalars, relaxed YAML for objects and arrays, `null` for
+//! nullable fields. Pure functions; `@file` references are resolved later.
+
+use serde_json::{Number, Value};
+
+use crate::api::types::{self, ARRAY, BOOLEAN, INTEGER, NULL, NUMBER, OBJECT, STRING};
+
+/// Parses relaxed YAML (which covers JSON and flow style) with safe options:
+/// YAML 1.1 booleans (`yes`, `on`) and leading-zero numbers stay strings,
+/// duplicate keys keep the last value.
+pub fn parse_yaml(text: &str) -> Result<Value, String> {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
+        with_snippet: false,
+    };
+    if text.trim().is_empty() {
+        return Ok(Value::String(text.to_string()));
+    }
+    serde_saphyr::from_str_with_options::<Value>(text, options)
+        .map_err(|e| one_line(&e.to_string()))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Text that may be an ID, base64 or a plain word: kept as a string when it
+/// is not valid YAML.
+fn is_plain_word(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '=' | '+' | '/'))
+}
+
+/// Parses a flag value for a field accepting `types` (see [`types`]).
+pub fn parse_typed(raw: &str, types: u8) -> Result<Value, String> {
+    let t = types & !NULL;
+    if types & NULL != 0 && raw == "null" {
+        return Ok(Value::Null);
+    }
+    if t == STRING {
+        return Ok(Value::String(raw.to_string()));
+    }
+    if t == BOOLEAN {
+        return parse_bool(raw)
+            .map(Value::Bool)
+            .ok_or_else(|| format!("expected a boolean (true or false), got {raw:?}"));
+    }
+    if t != 0 && t & !(INTEGER | NUMBER) == 0 {
+        return parse_number(raw, t & NUMBER != 0)
+            .ok_or_else(|| format!("expected {}, got {raw:?}", types::describe(t)));
+    }
+    match parse_yaml(raw) {
+        Ok(Value::String(s)) => Ok(Value::String(s)),
+        Ok(v) if t & STRING != 0 && !matches!(v, Value::Object(_) | Value::Array(_)) => {
+            // A scalar where a string is allowed keeps its exact spelling.
+            if v.is_null() && types & NULL != 0 {
+                Ok(Value::Null)
+            } else {
+                Ok(Value::String(raw.to_string()))
+            }
+        }
+        Ok(v) => Ok(v),
+        Err(_) if t & STRING != 0 && is_plain_word(raw) => Ok(Value::String(raw.to_string())),
+        Err(e) => Err(format!("failed to parse as YAML: {e}")),
+    }
+}
+
+/// Go's `strconv.ParseBool` spellings.
+pub fn parse_bool(raw: &str) -> Option<bool> {
+    match raw {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Integers accept base prefixes (`0x1f`, `0o17`, `0b101`) and `_` separators.
+fn parse_number(raw: &str, float_ok: bool) -> Option<Value> {
+    let s = raw.trim().replace('_', "");
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest.to_string()),
+        None => (false, s.trim_start_matches('+').to_string()),
+    };
+    let radix = [
+        ("0x", 16),
+        ("0X", 16),
+        ("0o", 8),
+        ("0O", 8),
+        ("0b", 2),
+        ("0B", 2),
+    ]
+    .iter()
+    .find(|(p, _)| digits.starts_with(p));
+    if let Some((prefix, radix)) = radix {
+        let n = i128::from_str_radix(&digits[prefix.len()..], *radix).ok()?;
+        return int_value(if neg { -n } else { n });
+    }
+    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+        let n: i128 = digits.parse().ok()?;
+        return int_value(if neg { -n } else { n });
+    }
+    if float_ok {
+        let f: f64 = s.parse().ok()?;
+        if f.is_finite() {
+            return Number::from_f64(f).map(Value::Number);
+        }
+    }
+    None
+}
+
+fn int_value(n: i128) -> Option<Value> {
+    if let Ok(i) = i64::try_from(n) {
+        Some(Value::from(i))
+    } else {
+        u64::try_from(n).ok().map(Value::from)
+    }
+}
+
+/// A repeated flag's occurrence: one element, or a whole list when the
+/// value is a YAML array and elements are not arrays themselves (so the
+/// official `update --tool '[...]'` form keeps working).
+pub fn parse_elements(raw: &str, item_types: u8) -> Result<Vec<Value>, String> {
+    let it = item_types & !NULL;
+    if it & ARRAY == 0
+        && it != STRING
+        && raw.trim_start().starts_with('[')
+        && let Ok(Value::Array(items)) = parse_yaml(raw)
+    {
+        return Ok(items);
+    }
+    if it & (OBJECT | ARRAY) == 0 && it & STRING == 0 && raw.trim_start().starts_with('[') {
+        return Err(format!("expected {}, got a list", types::describe(it)));
+    }
+    parse_typed(raw, item_types).map(|v| vec![v])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn string_fields_keep_the_exact_text() {
+        assert_eq!(parse_typed("123", STRING).unwrap(), json!("123"));
+        assert_eq!(parse_typed("true", STRING).unwrap(), json!("true"));
+        assert_eq!(
+            parse_typed("line1\nline2", STRING).unwrap(),
+            json!("line1\nline2")
+        );
+        assert_eq!(parse_typed("null", STRING).unwrap(), json!("null"));
+        assert_eq!(parse_typed("null", STRING | NULL).unwrap(), json!(null));
+    }
+
+    #[test]
+    fn numbers_follow_the_schema() {
+        assert_eq!(parse_typed("0.50", NUMBER | INTEGER).unwrap(), json!(0.5));
+        assert_eq!(parse_typed("1024", INTEGER).unwrap(), json!(1024));
+        assert_eq!(parse_typed("0x10", INTEGER).unwrap(), json!(16));
+        assert!(
+            parse_typed("1.5", INTEGER)
+                .unwrap_err()
+                .contains("expected integer")
+        );
+        assert!(parse_typed("abc", INTEGER).is_err());
+    }
+
+    #[test]
+    fn booleans_take_go_spellings_only() {
+        assert_eq!(parse_typed("true", BOOLEAN).unwrap(), json!(true));
+        assert_eq!(parse_typed("F", BOOLEAN).unwrap(), json!(false));
+        assert!(parse_typed("yes", BOOLEAN).is_err());
+    }
+
+    #[test]
+    fn objects_are_relaxed_yaml_with_safe_options() {
+        assert_eq!(
+            parse_typed("{id: claude-opus-4-7, effort: low}", OBJECT).unwrap(),
+            json!({"id": "claude-opus-4-7", "effort": "low"})
+        );
+        assert_eq!(
+            parse_typed("{foo: 1, bar: yes, baz: null, z: 017}", OBJECT).unwrap(),
+            json!({"foo": 1, "bar": "yes", "baz": null, "z": "017"})
+        );
+        assert_eq!(
+            parse_typed("{a: 1, a: 2}", OBJECT).unwrap(),
+            json!({"a": 2})
+        );
+        assert_eq!(
+            parse_typed("{url: http://example.com/x?a=b}", OBJECT).unwrap(),
+            json!({"url": "http://example.com/x?a=b"})
+        );
+        assert!(
+            parse_typed("{a: [1, 2", OBJECT)
+                .unwrap_err()
+                .contains("YAML")
+        );
+    }
+
+    #[test]
+    fn string_or_object_fields_accept_a_plain_string() {
+        let t = STRING | OBJECT;
+        assert_eq!(
+            parse_typed("claude-opus-4-7", t).unwrap(),
+            json!("claude-opus-4-7")
+        );
+        assert_eq!(parse_typed("{id: x}", t).unwrap(), json!({"id": "x"}));
+        assert_eq!(parse_typed("42", t).unwrap(), json!("42"));
+    }
+
+    #[test]
+    fn untyped_values_unquote_yaml_strings() {
+        assert_eq!(
+            parse_typed("'2019-12-27T18:11:19.117Z'", types::ANY).unwrap(),
+            json!("2019-12-27T18:11:19.117Z")
+        );
+    }
+
+    #[test]
+    fn repeated_values_accept_one_element_or_a_whole_list() {
+        assert_eq!(
+            parse_elements("{type: a}", OBJECT).unwrap(),
+            vec![json!({"type": "a"})]
+        );
+        assert_eq!(
+            parse_elements("[{type: a}, {type: b}]", OBJECT).unwrap(),
+            vec![json!({"type": "a"}), json!({"type": "b"})]
+        );
+        assert_eq!(parse_elements("[x]", STRING).unwrap(), vec![json!("[x]")]);
+        assert_eq!(
+            parse_elements("[agent_1, {type: self}]", STRING | OBJECT).unwrap(),
+            vec![json!("agent_1"), json!({"type": "self"})]
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Live session streams (transcript rendering, reconnection) build here.

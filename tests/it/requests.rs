@@ -1,0 +1,778 @@
+//! Exact requests: method, path, query, headers and body for the official
+//! CLI's confirmed mappings (reference section 12) and every input syntax.
+
+use serde_json::json;
+
+use crate::{Recorded, Server, ant_at, home};
+
+/// Runs `ant args...` against a server answering `{}` and returns the one request.
+fn send(args: &[&str]) -> Recorded {
+    send_stdin(args, None)
+}
+
+fn send_stdin(args: &[&str], stdin: Option<&str>) -> Recorded {
+    let server = Server::json(json!({"id": "x"}));
+    let h = home();
+    let mut cmd = ant_at(&server, h.path());
+    cmd.args(args);
+    if let Some(s) = stdin {
+        cmd.write_stdin(s);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "ant {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.only()
+}
+
+fn body(r: &Recorded) -> String {
+    r.body_text()
+}
+
+#[test]
+fn beta_requests_carry_beta_query_version_key_and_default_beta() {
+    let r = send(&["beta:agents", "retrieve", "--agent-id", "agent_1"]);
+    assert_eq!(r.method, "GET");
+    assert_eq!(r.path, "/v1/agents/agent_1");
+    assert_eq!(r.query, "beta=true");
+    assert_eq!(r.header("anthropic-version"), Some("2023-06-01"));
+    assert_eq!(r.header("x-api-key"), Some("sk-test-key"));
+    assert_eq!(
+        r.header("anthropic-beta"),
+        Some("managed-agents-2026-04-01")
+    );
+    assert!(r.header("user-agent").unwrap().starts_with("ant/"));
+    assert_eq!(r.header("content-type"), None, "no body, no content-type");
+    assert!(r.body.is_empty());
+}
+
+#[test]
+fn non_beta_requests_have_no_beta_query() {
+    let r = send(&["models", "retrieve", "claude-opus-4-7"]);
+    assert_eq!(r.path, "/v1/models/claude-opus-4-7");
+    assert_eq!(r.query, "");
+    assert_eq!(r.header("anthropic-beta"), None);
+}
+
+#[test]
+fn auth_token_becomes_bearer() {
+    let server = Server::json(json!({}));
+    let h = home();
+    crate::ant(h.path())
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .args(["--auth-token", "tok", "beta:agents", "list"])
+        .assert()
+        .success();
+    let r = server.only();
+    assert_eq!(r.header("authorization"), Some("Bearer tok"));
+    assert_eq!(r.header("x-api-key"), None);
+}
+
+#[test]
+fn singular_flags_fill_plural_keys_and_repeat() {
+    let r = send(&[
+        "beta:agents",
+        "create",
+        "--name",
+        "a",
+        "--model",
+        "{id: claude-opus-4-7}",
+        "--mcp-server",
+        "{name: m, type: url, url: https://x/sse}",
+        "--tool",
+        "{type: agent_toolset_20260401}",
+        "--tool",
+        "{type: mcp_toolset, mcp_server_name: m}",
+    ]);
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(
+        body(&r),
+        r#"{"mcp_servers":[{"name":"m","type":"url","url":"https://x/sse"}],"model":{"id":"claude-opus-4-7"},"name":"a","tools":[{"type":"agent_toolset_20260401"},{"mcp_server_name":"m","type":"mcp_toolset"}]}"#
+    );
+}
+
+#[test]
+fn quickstart_agent_create_accepts_a_plain_model_string() {
+    let r = send(&[
+        "beta:agents",
+        "create",
+        "--name",
+        "Coding Assistant",
+        "--model",
+        "claude-opus-4-7",
+        "--system",
+        "You are a helpful coding assistant.",
+        "--tool",
+        "{type: agent_toolset_20260401}",
+    ]);
+    assert_eq!(r.json()["model"], json!("claude-opus-4-7"));
+}
+
+#[test]
+fn inner_flags_build_objects_and_lists() {
+    let r = send(&[
+        "beta:agents",
+        "create",
+        "--name",
+        "a",
+        "--model",
+        "{id: x}",
+        "--multiagent.agents",
+        "[agent_1, {type: self}]",
+        "--multiagent.type",
+        "coordinator",
+    ]);
+    assert_eq!(
+        r.json()["multiagent"],
+        json!({"agents": ["agent_1", {"type": "self"}], "type": "coordinator"})
+    );
+    let r = send(&[
+        "beta:agents",
+        "create",
+        "--name",
+        "a",
+        "--model",
+        "{id: x}",
+        "--mcp-server.name",
+        "a",
+        "--mcp-server.type",
+        "url",
+        "--mcp-server.url",
+        "https://a",
+        "--mcp-server.name",
+        "b",
+        "--mcp-server.type",
+        "url",
+        "--mcp-server.url",
+        "https://b",
+    ]);
+    assert_eq!(
+        r.json()["mcp_servers"],
+        json!([{"name": "a", "type": "url", "url": "https://a"}, {"name": "b", "type": "url", "url": "https://b"}])
+    );
+    let r = send(&[
+        "messages",
+        "create",
+        "--max-tokens",
+        "5",
+        "--model",
+        "m",
+        "--message",
+        "{role: user, content: hi}",
+        "--metadata.user-id",
+        "X",
+    ]);
+    assert_eq!(r.json()["metadata"], json!({"user_id": "X"}));
+    let r = send(&[
+        "messages:batches",
+        "create",
+        "--request.custom-id",
+        "c1",
+        "--request.params",
+        "{max_tokens: 1024}",
+    ]);
+    assert_eq!(
+        body(&r),
+        r#"{"requests":[{"custom_id":"c1","params":{"max_tokens":1024}}]}"#
+    );
+}
+
+#[test]
+fn values_follow_the_schema_types() {
+    let r = send(&[
+        "beta:agents",
+        "create",
+        "--name",
+        "123",
+        "--description",
+        "true",
+        "--model",
+        "{id: x}",
+    ]);
+    assert_eq!(r.json()["name"], json!("123"));
+    assert_eq!(r.json()["description"], json!("true"));
+    let r = send(&[
+        "beta:agents",
+        "create",
+        "--name",
+        "a",
+        "--model",
+        "{id: x}",
+        "--skill",
+        "{type: anthropic, skill_id: xlsx, version: '1'}",
+    ]);
+    assert_eq!(
+        r.json()["skills"],
+        json!([{"skill_id": "xlsx", "type": "anthropic", "version": "1"}])
+    );
+    let r = send(&[
+        "beta:agents",
+        "update",
+        "--agent-id",
+        "a1",
+        "--version",
+        "1",
+    ]);
+    assert_eq!(body(&r), r#"{"version":1}"#);
+    let r = send(&[
+        "beta:agents",
+        "create",
+        "--name",
+        "a",
+        "--model",
+        "{id: x}",
+        "--metadata",
+        "{foo: '1', bar: yes}",
+    ]);
+    assert_eq!(r.json()["metadata"], json!({"bar": "yes", "foo": "1"}));
+    let r = send(&[
+        "messages",
+        "create",
+        "--max-tokens",
+        "5",
+        "--model",
+        "m",
+        "--message",
+        "{role: user, content: hi}",
+        "--temperature",
+        "0.50",
+    ]);
+    assert_eq!(r.json()["temperature"], json!(0.5));
+    let r = send(&[
+        "beta:agents",
+        "create",
+        "--name",
+        "a",
+        "--model",
+        "{id: x}",
+        "--description",
+        "null",
+    ]);
+    assert_eq!(r.json()["description"], json!(null));
+}
+
+#[test]
+fn client_only_flags_are_never_sent_and_bools_take_equals() {
+    let r = send(&[
+        "messages",
+        "create",
+        "--max-tokens",
+        "5",
+        "--model",
+        "m",
+        "--message",
+        "{role: user, content: hi}",
+        "--stream=false",
+        "--max-items",
+        "3",
+    ]);
+    assert_eq!(r.json()["stream"], json!(false));
+    assert!(r.json().get("max_items").is_none());
+    let r = send(&[
+        "beta:agents",
+        "create",
+        "--name",
+        "line1\nline2",
+        "--model",
+        "{id: x}",
+    ]);
+    assert_eq!(r.json()["name"], json!("line1\nline2"));
+}
+
+#[test]
+fn update_takes_a_whole_list_in_one_value() {
+    let r = send(&[
+        "beta:agents",
+        "update",
+        "--agent-id",
+        "a1",
+        "--version",
+        "2",
+        "--tool",
+        "[{type: agent_toolset_20260401}, {type: mcp_toolset, mcp_server_name: m}]",
+    ]);
+    assert_eq!(
+        r.json()["tools"],
+        json!([{"type": "agent_toolset_20260401"}, {"mcp_server_name": "m", "type": "mcp_toolset"}])
+    );
+    let r = send(&[
+        "beta:sessions",
+        "create",
+        "--agent",
+        "agent_1",
+        "--environment-id",
+        "env_1",
+        "--vault-id",
+        "x",
+    ]);
+    assert_eq!(r.json()["vault_ids"], json!(["x"]));
+}
+
+#[test]
+fn stdin_merges_shallowly_with_flags_winning() {
+    let r = send_stdin(
+        &[
+            "beta:agents",
+            "create",
+            "--name",
+            "b",
+            "--metadata",
+            "{b: '2'}",
+            "--model",
+            "{id: x}",
+        ],
+        Some("name: a\ndescription: d\nmetadata: {a: \"1\"}\n"),
+    );
+    assert_eq!(
+        body(&r),
+        r#"{"description":"d","metadata":{"b":"2"},"model":{"id":"x"},"name":"b"}"#
+    );
+    let r = send_stdin(
+        &["beta:agents", "update", "--version", "2"],
+        Some(r#"{"id":"ag_1","name":"n2"}"#),
+    );
+    assert_eq!(r.path, "/v1/agents/ag_1");
+    assert_eq!(body(&r), r#"{"name":"n2","version":2}"#);
+    let r = send_stdin(
+        &["beta:sessions:events", "list"],
+        Some("session_id: sesn_9\norder: asc\n"),
+    );
+    assert_eq!(r.path, "/v1/sessions/sesn_9/events");
+    assert_eq!(r.query_param("order").as_deref(), Some("asc"));
+}
+
+#[test]
+fn query_encoding_uses_brackets() {
+    let r = send(&[
+        "beta:agents",
+        "list",
+        "--created-at-gte",
+        "'2019-12-27T18:11:19.117Z'",
+        "--include-archived=true",
+    ]);
+    assert_eq!(
+        r.query,
+        "beta=true&created_at[gte]=2019-12-27T18:11:19.117Z&include_archived=true"
+    );
+    let server = Server::start(|_, _| crate::Reply::sse(&[]));
+    let h = home();
+    ant_at(&server, h.path())
+        .args([
+            "beta:sessions:events",
+            "stream",
+            "s1",
+            "--event-delta",
+            "agent.message",
+            "--event-delta",
+            "agent.thinking",
+            "--format",
+            "jsonl",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        server.only().query,
+        "beta=true&event_deltas[]=agent.message&event_deltas[]=agent.thinking"
+    );
+    let r = send(&[
+        "beta:memory-stores:memories",
+        "create",
+        "--memory-store-id",
+        "m1",
+        "--path",
+        "/a",
+        "--content",
+        "c",
+        "--view",
+        "full",
+    ]);
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.query, "beta=true&view=full");
+    let r = send(&[
+        "beta:environments:work",
+        "heartbeat",
+        "--environment-id",
+        "e",
+        "--work-id",
+        "w",
+        "--desired-ttl-seconds",
+        "30",
+    ]);
+    assert_eq!(r.path, "/v1/environments/e/work/w/heartbeat");
+    assert_eq!(r.query_param("desired_ttl_seconds").as_deref(), Some("30"));
+}
+
+#[test]
+fn one_positional_fills_the_last_path_parameter() {
+    let r = send(&[
+        "beta:sessions:resources",
+        "retrieve",
+        "--session-id",
+        "S",
+        "res_1",
+    ]);
+    assert_eq!(r.path, "/v1/sessions/S/resources/res_1");
+    let r = send(&[
+        "beta:sessions:threads:events",
+        "list",
+        "--session-id",
+        "S",
+        "th_1",
+    ]);
+    assert_eq!(r.path, "/v1/sessions/S/threads/th_1/events");
+}
+
+#[test]
+fn beta_flag_values_are_appended_to_the_default() {
+    let r = send(&[
+        "beta:agents",
+        "list",
+        "--beta",
+        "foo-2026-01-01",
+        "--beta",
+        "bar",
+    ]);
+    assert_eq!(
+        r.header("anthropic-beta"),
+        Some("managed-agents-2026-04-01,foo-2026-01-01,bar")
+    );
+    let r = send(&["beta:files", "list"]);
+    assert_eq!(r.header("anthropic-beta"), Some("files-api-2025-04-14"));
+}
+
+#[test]
+fn workspace_id_header_from_flag_or_environment() {
+    let r = send(&["beta:agents", "list", "--workspace-id", "wrkspc_1"]);
+    assert_eq!(r.header("anthropic-workspace-id"), Some("wrkspc_1"));
+    let server = Server::json(json!({"data": []}));
+    let h = home();
+    ant_at(&server, h.path())
+        .env("ANTHROPIC_WORKSPACE_ID", "wrkspc_env")
+        .args(["beta:agents", "list"])
+        .assert()
+        .success();
+    assert_eq!(
+        server.only().header("anthropic-workspace-id"),
+        Some("wrkspc_env")
+    );
+}
+
+#[test]
+fn file_references_inline_text_base64_and_stdin() {
+    let h = home();
+    let dir = h.path();
+    std::fs::write(dir.join("prompt.txt"), "be brief").unwrap();
+    std::fs::write(dir.join("bin.dat"), [0u8, 1, 2, 255]).unwrap();
+    let server = Server::json(json!({}));
+    ant_at(&server, dir)
+        .current_dir(dir)
+        .args([
+            "beta:agents",
+            "create",
+            "--name",
+            "@file://prompt.txt",
+            "--model",
+            "{id: x}",
+            "--system",
+            "@prompt.txt",
+            "--description",
+            "@data://prompt.txt",
+            "--metadata",
+            "{a: '@bin.dat', b: '\\@literal', c: '@-'}",
+        ])
+        .write_stdin("from stdin")
+        .assert()
+        .success();
+    let v = server.only().json();
+    assert_eq!(v["name"], json!("be brief"));
+    assert_eq!(v["system"], json!("be brief"));
+    assert_eq!(v["description"], json!("YmUgYnJpZWY="));
+    assert_eq!(
+        v["metadata"],
+        json!({"a": "AAEC/w==", "b": "@literal", "c": "from stdin"})
+    );
+}
+
+#[test]
+fn upload_sends_a_multipart_file_part() {
+    let h = home();
+    std::fs::write(h.path().join("notes.txt"), "hello file").unwrap();
+    let server = Server::json(json!({"id": "file_1"}));
+    ant_at(&server, h.path())
+        .current_dir(h.path())
+        .args(["beta:files", "upload", "--file", "notes.txt"])
+        .assert()
+        .success();
+    let r = server.only();
+    assert_eq!(r.path, "/v1/files");
+    assert_eq!(r.header("anthropic-beta"), Some("files-api-2025-04-14"));
+    let ct = r.header("content-type").unwrap();
+    assert!(ct.starts_with("multipart/form-data; boundary="), "{ct}");
+    let b = r.body_text();
+    assert!(b.contains("Content-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\nhello file\r\n"), "{b}");
+    // piped `file: PATH` does the same
+    let server = Server::json(json!({"id": "file_1"}));
+    ant_at(&server, h.path())
+        .current_dir(h.path())
+        .args(["beta:files", "upload"])
+        .write_stdin("file: notes.txt\n")
+        .assert()
+        .success();
+    assert!(server.only().body_text().contains("filename=\"notes.txt\""));
+}
+
+#[test]
+fn skills_create_sends_files_array_parts_and_fields() {
+    let h = home();
+    std::fs::write(h.path().join("SKILL.md"), "# skill").unwrap();
+    let server = Server::json(json!({"id": "skill_1"}));
+    ant_at(&server, h.path())
+        .current_dir(h.path())
+        .args([
+            "beta:skills",
+            "create",
+            "--file",
+            "SKILL.md",
+            "--display-title",
+            "My skill",
+        ])
+        .assert()
+        .success();
+    let r = server.only();
+    assert_eq!(r.header("anthropic-beta"), Some("skills-2025-10-02"));
+    let b = r.body_text();
+    assert!(b.contains("name=\"files[]\"; filename=\"SKILL.md\""), "{b}");
+    assert!(
+        b.contains("name=\"display_title\"\r\n\r\nMy skill\r\n"),
+        "{b}"
+    );
+}
+
+/// One command of every resource group reaches the right method and path.
+#[test]
+fn every_resource_group_maps_to_its_endpoint() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &[
+                "completions",
+                "create",
+                "--model",
+                "claude-2",
+                "--prompt",
+                "\n\nHuman: hi\n\nAssistant:",
+                "--max-tokens-to-sample",
+                "5",
+            ],
+            "POST",
+            "/v1/complete",
+        ),
+        (
+            &[
+                "messages",
+                "count-tokens",
+                "--model",
+                "m",
+                "--message",
+                "{role: user, content: hi}",
+            ],
+            "POST",
+            "/v1/messages/count_tokens",
+        ),
+        (
+            &["messages:batches", "cancel", "mb_1"],
+            "POST",
+            "/v1/messages/batches/mb_1/cancel",
+        ),
+        (&["beta:models", "list"], "GET", "/v1/models"),
+        (
+            &[
+                "beta:messages",
+                "create",
+                "--max-tokens",
+                "5",
+                "--model",
+                "m",
+                "--message",
+                "{role: user, content: hi}",
+            ],
+            "POST",
+            "/v1/messages",
+        ),
+        (
+            &["beta:messages:batches", "delete", "mb_1"],
+            "DELETE",
+            "/v1/messages/batches/mb_1",
+        ),
+        (
+            &["beta:agents:versions", "list", "agent_1"],
+            "GET",
+            "/v1/agents/agent_1/versions",
+        ),
+        (
+            &[
+                "beta:environments",
+                "create",
+                "--name",
+                "quickstart-env",
+                "--config",
+                "{type: cloud, networking: {type: unrestricted}}",
+            ],
+            "POST",
+            "/v1/environments",
+        ),
+        (
+            &["beta:environments:work", "stats", "env_1"],
+            "GET",
+            "/v1/environments/env_1/work/stats",
+        ),
+        (
+            &["beta:sessions", "archive", "sesn_1"],
+            "POST",
+            "/v1/sessions/sesn_1/archive",
+        ),
+        (
+            &[
+                "beta:sessions:events",
+                "send",
+                "sesn_1",
+                "--event",
+                "{type: user.message, content: [{type: text, text: hi}]}",
+            ],
+            "POST",
+            "/v1/sessions/sesn_1/events",
+        ),
+        (
+            &[
+                "beta:sessions:resources",
+                "delete",
+                "--session-id",
+                "s",
+                "r",
+            ],
+            "DELETE",
+            "/v1/sessions/s/resources/r",
+        ),
+        (
+            &["beta:sessions:threads", "archive", "--session-id", "s", "t"],
+            "POST",
+            "/v1/sessions/s/threads/t/archive",
+        ),
+        (
+            &["beta:deployments", "pause", "dep_1"],
+            "POST",
+            "/v1/deployments/dep_1/pause",
+        ),
+        (
+            &["beta:deployment-runs", "retrieve", "run_1"],
+            "GET",
+            "/v1/deployment_runs/run_1",
+        ),
+        (
+            &["beta:vaults", "delete", "vlt_1"],
+            "DELETE",
+            "/v1/vaults/vlt_1",
+        ),
+        (
+            &[
+                "beta:vaults:credentials",
+                "mcp-oauth-validate",
+                "--vault-id",
+                "v",
+                "c",
+            ],
+            "POST",
+            "/v1/vaults/v/credentials/c/mcp_oauth_validate",
+        ),
+        (
+            &["beta:memory-stores", "archive", "ms_1"],
+            "POST",
+            "/v1/memory_stores/ms_1/archive",
+        ),
+        (
+            &[
+                "beta:memory-stores:memories",
+                "retrieve",
+                "--memory-store-id",
+                "ms",
+                "m",
+            ],
+            "GET",
+            "/v1/memory_stores/ms/memories/m",
+        ),
+        (
+            &[
+                "beta:memory-stores:memory-versions",
+                "redact",
+                "--memory-store-id",
+                "ms",
+                "mv",
+            ],
+            "POST",
+            "/v1/memory_stores/ms/memory_versions/mv/redact",
+        ),
+        (
+            &["beta:files", "delete", "file_1"],
+            "DELETE",
+            "/v1/files/file_1",
+        ),
+        (
+            &["beta:skills", "delete", "skill_1"],
+            "DELETE",
+            "/v1/skills/skill_1",
+        ),
+        (
+            &["beta:skills:versions", "retrieve", "--skill-id", "s", "1"],
+            "GET",
+            "/v1/skills/s/versions/1",
+        ),
+        (
+            &["beta:user-profiles", "delete", "up_1"],
+            "DELETE",
+            "/v1/user_profiles/up_1",
+        ),
+        (
+            &["beta:user-profiles", "create-enrollment-url", "up_1"],
+            "POST",
+            "/v1/user_profiles/up_1/enrollment_url",
+        ),
+        (
+            &["beta:dreams", "cancel", "dream_1"],
+            "POST",
+            "/v1/dreams/dream_1/cancel",
+        ),
+        (
+            &["beta:tunnels", "rotate-token", "tun_1"],
+            "POST",
+            "/v1/tunnels/tun_1/rotate_token",
+        ),
+        (
+            &[
+                "beta:tunnels:certificates",
+                "archive",
+                "--tunnel-id",
+                "t",
+                "c",
+            ],
+            "POST",
+            "/v1/tunnels/t/certificates/c/archive",
+        ),
+    ];
+    for (args, method, path) in cases {
+        let r = send(args);
+        assert_eq!(
+            (r.method.as_str(), r.path.as_str()),
+            (*method, *path),
+            "ant {args:?}"
+        );
+        if args[0].starts_with("beta:") {
+            assert_eq!(
+                r.query_param("beta").as_deref(),
+                Some("true"),
+                "ant {args:?}"
+            );
+        }
+    }
+}
