@@ -67,10 +67,20 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
         .ok()
         .flatten()
         .cloned();
+    let until_idle = verb_m.try_get_one::<bool>(tree::UNTIL_IDLE).ok().flatten() == Some(&true);
     if !reads_stdin_elsewhere(&input) {
         input.stdin = read_piped_stdin()?;
     }
-    run::run(op, input, &globals, run::Extras { max_items, output })
+    run::run(
+        op,
+        input,
+        &globals,
+        run::Extras {
+            max_items,
+            output,
+            until_idle,
+        },
+    )
 }
 
 /// Flag occurrences in command-line order, plus positionals and betas.

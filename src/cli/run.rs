@@ -19,6 +19,7 @@ use crate::request::{self, Body, Input, Request, files::DiskFiles};
 pub struct Extras {
     pub max_items: Option<i64>,
     pub output: Option<String>,
+    pub until_idle: bool,
 }
 
 pub fn run(
@@ -76,6 +77,7 @@ pub fn run(
         opts: &opts,
         max_items: extras.max_items.unwrap_or(-1),
         output: extras.output,
+        until_idle: extras.until_idle,
     };
     let result = runtime.block_on(async {
         tokio::select! {
@@ -108,6 +110,7 @@ struct Job<'a> {
     opts: &'a OutputOptions,
     max_items: i64,
     output: Option<String>,
+    until_idle: bool,
 }
 
 impl Job<'_> {
@@ -221,6 +224,7 @@ impl Job<'_> {
         let mut decoder = sse::SseDecoder::new();
         let mut events = Vec::new();
         let mut printed = 0i64;
+        let mut seen_running = false;
         while let Some(chunk) = next_chunk(&mut resp, self.client.cfg.debug).await? {
             decoder
                 .feed(&chunk, &mut events)
@@ -236,6 +240,16 @@ impl Job<'_> {
                 }
                 p.item(&value)?;
                 printed += 1;
+                if self.until_idle {
+                    match idle_stop(&value, &mut seen_running) {
+                        Some(Ok(())) => return p.finish(),
+                        Some(Err(e)) => {
+                            p.finish()?;
+                            return Err(e);
+                        }
+                        None => {}
+                    }
+                }
                 if self.limit_reached(printed) {
                     return p.finish();
                 }
@@ -285,6 +299,40 @@ impl Job<'_> {
             eprintln!("Wrote output to: {}", path.display());
         }
         Ok(())
+    }
+}
+
+/// `--until-idle`: whether this event ends the stream, and how.
+fn idle_stop(ev: &Value, seen_running: &mut bool) -> Option<Result<()>> {
+    match ev.get("type").and_then(Value::as_str)? {
+        "session.status_running" => {
+            *seen_running = true;
+            None
+        }
+        "session.status_idle" if *seen_running => {
+            let reason = ev.get("stop_reason");
+            match reason.and_then(|r| r.get("type")).and_then(Value::as_str) {
+                Some("requires_action") => {
+                    let ids: Vec<String> = reason
+                        .and_then(|r| r.get("event_ids"))
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|v| v.as_str().map(String::from))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Some(Err(Error::RequiresAction(format!(
+                        "session is waiting for the client: requires_action on {}",
+                        ids.join(", ")
+                    ))))
+                }
+                _ => Some(Ok(())),
+            }
+        }
+        "session.status_terminated" => Some(Err(Error::Terminated("session terminated".into()))),
+        "session.deleted" => Some(Err(Error::Terminated("session deleted".into()))),
+        _ => None,
     }
 }
 

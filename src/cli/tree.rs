@@ -13,6 +13,12 @@ pub const MAX_ITEMS: &str = "max-items";
 pub const OUTPUT: &str = "output";
 pub const BETA: &str = "beta";
 pub const POSITIONAL: &str = "ID";
+pub const UNTIL_IDLE: &str = "until-idle";
+
+/// Session event streams, which know when a session went idle.
+pub fn is_session_stream(op: &Operation) -> bool {
+    op.response == api::Response::Sse && op.group.starts_with("beta:sessions")
+}
 
 /// Commands that are not API operations.
 pub const EXTRA_COMMANDS: &[(&str, &str)] = &[];
@@ -109,6 +115,14 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
                 .allow_negative_numbers(true)
                 .value_parser(clap::value_parser!(i64))
                 .help("Stop after N items (-1: no limit)"),
+        );
+    }
+    if is_session_stream(op) {
+        cmd = cmd.arg(
+            Arg::new(UNTIL_IDLE)
+                .long(UNTIL_IDLE)
+                .action(ArgAction::SetTrue)
+                .help("Stop when the session goes idle: exit 0 on end_turn, 10 when it waits for the client (requires_action), 11 when terminated"),
         );
     }
     if op.is_download() {

@@ -323,3 +323,95 @@ fn downloads_follow_the_output_rules() {
     let r = &server.recorded()[0];
     assert_eq!(r.path, "/v1/files/file_1/content");
 }
+
+fn session_stream(events: &'static [(&'static str, &'static str)]) -> Server {
+    Server::start(move |_, _| {
+        let evs: Vec<(&str, serde_json::Value)> = events
+            .iter()
+            .map(|(t, extra)| {
+                let mut v: serde_json::Value = serde_json::from_str(extra).unwrap();
+                v["type"] = json!(t);
+                (*t, v)
+            })
+            .collect();
+        // Events after the stop point prove the stream stops by itself.
+        let mut r = evs.clone();
+        r.push((
+            "agent.message",
+            json!({"type": "agent.message", "id": "late"}),
+        ));
+        Reply::sse(&r)
+    })
+}
+
+#[test]
+fn until_idle_stops_at_idle_with_exit_codes_per_stop_reason() {
+    let cases: [(&'static [(&'static str, &'static str)], i32); 4] = [
+        (
+            &[
+                (
+                    "session.status_idle",
+                    r#"{"stop_reason":{"type":"end_turn"}}"#,
+                ),
+                ("session.status_running", "{}"),
+                ("agent.message", "{}"),
+                (
+                    "session.status_idle",
+                    r#"{"stop_reason":{"type":"end_turn"}}"#,
+                ),
+            ],
+            0,
+        ),
+        (
+            &[
+                ("session.status_running", "{}"),
+                (
+                    "session.status_idle",
+                    r#"{"stop_reason":{"type":"requires_action","event_ids":["sevt_9"]}}"#,
+                ),
+            ],
+            10,
+        ),
+        (
+            &[
+                ("session.status_running", "{}"),
+                ("session.status_terminated", "{}"),
+            ],
+            11,
+        ),
+        (
+            &[("session.status_running", "{}"), ("session.deleted", "{}")],
+            11,
+        ),
+    ];
+    for (events, code) in cases {
+        let server = session_stream(events);
+        let h = home();
+        let out = ant_at(&server, h.path())
+            .args([
+                "beta:sessions:events",
+                "stream",
+                "sesn_1",
+                "--until-idle",
+                "--format",
+                "jsonl",
+                "--transform",
+                "type",
+                "-r",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{events:?}: {}",
+            stderr(&out)
+        );
+        let printed: Vec<String> = stdout(&out).lines().map(String::from).collect();
+        let expect: Vec<String> = events.iter().map(|(t, _)| t.to_string()).collect();
+        assert_eq!(printed, expect);
+        if code == 10 {
+            assert!(stderr(&out).contains("sevt_9"), "{}", stderr(&out));
+        }
+    }
+}
