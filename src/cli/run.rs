@@ -14,6 +14,7 @@ use crate::error::{ApiError, Error, Result};
 use crate::http::{self, Client, debug, sse};
 use crate::output::{self, Format, OutputOptions, Printer, Terminal};
 use crate::request::{self, Body, Input, Request, files::DiskFiles};
+use crate::stream::render::{RenderOptions, Transcript};
 
 /// Client-side flags of the command.
 pub struct Extras {
@@ -78,6 +79,7 @@ pub fn run(
         max_items: extras.max_items.unwrap_or(-1),
         output: extras.output,
         until_idle: extras.until_idle,
+        verbose: g.verbose,
     };
     let result = runtime.block_on(async {
         tokio::select! {
@@ -111,11 +113,54 @@ struct Job<'a> {
     max_items: i64,
     output: Option<String>,
     until_idle: bool,
+    verbose: bool,
+}
+
+/// The transcript renderer as a printer of events.
+struct TranscriptPrinter(Transcript);
+
+impl Printer for TranscriptPrinter {
+    fn item(&mut self, value: &Value) -> Result<()> {
+        self.0.event(value)
+    }
+
+    fn raw(&mut self, body: &[u8]) -> Result<()> {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(v) => self.0.event(&v),
+            Err(_) => Ok(()),
+        }
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.0.finish()
+    }
 }
 
 impl Job<'_> {
     fn printer(&self) -> Box<dyn Printer> {
         output::printer(self.opts, Box::new(std::io::stdout()))
+    }
+
+    /// Session streams render as a transcript with `--format pretty`, and by
+    /// default on a terminal; everything else goes through the printers.
+    fn event_sink(&self) -> Box<dyn Printer> {
+        let transcript = super::tree::is_session_stream(self.op)
+            && (self.opts.format == Format::Pretty
+                || (self.opts.format == Format::Auto && self.opts.term.stdout_tty))
+            && self.opts.transform.is_none();
+        if !transcript {
+            return self.printer();
+        }
+        let opts = RenderOptions {
+            color: self.opts.term.color,
+            width: self.opts.term.width,
+            verbose: self.verbose,
+            tty: self.opts.term.stdout_tty,
+        };
+        Box::new(TranscriptPrinter(Transcript::new(
+            opts,
+            Box::new(std::io::stdout()),
+        )))
     }
 
     fn limit_reached(&self, n: i64) -> bool {
@@ -220,7 +265,7 @@ impl Job<'_> {
 
     async fn sse(&self, req: Request) -> Result<()> {
         let mut resp = self.client.send(&req, "text/event-stream").await?;
-        let mut p = self.printer();
+        let mut p = self.event_sink();
         let mut decoder = sse::SseDecoder::new();
         let mut events = Vec::new();
         let mut printed = 0i64;

@@ -1,1 +1,4 @@
-//! Live session streams (transcript rendering, reconnection) build here.
+//! Live session streams: the transcript renderer now; reconnect, backfill
+//! and stop rules build on it.
+
+pub mod render;

@@ -415,3 +415,42 @@ fn until_idle_stops_at_idle_with_exit_codes_per_stop_reason() {
         }
     }
 }
+
+#[test]
+fn pretty_session_streams_render_a_transcript() {
+    let server = session_stream(&[
+        ("session.status_running", "{}"),
+        (
+            "agent.message",
+            r#"{"content":[{"type":"text","text":"Hello **there**"}]}"#,
+        ),
+        (
+            "agent.tool_use",
+            r#"{"name":"bash","input":{"command":"ls -la"}}"#,
+        ),
+        (
+            "session.status_idle",
+            r#"{"stop_reason":{"type":"end_turn"}}"#,
+        ),
+    ]);
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args([
+            "beta:sessions:events",
+            "stream",
+            "sesn_1",
+            "--until-idle",
+            "--format",
+            "pretty",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Hello there"), "{text}");
+    assert!(text.contains("bash") && text.contains("ls -la"), "{text}");
+    assert!(
+        !text.contains('\x1b') && !text.contains("\"type\""),
+        "{text}"
+    );
+}
