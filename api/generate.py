@@ -299,9 +299,13 @@ def singular(name):
     return f"{head}-{last}" if head else last
 
 
-def strip_docs(s):
+def strip_docs(s, names=False):
+    """Drops `description`/`title` annotations; `names` marks a map of property names."""
     if isinstance(s, dict):
-        return {k: strip_docs(v) for k, v in s.items() if k not in ("description", "title")}
+        if names:
+            return {k: strip_docs(v) for k, v in s.items()}
+        return {k: strip_docs(v, names=(k == "properties"))
+                for k, v in s.items() if not (k in ("description", "title") and isinstance(v, str))}
     if isinstance(s, list):
         return [strip_docs(v) for v in s]
     return s
