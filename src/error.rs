@@ -56,6 +56,9 @@ pub enum Error {
     Usage(String),
     #[error("{}", api_line(.0))]
     Api(Box<ApiError>),
+    /// No usable credentials, before anything was sent.
+    #[error("{0}")]
+    Auth(String),
     #[error("{0}")]
     Network(String),
     #[error("{0}")]
@@ -114,6 +117,7 @@ impl Error {
                 500..=599 => exit::SERVER,
                 _ => exit::UNEXPECTED,
             },
+            Error::Auth(_) => exit::AUTH,
             Error::Network(_) | Error::Timeout(_) => exit::NETWORK,
             Error::RequiresAction(_) => exit::REQUIRES_ACTION,
             Error::Terminated(_) => exit::TERMINATED,

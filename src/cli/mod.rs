@@ -9,9 +9,12 @@
 //! - Usage errors are one line on stderr and exit 2, before any request.
 //! - Data goes to stdout, everything else (errors, notes, progress) to stderr.
 
+pub mod complete;
 pub mod config;
+pub mod docs;
 pub mod global;
 pub mod run;
+pub mod session_run;
 pub mod tree;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
@@ -40,6 +43,17 @@ impl From<Error> for Failure {
 
 /// Runs `ant` with these arguments.
 pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failure> {
+    // Hidden commands outside the API tree: shell completion and man pages.
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    match words.get(1).map(String::as_str) {
+        Some("__complete") => return complete::complete(&words[2..]).map_err(Failure::from),
+        Some("@completion") => return complete::script(&words[2..]).map_err(Failure::from),
+        Some("@manpages") => return docs::manpages(&words[2..]).map_err(Failure::from),
+        _ => {}
+    }
     let matches = match tree::root().try_get_matches_from(&args) {
         Ok(m) => m,
         Err(e) => return clap_failure(e),
@@ -54,6 +68,9 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
         ))
         .into());
     };
+    if group == "beta:sessions" && verb == session_run::VERB {
+        return session_run::run(&globals, verb_m);
+    }
     let op = Operation::find(group, verb)
         .ok_or_else(|| Error::usage(format!("unknown command {group} {verb}")))?;
     let mut input = gather(op, verb_m);
@@ -67,7 +84,8 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
         .ok()
         .flatten()
         .cloned();
-    let until_idle = verb_m.try_get_one::<bool>(tree::UNTIL_IDLE).ok().flatten() == Some(&true);
+    let flag = |id: &str| verb_m.try_get_one::<bool>(id).ok().flatten() == Some(&true);
+    let (until_idle, no_reconnect) = (flag(tree::UNTIL_IDLE), flag(tree::NO_RECONNECT));
     if !reads_stdin_elsewhere(&input) {
         input.stdin = read_piped_stdin()?;
     }
@@ -79,6 +97,7 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
             max_items,
             output,
             until_idle,
+            no_reconnect,
         },
     )
 }

@@ -14,6 +14,8 @@ use crate::error::{ApiError, Error, Result};
 use crate::http::{self, Client, debug, sse};
 use crate::output::{self, Format, OutputOptions, Printer, Terminal};
 use crate::request::{self, Body, Input, Request, files::DiskFiles};
+use crate::stream::follow::{Follow, StopRule};
+use crate::stream::message::MessageText;
 use crate::stream::render::{RenderOptions, Transcript};
 
 /// Client-side flags of the command.
@@ -21,6 +23,99 @@ pub struct Extras {
     pub max_items: Option<i64>,
     pub output: Option<String>,
     pub until_idle: bool,
+    pub no_reconnect: bool,
+}
+
+/// What every API command needs: a client, the output options and the
+/// error rendering settings.
+pub struct Context {
+    pub client: Client,
+    pub opts: OutputOptions,
+    format_error: Format,
+    transform_error: Option<String>,
+    raw_output: bool,
+    debug: bool,
+}
+
+impl Context {
+    /// Resolves formats, credentials and base URL; no request is sent.
+    pub fn new(g: &GlobalArgs, command: String) -> Result<Context> {
+        let format: Format = g.format.parse().map_err(Error::Usage)?;
+        let format_error: Format = g.format_error.parse().map_err(Error::Usage)?;
+        if format == Format::Explore {
+            eprintln!("note: --format explore is not available yet; printing json");
+        }
+        let resolved = config::resolve(g)?;
+        if matches!(resolved.auth, http::Auth::None) {
+            return Err(Error::Auth(
+                "no credentials: set ANTHROPIC_API_KEY (or --api-key) or ANTHROPIC_AUTH_TOKEN (or --auth-token), or log in to a profile".into(),
+            ));
+        }
+        let client = Client::new(http::Config {
+            base_url: resolved.base_url,
+            auth: resolved.auth,
+            workspace_id: resolved.workspace_id,
+            max_retries: g.max_retries,
+            timeout: g.timeout.filter(|t| *t > 0.0).map(Duration::from_secs_f64),
+            debug: g.debug,
+            command: command.clone(),
+            extra_betas: resolved.extra_betas,
+        })?;
+        let opts = OutputOptions {
+            format,
+            transform: g.transform.clone(),
+            raw_output: g.raw_output,
+            term: Terminal::detect(),
+            title: command,
+        };
+        Ok(Context {
+            client,
+            opts,
+            format_error,
+            transform_error: g.transform_error.clone(),
+            raw_output: g.raw_output,
+            debug: g.debug,
+        })
+    }
+
+    /// Runs `job` to completion; Ctrl-C stops it cleanly with exit 130.
+    pub fn block_on<F: std::future::Future<Output = Result<()>>>(
+        &self,
+        job: F,
+    ) -> std::result::Result<(), Failure> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Other(format!("cannot start runtime: {e}")))?;
+        let result = runtime.block_on(async {
+            tokio::select! {
+                r = job => r,
+                _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+            }
+        });
+        result.map_err(|error| self.failure(error))
+    }
+
+    /// An error plus, for API errors, the body rendered per `--format-error`.
+    pub fn failure(&self, error: Error) -> Failure {
+        let detail = match &error {
+            Error::Api(api)
+                if self.format_error != Format::Auto
+                    || self.transform_error.is_some()
+                    || self.debug =>
+            {
+                Some(output::render_error_body(
+                    &api.body,
+                    self.format_error,
+                    self.transform_error.as_deref(),
+                    self.raw_output,
+                    &self.opts.term.for_stderr(),
+                ))
+            }
+            _ => None,
+        };
+        Failure { error, detail }
+    }
 }
 
 pub fn run(
@@ -29,81 +124,19 @@ pub fn run(
     g: &GlobalArgs,
     extras: Extras,
 ) -> std::result::Result<(), Failure> {
-    let term = Terminal::detect();
-    let format: Format = g.format.parse().map_err(Error::Usage)?;
-    let format_error: Format = g.format_error.parse().map_err(Error::Usage)?;
-    if format == Format::Explore {
-        eprintln!("note: --format explore is not available yet; printing json");
-    }
-    let resolved = config::resolve(g)?;
     let req = request::build(op, input, &mut DiskFiles::default())?;
-    if matches!(resolved.auth, http::Auth::None) {
-        return Err(Error::Api(Box::new(ApiError {
-            status: 401,
-            method: req.method.to_string(),
-            url: format!("{}{}", resolved.base_url, req.target()),
-            kind: Some("authentication_error".into()),
-            message: Some(
-                "no credentials: set ANTHROPIC_API_KEY (or --api-key), ANTHROPIC_AUTH_TOKEN, or use a profile".into(),
-            ),
-            request_id: None,
-            body: vec![],
-        }))
-        .into());
-    }
-    let client = Client::new(http::Config {
-        base_url: resolved.base_url,
-        auth: resolved.auth,
-        workspace_id: resolved.workspace_id,
-        max_retries: g.max_retries,
-        timeout: g.timeout.filter(|t| *t > 0.0).map(Duration::from_secs_f64),
-        debug: g.debug,
-        command: op.name(),
-        extra_betas: resolved.extra_betas,
-    })?;
-    let opts = OutputOptions {
-        format,
-        transform: g.transform.clone(),
-        raw_output: g.raw_output,
-        term: Terminal::detect(),
-        title: op.name(),
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start runtime: {e}")))?;
+    let ctx = Context::new(g, op.name())?;
     let job = Job {
         op,
-        client: &client,
-        opts: &opts,
+        client: &ctx.client,
+        opts: &ctx.opts,
         max_items: extras.max_items.unwrap_or(-1),
         output: extras.output,
         until_idle: extras.until_idle,
+        reconnect: !extras.no_reconnect,
         verbose: g.verbose,
     };
-    let result = runtime.block_on(async {
-        tokio::select! {
-            r = job.execute(req) => r,
-            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
-        }
-    });
-    result.map_err(|error| {
-        let detail = match &error {
-            Error::Api(api)
-                if format_error != Format::Auto || g.transform_error.is_some() || g.debug =>
-            {
-                Some(output::render_error_body(
-                    &api.body,
-                    format_error,
-                    g.transform_error.as_deref(),
-                    g.raw_output,
-                    &term.for_stderr(),
-                ))
-            }
-            _ => None,
-        };
-        Failure { error, detail }
-    })
+    ctx.block_on(job.execute(req))
 }
 
 struct Job<'a> {
@@ -113,7 +146,34 @@ struct Job<'a> {
     max_items: i64,
     output: Option<String>,
     until_idle: bool,
+    reconnect: bool,
     verbose: bool,
+}
+
+/// Whether streams print as readable text: `--format pretty`, or the
+/// default on a terminal, and no `--transform`.
+pub fn readable(opts: &OutputOptions) -> bool {
+    (opts.format == Format::Pretty || (opts.format == Format::Auto && opts.term.stdout_tty))
+        && opts.transform.is_none()
+}
+
+/// Where stream events go: session streams render as a transcript and
+/// message streams as assembled text when readable; otherwise the printers.
+pub fn event_sink(op: &Operation, opts: &OutputOptions, verbose: bool) -> Box<dyn Printer> {
+    let out = || Box::new(std::io::stdout()) as Box<dyn Write>;
+    if readable(opts) && op.response == Response::JsonOrSse {
+        return Box::new(MessageText::new(out(), opts.term.color));
+    }
+    if !(readable(opts) && super::tree::is_session_stream(op)) {
+        return output::printer(opts, out());
+    }
+    let render = RenderOptions {
+        color: opts.term.color,
+        width: opts.term.width,
+        verbose,
+        tty: opts.term.stdout_tty,
+    };
+    Box::new(TranscriptPrinter(Transcript::new(render, out())))
 }
 
 /// The transcript renderer as a printer of events.
@@ -141,26 +201,8 @@ impl Job<'_> {
         output::printer(self.opts, Box::new(std::io::stdout()))
     }
 
-    /// Session streams render as a transcript with `--format pretty`, and by
-    /// default on a terminal; everything else goes through the printers.
     fn event_sink(&self) -> Box<dyn Printer> {
-        let transcript = super::tree::is_session_stream(self.op)
-            && (self.opts.format == Format::Pretty
-                || (self.opts.format == Format::Auto && self.opts.term.stdout_tty))
-            && self.opts.transform.is_none();
-        if !transcript {
-            return self.printer();
-        }
-        let opts = RenderOptions {
-            color: self.opts.term.color,
-            width: self.opts.term.width,
-            verbose: self.verbose,
-            tty: self.opts.term.stdout_tty,
-        };
-        Box::new(TranscriptPrinter(Transcript::new(
-            opts,
-            Box::new(std::io::stdout()),
-        )))
+        event_sink(self.op, self.opts, self.verbose)
     }
 
     fn limit_reached(&self, n: i64) -> bool {
@@ -170,6 +212,7 @@ impl Job<'_> {
     async fn execute(&self, req: Request) -> Result<()> {
         match self.op.response {
             Response::Page(paging) => self.pages(req, paging).await,
+            Response::Sse if super::tree::is_session_stream(self.op) => self.follow(req).await,
             Response::Sse => self.sse(req).await,
             Response::JsonOrSse if streams(&req) => self.sse(req).await,
             Response::Jsonl => self.jsonl(req).await,
@@ -269,7 +312,6 @@ impl Job<'_> {
         let mut decoder = sse::SseDecoder::new();
         let mut events = Vec::new();
         let mut printed = 0i64;
-        let mut seen_running = false;
         while let Some(chunk) = next_chunk(&mut resp, self.client.cfg.debug).await? {
             decoder
                 .feed(&chunk, &mut events)
@@ -285,22 +327,28 @@ impl Job<'_> {
                 }
                 p.item(&value)?;
                 printed += 1;
-                if self.until_idle {
-                    match idle_stop(&value, &mut seen_running) {
-                        Some(Ok(())) => return p.finish(),
-                        Some(Err(e)) => {
-                            p.finish()?;
-                            return Err(e);
-                        }
-                        None => {}
-                    }
-                }
                 if self.limit_reached(printed) {
                     return p.finish();
                 }
             }
         }
         p.finish()
+    }
+
+    /// Session and thread streams: reconnect, backfill and stop rules.
+    async fn follow(&self, req: Request) -> Result<()> {
+        let mut follow = Follow {
+            client: self.client,
+            stream: req,
+            reconnect: self.reconnect,
+            max_items: self.max_items,
+            rule: StopRule::new(self.until_idle),
+            after_connect: None,
+        };
+        let mut p = self.event_sink();
+        let outcome = follow.run(&mut |ev, _| p.item(ev).map(|()| vec![])).await;
+        p.finish()?;
+        outcome?.into_result()
     }
 
     async fn download(&self, req: Request) -> Result<()> {
@@ -344,40 +392,6 @@ impl Job<'_> {
             eprintln!("Wrote output to: {}", path.display());
         }
         Ok(())
-    }
-}
-
-/// `--until-idle`: whether this event ends the stream, and how.
-fn idle_stop(ev: &Value, seen_running: &mut bool) -> Option<Result<()>> {
-    match ev.get("type").and_then(Value::as_str)? {
-        "session.status_running" => {
-            *seen_running = true;
-            None
-        }
-        "session.status_idle" if *seen_running => {
-            let reason = ev.get("stop_reason");
-            match reason.and_then(|r| r.get("type")).and_then(Value::as_str) {
-                Some("requires_action") => {
-                    let ids: Vec<String> = reason
-                        .and_then(|r| r.get("event_ids"))
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|v| v.as_str().map(String::from))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    Some(Err(Error::RequiresAction(format!(
-                        "session is waiting for the client: requires_action on {}",
-                        ids.join(", ")
-                    ))))
-                }
-                _ => Some(Ok(())),
-            }
-        }
-        "session.status_terminated" => Some(Err(Error::Terminated("session terminated".into()))),
-        "session.deleted" => Some(Err(Error::Terminated("session deleted".into()))),
-        _ => None,
     }
 }
 

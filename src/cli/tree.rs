@@ -14,6 +14,7 @@ pub const OUTPUT: &str = "output";
 pub const BETA: &str = "beta";
 pub const POSITIONAL: &str = "ID";
 pub const UNTIL_IDLE: &str = "until-idle";
+pub const NO_RECONNECT: &str = "no-reconnect";
 
 /// Session event streams, which know when a session went idle.
 pub fn is_session_stream(op: &Operation) -> bool {
@@ -49,7 +50,10 @@ pub fn root() -> Command {
 }
 
 fn group_about(group: &str) -> String {
-    let verbs: Vec<&str> = api::group_ops(group).map(|o| o.verb).collect();
+    let mut verbs: Vec<&str> = api::group_ops(group).map(|o| o.verb).collect();
+    if group == "beta:sessions" {
+        verbs.push(super::session_run::VERB);
+    }
     verbs.join(", ")
 }
 
@@ -63,6 +67,9 @@ fn build_group(cmd: Command) -> Command {
                 .after_help(EXIT_CODES_HELP)
                 .defer(build_verb),
         );
+    }
+    if group == "beta:sessions" {
+        cmd = cmd.subcommand(super::session_run::command().after_help(EXIT_CODES_HELP));
     }
     cmd
 }
@@ -123,6 +130,12 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
                 .long(UNTIL_IDLE)
                 .action(ArgAction::SetTrue)
                 .help("Stop when the session goes idle: exit 0 on end_turn, 10 when it waits for the client (requires_action), 11 when terminated"),
+        )
+        .arg(
+            Arg::new(NO_RECONNECT)
+                .long(NO_RECONNECT)
+                .action(ArgAction::SetTrue)
+                .help("Do not reconnect (and backfill missed events) when the connection drops"),
         );
     }
     if op.is_download() {

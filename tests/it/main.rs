@@ -3,9 +3,11 @@
 
 mod cli;
 mod generated;
+mod mock;
 mod output;
 mod requests;
 mod server;
+mod streams;
 
 use std::path::Path;
 

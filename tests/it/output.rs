@@ -221,6 +221,7 @@ fn sse_streams_print_each_event_and_skip_pings() {
             "beta:sessions:events",
             "stream",
             "sesn_1",
+            "--no-reconnect",
             "--format",
             "jsonl",
             "--transform",

@@ -364,6 +364,7 @@ fn query_encoding_uses_brackets() {
             "beta:sessions:events",
             "stream",
             "s1",
+            "--no-reconnect",
             "--event-delta",
             "agent.message",
             "--event-delta",

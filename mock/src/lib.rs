@@ -1,0 +1,143 @@
+//! `ant-mock`: a stateful, in-memory emulator of the Managed Agents API, usable as
+//! a library (tests start it in-process) or through the `ant-mock` binary.
+
+pub mod agent;
+pub mod resources;
+pub mod routes;
+pub mod server;
+pub mod sha256;
+pub mod store;
+pub mod stream;
+pub mod tools;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// How to run the emulator. `Default` binds 127.0.0.1 on a free port with every
+/// fault switched off.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    /// Let the scripted agent's `/bash` directive run real shell commands.
+    pub allow_bash: bool,
+    /// Sleep this long before answering each request.
+    pub latency_ms: u64,
+    /// Probability of answering a request with a random 500/529/429.
+    pub fail_rate: f64,
+    /// Close every stream connection after this many events.
+    pub drop_streams_after: Option<usize>,
+    /// Seed for the fault generator (deterministic failures).
+    pub seed: Option<u64>,
+    /// Do not log requests to stderr.
+    pub quiet: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: "127.0.0.1".into(),
+            port: 0,
+            allow_bash: false,
+            latency_ms: 0,
+            fail_rate: 0.0,
+            drop_streams_after: None,
+            seed: None,
+            quiet: true,
+        }
+    }
+}
+
+/// A running emulator. Dropping it (or calling [`MockHandle::shutdown`]) stops
+/// the server and removes the sandbox root.
+pub struct MockHandle {
+    /// `http://HOST:PORT`, without a trailing slash.
+    pub base_url: String,
+    pub addr: SocketAddr,
+    /// Temporary directory holding one sandbox directory per session.
+    pub sandbox_root: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl MockHandle {
+    /// Stops the server, waits for its thread and removes the sandbox root.
+    pub fn shutdown(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_dir_all(&self.sandbox_root);
+    }
+}
+
+impl Drop for MockHandle {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+/// Binds the listener, then serves it on a background thread with its own
+/// tokio runtime. Returns once the socket is bound, so `base_url` is usable.
+pub fn start(config: Config) -> std::io::Result<MockHandle> {
+    let listener = std::net::TcpListener::bind((config.host.as_str(), config.port))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let host = if addr.is_ipv6() {
+        format!("[{}]", addr.ip())
+    } else {
+        addr.ip().to_string()
+    };
+    let base_url = format!("http://{}:{}", host, addr.port());
+    let sandbox_root = make_sandbox_root()?;
+    let shared = Arc::new(store::Shared::new(config, sandbox_root.clone()));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("ant-mock")
+        .build()?;
+    let thread = std::thread::Builder::new()
+        .name("ant-mock".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => server::serve(l, shared, stop_rx).await,
+                    Err(e) => eprintln!("ant-mock: {e}"),
+                }
+            });
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+        })?;
+    Ok(MockHandle {
+        base_url,
+        addr,
+        sandbox_root,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    })
+}
+
+fn make_sandbox_root() -> std::io::Result<PathBuf> {
+    let base = std::env::temp_dir();
+    for _ in 0..16 {
+        let dir = base.join(format!(
+            "ant-mock-{}-{:08x}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return dir.canonicalize(),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("could not create a sandbox root"))
+}

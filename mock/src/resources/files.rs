@@ -1,0 +1,92 @@
+//! `beta:files` (and `files`): multipart upload, list, metadata, download
+//! and delete, with the content kept in memory.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::{Answer, newest_first};
+use crate::routes::Req;
+use crate::server::Reply;
+use crate::store::{ApiError, FileRec, Shared, new_id, paginate};
+
+pub fn upload(s: &Arc<Shared>, req: &Req) -> Answer {
+    let part = req
+        .parts
+        .iter()
+        .find(|p| p.name == "file")
+        .ok_or_else(|| ApiError::invalid("file: Field required"))?;
+    let mut st = s.lock();
+    let now = st.now();
+    let filename = part.filename.clone().unwrap_or_else(|| "upload".into());
+    let mime = part
+        .content_type
+        .clone()
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let expires = req
+        .field("expires_in_seconds")
+        .and_then(Value::as_i64)
+        .map(|secs| crate::store::rfc3339(crate::store::now_ms() + secs.max(0) as u64 * 1000));
+    let meta = json!({
+        "id": new_id("file"),
+        "type": "file",
+        "filename": filename,
+        "mime_type": mime,
+        "size_bytes": part.data.len(),
+        "created_at": now,
+        "downloadable": true,
+        "expires_at": expires,
+        "scope": null,
+    });
+    st.files.push(FileRec {
+        meta: meta.clone(),
+        data: part.data.clone(),
+    });
+    Ok(Reply::ok(meta))
+}
+
+fn get<'a>(st: &'a crate::store::State, id: &str) -> Result<&'a FileRec, ApiError> {
+    st.files
+        .iter()
+        .find(|f| f.meta["id"] == id)
+        .ok_or_else(|| ApiError::not_found("file", id))
+}
+
+pub fn list(s: &Arc<Shared>, req: &Req) -> Answer {
+    let st = s.lock();
+    let ids: Option<Vec<Value>> = req.query.get("ids").and_then(Value::as_array).cloned();
+    let items = st
+        .files
+        .iter()
+        .filter(|f| ids.as_ref().is_none_or(|ids| ids.contains(&f.meta["id"])))
+        .map(|f| f.meta.clone())
+        .collect();
+    Ok(Reply::ok(paginate(newest_first(items), &req.query, false)?))
+}
+
+pub fn retrieve(s: &Arc<Shared>, req: &Req) -> Answer {
+    let st = s.lock();
+    Ok(Reply::ok(get(&st, req.p("file_id"))?.meta.clone()))
+}
+
+pub fn download(s: &Arc<Shared>, req: &Req) -> Answer {
+    let st = s.lock();
+    let f = get(&st, req.p("file_id"))?;
+    Ok(Reply::Raw {
+        status: 200,
+        content_type: f.meta["mime_type"]
+            .as_str()
+            .unwrap_or("application/octet-stream")
+            .to_string(),
+        body: f.data.clone(),
+    })
+}
+
+pub fn delete(s: &Arc<Shared>, req: &Req) -> Answer {
+    let mut st = s.lock();
+    let id = req.p("file_id").to_string();
+    get(&st, &id)?;
+    st.files.retain(|f| f.meta["id"] != id.as_str());
+    Ok(Reply::ok(json!({"id": id, "type": "file_deleted"})))
+}

@@ -1,0 +1,191 @@
+//! `beta:vaults` and `beta:vaults:credentials`. Credential secrets are
+//! accepted and never echoed back, like the real API.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::{Answer, newest_first};
+use crate::routes::Req;
+use crate::server::Reply;
+use crate::store::{ApiError, Shared, find, find_mut, merge_metadata, new_id, paginate, visible};
+
+pub fn create(s: &Arc<Shared>, req: &Req) -> Answer {
+    let mut st = s.lock();
+    let now = st.now();
+    let mut v = json!({
+        "id": new_id("vlt"),
+        "type": "vault",
+        "display_name": req.field("display_name").cloned().unwrap_or(json!("")),
+        "metadata": {},
+        "created_at": now,
+        "updated_at": now,
+        "archived_at": null,
+    });
+    if let Some(m) = req.field("metadata") {
+        merge_metadata(&mut v["metadata"], m);
+    }
+    st.vaults.push(v.clone());
+    Ok(Reply::ok(v))
+}
+
+pub fn retrieve(s: &Arc<Shared>, req: &Req) -> Answer {
+    let st = s.lock();
+    Ok(Reply::ok(
+        find(&st.vaults, "vault", req.p("vault_id"))?.clone(),
+    ))
+}
+
+fn patch(target: &mut Value, body: &serde_json::Map<String, Value>, now: String) {
+    for (k, v) in body {
+        match k.as_str() {
+            "metadata" => merge_metadata(&mut target["metadata"], v),
+            "auth" => target["auth"] = redact(v),
+            _ => target[k.as_str()] = v.clone(),
+        }
+    }
+    target["updated_at"] = json!(now);
+}
+
+pub fn update(s: &Arc<Shared>, req: &Req) -> Answer {
+    let mut st = s.lock();
+    let now = st.now();
+    let v = find_mut(&mut st.vaults, "vault", req.p("vault_id"))?;
+    patch(v, &req.body, now);
+    Ok(Reply::ok(v.clone()))
+}
+
+pub fn list(s: &Arc<Shared>, req: &Req) -> Answer {
+    let st = s.lock();
+    let items = st
+        .vaults
+        .iter()
+        .filter(|v| visible(&req.query, v))
+        .cloned()
+        .collect();
+    Ok(Reply::ok(paginate(newest_first(items), &req.query, false)?))
+}
+
+pub fn delete(s: &Arc<Shared>, req: &Req) -> Answer {
+    let mut st = s.lock();
+    let id = req.p("vault_id").to_string();
+    find(&st.vaults, "vault", &id)?;
+    st.vaults.retain(|v| v["id"] != id.as_str());
+    st.credentials.retain(|c| c["vault_id"] != id.as_str());
+    Ok(Reply::ok(json!({"id": id, "type": "vault_deleted"})))
+}
+
+fn archive_in(v: &mut Value, now: String) {
+    if v["archived_at"].is_null() {
+        v["archived_at"] = json!(now.clone());
+        v["updated_at"] = json!(now);
+    }
+}
+
+pub fn archive(s: &Arc<Shared>, req: &Req) -> Answer {
+    let mut st = s.lock();
+    let now = st.now();
+    let v = find_mut(&mut st.vaults, "vault", req.p("vault_id"))?;
+    archive_in(v, now);
+    Ok(Reply::ok(v.clone()))
+}
+
+/// The response form of a credential's `auth`: secrets dropped.
+fn redact(auth: &Value) -> Value {
+    let mut a = auth.clone();
+    if let Some(o) = a.as_object_mut() {
+        for k in [
+            "token",
+            "access_token",
+            "refresh_token",
+            "client_secret",
+            "value",
+            "secret",
+            "secret_value",
+        ] {
+            o.remove(k);
+        }
+        if let Some(r) = o.get_mut("refresh").and_then(Value::as_object_mut) {
+            for k in ["refresh_token", "client_secret"] {
+                r.remove(k);
+            }
+        }
+    }
+    a
+}
+
+fn cred_of<'a>(st: &'a mut crate::store::State, req: &Req) -> Result<&'a mut Value, ApiError> {
+    let vid = req.p("vault_id").to_string();
+    find(&st.vaults, "vault", &vid)?;
+    let cid = req.p("credential_id");
+    st.credentials
+        .iter_mut()
+        .find(|c| c["id"] == cid && c["vault_id"] == vid.as_str())
+        .ok_or_else(|| ApiError::not_found("credential", cid))
+}
+
+pub fn cred_create(s: &Arc<Shared>, req: &Req) -> Answer {
+    let mut st = s.lock();
+    let now = st.now();
+    let vid = req.p("vault_id").to_string();
+    find(&st.vaults, "vault", &vid)?;
+    let mut c = json!({
+        "id": new_id("cred"),
+        "type": "vault_credential",
+        "vault_id": vid,
+        "display_name": req.field("display_name").cloned().unwrap_or(Value::Null),
+        "auth": redact(req.field("auth").unwrap_or(&Value::Null)),
+        "metadata": {},
+        "created_at": now,
+        "updated_at": now,
+        "archived_at": null,
+    });
+    if let Some(m) = req.field("metadata") {
+        merge_metadata(&mut c["metadata"], m);
+    }
+    st.credentials.push(c.clone());
+    Ok(Reply::ok(c))
+}
+
+pub fn cred_retrieve(s: &Arc<Shared>, req: &Req) -> Answer {
+    let mut st = s.lock();
+    Ok(Reply::ok(cred_of(&mut st, req)?.clone()))
+}
+
+pub fn cred_update(s: &Arc<Shared>, req: &Req) -> Answer {
+    let mut st = s.lock();
+    let now = st.now();
+    let c = cred_of(&mut st, req)?;
+    patch(c, &req.body, now);
+    Ok(Reply::ok(c.clone()))
+}
+
+pub fn cred_list(s: &Arc<Shared>, req: &Req) -> Answer {
+    let st = s.lock();
+    let vid = req.p("vault_id");
+    find(&st.vaults, "vault", vid)?;
+    let items = st
+        .credentials
+        .iter()
+        .filter(|c| c["vault_id"] == vid && visible(&req.query, c))
+        .cloned()
+        .collect();
+    Ok(Reply::ok(paginate(newest_first(items), &req.query, false)?))
+}
+
+pub fn cred_delete(s: &Arc<Shared>, req: &Req) -> Answer {
+    let mut st = s.lock();
+    let id = cred_of(&mut st, req)?["id"].clone();
+    st.credentials.retain(|c| c["id"] != id);
+    Ok(Reply::ok(
+        json!({"id": id, "type": "vault_credential_deleted"}),
+    ))
+}
+
+pub fn cred_archive(s: &Arc<Shared>, req: &Req) -> Answer {
+    let mut st = s.lock();
+    let now = st.now();
+    let c = cred_of(&mut st, req)?;
+    archive_in(c, now);
+    Ok(Reply::ok(c.clone()))
+}

@@ -1,0 +1,422 @@
+//! Request routing driven by the project's endpoint table: matches the method
+//! and path against `ant::api::OPERATIONS`, validates path, query and body
+//! parameters against each operation's schemas, then dispatches to the
+//! emulated resource handlers (anything else is a clear 404).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ant::api::schema::{Options, validate};
+use ant::api::{Body, Loc, OPERATIONS, Operation, Param};
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use crate::server::Reply;
+use crate::store::{ApiError, Shared};
+
+/// The request as it came off the wire.
+pub struct RawRequest {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub content_type: String,
+    pub body: Bytes,
+}
+
+/// One part of a multipart body.
+pub struct Part {
+    pub name: String,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub data: Bytes,
+}
+
+/// A validated request for one table operation.
+pub struct Req {
+    pub op: &'static Operation,
+    pub path: HashMap<&'static str, String>,
+    /// Query parameters by API name, typed per their schema.
+    pub query: Map<String, Value>,
+    /// JSON body (an object; empty when there is none).
+    pub body: Map<String, Value>,
+    /// Multipart parts (file uploads).
+    pub parts: Vec<Part>,
+}
+
+impl Req {
+    /// A path parameter (always present once matched).
+    pub fn p(&self, name: &str) -> &str {
+        self.path.get(name).map(String::as_str).unwrap_or("")
+    }
+    /// A body field, if present and not null.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.body.get(name).filter(|v| !v.is_null())
+    }
+}
+
+pub async fn route(shared: &Arc<Shared>, raw: RawRequest) -> Result<Reply, ApiError> {
+    let pairs = parse_query(&raw.query);
+    let beta = pairs.iter().any(|(k, v)| k == "beta" && v == "true");
+    let mut path = raw.path.clone();
+    // The quickstart's curl example streams from `/v1/sessions/{id}/stream`.
+    if raw.method == "GET" {
+        let segs: Vec<&str> = path.split('/').collect();
+        if segs.len() == 5 && segs[1] == "v1" && segs[2] == "sessions" && segs[4] == "stream" {
+            path = format!("/v1/sessions/{}/events/stream", segs[3]);
+        }
+    }
+    let (op, path_params) = match_operation(&raw.method, &path, beta)?;
+    let query = typed_query(op, pairs)?;
+    let (body, parts) = parse_body(op, &raw)?;
+    let req = Req {
+        op,
+        path: path_params,
+        query,
+        body,
+        parts,
+    };
+    let group = op.group.strip_prefix("beta:").unwrap_or(op.group);
+    match crate::resources::dispatch(shared, group, op.verb, &req).await {
+        Some(r) => r,
+        None => Err(ApiError::new(
+            404,
+            "not_found_error",
+            format!(
+                "endpoint `{} {}` ({} {}) is not emulated by ant-mock",
+                op.group, op.verb, op.method, op.path
+            ),
+        )),
+    }
+}
+
+/// Finds the table operation for a method and path. Literal segments beat
+/// parameters; `?beta=true` prefers the beta group when both share a path.
+fn match_operation(
+    method: &str,
+    path: &str,
+    beta: bool,
+) -> Result<(&'static Operation, HashMap<&'static str, String>), ApiError> {
+    let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let mut best: Option<(usize, &'static Operation, HashMap<&'static str, String>)> = None;
+    let mut path_known = false;
+    for op in OPERATIONS {
+        let tsegs: Vec<&str> = op.path.split('/').collect();
+        if tsegs.len() != segs.len() {
+            continue;
+        }
+        let mut params = HashMap::new();
+        let mut literals = 0;
+        let ok = tsegs.iter().zip(&segs).all(|(t, s)| {
+            if let Some(name) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                let name = op
+                    .params
+                    .iter()
+                    .find(|p| p.loc == Loc::Path && p.wire == name)
+                    .map(|p| p.name)
+                    .unwrap_or("");
+                params.insert(name, percent_decode(s));
+                !s.is_empty()
+            } else {
+                literals += 1;
+                t == s
+            }
+        });
+        if !ok {
+            continue;
+        }
+        path_known = true;
+        if op.method != method {
+            continue;
+        }
+        let score = literals * 2 + usize::from(op.beta == beta);
+        if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
+            best = Some((score, op, params));
+        }
+    }
+    match best {
+        Some((_, op, params)) => Ok((op, params)),
+        None if path_known => Err(ApiError::new(
+            405,
+            "invalid_request_error",
+            format!("method {method} is not allowed on {path}"),
+        )),
+        None => Err(ApiError::new(
+            404,
+            "not_found_error",
+            format!("no endpoint matches {method} {path}"),
+        )),
+    }
+}
+
+/// Decodes `a=1&b=x%20y` into pairs, in order.
+pub fn parse_query(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|s| !s.is_empty())
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => (form_decode(k), form_decode(v)),
+            None => (form_decode(kv), String::new()),
+        })
+        .collect()
+}
+
+fn form_decode(s: &str) -> String {
+    percent_decode(&s.replace('+', " "))
+}
+
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Checks query keys against the operation's query parameters and types
+/// their values; unknown keys are an error (`beta` is always accepted).
+fn typed_query(
+    op: &Operation,
+    pairs: Vec<(String, String)>,
+) -> Result<Map<String, Value>, ApiError> {
+    let mut out = Map::new();
+    for (key, value) in pairs {
+        if key == "beta" {
+            continue;
+        }
+        let bare = key.strip_suffix("[]").unwrap_or(&key);
+        let param = op
+            .params
+            .iter()
+            .filter(|p| p.loc == Loc::Query)
+            .find(|p| p.wire == key || p.wire.strip_suffix("[]") == Some(bare) || p.wire == bare)
+            .ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "{key}: unknown query parameter for {} {}",
+                    op.method, op.path
+                ))
+            })?;
+        if is_array(param) {
+            match out
+                .entry(param.name.to_string())
+                .or_insert_with(|| Value::Array(vec![]))
+            {
+                Value::Array(a) => a.push(Value::String(value)),
+                _ => unreachable!(),
+            }
+        } else {
+            out.insert(param.name.to_string(), typed_scalar(param, &value));
+        }
+    }
+    for param in op.params.iter().filter(|p| p.loc == Loc::Query) {
+        match out.get(param.name) {
+            None if param.required => {
+                return Err(ApiError::invalid(format!(
+                    "{}: query parameter is required",
+                    param.wire
+                )));
+            }
+            None => {}
+            Some(v) => check(param, v)?,
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a parameter's schema is an array (query keys may repeat).
+fn is_array(param: &Param) -> bool {
+    param.repeated
+        || serde_json::from_str::<Value>(param.schema).is_ok_and(|s| s["type"] == "array")
+}
+
+/// Types one query or form value: the first reading (string, integer,
+/// number, boolean) the schema accepts, else the string.
+fn typed_scalar(param: &Param, s: &str) -> Value {
+    let mut candidates = vec![Value::String(s.to_string())];
+    if let Ok(i) = s.parse::<i64>() {
+        candidates.push(Value::from(i));
+    }
+    if let Ok(f) = s.parse::<f64>() {
+        candidates.push(Value::from(f));
+    }
+    if s == "true" || s == "false" {
+        candidates.push(Value::Bool(s == "true"));
+    }
+    let first = candidates[0].clone();
+    candidates
+        .into_iter()
+        .find(|v| validate(v, param.schema, Options::STRICT).is_ok())
+        .unwrap_or(first)
+}
+
+/// Validates one parameter value against its schema.
+fn check(param: &Param, v: &Value) -> Result<(), ApiError> {
+    validate(v, param.schema, Options::STRICT).map_err(|e| {
+        let e = e.prefixed(param.wire.trim_end_matches("[]"));
+        ApiError::invalid(format!("{}: {}", e.path, e.message))
+    })
+}
+
+fn parse_body(
+    op: &Operation,
+    raw: &RawRequest,
+) -> Result<(Map<String, Value>, Vec<Part>), ApiError> {
+    match op.body {
+        Body::None => Ok((Map::new(), vec![])),
+        Body::Json => {
+            let body = if raw.body.iter().all(u8::is_ascii_whitespace) {
+                Map::new()
+            } else {
+                match serde_json::from_slice::<Value>(&raw.body) {
+                    Ok(Value::Object(m)) => m,
+                    Ok(_) => return Err(ApiError::invalid("request body must be a JSON object")),
+                    Err(e) => {
+                        return Err(ApiError::invalid(format!(
+                            "request body is not valid JSON: {e}"
+                        )));
+                    }
+                }
+            };
+            check_fields(op, &body)?;
+            Ok((body, vec![]))
+        }
+        Body::Multipart => {
+            let parts = parse_multipart(&raw.content_type, &raw.body)?;
+            let mut fields = Map::new();
+            for part in &parts {
+                let param = op
+                    .params
+                    .iter()
+                    .find(|p| p.loc == Loc::Body && p.wire == part.name)
+                    .ok_or_else(|| ApiError::invalid(format!("{}: unknown field", part.name)))?;
+                if param.file {
+                    fields.insert(
+                        part.name.clone(),
+                        Value::String(part.filename.clone().unwrap_or_default()),
+                    );
+                } else {
+                    let text = String::from_utf8_lossy(&part.data).into_owned();
+                    let v = typed_scalar(param, &text);
+                    check(param, &v)?;
+                    fields.insert(part.name.clone(), v);
+                }
+            }
+            for p in op
+                .params
+                .iter()
+                .filter(|p| p.loc == Loc::Body && p.required)
+            {
+                if !fields.contains_key(p.wire) {
+                    return Err(ApiError::invalid(format!("{}: field required", p.wire)));
+                }
+            }
+            Ok((fields, parts))
+        }
+    }
+}
+
+/// Unknown top-level keys, missing required keys, then each value's schema.
+fn check_fields(op: &Operation, body: &Map<String, Value>) -> Result<(), ApiError> {
+    let body_params = || op.params.iter().filter(|p| p.loc == Loc::Body);
+    for key in body.keys() {
+        if !body_params().any(|p| p.wire == key) {
+            return Err(ApiError::invalid(format!(
+                "{key}: Extra inputs are not permitted"
+            )));
+        }
+    }
+    for p in body_params() {
+        match body.get(p.wire) {
+            None if p.required => {
+                return Err(ApiError::invalid(format!("{}: Field required", p.wire)));
+            }
+            None => {}
+            Some(v) => check(p, v)?,
+        }
+    }
+    Ok(())
+}
+
+/// A small `multipart/form-data` parser (enough for file uploads).
+fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<Part>, ApiError> {
+    let boundary = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"').to_string())
+        .ok_or_else(|| ApiError::invalid("expected a multipart/form-data body with a boundary"))?;
+    let delim = format!("--{boundary}").into_bytes();
+    let mut parts = Vec::new();
+    let mut pos =
+        find(body, &delim, 0).ok_or_else(|| ApiError::invalid("malformed multipart body"))?;
+    loop {
+        pos += delim.len();
+        if body[pos..].starts_with(b"--") {
+            break;
+        }
+        pos += if body[pos..].starts_with(b"\r\n") {
+            2
+        } else {
+            0
+        };
+        let head_end = find(body, b"\r\n\r\n", pos)
+            .ok_or_else(|| ApiError::invalid("malformed multipart part"))?;
+        let head = String::from_utf8_lossy(&body[pos..head_end]).into_owned();
+        let data_start = head_end + 4;
+        let next = find(body, &delim, data_start)
+            .ok_or_else(|| ApiError::invalid("unterminated multipart body"))?;
+        let data_end = if next >= 2 && &body[next - 2..next] == b"\r\n" {
+            next - 2
+        } else {
+            next
+        };
+        let mut part = Part {
+            name: String::new(),
+            filename: None,
+            content_type: None,
+            data: Bytes::copy_from_slice(&body[data_start..data_end]),
+        };
+        for line in head.split("\r\n") {
+            let Some((k, v)) = line.split_once(':') else {
+                continue;
+            };
+            match k.trim().to_ascii_lowercase().as_str() {
+                "content-disposition" => {
+                    for attr in v.split(';').map(str::trim) {
+                        if let Some(n) = attr.strip_prefix("name=") {
+                            part.name = n.trim_matches('"').to_string();
+                        } else if let Some(f) = attr.strip_prefix("filename=") {
+                            part.filename = Some(f.trim_matches('"').to_string());
+                        }
+                    }
+                }
+                "content-type" => part.content_type = Some(v.trim().to_string()),
+                _ => {}
+            }
+        }
+        parts.push(part);
+        pos = next;
+    }
+    Ok(parts)
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if from > hay.len() {
+        return None;
+    }
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}

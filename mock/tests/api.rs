@@ -1,0 +1,327 @@
+//! Resource endpoints of ant-mock over real HTTP: CRUD, versions, validation,
+//! auth, unknown ids, pagination, files and the not-emulated 404.
+
+mod support;
+
+use serde_json::json;
+use support::*;
+
+#[test]
+fn agents_crud_versions_and_conflict() {
+    let (_h, c) = start(Default::default());
+    let a = c.post("/v1/agents?beta=true", json!({"name": "a", "model": "claude-opus-4-7", "tools": [{"type": "agent_toolset_20260401"}]}));
+    assert_eq!(a.status, 200);
+    assert!(a.header("request-id").unwrap().starts_with("req_"));
+    let a = a.json();
+    let id = a["id"].as_str().unwrap();
+    assert!(id.starts_with("agent_01"));
+    assert_eq!(a["version"], 1);
+    assert_eq!(a["model"], json!({"id": "claude-opus-4-7"}));
+    assert_eq!(
+        a["tools"][0]["default_config"]["permission_policy"]["type"],
+        "always_allow"
+    );
+    assert!(a["created_at"].as_str().unwrap().ends_with('Z'));
+
+    let u = c.post(
+        &format!("/v1/agents/{id}"),
+        json!({"version": 1, "name": "b"}),
+    );
+    assert_eq!(u.status, 200);
+    assert_eq!(u.json()["version"], 2);
+    assert_eq!(u.json()["name"], "b");
+    // Stale version.
+    let stale = c.post(
+        &format!("/v1/agents/{id}"),
+        json!({"version": 1, "name": "c"}),
+    );
+    assert_eq!(stale.status, 409);
+    assert!(stale.message().contains("version"));
+    // A no-op update keeps the version.
+    assert_eq!(
+        c.post(
+            &format!("/v1/agents/{id}"),
+            json!({"version": 2, "name": "b"})
+        )
+        .json()["version"],
+        2
+    );
+
+    assert_eq!(
+        c.get(&format!("/v1/agents/{id}?version=1")).json()["name"],
+        "a"
+    );
+    assert_eq!(c.get(&format!("/v1/agents/{id}")).json()["name"], "b");
+    assert_eq!(c.get(&format!("/v1/agents/{id}?version=9")).status, 404);
+    let versions = c.get(&format!("/v1/agents/{id}/versions")).json();
+    assert_eq!(versions["data"].as_array().unwrap().len(), 2);
+    assert_eq!(versions["data"][0]["version"], 2);
+
+    let ar = c.post(&format!("/v1/agents/{id}/archive"), json!({}));
+    assert!(ar.json()["archived_at"].is_string());
+    assert_eq!(
+        c.get("/v1/agents").json()["data"].as_array().unwrap().len(),
+        0
+    );
+    assert_eq!(
+        c.get("/v1/agents?include_archived=true").json()["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn validation_errors_name_the_field() {
+    let (_h, c) = start(Default::default());
+    let missing = c.post("/v1/agents", json!({"model": "claude-opus-4-7"}));
+    assert_eq!(missing.status, 400);
+    let j = missing.json();
+    assert_eq!(j["type"], "error");
+    assert_eq!(j["error"]["type"], "invalid_request_error");
+    assert!(j["request_id"].as_str().unwrap().starts_with("req_"));
+    assert!(missing.message().contains("name"), "{}", missing.message());
+
+    let unknown = c.post(
+        "/v1/agents",
+        json!({"name": "a", "model": "m", "colour": "red"}),
+    );
+    assert_eq!(unknown.status, 400);
+    assert!(unknown.message().contains("colour"));
+
+    let wrong_type = c.post("/v1/agents", json!({"name": 5, "model": "m"}));
+    assert_eq!(wrong_type.status, 400);
+    assert!(
+        wrong_type.message().contains("name"),
+        "{}",
+        wrong_type.message()
+    );
+
+    let bad_enum = c.get("/v1/sessions/sesn_x/events?order=sideways");
+    assert_eq!(bad_enum.status, 400);
+    assert!(bad_enum.message().contains("order"));
+
+    let bad_query = c.get("/v1/agents?colour=red");
+    assert_eq!(bad_query.status, 400);
+    assert!(bad_query.message().contains("colour"));
+
+    let bad_json = c.raw("POST", "/v1/agents", "application/json", b"{nope");
+    assert_eq!(bad_json.status, 400);
+
+    let bad_event = c.post(
+        "/v1/sessions/sesn_x/events",
+        json!({"events": [{"type": "user.message", "content": [{"type": "text", "txt": "hi"}]}]}),
+    );
+    assert_eq!(bad_event.status, 400);
+    assert!(
+        bad_event.message().contains("events"),
+        "{}",
+        bad_event.message()
+    );
+}
+
+#[test]
+fn auth_and_not_found() {
+    let (_h, mut c) = start(Default::default());
+    assert_eq!(c.get("/v1/agents/agent_nope").status, 404);
+    assert_eq!(
+        c.get("/v1/agents/agent_nope").json()["error"]["type"],
+        "not_found_error"
+    );
+    assert_eq!(c.get("/v1/sessions/sesn_nope").status, 404);
+    assert_eq!(c.get("/v1/environments/env_nope").status, 404);
+    let models = c.get("/v1/models");
+    assert_eq!(models.status, 404);
+    assert!(models.message().contains("not emulated"));
+    assert_eq!(c.get("/v2/whatever").status, 404);
+    c.key = None;
+    let r = c.get("/v1/agents");
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["error"]["type"], "authentication_error");
+    assert!(r.header("request-id").is_some());
+}
+
+#[test]
+fn pagination_walks_every_item_once() {
+    let (_h, c) = start(Default::default());
+    for i in 0..5 {
+        assert_eq!(
+            c.post("/v1/environments", json!({"name": format!("e{i}")}))
+                .status,
+            200
+        );
+    }
+    let mut names = Vec::new();
+    let mut path = "/v1/environments?limit=2".to_string();
+    loop {
+        let page = c.get(&path).json();
+        for e in page["data"].as_array().unwrap() {
+            names.push(e["name"].as_str().unwrap().to_string());
+        }
+        match page["next_page"].as_str() {
+            Some(p) => path = format!("/v1/environments?limit=2&page={p}"),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["e4", "e3", "e2", "e1", "e0"]);
+    assert_eq!(c.get("/v1/environments?limit=0").status, 400);
+    assert_eq!(c.get("/v1/environments?limit=1001").status, 400);
+    assert_eq!(c.get("/v1/environments?page=garbage").status, 400);
+    // Sessions list pages both ways.
+    let sid = session(&c);
+    let list = c.get("/v1/sessions?limit=1").json();
+    assert_eq!(list["data"][0]["id"], sid.as_str());
+    assert!(list.get("prev_page").is_some());
+}
+
+#[test]
+fn environments_sessions_and_files() {
+    let (_h, c) = start(Default::default());
+    let env = c
+        .post(
+            "/v1/environments",
+            json!({"name": "e", "metadata": {"k": "v"}}),
+        )
+        .json();
+    assert_eq!(env["config"]["type"], "cloud");
+    assert_eq!(env["config"]["packages"]["pip"], json!([]));
+    let id = env["id"].as_str().unwrap();
+    let up = c
+        .post(
+            &format!("/v1/environments/{id}"),
+            json!({"metadata": {"k": null, "x": "y"}}),
+        )
+        .json();
+    assert_eq!(up["metadata"], json!({"x": "y"}));
+    assert_eq!(
+        c.delete(&format!("/v1/environments/{id}")).json()["type"],
+        "environment_deleted"
+    );
+    assert_eq!(c.get(&format!("/v1/environments/{id}")).status, 404);
+
+    // Multipart upload, metadata, download, delete.
+    let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\nhello file\r\n--XyZ--\r\n";
+    let f = c.raw(
+        "POST",
+        "/v1/files",
+        "multipart/form-data; boundary=XyZ",
+        body,
+    );
+    assert_eq!(f.status, 200, "{}", String::from_utf8_lossy(&f.body));
+    let f = f.json();
+    assert!(f["id"].as_str().unwrap().starts_with("file_01"));
+    assert_eq!(f["size_bytes"], 10);
+    let fid = f["id"].as_str().unwrap();
+    let dl = c.get(&format!("/v1/files/{fid}/content"));
+    assert_eq!(dl.body, b"hello file");
+    assert_eq!(dl.header("content-type"), Some("text/plain"));
+    assert_eq!(
+        c.get("/v1/files").json()["data"].as_array().unwrap().len(),
+        1
+    );
+
+    // A session with that file mounted can read it.
+    let sid = session(&c);
+    let res = c.post(
+        &format!("/v1/sessions/{sid}/resources"),
+        json!({"type": "file", "file_id": fid, "mount_path": "/data/notes.txt"}),
+    );
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(
+        c.get(&format!("/v1/sessions/{sid}/resources")).json()["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let threads = c.get(&format!("/v1/sessions/{sid}/threads")).json();
+    assert_eq!(threads["data"][0]["session_id"], sid.as_str());
+
+    assert_eq!(
+        c.delete(&format!("/v1/files/{fid}")).json()["type"],
+        "file_deleted"
+    );
+    assert_eq!(c.get(&format!("/v1/files/{fid}")).status, 404);
+    assert_eq!(
+        c.delete(&format!("/v1/sessions/{sid}")).json()["type"],
+        "session_deleted"
+    );
+    assert_eq!(c.get(&format!("/v1/sessions/{sid}")).status, 404);
+}
+
+#[test]
+fn vaults_and_memory_stores() {
+    let (_h, c) = start(Default::default());
+    let v = c.post("/v1/vaults", json!({"display_name": "v"})).json();
+    let vid = v["id"].as_str().unwrap();
+    assert!(vid.starts_with("vlt_01"));
+    let cred = c.post(
+        &format!("/v1/vaults/{vid}/credentials"),
+        json!({"auth": {"type": "static_bearer", "mcp_server_url": "https://mcp.example", "token": "s3cret"}}),
+    );
+    assert_eq!(cred.status, 200, "{}", String::from_utf8_lossy(&cred.body));
+    assert!(!String::from_utf8_lossy(&cred.body).contains("s3cret"));
+    assert_eq!(
+        c.get(&format!("/v1/vaults/{vid}/credentials")).json()["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let m = c.post("/v1/memory_stores", json!({"name": "m"})).json();
+    let mid = m["id"].as_str().unwrap();
+    let mem = c
+        .post(
+            &format!("/v1/memory_stores/{mid}/memories?view=full"),
+            json!({"path": "/notes/a.md", "content": "abc"}),
+        )
+        .json();
+    assert_eq!(
+        mem["content_sha256"],
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(mem["content"], "abc");
+    let memid = mem["id"].as_str().unwrap();
+    let bad = c.post(
+        &format!("/v1/memory_stores/{mid}/memories/{memid}"),
+        json!({"content": "x", "precondition": {"type": "content_sha256", "content_sha256": "nope"}}),
+    );
+    assert_eq!(bad.status, 409);
+    assert_eq!(
+        c.get(&format!("/v1/memory_stores/{mid}/memory_versions"))
+            .json()["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn fail_rate_is_deterministic_with_a_seed() {
+    let cfg = || ant_mock::Config {
+        fail_rate: 0.5,
+        seed: Some(7),
+        ..Default::default()
+    };
+    let statuses = |c: &Client| {
+        (0..20)
+            .map(|_| c.get("/v1/agents").status)
+            .collect::<Vec<_>>()
+    };
+    let (_h1, c1) = start(cfg());
+    let (_h2, c2) = start(cfg());
+    let a = statuses(&c1);
+    assert_eq!(a, statuses(&c2));
+    assert!(
+        a.contains(&200) && a.iter().any(|s| [429, 500, 529].contains(s)),
+        "{a:?}"
+    );
+    let r = (0..50)
+        .map(|_| c1.get("/v1/agents"))
+        .find(|r| r.status == 429 || r.status == 529)
+        .unwrap();
+    assert_eq!(r.header("retry-after"), Some("0"));
+}

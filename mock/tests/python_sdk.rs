@@ -1,0 +1,80 @@
+//! Runs `scripts/python-sdk-check.py` (the quickstart flow with the official
+//! `anthropic` Python SDK) against an in-process ant-mock. The SDK is taken
+//! from `$ANT_MOCK_PYTHON`, else `python3`, else installed from PyPI into a
+//! cached venv; the test is skipped, saying so, only when that fails.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn has_sdk(python: &str) -> bool {
+    Command::new(python)
+        .args(["-c", "import anthropic"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn find_python() -> Result<String, String> {
+    if let Ok(p) = std::env::var("ANT_MOCK_PYTHON") {
+        return Ok(p);
+    }
+    if has_sdk("python3") {
+        return Ok("python3".into());
+    }
+    let venv = std::env::temp_dir().join("ant-mock-python-sdk-venv");
+    let python = venv.join("bin/python").to_string_lossy().into_owned();
+    if has_sdk(&python) {
+        return Ok(python);
+    }
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .map_err(|e| format!("python3 not available: {e}"))?;
+    if !made.success() {
+        return Err("python3 -m venv failed".into());
+    }
+    let pip = Command::new(venv.join("bin/pip"))
+        .args([
+            "install",
+            "-q",
+            "--retries",
+            "0",
+            "--timeout",
+            "10",
+            "anthropic",
+        ])
+        .status()
+        .map_err(|e| format!("pip: {e}"))?;
+    if !pip.success() || !has_sdk(&python) {
+        return Err("pip install anthropic failed (is PyPI reachable?)".into());
+    }
+    Ok(python)
+}
+
+#[test]
+fn official_python_sdk_runs_the_quickstart() {
+    let python = match find_python() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED official_python_sdk_runs_the_quickstart: {why}");
+            return;
+        }
+    };
+    let handle = ant_mock::start(ant_mock::Config::default()).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/python-sdk-check.py");
+    let out = Command::new(&python)
+        .arg(&script)
+        .arg(&handle.base_url)
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("ANTHROPIC_BASE_URL")
+        .output()
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "python-sdk-check failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("python-sdk-check: OK"), "{stdout}");
+}

@@ -1,0 +1,250 @@
+//! Session streams that survive dropped connections: every event exactly
+//! once, in order, whatever the server cuts.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use crate::{Reply, Server, ant_at, home, stderr, stdout};
+
+/// A tiny deterministic generator (no extra dependencies).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n
+    }
+}
+
+struct Flaky {
+    events: Vec<Value>,
+    rng: Lcg,
+    /// Events up to here have happened (are listed by the events endpoint).
+    happened: usize,
+    /// Where the previous connection was cut.
+    cut: usize,
+    connections: usize,
+}
+
+fn session_events(n: usize) -> Vec<Value> {
+    let mut out = vec![json!({"id": "sevt_0000", "type": "session.status_running"})];
+    for i in 1..n - 1 {
+        out.push(
+            json!({"id": format!("sevt_{i:04}"), "type": "agent.message",
+                        "content": [{"type": "text", "text": format!("message {i}")}]}),
+        );
+    }
+    out.push(
+        json!({"id": format!("sevt_{:04}", n - 1), "type": "session.status_idle",
+                    "stop_reason": {"type": "end_turn"}}),
+    );
+    out
+}
+
+/// Each stream connection starts live at a random point at or past where the
+/// last one was cut (a gap of missed events, sometimes an overlap), serves a
+/// few events and drops; the events list serves what has happened so far.
+fn flaky_server(seed: u64, n: usize) -> (Server, Arc<Mutex<Flaky>>) {
+    let state = Arc::new(Mutex::new(Flaky {
+        events: session_events(n),
+        rng: Lcg(seed),
+        happened: 0,
+        cut: 0,
+        connections: 0,
+    }));
+    let st = state.clone();
+    let server = Server::start(move |r, _| {
+        let mut s = st.lock().unwrap();
+        if r.path.ends_with("/events/stream") {
+            let start = if s.connections == 0 {
+                0
+            } else {
+                let gap = s.rng.next(6);
+                let back = s.rng.next(3);
+                (s.cut + gap).saturating_sub(back).min(s.events.len())
+            };
+            s.connections += 1;
+            let len = 1 + s.rng.next(8);
+            let end = (start + len).min(s.events.len());
+            s.happened = s.happened.max(start);
+            s.cut = end;
+            let ping = s.rng.next(3) == 0;
+            s.happened = s.happened.max(end);
+            let types: Vec<String> = s.events[start..end]
+                .iter()
+                .map(|e| e["type"].as_str().unwrap().to_string())
+                .collect();
+            let mut chunks: Vec<(&str, Value)> = types
+                .iter()
+                .zip(&s.events[start..end])
+                .map(|(t, e)| (t.as_str(), e.clone()))
+                .collect();
+            if ping {
+                chunks.push(("ping", json!({})));
+            }
+            Reply::sse(&chunks)
+        } else if r.path.ends_with("/events") {
+            if r.query_param("order").as_deref() == Some("desc") {
+                // The --until-idle check for an already idle session.
+                let latest: Vec<Value> = s.events[..s.happened]
+                    .iter()
+                    .rev()
+                    .take(1)
+                    .cloned()
+                    .collect();
+                return Reply::ok(json!({"data": latest, "next_page": null}));
+            }
+            let limit: usize = r.query_param("limit").unwrap().parse().unwrap();
+            let limit = limit.min(4); // force several pages
+            let from: usize = r
+                .query_param("page")
+                .map(|p| p.parse().unwrap())
+                .unwrap_or(0);
+            let to = (from + limit).min(s.happened);
+            let next = if to < s.happened {
+                json!(to.to_string())
+            } else {
+                json!(null)
+            };
+            Reply::ok(json!({"data": s.events[from..to].to_vec(), "next_page": next}))
+        } else {
+            Reply::error(404, "not_found_error", "unexpected path")
+        }
+    });
+    (server, state)
+}
+
+#[test]
+fn dropped_streams_reconnect_and_backfill_without_loss_or_repeats() {
+    let n = 40;
+    let expected: Vec<String> = (0..n).map(|i| format!("sevt_{i:04}")).collect();
+    for seed in 1..=12u64 {
+        let (server, state) = flaky_server(seed, n);
+        let h = home();
+        let out = ant_at(&server, h.path())
+            .args([
+                "beta:sessions:events",
+                "stream",
+                "sesn_1",
+                "--until-idle",
+                "--format",
+                "jsonl",
+                "--transform",
+                "id",
+                "-r",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "seed {seed}: {}", stderr(&out));
+        let got: Vec<String> = stdout(&out).lines().map(String::from).collect();
+        assert_eq!(got, expected, "seed {seed}");
+        assert!(
+            state.lock().unwrap().connections > 3,
+            "seed {seed}: the stream was really cut"
+        );
+    }
+}
+
+#[test]
+fn no_reconnect_ends_with_the_first_connection() {
+    let (server, _) = flaky_server(7, 40);
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args([
+            "beta:sessions:events",
+            "stream",
+            "sesn_1",
+            "--no-reconnect",
+            "--format",
+            "jsonl",
+            "--transform",
+            "id",
+            "-r",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).lines().count() < 40);
+    assert_eq!(server.recorded().len(), 1);
+}
+
+#[test]
+fn already_idle_session_with_nothing_pending_stops_at_once() {
+    let server = Server::start(|r, _| {
+        if r.path.ends_with("/events") {
+            Reply::ok(
+                json!({"data": [{"id": "sevt_9", "type": "session.status_idle",
+                                       "stop_reason": {"type": "requires_action", "event_ids": ["sevt_8"]}}],
+                             "next_page": null}),
+            )
+        } else {
+            Reply::sse(&[])
+        }
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["beta:sessions:events", "stream", "sesn_1", "--until-idle"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+    assert!(stderr(&out).contains("sevt_8"));
+    let reqs = server.recorded();
+    assert_eq!(
+        reqs.len(),
+        2,
+        "the stream, then the status check: {reqs:#?}"
+    );
+    assert!(
+        reqs.iter()
+            .any(|r| r.query_param("order").as_deref() == Some("desc"))
+    );
+}
+
+#[test]
+fn already_idle_session_replaying_buffered_events_stops_at_that_idle() {
+    let idle =
+        json!({"id": "sevt_3", "type": "session.status_idle", "stop_reason": {"type": "end_turn"}});
+    let idle2 = idle.clone();
+    let server = Server::start(move |r, _| {
+        if r.path.ends_with("/events") {
+            Reply::ok(json!({"data": [idle2.clone()], "next_page": null}))
+        } else {
+            Reply::sse(&[
+                (
+                    "user.message",
+                    json!({"id": "sevt_1", "type": "user.message"}),
+                ),
+                (
+                    "agent.message",
+                    json!({"id": "sevt_2", "type": "agent.message"}),
+                ),
+                ("session.status_idle", idle2.clone()),
+                (
+                    "agent.message",
+                    json!({"id": "sevt_4", "type": "agent.message"}),
+                ),
+            ])
+        }
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args([
+            "beta:sessions:events",
+            "stream",
+            "sesn_1",
+            "--until-idle",
+            "--format",
+            "jsonl",
+            "--transform",
+            "id",
+            "-r",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "sevt_1\nsevt_2\nsevt_3\n");
+}
