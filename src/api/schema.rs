@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
     /// Reject object keys not in `properties` (unless `additionalProperties`
-    /// allows them).
+    /// allows them), and check map values against `additionalProperties`.
     pub unknown_fields: bool,
     /// Reject objects missing a `required` key.
     pub required: bool,
@@ -375,7 +375,11 @@ impl<'a> Ctx<'a> {
                 props.and_then(|ps| ps.get(k)),
                 s.get("additionalProperties"),
             ) {
-                (Some(sub), _) | (None, Some(sub @ Value::Object(_))) => sub,
+                (Some(sub), _) => sub,
+                // Lenient (flag values): the values of free-form maps keep
+                // their YAML types, as the official CLI sends them.
+                (None, Some(Value::Object(_))) if !self.opts.unknown_fields => continue,
+                (None, Some(sub @ Value::Object(_))) => sub,
                 (None, Some(Value::Bool(true))) => continue,
                 // No `properties` and no `additionalProperties`: free-form.
                 (None, extra)
@@ -620,7 +624,8 @@ L {"inner":{"id":3}} => inner.id: expected string, got integer
 S {"x":1} => ok
 = {"type":"object","additionalProperties":{"type":"string"}}
 S {"k":"v"} => ok
-L {"k":1} => k: expected string, got integer
+S {"k":1} => k: expected string, got integer
+L {"k":1} => ok
 = {"type":"object","additionalProperties":false}
 S {"k":1} => k: unknown field (no fields allowed)
 L {"k":1} => ok
@@ -705,7 +710,8 @@ S {"type":"enabled"} => budget_tokens: required field missing
 L {"type":"on","budget_tokens":5} => type: expected one of enabled, disabled, between_tools, adaptive; got "on"
 @ beta:agents create metadata
 S {"k":"v"} => ok
-L {"k":1} => k: expected string, got integer
+S {"k":1} => k: expected string, got integer
+L {"k":1} => ok
 @ messages create messages
 S [{"role":"user","content":[{"type":"text","text":"hi"}]}] => ok
 S [{"role":"user","content":5}] => [0].content: expected string or array, got integer

@@ -60,6 +60,7 @@ impl Context {
             debug: g.debug,
             command: command.clone(),
             extra_betas: resolved.extra_betas,
+            progress: Terminal::detect().stderr_tty,
         })?;
         let opts = OutputOptions {
             format,

@@ -41,6 +41,8 @@ pub struct Config {
     pub command: String,
     /// Extra headers every request carries (e.g. the OAuth beta).
     pub extra_betas: Vec<String>,
+    /// Show a progress bar for uploads (stderr is a terminal).
+    pub progress: bool,
 }
 
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -181,8 +183,12 @@ impl Client {
         for (k, v) in &headers {
             b = b.header(k.as_str(), v.as_str());
         }
-        if let Some((bytes, _)) = body_bytes {
-            b = b.body(bytes);
+        if let Some((bytes, ct)) = body_bytes {
+            b = if self.cfg.progress && ct.starts_with("multipart/") {
+                b.body(upload_with_progress(bytes))
+            } else {
+                b.body(bytes)
+            };
         }
         let send = b.send();
         let result = match self.cfg.timeout {
@@ -378,6 +384,31 @@ async fn api_error(
         request_id,
         body,
     }))
+}
+
+/// An upload body that advances a progress bar on stderr as it is sent.
+/// The bytes stay in memory, so a retry builds a fresh one.
+fn upload_with_progress(bytes: Vec<u8>) -> reqwest::Body {
+    let bar = indicatif::ProgressBar::new(bytes.len() as u64);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "uploading {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
+    ) {
+        bar.set_style(style);
+    }
+    let data = bytes::Bytes::from(bytes);
+    let chunks: Vec<bytes::Bytes> = (0..data.len())
+        .step_by(64 * 1024)
+        .map(|i| data.slice(i..(i + 64 * 1024).min(data.len())))
+        .collect();
+    let stream = futures_util::stream::iter(chunks.into_iter().map(move |c| {
+        bar.inc(c.len() as u64);
+        if bar.position() >= bar.length().unwrap_or(0) {
+            bar.finish_and_clear();
+        }
+        Ok::<_, std::io::Error>(c)
+    }));
+    reqwest::Body::wrap_stream(stream)
 }
 
 /// A multipart/form-data body, built in memory so every retry can resend it.

@@ -220,7 +220,7 @@ pub fn list_request(stream: &Request) -> Request {
 impl Follow<'_> {
     /// Follows the stream, handing each new event to `emit` in order.
     pub async fn run(&mut self, emit: &mut Emit<'_>) -> Result<Outcome> {
-        let mut seen = Seen::new(20_000);
+        let mut seen = Seen::new(4096);
         let mut printed = 0i64;
         let mut failures = 0u32;
         let mut first = true;

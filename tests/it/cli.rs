@@ -356,3 +356,21 @@ fn closed_stdout_pipe_exits_zero_quietly() {
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 1);
 }
+
+#[test]
+fn unexpected_responses_exit_1() {
+    let server = Server::start(|_, _| {
+        Reply::Status(
+            200,
+            vec![("content-type".into(), "text/html".into())],
+            b"<html>proxy</html>".to_vec(),
+        )
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["beta:agents", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not JSON"), "{}", stderr(&out));
+}

@@ -313,6 +313,7 @@ fn update_takes_a_whole_list_in_one_value() {
 
 #[test]
 fn stdin_merges_shallowly_with_flags_winning() {
+    // Reference section 12, verbatim.
     let r = send_stdin(
         &[
             "beta:agents",
@@ -320,7 +321,7 @@ fn stdin_merges_shallowly_with_flags_winning() {
             "--name",
             "b",
             "--metadata",
-            "{b: '2'}",
+            "{b: 2}",
             "--model",
             "{id: x}",
         ],
@@ -328,12 +329,13 @@ fn stdin_merges_shallowly_with_flags_winning() {
     );
     assert_eq!(
         body(&r),
-        r#"{"description":"d","metadata":{"b":"2"},"model":{"id":"x"},"name":"b"}"#
+        r#"{"description":"d","metadata":{"b":2},"model":{"id":"x"},"name":"b"}"#
     );
     let r = send_stdin(
         &["beta:agents", "update", "--version", "2"],
         Some(r#"{"id":"ag_1","name":"n2"}"#),
     );
+    assert_eq!(r.method, "POST", "updates are POST");
     assert_eq!(r.path, "/v1/agents/ag_1");
     assert_eq!(body(&r), r#"{"name":"n2","version":2}"#);
     let r = send_stdin(
@@ -342,6 +344,68 @@ fn stdin_merges_shallowly_with_flags_winning() {
     );
     assert_eq!(r.path, "/v1/sessions/sesn_9/events");
     assert_eq!(r.query_param("order").as_deref(), Some("asc"));
+}
+
+#[test]
+fn free_form_maps_keep_yaml_typing() {
+    let r = send(&[
+        "beta:messages",
+        "create",
+        "--max-tokens",
+        "5",
+        "--model",
+        "m",
+        "--message",
+        "{role: user, content: hi}",
+        "--output-format",
+        "{foo: 1, bar: yes, baz: null}",
+    ]);
+    assert_eq!(
+        r.json()["output_format"],
+        json!({"foo": 1, "bar": "yes", "baz": null})
+    );
+}
+
+#[test]
+fn body_less_posts_send_no_body_and_no_content_type() {
+    for args in [
+        &["beta:agents", "archive", "agent_1"][..],
+        &["messages:batches", "cancel", "mb_1"],
+        &[
+            "beta:environments:work",
+            "ack",
+            "--environment-id",
+            "e",
+            "w",
+        ],
+    ] {
+        let r = send(args);
+        assert_eq!(r.method, "POST", "{args:?}");
+        assert!(r.body.is_empty(), "{args:?}: {}", r.body_text());
+        assert_eq!(r.header("content-type"), None, "{args:?}");
+    }
+}
+
+#[test]
+fn thread_streams_use_the_thread_stream_path() {
+    let server = Server::start(|_, _| crate::Reply::sse(&[]));
+    let h = home();
+    ant_at(&server, h.path())
+        .args([
+            "beta:sessions:threads:events",
+            "stream",
+            "--session-id",
+            "s1",
+            "th_1",
+            "--no-reconnect",
+        ])
+        .assert()
+        .success();
+    let r = server.only();
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str()),
+        ("GET", "/v1/sessions/s1/threads/th_1/stream")
+    );
 }
 
 #[test]

@@ -248,3 +248,46 @@ fn already_idle_session_replaying_buffered_events_stops_at_that_idle() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "sevt_1\nsevt_2\nsevt_3\n");
 }
+
+#[test]
+fn ctrl_c_stops_a_stream_with_exit_130() {
+    let server = Server::start(|_, _| {
+        Reply::Chunks(
+            200,
+            "text/event-stream",
+            vec![
+                (std::time::Duration::ZERO, b"event: session.status_running\ndata: {\"id\":\"e1\",\"type\":\"session.status_running\"}\n\n".to_vec()),
+                (std::time::Duration::from_secs(30), b": late\n\n".to_vec()),
+            ],
+        )
+    });
+    let h = home();
+    let bin = assert_cmd::cargo::cargo_bin("ant");
+    let mut child = std::process::Command::new(bin)
+        .args([
+            "beta:sessions:events",
+            "stream",
+            "sesn_1",
+            "--format",
+            "jsonl",
+        ])
+        .env("HOME", h.path())
+        .env("ANTHROPIC_CONFIG_DIR", h.path())
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_API_KEY", "k")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first event, then interrupt.
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert!(first.contains("session.status_running"), "{first}");
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+}
