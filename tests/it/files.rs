@@ -1,0 +1,324 @@
+//! Exact requests, continued: `@file` forms, multipart uploads, and one
+//! command of every resource group.
+
+use serde_json::json;
+
+use crate::requests::send;
+use crate::{Server, ant_at, home};
+
+#[test]
+fn file_references_inline_text_base64_and_stdin() {
+    let h = home();
+    let dir = h.path();
+    std::fs::write(dir.join("prompt.txt"), "be brief").unwrap();
+    std::fs::write(dir.join("bin.dat"), [0u8, 1, 2, 255]).unwrap();
+    let server = Server::json(json!({}));
+    ant_at(&server, dir)
+        .current_dir(dir)
+        .args([
+            "beta:agents",
+            "create",
+            "--name",
+            "@file://prompt.txt",
+            "--model",
+            "{id: x}",
+            "--system",
+            "@prompt.txt",
+            "--description",
+            "@data://prompt.txt",
+            "--metadata",
+            "{a: '@bin.dat', b: '\\@literal', c: '@-'}",
+        ])
+        .write_stdin("from stdin")
+        .assert()
+        .success();
+    let v = server.only().json();
+    assert_eq!(v["name"], json!("be brief"));
+    assert_eq!(v["system"], json!("be brief"));
+    assert_eq!(v["description"], json!("YmUgYnJpZWY="));
+    assert_eq!(
+        v["metadata"],
+        json!({"a": "AAEC/w==", "b": "@literal", "c": "from stdin"})
+    );
+}
+
+#[test]
+fn upload_sends_a_multipart_file_part() {
+    let h = home();
+    std::fs::write(h.path().join("notes.txt"), "hello file").unwrap();
+    let server = Server::json(json!({"id": "file_1"}));
+    ant_at(&server, h.path())
+        .current_dir(h.path())
+        .args(["beta:files", "upload", "--file", "notes.txt"])
+        .assert()
+        .success();
+    let r = server.only();
+    assert_eq!(r.path, "/v1/files");
+    assert_eq!(r.header("anthropic-beta"), Some("files-api-2025-04-14"));
+    let ct = r.header("content-type").unwrap();
+    assert!(ct.starts_with("multipart/form-data; boundary="), "{ct}");
+    let b = r.body_text();
+    assert!(b.contains("Content-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\nhello file\r\n"), "{b}");
+    // piped `file: PATH` does the same
+    let server = Server::json(json!({"id": "file_1"}));
+    ant_at(&server, h.path())
+        .current_dir(h.path())
+        .args(["beta:files", "upload"])
+        .write_stdin("file: notes.txt\n")
+        .assert()
+        .success();
+    assert!(server.only().body_text().contains("filename=\"notes.txt\""));
+}
+
+#[test]
+fn skills_create_sends_files_array_parts_and_fields() {
+    let h = home();
+    std::fs::write(h.path().join("SKILL.md"), "# skill").unwrap();
+    let server = Server::json(json!({"id": "skill_1"}));
+    ant_at(&server, h.path())
+        .current_dir(h.path())
+        .args([
+            "beta:skills",
+            "create",
+            "--file",
+            "SKILL.md",
+            "--display-title",
+            "My skill",
+        ])
+        .assert()
+        .success();
+    let r = server.only();
+    assert_eq!(r.header("anthropic-beta"), Some("skills-2025-10-02"));
+    let b = r.body_text();
+    assert!(b.contains("name=\"files[]\"; filename=\"SKILL.md\""), "{b}");
+    assert!(
+        b.contains("name=\"display_title\"\r\n\r\nMy skill\r\n"),
+        "{b}"
+    );
+}
+
+/// One command of every resource group reaches the right method and path.
+#[test]
+fn every_resource_group_maps_to_its_endpoint() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &[
+                "completions",
+                "create",
+                "--model",
+                "claude-2",
+                "--prompt",
+                "\n\nHuman: hi\n\nAssistant:",
+                "--max-tokens-to-sample",
+                "5",
+            ],
+            "POST",
+            "/v1/complete",
+        ),
+        (
+            &[
+                "messages",
+                "count-tokens",
+                "--model",
+                "m",
+                "--message",
+                "{role: user, content: hi}",
+            ],
+            "POST",
+            "/v1/messages/count_tokens",
+        ),
+        (
+            &["messages:batches", "cancel", "mb_1"],
+            "POST",
+            "/v1/messages/batches/mb_1/cancel",
+        ),
+        (&["beta:models", "list"], "GET", "/v1/models"),
+        (
+            &[
+                "beta:messages",
+                "create",
+                "--max-tokens",
+                "5",
+                "--model",
+                "m",
+                "--message",
+                "{role: user, content: hi}",
+            ],
+            "POST",
+            "/v1/messages",
+        ),
+        (
+            &["beta:messages:batches", "delete", "mb_1"],
+            "DELETE",
+            "/v1/messages/batches/mb_1",
+        ),
+        (
+            &["beta:agents:versions", "list", "agent_1"],
+            "GET",
+            "/v1/agents/agent_1/versions",
+        ),
+        (
+            &[
+                "beta:environments",
+                "create",
+                "--name",
+                "quickstart-env",
+                "--config",
+                "{type: cloud, networking: {type: unrestricted}}",
+            ],
+            "POST",
+            "/v1/environments",
+        ),
+        (
+            &["beta:environments:work", "stats", "env_1"],
+            "GET",
+            "/v1/environments/env_1/work/stats",
+        ),
+        (
+            &["beta:sessions", "archive", "sesn_1"],
+            "POST",
+            "/v1/sessions/sesn_1/archive",
+        ),
+        (
+            &[
+                "beta:sessions:events",
+                "send",
+                "sesn_1",
+                "--event",
+                "{type: user.message, content: [{type: text, text: hi}]}",
+            ],
+            "POST",
+            "/v1/sessions/sesn_1/events",
+        ),
+        (
+            &[
+                "beta:sessions:resources",
+                "delete",
+                "--session-id",
+                "s",
+                "r",
+            ],
+            "DELETE",
+            "/v1/sessions/s/resources/r",
+        ),
+        (
+            &["beta:sessions:threads", "archive", "--session-id", "s", "t"],
+            "POST",
+            "/v1/sessions/s/threads/t/archive",
+        ),
+        (
+            &["beta:deployments", "pause", "dep_1"],
+            "POST",
+            "/v1/deployments/dep_1/pause",
+        ),
+        (
+            &["beta:deployment-runs", "retrieve", "run_1"],
+            "GET",
+            "/v1/deployment_runs/run_1",
+        ),
+        (
+            &["beta:vaults", "delete", "vlt_1"],
+            "DELETE",
+            "/v1/vaults/vlt_1",
+        ),
+        (
+            &[
+                "beta:vaults:credentials",
+                "mcp-oauth-validate",
+                "--vault-id",
+                "v",
+                "c",
+            ],
+            "POST",
+            "/v1/vaults/v/credentials/c/mcp_oauth_validate",
+        ),
+        (
+            &["beta:memory-stores", "archive", "ms_1"],
+            "POST",
+            "/v1/memory_stores/ms_1/archive",
+        ),
+        (
+            &[
+                "beta:memory-stores:memories",
+                "retrieve",
+                "--memory-store-id",
+                "ms",
+                "m",
+            ],
+            "GET",
+            "/v1/memory_stores/ms/memories/m",
+        ),
+        (
+            &[
+                "beta:memory-stores:memory-versions",
+                "redact",
+                "--memory-store-id",
+                "ms",
+                "mv",
+            ],
+            "POST",
+            "/v1/memory_stores/ms/memory_versions/mv/redact",
+        ),
+        (
+            &["beta:files", "delete", "file_1"],
+            "DELETE",
+            "/v1/files/file_1",
+        ),
+        (
+            &["beta:skills", "delete", "skill_1"],
+            "DELETE",
+            "/v1/skills/skill_1",
+        ),
+        (
+            &["beta:skills:versions", "retrieve", "--skill-id", "s", "1"],
+            "GET",
+            "/v1/skills/s/versions/1",
+        ),
+        (
+            &["beta:user-profiles", "delete", "up_1"],
+            "DELETE",
+            "/v1/user_profiles/up_1",
+        ),
+        (
+            &["beta:user-profiles", "create-enrollment-url", "up_1"],
+            "POST",
+            "/v1/user_profiles/up_1/enrollment_url",
+        ),
+        (
+            &["beta:dreams", "cancel", "dream_1"],
+            "POST",
+            "/v1/dreams/dream_1/cancel",
+        ),
+        (
+            &["beta:tunnels", "rotate-token", "tun_1"],
+            "POST",
+            "/v1/tunnels/tun_1/rotate_token",
+        ),
+        (
+            &[
+                "beta:tunnels:certificates",
+                "archive",
+                "--tunnel-id",
+                "t",
+                "c",
+            ],
+            "POST",
+            "/v1/tunnels/t/certificates/c/archive",
+        ),
+    ];
+    for (args, method, path) in cases {
+        let r = send(args);
+        assert_eq!(
+            (r.method.as_str(), r.path.as_str()),
+            (*method, *path),
+            "ant {args:?}"
+        );
+        if args[0].starts_with("beta:") {
+            assert_eq!(
+                r.query_param("beta").as_deref(),
+                Some("true"),
+                "ant {args:?}"
+            );
+        }
+    }
+}
