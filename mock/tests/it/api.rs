@@ -1,10 +1,8 @@
 //! Resource endpoints of ant-mock over real HTTP: CRUD, versions, validation,
 //! auth, unknown ids, pagination, files and the not-emulated 404.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 #[test]
 fn agents_crud_versions_and_conflict() {

@@ -2,10 +2,8 @@
 //! directives, tools and their sandbox, permissions, custom tools,
 //! interrupts, buffering, previews and dropped streams.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 fn stream_path(sid: &str) -> String {
     format!("/v1/sessions/{sid}/events/stream")

@@ -1,0 +1,7 @@
+//! The emulator's integration tests, one binary: its endpoints and scripted
+//! agent over real HTTP, and the official Python SDK against it.
+
+mod agent;
+mod api;
+mod python_sdk;
+mod support;
