@@ -235,8 +235,12 @@ impl Transcript {
         }
         let mut first = pre[0];
         for line in clean(text, true).trim_end().split('\n') {
-            let cells: Vec<(char, Style)> = line.chars().map(|c| (c, style)).collect();
-            self.wrap(&cells, [first, pre[1]], style);
+            // Keep each line's indentation (code in user messages).
+            let body = line.trim_start();
+            let indent = &line[..line.len() - body.len()];
+            let cells: Vec<(char, Style)> = body.chars().map(|c| (c, style)).collect();
+            let (p0, p1) = (format!("{first}{indent}"), format!("{}{indent}", pre[1]));
+            self.wrap(&cells, [&p0, &p1], style);
             first = pre[1];
         }
     }

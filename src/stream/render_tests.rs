@@ -281,3 +281,11 @@ see docs (https://x.dev)
         "{out:?}"
     );
 }
+
+#[test]
+fn user_messages_keep_their_indentation() {
+    let out = render(
+        r#"{"type":"user.message","id":"u1","content":[{"type":"text","text":"for x in y:\n    print(x)"}]}"#,
+    );
+    assert_eq!(out, "> for x in y:\n>     print(x)\n");
+}
