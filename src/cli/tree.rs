@@ -35,12 +35,17 @@ pub fn root() -> Command {
         .after_help(EXIT_CODES_HELP)
         .subcommand_required(true)
         .arg_required_else_help(true)
+        .disable_help_subcommand(true)
         .max_term_width(110);
     cmd = GlobalArgs::augment_args(cmd);
-    for group in api::groups() {
+    // Stable groups first, then beta ones; each alphabetical, parents before children.
+    let mut groups = api::groups();
+    groups.sort_by_key(|g| (g.starts_with("beta:"), *g));
+    for group in groups {
         cmd = cmd.subcommand(
             Command::new(group)
                 .about(group_about(group))
+                .disable_help_subcommand(true)
                 .subcommand_required(true)
                 .arg_required_else_help(true)
                 .defer(build_group),
