@@ -52,6 +52,7 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
         Some("__complete") => return complete::complete(&words[2..]).map_err(Failure::from),
         Some("@completion") => return complete::script(&words[2..]).map_err(Failure::from),
         Some("@manpages") => return docs::manpages(&words[2..]).map_err(Failure::from),
+        Some("@docs") => return docs::reference(&words[2..]).map_err(Failure::from),
         _ => {}
     }
     let matches = match tree::root().try_get_matches_from(&args) {

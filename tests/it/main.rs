@@ -2,6 +2,7 @@
 //! in-process loopback servers, with HOME and `ANTHROPIC_*` isolated.
 
 mod cli;
+mod completion;
 mod files;
 mod generated;
 mod mock;
