@@ -160,19 +160,23 @@ fn is_bool(t: u8) -> bool {
     t & !types::NULL == types::BOOLEAN
 }
 
-fn value_name(p: &Param) -> String {
+fn value_name(p: &Param) -> &'static str {
     if p.file {
-        return "PATH".into();
+        return "PATH";
     }
-    let t = if p.repeated { p.item_types } else { p.types } & !types::NULL;
+    type_name(if p.repeated { p.item_types } else { p.types })
+}
+
+/// The placeholder shown for a value of these types.
+fn type_name(t: u8) -> &'static str {
+    let t = t & !types::NULL;
     match t {
         types::STRING => "STRING",
         types::INTEGER => "INT",
-        _ if t & !(types::INTEGER | types::NUMBER) == 0 => "NUMBER",
         types::BOOLEAN => "BOOL",
+        _ if t != 0 && t & !(types::INTEGER | types::NUMBER) == 0 => "NUMBER",
         _ => "YAML",
     }
-    .into()
 }
 
 /// Help text saying what a flag takes: type, allowed values, required.
@@ -224,14 +228,7 @@ fn param_arg(p: &'static Param) -> Arg {
         .value_name(value_name(p))
         .help(param_help(p))
         .action(ArgAction::Append);
-    if is_bool(p.types) {
-        arg = arg
-            .num_args(0..=1)
-            .require_equals(true)
-            .default_missing_value("true");
-    } else {
-        arg = arg.allow_hyphen_values(true);
-    }
+    arg = value_syntax(arg, p.types);
     if p.file {
         arg = arg.value_hint(ValueHint::FilePath);
     }
@@ -249,25 +246,25 @@ fn inner_arg(p: &'static Param, inner: &'static Inner) -> Arg {
     if !inner.enum_values.is_empty() {
         help.push_str(&format!("; one of: {}", inner.enum_values.join(", ")));
     }
-    let mut arg = Arg::new(long.clone())
+    let arg = Arg::new(long.clone())
         .long(long)
-        .value_name(if inner.types & !types::NULL == types::STRING {
-            "STRING"
-        } else {
-            "YAML"
-        })
+        .value_name(type_name(inner.types))
         .help(help)
         .help_heading("Inner flags")
         .action(ArgAction::Append);
-    if is_bool(inner.types) {
-        arg = arg
-            .num_args(0..=1)
+    value_syntax(arg, inner.types)
+}
+
+/// Booleans take `--flag` or `--flag=false` (never a separate word, as in
+/// the official CLI); other values may start with `-`.
+fn value_syntax(arg: Arg, types_: u8) -> Arg {
+    if is_bool(types_) {
+        arg.num_args(0..=1)
             .require_equals(true)
-            .default_missing_value("true");
+            .default_missing_value("true")
     } else {
-        arg = arg.allow_hyphen_values(true);
+        arg.allow_hyphen_values(true)
     }
-    arg
 }
 
 #[cfg(test)]
