@@ -194,6 +194,29 @@ fn read_piped_stdin() -> Result<Option<serde_json::Value>> {
         .map_err(|e| Error::usage(format!("Failed to parse piped data as YAML/JSON: {e}")))
 }
 
+/// True when the word before `arg` on the command line is a boolean flag.
+fn follows_boolean_flag(arg: &str) -> bool {
+    let argv: Vec<String> = std::env::args().collect();
+    let Some(prev) = argv
+        .iter()
+        .position(|a| a == arg)
+        .and_then(|i| i.checked_sub(1))
+        .and_then(|i| argv[i].strip_prefix("--"))
+    else {
+        return false;
+    };
+    let boolean = |t: u8| t & !crate::api::types::NULL == crate::api::types::BOOLEAN;
+    crate::api::OPERATIONS
+        .iter()
+        .flat_map(|o| o.params)
+        .any(|p| {
+            (p.flag == prev && boolean(p.types))
+                || p.inner
+                    .iter()
+                    .any(|i| format!("{}.{}", p.flag, i.flag) == prev && boolean(i.types))
+        })
+}
+
 /// The closest group or verb name to a mistyped command word.
 fn suggest_command(bad: &str) -> Option<String> {
     let argv: Vec<String> = std::env::args().collect();
@@ -278,10 +301,24 @@ fn clap_failure(e: clap::Error) -> std::result::Result<(), Failure> {
             "unknown command '{}'",
             ctx(ContextKind::InvalidSubcommand).unwrap_or_default()
         ),
-        ErrorKind::UnknownArgument => format!(
-            "unknown flag '{}'",
-            ctx(ContextKind::InvalidArg).unwrap_or_default()
-        ),
+        ErrorKind::UnknownArgument => {
+            let arg = ctx(ContextKind::InvalidArg).unwrap_or_default();
+            if arg.starts_with('-') {
+                format!("unknown flag '{arg}'")
+            } else if follows_boolean_flag(&arg) {
+                format!(
+                    "unexpected argument '{arg}' (a boolean flag takes its value as --flag=true or --flag=false)"
+                )
+            } else {
+                format!("unexpected argument '{arg}'")
+            }
+        }
+        ErrorKind::InvalidValue if ctx(ContextKind::InvalidValue).is_some_and(|v| v.is_empty()) => {
+            format!(
+                "a value is required for {}",
+                ctx(ContextKind::InvalidArg).unwrap_or_default()
+            )
+        }
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => format!(
             "invalid value '{}' for {}",
             ctx(ContextKind::InvalidValue).unwrap_or_default(),

@@ -264,18 +264,24 @@ impl Client {
     }
 }
 
-/// The full cause chain of a reqwest error, on one line.
+/// What went wrong with a transport error, on one line: the root cause
+/// without reqwest's wrapping (which repeats the URL) or OS error numbers.
 pub fn describe_reqwest(e: &reqwest::Error) -> String {
-    let mut parts = vec![];
-    let mut src: Option<&dyn std::error::Error> = Some(e);
-    while let Some(s) = src {
-        let text = s.to_string();
-        if !parts.iter().any(|p: &String| p.contains(&text)) {
-            parts.push(text);
-        }
-        src = s.source();
+    let mut root: &dyn std::error::Error = e;
+    while let Some(s) = root.source() {
+        root = s;
     }
-    parts.join(": ")
+    let mut cause = root.to_string();
+    if let Some(i) = cause.find(" (os error") {
+        cause.truncate(i);
+    }
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        format!("cannot connect: {cause}")
+    } else {
+        cause
+    }
 }
 
 /// 0.5 s × 2^n, at most 8 s, minus up to 25 % jitter.

@@ -127,13 +127,7 @@ fn parse_one(
         // `@path` in a multipart body becomes a file part, not inline text.
         return value::parse_typed(raw, types_);
     }
-    let t = types_ & !types::NULL;
-    if t & types::STRING == 0
-        && let Some(read) = files::read_reference(raw, files)
-    {
-        let text = String::from_utf8(read?).map_err(|_| format!("{raw} is not UTF-8 text"))?;
-        let mut v = value::parse_yaml(&text).map_err(|e| format!("{raw}: {e}"))?;
-        files::resolve_value(&mut v, files)?;
+    if let Some(v) = whole_file(raw, types_, files)? {
         return Ok(v);
     }
     let mut v = value::parse_typed(raw, types_)?;
@@ -141,11 +135,36 @@ fn parse_one(
     Ok(v)
 }
 
+/// `@file` as the whole value of a field that takes no strings: the file
+/// holds YAML or JSON for the value.
+fn whole_file(
+    raw: &str,
+    types_: u8,
+    files: &mut dyn Files,
+) -> std::result::Result<Option<Value>, String> {
+    if types_ & types::STRING != 0 {
+        return Ok(None);
+    }
+    let Some(read) = files::read_reference(raw, files) else {
+        return Ok(None);
+    };
+    let text = String::from_utf8(read?).map_err(|_| format!("{raw} is not UTF-8 text"))?;
+    let mut v = value::parse_yaml(&text).map_err(|e| format!("{raw}: {e}"))?;
+    files::resolve_value(&mut v, files)?;
+    Ok(Some(v))
+}
+
 fn parse_elements(
     raw: &str,
     item_types: u8,
     files: &mut dyn Files,
 ) -> std::result::Result<Vec<Value>, String> {
+    if let Some(v) = whole_file(raw, item_types, files)? {
+        return Ok(match v {
+            Value::Array(items) if item_types & types::ARRAY == 0 => items,
+            one => vec![one],
+        });
+    }
     let mut out = value::parse_elements(raw, item_types)?;
     for v in &mut out {
         files::resolve_value(v, files)?;

@@ -79,6 +79,35 @@ fn bad_input_is_a_one_line_usage_error_and_never_sent() {
         &["--base-url", "ftp://nope", "beta:agents", "list"],
         "invalid base URL",
     );
+    usage_error(
+        &["beta:agents", "list", "--include-archived", "maybe"],
+        "--flag=true or --flag=false",
+    );
+    usage_error(
+        &[
+            "beta:agents",
+            "create",
+            "--name",
+            "a",
+            "--model",
+            "x",
+            "--tool",
+        ],
+        "a value is required for --tool",
+    );
+    usage_error(
+        &[
+            "beta:agents",
+            "create",
+            "--name",
+            "a",
+            "--model",
+            "x",
+            "--tool",
+            "@missing.yaml",
+        ],
+        "cannot read @missing.yaml",
+    );
 }
 
 #[test]

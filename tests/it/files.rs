@@ -322,3 +322,54 @@ fn every_resource_group_maps_to_its_endpoint() {
         }
     }
 }
+
+#[test]
+fn whole_value_file_references_hold_yaml_for_object_and_list_flags() {
+    let h = home();
+    std::fs::write(
+        h.path().join("tools.yaml"),
+        "- {type: agent_toolset_20260401}\n- {type: mcp_toolset, mcp_server_name: m}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        h.path().join("config.json"),
+        r#"{"type": "cloud", "networking": {"type": "unrestricted"}}"#,
+    )
+    .unwrap();
+    let server = Server::json(json!({"id": "x"}));
+    ant_at(&server, h.path())
+        .current_dir(h.path())
+        .args([
+            "beta:agents",
+            "create",
+            "--name",
+            "a",
+            "--model",
+            "m",
+            "--tool",
+            "@tools.yaml",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        server.only().json()["tools"],
+        json!([{"type": "agent_toolset_20260401"}, {"mcp_server_name": "m", "type": "mcp_toolset"}])
+    );
+    let server = Server::json(json!({"id": "x"}));
+    ant_at(&server, h.path())
+        .current_dir(h.path())
+        .args([
+            "beta:environments",
+            "create",
+            "--name",
+            "e",
+            "--config",
+            "@config.json",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        server.only().json()["config"],
+        json!({"networking": {"type": "unrestricted"}, "type": "cloud"})
+    );
+}
