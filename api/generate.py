@@ -204,6 +204,9 @@ class Gen:
                                          file=name in files, op_name=key))
             for name, ps in extra.get("body", {}).items():
                 params.append(self.param(name, name, "body", name, False, ps))
+        nouns = compat["nouns"][group]
+        for p in params:
+            p["help"] = field_help(compat, p, nouns)
         seen = {}
         for p in params:
             if p["flag"] in RESERVED_FLAGS:
@@ -235,6 +238,17 @@ class Gen:
                 "method": e["http_method"], "path": e["path"], "beta": group.startswith("beta:"),
                 "default_beta": default_beta, "beta_flag": beta_flag, "body": body_kind,
                 "response": response, "params": params}
+
+
+def field_help(compat, p, nouns):
+    """A short description of a parameter, in our own words (cli-compat.json field_help)."""
+    name = p["name"]
+    if p["loc"] == "path" and name.endswith("_id"):
+        return "ID of the " + name[:-3].replace("_", " ")
+    text = compat["field_help"].get(name)
+    if text is None:
+        text = name.replace("_", " ").replace("-", " ").capitalize()
+    return text.replace("{one}", nouns[0]).replace("{many}", nouns[1])
 
 
 def compat_page(pg):
@@ -378,6 +392,7 @@ def render_rust(doc):
         for p in op["params"]:
             out.append("            Param {")
             out.append(f"                name: {json.dumps(p['name'])},")
+            out.append(f"                help: {json.dumps(p['help'])},")
             out.append(f"                flag: {json.dumps(p['flag'])},")
             out.append(f"                loc: Loc::{p['loc'].capitalize()},")
             out.append(f"                wire: {json.dumps(p['wire'])},")

@@ -18,6 +18,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "max_tokens_to_sample",
+                help: "Most tokens to generate",
                 flag: "max-tokens-to-sample",
                 loc: Loc::Body,
                 wire: "max_tokens_to_sample",
@@ -32,6 +33,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "model",
+                help: "Model to use: an ID like claude-opus-4-7, or an object with id and settings",
                 flag: "model",
                 loc: Loc::Body,
                 wire: "model",
@@ -46,6 +48,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "prompt",
+                help: "Prompt text, with Human: and Assistant: turns",
                 flag: "prompt",
                 loc: Loc::Body,
                 wire: "prompt",
@@ -60,6 +63,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -76,6 +80,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "stop_sequences",
+                help: "Text that stops generation when produced",
                 flag: "stop-sequence",
                 loc: Loc::Body,
                 wire: "stop_sequences",
@@ -90,6 +95,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "stream",
+                help: "Stream the reply as server-sent events",
                 flag: "stream",
                 loc: Loc::Body,
                 wire: "stream",
@@ -104,6 +110,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "temperature",
+                help: "Sampling temperature (0 to 1)",
                 flag: "temperature",
                 loc: Loc::Body,
                 wire: "temperature",
@@ -118,6 +125,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "top_k",
+                help: "Sample only from the top K tokens",
                 flag: "top-k",
                 loc: Loc::Body,
                 wire: "top_k",
@@ -132,6 +140,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "top_p",
+                help: "Nucleus sampling probability mass",
                 flag: "top-p",
                 loc: Loc::Body,
                 wire: "top_p",
@@ -160,6 +169,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
+                help: "User profile to act for (header anthropic-user-profile-id)",
                 flag: "user-profile-id",
                 loc: Loc::Header,
                 wire: "anthropic-user-profile-id",
@@ -174,6 +184,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "requests",
+                help: "One request of the batch: {custom_id, params}",
                 flag: "request",
                 loc: Loc::Body,
                 wire: "requests",
@@ -205,6 +216,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "message_batch_id",
+                help: "ID of the message batch",
                 flag: "message-batch-id",
                 loc: Loc::Path,
                 wire: "message_batch_id",
@@ -233,6 +245,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "after_id",
+                help: "Page forward from this ID",
                 flag: "after-id",
                 loc: Loc::Query,
                 wire: "after_id",
@@ -247,6 +260,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "before_id",
+                help: "Page backward from this ID",
                 flag: "before-id",
                 loc: Loc::Query,
                 wire: "before_id",
@@ -261,6 +275,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -289,6 +304,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "message_batch_id",
+                help: "ID of the message batch",
                 flag: "message-batch-id",
                 loc: Loc::Path,
                 wire: "message_batch_id",
@@ -317,6 +333,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "message_batch_id",
+                help: "ID of the message batch",
                 flag: "message-batch-id",
                 loc: Loc::Path,
                 wire: "message_batch_id",
@@ -345,6 +362,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "message_batch_id",
+                help: "ID of the message batch",
                 flag: "message-batch-id",
                 loc: Loc::Path,
                 wire: "message_batch_id",
@@ -373,6 +391,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
+                help: "User profile to act for (header anthropic-user-profile-id)",
                 flag: "user-profile-id",
                 loc: Loc::Header,
                 wire: "anthropic-user-profile-id",
@@ -387,6 +406,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "max_tokens",
+                help: "Most tokens the reply may have",
                 flag: "max-tokens",
                 loc: Loc::Body,
                 wire: "max_tokens",
@@ -401,6 +421,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "messages",
+                help: "A conversation turn: {role, content}",
                 flag: "message",
                 loc: Loc::Body,
                 wire: "messages",
@@ -418,6 +439,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "model",
+                help: "Model to use: an ID like claude-opus-4-7, or an object with id and settings",
                 flag: "model",
                 loc: Loc::Body,
                 wire: "model",
@@ -432,6 +454,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "cache_control",
+                help: "Prompt caching settings",
                 flag: "cache-control",
                 loc: Loc::Body,
                 wire: "cache_control",
@@ -449,6 +472,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "container",
+                help: "Container to reuse, by ID or settings",
                 flag: "container",
                 loc: Loc::Body,
                 wire: "container",
@@ -466,6 +490,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "diagnostics",
+                help: "Diagnostics to return with the reply",
                 flag: "diagnostics",
                 loc: Loc::Body,
                 wire: "diagnostics",
@@ -482,6 +507,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "inference_geo",
+                help: "Where inference may run",
                 flag: "inference-geo",
                 loc: Loc::Body,
                 wire: "inference_geo",
@@ -496,6 +522,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -512,6 +539,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "output_config",
+                help: "Output settings (effort, structured format)",
                 flag: "output-config",
                 loc: Loc::Body,
                 wire: "output_config",
@@ -529,6 +557,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "service_tier",
+                help: "Service tier to use",
                 flag: "service-tier",
                 loc: Loc::Body,
                 wire: "service_tier",
@@ -543,6 +572,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "speed",
+                help: "Inference speed",
                 flag: "speed",
                 loc: Loc::Body,
                 wire: "speed",
@@ -557,6 +587,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "stop_sequences",
+                help: "Text that stops generation when produced",
                 flag: "stop-sequence",
                 loc: Loc::Body,
                 wire: "stop_sequences",
@@ -571,6 +602,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "stream",
+                help: "Stream the reply as server-sent events",
                 flag: "stream",
                 loc: Loc::Body,
                 wire: "stream",
@@ -585,6 +617,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "system",
+                help: "System prompt",
                 flag: "system",
                 loc: Loc::Body,
                 wire: "system",
@@ -604,6 +637,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "thinking",
+                help: "Extended thinking settings",
                 flag: "thinking",
                 loc: Loc::Body,
                 wire: "thinking",
@@ -622,6 +656,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "tool_choice",
+                help: "How the model chooses tools",
                 flag: "tool-choice",
                 loc: Loc::Body,
                 wire: "tool_choice",
@@ -640,6 +675,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "tools",
+                help: "A tool the model may use",
                 flag: "tool",
                 loc: Loc::Body,
                 wire: "tools",
@@ -676,6 +712,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "temperature",
+                help: "Sampling temperature (0 to 1)",
                 flag: "temperature",
                 loc: Loc::Body,
                 wire: "temperature",
@@ -690,6 +727,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "top_k",
+                help: "Sample only from the top K tokens",
                 flag: "top-k",
                 loc: Loc::Body,
                 wire: "top_k",
@@ -704,6 +742,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "top_p",
+                help: "Nucleus sampling probability mass",
                 flag: "top-p",
                 loc: Loc::Body,
                 wire: "top_p",
@@ -732,6 +771,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
+                help: "User profile to act for (header anthropic-user-profile-id)",
                 flag: "user-profile-id",
                 loc: Loc::Header,
                 wire: "anthropic-user-profile-id",
@@ -746,6 +786,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "messages",
+                help: "A conversation turn: {role, content}",
                 flag: "message",
                 loc: Loc::Body,
                 wire: "messages",
@@ -763,6 +804,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "model",
+                help: "Model to use: an ID like claude-opus-4-7, or an object with id and settings",
                 flag: "model",
                 loc: Loc::Body,
                 wire: "model",
@@ -777,6 +819,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "cache_control",
+                help: "Prompt caching settings",
                 flag: "cache-control",
                 loc: Loc::Body,
                 wire: "cache_control",
@@ -794,6 +837,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "output_config",
+                help: "Output settings (effort, structured format)",
                 flag: "output-config",
                 loc: Loc::Body,
                 wire: "output_config",
@@ -811,6 +855,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "speed",
+                help: "Inference speed",
                 flag: "speed",
                 loc: Loc::Body,
                 wire: "speed",
@@ -825,6 +870,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "system",
+                help: "System prompt",
                 flag: "system",
                 loc: Loc::Body,
                 wire: "system",
@@ -844,6 +890,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "thinking",
+                help: "Extended thinking settings",
                 flag: "thinking",
                 loc: Loc::Body,
                 wire: "thinking",
@@ -862,6 +909,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "tool_choice",
+                help: "How the model chooses tools",
                 flag: "tool-choice",
                 loc: Loc::Body,
                 wire: "tool_choice",
@@ -880,6 +928,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "tools",
+                help: "A tool the model may use",
                 flag: "tool",
                 loc: Loc::Body,
                 wire: "tools",
@@ -930,6 +979,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "model_id",
+                help: "ID of the model",
                 flag: "model-id",
                 loc: Loc::Path,
                 wire: "model_id",
@@ -958,6 +1008,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "after_id",
+                help: "Page forward from this ID",
                 flag: "after-id",
                 loc: Loc::Query,
                 wire: "after_id",
@@ -972,6 +1023,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "before_id",
+                help: "Page backward from this ID",
                 flag: "before-id",
                 loc: Loc::Query,
                 wire: "before_id",
@@ -986,6 +1038,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "lifecycle",
+                help: "Only models in this lifecycle stage",
                 flag: "lifecycle",
                 loc: Loc::Query,
                 wire: "lifecycle[]",
@@ -1000,6 +1053,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -1028,6 +1082,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "ids",
+                help: "Only these IDs",
                 flag: "id",
                 loc: Loc::Query,
                 wire: "ids[]",
@@ -1042,6 +1097,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -1056,6 +1112,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -1084,6 +1141,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "file_id",
+                help: "ID of the file",
                 flag: "file-id",
                 loc: Loc::Path,
                 wire: "file_id",
@@ -1112,6 +1170,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "file_id",
+                help: "ID of the file",
                 flag: "file-id",
                 loc: Loc::Path,
                 wire: "file_id",
@@ -1140,6 +1199,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "file_id",
+                help: "ID of the file",
                 flag: "file-id",
                 loc: Loc::Path,
                 wire: "file_id",
@@ -1168,6 +1228,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "file",
+                help: "File to upload",
                 flag: "file",
                 loc: Loc::Body,
                 wire: "file",
@@ -1182,6 +1243,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "expires_in_seconds",
+                help: "Delete the file automatically after this many seconds",
                 flag: "expires-in-seconds",
                 loc: Loc::Body,
                 wire: "expires_in_seconds",
@@ -1210,6 +1272,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -1224,6 +1287,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "files",
+                help: "A file to include",
                 flag: "file",
                 loc: Loc::Body,
                 wire: "files",
@@ -1252,6 +1316,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -1266,6 +1331,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "version",
+                help: "Version number",
                 flag: "version",
                 loc: Loc::Path,
                 wire: "version",
@@ -1294,6 +1360,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -1308,6 +1375,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -1322,6 +1390,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -1350,6 +1419,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -1364,6 +1434,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "version",
+                help: "Version number",
                 flag: "version",
                 loc: Loc::Path,
                 wire: "version",
@@ -1392,6 +1463,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "files",
+                help: "A file to include",
                 flag: "file",
                 loc: Loc::Body,
                 wire: "files",
@@ -1406,6 +1478,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "display_name",
+                help: "Name shown for the skill",
                 flag: "display-name",
                 loc: Loc::Body,
                 wire: "display_name",
@@ -1434,6 +1507,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -1462,6 +1536,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -1476,6 +1551,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -1490,6 +1566,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "source",
+                help: "Only skills from this source",
                 flag: "source",
                 loc: Loc::Query,
                 wire: "source",
@@ -1518,6 +1595,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -1546,6 +1624,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "user_profile_id",
+                help: "ID of the user profile",
                 flag: "user-profile-id",
                 loc: Loc::Path,
                 wire: "user_profile_id",
@@ -1560,6 +1639,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "action",
+                help: "What the URL lets the user do",
                 flag: "action",
                 loc: Loc::Body,
                 wire: "action",
@@ -1590,6 +1670,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "access_type",
+                help: "Kind of access the profile has",
                 flag: "access-type",
                 loc: Loc::Body,
                 wire: "access_type",
@@ -1604,6 +1685,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "external_user_details",
+                help: "Details about the user in your system",
                 flag: "external-user-details",
                 loc: Loc::Body,
                 wire: "external_user_details",
@@ -1626,6 +1708,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -1640,6 +1723,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "name",
+                help: "Name of the user profile",
                 flag: "name",
                 loc: Loc::Body,
                 wire: "name",
@@ -1668,6 +1752,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "user_profile_id",
+                help: "ID of the user profile",
                 flag: "user-profile-id",
                 loc: Loc::Path,
                 wire: "user_profile_id",
@@ -1696,6 +1781,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "user_profile_id",
+                help: "ID of the user profile",
                 flag: "user-profile-id",
                 loc: Loc::Path,
                 wire: "user_profile_id",
@@ -1710,6 +1796,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "access_type",
+                help: "Kind of access the profile has",
                 flag: "access-type",
                 loc: Loc::Body,
                 wire: "access_type",
@@ -1724,6 +1811,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "external_user_details",
+                help: "Details about the user in your system",
                 flag: "external-user-details",
                 loc: Loc::Body,
                 wire: "external_user_details",
@@ -1746,6 +1834,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -1760,6 +1849,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "name",
+                help: "Name of the user profile",
                 flag: "name",
                 loc: Loc::Body,
                 wire: "name",
@@ -1788,6 +1878,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "enforcement_status",
+                help: "Only profiles with this enforcement status",
                 flag: "enforcement-statu",
                 loc: Loc::Query,
                 wire: "enforcement_status[]",
@@ -1802,6 +1893,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -1816,6 +1908,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "order",
+                help: "Sort order",
                 flag: "order",
                 loc: Loc::Query,
                 wire: "order",
@@ -1830,6 +1923,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "order_by",
+                help: "Field to sort by",
                 flag: "order-by",
                 loc: Loc::Query,
                 wire: "order_by",
@@ -1844,6 +1938,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -1872,6 +1967,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "user_profile_id",
+                help: "ID of the user profile",
                 flag: "user-profile-id",
                 loc: Loc::Path,
                 wire: "user_profile_id",
@@ -1900,6 +1996,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "model_id",
+                help: "ID of the model",
                 flag: "model-id",
                 loc: Loc::Path,
                 wire: "model_id",
@@ -1928,6 +2025,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "after_id",
+                help: "Page forward from this ID",
                 flag: "after-id",
                 loc: Loc::Query,
                 wire: "after_id",
@@ -1942,6 +2040,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "before_id",
+                help: "Page backward from this ID",
                 flag: "before-id",
                 loc: Loc::Query,
                 wire: "before_id",
@@ -1956,6 +2055,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "lifecycle",
+                help: "Only models in this lifecycle stage",
                 flag: "lifecycle",
                 loc: Loc::Query,
                 wire: "lifecycle[]",
@@ -1970,6 +2070,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -1998,6 +2099,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
+                help: "User profile to act for (header anthropic-user-profile-id)",
                 flag: "user-profile-id",
                 loc: Loc::Header,
                 wire: "anthropic-user-profile-id",
@@ -2012,6 +2114,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "requests",
+                help: "One request of the batch: {custom_id, params}",
                 flag: "request",
                 loc: Loc::Body,
                 wire: "requests",
@@ -2043,6 +2146,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "message_batch_id",
+                help: "ID of the message batch",
                 flag: "message-batch-id",
                 loc: Loc::Path,
                 wire: "message_batch_id",
@@ -2071,6 +2175,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "after_id",
+                help: "Page forward from this ID",
                 flag: "after-id",
                 loc: Loc::Query,
                 wire: "after_id",
@@ -2085,6 +2190,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "before_id",
+                help: "Page backward from this ID",
                 flag: "before-id",
                 loc: Loc::Query,
                 wire: "before_id",
@@ -2099,6 +2205,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -2127,6 +2234,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "message_batch_id",
+                help: "ID of the message batch",
                 flag: "message-batch-id",
                 loc: Loc::Path,
                 wire: "message_batch_id",
@@ -2155,6 +2263,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "message_batch_id",
+                help: "ID of the message batch",
                 flag: "message-batch-id",
                 loc: Loc::Path,
                 wire: "message_batch_id",
@@ -2183,6 +2292,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "message_batch_id",
+                help: "ID of the message batch",
                 flag: "message-batch-id",
                 loc: Loc::Path,
                 wire: "message_batch_id",
@@ -2211,6 +2321,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
+                help: "User profile to act for (header anthropic-user-profile-id)",
                 flag: "user-profile-id",
                 loc: Loc::Header,
                 wire: "anthropic-user-profile-id",
@@ -2225,6 +2336,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "max_tokens",
+                help: "Most tokens the reply may have",
                 flag: "max-tokens",
                 loc: Loc::Body,
                 wire: "max_tokens",
@@ -2239,6 +2351,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "messages",
+                help: "A conversation turn: {role, content}",
                 flag: "message",
                 loc: Loc::Body,
                 wire: "messages",
@@ -2258,6 +2371,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "model",
+                help: "Model to use: an ID like claude-opus-4-7, or an object with id and settings",
                 flag: "model",
                 loc: Loc::Body,
                 wire: "model",
@@ -2272,6 +2386,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "billing_policy",
+                help: "Who is billed for the request",
                 flag: "billing-policy",
                 loc: Loc::Body,
                 wire: "billing_policy",
@@ -2289,6 +2404,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "cache_control",
+                help: "Prompt caching settings",
                 flag: "cache-control",
                 loc: Loc::Body,
                 wire: "cache_control",
@@ -2306,6 +2422,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "compaction",
+                help: "Context compaction settings",
                 flag: "compaction",
                 loc: Loc::Body,
                 wire: "compaction",
@@ -2323,6 +2440,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "container",
+                help: "Container to reuse, by ID or settings",
                 flag: "container",
                 loc: Loc::Body,
                 wire: "container",
@@ -2340,6 +2458,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "context_management",
+                help: "Context management settings",
                 flag: "context-management",
                 loc: Loc::Body,
                 wire: "context_management",
@@ -2356,6 +2475,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "diagnostics",
+                help: "Diagnostics to return with the reply",
                 flag: "diagnostics",
                 loc: Loc::Body,
                 wire: "diagnostics",
@@ -2372,6 +2492,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "fallback_credit_token",
+                help: "Token to redeem fallback credit",
                 flag: "fallback-credit-token",
                 loc: Loc::Body,
                 wire: "fallback_credit_token",
@@ -2389,6 +2510,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "fallbacks",
+                help: "Models to fall back to when the first is unavailable",
                 flag: "fallbacks",
                 loc: Loc::Body,
                 wire: "fallbacks",
@@ -2409,6 +2531,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "inference_geo",
+                help: "Where inference may run",
                 flag: "inference-geo",
                 loc: Loc::Body,
                 wire: "inference_geo",
@@ -2423,6 +2546,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "mcp_servers",
+                help: "An MCP server the agent can reach: {name, type: url, url}",
                 flag: "mcp-server",
                 loc: Loc::Body,
                 wire: "mcp_servers",
@@ -2443,6 +2567,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -2459,6 +2584,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "output_config",
+                help: "Output settings (effort, structured format)",
                 flag: "output-config",
                 loc: Loc::Body,
                 wire: "output_config",
@@ -2477,6 +2603,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "service_tier",
+                help: "Service tier to use",
                 flag: "service-tier",
                 loc: Loc::Body,
                 wire: "service_tier",
@@ -2491,6 +2618,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "speed",
+                help: "Inference speed",
                 flag: "speed",
                 loc: Loc::Body,
                 wire: "speed",
@@ -2505,6 +2633,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "stop_sequences",
+                help: "Text that stops generation when produced",
                 flag: "stop-sequence",
                 loc: Loc::Body,
                 wire: "stop_sequences",
@@ -2519,6 +2648,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "stream",
+                help: "Stream the reply as server-sent events",
                 flag: "stream",
                 loc: Loc::Body,
                 wire: "stream",
@@ -2533,6 +2663,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "system",
+                help: "System prompt",
                 flag: "system",
                 loc: Loc::Body,
                 wire: "system",
@@ -2552,6 +2683,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "thinking",
+                help: "Extended thinking settings",
                 flag: "thinking",
                 loc: Loc::Body,
                 wire: "thinking",
@@ -2571,6 +2703,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "thread",
+                help: "Message thread to continue",
                 flag: "thread",
                 loc: Loc::Body,
                 wire: "thread",
@@ -2588,6 +2721,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "tool_choice",
+                help: "How the model chooses tools",
                 flag: "tool-choice",
                 loc: Loc::Body,
                 wire: "tool_choice",
@@ -2606,6 +2740,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "tools",
+                help: "A tool the model may use",
                 flag: "tool",
                 loc: Loc::Body,
                 wire: "tools",
@@ -2652,6 +2787,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "output_format",
+                help: "Structured output format",
                 flag: "output-format",
                 loc: Loc::Body,
                 wire: "output_format",
@@ -2666,6 +2802,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "temperature",
+                help: "Sampling temperature (0 to 1)",
                 flag: "temperature",
                 loc: Loc::Body,
                 wire: "temperature",
@@ -2680,6 +2817,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "top_k",
+                help: "Sample only from the top K tokens",
                 flag: "top-k",
                 loc: Loc::Body,
                 wire: "top_k",
@@ -2694,6 +2832,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "top_p",
+                help: "Nucleus sampling probability mass",
                 flag: "top-p",
                 loc: Loc::Body,
                 wire: "top_p",
@@ -2722,6 +2861,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
+                help: "User profile to act for (header anthropic-user-profile-id)",
                 flag: "user-profile-id",
                 loc: Loc::Header,
                 wire: "anthropic-user-profile-id",
@@ -2736,6 +2876,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "messages",
+                help: "A conversation turn: {role, content}",
                 flag: "message",
                 loc: Loc::Body,
                 wire: "messages",
@@ -2755,6 +2896,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "model",
+                help: "Model to use: an ID like claude-opus-4-7, or an object with id and settings",
                 flag: "model",
                 loc: Loc::Body,
                 wire: "model",
@@ -2769,6 +2911,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "billing_policy",
+                help: "Who is billed for the request",
                 flag: "billing-policy",
                 loc: Loc::Body,
                 wire: "billing_policy",
@@ -2786,6 +2929,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "cache_control",
+                help: "Prompt caching settings",
                 flag: "cache-control",
                 loc: Loc::Body,
                 wire: "cache_control",
@@ -2803,6 +2947,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "compaction",
+                help: "Context compaction settings",
                 flag: "compaction",
                 loc: Loc::Body,
                 wire: "compaction",
@@ -2820,6 +2965,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "context_management",
+                help: "Context management settings",
                 flag: "context-management",
                 loc: Loc::Body,
                 wire: "context_management",
@@ -2836,6 +2982,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "mcp_servers",
+                help: "An MCP server the agent can reach: {name, type: url, url}",
                 flag: "mcp-server",
                 loc: Loc::Body,
                 wire: "mcp_servers",
@@ -2856,6 +3003,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "output_config",
+                help: "Output settings (effort, structured format)",
                 flag: "output-config",
                 loc: Loc::Body,
                 wire: "output_config",
@@ -2874,6 +3022,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "speed",
+                help: "Inference speed",
                 flag: "speed",
                 loc: Loc::Body,
                 wire: "speed",
@@ -2888,6 +3037,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "system",
+                help: "System prompt",
                 flag: "system",
                 loc: Loc::Body,
                 wire: "system",
@@ -2907,6 +3057,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "thinking",
+                help: "Extended thinking settings",
                 flag: "thinking",
                 loc: Loc::Body,
                 wire: "thinking",
@@ -2926,6 +3077,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "tool_choice",
+                help: "How the model chooses tools",
                 flag: "tool-choice",
                 loc: Loc::Body,
                 wire: "tool_choice",
@@ -2944,6 +3096,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "tools",
+                help: "A tool the model may use",
                 flag: "tool",
                 loc: Loc::Body,
                 wire: "tools",
@@ -2990,6 +3143,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "output_format",
+                help: "Structured output format",
                 flag: "output-format",
                 loc: Loc::Body,
                 wire: "output_format",
@@ -3018,6 +3172,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "agent_id",
+                help: "ID of the agent",
                 flag: "agent-id",
                 loc: Loc::Path,
                 wire: "agent_id",
@@ -3032,6 +3187,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -3046,6 +3202,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -3074,6 +3231,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "model",
+                help: "Model to use: an ID like claude-opus-4-7, or an object with id and settings",
                 flag: "model",
                 loc: Loc::Body,
                 wire: "model",
@@ -3093,6 +3251,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "name",
+                help: "Name of the agent",
                 flag: "name",
                 loc: Loc::Body,
                 wire: "name",
@@ -3107,6 +3266,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "description",
+                help: "What the agent is for",
                 flag: "description",
                 loc: Loc::Body,
                 wire: "description",
@@ -3121,6 +3281,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "execution_identity",
+                help: "Identity the agent's tools act as",
                 flag: "execution-identity",
                 loc: Loc::Body,
                 wire: "execution_identity",
@@ -3138,6 +3299,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "mcp_servers",
+                help: "An MCP server the agent can reach: {name, type: url, url}",
                 flag: "mcp-server",
                 loc: Loc::Body,
                 wire: "mcp_servers",
@@ -3156,6 +3318,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -3170,6 +3333,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "multiagent",
+                help: "Multi-agent settings (coordinator, subagents)",
                 flag: "multiagent",
                 loc: Loc::Body,
                 wire: "multiagent",
@@ -3190,6 +3354,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "skills",
+                help: "A skill the agent can use: {type, skill_id, version}",
                 flag: "skill",
                 loc: Loc::Body,
                 wire: "skills",
@@ -3208,6 +3373,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "system",
+                help: "System prompt",
                 flag: "system",
                 loc: Loc::Body,
                 wire: "system",
@@ -3222,6 +3388,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "tools",
+                help: "A tool the model may use",
                 flag: "tool",
                 loc: Loc::Body,
                 wire: "tools",
@@ -3258,6 +3425,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "agent_id",
+                help: "ID of the agent",
                 flag: "agent-id",
                 loc: Loc::Path,
                 wire: "agent_id",
@@ -3272,6 +3440,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "version",
+                help: "Version number",
                 flag: "version",
                 loc: Loc::Query,
                 wire: "version",
@@ -3300,6 +3469,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "agent_id",
+                help: "ID of the agent",
                 flag: "agent-id",
                 loc: Loc::Path,
                 wire: "agent_id",
@@ -3314,6 +3484,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "description",
+                help: "What the agent is for",
                 flag: "description",
                 loc: Loc::Body,
                 wire: "description",
@@ -3328,6 +3499,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "execution_identity",
+                help: "Identity the agent's tools act as",
                 flag: "execution-identity",
                 loc: Loc::Body,
                 wire: "execution_identity",
@@ -3345,6 +3517,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "mcp_servers",
+                help: "An MCP server the agent can reach: {name, type: url, url}",
                 flag: "mcp-server",
                 loc: Loc::Body,
                 wire: "mcp_servers",
@@ -3363,6 +3536,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -3377,6 +3551,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "model",
+                help: "Model to use: an ID like claude-opus-4-7, or an object with id and settings",
                 flag: "model",
                 loc: Loc::Body,
                 wire: "model",
@@ -3396,6 +3571,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "multiagent",
+                help: "Multi-agent settings (coordinator, subagents)",
                 flag: "multiagent",
                 loc: Loc::Body,
                 wire: "multiagent",
@@ -3416,6 +3592,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "name",
+                help: "Name of the agent",
                 flag: "name",
                 loc: Loc::Body,
                 wire: "name",
@@ -3430,6 +3607,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "skills",
+                help: "A skill the agent can use: {type, skill_id, version}",
                 flag: "skill",
                 loc: Loc::Body,
                 wire: "skills",
@@ -3448,6 +3626,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "system",
+                help: "System prompt",
                 flag: "system",
                 loc: Loc::Body,
                 wire: "system",
@@ -3462,6 +3641,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "tools",
+                help: "A tool the model may use",
                 flag: "tool",
                 loc: Loc::Body,
                 wire: "tools",
@@ -3484,6 +3664,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "version",
+                help: "Version number",
                 flag: "version",
                 loc: Loc::Body,
                 wire: "version",
@@ -3512,6 +3693,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "created_at[gte]",
+                help: "Only agents created at or after this time (RFC 3339)",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -3526,6 +3708,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
+                help: "Only agents created at or before this time (RFC 3339)",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -3540,6 +3723,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "include_archived",
+                help: "Also list archived agents",
                 flag: "include-archived",
                 loc: Loc::Query,
                 wire: "include_archived",
@@ -3554,6 +3738,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -3568,6 +3753,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -3596,6 +3782,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "agent_id",
+                help: "ID of the agent",
                 flag: "agent-id",
                 loc: Loc::Path,
                 wire: "agent_id",
@@ -3624,6 +3811,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "environment_id",
+                help: "ID of the environment",
                 flag: "environment-id",
                 loc: Loc::Path,
                 wire: "environment_id",
@@ -3638,6 +3826,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "work_id",
+                help: "ID of the work",
                 flag: "work-id",
                 loc: Loc::Path,
                 wire: "work_id",
@@ -3666,6 +3855,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "environment_id",
+                help: "ID of the environment",
                 flag: "environment-id",
                 loc: Loc::Path,
                 wire: "environment_id",
@@ -3680,6 +3870,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "work_id",
+                help: "ID of the work",
                 flag: "work-id",
                 loc: Loc::Path,
                 wire: "work_id",
@@ -3694,6 +3885,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -3722,6 +3914,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "environment_id",
+                help: "ID of the environment",
                 flag: "environment-id",
                 loc: Loc::Path,
                 wire: "environment_id",
@@ -3736,6 +3929,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -3750,6 +3944,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -3778,6 +3973,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "environment_id",
+                help: "ID of the environment",
                 flag: "environment-id",
                 loc: Loc::Path,
                 wire: "environment_id",
@@ -3792,6 +3988,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "work_id",
+                help: "ID of the work",
                 flag: "work-id",
                 loc: Loc::Path,
                 wire: "work_id",
@@ -3820,6 +4017,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "environment_id",
+                help: "ID of the environment",
                 flag: "environment-id",
                 loc: Loc::Path,
                 wire: "environment_id",
@@ -3834,6 +4032,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "work_id",
+                help: "ID of the work",
                 flag: "work-id",
                 loc: Loc::Path,
                 wire: "work_id",
@@ -3848,6 +4047,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "desired_ttl_seconds",
+                help: "Lease length to ask for, in seconds",
                 flag: "desired-ttl-seconds",
                 loc: Loc::Query,
                 wire: "desired_ttl_seconds",
@@ -3862,6 +4062,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "expected_last_heartbeat",
+                help: "The last heartbeat this worker saw (NO_HEARTBEAT for none)",
                 flag: "expected-last-heartbeat",
                 loc: Loc::Query,
                 wire: "expected_last_heartbeat",
@@ -3890,6 +4091,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "environment_id",
+                help: "ID of the environment",
                 flag: "environment-id",
                 loc: Loc::Path,
                 wire: "environment_id",
@@ -3904,6 +4106,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "block_ms",
+                help: "How long the server may wait for work, in milliseconds",
                 flag: "block-ms",
                 loc: Loc::Query,
                 wire: "block_ms",
@@ -3918,6 +4121,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "reclaim_older_than_ms",
+                help: "Also claim work whose lease lapsed this long ago",
                 flag: "reclaim-older-than-ms",
                 loc: Loc::Query,
                 wire: "reclaim_older_than_ms",
@@ -3932,6 +4136,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "Anthropic-Worker-ID",
+                help: "ID of this worker (header Anthropic-Worker-ID)",
                 flag: "anthropic-worker-id",
                 loc: Loc::Header,
                 wire: "Anthropic-Worker-ID",
@@ -3960,6 +4165,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "environment_id",
+                help: "ID of the environment",
                 flag: "environment-id",
                 loc: Loc::Path,
                 wire: "environment_id",
@@ -3988,6 +4194,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "environment_id",
+                help: "ID of the environment",
                 flag: "environment-id",
                 loc: Loc::Path,
                 wire: "environment_id",
@@ -4002,6 +4209,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "work_id",
+                help: "ID of the work",
                 flag: "work-id",
                 loc: Loc::Path,
                 wire: "work_id",
@@ -4016,6 +4224,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "force",
+                help: "Stop at once instead of gracefully",
                 flag: "force",
                 loc: Loc::Body,
                 wire: "force",
@@ -4044,6 +4253,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "name",
+                help: "Name of the environment",
                 flag: "name",
                 loc: Loc::Body,
                 wire: "name",
@@ -4058,6 +4268,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "config",
+                help: "Environment settings: {type: cloud|self_hosted, networking, packages}",
                 flag: "config",
                 loc: Loc::Body,
                 wire: "config",
@@ -4076,6 +4287,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "description",
+                help: "What the environment is for",
                 flag: "description",
                 loc: Loc::Body,
                 wire: "description",
@@ -4090,6 +4302,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -4104,6 +4317,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "scope",
+                help: "Scope of the environment",
                 flag: "scope",
                 loc: Loc::Body,
                 wire: "scope",
@@ -4132,6 +4346,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "environment_id",
+                help: "ID of the environment",
                 flag: "environment-id",
                 loc: Loc::Path,
                 wire: "environment_id",
@@ -4160,6 +4375,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "environment_id",
+                help: "ID of the environment",
                 flag: "environment-id",
                 loc: Loc::Path,
                 wire: "environment_id",
@@ -4174,6 +4390,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "config",
+                help: "Environment settings: {type: cloud|self_hosted, networking, packages}",
                 flag: "config",
                 loc: Loc::Body,
                 wire: "config",
@@ -4192,6 +4409,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "description",
+                help: "What the environment is for",
                 flag: "description",
                 loc: Loc::Body,
                 wire: "description",
@@ -4206,6 +4424,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -4220,6 +4439,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "name",
+                help: "Name of the environment",
                 flag: "name",
                 loc: Loc::Body,
                 wire: "name",
@@ -4234,6 +4454,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "scope",
+                help: "Scope of the environment",
                 flag: "scope",
                 loc: Loc::Body,
                 wire: "scope",
@@ -4262,6 +4483,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "include_archived",
+                help: "Also list archived environments",
                 flag: "include-archived",
                 loc: Loc::Query,
                 wire: "include_archived",
@@ -4276,6 +4498,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -4290,6 +4513,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -4318,6 +4542,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "environment_id",
+                help: "ID of the environment",
                 flag: "environment-id",
                 loc: Loc::Path,
                 wire: "environment_id",
@@ -4346,6 +4571,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "environment_id",
+                help: "ID of the environment",
                 flag: "environment-id",
                 loc: Loc::Path,
                 wire: "environment_id",
@@ -4374,6 +4600,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -4388,6 +4615,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gt]",
+                help: "Only session events created after this time (RFC 3339)",
                 flag: "created-at-gt",
                 loc: Loc::Query,
                 wire: "created_at[gt]",
@@ -4402,6 +4630,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
+                help: "Only session events created at or after this time (RFC 3339)",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -4416,6 +4645,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lt]",
+                help: "Only session events created before this time (RFC 3339)",
                 flag: "created-at-lt",
                 loc: Loc::Query,
                 wire: "created_at[lt]",
@@ -4430,6 +4660,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
+                help: "Only session events created at or before this time (RFC 3339)",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -4444,6 +4675,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -4458,6 +4690,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "order",
+                help: "Sort order",
                 flag: "order",
                 loc: Loc::Query,
                 wire: "order",
@@ -4472,6 +4705,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -4486,6 +4720,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "types",
+                help: "Only events of this type",
                 flag: "type",
                 loc: Loc::Query,
                 wire: "types[]",
@@ -4514,6 +4749,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -4528,6 +4764,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "events",
+                help: "An event to send: user.message, user.interrupt, user.tool_confirmation, user.custom_tool_result...",
                 flag: "event",
                 loc: Loc::Body,
                 wire: "events",
@@ -4568,6 +4805,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -4582,6 +4820,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "event_deltas",
+                help: "Also stream previews of these events as they are generated",
                 flag: "event-delta",
                 loc: Loc::Query,
                 wire: "event_deltas[]",
@@ -4610,6 +4849,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -4624,6 +4864,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "resource_id",
+                help: "ID of the resource",
                 flag: "resource-id",
                 loc: Loc::Path,
                 wire: "resource_id",
@@ -4652,6 +4893,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -4666,6 +4908,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "resource_id",
+                help: "ID of the resource",
                 flag: "resource-id",
                 loc: Loc::Path,
                 wire: "resource_id",
@@ -4680,6 +4923,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "authorization_token",
+                help: "Authorization token for the resource",
                 flag: "authorization-token",
                 loc: Loc::Body,
                 wire: "authorization_token",
@@ -4708,6 +4952,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -4722,6 +4967,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -4736,6 +4982,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -4764,6 +5011,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -4778,6 +5026,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "resource_id",
+                help: "ID of the resource",
                 flag: "resource-id",
                 loc: Loc::Path,
                 wire: "resource_id",
@@ -4806,6 +5055,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -4820,6 +5070,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "file_id",
+                help: "File to attach",
                 flag: "file-id",
                 loc: Loc::Body,
                 wire: "file_id",
@@ -4834,6 +5085,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "type",
+                help: "Kind of session resource",
                 flag: "type",
                 loc: Loc::Body,
                 wire: "type",
@@ -4848,6 +5100,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "mount_path",
+                help: "Where the resource appears in the session's file system",
                 flag: "mount-path",
                 loc: Loc::Body,
                 wire: "mount_path",
@@ -4876,6 +5129,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -4890,6 +5144,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "thread_id",
+                help: "ID of the thread",
                 flag: "thread-id",
                 loc: Loc::Path,
                 wire: "thread_id",
@@ -4904,6 +5159,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -4918,6 +5174,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -4946,6 +5203,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -4960,6 +5218,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "thread_id",
+                help: "ID of the thread",
                 flag: "thread-id",
                 loc: Loc::Path,
                 wire: "thread_id",
@@ -4974,6 +5233,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "event_deltas",
+                help: "Also stream previews of these events as they are generated",
                 flag: "event-delta",
                 loc: Loc::Query,
                 wire: "event_deltas[]",
@@ -5002,6 +5262,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -5016,6 +5277,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "thread_id",
+                help: "ID of the thread",
                 flag: "thread-id",
                 loc: Loc::Path,
                 wire: "thread_id",
@@ -5044,6 +5306,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -5058,6 +5321,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -5072,6 +5336,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -5086,6 +5351,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "statuses",
+                help: "Only items with this status",
                 flag: "status",
                 loc: Loc::Query,
                 wire: "statuses[]",
@@ -5114,6 +5380,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -5128,6 +5395,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "thread_id",
+                help: "ID of the thread",
                 flag: "thread-id",
                 loc: Loc::Path,
                 wire: "thread_id",
@@ -5156,6 +5424,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "agent",
+                help: "Agent to run: its ID, or {id, version} to pin a version",
                 flag: "agent",
                 loc: Loc::Body,
                 wire: "agent",
@@ -5179,6 +5448,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "environment_id",
+                help: "Environment the session runs in",
                 flag: "environment-id",
                 loc: Loc::Body,
                 wire: "environment_id",
@@ -5193,6 +5463,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "budget",
+                help: "Spending limits",
                 flag: "budget",
                 loc: Loc::Body,
                 wire: "budget",
@@ -5210,6 +5481,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "initial_events",
+                help: "An event to send when the session starts",
                 flag: "initial-event",
                 loc: Loc::Body,
                 wire: "initial_events",
@@ -5230,6 +5502,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -5244,6 +5517,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "resources",
+                help: "A resource to attach (files, repositories, memory stores)",
                 flag: "resource",
                 loc: Loc::Body,
                 wire: "resources",
@@ -5268,6 +5542,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "title",
+                help: "Title of the session",
                 flag: "title",
                 loc: Loc::Body,
                 wire: "title",
@@ -5282,6 +5557,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "vault_ids",
+                help: "A vault whose credentials the session may use",
                 flag: "vault-id",
                 loc: Loc::Body,
                 wire: "vault_ids",
@@ -5310,6 +5586,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -5338,6 +5615,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -5352,6 +5630,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "agent",
+                help: "Agent to run: its ID, or {id, version} to pin a version",
                 flag: "agent",
                 loc: Loc::Body,
                 wire: "agent",
@@ -5369,6 +5648,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "budget",
+                help: "Spending limits",
                 flag: "budget",
                 loc: Loc::Body,
                 wire: "budget",
@@ -5386,6 +5666,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -5400,6 +5681,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "title",
+                help: "Title of the session",
                 flag: "title",
                 loc: Loc::Body,
                 wire: "title",
@@ -5414,6 +5696,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "vault_ids",
+                help: "A vault whose credentials the session may use",
                 flag: "vault-id",
                 loc: Loc::Body,
                 wire: "vault_ids",
@@ -5442,6 +5725,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "agent_id",
+                help: "Only items of this agent",
                 flag: "agent-id",
                 loc: Loc::Query,
                 wire: "agent_id",
@@ -5456,6 +5740,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "agent_version",
+                help: "Only sessions of this agent version",
                 flag: "agent-version",
                 loc: Loc::Query,
                 wire: "agent_version",
@@ -5470,6 +5755,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gt]",
+                help: "Only sessions created after this time (RFC 3339)",
                 flag: "created-at-gt",
                 loc: Loc::Query,
                 wire: "created_at[gt]",
@@ -5484,6 +5770,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
+                help: "Only sessions created at or after this time (RFC 3339)",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -5498,6 +5785,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lt]",
+                help: "Only sessions created before this time (RFC 3339)",
                 flag: "created-at-lt",
                 loc: Loc::Query,
                 wire: "created_at[lt]",
@@ -5512,6 +5800,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
+                help: "Only sessions created at or before this time (RFC 3339)",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -5526,6 +5815,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "deployment_id",
+                help: "Only items of this deployment",
                 flag: "deployment-id",
                 loc: Loc::Query,
                 wire: "deployment_id",
@@ -5540,6 +5830,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "include_archived",
+                help: "Also list archived sessions",
                 flag: "include-archived",
                 loc: Loc::Query,
                 wire: "include_archived",
@@ -5554,6 +5845,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -5568,6 +5860,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "memory_store_id",
+                help: "Only items using this memory store",
                 flag: "memory-store-id",
                 loc: Loc::Query,
                 wire: "memory_store_id",
@@ -5582,6 +5875,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "order",
+                help: "Sort order",
                 flag: "order",
                 loc: Loc::Query,
                 wire: "order",
@@ -5596,6 +5890,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -5610,6 +5905,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "statuses",
+                help: "Only items with this status",
                 flag: "status",
                 loc: Loc::Query,
                 wire: "statuses[]",
@@ -5638,6 +5934,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -5666,6 +5963,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "session_id",
+                help: "ID of the session",
                 flag: "session-id",
                 loc: Loc::Path,
                 wire: "session_id",
@@ -5694,6 +5992,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "agent",
+                help: "Agent to run: its ID, or {id, version} to pin a version",
                 flag: "agent",
                 loc: Loc::Body,
                 wire: "agent",
@@ -5712,6 +6011,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "environment_id",
+                help: "Environment the session runs in",
                 flag: "environment-id",
                 loc: Loc::Body,
                 wire: "environment_id",
@@ -5726,6 +6026,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "initial_events",
+                help: "An event to send when the session starts",
                 flag: "initial-event",
                 loc: Loc::Body,
                 wire: "initial_events",
@@ -5746,6 +6047,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "name",
+                help: "Name of the deployment",
                 flag: "name",
                 loc: Loc::Body,
                 wire: "name",
@@ -5760,6 +6062,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "budget",
+                help: "Spending limits",
                 flag: "budget",
                 loc: Loc::Body,
                 wire: "budget",
@@ -5777,6 +6080,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "description",
+                help: "What the deployment is for",
                 flag: "description",
                 loc: Loc::Body,
                 wire: "description",
@@ -5791,6 +6095,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -5805,6 +6110,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "resources",
+                help: "A resource to attach (files, repositories, memory stores)",
                 flag: "resource",
                 loc: Loc::Body,
                 wire: "resources",
@@ -5829,6 +6135,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "schedule",
+                help: "When the deployment runs (cron expression and time zone)",
                 flag: "schedule",
                 loc: Loc::Body,
                 wire: "schedule",
@@ -5847,6 +6154,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "vault_ids",
+                help: "A vault whose credentials the session may use",
                 flag: "vault-id",
                 loc: Loc::Body,
                 wire: "vault_ids",
@@ -5875,6 +6183,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "deployment_id",
+                help: "ID of the deployment",
                 flag: "deployment-id",
                 loc: Loc::Path,
                 wire: "deployment_id",
@@ -5903,6 +6212,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "deployment_id",
+                help: "ID of the deployment",
                 flag: "deployment-id",
                 loc: Loc::Path,
                 wire: "deployment_id",
@@ -5917,6 +6227,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "agent",
+                help: "Agent to run: its ID, or {id, version} to pin a version",
                 flag: "agent",
                 loc: Loc::Body,
                 wire: "agent",
@@ -5935,6 +6246,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "budget",
+                help: "Spending limits",
                 flag: "budget",
                 loc: Loc::Body,
                 wire: "budget",
@@ -5952,6 +6264,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "description",
+                help: "What the deployment is for",
                 flag: "description",
                 loc: Loc::Body,
                 wire: "description",
@@ -5966,6 +6279,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "environment_id",
+                help: "Environment the session runs in",
                 flag: "environment-id",
                 loc: Loc::Body,
                 wire: "environment_id",
@@ -5980,6 +6294,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "initial_events",
+                help: "An event to send when the session starts",
                 flag: "initial-event",
                 loc: Loc::Body,
                 wire: "initial_events",
@@ -6000,6 +6315,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -6014,6 +6330,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "name",
+                help: "Name of the deployment",
                 flag: "name",
                 loc: Loc::Body,
                 wire: "name",
@@ -6028,6 +6345,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "resources",
+                help: "A resource to attach (files, repositories, memory stores)",
                 flag: "resource",
                 loc: Loc::Body,
                 wire: "resources",
@@ -6052,6 +6370,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "schedule",
+                help: "When the deployment runs (cron expression and time zone)",
                 flag: "schedule",
                 loc: Loc::Body,
                 wire: "schedule",
@@ -6070,6 +6389,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "vault_ids",
+                help: "A vault whose credentials the session may use",
                 flag: "vault-id",
                 loc: Loc::Body,
                 wire: "vault_ids",
@@ -6098,6 +6418,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "agent_id",
+                help: "Only items of this agent",
                 flag: "agent-id",
                 loc: Loc::Query,
                 wire: "agent_id",
@@ -6112,6 +6433,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
+                help: "Only deployments created at or after this time (RFC 3339)",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -6126,6 +6448,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
+                help: "Only deployments created at or before this time (RFC 3339)",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -6140,6 +6463,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "include_archived",
+                help: "Also list archived deployments",
                 flag: "include-archived",
                 loc: Loc::Query,
                 wire: "include_archived",
@@ -6154,6 +6478,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -6168,6 +6493,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -6182,6 +6508,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "status",
+                help: "Only items with this status",
                 flag: "status",
                 loc: Loc::Query,
                 wire: "status",
@@ -6210,6 +6537,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "deployment_id",
+                help: "ID of the deployment",
                 flag: "deployment-id",
                 loc: Loc::Path,
                 wire: "deployment_id",
@@ -6238,6 +6566,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "deployment_id",
+                help: "ID of the deployment",
                 flag: "deployment-id",
                 loc: Loc::Path,
                 wire: "deployment_id",
@@ -6266,6 +6595,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "deployment_id",
+                help: "ID of the deployment",
                 flag: "deployment-id",
                 loc: Loc::Path,
                 wire: "deployment_id",
@@ -6294,6 +6624,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "deployment_id",
+                help: "ID of the deployment",
                 flag: "deployment-id",
                 loc: Loc::Path,
                 wire: "deployment_id",
@@ -6322,6 +6653,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "deployment_run_id",
+                help: "ID of the deployment run",
                 flag: "deployment-run-id",
                 loc: Loc::Path,
                 wire: "deployment_run_id",
@@ -6350,6 +6682,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "created_at[gt]",
+                help: "Only deployment runs created after this time (RFC 3339)",
                 flag: "created-at-gt",
                 loc: Loc::Query,
                 wire: "created_at[gt]",
@@ -6364,6 +6697,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
+                help: "Only deployment runs created at or after this time (RFC 3339)",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -6378,6 +6712,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lt]",
+                help: "Only deployment runs created before this time (RFC 3339)",
                 flag: "created-at-lt",
                 loc: Loc::Query,
                 wire: "created_at[lt]",
@@ -6392,6 +6727,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
+                help: "Only deployment runs created at or before this time (RFC 3339)",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -6406,6 +6742,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "deployment_id",
+                help: "Only items of this deployment",
                 flag: "deployment-id",
                 loc: Loc::Query,
                 wire: "deployment_id",
@@ -6420,6 +6757,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "has_error",
+                help: "Only runs that failed (or, with false, that did not)",
                 flag: "has-error",
                 loc: Loc::Query,
                 wire: "has_error",
@@ -6434,6 +6772,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -6448,6 +6787,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -6462,6 +6802,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "trigger_type",
+                help: "Only runs started this way",
                 flag: "trigger-type",
                 loc: Loc::Query,
                 wire: "trigger_type",
@@ -6490,6 +6831,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "vault_id",
+                help: "ID of the vault",
                 flag: "vault-id",
                 loc: Loc::Path,
                 wire: "vault_id",
@@ -6504,6 +6846,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "auth",
+                help: "Credential material and settings",
                 flag: "auth",
                 loc: Loc::Body,
                 wire: "auth",
@@ -6529,6 +6872,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "display_name",
+                help: "Name shown for the vault credential",
                 flag: "display-name",
                 loc: Loc::Body,
                 wire: "display_name",
@@ -6543,6 +6887,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -6571,6 +6916,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "vault_id",
+                help: "ID of the vault",
                 flag: "vault-id",
                 loc: Loc::Path,
                 wire: "vault_id",
@@ -6585,6 +6931,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "credential_id",
+                help: "ID of the credential",
                 flag: "credential-id",
                 loc: Loc::Path,
                 wire: "credential_id",
@@ -6613,6 +6960,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "vault_id",
+                help: "ID of the vault",
                 flag: "vault-id",
                 loc: Loc::Path,
                 wire: "vault_id",
@@ -6627,6 +6975,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "credential_id",
+                help: "ID of the credential",
                 flag: "credential-id",
                 loc: Loc::Path,
                 wire: "credential_id",
@@ -6641,6 +6990,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "auth",
+                help: "Credential material and settings",
                 flag: "auth",
                 loc: Loc::Body,
                 wire: "auth",
@@ -6664,6 +7014,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "display_name",
+                help: "Name shown for the vault credential",
                 flag: "display-name",
                 loc: Loc::Body,
                 wire: "display_name",
@@ -6678,6 +7029,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -6706,6 +7058,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "vault_id",
+                help: "ID of the vault",
                 flag: "vault-id",
                 loc: Loc::Path,
                 wire: "vault_id",
@@ -6720,6 +7073,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "include_archived",
+                help: "Also list archived vault credentials",
                 flag: "include-archived",
                 loc: Loc::Query,
                 wire: "include_archived",
@@ -6734,6 +7088,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -6748,6 +7103,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -6776,6 +7132,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "vault_id",
+                help: "ID of the vault",
                 flag: "vault-id",
                 loc: Loc::Path,
                 wire: "vault_id",
@@ -6790,6 +7147,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "credential_id",
+                help: "ID of the credential",
                 flag: "credential-id",
                 loc: Loc::Path,
                 wire: "credential_id",
@@ -6818,6 +7176,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "vault_id",
+                help: "ID of the vault",
                 flag: "vault-id",
                 loc: Loc::Path,
                 wire: "vault_id",
@@ -6832,6 +7191,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "credential_id",
+                help: "ID of the credential",
                 flag: "credential-id",
                 loc: Loc::Path,
                 wire: "credential_id",
@@ -6860,6 +7220,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "vault_id",
+                help: "ID of the vault",
                 flag: "vault-id",
                 loc: Loc::Path,
                 wire: "vault_id",
@@ -6874,6 +7235,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "credential_id",
+                help: "ID of the credential",
                 flag: "credential-id",
                 loc: Loc::Path,
                 wire: "credential_id",
@@ -6902,6 +7264,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "display_name",
+                help: "Name shown for the vault",
                 flag: "display-name",
                 loc: Loc::Body,
                 wire: "display_name",
@@ -6916,6 +7279,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -6944,6 +7308,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "vault_id",
+                help: "ID of the vault",
                 flag: "vault-id",
                 loc: Loc::Path,
                 wire: "vault_id",
@@ -6972,6 +7337,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "vault_id",
+                help: "ID of the vault",
                 flag: "vault-id",
                 loc: Loc::Path,
                 wire: "vault_id",
@@ -6986,6 +7352,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "display_name",
+                help: "Name shown for the vault",
                 flag: "display-name",
                 loc: Loc::Body,
                 wire: "display_name",
@@ -7000,6 +7367,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -7028,6 +7396,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "include_archived",
+                help: "Also list archived vaults",
                 flag: "include-archived",
                 loc: Loc::Query,
                 wire: "include_archived",
@@ -7042,6 +7411,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -7056,6 +7426,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -7084,6 +7455,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "vault_id",
+                help: "ID of the vault",
                 flag: "vault-id",
                 loc: Loc::Path,
                 wire: "vault_id",
@@ -7112,6 +7484,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "vault_id",
+                help: "ID of the vault",
                 flag: "vault-id",
                 loc: Loc::Path,
                 wire: "vault_id",
@@ -7140,6 +7513,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "memory_store_id",
+                help: "ID of the memory store",
                 flag: "memory-store-id",
                 loc: Loc::Path,
                 wire: "memory_store_id",
@@ -7154,6 +7528,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "view",
+                help: "How much of each item to return",
                 flag: "view",
                 loc: Loc::Query,
                 wire: "view",
@@ -7168,6 +7543,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "content",
+                help: "Content of the memory",
                 flag: "content",
                 loc: Loc::Body,
                 wire: "content",
@@ -7182,6 +7558,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "path",
+                help: "Path of the memory inside the store",
                 flag: "path",
                 loc: Loc::Body,
                 wire: "path",
@@ -7210,6 +7587,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "memory_store_id",
+                help: "ID of the memory store",
                 flag: "memory-store-id",
                 loc: Loc::Path,
                 wire: "memory_store_id",
@@ -7224,6 +7602,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "memory_id",
+                help: "ID of the memory",
                 flag: "memory-id",
                 loc: Loc::Path,
                 wire: "memory_id",
@@ -7238,6 +7617,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "view",
+                help: "How much of each item to return",
                 flag: "view",
                 loc: Loc::Query,
                 wire: "view",
@@ -7266,6 +7646,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "memory_store_id",
+                help: "ID of the memory store",
                 flag: "memory-store-id",
                 loc: Loc::Path,
                 wire: "memory_store_id",
@@ -7280,6 +7661,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "memory_id",
+                help: "ID of the memory",
                 flag: "memory-id",
                 loc: Loc::Path,
                 wire: "memory_id",
@@ -7294,6 +7676,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "view",
+                help: "How much of each item to return",
                 flag: "view",
                 loc: Loc::Query,
                 wire: "view",
@@ -7308,6 +7691,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "content",
+                help: "Content of the memory",
                 flag: "content",
                 loc: Loc::Body,
                 wire: "content",
@@ -7322,6 +7706,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "path",
+                help: "Path of the memory inside the store",
                 flag: "path",
                 loc: Loc::Body,
                 wire: "path",
@@ -7336,6 +7721,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "precondition",
+                help: "Only apply when the memory still has this content hash",
                 flag: "precondition",
                 loc: Loc::Body,
                 wire: "precondition",
@@ -7367,6 +7753,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "memory_store_id",
+                help: "ID of the memory store",
                 flag: "memory-store-id",
                 loc: Loc::Path,
                 wire: "memory_store_id",
@@ -7381,6 +7768,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "depth",
+                help: "How many path levels below the prefix to list",
                 flag: "depth",
                 loc: Loc::Query,
                 wire: "depth",
@@ -7395,6 +7783,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -7409,6 +7798,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -7423,6 +7813,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "path_prefix",
+                help: "Only memories under this path",
                 flag: "path-prefix",
                 loc: Loc::Query,
                 wire: "path_prefix",
@@ -7437,6 +7828,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "view",
+                help: "How much of each item to return",
                 flag: "view",
                 loc: Loc::Query,
                 wire: "view",
@@ -7465,6 +7857,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "memory_store_id",
+                help: "ID of the memory store",
                 flag: "memory-store-id",
                 loc: Loc::Path,
                 wire: "memory_store_id",
@@ -7479,6 +7872,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "memory_id",
+                help: "ID of the memory",
                 flag: "memory-id",
                 loc: Loc::Path,
                 wire: "memory_id",
@@ -7493,6 +7887,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "expected_content_sha256",
+                help: "Only delete when the memory still has this content hash",
                 flag: "expected-content-sha256",
                 loc: Loc::Query,
                 wire: "expected_content_sha256",
@@ -7521,6 +7916,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "memory_store_id",
+                help: "ID of the memory store",
                 flag: "memory-store-id",
                 loc: Loc::Path,
                 wire: "memory_store_id",
@@ -7535,6 +7931,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "memory_version_id",
+                help: "ID of the memory version",
                 flag: "memory-version-id",
                 loc: Loc::Path,
                 wire: "memory_version_id",
@@ -7549,6 +7946,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "view",
+                help: "How much of each item to return",
                 flag: "view",
                 loc: Loc::Query,
                 wire: "view",
@@ -7577,6 +7975,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "memory_store_id",
+                help: "ID of the memory store",
                 flag: "memory-store-id",
                 loc: Loc::Path,
                 wire: "memory_store_id",
@@ -7591,6 +7990,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "api_key_id",
+                help: "Only versions written with this API key",
                 flag: "api-key-id",
                 loc: Loc::Query,
                 wire: "api_key_id",
@@ -7605,6 +8005,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
+                help: "Only memory versions created at or after this time (RFC 3339)",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -7619,6 +8020,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
+                help: "Only memory versions created at or before this time (RFC 3339)",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -7633,6 +8035,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -7647,6 +8050,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "memory_id",
+                help: "Only versions of this memory",
                 flag: "memory-id",
                 loc: Loc::Query,
                 wire: "memory_id",
@@ -7661,6 +8065,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "operation",
+                help: "Only versions made by this operation",
                 flag: "operation",
                 loc: Loc::Query,
                 wire: "operation",
@@ -7675,6 +8080,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -7689,6 +8095,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "service_account_id",
+                help: "Only versions written by this service account",
                 flag: "service-account-id",
                 loc: Loc::Query,
                 wire: "service_account_id",
@@ -7703,6 +8110,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "session_id",
+                help: "Only items of this session",
                 flag: "session-id",
                 loc: Loc::Query,
                 wire: "session_id",
@@ -7717,6 +8125,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "view",
+                help: "How much of each item to return",
                 flag: "view",
                 loc: Loc::Query,
                 wire: "view",
@@ -7745,6 +8154,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "memory_store_id",
+                help: "ID of the memory store",
                 flag: "memory-store-id",
                 loc: Loc::Path,
                 wire: "memory_store_id",
@@ -7759,6 +8169,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "memory_version_id",
+                help: "ID of the memory version",
                 flag: "memory-version-id",
                 loc: Loc::Path,
                 wire: "memory_version_id",
@@ -7787,6 +8198,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "name",
+                help: "Name of the memory store",
                 flag: "name",
                 loc: Loc::Body,
                 wire: "name",
@@ -7801,6 +8213,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "description",
+                help: "What the memory store is for",
                 flag: "description",
                 loc: Loc::Body,
                 wire: "description",
@@ -7815,6 +8228,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -7843,6 +8257,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "memory_store_id",
+                help: "ID of the memory store",
                 flag: "memory-store-id",
                 loc: Loc::Path,
                 wire: "memory_store_id",
@@ -7871,6 +8286,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "memory_store_id",
+                help: "ID of the memory store",
                 flag: "memory-store-id",
                 loc: Loc::Path,
                 wire: "memory_store_id",
@@ -7885,6 +8301,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "description",
+                help: "What the memory store is for",
                 flag: "description",
                 loc: Loc::Body,
                 wire: "description",
@@ -7899,6 +8316,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -7913,6 +8331,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "name",
+                help: "Name of the memory store",
                 flag: "name",
                 loc: Loc::Body,
                 wire: "name",
@@ -7941,6 +8360,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "created_at[gte]",
+                help: "Only memory stores created at or after this time (RFC 3339)",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -7955,6 +8375,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
+                help: "Only memory stores created at or before this time (RFC 3339)",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -7969,6 +8390,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "include_archived",
+                help: "Also list archived memory stores",
                 flag: "include-archived",
                 loc: Loc::Query,
                 wire: "include_archived",
@@ -7983,6 +8405,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -7997,6 +8420,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -8025,6 +8449,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "memory_store_id",
+                help: "ID of the memory store",
                 flag: "memory-store-id",
                 loc: Loc::Path,
                 wire: "memory_store_id",
@@ -8053,6 +8478,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "memory_store_id",
+                help: "ID of the memory store",
                 flag: "memory-store-id",
                 loc: Loc::Path,
                 wire: "memory_store_id",
@@ -8081,6 +8507,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "ids",
+                help: "Only these IDs",
                 flag: "id",
                 loc: Loc::Query,
                 wire: "ids[]",
@@ -8095,6 +8522,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -8109,6 +8537,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -8123,6 +8552,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "scope_id",
+                help: "Only files in this scope",
                 flag: "scope-id",
                 loc: Loc::Query,
                 wire: "scope_id",
@@ -8137,6 +8567,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "after_id",
+                help: "Page forward from this ID",
                 flag: "after-id",
                 loc: Loc::Query,
                 wire: "after_id",
@@ -8151,6 +8582,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "before_id",
+                help: "Page backward from this ID",
                 flag: "before-id",
                 loc: Loc::Query,
                 wire: "before_id",
@@ -8179,6 +8611,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "file_id",
+                help: "ID of the file",
                 flag: "file-id",
                 loc: Loc::Path,
                 wire: "file_id",
@@ -8207,6 +8640,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "file_id",
+                help: "ID of the file",
                 flag: "file-id",
                 loc: Loc::Path,
                 wire: "file_id",
@@ -8235,6 +8669,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "file_id",
+                help: "ID of the file",
                 flag: "file-id",
                 loc: Loc::Path,
                 wire: "file_id",
@@ -8263,6 +8698,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "file",
+                help: "File to upload",
                 flag: "file",
                 loc: Loc::Body,
                 wire: "file",
@@ -8277,6 +8713,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "expires_in_seconds",
+                help: "Delete the file automatically after this many seconds",
                 flag: "expires-in-seconds",
                 loc: Loc::Body,
                 wire: "expires_in_seconds",
@@ -8305,6 +8742,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -8319,6 +8757,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "files",
+                help: "A file to include",
                 flag: "file",
                 loc: Loc::Body,
                 wire: "files",
@@ -8347,6 +8786,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -8361,6 +8801,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "version",
+                help: "Version number",
                 flag: "version",
                 loc: Loc::Path,
                 wire: "version",
@@ -8389,6 +8830,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -8403,6 +8845,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -8417,6 +8860,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -8445,6 +8889,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -8459,6 +8904,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "version",
+                help: "Version number",
                 flag: "version",
                 loc: Loc::Path,
                 wire: "version",
@@ -8487,6 +8933,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -8501,6 +8948,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "version",
+                help: "Version number",
                 flag: "version",
                 loc: Loc::Path,
                 wire: "version",
@@ -8529,6 +8977,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "files",
+                help: "A file to include",
                 flag: "file",
                 loc: Loc::Body,
                 wire: "files",
@@ -8543,6 +8992,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "display_name",
+                help: "Name shown for the skill",
                 flag: "display-name",
                 loc: Loc::Body,
                 wire: "display_name",
@@ -8557,6 +9007,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "display_title",
+                help: "Title shown for the skill",
                 flag: "display-title",
                 loc: Loc::Body,
                 wire: "display_title",
@@ -8585,6 +9036,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -8613,6 +9065,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -8627,6 +9080,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -8641,6 +9095,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "source",
+                help: "Only skills from this source",
                 flag: "source",
                 loc: Loc::Query,
                 wire: "source",
@@ -8669,6 +9124,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "skill_id",
+                help: "ID of the skill",
                 flag: "skill-id",
                 loc: Loc::Path,
                 wire: "skill_id",
@@ -8697,6 +9153,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "user_profile_id",
+                help: "ID of the user profile",
                 flag: "user-profile-id",
                 loc: Loc::Path,
                 wire: "user_profile_id",
@@ -8711,6 +9168,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "action",
+                help: "What the URL lets the user do",
                 flag: "action",
                 loc: Loc::Body,
                 wire: "action",
@@ -8741,6 +9199,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "access_type",
+                help: "Kind of access the profile has",
                 flag: "access-type",
                 loc: Loc::Body,
                 wire: "access_type",
@@ -8755,6 +9214,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "external_id",
+                help: "Your own ID for the user profile",
                 flag: "external-id",
                 loc: Loc::Body,
                 wire: "external_id",
@@ -8769,6 +9229,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "external_user_details",
+                help: "Details about the user in your system",
                 flag: "external-user-details",
                 loc: Loc::Body,
                 wire: "external_user_details",
@@ -8791,6 +9252,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "external_user_onboarded_at",
+                help: "When the user joined your service (RFC 3339)",
                 flag: "external-user-onboarded-at",
                 loc: Loc::Body,
                 wire: "external_user_onboarded_at",
@@ -8805,6 +9267,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -8819,6 +9282,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "name",
+                help: "Name of the user profile",
                 flag: "name",
                 loc: Loc::Body,
                 wire: "name",
@@ -8833,6 +9297,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "relationship",
+                help: "How the user relates to your organization",
                 flag: "relationship",
                 loc: Loc::Body,
                 wire: "relationship",
@@ -8861,6 +9326,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "user_profile_id",
+                help: "ID of the user profile",
                 flag: "user-profile-id",
                 loc: Loc::Path,
                 wire: "user_profile_id",
@@ -8889,6 +9355,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "user_profile_id",
+                help: "ID of the user profile",
                 flag: "user-profile-id",
                 loc: Loc::Path,
                 wire: "user_profile_id",
@@ -8903,6 +9370,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "access_type",
+                help: "Kind of access the profile has",
                 flag: "access-type",
                 loc: Loc::Body,
                 wire: "access_type",
@@ -8917,6 +9385,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "external_id",
+                help: "Your own ID for the user profile",
                 flag: "external-id",
                 loc: Loc::Body,
                 wire: "external_id",
@@ -8931,6 +9400,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "external_user_details",
+                help: "Details about the user in your system",
                 flag: "external-user-details",
                 loc: Loc::Body,
                 wire: "external_user_details",
@@ -8953,6 +9423,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "external_user_onboarded_at",
+                help: "When the user joined your service (RFC 3339)",
                 flag: "external-user-onboarded-at",
                 loc: Loc::Body,
                 wire: "external_user_onboarded_at",
@@ -8967,6 +9438,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "metadata",
+                help: "Key-value metadata to attach",
                 flag: "metadata",
                 loc: Loc::Body,
                 wire: "metadata",
@@ -8981,6 +9453,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "name",
+                help: "Name of the user profile",
                 flag: "name",
                 loc: Loc::Body,
                 wire: "name",
@@ -8995,6 +9468,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "relationship",
+                help: "How the user relates to your organization",
                 flag: "relationship",
                 loc: Loc::Body,
                 wire: "relationship",
@@ -9023,6 +9497,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -9037,6 +9512,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "order",
+                help: "Sort order",
                 flag: "order",
                 loc: Loc::Query,
                 wire: "order",
@@ -9051,6 +9527,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "order_by",
+                help: "Field to sort by",
                 flag: "order-by",
                 loc: Loc::Query,
                 wire: "order_by",
@@ -9065,6 +9542,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -9093,6 +9571,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "user_profile_id",
+                help: "ID of the user profile",
                 flag: "user-profile-id",
                 loc: Loc::Path,
                 wire: "user_profile_id",
@@ -9121,6 +9600,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "user_profile_id",
+                help: "ID of the user profile",
                 flag: "user-profile-id",
                 loc: Loc::Path,
                 wire: "user_profile_id",
@@ -9149,6 +9629,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "inputs",
+                help: "Inputs the dream works from",
                 flag: "input",
                 loc: Loc::Body,
                 wire: "inputs",
@@ -9167,6 +9648,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "model",
+                help: "Model to use: an ID like claude-opus-4-7, or an object with id and settings",
                 flag: "model",
                 loc: Loc::Body,
                 wire: "model",
@@ -9184,6 +9666,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "instructions",
+                help: "What the dream should do",
                 flag: "instructions",
                 loc: Loc::Body,
                 wire: "instructions",
@@ -9198,6 +9681,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "output_behavior",
+                help: "Where the dream's results go",
                 flag: "output-behavior",
                 loc: Loc::Body,
                 wire: "output_behavior",
@@ -9229,6 +9713,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "dream_id",
+                help: "ID of the dream",
                 flag: "dream-id",
                 loc: Loc::Path,
                 wire: "dream_id",
@@ -9257,6 +9742,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "created_at[gt]",
+                help: "Only dreams created after this time (RFC 3339)",
                 flag: "created-at-gt",
                 loc: Loc::Query,
                 wire: "created_at[gt]",
@@ -9271,6 +9757,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lt]",
+                help: "Only dreams created before this time (RFC 3339)",
                 flag: "created-at-lt",
                 loc: Loc::Query,
                 wire: "created_at[lt]",
@@ -9285,6 +9772,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "include_archived",
+                help: "Also list archived dreams",
                 flag: "include-archived",
                 loc: Loc::Query,
                 wire: "include_archived",
@@ -9299,6 +9787,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -9313,6 +9802,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -9327,6 +9817,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "statuses",
+                help: "Only items with this status",
                 flag: "status",
                 loc: Loc::Query,
                 wire: "statuses[]",
@@ -9355,6 +9846,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "dream_id",
+                help: "ID of the dream",
                 flag: "dream-id",
                 loc: Loc::Path,
                 wire: "dream_id",
@@ -9383,6 +9875,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "dream_id",
+                help: "ID of the dream",
                 flag: "dream-id",
                 loc: Loc::Path,
                 wire: "dream_id",
@@ -9411,6 +9904,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "tunnel_id",
+                help: "ID of the tunnel",
                 flag: "tunnel-id",
                 loc: Loc::Path,
                 wire: "tunnel_id",
@@ -9425,6 +9919,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "ca_certificate_pem",
+                help: "CA certificate in PEM format",
                 flag: "ca-certificate-pem",
                 loc: Loc::Body,
                 wire: "ca_certificate_pem",
@@ -9453,6 +9948,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "tunnel_id",
+                help: "ID of the tunnel",
                 flag: "tunnel-id",
                 loc: Loc::Path,
                 wire: "tunnel_id",
@@ -9467,6 +9963,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "certificate_id",
+                help: "ID of the certificate",
                 flag: "certificate-id",
                 loc: Loc::Path,
                 wire: "certificate_id",
@@ -9495,6 +9992,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "tunnel_id",
+                help: "ID of the tunnel",
                 flag: "tunnel-id",
                 loc: Loc::Path,
                 wire: "tunnel_id",
@@ -9509,6 +10007,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "include_archived",
+                help: "Also list archived tunnel certificates",
                 flag: "include-archived",
                 loc: Loc::Query,
                 wire: "include_archived",
@@ -9523,6 +10022,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -9537,6 +10037,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -9565,6 +10066,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "tunnel_id",
+                help: "ID of the tunnel",
                 flag: "tunnel-id",
                 loc: Loc::Path,
                 wire: "tunnel_id",
@@ -9579,6 +10081,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "certificate_id",
+                help: "ID of the certificate",
                 flag: "certificate-id",
                 loc: Loc::Path,
                 wire: "certificate_id",
@@ -9607,6 +10110,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "display_name",
+                help: "Name shown for the MCP tunnel",
                 flag: "display-name",
                 loc: Loc::Body,
                 wire: "display_name",
@@ -9635,6 +10139,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "tunnel_id",
+                help: "ID of the tunnel",
                 flag: "tunnel-id",
                 loc: Loc::Path,
                 wire: "tunnel_id",
@@ -9663,6 +10168,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "include_archived",
+                help: "Also list archived MCP tunnels",
                 flag: "include-archived",
                 loc: Loc::Query,
                 wire: "include_archived",
@@ -9677,6 +10183,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "limit",
+                help: "Items per page the server returns (paging continues until --max-items)",
                 flag: "limit",
                 loc: Loc::Query,
                 wire: "limit",
@@ -9691,6 +10198,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "page",
+                help: "Page cursor to start from (next_page of an earlier response)",
                 flag: "page",
                 loc: Loc::Query,
                 wire: "page",
@@ -9719,6 +10227,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "tunnel_id",
+                help: "ID of the tunnel",
                 flag: "tunnel-id",
                 loc: Loc::Path,
                 wire: "tunnel_id",
@@ -9747,6 +10256,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "tunnel_id",
+                help: "ID of the tunnel",
                 flag: "tunnel-id",
                 loc: Loc::Path,
                 wire: "tunnel_id",
@@ -9775,6 +10285,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "tunnel_id",
+                help: "ID of the tunnel",
                 flag: "tunnel-id",
                 loc: Loc::Path,
                 wire: "tunnel_id",
@@ -9789,6 +10300,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "reason",
+                help: "Why the version is redacted",
                 flag: "reason",
                 loc: Loc::Body,
                 wire: "reason",

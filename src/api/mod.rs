@@ -61,6 +61,8 @@ pub struct Param {
     pub name: &'static str,
     /// Flag name without dashes (`mcp-server`).
     pub flag: &'static str,
+    /// A short description for `--help`.
+    pub help: &'static str,
     pub loc: Loc,
     /// Query key (`event_deltas[]`), header name or body key.
     pub wire: &'static str,

@@ -183,10 +183,10 @@ fn type_name(t: u8) -> &'static str {
 pub fn param_help(p: &Param) -> String {
     let mut parts: Vec<String> = Vec::new();
     let what = match p.loc {
-        api::Loc::Path => "ID in the path",
-        api::Loc::Query => "query parameter",
+        api::Loc::Path => "path",
+        api::Loc::Query => "query",
         api::Loc::Header => "header",
-        api::Loc::Body => "body field",
+        api::Loc::Body => "body",
     };
     let t = if p.repeated { p.item_types } else { p.types };
     let mut kind = if p.file {
@@ -197,7 +197,7 @@ pub fn param_help(p: &Param) -> String {
     if t & (types::OBJECT | types::ARRAY) != 0 && !p.file {
         kind.push_str(" (YAML or JSON)");
     }
-    parts.push(format!("{} ({what} {}): {kind}", humanize(p.name), p.wire));
+    parts.push(format!("{} [{what}: {}]: {kind}", p.help, p.wire));
     if !p.enum_values.is_empty() {
         parts.push(format!("one of: {}", p.enum_values.join(", ")));
     }
@@ -211,15 +211,6 @@ pub fn param_help(p: &Param) -> String {
         parts.push("required".into());
     }
     parts.join("; ")
-}
-
-fn humanize(name: &str) -> String {
-    let s = name.replace(['_', '-'], " ");
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => s,
-    }
 }
 
 fn param_arg(p: &'static Param) -> Arg {
