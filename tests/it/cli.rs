@@ -403,3 +403,51 @@ fn unexpected_responses_exit_1() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("not JSON"), "{}", stderr(&out));
 }
+
+#[test]
+fn profiles_supply_token_base_url_and_workspace() {
+    let server = Server::json(json!({"data": [], "next_page": null}));
+    let h = home();
+    let dir = h.path().join("anthropic");
+    std::fs::create_dir_all(dir.join("configs")).unwrap();
+    std::fs::create_dir_all(dir.join("credentials")).unwrap();
+    let config = json!({"version": "1.0", "base_url": server.url, "workspace_id": "wrkspc_p",
+                        "authentication": {"type": "user_oauth", "client_id": "c"}});
+    std::fs::write(dir.join("configs/work.json"), config.to_string()).unwrap();
+    std::fs::write(
+        dir.join("credentials/work.json"),
+        json!({"version": "1.0", "type": "oauth_token", "access_token": "tok_p"}).to_string(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("active_config"), "work\n").unwrap();
+    // The active profile, no flags or variables.
+    let out = ant(h.path())
+        .args(["beta:agents", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = server.only();
+    assert_eq!(r.header("authorization"), Some("Bearer tok_p"));
+    assert_eq!(r.header("anthropic-workspace-id"), Some("wrkspc_p"));
+    assert_eq!(
+        r.header("anthropic-beta"),
+        Some("managed-agents-2026-04-01,oauth-2025-04-20")
+    );
+    // An explicit key wins over the profile; a missing named profile is an error.
+    let out = ant(h.path())
+        .args(["--api-key", "k2", "beta:agents", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(server.recorded()[1].header("x-api-key"), Some("k2"));
+    let out = ant(h.path())
+        .args(["--profile", "nope", "beta:agents", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("profile \"nope\" not found"),
+        "{}",
+        stderr(&out)
+    );
+}
