@@ -139,12 +139,15 @@ fn gather(op: &'static Operation, m: &ArgMatches) -> Input {
 
 /// True when a flag reads stdin itself (`@-`, `--file -`), so stdin is no body.
 fn reads_stdin_elsewhere(input: &Input) -> bool {
+    let is_ref = |t: &str| t == "@-" || t == "@/dev/stdin";
+    let delimiters = |c: char| c.is_whitespace() || "\"',{}[]:".contains(c);
     input.flags.iter().any(|f| {
         let (p, v) = match f {
             Flag::Param(p, v) => (*p, v),
             Flag::Inner(p, _, v) => (*p, v),
+            Flag::Value(..) => return false,
         };
-        v.contains("@-") || v.contains("@/dev/stdin") || (p.file && v == "-")
+        (p.file && v == "-") || v.split(delimiters).any(is_ref)
     })
 }
 

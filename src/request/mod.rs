@@ -16,6 +16,8 @@ use files::{FileData, Files};
 pub enum Flag {
     Param(&'static Param, String),
     Inner(&'static Param, &'static Inner, String),
+    /// A value built by the program itself: used as is (no YAML, no `@file`).
+    Value(&'static Param, Value),
 }
 
 /// Everything the user said about one operation.
@@ -212,6 +214,17 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
                     .map_err(|e| flag_error(p, None, e))?;
                 values.insert(p.name.to_string(), v);
             }
+            Flag::Value(p, v) => match (p.repeated, v) {
+                (true, Value::Array(_)) | (false, _) => {
+                    values.insert(p.name.to_string(), v.clone());
+                }
+                (true, one) => {
+                    let list = values.entry(p.name).or_insert_with(|| Value::Array(vec![]));
+                    if let Value::Array(l) = list {
+                        l.push(one.clone());
+                    }
+                }
+            },
             Flag::Inner(p, inner, raw) => {
                 let v = parse_one(raw, inner.types, files, multipart)
                     .map_err(|e| flag_error(p, Some(inner), e))?;
@@ -225,6 +238,36 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
         .iter()
         .filter(|p| p.loc == Loc::Body && values.contains_key(p.name))
         .map(|p| p.name.to_string())
+        .collect();
+
+    // One positional argument fills the last path parameter.
+    let mut positional = input.positional.into_iter();
+    if let Some(first) = positional.next() {
+        match op.last_path_param() {
+            Some(p) if !values.contains_key(p.name) => {
+                values.insert(p.name.to_string(), Value::String(first));
+            }
+            _ => {
+                let mut extra = vec![first];
+                extra.extend(positional.by_ref());
+                return Err(Error::usage(format!(
+                    "Unexpected extra arguments: {extra:?}"
+                )));
+            }
+        }
+    }
+    let extra: Vec<String> = positional.collect();
+    if !extra.is_empty() {
+        return Err(Error::usage(format!(
+            "Unexpected extra arguments: {extra:?}"
+        )));
+    }
+
+    let flagged: std::collections::HashSet<&str> = op
+        .params
+        .iter()
+        .filter(|p| values.contains_key(p.name))
+        .map(|p| p.name)
         .collect();
 
     // Piped body: parameter keys fill unset flags; the rest is the body.
@@ -275,29 +318,6 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
         }
     }
 
-    // One positional argument fills the last path parameter.
-    let mut positional = input.positional.into_iter();
-    if let Some(first) = positional.next() {
-        match op.last_path_param() {
-            Some(p) if !values.contains_key(p.name) => {
-                values.insert(p.name.to_string(), Value::String(first));
-            }
-            _ => {
-                let mut extra = vec![first];
-                extra.extend(positional.by_ref());
-                return Err(Error::usage(format!(
-                    "Unexpected extra arguments: {extra:?}"
-                )));
-            }
-        }
-    }
-    let extra: Vec<String> = positional.collect();
-    if !extra.is_empty() {
-        return Err(Error::usage(format!(
-            "Unexpected extra arguments: {extra:?}"
-        )));
-    }
-
     // Flags win over piped keys, per top-level key.
     for p in op.params.iter().filter(|p| p.loc == Loc::Body && !p.file) {
         if let Some(v) = values.get(p.name) {
@@ -331,11 +351,18 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
 
     // Check each known value against its schema (types and enums only).
     for p in op.params.iter().filter(|p| !p.file) {
-        let v = body_map.get(p.name).or_else(|| values.get(p.name));
-        if let Some(v) = v {
-            api::schema::validate(v, p.schema, api::schema::Options::LENIENT)
-                .map_err(|e| flag_error(p, None, e))?;
-        }
+        let (v, from_flags) = match (values.get(p.name), body_map.get(p.name)) {
+            (Some(v), _) if flagged.contains(p.name) => (v, true),
+            (Some(v), _) | (None, Some(v)) => (v, false),
+            (None, None) => continue,
+        };
+        api::schema::validate(v, p.schema, api::schema::Options::LENIENT).map_err(|e| {
+            if from_flags {
+                flag_error(p, None, e)
+            } else {
+                Error::usage(format!("invalid value in piped input for {}: {e}", p.name))
+            }
+        })?;
     }
 
     let mut path = String::new();
@@ -536,6 +563,10 @@ fn text_part(name: &str, v: &Value, files: &mut dyn Files) -> Result<Part> {
     }
     let text = match v {
         Value::Object(_) | Value::Array(_) => v.to_string(),
+        // `@file://`, `@data://` and `\@` resolve as in JSON bodies.
+        Value::String(s) => files::resolve_str(s, files)
+            .map_err(|e| Error::usage(format!("{name}: {e}")))?
+            .unwrap_or_else(|| s.clone()),
         other => scalar_text(other),
     };
     Ok(Part {

@@ -53,6 +53,22 @@ pub fn parse_typed(raw: &str, types: u8) -> Result<Value, String> {
         return parse_number(raw, t & NUMBER != 0)
             .ok_or_else(|| format!("expected {}, got {raw:?}", types::describe(t)));
     }
+    // A field taking text or a structure: only `{...}` and `[...]` are
+    // structures; anything else (with `#`, `: `, quotes, `@file`) is the
+    // text itself. Untyped fields (all types) are relaxed YAML throughout.
+    if t & STRING != 0 && t != types::ANY & !NULL {
+        let trimmed = raw.trim_start();
+        if trimmed.starts_with('{') {
+            return parse_yaml(raw).map_err(|e| format!("failed to parse as YAML: {e}"));
+        }
+        if !trimmed.starts_with('[') {
+            return Ok(Value::String(raw.to_string()));
+        }
+        return Ok(parse_yaml(raw)
+            .ok()
+            .filter(|v| v.is_array())
+            .unwrap_or_else(|| Value::String(raw.to_string())));
+    }
     match parse_yaml(raw) {
         Ok(Value::String(s)) => Ok(Value::String(s)),
         Ok(v) if t & STRING != 0 && !matches!(v, Value::Object(_) | Value::Array(_)) => {
@@ -209,6 +225,30 @@ mod tests {
         );
         assert_eq!(parse_typed("{id: x}", t).unwrap(), json!({"id": "x"}));
         assert_eq!(parse_typed("42", t).unwrap(), json!("42"));
+    }
+
+    #[test]
+    fn text_or_structure_fields_send_plain_text_exactly() {
+        let t = STRING | ARRAY | NULL;
+        for text in [
+            "Use tabs # not spaces",
+            "Note: be brief",
+            "'single quoted'",
+            "@prompt.txt",
+            "[IMPORTANT] be brief",
+        ] {
+            assert_eq!(parse_typed(text, t).unwrap(), json!(text), "{text}");
+        }
+        assert_eq!(
+            parse_typed("[{type: text, text: hi}]", t).unwrap(),
+            json!([{"type": "text", "text": "hi"}])
+        );
+        assert_eq!(parse_typed("null", t).unwrap(), json!(null));
+        assert!(
+            parse_typed("{id: [x", STRING | OBJECT)
+                .unwrap_err()
+                .contains("YAML")
+        );
     }
 
     #[test]

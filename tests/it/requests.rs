@@ -524,3 +524,44 @@ fn workspace_id_header_from_flag_or_environment() {
         Some("wrkspc_env")
     );
 }
+
+#[test]
+fn text_or_structure_fields_take_plain_text_exactly_and_file_references() {
+    let h = home();
+    std::fs::write(h.path().join("prompt.txt"), "from a file").unwrap();
+    let server = Server::json(json!({"id": "x"}));
+    ant_at(&server, h.path())
+        .current_dir(h.path())
+        .args([
+            "messages",
+            "create",
+            "--model",
+            "m",
+            "--max-tokens",
+            "5",
+            "--message.role",
+            "user",
+            "--message.content",
+            "What is 2+2? Answer: # 4",
+            "--system",
+            "@prompt.txt",
+        ])
+        .assert()
+        .success();
+    let v = server.only().json();
+    assert_eq!(
+        v["messages"][0]["content"],
+        json!("What is 2+2? Answer: # 4")
+    );
+    assert_eq!(v["system"], json!("from a file"));
+}
+
+#[test]
+fn positional_id_wins_over_a_piped_id() {
+    let r = send_stdin(
+        &["beta:agents", "update", "ag_2", "--version", "2"],
+        Some(r#"{"id":"ag_1","name":"n2"}"#),
+    );
+    assert_eq!(r.path, "/v1/agents/ag_2");
+    assert_eq!(body(&r), r#"{"name":"n2","version":2}"#);
+}
