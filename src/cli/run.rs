@@ -45,6 +45,13 @@ impl Context {
         if format == Format::Explore {
             eprintln!("note: --format explore is not available yet; printing json");
         }
+        if let Some(t) = g.timeout
+            && !(t.is_finite() && t > 0.0)
+        {
+            return Err(Error::usage(format!(
+                "invalid value for --timeout: expected a positive number of seconds, got {t}"
+            )));
+        }
         let resolved = config::resolve(g)?;
         if matches!(resolved.auth, http::Auth::None) {
             return Err(Error::Auth(
@@ -56,7 +63,7 @@ impl Context {
             auth: resolved.auth,
             workspace_id: resolved.workspace_id,
             max_retries: g.max_retries,
-            timeout: g.timeout.filter(|t| *t > 0.0).map(Duration::from_secs_f64),
+            timeout: g.timeout.map(Duration::from_secs_f64),
             debug: g.debug,
             command: command.clone(),
             extra_betas: resolved.extra_betas,
@@ -340,10 +347,10 @@ impl Job<'_> {
     async fn follow(&self, req: Request) -> Result<()> {
         let mut follow = Follow {
             client: self.client,
+            rule: StopRule::for_stream(&req.path, self.until_idle),
             stream: req,
             reconnect: self.reconnect,
             max_items: self.max_items,
-            rule: StopRule::new(self.until_idle),
             after_connect: None,
         };
         let mut p = self.event_sink();

@@ -70,8 +70,10 @@ fn op(group: &str, verb: &str) -> &'static Operation {
     Operation::find(group, verb).expect("operation in the table")
 }
 
-/// Builds a table operation's request from `(flag, value)` pairs.
-fn build(group: &str, verb: &str, flags: &[(&str, String)]) -> Result<Request> {
+/// Builds a table operation's request from `(flag, value)` pairs: strings
+/// as typed on a command line, other JSON values used as they are (so a
+/// message starting with `@` is sent as text, not read as a file).
+fn build(group: &str, verb: &str, flags: &[(&str, Value)]) -> Result<Request> {
     let o = op(group, verb);
     let flags = flags
         .iter()
@@ -81,7 +83,10 @@ fn build(group: &str, verb: &str, flags: &[(&str, String)]) -> Result<Request> {
                 .iter()
                 .find(|p| p.flag == *name)
                 .expect("known flag");
-            Flag::Param(p, v.clone())
+            match v {
+                Value::String(s) => Flag::Param(p, s.clone()),
+                other => Flag::Value(p, other.clone()),
+            }
         })
         .collect();
     request::build(
@@ -122,13 +127,24 @@ pub fn run(g: &GlobalArgs, m: &ArgMatches) -> std::result::Result<(), Failure> {
                 )
                 .into());
             };
-            let mut flags = vec![("agent", agent), ("environment-id", env)];
+            let mut flags = vec![("agent", json!(agent)), ("environment-id", json!(env))];
             if let Some(t) = get("title") {
-                flags.push(("title", t));
+                flags.push(("title", json!(t)));
             }
             Some(build("beta:sessions", "create", &flags)?)
         }
     };
+    // The message goes in as a value (never read as YAML or @file); check it
+    // before anything is created.
+    let message = json!({"type": "user.message", "content": [{"type": "text", "text": text}]});
+    let send_with = |sid: &str, event: &Value| {
+        build(
+            "beta:sessions:events",
+            "send",
+            &[("session-id", json!(sid)), ("event", event.clone())],
+        )
+    };
+    send_with("sesn_check", &message)?;
     let approve = get("approve");
     let ctx = Context::new(g, format!("beta:sessions {VERB}"))?;
     let reconnect = !m.get_flag("no-reconnect");
@@ -151,16 +167,11 @@ pub fn run(g: &GlobalArgs, m: &ArgMatches) -> std::result::Result<(), Failure> {
             (None, None) => unreachable!("checked above"),
         };
         eprintln!("Session ID: {sid}");
-        let event = json!({"type": "user.message", "content": [{"type": "text", "text": text}]});
-        let send = build(
-            "beta:sessions:events",
-            "send",
-            &[("session-id", sid.clone()), ("event", event.to_string())],
-        )?;
-        let mut stream_flags = vec![("session-id", sid.clone())];
+        let send = send_with(&sid, &message)?;
+        let mut stream_flags = vec![("session-id", json!(sid))];
         let stream_op = op("beta:sessions:events", "stream");
         if readable(&ctx.opts) && ctx.opts.term.stdout_tty {
-            stream_flags.push(("event-delta", "agent.message".to_string()));
+            stream_flags.push(("event-delta", json!("agent.message")));
         }
         let stream = build("beta:sessions:events", "stream", &stream_flags)?;
         let mut follow = Follow {
@@ -191,12 +202,7 @@ pub fn run(g: &GlobalArgs, m: &ArgMatches) -> std::result::Result<(), Failure> {
                         {
                             answer["session_thread_id"] = thread.clone();
                         }
-                        let req = build(
-                            "beta:sessions:events",
-                            "send",
-                            &[("session-id", sid.clone()), ("event", answer.to_string())],
-                        )?;
-                        Ok(vec![req])
+                        Ok(vec![send_with(&sid, &answer)?])
                     }
                     "agent.custom_tool_use" => {
                         custom.push(ev.clone());

@@ -38,20 +38,64 @@ impl Outcome {
 }
 
 /// The `--until-idle` rule: stop at the first idle status after the session
-/// ran; terminated or deleted always end the stream.
+/// (or, on a thread stream, that thread) ran; terminated or deleted always
+/// end the stream.
 #[derive(Default)]
 pub struct StopRule {
     pub until_idle: bool,
+    /// On a thread stream: the thread whose statuses count.
+    thread: Option<String>,
     seen_running: bool,
     /// Events the client already answered (tool confirmations sent).
     answered: HashSet<String>,
 }
 
+/// The session and (for thread streams) thread a stream path names.
+pub fn stream_ids(path: &str) -> (Option<&str>, Option<&str>) {
+    let parts: Vec<&str> = path.split('/').collect();
+    let after = |key: &str| {
+        parts
+            .iter()
+            .position(|p| *p == key)
+            .and_then(|i| parts.get(i + 1))
+            .copied()
+    };
+    (after("sessions"), after("threads"))
+}
+
 impl StopRule {
+    /// A rule for the stream at `path` (`.../threads/{id}/stream` follows one thread).
+    pub fn for_stream(path: &str, until_idle: bool) -> Self {
+        StopRule {
+            until_idle,
+            thread: stream_ids(path).1.map(String::from),
+            ..Default::default()
+        }
+    }
+
     pub fn new(until_idle: bool) -> Self {
         StopRule {
             until_idle,
             ..Default::default()
+        }
+    }
+
+    /// The status event types that count: the session's own, or the thread's.
+    fn status_of<'v>(&self, ev: &'v Value) -> Option<&'v str> {
+        let ty = ev.get("type").and_then(Value::as_str)?;
+        match &self.thread {
+            None => ty.strip_prefix("session.status_"),
+            Some(tid) => {
+                let own = ev
+                    .get("session_thread_id")
+                    .and_then(Value::as_str)
+                    .is_none_or(|t| t == tid);
+                // The thread's own statuses; the session's too, since a
+                // session at rest has every thread at rest.
+                ty.strip_prefix("session.thread_status_")
+                    .filter(|_| own)
+                    .or_else(|| ty.strip_prefix("session.status_"))
+            }
         }
     }
 
@@ -77,14 +121,18 @@ impl StopRule {
 
     pub fn check(&mut self, ev: &Value) -> Option<Outcome> {
         let ty = ev.get("type").and_then(Value::as_str)?;
-        match ty {
-            "session.status_running" | "session.thread_status_running" => {
+        if ty == "session.deleted" {
+            return Some(self.end("deleted"));
+        }
+        if ty == "session.status_terminated" {
+            return Some(self.end("terminated"));
+        }
+        match self.status_of(ev)? {
+            "running" => {
                 self.seen_running = true;
                 None
             }
-            "session.status_idle" | "session.thread_status_idle"
-                if self.until_idle && self.seen_running =>
-            {
+            "idle" if self.until_idle && self.seen_running => {
                 match idle_outcome(ev) {
                     Outcome::RequiresAction(ids)
                         if ids.iter().all(|id| self.answered.contains(id)) =>
@@ -96,10 +144,7 @@ impl StopRule {
                     other => Some(other),
                 }
             }
-            "session.status_terminated" | "session.thread_status_terminated" => {
-                Some(self.end("terminated"))
-            }
-            "session.deleted" => Some(self.end("deleted")),
+            "terminated" => Some(self.end("terminated")),
             _ => None,
         }
     }
@@ -207,7 +252,10 @@ pub fn list_request(stream: &Request) -> Request {
         .cloned()
         .collect();
     query.push(("limit".into(), "1000".into()));
-    query.push(("order".into(), "asc".into()));
+    if stream_ids(&stream.path).1.is_none() {
+        // Thread event lists take no order (they are oldest first).
+        query.push(("order".into(), "asc".into()));
+    }
     Request {
         method: "GET",
         path,
@@ -262,7 +310,7 @@ impl Follow<'_> {
             // With --until-idle on a session that is already idle: stop at that
             // idle event if the stream replays it (events buffered for us),
             // or at once when the stream stays silent.
-            let mut idle_hint: Option<(String, Outcome)> = None;
+            let mut idle_hint: Option<(Option<String>, Outcome)> = None;
             if first {
                 if let Some(send) = self.after_connect.take() {
                     self.send(&send).await?;
@@ -308,9 +356,9 @@ impl Follow<'_> {
                         ));
                     }
                     silent_until = None;
-                    let hinted = idle_hint
-                        .as_ref()
-                        .is_some_and(|(id, _)| value.get("id").and_then(Value::as_str) == Some(id));
+                    let hinted = idle_hint.as_ref().is_some_and(|(id, _)| {
+                        id.is_some() && value.get("id").and_then(Value::as_str) == id.as_deref()
+                    });
                     if hinted {
                         // The idle event the session was already in: stop here.
                         self.rule.expect_run();
@@ -356,6 +404,9 @@ impl Follow<'_> {
         printed: &mut i64,
         emit: &mut Emit<'_>,
     ) -> Result<Option<Outcome>> {
+        if self.max_items >= 0 && *printed >= self.max_items {
+            return Ok(Some(Outcome::Ended));
+        }
         if let Some(id) = ev.get("id").and_then(Value::as_str)
             && !is_preview(ev)
             && !seen.insert(id)
@@ -375,32 +426,60 @@ impl Follow<'_> {
         Ok(None)
     }
 
-    /// The latest stored event when it is an idle status: its id and outcome.
-    async fn latest_idle(&self) -> Result<Option<(String, Outcome)>> {
+    /// Whether the session (or thread) is idle already: the idle status
+    /// event's id (when known) and its outcome. Sessions look at their last
+    /// status event, then at the session itself; threads at the thread.
+    async fn latest_idle(&self) -> Result<Option<(Option<String>, Outcome)>> {
+        let (Some(sid), thread) = stream_ids(&self.stream.path) else {
+            return Ok(None);
+        };
+        let base = self.stream.path.split("/sessions/").next().unwrap_or("");
+        if thread.is_none() {
+            let mut req = list_request(&self.stream);
+            req.set_query("order", "desc");
+            req.set_query("limit", "1");
+            for t in ["idle", "running", "rescheduled", "terminated"] {
+                req.query
+                    .push(("types[]".into(), format!("session.status_{t}")));
+            }
+            let page = self.get_json(&req).await?;
+            if let Some(ev) = page
+                .get("data")
+                .and_then(Value::as_array)
+                .and_then(|d| d.first())
+            {
+                return Ok(
+                    (ev.get("type").and_then(Value::as_str) == Some("session.status_idle")).then(
+                        || {
+                            let id = ev.get("id").and_then(Value::as_str).map(String::from);
+                            (id, idle_outcome(ev))
+                        },
+                    ),
+                );
+            }
+        }
+        // No status event yet (or a thread): ask the object itself.
+        let path = match thread {
+            Some(tid) => format!("{base}/sessions/{sid}/threads/{tid}"),
+            None => format!("{base}/sessions/{sid}"),
+        };
         let mut req = list_request(&self.stream);
-        req.set_query("order", "desc");
-        req.set_query("limit", "1");
-        let resp = self.client.send(&req, "application/json").await?;
+        req.path = path;
+        req.query.retain(|(k, _)| k == "beta");
+        let object = self.get_json(&req).await?;
+        Ok(
+            (object.get("status").and_then(Value::as_str) == Some("idle"))
+                .then_some((None, Outcome::Idle)),
+        )
+    }
+
+    async fn get_json(&self, req: &Request) -> Result<Value> {
+        let resp = self.client.send(req, "application/json").await?;
         let body = self
             .client
             .read_body(resp, "checking the session status")
             .await?;
-        let page: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let latest = page
-            .get("data")
-            .and_then(Value::as_array)
-            .and_then(|d| d.first());
-        Ok(latest
-            .filter(|ev| {
-                matches!(
-                    ev.get("type").and_then(Value::as_str),
-                    Some("session.status_idle" | "session.thread_status_idle")
-                )
-            })
-            .map(|ev| {
-                let id = ev.get("id").and_then(Value::as_str).unwrap_or_default();
-                (id.to_string(), idle_outcome(ev))
-            }))
+        Ok(serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
     /// Events after the last one seen, from the events list (ascending).
@@ -510,6 +589,35 @@ mod tests {
         assert_eq!(
             rule.check(&json!({"type": "session.deleted"})),
             Some(Outcome::Terminated("deleted"))
+        );
+        // Child threads' statuses on the session stream do not count.
+        let mut rule = StopRule::for_stream("/v1/sessions/s1/events/stream", true);
+        rule.check(&json!({"type": "session.status_running"}));
+        let child_idle = json!({"type": "session.thread_status_idle", "session_thread_id": "sthr_2", "stop_reason": {"type": "end_turn"}});
+        assert_eq!(rule.check(&child_idle), None);
+        assert_eq!(
+            rule.check(&json!({"type": "session.thread_status_terminated"})),
+            None
+        );
+        // A thread stream follows its own thread.
+        let mut rule = StopRule::for_stream("/v1/sessions/s1/threads/sthr_2/stream", true);
+        rule.check(
+            &json!({"type": "session.thread_status_running", "session_thread_id": "sthr_2"}),
+        );
+        let other_idle =
+            json!({"type": "session.thread_status_idle", "session_thread_id": "sthr_9"});
+        assert_eq!(
+            rule.check(&other_idle),
+            None,
+            "another thread's status does not count"
+        );
+        assert_eq!(rule.check(&child_idle), Some(Outcome::Idle));
+        let mut rule = StopRule::for_stream("/v1/sessions/s1/threads/sthr_2/stream", true);
+        rule.check(&json!({"type": "session.status_running"}));
+        assert_eq!(
+            rule.check(&idle),
+            Some(Outcome::Idle),
+            "an idle session has idle threads"
         );
         let mut plain = StopRule::new(false);
         plain.expect_run();

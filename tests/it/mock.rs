@@ -457,3 +457,93 @@ fn uploads_and_downloads_round_trip() {
     ]);
     assert_eq!(meta.trim(), "data.csv");
 }
+
+#[test]
+fn thread_streams_reconnect_and_stop_at_the_thread_idle() {
+    let m = Mock::start(ant_mock::Config {
+        drop_streams_after: Some(2),
+        ..Default::default()
+    });
+    let session = m.session();
+    let thread = m.ok(&[
+        "beta:sessions:threads",
+        "list",
+        &session,
+        "--format",
+        "jsonl",
+        "--transform",
+        "id",
+        "-r",
+    ]);
+    let thread = thread
+        .lines()
+        .next()
+        .expect("the primary thread")
+        .to_string();
+    m.ok(&[
+        "beta:sessions:events",
+        "send",
+        &session,
+        "--event",
+        &user_message("/say one\n/say two\n/say three"),
+    ]);
+    let out = m
+        .cmd()
+        .args([
+            "beta:sessions:threads:events",
+            "stream",
+            "--session-id",
+            &session,
+            &thread,
+            "--format",
+            "jsonl",
+            "--transform",
+            "type",
+            "-r",
+            "--max-items",
+            "6",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 6, "{}", stdout(&out));
+}
+
+#[test]
+fn until_idle_returns_at_once_on_a_fresh_idle_session() {
+    let m = Mock::new();
+    let session = m.session();
+    let started = std::time::Instant::now();
+    let out = m
+        .cmd()
+        .args(["beta:sessions:events", "stream", &session, "--until-idle"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn sessions_run_sends_a_message_starting_with_at_as_text() {
+    let m = Mock::new();
+    let agent = m.agent("{type: agent_toolset_20260401}");
+    let env = m.environment();
+    let out = m
+        .cmd()
+        .args([
+            "beta:sessions",
+            "run",
+            "--agent",
+            &agent,
+            "--environment-id",
+            &env,
+            "--message",
+            "@team look at main.py",
+            "--format",
+            "jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("@team look at main.py"));
+}

@@ -291,3 +291,23 @@ fn ctrl_c_stops_a_stream_with_exit_130() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
 }
+
+#[test]
+fn max_items_zero_prints_nothing() {
+    let (server, _) = flaky_server(3, 10);
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args([
+            "beta:sessions:events",
+            "stream",
+            "sesn_1",
+            "--max-items",
+            "0",
+            "--format",
+            "jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+}
