@@ -164,6 +164,7 @@ pub struct GlobalArgs {
         id = "timeout",
         long = "timeout",
         global = true,
+        allow_negative_numbers = true,
         value_name = "SECONDS"
     )]
     pub timeout: Option<f64>,

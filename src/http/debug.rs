@@ -11,18 +11,18 @@ const SECRET_HEADERS: &[&str] = &[
     "anthropic-environment-key",
 ];
 
-/// Body fields whose values are never logged.
+/// Body fields whose (string) values are never logged: tokens, secrets,
+/// passwords, keys and certificates, but not counts like `max_tokens`.
 fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    k.contains("token")
-        || k.contains("secret")
-        || k.contains("password")
-        || k == "api_key"
-        || k == "key"
-        || k.ends_with("_key")
-        || k == "authorization"
-        || k == "private_key"
-        || k == "certificate_pem"
+    let word = |w: &str| k == w || k.ends_with(&format!("_{w}"));
+    word("token")
+        || word("secret")
+        || word("password")
+        || word("key") && !k.ends_with("idempotency_key")
+        || word("authorization")
+        || k.ends_with("certificate_pem")
+        || k == "code_verifier"
 }
 
 pub fn redact_header(name: &str, value: &str) -> String {
@@ -51,7 +51,7 @@ fn redact_value(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(map) => {
             for (k, item) in map.iter_mut() {
-                if is_secret_key(k) && (item.is_string() || item.is_number()) {
+                if is_secret_key(k) && item.is_string() {
                     *item = serde_json::Value::String("[redacted]".into());
                 } else {
                     redact_value(item);
@@ -176,6 +176,17 @@ mod tests {
         let out = redact_body(b);
         assert!(!out.contains("s3cret") && !out.contains("\"a\""), "{out}");
         assert!(out.contains("\"name\":\"n\""));
+    }
+
+    #[test]
+    fn token_counts_and_ordinary_fields_are_kept() {
+        let b = br#"{"max_tokens":10,"usage":{"input_tokens":5},"api_key":"sk-1","client_secret":"s","name":"n"}"#;
+        let out = redact_body(b);
+        assert!(
+            out.contains(r#""max_tokens":10"#) && out.contains(r#""input_tokens":5"#),
+            "{out}"
+        );
+        assert!(!out.contains("sk-1") && !out.contains(r#""s""#), "{out}");
     }
 
     #[test]
