@@ -45,6 +45,32 @@ impl Mock {
         self.ok(&a).trim().to_string()
     }
 
+    /// `beta:sessions run` on a new session, events as JSON lines.
+    fn run_turn(
+        &self,
+        agent: &str,
+        env: &str,
+        message: &str,
+        extra: &[&str],
+    ) -> std::process::Output {
+        self.cmd()
+            .args([
+                "beta:sessions",
+                "run",
+                "--agent",
+                agent,
+                "--environment-id",
+                env,
+                "--message",
+                message,
+                "--format",
+                "jsonl",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
     fn agent(&self, tool: &str) -> String {
         self.id(&[
             "beta:agents",
@@ -218,45 +244,13 @@ fn tool_confirmation_with_approve_and_without_an_answer() {
     );
     let env = m.environment();
     let msg = "/write note.txt\nhello\n/end\n/say written";
-    let out = m
-        .cmd()
-        .args([
-            "beta:sessions",
-            "run",
-            "--agent",
-            &agent,
-            "--environment-id",
-            &env,
-            "--message",
-            msg,
-            "--approve",
-            "all",
-            "--format",
-            "jsonl",
-        ])
-        .output()
-        .unwrap();
+    let out = m.run_turn(&agent, &env, msg, &["--approve", "all"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let t = types(&stdout(&out));
     assert!(t.contains(&"user.tool_confirmation".to_string()), "{t:?}");
     assert!(t.contains(&"agent.tool_result".to_string()), "{t:?}");
     // Nobody to ask and no --approve: exit 10 with instructions.
-    let out = m
-        .cmd()
-        .args([
-            "beta:sessions",
-            "run",
-            "--agent",
-            &agent,
-            "--environment-id",
-            &env,
-            "--message",
-            msg,
-            "--format",
-            "jsonl",
-        ])
-        .output()
-        .unwrap();
+    let out = m.run_turn(&agent, &env, msg, &[]);
     assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("user.tool_confirmation"),
@@ -270,22 +264,7 @@ fn custom_tool_round_trip() {
     let m = Mock::new();
     let agent = m.agent("{type: custom, name: get_weather, description: Weather, input_schema: {type: object, properties: {city: {type: string}}}}");
     let env = m.environment();
-    let out = m
-        .cmd()
-        .args([
-            "beta:sessions",
-            "run",
-            "--agent",
-            &agent,
-            "--environment-id",
-            &env,
-            "--message",
-            "/tool get_weather {\"city\": \"Paris\"}",
-            "--format",
-            "jsonl",
-        ])
-        .output()
-        .unwrap();
+    let out = m.run_turn(&agent, &env, "/tool get_weather {\"city\": \"Paris\"}", &[]);
     assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -528,22 +507,7 @@ fn sessions_run_sends_a_message_starting_with_at_as_text() {
     let m = Mock::new();
     let agent = m.agent("{type: agent_toolset_20260401}");
     let env = m.environment();
-    let out = m
-        .cmd()
-        .args([
-            "beta:sessions",
-            "run",
-            "--agent",
-            &agent,
-            "--environment-id",
-            &env,
-            "--message",
-            "@team look at main.py",
-            "--format",
-            "jsonl",
-        ])
-        .output()
-        .unwrap();
+    let out = m.run_turn(&agent, &env, "@team look at main.py", &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("@team look at main.py"));
 }

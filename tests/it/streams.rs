@@ -118,6 +118,24 @@ fn flaky_server(seed: u64, n: usize) -> (Server, Arc<Mutex<Flaky>>) {
     (server, state)
 }
 
+/// `stream sesn_1 FLAG`, printing one event id per line.
+fn stream_ids(server: &Server, home: &std::path::Path, flag: &str) -> std::process::Output {
+    ant_at(server, home)
+        .args([
+            "beta:sessions:events",
+            "stream",
+            "sesn_1",
+            flag,
+            "--format",
+            "jsonl",
+            "--transform",
+            "id",
+            "-r",
+        ])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn dropped_streams_reconnect_and_backfill_without_loss_or_repeats() {
     let n = 40;
@@ -125,20 +143,7 @@ fn dropped_streams_reconnect_and_backfill_without_loss_or_repeats() {
     for seed in 1..=12u64 {
         let (server, state) = flaky_server(seed, n);
         let h = home();
-        let out = ant_at(&server, h.path())
-            .args([
-                "beta:sessions:events",
-                "stream",
-                "sesn_1",
-                "--until-idle",
-                "--format",
-                "jsonl",
-                "--transform",
-                "id",
-                "-r",
-            ])
-            .output()
-            .unwrap();
+        let out = stream_ids(&server, h.path(), "--until-idle");
         assert!(out.status.success(), "seed {seed}: {}", stderr(&out));
         let got: Vec<String> = stdout(&out).lines().map(String::from).collect();
         assert_eq!(got, expected, "seed {seed}");
@@ -153,20 +158,7 @@ fn dropped_streams_reconnect_and_backfill_without_loss_or_repeats() {
 fn no_reconnect_ends_with_the_first_connection() {
     let (server, _) = flaky_server(7, 40);
     let h = home();
-    let out = ant_at(&server, h.path())
-        .args([
-            "beta:sessions:events",
-            "stream",
-            "sesn_1",
-            "--no-reconnect",
-            "--format",
-            "jsonl",
-            "--transform",
-            "id",
-            "-r",
-        ])
-        .output()
-        .unwrap();
+    let out = stream_ids(&server, h.path(), "--no-reconnect");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).lines().count() < 40);
     assert_eq!(server.recorded().len(), 1);
@@ -231,20 +223,7 @@ fn already_idle_session_replaying_buffered_events_stops_at_that_idle() {
         }
     });
     let h = home();
-    let out = ant_at(&server, h.path())
-        .args([
-            "beta:sessions:events",
-            "stream",
-            "sesn_1",
-            "--until-idle",
-            "--format",
-            "jsonl",
-            "--transform",
-            "id",
-            "-r",
-        ])
-        .output()
-        .unwrap();
+    let out = stream_ids(&server, h.path(), "--until-idle");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "sevt_1\nsevt_2\nsevt_3\n");
 }
