@@ -9,6 +9,7 @@
 //! - Usage errors are one line on stderr and exit 2, before any request.
 //! - Data goes to stdout, everything else (errors, notes, progress) to stderr.
 
+pub mod account;
 pub mod complete;
 pub mod config;
 pub mod docs;
@@ -69,6 +70,9 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
         ))
         .into());
     };
+    if group == "auth" || group == "profile" {
+        return account::run(group, verb, verb_m, &globals).map_err(Failure::from);
+    }
     if group == "beta:sessions" && verb == session_run::VERB {
         return session_run::run(&globals, verb_m);
     }
@@ -315,6 +319,13 @@ fn clap_failure(e: clap::Error) -> std::result::Result<(), Failure> {
             } else {
                 format!("unexpected argument '{arg}'")
             }
+        }
+        ErrorKind::MissingRequiredArgument => {
+            let missing = match e.get(ContextKind::InvalidArg) {
+                Some(ContextValue::Strings(v)) => v.join(", "),
+                _ => String::new(),
+            };
+            format!("missing required argument: {missing}")
         }
         ErrorKind::InvalidValue if ctx(ContextKind::InvalidValue).is_some_and(|v| v.is_empty()) => {
             format!(

@@ -21,9 +21,6 @@ pub fn is_session_stream(op: &Operation) -> bool {
     op.response == api::Response::Sse && op.group.starts_with("beta:sessions")
 }
 
-/// Commands that are not API operations.
-pub const EXTRA_COMMANDS: &[(&str, &str)] = &[];
-
 pub fn root() -> Command {
     let mut cmd = Command::new("ant")
         .version(env!("CARGO_PKG_VERSION"))
@@ -41,6 +38,9 @@ pub fn root() -> Command {
     // Stable groups first, then beta ones; each alphabetical, parents before children.
     let mut groups = api::groups();
     groups.sort_by_key(|g| (g.starts_with("beta:"), *g));
+    cmd = cmd
+        .subcommand(super::account::auth_command())
+        .subcommand(super::account::profile_command());
     for group in groups {
         cmd = cmd.subcommand(
             Command::new(group)

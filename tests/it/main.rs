@@ -1,6 +1,7 @@
 //! The one integration-test binary: the real `ant` binary against
 //! in-process loopback servers, with HOME and `ANTHROPIC_*` isolated.
 
+mod account;
 mod cli;
 mod completion;
 mod files;
