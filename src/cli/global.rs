@@ -34,7 +34,7 @@ pub struct GlobalArgs {
     )]
     pub format_error: String,
 
-    /// GJSON path applied to each printed value, e.g. 'data.#.id' or 'name'
+    /// GJSON path applied to each printed value (each item of a list or stream), e.g. 'id' or 'model.id'
     #[arg(
         id = "transform",
         long = "transform",
