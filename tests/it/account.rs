@@ -550,3 +550,44 @@ fn a_profile_base_url_sends_commands_to_that_server_with_the_stored_token() {
     );
     assert_eq!(r.header("x-api-key"), None);
 }
+
+#[test]
+fn a_custom_credentials_path_is_refreshed_in_place_and_logged_out() {
+    let server = Server::start(|_, _| {
+        Reply::ok(json!({"access_token": "sk-ant-oat01-FRESH", "expires_in": 3600}))
+    });
+    let h = home();
+    let shared = h.path().join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let custom = shared.join("work-creds.json");
+    std::fs::write(&custom, creds(now() + 30).to_string()).unwrap();
+    let mut config = oauth_config(json!({"base_url": server.url.clone()}));
+    config["authentication"]["credentials_path"] = json!(custom.to_string_lossy());
+    write_config(h.path(), "work", config);
+    let (out, _) = run(
+        h.path(),
+        &[
+            "--profile",
+            "work",
+            "auth",
+            "print-credentials",
+            "--access-token",
+        ],
+        0,
+    );
+    assert_eq!(out, "sk-ant-oat01-FRESH\n");
+    assert_eq!(read(&custom)["access_token"], "sk-ant-oat01-FRESH");
+    assert_eq!(mode(&custom), 0o600);
+    assert_eq!(
+        mode(&shared),
+        0o755,
+        "a directory ant did not create keeps its mode"
+    );
+    run(h.path(), &["--profile", "work", "auth", "logout"], 0);
+    assert!(
+        !custom.exists(),
+        "logout removes the credentials the profile uses"
+    );
+    assert!(dir(h.path()).join("configs/work.json").exists());
+}

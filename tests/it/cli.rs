@@ -451,3 +451,39 @@ fn profiles_supply_token_base_url_and_workspace() {
         stderr(&out)
     );
 }
+
+#[test]
+fn generated_docs_never_touch_hand_written_files() {
+    let h = home();
+    let out_dir = h.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::fs::write(out_dir.join("NOTES.md"), "precious").unwrap();
+    std::fs::write(out_dir.join("README.md"), "mine").unwrap();
+    let out = ant(h.path())
+        .args(["@docs", "-o"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refusing to overwrite"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("README.md")).unwrap(),
+        "mine"
+    );
+    std::fs::remove_file(out_dir.join("README.md")).unwrap();
+    let out = ant(h.path())
+        .args(["@docs", "-o"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("NOTES.md")).unwrap(),
+        "precious"
+    );
+    assert!(out_dir.join("beta-agents.md").exists());
+}

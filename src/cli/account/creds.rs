@@ -58,7 +58,8 @@ pub fn logout(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
         return Ok(());
     }
     let (profile, _) = files::target(&layout, m, g)?;
-    let path = layout.credentials(&profile);
+    let config = files::read_json(&layout.config(&profile))?;
+    let path = layout.credentials_for(&profile, config.as_ref());
     match std::fs::remove_file(&path) {
         Ok(()) => {
             eprintln!(
@@ -132,7 +133,13 @@ pub fn print_credentials(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
                 match base.and_then(|b| refresh(&b, &client_id, &rt)) {
                     Ok(answer) => {
                         apply_refresh(&mut creds, &answer);
-                        files::write_credentials(&creds_path, &creds)?;
+                        // The old refresh token may be spent: print the new
+                        // token even when it cannot be stored.
+                        if let Err(e) = files::write_credentials(&layout, &creds_path, &creds) {
+                            eprintln!(
+                                "warning: refreshed the token of profile {profile:?} but could not store it: {e}"
+                            );
+                        }
                     }
                     Err(why) => eprintln!(
                         "warning: the token of profile {profile:?} {expiry} and the refresh failed: {why}"

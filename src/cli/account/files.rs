@@ -171,14 +171,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32, dir_mode: u32) -> Resu
         .parent()
         .ok_or_else(|| Error::Io(format!("{} has no parent directory", path.display())))?;
     ensure_dir(dir, dir_mode)?;
-    if dir_mode == 0o700 {
-        // Credentials directories never stay readable by others.
-        if let Ok(meta) = std::fs::metadata(dir)
-            && meta.permissions().mode() & 0o077 != 0
-        {
-            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-        }
-    }
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -222,8 +214,18 @@ pub fn write_config(layout: &Layout, profile: &str, config: &Value) -> Result<()
     write_atomic(&layout.config(profile), &json_bytes(config), 0o644, 0o755)
 }
 
-/// Writes credentials (0600 in a 0700 directory).
-pub fn write_credentials(path: &Path, creds: &Value) -> Result<()> {
+/// Writes credentials (0600; a new directory is 0700). ant's own
+/// `credentials/` directory is tightened to 0700 too; a directory chosen
+/// with `credentials_path` is left as it is.
+pub fn write_credentials(layout: &Layout, path: &Path, creds: &Value) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let own = layout.credentials_dir();
+    if path.parent() == Some(own.as_path())
+        && let Ok(meta) = std::fs::metadata(&own)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        let _ = std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o700));
+    }
     write_atomic(path, &json_bytes(creds), 0o600, 0o700)
 }
 

@@ -176,11 +176,13 @@ fn describe(item: &Value) -> String {
             .map(String::from)
     })
     .unwrap_or_default();
-    match item.get("status").and_then(Value::as_str) {
+    let text = match item.get("status").and_then(Value::as_str) {
         Some(s) if !label.is_empty() => format!("{label} ({s})"),
         Some(s) => s.to_string(),
         None => label,
-    }
+    };
+    // One line: the cache and the shells split candidates on tabs and newlines.
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// IDs (with labels) from `list`, whose path parameters are `path`;
@@ -318,6 +320,8 @@ mod tests {
         assert_eq!(describe(&v), "Quickstart (idle)");
         let v = serde_json::json!({"id": "agent_1", "name": "Coder"});
         assert_eq!(describe(&v), "Coder");
+        let v = serde_json::json!({"id": "agent_2", "name": "multi\nline\tname"});
+        assert_eq!(describe(&v), "multi line name");
     }
 
     #[test]
