@@ -496,8 +496,29 @@ impl Worker {
                 Wait::Closed => None,
             };
         }
-        let (text, is_error) =
-            crate::tools::run(name, &input, &sandbox, self.shared.config.allow_bash).await;
+        // Race the tool against the inbox: a `user.interrupt` drops the tool
+        // future, which kills a running `/bash` command's process group.
+        let mut tool = Box::pin(crate::tools::run(
+            name,
+            &input,
+            &sandbox,
+            self.shared.config.allow_bash,
+        ));
+        let (text, is_error) = loop {
+            tokio::select! {
+                res = &mut tool => break res,
+                ev = self.rx.recv() => match ev {
+                    None => return None,
+                    Some(ev) if ev["type"] == "user.interrupt" => {
+                        drop(tool);
+                        self.tool_result(&id, "Interrupted by the user; the tool was stopped.", true)?;
+                        self.idle(json!({ "type": "end_turn" }))?;
+                        return Some(true);
+                    }
+                    Some(ev) => self.queue.push_back(ev),
+                },
+            }
+        };
         self.tool_result(&id, &text, is_error)?;
         Some(false)
     }

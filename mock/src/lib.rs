@@ -85,6 +85,31 @@ impl Drop for MockHandle {
     }
 }
 
+/// Whether `host` (as given to `--host`) names only loopback addresses:
+/// `localhost`, `127.0.0.0/8`, `::1`, or a name resolving only to those.
+/// Unspecified (`0.0.0.0`, `::`) and unresolvable hosts are not loopback.
+pub fn is_loopback_host(host: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    let h = host.trim();
+    let h = h
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(h);
+    if h.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    if let Ok(ip) = h.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
+    match (h, 0).to_socket_addrs() {
+        Ok(addrs) => {
+            let addrs: Vec<_> = addrs.collect();
+            !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
+        }
+        Err(_) => false,
+    }
+}
+
 /// Binds the listener, then serves it on a background thread with its own
 /// tokio runtime. Returns once the socket is bound, so `base_url` is usable.
 pub fn start(config: Config) -> std::io::Result<MockHandle> {
@@ -140,4 +165,34 @@ fn make_sandbox_root() -> std::io::Result<PathBuf> {
         }
     }
     Err(std::io::Error::other("could not create a sandbox root"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LocalHost",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in [
+            "0.0.0.0",
+            "::",
+            "[::]",
+            "192.168.1.10",
+            "10.0.0.1",
+            "",
+            "no such host.invalid",
+        ] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
 }

@@ -10,8 +10,11 @@ Usage: ant-mock [OPTIONS]
 
 Options:
   --port N                 Port to listen on (default 4010; 0 picks a free port)
-  --host H                 Address to bind (default 127.0.0.1)
+  --host H                 Address to bind (default 127.0.0.1); a non-loopback
+                           address exposes the emulator to the network
   --allow-bash             Let the scripted agent's /bash directive run shell commands
+  --allow-remote-bash      Allow --allow-bash together with a non-loopback --host
+                           (anyone who can reach the port can then run commands)
   --latency MS             Sleep MS milliseconds before answering each request
   --fail-rate P            Answer a random 500/529/429 with probability P (0..1)
   --drop-streams-after N   Close every event stream after N events
@@ -29,6 +32,7 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
         quiet: false,
         ..Default::default()
     };
+    let mut allow_remote_bash = false;
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -53,6 +57,7 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
             "--port" => c.port = num(&flag, value(&flag)?)?,
             "--host" => c.host = value(&flag)?,
             "--allow-bash" => c.allow_bash = true,
+            "--allow-remote-bash" => allow_remote_bash = true,
             "--latency" => c.latency_ms = num(&flag, value(&flag)?)?,
             "--fail-rate" => {
                 c.fail_rate = num(&flag, value(&flag)?)?;
@@ -65,6 +70,26 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
             "--quiet" | "-q" => c.quiet = true,
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
+    }
+    if !ant_mock::is_loopback_host(&c.host) {
+        if c.allow_bash && !allow_remote_bash {
+            return Err(format!(
+                "refusing --allow-bash with the non-loopback --host {}: anyone who can reach \
+                 the port could run shell commands; bind 127.0.0.1, or add --allow-remote-bash \
+                 if that is really intended",
+                c.host
+            ));
+        }
+        eprintln!(
+            "ant-mock: warning: --host {} is not a loopback address; the emulator{} is \
+             reachable from the network",
+            c.host,
+            if c.allow_bash {
+                " and its /bash directive"
+            } else {
+                ""
+            }
+        );
     }
     Ok(c)
 }

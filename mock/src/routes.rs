@@ -356,31 +356,44 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<Part>, ApiErro
         .find_map(|p| p.strip_prefix("boundary="))
         .map(|b| b.trim_matches('"').to_string())
         .ok_or_else(|| ApiError::invalid("expected a multipart/form-data body with a boundary"))?;
+    if boundary.is_empty() || boundary.len() > 200 {
+        return Err(ApiError::invalid("invalid multipart boundary"));
+    }
     let delim = format!("--{boundary}").into_bytes();
+    // Every delimiter after the first is preceded by CRLF (RFC 2046), which
+    // is not part of the data before it.
+    let crlf_delim = [&b"\r\n"[..], &delim].concat();
+    let malformed = || ApiError::invalid("malformed multipart body");
     let mut parts = Vec::new();
-    let mut pos =
-        find(body, &delim, 0).ok_or_else(|| ApiError::invalid("malformed multipart body"))?;
+    // Indices only move forward and every slice is checked against them, so
+    // no input can make the parser slice out of range.
+    let mut pos = find(body, &delim, 0).ok_or_else(malformed)?;
     loop {
         pos += delim.len();
-        if body[pos..].starts_with(b"--") {
+        let rest = body.get(pos..).ok_or_else(malformed)?;
+        if rest.starts_with(b"--") {
             break;
         }
-        pos += if body[pos..].starts_with(b"\r\n") {
-            2
+        // Transport padding, then the CRLF ending the delimiter line.
+        let pad = rest
+            .iter()
+            .take_while(|b| **b == b' ' || **b == b'\t')
+            .count();
+        if !rest[pad..].starts_with(b"\r\n") {
+            return Err(malformed());
+        }
+        pos += pad + 2;
+        let (head_end, data_start) = if body[pos..].starts_with(b"\r\n") {
+            (pos, pos + 2)
         } else {
-            0
+            let end = find(body, b"\r\n\r\n", pos)
+                .ok_or_else(|| ApiError::invalid("malformed multipart part"))?;
+            (end, end + 4)
         };
-        let head_end = find(body, b"\r\n\r\n", pos)
-            .ok_or_else(|| ApiError::invalid("malformed multipart part"))?;
         let head = String::from_utf8_lossy(&body[pos..head_end]).into_owned();
-        let data_start = head_end + 4;
-        let next = find(body, &delim, data_start)
+        let data_end = find(body, &crlf_delim, data_start)
             .ok_or_else(|| ApiError::invalid("unterminated multipart body"))?;
-        let data_end = if next >= 2 && &body[next - 2..next] == b"\r\n" {
-            next - 2
-        } else {
-            next
-        };
+        let next = data_end + 2;
         let mut part = Part {
             name: String::new(),
             filename: None,
@@ -412,11 +425,66 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<Part>, ApiErro
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if from > hay.len() {
+    if from > hay.len() || needle.is_empty() {
         return None;
     }
     hay[from..]
         .windows(needle.len())
         .position(|w| w == needle)
         .map(|p| p + from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_multipart;
+
+    const CT: &str = "multipart/form-data; boundary=B";
+
+    #[test]
+    fn multipart_parses_parts() {
+        let body = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhi\r\n--B\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n\r\n--B--\r\n";
+        let parts = parse_multipart(CT, body).unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].name, "file");
+        assert_eq!(parts[0].filename.as_deref(), Some("a.txt"));
+        assert_eq!(parts[0].content_type.as_deref(), Some("text/plain"));
+        assert_eq!(&parts[0].data[..], b"hi");
+        assert_eq!(parts[1].name, "x");
+        assert_eq!(&parts[1].data[..], b"");
+    }
+
+    #[test]
+    fn malformed_multipart_is_an_error_not_a_panic() {
+        // The review's repro: no CRLF between the part's head and the
+        // closing delimiter.
+        let repro = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n--B--\r\n";
+        let e = parse_multipart(CT, repro).err().expect("rejected");
+        assert_eq!((e.status, e.kind), (400, "invalid_request_error"));
+        for bad in [
+            &b""[..],
+            b"--B",
+            b"--B\r\n",
+            b"--Bx",
+            b"--B\r\n\r\n",
+            b"--B\r\n\r\n--B",
+        ] {
+            assert!(
+                parse_multipart(CT, bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert!(parse_multipart("multipart/form-data; boundary=", b"----\r\n").is_err());
+        // Every truncation and every one-byte deletion of a valid body
+        // parses or fails cleanly.
+        let good = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nxy\r\n--B\r\n\r\n\r\n--B--\r\n";
+        for n in 0..=good.len() {
+            let _ = parse_multipart(CT, &good[..n]);
+            let mut cut = good.to_vec();
+            if n < good.len() {
+                cut.remove(n);
+                let _ = parse_multipart(CT, &cut);
+            }
+        }
+    }
 }

@@ -83,9 +83,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<RespBod
     if shared.config.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(shared.config.latency_ms)).await;
     }
-    let result = match injected_fault(&shared) {
-        Some(e) => Err(e),
-        None => process(&shared, req).await,
+    let result = match host_check(&shared.config.host, &req) {
+        Err(e) => Err(e),
+        Ok(()) => match injected_fault(&shared) {
+            Some(e) => Err(e),
+            None => process(&shared, req).await,
+        },
     };
     let mut resp = match result {
         Ok(reply) => to_response(reply),
@@ -97,6 +100,69 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<RespBod
         eprintln!("{method} {target} -> {}", resp.status().as_u16());
     }
     resp
+}
+
+/// DNS-rebinding protection: a web page on a hostile domain can resolve that
+/// domain to 127.0.0.1 and then drive the emulator (and `/bash`) from the
+/// user's browser, but the browser still sends the hostile name as `Host`.
+/// So requests are answered only when `Host` (and the authority of an
+/// absolute-form target) names `localhost`, an IP address literal (which
+/// cannot be rebound), or exactly the `--host` the emulator was started with.
+fn host_check(bind_host: &str, req: &Request<Incoming>) -> Result<(), ApiError> {
+    let header = req
+        .headers()
+        .get("host")
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    let authority = req.uri().authority().map(|a| a.as_str());
+    let refuse = |what: &str| {
+        ApiError::new(
+            403,
+            "permission_error",
+            format!(
+                "{what}: ant-mock only answers requests addressed to localhost, an IP address \
+                 or the --host it was started with ({bind_host}) (DNS rebinding protection)"
+            ),
+        )
+    };
+    match header {
+        None => return Err(refuse("the Host header is required")),
+        Some(h) if !host_allowed(h, bind_host) => {
+            return Err(refuse(&format!("Host {h:?} is not allowed")));
+        }
+        _ => {}
+    }
+    match authority {
+        Some(a) if !host_allowed(a, bind_host) => {
+            Err(refuse(&format!("request target host {a:?} is not allowed")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether a `Host` value (`name`, `name:port`, `[v6]:port`) may be served.
+pub(crate) fn host_allowed(host: &str, bind_host: &str) -> bool {
+    let name = host_name(host.trim());
+    if name.is_empty() {
+        return false;
+    }
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<std::net::IpAddr>().is_ok()
+        || name.eq_ignore_ascii_case(host_name(bind_host.trim()))
+}
+
+/// The hostname part of `name[:port]` or `[v6][:port]` (brackets removed); a
+/// bare IPv6 address is returned whole.
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return match rest.split_once(']') {
+            Some((name, tail)) if tail.is_empty() || tail.starts_with(':') => name,
+            _ => "",
+        };
+    }
+    match host.split_once(':') {
+        Some((name, port)) if !port.contains(':') => name,
+        _ => host,
+    }
 }
 
 /// With `--fail-rate P`, a random 500, 529 or 429 with probability P.
@@ -217,4 +283,41 @@ pub fn error_response(e: &ApiError, rid: &str) -> Response<RespBody> {
             .insert("retry-after", secs.to_string().parse().expect("digits"));
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_allowed;
+
+    #[test]
+    fn only_local_ip_or_bind_hosts_are_served() {
+        for ok in [
+            "localhost",
+            "LOCALHOST:4010",
+            "127.0.0.1",
+            "127.0.0.1:4010",
+            "[::1]:4010",
+            "[::1]",
+            "::1",
+            "10.1.2.3:80",
+        ] {
+            assert!(host_allowed(ok, "127.0.0.1"), "{ok}");
+        }
+        for bad in [
+            "",
+            "evil.example",
+            "evil.example:4010",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io:4010",
+            "localhost.",
+            "[::1]x",
+            "[evil.example]:80",
+        ] {
+            assert!(!host_allowed(bad, "127.0.0.1"), "{bad}");
+        }
+        assert!(host_allowed("mock.internal:4010", "mock.internal"));
+        assert!(host_allowed("Mock.Internal", "mock.internal"));
+        assert!(!host_allowed("other.internal", "mock.internal"));
+        assert!(host_allowed("[fe80::1]:4010", "fe80::1"));
+    }
 }

@@ -98,6 +98,9 @@ pub fn resolve(sandbox: &Path, path: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// How long a `/bash` command may run before its process group is killed.
+pub const BASH_TIMEOUT: Duration = Duration::from_secs(120);
+
 async fn bash(command: &str, sandbox: &Path, allow: bool) -> (String, bool) {
     if !allow {
         return (
@@ -106,47 +109,160 @@ async fn bash(command: &str, sandbox: &Path, allow: bool) -> (String, bool) {
             true,
         );
     }
+    run_bash(command, sandbox, BASH_TIMEOUT).await
+}
+
+/// A running `/bash` command: bash leads its own process group, and the
+/// whole group is killed when this is dropped before bash was reaped (a
+/// timeout, an interrupt, the session going away). Once bash has exited
+/// normally, background processes it started are left alone.
+struct Group {
+    child: tokio::process::Child,
+    pgid: libc::pid_t,
+    reaped: bool,
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        if !self.reaped {
+            // SAFETY: kill(2) has no memory-safety preconditions. bash is not
+            // reaped yet, so the group id still belongs to it.
+            unsafe {
+                libc::kill(-self.pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// The last `MAX_OUTPUT` bytes of a command's output, with memory bounded
+/// however much it prints.
+#[derive(Default)]
+struct Tail {
+    buf: Vec<u8>,
+    cut: bool,
+}
+
+impl Tail {
+    fn push(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() > 2 * MAX_OUTPUT {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        if self.buf.len() > MAX_OUTPUT {
+            let excess = self.buf.len() - MAX_OUTPUT;
+            self.buf.drain(..excess);
+            self.cut = true;
+        }
+    }
+
+    fn text(mut self) -> String {
+        self.trim();
+        if !self.cut {
+            return String::from_utf8_lossy(&self.buf).into_owned();
+        }
+        // Do not start in the middle of a UTF-8 sequence.
+        let skip = self
+            .buf
+            .iter()
+            .take(3)
+            .take_while(|b| *b & 0xC0 == 0x80)
+            .count();
+        format!(
+            "[output truncated]\n{}",
+            String::from_utf8_lossy(&self.buf[skip..])
+        )
+    }
+}
+
+/// Runs `command` with `/bin/bash -c` in `dir`: stdout and stderr merged and
+/// read as they come (only the tail is kept), done as soon as bash itself
+/// exits (background processes holding the output open are not waited
+/// for), and the whole process group killed after `timeout`.
+pub async fn run_bash(command: &str, dir: &Path, timeout: Duration) -> (String, bool) {
+    use tokio::io::AsyncReadExt;
+
     let mut cmd = tokio::process::Command::new("/bin/bash");
     cmd.arg("--noprofile")
         .arg("--norc")
         .arg("-c")
         .arg(format!("exec 2>&1\n{command}"))
-        .current_dir(sandbox)
+        .current_dir(dir)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .env("TERM", "dumb")
+        .process_group(0)
         .kill_on_drop(true);
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("ANTHROPIC_") {
             cmd.env_remove(k);
         }
     }
-    let child = match cmd.spawn() {
+    let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => return (format!("could not start bash: {e}"), true),
     };
-    match tokio::time::timeout(Duration::from_secs(120), child.wait_with_output()).await {
-        Err(_) => ("command timed out after 120 s".into(), true),
-        Ok(Err(e)) => (format!("bash failed: {e}"), true),
-        Ok(Ok(out)) => {
-            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-            if text.len() > MAX_OUTPUT {
-                let mut cut = text.len() - MAX_OUTPUT;
-                while !text.is_char_boundary(cut) {
-                    cut += 1;
-                }
-                text = format!("[output truncated]\n{}", &text[cut..]);
+    let (Some(pid), Some(mut out)) = (child.id(), child.stdout.take()) else {
+        return ("could not start bash".into(), true);
+    };
+    let mut group = Group {
+        child,
+        pgid: pid as libc::pid_t,
+        reaped: false,
+    };
+    let mut tail = Tail::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut open = true;
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    let status = loop {
+        tokio::select! {
+            _ = &mut deadline => {
+                drop(group);
+                let text = tail.text();
+                let sep = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+                return (
+                    format!(
+                        "{text}{sep}command timed out after {} s; it was killed",
+                        timeout.as_secs_f64()
+                    ),
+                    true,
+                );
             }
-            match out.status.code() {
-                Some(0) => (text, false),
-                code => {
-                    let code = code
-                        .map(|c| c.to_string())
-                        .unwrap_or_else(|| "signal".into());
-                    (format!("{text}exit code: {code}"), true)
+            st = group.child.wait() => match st {
+                Ok(st) => {
+                    group.reaped = true;
+                    break st;
                 }
-            }
+                Err(e) => return (format!("bash failed: {e}"), true),
+            },
+            n = out.read(&mut buf), if open => match n {
+                Ok(0) | Err(_) => open = false,
+                Ok(n) => tail.push(&buf[..n]),
+            },
+        }
+    };
+    // Everything bash wrote is in the pipe already; take it, but stop at
+    // the first pause rather than wait for EOF from background processes.
+    let drain_until = tokio::time::Instant::now() + Duration::from_millis(500);
+    while open {
+        let pause = tokio::time::Instant::now() + Duration::from_millis(20);
+        match tokio::time::timeout_at(pause.min(drain_until), out.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => tail.push(&buf[..n]),
+            _ => open = false,
+        }
+    }
+    let text = tail.text();
+    match status.code() {
+        Some(0) => (text, false),
+        code => {
+            let code = code
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "signal".into());
+            (format!("{text}exit code: {code}"), true)
         }
     }
 }
@@ -182,13 +298,53 @@ fn read(sandbox: &Path, path: &str, range: Option<&Value>) -> Result<String, Str
 
 fn write(sandbox: &Path, path: &str, content: &str) -> Result<String, String> {
     let p = resolve(sandbox, path)?;
+    if p == resolve(sandbox, ".")? || p.file_name().is_none() {
+        return Err(format!("{path}: is the workdir itself, not a file"));
+    }
+    if p.is_dir() {
+        return Err(format!("{path}: is a directory"));
+    }
     if let Some(parent) = p.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{path}: {e}"))?;
     }
-    let tmp = p.with_extension(format!("ant-mock-tmp-{}", fastrand::u32(..)));
-    std::fs::write(&tmp, content).map_err(|e| format!("{path}: {e}"))?;
-    std::fs::rename(&tmp, &p).map_err(|e| format!("{path}: {e}"))?;
+    replace_file(&p, content.as_bytes()).map_err(|e| format!("{path}: {e}"))?;
     Ok(format!("Wrote {} bytes to {path}", content.len()))
+}
+
+/// Writes `target` atomically: a temporary `.{name}.ant-mock-tmp-N` next to
+/// it (created exclusively, so never through an existing file or symlink),
+/// renamed over it; the temporary file is removed when anything fails.
+fn replace_file(target: &Path, content: &[u8]) -> std::io::Result<()> {
+    let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+        return Err(std::io::Error::other("not a file path"));
+    };
+    let mut attempt = 0;
+    let (tmp, mut file) = loop {
+        let tmp = parent.join(format!(
+            ".{}.ant-mock-tmp-{}",
+            name.to_string_lossy(),
+            fastrand::u32(..)
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 16 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let done = std::io::Write::write_all(&mut file, content).and_then(|()| {
+        drop(file);
+        std::fs::rename(&tmp, target)
+    });
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
 }
 
 fn edit(sandbox: &Path, path: &str, old: &str, new: &str, all: bool) -> Result<String, String> {
@@ -396,6 +552,112 @@ mod tests {
             assert!(resolve(&dir, "link/new/file").is_err());
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn scratch() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ant-mock-tools-{}", fastrand::u32(..)));
+        std::fs::create_dir_all(dir.join("sandbox/sub")).unwrap();
+        dir.canonicalize().unwrap()
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn write_refuses_the_workdir_and_directories_and_leaves_no_temp_files() {
+        let dir = scratch();
+        let sb = dir.join("sandbox");
+        for p in [".", "sub/..", "", "sub", "sub/", &sb.to_string_lossy()] {
+            let e = write(&sb, p, "x").unwrap_err();
+            assert!(
+                e.contains("workdir itself")
+                    || e.contains("is a directory")
+                    || e.contains("required"),
+                "{p}: {e}"
+            );
+        }
+        // Nothing was written next to the sandbox or inside it.
+        assert_eq!(listing(&dir), ["sandbox"]);
+        assert_eq!(listing(&sb), ["sub"]);
+        assert!(listing(&sb.join("sub")).is_empty());
+        // A normal write (and an overwrite) leaves only the target.
+        write(&sb, "sub/a.txt", "one").unwrap();
+        write(&sb, "sub/a.txt", "two").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(sb.join("sub/a.txt")).unwrap(),
+            "two"
+        );
+        assert_eq!(listing(&sb.join("sub")), ["a.txt"]);
+        // A failing rename (over a non-empty directory) removes its
+        // temporary file.
+        std::fs::create_dir_all(sb.join("sub/d/inner")).unwrap();
+        assert!(replace_file(&sb.join("sub/d"), b"x").is_err());
+        assert_eq!(listing(&sb.join("sub")), ["a.txt", "d"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn bash_keeps_the_tail_and_does_not_wait_for_background_children() {
+        let dir = scratch();
+        let t = std::time::Instant::now();
+        let (out, err) = run_bash("sleep 5 & echo started", &dir, Duration::from_secs(30)).await;
+        assert_eq!((out.as_str(), err), ("started\n", false));
+        assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+
+        let (out, err) = run_bash(
+            "echo first; head -c 3000000 /dev/zero | tr '\\0' a; echo; echo last >&2; exit 4",
+            &dir,
+            Duration::from_secs(30),
+        )
+        .await;
+        assert!(err);
+        assert!(out.starts_with("[output truncated]\naaa"), "{}", &out[..40]);
+        assert!(
+            out.ends_with("a\nlast\nexit code: 4"),
+            "{}",
+            &out[out.len() - 40..]
+        );
+        assert!(out.len() <= MAX_OUTPUT + 40, "{}", out.len());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn bash_timeout_kills_the_process_group() {
+        let dir = scratch();
+        let t = std::time::Instant::now();
+        let (out, err) = run_bash(
+            "echo before; (sleep 2; touch late) & sleep 60",
+            &dir,
+            Duration::from_millis(500),
+        )
+        .await;
+        assert!(err);
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        assert!(
+            out.starts_with("before\n") && out.contains("timed out"),
+            "{out}"
+        );
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert!(!dir.join("late").exists(), "the background child survived");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn tail_truncates_on_a_char_boundary() {
+        let mut t = Tail::default();
+        t.push("é".repeat(MAX_OUTPUT).as_bytes());
+        let text = t.text();
+        assert!(text.starts_with("[output truncated]\né"), "{}", &text[..30]);
+        assert!(!text.contains('\u{fffd}'));
+        let mut t = Tail::default();
+        t.push(b"short");
+        assert_eq!(t.text(), "short");
     }
 
     #[test]

@@ -27,7 +27,13 @@ pub fn upload(s: &Arc<Shared>, req: &Req) -> Answer {
     let expires = req
         .field("expires_in_seconds")
         .and_then(Value::as_i64)
-        .map(|secs| crate::store::rfc3339(crate::store::now_ms() + secs.max(0) as u64 * 1000));
+        .map(|secs| {
+            // Saturating, and capped at 9999-12-31T23:59:59.999Z: the value
+            // is any integer the client sends.
+            let ms =
+                crate::store::now_ms().saturating_add((secs.max(0) as u64).saturating_mul(1000));
+            crate::store::rfc3339(ms.min(253_402_300_799_999))
+        });
     let meta = json!({
         "id": new_id("file"),
         "type": "file",

@@ -381,3 +381,127 @@ fn drop_streams_after_n_events() {
     );
     assert_eq!(all.last().unwrap()["type"], "session.status_idle");
 }
+
+fn tool_results(evs: &[Event]) -> Vec<&Event> {
+    evs.iter()
+        .filter(|e| e.event == "agent.tool_result")
+        .collect()
+}
+
+fn text(e: &Event) -> &str {
+    e.data["content"][0]["text"].as_str().unwrap()
+}
+
+#[test]
+fn write_refuses_the_workdir_and_directories() {
+    let (h, c) = start(Default::default());
+    let sid = session(&c);
+    let sandbox = h.sandbox_root.join(&sid);
+    std::fs::create_dir(sandbox.join("sub")).unwrap();
+    let mut s = c.stream(&stream_path(&sid));
+    say(
+        &c,
+        &sid,
+        "/write .\nx\n/end\n/write sub/..\nx\n/end\n/write sub\nx\n/end\n/write sub/ok.txt\nx\n/end",
+    );
+    let evs = s.until("session.status_idle");
+    let results = tool_results(&evs);
+    assert_eq!(results.len(), 4);
+    for r in &results[..3] {
+        assert_eq!(r.data["is_error"], true, "{}", r.data);
+    }
+    assert!(
+        text(results[0]).contains("workdir itself"),
+        "{}",
+        text(results[0])
+    );
+    assert!(
+        text(results[2]).contains("is a directory"),
+        "{}",
+        text(results[2])
+    );
+    assert_eq!(results[3].data["is_error"], false);
+    // No temporary file next to the sandbox or in it.
+    let names = |d: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&h.sandbox_root), [sid.as_str()]);
+    assert_eq!(names(&sandbox), ["sub"]);
+    assert_eq!(names(&sandbox.join("sub")), ["ok.txt"]);
+}
+
+#[test]
+fn bash_output_is_bounded_and_background_children_do_not_block() {
+    let (_h, c) = start(ant_mock::Config {
+        allow_bash: true,
+        ..Default::default()
+    });
+    let sid = session(&c);
+    let mut s = c.stream(&stream_path(&sid));
+    let t = std::time::Instant::now();
+    say(
+        &c,
+        &sid,
+        "/bash sleep 8 & echo started\n/bash head -c 20000000 /dev/zero | tr '\\0' a; echo; echo end",
+    );
+    let evs = s.until("session.status_idle");
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(6),
+        "{:?}",
+        t.elapsed()
+    );
+    let results = tool_results(&evs);
+    assert_eq!(text(results[0]), "started\n");
+    let out = text(results[1]);
+    assert!(
+        out.starts_with("[output truncated]\naaaa"),
+        "{}",
+        &out[..40]
+    );
+    assert!(out.ends_with("aaa\nend\n"));
+    assert!(out.len() <= 100 * 1024 + 20, "{}", out.len());
+}
+
+#[test]
+fn interrupt_kills_a_running_bash_command() {
+    let (h, c) = start(ant_mock::Config {
+        allow_bash: true,
+        ..Default::default()
+    });
+    let sid = session(&c);
+    let mut s = c.stream(&stream_path(&sid));
+    say(
+        &c,
+        &sid,
+        "/bash (sleep 2; touch late) & sleep 60\n/say unreachable",
+    );
+    s.until("agent.tool_use");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let t = std::time::Instant::now();
+    c.post(
+        &format!("/v1/sessions/{sid}/events"),
+        json!({"events": [{"type": "user.interrupt"}]}),
+    );
+    let evs = s.until("session.status_idle");
+    assert!(t.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(
+        types(&evs),
+        [
+            "span.model_request_end",
+            "user.interrupt",
+            "agent.tool_result",
+            "session.status_idle"
+        ]
+    );
+    assert_eq!(evs[2].data["is_error"], true);
+    assert!(text(&evs[2]).contains("Interrupted"));
+    assert_eq!(evs[3].data["stop_reason"]["type"], "end_turn");
+    // The whole process group was killed, background child included.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(!h.sandbox_root.join(&sid).join("late").exists());
+}

@@ -323,3 +323,121 @@ fn fail_rate_is_deterministic_with_a_seed() {
         .unwrap();
     assert_eq!(r.header("retry-after"), Some("0"));
 }
+
+#[test]
+fn foreign_host_headers_are_refused() {
+    // DNS rebinding: a page on evil.example resolved to 127.0.0.1 still
+    // sends `Host: evil.example`.
+    let (_h, c) = start(ant_mock::Config {
+        allow_bash: true,
+        ..Default::default()
+    });
+    for host in [
+        Some("evil.example"),
+        Some("evil.example:4010"),
+        Some("localhost.evil.example"),
+        None,
+    ] {
+        let r = c.get_as(host, "/v1/agents");
+        assert_eq!(r.status, 403, "{host:?}");
+        let body = r.json();
+        assert_eq!(body["type"], "error");
+        assert_eq!(body["error"]["type"], "permission_error");
+        let rid = r.header("request-id").expect("request-id").to_string();
+        assert!(rid.starts_with("req_"));
+        assert_eq!(body["request_id"], rid.as_str());
+    }
+    // Checked before authentication.
+    let anon = Client {
+        addr: c.addr.clone(),
+        key: None,
+    };
+    assert_eq!(anon.get_as(Some("evil.example"), "/v1/agents").status, 403);
+    assert_eq!(anon.get_as(Some("localhost"), "/v1/agents").status, 401);
+    let port = c.addr.rsplit(':').next().unwrap();
+    for host in [
+        format!("localhost:{port}"),
+        "LOCALHOST".into(),
+        format!("127.0.0.1:{port}"),
+        "[::1]:80".into(),
+        "::1".into(),
+    ] {
+        assert_eq!(c.get_as(Some(&host), "/v1/agents").status, 200, "{host}");
+    }
+}
+
+#[test]
+fn malformed_multipart_answers_400() {
+    let (_h, c) = start(Default::default());
+    let ct = "multipart/form-data; boundary=B";
+    let repro =
+        b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n--B--\r\n";
+    for body in [
+        &repro[..],
+        b"--B",
+        b"--B\r\n",
+        b"--B\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nx",
+        b"garbage",
+    ] {
+        let r = c.raw("POST", "/v1/files", ct, body);
+        assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(body));
+        assert_eq!(r.json()["error"]["type"], "invalid_request_error");
+    }
+    // An empty file is fine when well formed, and a huge expiry saturates.
+    let ok = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n\r\n--B\r\nContent-Disposition: form-data; name=\"expires_in_seconds\"\r\n\r\n9223372036854775807\r\n--B--\r\n";
+    let r = c.raw("POST", "/v1/files", ct, ok);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["size_bytes"], 0);
+    assert_eq!(r.json()["expires_at"], "9999-12-31T23:59:59.999Z");
+    // The server is still up.
+    assert_eq!(c.get("/v1/files").status, 200);
+}
+
+#[test]
+fn remote_bash_needs_an_explicit_flag() {
+    let bin = env!("CARGO_BIN_EXE_ant-mock");
+    let out = std::process::Command::new(bin)
+        .args(["--host", "0.0.0.0", "--port", "0", "--allow-bash"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--allow-remote-bash") && err.contains("0.0.0.0"),
+        "{err}"
+    );
+
+    // With the flag it starts, and warns that it is reachable; a loopback
+    // host needs no flag and gets no warning.
+    let start_bin = |args: &[&str]| {
+        let mut child = std::process::Command::new(bin)
+            .args(args)
+            .args(["--port", "0", "--allow-bash", "--quiet"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        child.kill().unwrap();
+        let out = child.wait_with_output().unwrap();
+        (line, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (url, err) = start_bin(&["--host", "0.0.0.0", "--allow-remote-bash"]);
+    assert!(url.starts_with("http://0.0.0.0:"), "{url}");
+    assert!(
+        err.contains("warning") && err.contains("not a loopback"),
+        "{err}"
+    );
+    let (url, err) = start_bin(&["--host", "localhost"]);
+    assert!(
+        url.starts_with("http://127.0.0.1:") || url.starts_with("http://[::1]:"),
+        "{url}"
+    );
+    assert_eq!(err, "");
+}

@@ -83,12 +83,24 @@ impl Client {
         content_type: &str,
         body: &[u8],
     ) -> BufReader<TcpStream> {
+        self.send_to(Some(&self.addr), method, path, content_type, body)
+    }
+
+    /// Sends a request with the given `Host` header (none when `None`).
+    fn send_to(
+        &self,
+        host: Option<&str>,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> BufReader<TcpStream> {
         let mut s = TcpStream::connect(&self.addr).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n",
-            self.addr
-        );
+        let mut head = format!("{method} {path} HTTP/1.1\r\nconnection: close\r\n");
+        if let Some(h) = host {
+            head.push_str(&format!("host: {h}\r\n"));
+        }
         if let Some(k) = &self.key {
             head.push_str(&format!(
                 "x-api-key: {k}\r\nanthropic-version: 2023-06-01\r\n"
@@ -108,6 +120,19 @@ impl Client {
 
     pub fn raw(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> Resp {
         let mut r = self.send(method, path, content_type, body);
+        let (status, headers) = read_head(&mut r);
+        let mut body = Vec::new();
+        r.read_to_end(&mut body).unwrap();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A GET with the given `Host` header (none when `None`).
+    pub fn get_as(&self, host: Option<&str>, path: &str) -> Resp {
+        let mut r = self.send_to(host, "GET", path, "", b"");
         let (status, headers) = read_head(&mut r);
         let mut body = Vec::new();
         r.read_to_end(&mut body).unwrap();
