@@ -158,7 +158,11 @@ class Gen:
             item_types = STRING if repeated else 0
             enum = []
         base = kebab(sdk_arg)
-        flag = singular(base) if repeated else base
+        # List fields take a singular flag name, also when they may be a
+        # string or null as well (`fallbacks` -> `--fallback`), as in the
+        # official CLI; untyped values keep their name.
+        takes_list = repeated or (types & ARRAY and types != ANY)
+        flag = singular(base) if takes_list else base
         inner = []
         if loc == "body" and not file:
             for pname, pschemas in self.properties_of(schema).items():
@@ -304,7 +308,9 @@ def kebab(name):
 
 def singular(name):
     head, _, last = name.rpartition("-")
-    if last.endswith("ies"):
+    if last.endswith(("us", "is", "ss")):
+        pass  # status, analysis, address: already singular
+    elif last.endswith("ies"):
         last = last[:-3] + "y"
     elif last.endswith(("uses", "sses", "xes", "ches", "shes")):
         last = last[:-2]

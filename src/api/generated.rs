@@ -1879,7 +1879,7 @@ pub static OPERATIONS: &[Operation] = &[
             Param {
                 name: "enforcement_status",
                 help: "Only profiles with this enforcement status",
-                flag: "enforcement-statu",
+                flag: "enforcement-status",
                 loc: Loc::Query,
                 wire: "enforcement_status[]",
                 required: false,
@@ -2511,7 +2511,7 @@ pub static OPERATIONS: &[Operation] = &[
             Param {
                 name: "fallbacks",
                 help: "Models to fall back to when the first is unavailable",
-                flag: "fallbacks",
+                flag: "fallback",
                 loc: Loc::Body,
                 wire: "fallbacks",
                 required: false,
@@ -2796,9 +2796,12 @@ pub static OPERATIONS: &[Operation] = &[
                 repeated: false,
                 item_types: 0,
                 enum_values: &[],
-                inner: &[],
+                inner: &[
+                    Inner { flag: "type", name: "type", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
+                    Inner { flag: "schema", name: "schema", types: 16, enum_values: &[], schema: r##"{"type":"object","additionalProperties":true}"## },
+                ],
                 file: false,
-                schema: r##"{"anyOf":[{"type":"object","additionalProperties":true},{"type":"null"}]}"##,
+                schema: r##"{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"schema":{"type":"object","additionalProperties":true}},"additionalProperties":true},{"type":"null"}]}"##,
             },
             Param {
                 name: "temperature",
@@ -3152,9 +3155,12 @@ pub static OPERATIONS: &[Operation] = &[
                 repeated: false,
                 item_types: 0,
                 enum_values: &[],
-                inner: &[],
+                inner: &[
+                    Inner { flag: "type", name: "type", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
+                    Inner { flag: "schema", name: "schema", types: 16, enum_values: &[], schema: r##"{"type":"object","additionalProperties":true}"## },
+                ],
                 file: false,
-                schema: r##"{"anyOf":[{"type":"object","additionalProperties":true},{"type":"null"}]}"##,
+                schema: r##"{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"schema":{"type":"object","additionalProperties":true}},"additionalProperties":true},{"type":"null"}]}"##,
             },
         ],
     },

@@ -565,3 +565,34 @@ fn positional_id_wins_over_a_piped_id() {
     assert_eq!(r.path, "/v1/agents/ag_2");
     assert_eq!(body(&r), r#"{"name":"n2","version":2}"#);
 }
+
+#[test]
+fn official_flag_names_for_fallbacks_and_output_format() {
+    let r = send(&[
+        "beta:messages",
+        "create",
+        "--max-tokens",
+        "5",
+        "--model",
+        "m",
+        "--message",
+        "{role: user, content: hi}",
+        "--fallback.model",
+        "claude-sonnet-4-5",
+        "--fallback.max-tokens",
+        "100",
+        "--output-format.type",
+        "json_schema",
+        "--output-format.schema",
+        "{type: object}",
+    ]);
+    let v = r.json();
+    assert_eq!(
+        v["fallbacks"],
+        json!([{"max_tokens": 100, "model": "claude-sonnet-4-5"}])
+    );
+    assert_eq!(
+        v["output_format"],
+        json!({"schema": {"type": "object"}, "type": "json_schema"})
+    );
+}
