@@ -98,15 +98,12 @@ fn write_read_edit_glob_grep_in_the_sandbox() {
         "/write src/a.txt\nalpha\nbeta\n/end\n/edit src/a.txt\nbeta\n/with\ngamma\n/end\n/read src/a.txt\n/glob **/*.txt\n/grep gam",
     );
     let evs = s.until("session.status_idle");
-    let results: Vec<_> = evs
-        .iter()
-        .filter(|e| e.event == "agent.tool_result")
-        .collect();
+    let results: Vec<_> = of_type(&evs, "agent.tool_result");
     assert_eq!(results.len(), 5);
     for r in &results {
         assert_eq!(r.data["is_error"], false, "{}", r.data);
     }
-    let uses: Vec<_> = evs.iter().filter(|e| e.event == "agent.tool_use").collect();
+    let uses: Vec<_> = of_type(&evs, "agent.tool_use");
     assert_eq!(uses[0].data["name"], "write");
     assert_eq!(results[0].data["tool_use_id"], uses[0].data["id"]);
     assert_eq!(results[2].data["content"][0]["text"], "alpha\ngamma\n");
@@ -126,10 +123,7 @@ fn file_tools_refuse_escapes_and_bash_needs_the_flag() {
         "/read ../../etc/passwd\n/read /etc/passwd\n/read etc/passwd\n/write etc/evil\nx\n/end\n/bash echo hi",
     );
     let evs = s.until("session.status_idle");
-    let results: Vec<_> = evs
-        .iter()
-        .filter(|e| e.event == "agent.tool_result")
-        .collect();
+    let results: Vec<_> = of_type(&evs, "agent.tool_result");
     assert_eq!(results.len(), 5);
     for r in &results[..4] {
         assert_eq!(r.data["is_error"], true);
@@ -157,10 +151,7 @@ fn file_tools_refuse_escapes_and_bash_needs_the_flag() {
     let mut s = c2.stream(&stream_path(&sid));
     say(&c2, &sid, "/bash echo hi; pwd\n/bash exit 3");
     let evs = s.until("session.status_idle");
-    let results: Vec<_> = evs
-        .iter()
-        .filter(|e| e.event == "agent.tool_result")
-        .collect();
+    let results: Vec<_> = of_type(&evs, "agent.tool_result");
     let out = results[0].data["content"][0]["text"].as_str().unwrap();
     assert!(
         out.starts_with("hi\n") && out.trim_end().ends_with(&sid),
@@ -262,10 +253,7 @@ fn confirmation_allow_and_deny_and_disabled_tools() {
     assert_eq!(read_use.data["name"], "read");
     confirm(&read_use.data["id"], "deny");
     let evs = s.until("session.status_idle");
-    let results: Vec<_> = evs
-        .iter()
-        .filter(|e| e.event == "agent.tool_result")
-        .collect();
+    let results: Vec<_> = of_type(&evs, "agent.tool_result");
     assert_eq!(results[0].data["content"][0]["text"], "not today");
     assert_eq!(results[0].data["is_error"], true);
     // glob is disabled: refused without asking.

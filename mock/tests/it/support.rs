@@ -284,6 +284,11 @@ pub fn session_with(c: &Client, tools: Value) -> String {
     s.json()["id"].as_str().unwrap().to_string()
 }
 
+/// The events of one type, in order.
+pub fn of_type<'a>(evs: &'a [Event], ty: &str) -> Vec<&'a Event> {
+    evs.iter().filter(|e| e.event == ty).collect()
+}
+
 pub fn session(c: &Client) -> String {
     session_with(c, serde_json::json!([{"type": "agent_toolset_20260401"}]))
 }
