@@ -181,6 +181,11 @@ impl Operation {
         )
     }
 
+    /// Session (or thread) event streams, which know when a session went idle.
+    pub fn is_session_stream(&self) -> bool {
+        self.response == Response::Sse && self.group.starts_with("beta:sessions")
+    }
+
     pub fn is_download(&self) -> bool {
         self.response == Response::Binary
     }

@@ -10,13 +10,13 @@ use super::Failure;
 use super::config;
 use super::global::GlobalArgs;
 use crate::api::{Operation, Paging, Response};
-use crate::error::{ApiError, Error, Result};
-use crate::http::{self, Client, debug, sse};
+use crate::error::{Error, Result};
+use crate::http::body::{next_chunk, stream_error};
+use crate::http::{self, Client, sse};
 use crate::output::{self, Format, OutputOptions, Printer, Terminal};
 use crate::request::{self, Body, Input, Request, files::DiskFiles};
 use crate::stream::follow::{Follow, StopRule};
-use crate::stream::message::MessageText;
-use crate::stream::render::{RenderOptions, Transcript};
+use crate::stream::sink;
 
 /// Client-side flags of the command.
 pub struct Extras {
@@ -166,59 +166,13 @@ struct Job<'a> {
     verbose: bool,
 }
 
-/// Whether streams print as readable text: `--format pretty`, or the
-/// default on a terminal, and no `--transform`.
-pub fn readable(opts: &OutputOptions) -> bool {
-    (opts.format == Format::Pretty || (opts.format == Format::Auto && opts.term.stdout_tty))
-        && opts.transform.is_none()
-}
-
-/// Where stream events go: session streams render as a transcript and
-/// message streams as assembled text when readable; otherwise the printers.
-pub fn event_sink(op: &Operation, opts: &OutputOptions, verbose: bool) -> Box<dyn Printer> {
-    let out = || Box::new(std::io::stdout()) as Box<dyn Write>;
-    if readable(opts) && op.response == Response::JsonOrSse {
-        return Box::new(MessageText::new(out(), opts.term.color));
-    }
-    if !(readable(opts) && super::tree::is_session_stream(op)) {
-        return output::printer(opts, out());
-    }
-    let render = RenderOptions {
-        color: opts.term.color,
-        width: opts.term.width,
-        verbose,
-        tty: opts.term.stdout_tty,
-    };
-    Box::new(TranscriptPrinter(Transcript::new(render, out())))
-}
-
-/// The transcript renderer as a printer of events.
-struct TranscriptPrinter(Transcript);
-
-impl Printer for TranscriptPrinter {
-    fn item(&mut self, value: &Value) -> Result<()> {
-        self.0.event(value)
-    }
-
-    fn raw(&mut self, body: &[u8]) -> Result<()> {
-        match serde_json::from_slice::<Value>(body) {
-            Ok(v) => self.0.event(&v),
-            Err(_) => Ok(()),
-        }
-    }
-
-    fn finish(&mut self) -> Result<()> {
-        self.0.finish()
-    }
-}
-
 impl Job<'_> {
     fn printer(&self) -> Box<dyn Printer> {
         output::printer(self.opts, Box::new(std::io::stdout()))
     }
 
     fn event_sink(&self) -> Box<dyn Printer> {
-        event_sink(self.op, self.opts, self.verbose)
+        sink::event_sink(self.op, self.opts, self.verbose)
     }
 
     fn limit_reached(&self, n: i64) -> bool {
@@ -228,7 +182,7 @@ impl Job<'_> {
     async fn execute(&self, req: Request) -> Result<()> {
         match self.op.response {
             Response::Page(paging) => self.pages(req, paging).await,
-            Response::Sse if super::tree::is_session_stream(self.op) => self.follow(req).await,
+            Response::Sse if self.op.is_session_stream() => self.follow(req).await,
             Response::Sse => self.sse(req).await,
             Response::JsonOrSse if streams(&req) => self.sse(req).await,
             Response::Jsonl => self.jsonl(req).await,
@@ -473,45 +427,4 @@ fn free_name(name: &str) -> std::path::PathBuf {
 
 fn streams(req: &Request) -> bool {
     matches!(&req.body, Body::Json(v) if v.get("stream") == Some(&Value::Bool(true)))
-}
-
-/// The next body chunk; transport errors mid-body are network errors.
-pub async fn next_chunk(resp: &mut reqwest::Response, log: bool) -> Result<Option<bytes::Bytes>> {
-    let chunk = resp.chunk().await.map_err(|e| {
-        Error::Network(format!(
-            "reading the response: {}",
-            http::describe_reqwest(&e)
-        ))
-    })?;
-    if let (true, Some(c)) = (log, &chunk) {
-        debug::chunk(c);
-    }
-    Ok(chunk)
-}
-
-/// An `error` event inside a stream, as an API error with a fitting status.
-pub fn stream_error(req: &Request, client: &Client, v: &Value) -> Error {
-    let err = v.get("error").unwrap_or(v);
-    let kind = err.get("type").and_then(Value::as_str).map(String::from);
-    let status = match kind.as_deref() {
-        Some("invalid_request_error") => 400,
-        Some("authentication_error") => 401,
-        Some("permission_error") => 403,
-        Some("not_found_error") => 404,
-        Some("rate_limit_error") => 429,
-        Some("overloaded_error") => 529,
-        _ => 500,
-    };
-    Error::Api(Box::new(ApiError {
-        status,
-        method: req.method.to_string(),
-        url: client.url(req),
-        kind,
-        message: err.get("message").and_then(Value::as_str).map(String::from),
-        request_id: v
-            .get("request_id")
-            .and_then(Value::as_str)
-            .map(String::from),
-        body: serde_json::to_vec(v).unwrap_or_default(),
-    }))
 }

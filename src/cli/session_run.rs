@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use super::Failure;
 use super::global::GlobalArgs;
-use super::run::{Context, event_sink, readable};
+use super::run::Context;
+use crate::stream::sink::{event_sink, readable};
 use crate::api::Operation;
 use crate::error::{Error, Result};
 use crate::request::{self, Flag, Input, Request, files::DiskFiles};

@@ -16,11 +16,6 @@ pub const POSITIONAL: &str = "ID";
 pub const UNTIL_IDLE: &str = "until-idle";
 pub const NO_RECONNECT: &str = "no-reconnect";
 
-/// Session event streams, which know when a session went idle.
-pub fn is_session_stream(op: &Operation) -> bool {
-    op.response == api::Response::Sse && op.group.starts_with("beta:sessions")
-}
-
 pub fn root() -> Command {
     let mut cmd = Command::new("ant")
         .version(env!("CARGO_PKG_VERSION"))
@@ -129,7 +124,7 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
                 .help("Stop after N items (-1: no limit)"),
         );
     }
-    if is_session_stream(op) {
+    if op.is_session_stream() {
         cmd = cmd.arg(
             Arg::new(UNTIL_IDLE)
                 .long(UNTIL_IDLE)

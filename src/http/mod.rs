@@ -2,6 +2,7 @@
 //! capped backoff, per-attempt timeouts and the `--debug` log. It sends a
 //! [`Request`] and hands back the response; it never decides how to print.
 
+pub mod body;
 pub mod debug;
 pub mod sse;
 

@@ -323,7 +323,7 @@ impl Follow<'_> {
             let mut decoder = sse::SseDecoder::new();
             let mut events = Vec::new();
             let dropped = loop {
-                let next = crate::cli::run::next_chunk(&mut resp, self.client.cfg.debug);
+                let next = crate::http::body::next_chunk(&mut resp, self.client.cfg.debug);
                 let read = match silent_until {
                     Some(deadline) => match tokio::time::timeout_at(deadline.into(), next).await {
                         Ok(r) => r,
@@ -349,7 +349,7 @@ impl Follow<'_> {
                     let value: Value =
                         serde_json::from_str(&ev.data).unwrap_or(Value::String(ev.data));
                     if ev.event == "error" {
-                        return Err(crate::cli::run::stream_error(
+                        return Err(crate::http::body::stream_error(
                             &self.stream,
                             self.client,
                             &value,

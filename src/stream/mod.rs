@@ -1,6 +1,7 @@
-//! Live session streams: the transcript renderer now; reconnect, backfill
-//! and stop rules build on it.
+//! Live session streams: following them through dropped connections,
+//! the stop rules of `--until-idle`, and rendering their events.
 
 pub mod follow;
 pub mod message;
 pub mod render;
+pub mod sink;
