@@ -1,8 +1,9 @@
 //! The scripted agent: there is no model offline, so each session runs a
 //! deterministic interpreter of the user's message. Lines starting with a
-//! directive (`/say`, `/think`, `/fail`, `/bash`, `/read`, `/write`, `/edit`,
-//! `/glob`, `/grep`, `/tool`) are actions, in order; other text is echoed
-//! back as an `agent.message`. See docs/mock.md.
+//! directive (`/say`, `/think`, `/sleep`, `/fail`, `/budget`, `/refuse`,
+//! `/bash`, `/read`, `/write`, `/edit`, `/glob`, `/grep`, `/tool`) are
+//! actions, in order; other text is echoed back as an `agent.message`.
+//! See docs/mock.md.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -21,7 +22,13 @@ pub enum Step {
     Echo(String),
     Say(String),
     Think(String),
+    /// Hold the turn open this long (an interrupt ends it).
+    Sleep(Duration),
     Fail(String),
+    /// End the turn with `budget_reached`.
+    Budget,
+    /// End the turn with `refusal` and this explanation.
+    Refuse(String),
     /// A built-in tool of `agent_toolset_20260401`.
     Builtin {
         name: &'static str,
@@ -35,8 +42,12 @@ pub enum Step {
 }
 
 const DIRECTIVES: &[&str] = &[
-    "say", "think", "fail", "bash", "read", "write", "edit", "glob", "grep", "tool",
+    "say", "think", "sleep", "fail", "budget", "refuse", "bash", "read", "write", "edit", "glob",
+    "grep", "tool",
 ];
+
+/// The longest `/sleep`, so a typo cannot hold a session for days.
+const MAX_SLEEP: f64 = 3600.0;
 
 /// Splits `/word rest` when `word` is a directive.
 fn directive(line: &str) -> Option<(&'static str, &str)> {
@@ -86,6 +97,20 @@ pub fn parse(text: &str) -> Vec<Step> {
             "think" => Step::Think(arg.to_string()),
             "fail" => Step::Fail(if arg.is_empty() {
                 "scripted failure".into()
+            } else {
+                arg.to_string()
+            }),
+            "sleep" => match arg.parse::<f64>() {
+                Ok(secs) if (0.0..=MAX_SLEEP).contains(&secs) => {
+                    Step::Sleep(Duration::from_secs_f64(secs))
+                }
+                _ => Step::Fail(format!(
+                    "/sleep: expected a number of seconds from 0 to {MAX_SLEEP}, got {arg:?}"
+                )),
+            },
+            "budget" => Step::Budget,
+            "refuse" => Step::Refuse(if arg.is_empty() {
+                "scripted refusal".into()
             } else {
                 arg.to_string()
             }),
@@ -200,8 +225,23 @@ pub async fn run(shared: Arc<Shared>, sid: String, rx: UnboundedReceiver<Value>)
                 None => return,
             },
         };
-        if ev["type"] == "user.message" && w.turn(&message_text(&ev)).await.is_none() {
-            return;
+        match ev["type"].as_str() {
+            Some("user.message") => {
+                // A queued message is processed (stored and streamed) now.
+                if ev["processed_at"].is_null() && w.emit(ev.clone()).is_none() {
+                    return;
+                }
+                let done = w.turn(&message_text(&ev)).await;
+                if let Ok(sess) = w.shared.lock().session_mut(&w.sid) {
+                    sess.unprocessed = sess.unprocessed.saturating_sub(1);
+                }
+                if done.is_none() {
+                    return;
+                }
+            }
+            // Interrupting an idle session: acknowledge with an idle status.
+            Some("user.interrupt") if w.idle(json!({ "type": "end_turn" })).is_none() => return,
+            _ => {}
         }
     }
 }
@@ -255,6 +295,19 @@ impl Worker {
                 Step::Think(t) => self.model_step(|w| w.thinking(&t)).await?,
                 Step::Fail(t) => {
                     self.fail(&t).await?;
+                    return Some(());
+                }
+                Step::Sleep(d) => self.sleep(d).await?,
+                Step::Budget => {
+                    self.idle(json!({ "type": "budget_reached" }))?;
+                    return Some(());
+                }
+                Step::Refuse(explanation) => {
+                    self.emit(json!({
+                        "type": "session.status_idle",
+                        "stop_reason": { "type": "refusal" },
+                        "stop_details": { "type": "refusal", "category": "general_harms", "explanation": explanation },
+                    }))?;
                     return Some(());
                 }
                 Step::Builtin { name, input } => self.builtin(name, input).await?,
@@ -383,6 +436,25 @@ impl Worker {
         }))?;
         self.idle(json!({ "type": "retries_exhausted" }))?;
         Some(())
+    }
+
+    /// Holds the turn open; returns `Some(true)` when an interrupt ended it.
+    async fn sleep(&mut self, d: Duration) -> Option<bool> {
+        let wake = tokio::time::sleep(d);
+        tokio::pin!(wake);
+        loop {
+            tokio::select! {
+                _ = &mut wake => return Some(false),
+                ev = self.rx.recv() => match ev {
+                    None => return None,
+                    Some(ev) if ev["type"] == "user.interrupt" => {
+                        self.idle(json!({ "type": "end_turn" }))?;
+                        return Some(true);
+                    }
+                    Some(ev) => self.queue.push_back(ev),
+                },
+            }
+        }
     }
 
     /// Whether a built-in tool is enabled and its permission policy type.

@@ -61,6 +61,10 @@ pub struct SessionRec {
     /// Cloud environments run tools in the sandbox; self-hosted ones wait for
     /// `user.tool_result`.
     pub self_hosted: bool,
+    /// `user.message`s handed to the agent whose turn has not ended. While
+    /// there are any, a new message is queued: it is stored and streamed
+    /// (with its `processed_at`) only when its turn starts.
+    pub unprocessed: usize,
 }
 
 pub struct FileRec {

@@ -12,18 +12,14 @@ use crate::server::Reply;
 use crate::store::{ApiError, Shared, State, created_at_filter, new_id, paginate};
 use crate::stream::{Item, sse_body};
 
-/// Gives an event its id and `processed_at`, stores it in the session's log,
-/// tracks status changes and publishes it to the streams. Returns the stored
-/// event, or `None` when the session is gone.
-pub fn emit(st: &mut State, sid: &str, ev: Value) -> Option<Value> {
-    let now = st.now();
-    let sess = st.session_mut(sid).ok()?;
+/// An event with its id (kept, or a new one) and `processed_at`, in the
+/// field order the API prints: id, type, the rest, processed_at.
+fn stamped(ev: Value, processed_at: Value) -> Value {
     let id = ev
         .get("id")
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| new_id("sevt"));
-    // Field order as the API prints it: id, type, the rest, processed_at.
     let mut ordered = serde_json::Map::new();
     ordered.insert("id".into(), json!(id));
     ordered.insert("type".into(), ev["type"].clone());
@@ -34,8 +30,17 @@ pub fn emit(st: &mut State, sid: &str, ev: Value) -> Option<Value> {
             }
         }
     }
-    ordered.insert("processed_at".into(), json!(now));
-    let ev = Value::Object(ordered);
+    ordered.insert("processed_at".into(), processed_at);
+    Value::Object(ordered)
+}
+
+/// Gives an event its id and `processed_at`, stores it in the session's log,
+/// tracks status changes and publishes it to the streams. Returns the stored
+/// event, or `None` when the session is gone.
+pub fn emit(st: &mut State, sid: &str, ev: Value) -> Option<Value> {
+    let now = st.now();
+    let sess = st.session_mut(sid).ok()?;
+    let ev = stamped(ev, json!(now));
     let ty = ev["type"].as_str().unwrap_or("").to_string();
     let status = match ty.as_str() {
         "session.status_running" => Some("running"),
@@ -188,15 +193,31 @@ pub fn send(s: &Arc<Shared>, req: &Req) -> Answer {
 }
 
 /// Stores user events, publishes them and hands them to the session's agent.
+/// A `user.message` sent while the agent still has a turn to finish is
+/// queued: it gets its id now and `processed_at: null`, and is stored and
+/// streamed when its turn starts (see `agent::run`).
 pub fn deliver(st: &mut State, sid: &str, events: Vec<Value>) -> Vec<Value> {
     let mut stored = Vec::new();
     for ev in events {
-        if let Some(ev) = emit(st, sid, ev) {
-            if let Ok(sess) = st.session(sid) {
-                let _ = sess.inbox.send(ev.clone());
-            }
-            stored.push(ev);
+        let Ok(sess) = st.session_mut(sid) else {
+            break;
+        };
+        let queued = ev["type"] == "user.message" && sess.unprocessed > 0;
+        if ev["type"] == "user.message" {
+            sess.unprocessed += 1;
         }
+        let ev = if queued {
+            stamped(ev, Value::Null)
+        } else {
+            match emit(st, sid, ev) {
+                Some(ev) => ev,
+                None => break,
+            }
+        };
+        if let Ok(sess) = st.session(sid) {
+            let _ = sess.inbox.send(ev.clone());
+        }
+        stored.push(ev);
     }
     stored
 }

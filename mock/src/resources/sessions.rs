@@ -141,6 +141,7 @@ pub fn create(s: &Arc<Shared>, req: &Req) -> Answer {
         sandbox,
         thread_id: new_id("sthr"),
         self_hosted,
+        unprocessed: 0,
     });
     if let Some(initial) = req.field("initial_events").and_then(Value::as_array) {
         super::events::deliver(&mut st, &sid, initial.clone());
