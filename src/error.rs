@@ -16,6 +16,9 @@ pub mod exit {
     pub const NETWORK: i32 = 8;
     pub const REQUIRES_ACTION: i32 = 10;
     pub const TERMINATED: i32 = 11;
+    pub const TURN_FAILED: i32 = 12;
+    pub const BUDGET_REACHED: i32 = 13;
+    pub const REFUSED: i32 = 14;
     pub const INTERRUPTED: i32 = 130;
 }
 
@@ -33,6 +36,9 @@ Exit codes:
   8    network error or timeout
   10   session idle and waiting for you (requires_action)
   11   session terminated or deleted
+  12   the turn failed (retries_exhausted, a session.error, or an unknown stop reason)
+  13   the session reached its budget (budget_reached)
+  14   the agent refused (refusal)
   130  interrupted (Ctrl-C)";
 
 /// An error response from the API.
@@ -68,6 +74,14 @@ pub enum Error {
     RequiresAction(String),
     #[error("{0}")]
     Terminated(String),
+    /// A watched turn failed: retries exhausted, a fatal `session.error`, or an unknown stop reason.
+    #[error("{0}")]
+    TurnFailed(String),
+    #[error("{0}")]
+    BudgetReached(String),
+    /// The model refused; the message carries the stop details.
+    #[error("{0}")]
+    Refused(String),
     #[error("interrupted")]
     Interrupted,
     /// stdout was closed by the reader (`ant ... | head -1`): exit quietly.
@@ -121,6 +135,9 @@ impl Error {
             Error::Network(_) | Error::Timeout(_) => exit::NETWORK,
             Error::RequiresAction(_) => exit::REQUIRES_ACTION,
             Error::Terminated(_) => exit::TERMINATED,
+            Error::TurnFailed(_) => exit::TURN_FAILED,
+            Error::BudgetReached(_) => exit::BUDGET_REACHED,
+            Error::Refused(_) => exit::REFUSED,
             Error::Interrupted => exit::INTERRUPTED,
             Error::BrokenPipe => exit::OK,
             Error::Io(_) | Error::Other(_) => exit::UNEXPECTED,

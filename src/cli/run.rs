@@ -15,7 +15,8 @@ use crate::http::body::{next_chunk, stream_error};
 use crate::http::{self, Client, sse};
 use crate::output::{self, Format, OutputOptions, Printer, Terminal};
 use crate::request::{self, Body, Input, Request, files::DiskFiles};
-use crate::stream::follow::{Follow, StopRule};
+use crate::stream::follow::Follow;
+use crate::stream::stop::Watch;
 use crate::stream::sink;
 
 /// Client-side flags of the command.
@@ -99,17 +100,26 @@ impl Context {
         &self,
         job: F,
     ) -> std::result::Result<(), Failure> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Other(format!("cannot start runtime: {e}")))?;
-        let result = runtime.block_on(async {
+        self.block_on_handling_signals(async {
             tokio::select! {
                 r = job => r,
                 _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
             }
-        });
-        result.map_err(|error| self.failure(error))
+        })
+    }
+
+    /// Runs `job` to completion; the job handles Ctrl-C itself.
+    pub fn block_on_handling_signals<F: std::future::Future<Output = Result<()>>>(
+        &self,
+        job: F,
+    ) -> std::result::Result<(), Failure> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Other(format!("cannot start runtime: {e}")))?;
+        runtime
+            .block_on(job)
+            .map_err(|error| self.failure(error))
     }
 
     /// An error plus, for API errors, the body rendered per `--format-error`.
@@ -309,14 +319,16 @@ impl Job<'_> {
     async fn follow(&self, req: Request) -> Result<()> {
         let mut follow = Follow {
             client: self.client,
-            rule: StopRule::for_stream(&req.path, self.until_idle),
+            watch: Watch::for_stream(&req.path, self.until_idle),
             stream: req,
             reconnect: self.reconnect,
             max_items: self.max_items,
-            after_connect: None,
         };
+        let opened = follow.open(true).await?;
         let mut p = self.event_sink();
-        let outcome = follow.run(&mut |ev, _| p.item(ev).map(|()| vec![])).await;
+        let outcome = follow
+            .run(opened, &mut |ev, _| p.item(ev).map(|()| vec![]))
+            .await;
         p.finish()?;
         outcome?.into_result()
     }

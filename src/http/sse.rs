@@ -49,6 +49,8 @@ pub struct SseDecoder {
     last_id: String,
     /// A `retry:` seen since the last dispatched event.
     retry: Option<u64>,
+    /// The last valid `retry:` seen at all (the stream's reconnection time).
+    reconnection_ms: Option<u64>,
     failed: Option<SseError>,
 }
 
@@ -74,8 +76,15 @@ impl SseDecoder {
             data: String::new(),
             last_id: String::new(),
             retry: None,
+            reconnection_ms: None,
             failed: None,
         }
+    }
+
+    /// The reconnection time the server asked for with `retry:`, in
+    /// milliseconds (it applies even when no event followed it).
+    pub fn reconnection_time(&self) -> Option<u64> {
+        self.reconnection_ms
     }
 
     /// The last event id seen (the value to send as `Last-Event-ID` when reconnecting).
@@ -188,6 +197,7 @@ impl SseDecoder {
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
                 if let Ok(ms) = value.parse() {
                     self.retry = Some(ms);
+                    self.reconnection_ms = Some(ms);
                 }
             }
             _ => {}

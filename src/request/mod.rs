@@ -2,6 +2,7 @@
 //! query, headers and body. No network and no terminal: file references go
 //! through [`files::Files`], so every mapping is unit-testable.
 
+pub mod direct;
 pub mod files;
 pub mod value;
 

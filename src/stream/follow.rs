@@ -1,180 +1,26 @@
 //! Following a session (or thread) event stream so that no event is lost or
-//! repeated: when the connection drops or the server fails, reconnect with
-//! capped, jittered backoff, backfill what was missed from the events list,
-//! and drop events already printed. Also the stop rules of `--until-idle`.
+//! repeated: when an open stream drops or the server closes it, reconnect
+//! with capped, jittered backoff, backfill what was missed from the events
+//! list (starting at the last event seen, so a long session costs one or two
+//! requests), and drop events already printed. When to stop is decided by
+//! [`super::stop::Watch`].
 
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::stop::{Attach, HISTORY_TYPES, Outcome, StopReason, Watch, stream_ids};
 use crate::error::{Error, Result};
+use crate::http::body::{next_chunk, stream_error};
 use crate::http::{Client, sse};
-use crate::request::Request;
-
-/// How a followed stream ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// The server closed the stream (only without reconnection) or `--max-items` was reached.
-    Ended,
-    /// The session went idle with `end_turn` (or another non-blocking reason).
-    Idle,
-    /// The session waits for the client: these events need an answer.
-    RequiresAction(Vec<String>),
-    Terminated(&'static str),
-}
-
-impl Outcome {
-    pub fn into_result(self) -> Result<()> {
-        match self {
-            Outcome::Ended | Outcome::Idle => Ok(()),
-            Outcome::RequiresAction(ids) => Err(Error::RequiresAction(format!(
-                "session is waiting for the client (requires_action): {}",
-                ids.join(", ")
-            ))),
-            Outcome::Terminated(what) => Err(Error::Terminated(format!("session {what}"))),
-        }
-    }
-}
-
-/// The `--until-idle` rule: stop at the first idle status after the session
-/// (or, on a thread stream, that thread) ran; terminated or deleted always
-/// end the stream.
-#[derive(Default)]
-pub struct StopRule {
-    pub until_idle: bool,
-    /// On a thread stream: the thread whose statuses count.
-    thread: Option<String>,
-    seen_running: bool,
-    /// Events the client already answered (tool confirmations sent).
-    answered: HashSet<String>,
-}
-
-/// The session and (for thread streams) thread a stream path names.
-pub fn stream_ids(path: &str) -> (Option<&str>, Option<&str>) {
-    let parts: Vec<&str> = path.split('/').collect();
-    let after = |key: &str| {
-        parts
-            .iter()
-            .position(|p| *p == key)
-            .and_then(|i| parts.get(i + 1))
-            .copied()
-    };
-    (after("sessions"), after("threads"))
-}
-
-impl StopRule {
-    /// A rule for the stream at `path` (`.../threads/{id}/stream` follows one thread).
-    pub fn for_stream(path: &str, until_idle: bool) -> Self {
-        StopRule {
-            until_idle,
-            thread: stream_ids(path).1.map(String::from),
-            ..Default::default()
-        }
-    }
-
-    pub fn new(until_idle: bool) -> Self {
-        StopRule {
-            until_idle,
-            ..Default::default()
-        }
-    }
-
-    /// The status event types that count: the session's own, or the thread's.
-    fn status_of<'v>(&self, ev: &'v Value) -> Option<&'v str> {
-        let ty = ev.get("type").and_then(Value::as_str)?;
-        match &self.thread {
-            None => ty.strip_prefix("session.status_"),
-            Some(tid) => {
-                let own = ev
-                    .get("session_thread_id")
-                    .and_then(Value::as_str)
-                    .is_none_or(|t| t == tid);
-                // The thread's own statuses; the session's too, since a
-                // session at rest has every thread at rest.
-                ty.strip_prefix("session.thread_status_")
-                    .filter(|_| own)
-                    .or_else(|| ty.strip_prefix("session.status_"))
-            }
-        }
-    }
-
-    /// Treats the session as already running (the caller just sent it work).
-    pub fn expect_run(&mut self) {
-        self.seen_running = true;
-    }
-
-    /// The client answered this event; an idle waiting only on answered
-    /// events does not stop the stream.
-    pub fn answered(&mut self, event_id: &str) {
-        self.answered.insert(event_id.to_string());
-    }
-
-    /// The session is gone: an error for `--until-idle`, else a normal end.
-    fn end(&self, what: &'static str) -> Outcome {
-        if self.until_idle {
-            Outcome::Terminated(what)
-        } else {
-            Outcome::Ended
-        }
-    }
-
-    pub fn check(&mut self, ev: &Value) -> Option<Outcome> {
-        let ty = ev.get("type").and_then(Value::as_str)?;
-        if ty == "session.deleted" {
-            return Some(self.end("deleted"));
-        }
-        if ty == "session.status_terminated" {
-            return Some(self.end("terminated"));
-        }
-        match self.status_of(ev)? {
-            "running" => {
-                self.seen_running = true;
-                None
-            }
-            "idle" if self.until_idle && self.seen_running => {
-                match idle_outcome(ev) {
-                    Outcome::RequiresAction(ids)
-                        if ids.iter().all(|id| self.answered.contains(id)) =>
-                    {
-                        // Already answered: the session will run again.
-                        self.seen_running = false;
-                        None
-                    }
-                    other => Some(other),
-                }
-            }
-            "terminated" => Some(self.end("terminated")),
-            _ => None,
-        }
-    }
-}
-
-/// The outcome an idle status event stands for.
-pub fn idle_outcome(ev: &Value) -> Outcome {
-    let reason = ev.get("stop_reason");
-    if reason.and_then(|r| r.get("type")).and_then(Value::as_str) == Some("requires_action") {
-        let ids = reason
-            .and_then(|r| r.get("event_ids"))
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Outcome::RequiresAction(ids)
-    } else {
-        Outcome::Idle
-    }
-}
+use crate::request::{Body, Request};
 
 /// Remembers the ids of recent events (bounded, so memory stays flat).
 pub struct Seen {
     order: VecDeque<String>,
     set: HashSet<String>,
     cap: usize,
-    last: Option<String>,
 }
 
 impl Seen {
@@ -183,7 +29,6 @@ impl Seen {
             order: VecDeque::new(),
             set: HashSet::new(),
             cap,
-            last: None,
         }
     }
 
@@ -199,24 +44,31 @@ impl Seen {
         }
         self.order.push_back(id.to_string());
         self.set.insert(id.to_string());
-        self.last = Some(id.to_string());
         true
     }
 
+    pub fn contains(&self, id: &str) -> bool {
+        self.set.contains(id)
+    }
+
     pub fn last(&self) -> Option<&str> {
-        self.last.as_deref()
+        self.order.back().map(String::as_str)
     }
 }
 
-/// Consecutive failed connection attempts before giving up.
-const MAX_RECONNECTS: u32 = 10;
-const BACKOFF_MIN: f64 = 0.1;
-const BACKOFF_MAX: f64 = 8.0;
-/// How long a stream may stay silent before an already idle session counts
-/// as having nothing pending.
+/// Consecutive failed attempts to reopen a stream before giving up.
+const MAX_REOPEN_FAILURES: u32 = 10;
+/// The first reconnection delay, unless the server set one with `retry:`.
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+/// The longest pause between two reconnections.
+const BACKOFF_MAX: Duration = Duration::from_secs(8);
+/// How long a stream may stay silent, after attaching to an idle session,
+/// before the buffered events count as all delivered.
 const IDLE_GRACE: Duration = Duration::from_millis(1500);
-/// A connection that delivered events for this long resets the backoff.
+/// A connection that stayed open this long resets the backoff.
 const HEALTHY: Duration = Duration::from_secs(5);
+/// Events of history read at attach time.
+const HISTORY_PAGE: &str = "100";
 
 pub struct Follow<'a> {
     pub client: &'a Client,
@@ -224,26 +76,44 @@ pub struct Follow<'a> {
     pub stream: Request,
     pub reconnect: bool,
     pub max_items: i64,
-    pub rule: StopRule,
-    /// Sent once the first stream connection is open (e.g. the user message).
-    pub after_connect: Option<Request>,
+    pub watch: Watch,
 }
 
-/// What a consumer of events asks for after seeing one.
-pub type Emit<'e> = dyn FnMut(&Value, &mut StopRule) -> Result<Vec<Request>> + 'e;
+/// What a consumer of events asks for after seeing one: events to send.
+pub type Emit<'e> = dyn FnMut(&Value, &mut Watch) -> Result<Vec<Request>> + 'e;
+
+/// Where the stream is: what was printed, and the time to backfill from.
+pub struct Cursor {
+    seen: Seen,
+    printed: i64,
+    /// `processed_at` of the newest event delivered, else of the attach.
+    since: Option<String>,
+    /// The server's reconnection time (`retry:`), in milliseconds.
+    retry_ms: Option<u64>,
+}
+
+/// A stream whose first connection is open.
+pub struct Opened {
+    resp: reqwest::Response,
+    cur: Cursor,
+    /// Set when the session was at rest at attach: stop after the buffered events.
+    stop_hint: Option<(Option<String>, Outcome)>,
+}
+
+/// How reading one connection ended.
+enum Read {
+    Done(Outcome),
+    /// The connection closed (cleanly: `None`) or failed.
+    Closed(Option<Error>),
+}
 
 /// The events-list request matching a stream request, for backfill.
 pub fn list_request(stream: &Request) -> Request {
     let path = stream
         .path
         .strip_suffix("/events/stream")
+        .or_else(|| stream.path.strip_suffix("/stream"))
         .map(|p| format!("{p}/events"))
-        .or_else(|| {
-            stream
-                .path
-                .strip_suffix("/stream")
-                .map(|p| format!("{p}/events"))
-        })
         .unwrap_or_else(|| stream.path.clone());
     let mut query: Vec<(String, String)> = stream
         .query
@@ -252,7 +122,7 @@ pub fn list_request(stream: &Request) -> Request {
         .cloned()
         .collect();
     query.push(("limit".into(), "1000".into()));
-    if stream_ids(&stream.path).1.is_none() {
+    if is_session_list(&stream.path) {
         // Thread event lists take no order (they are oldest first).
         query.push(("order".into(), "asc".into()));
     }
@@ -261,138 +131,172 @@ pub fn list_request(stream: &Request) -> Request {
         path,
         query,
         headers: stream.headers.clone(),
-        body: crate::request::Body::None,
+        body: Body::None,
     }
 }
 
+/// Session event lists filter by type and time; thread event lists do not.
+fn is_session_list(stream_path: &str) -> bool {
+    stream_ids(stream_path).1.is_none()
+}
+
 impl Follow<'_> {
-    /// Follows the stream, handing each new event to `emit` in order.
-    pub async fn run(&mut self, emit: &mut Emit<'_>) -> Result<Outcome> {
-        let mut seen = Seen::new(4096);
-        let mut printed = 0i64;
-        let mut failures = 0u32;
-        let mut first = true;
+    /// Opens the first connection like any request (`--max-retries` and
+    /// `--timeout` apply, and failing is an error at once). With
+    /// `read_state` and `--until-idle`, the session's recent history then
+    /// decides whether to wait for the next idle or stop at once.
+    pub async fn open(&mut self, read_state: bool) -> Result<Opened> {
+        let resp = self.client.send(&self.stream, "text/event-stream").await?;
+        let mut cur = Cursor {
+            seen: Seen::new(4096),
+            printed: 0,
+            since: attach_time(&resp),
+            retry_ms: None,
+        };
+        let mut stop_hint = None;
+        if read_state && self.watch.until_idle() {
+            match self.attach(&mut cur).await? {
+                Attach::Wait => {}
+                Attach::Stop(id, outcome) => stop_hint = Some((id, outcome)),
+            }
+        }
+        Ok(Opened {
+            resp,
+            cur,
+            stop_hint,
+        })
+    }
+
+    /// Follows the opened stream, handing each new event to `emit` in order.
+    pub async fn run(&mut self, opened: Opened, emit: &mut Emit<'_>) -> Result<Outcome> {
+        let Opened {
+            mut resp,
+            mut cur,
+            mut stop_hint,
+        } = opened;
+        let mut backoff = 0u32;
         loop {
-            let connected = Instant::now();
-            let attempt = self.client.send(&self.stream, "text/event-stream").await;
-            let mut resp = match attempt {
-                Ok(r) => r,
-                Err(e) if self.reconnect && retryable(&e) && failures < MAX_RECONNECTS => {
-                    failures += 1;
-                    self.pause(failures, &e).await;
-                    continue;
-                }
-                Err(e) => return Err(e),
+            let opened = Instant::now();
+            let before = cur.printed;
+            let why = match self.read(resp, &mut cur, &mut stop_hint, emit).await? {
+                Read::Done(outcome) => return Ok(outcome),
+                Read::Closed(why) => why,
             };
-            let before = printed;
-            if !first {
-                // Backfill what happened while disconnected, after the live
-                // stream is open so nothing falls between the two.
-                let missed = self.backfill(&seen).await;
-                match missed {
-                    Ok(events) => {
-                        for ev in events {
-                            if let Some(done) =
-                                self.deliver(&ev, &mut seen, &mut printed, emit).await?
-                            {
-                                return Ok(done);
-                            }
-                        }
-                    }
-                    Err(e) if self.reconnect && retryable(&e) && failures < MAX_RECONNECTS => {
-                        failures += 1;
-                        self.pause(failures, &e).await;
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            // With --until-idle on a session that is already idle: stop at that
-            // idle event if the stream replays it (events buffered for us),
-            // or at once when the stream stays silent.
-            let mut idle_hint: Option<(Option<String>, Outcome)> = None;
-            if first {
-                if let Some(send) = self.after_connect.take() {
-                    self.send(&send).await?;
-                } else if self.rule.until_idle {
-                    idle_hint = self.latest_idle().await?;
-                }
-            }
-            let mut silent_until = idle_hint.as_ref().map(|_| Instant::now() + IDLE_GRACE);
-            first = false;
-            let mut decoder = sse::SseDecoder::new();
-            let mut events = Vec::new();
-            let dropped = loop {
-                let next = crate::http::body::next_chunk(&mut resp, self.client.cfg.debug);
-                let read = match silent_until {
-                    Some(deadline) => match tokio::time::timeout_at(deadline.into(), next).await {
-                        Ok(r) => r,
-                        Err(_) => {
-                            let (_, outcome) = idle_hint.take().expect("hint");
-                            return Ok(outcome);
-                        }
-                    },
-                    None => next.await,
-                };
-                let chunk = match read {
-                    Ok(Some(c)) => c,
-                    Ok(None) => break None,
-                    Err(e) => break Some(e),
-                };
-                if let Err(e) = decoder.feed(&chunk, &mut events) {
-                    return Err(Error::Network(format!("event stream: {e}")));
-                }
-                for ev in events.drain(..) {
-                    if ev.event == "ping" {
-                        continue;
-                    }
-                    let value: Value =
-                        serde_json::from_str(&ev.data).unwrap_or(Value::String(ev.data));
-                    if ev.event == "error" {
-                        return Err(crate::http::body::stream_error(
-                            &self.stream,
-                            self.client,
-                            &value,
-                        ));
-                    }
-                    silent_until = None;
-                    let hinted = idle_hint.as_ref().is_some_and(|(id, _)| {
-                        id.is_some() && value.get("id").and_then(Value::as_str) == id.as_deref()
-                    });
-                    if hinted {
-                        // The idle event the session was already in: stop here.
-                        self.rule.expect_run();
-                    }
-                    if let Some(done) = self.deliver(&value, &mut seen, &mut printed, emit).await? {
-                        return Ok(done);
-                    }
-                }
-            };
-            if silent_until.is_some()
-                && let Some((_, outcome)) = idle_hint.take()
-            {
-                // Idle, and the stream ended without replaying anything.
+            if let Some((_, outcome)) = stop_hint.take() {
+                // Idle at attach, and the stream ended without more to say.
                 return Ok(outcome);
             }
             if !self.reconnect {
-                return match dropped {
-                    Some(e) => Err(e),
-                    None => Ok(Outcome::Ended),
-                };
+                if self.watch.until_idle() {
+                    let how = why.map(|e| format!(": {e}")).unwrap_or_default();
+                    return Err(Error::Network(format!(
+                        "the event stream ended before the session went idle (--no-reconnect){how}"
+                    )));
+                }
+                return why.map_or(Ok(Outcome::Ended), Err);
             }
-            if printed > before || connected.elapsed() >= HEALTHY {
-                // The connection made progress: start the backoff afresh.
-                failures = 0;
+            if cur.printed > before || opened.elapsed() >= HEALTHY {
+                backoff = 0;
             }
-            failures += 1;
-            if failures > MAX_RECONNECTS {
-                return Err(dropped.unwrap_or_else(|| {
-                    Error::Network("event stream keeps closing; giving up".into())
-                }));
+            let why = why.unwrap_or_else(|| Error::Network("the server closed the stream".into()));
+            resp = match self.reopen(&mut cur, why, &mut backoff, emit).await? {
+                Ok(r) => r,
+                Err(done) => return Ok(done),
+            };
+        }
+    }
+
+    /// Reads one connection until it ends or the stream should stop.
+    async fn read(
+        &mut self,
+        mut resp: reqwest::Response,
+        cur: &mut Cursor,
+        stop_hint: &mut Option<(Option<String>, Outcome)>,
+        emit: &mut Emit<'_>,
+    ) -> Result<Read> {
+        let mut decoder = sse::SseDecoder::new();
+        let mut events = Vec::new();
+        let mut deadline = stop_hint.as_ref().map(|_| Instant::now() + IDLE_GRACE);
+        loop {
+            let next = next_chunk(&mut resp, self.client.cfg.debug);
+            let read = match deadline {
+                Some(d) => match tokio::time::timeout_at(d.into(), next).await {
+                    Ok(r) => r,
+                    Err(_) => return Ok(Read::Done(take_outcome(stop_hint))),
+                },
+                None => next.await,
+            };
+            let chunk = match read {
+                Ok(Some(c)) => c,
+                Ok(None) => return Ok(Read::Closed(None)),
+                Err(e) => return Ok(Read::Closed(Some(e))),
+            };
+            let fed = decoder.feed(&chunk, &mut events);
+            cur.retry_ms = decoder.reconnection_time().or(cur.retry_ms);
+            fed.map_err(|e| Error::Network(format!("event stream: {e}")))?;
+            for ev in events.drain(..) {
+                if ev.event == "ping" {
+                    continue;
+                }
+                let value: Value = serde_json::from_str(&ev.data).unwrap_or(Value::String(ev.data));
+                if ev.event == "error" {
+                    return Err(stream_error(&self.stream, self.client, &value));
+                }
+                let hinted = stop_hint.as_ref().is_some_and(|(id, _)| {
+                    id.is_some() && value.get("id").and_then(Value::as_str) == id.as_deref()
+                });
+                if let Some(done) = self.deliver(&value, cur, emit).await? {
+                    return Ok(Read::Done(done));
+                }
+                if hinted {
+                    // The idle the session was in at attach: the buffered events are out.
+                    return Ok(Read::Done(take_outcome(stop_hint)));
+                }
+                if stop_hint.is_some() {
+                    if self.watch.is_armed() {
+                        // A new turn started since: follow it to its idle.
+                        *stop_hint = None;
+                        deadline = None;
+                    } else {
+                        deadline = Some(Instant::now() + IDLE_GRACE);
+                    }
+                }
             }
-            let why =
-                dropped.unwrap_or_else(|| Error::Network("the server closed the stream".into()));
-            self.pause(failures, &why).await;
+        }
+    }
+
+    /// Reconnects after a pause, then backfills what was missed. `Err` holds
+    /// the outcome when a backfilled event ends the stream.
+    async fn reopen(
+        &mut self,
+        cur: &mut Cursor,
+        mut why: Error,
+        backoff: &mut u32,
+        emit: &mut Emit<'_>,
+    ) -> Result<std::result::Result<reqwest::Response, Outcome>> {
+        let mut failures = 0u32;
+        loop {
+            *backoff += 1;
+            self.pause(*backoff, cur.retry_ms, &why).await;
+            let attempt = match self.client.send(&self.stream, "text/event-stream").await {
+                Ok(resp) => self.backfill(cur).await.map(|events| (resp, events)),
+                Err(e) => Err(e),
+            };
+            match attempt {
+                Ok((resp, events)) => {
+                    for ev in events {
+                        if let Some(done) = self.deliver(&ev, cur, emit).await? {
+                            return Ok(Err(done));
+                        }
+                    }
+                    return Ok(Ok(resp));
+                }
+                Err(e) if retryable(&e) && failures + 1 < MAX_REOPEN_FAILURES => {
+                    failures += 1;
+                    why = e;
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 
@@ -400,113 +304,108 @@ impl Follow<'_> {
     async fn deliver(
         &mut self,
         ev: &Value,
-        seen: &mut Seen,
-        printed: &mut i64,
+        cur: &mut Cursor,
         emit: &mut Emit<'_>,
     ) -> Result<Option<Outcome>> {
-        if self.max_items >= 0 && *printed >= self.max_items {
+        if self.max_items >= 0 && cur.printed >= self.max_items {
             return Ok(Some(Outcome::Ended));
         }
         if let Some(id) = ev.get("id").and_then(Value::as_str)
             && !is_preview(ev)
-            && !seen.insert(id)
+            && !cur.seen.insert(id)
         {
             return Ok(None);
         }
-        for answer in emit(ev, &mut self.rule)? {
+        if let Some(at) = ev.get("processed_at").and_then(Value::as_str) {
+            cur.since = Some(at.to_string());
+        }
+        for answer in emit(ev, &mut self.watch)? {
             self.send(&answer).await?;
         }
-        *printed += 1;
-        if let Some(done) = self.rule.check(ev) {
+        cur.printed += 1;
+        if let Some(done) = self.watch.check(ev) {
             return Ok(Some(done));
         }
-        if self.max_items >= 0 && *printed >= self.max_items {
+        if self.max_items >= 0 && cur.printed >= self.max_items {
             return Ok(Some(Outcome::Ended));
         }
         Ok(None)
     }
 
-    /// Whether the session (or thread) is idle already: the idle status
-    /// event's id (when known) and its outcome. Sessions look at their last
-    /// status event, then at the session itself; threads at the thread.
-    async fn latest_idle(&self) -> Result<Option<(Option<String>, Outcome)>> {
+    /// Reads the session's (or thread's) state once, for the stop rules.
+    async fn attach(&mut self, cur: &mut Cursor) -> Result<Attach> {
         let (Some(sid), thread) = stream_ids(&self.stream.path) else {
-            return Ok(None);
+            return Ok(Attach::Wait);
         };
-        let base = self.stream.path.split("/sessions/").next().unwrap_or("");
-        if thread.is_none() {
-            let mut req = list_request(&self.stream);
+        let mut req = list_request(&self.stream);
+        let Some(tid) = thread else {
             req.set_query("order", "desc");
-            req.set_query("limit", "1");
-            for t in ["idle", "running", "rescheduled", "terminated"] {
-                req.query
-                    .push(("types[]".into(), format!("session.status_{t}")));
+            req.set_query("limit", HISTORY_PAGE);
+            for t in HISTORY_TYPES {
+                req.query.push(("types[]".into(), (*t).into()));
             }
-            let page = self.get_json(&req).await?;
-            if let Some(ev) = page
-                .get("data")
-                .and_then(Value::as_array)
-                .and_then(|d| d.first())
-            {
-                return Ok(
-                    (ev.get("type").and_then(Value::as_str) == Some("session.status_idle")).then(
-                        || {
-                            let id = ev.get("id").and_then(Value::as_str).map(String::from);
-                            (id, idle_outcome(ev))
-                        },
-                    ),
-                );
+            let page = self.get_json(&req, "reading the session's recent events").await?;
+            let history = page.get("data").and_then(Value::as_array);
+            let history = history.map(Vec::as_slice).unwrap_or_default();
+            if cur.since.is_none() {
+                cur.since = history
+                    .first()
+                    .and_then(|e| e.get("processed_at"))
+                    .and_then(Value::as_str)
+                    .map(String::from);
             }
-        }
-        // No status event yet (or a thread): ask the object itself.
-        let path = match thread {
-            Some(tid) => format!("{base}/sessions/{sid}/threads/{tid}"),
-            None => format!("{base}/sessions/{sid}"),
+            return Ok(self.watch.attach(history));
         };
-        let mut req = list_request(&self.stream);
-        req.path = path;
+        // Thread event lists cannot be filtered: the thread object says.
+        let base = self.stream.path.split("/sessions/").next().unwrap_or("");
+        req.path = format!("{base}/sessions/{sid}/threads/{tid}");
         req.query.retain(|(k, _)| k == "beta");
-        let object = self.get_json(&req).await?;
-        Ok(
-            (object.get("status").and_then(Value::as_str) == Some("idle"))
-                .then_some((None, Outcome::Idle)),
-        )
+        let thread = self.get_json(&req, "reading the thread's status").await?;
+        Ok(match thread.get("status").and_then(Value::as_str) {
+            Some("idle") => Attach::Stop(None, Outcome::Idle(StopReason::EndTurn)),
+            Some("terminated") => Attach::Stop(None, Outcome::Terminated("terminated")),
+            _ => Attach::Wait,
+        })
     }
 
-    async fn get_json(&self, req: &Request) -> Result<Value> {
+    async fn get_json(&self, req: &Request, what: &str) -> Result<Value> {
         let resp = self.client.send(req, "application/json").await?;
-        let body = self
-            .client
-            .read_body(resp, "checking the session status")
-            .await?;
-        Ok(serde_json::from_slice(&body).unwrap_or(Value::Null))
+        let body = self.client.read_body(resp, what).await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| Error::Network(format!("{what}: response is not JSON: {e}")))
     }
 
-    /// Events after the last one seen, from the events list (ascending).
-    async fn backfill(&self, seen: &Seen) -> Result<Vec<Value>> {
+    /// Events missed while disconnected: session lists start at the last
+    /// event seen (`created_at[gte]`); thread lists are paged from the start,
+    /// keeping what follows the last event seen.
+    async fn backfill(&self, cur: &Cursor) -> Result<Vec<Value>> {
         let mut req = list_request(&self.stream);
-        let last = seen.last().map(String::from);
-        let mut after_last = last.is_none();
+        let by_time = is_session_list(&self.stream.path);
+        if by_time && let Some(since) = &cur.since {
+            req.set_query("created_at[gte]", since);
+        }
+        let last = cur.seen.last().map(String::from);
+        let mut after_last = by_time || last.is_none();
         let mut out = Vec::new();
-        let mut unseen_before_last = Vec::new();
+        let mut before_last = Vec::new();
         loop {
-            let resp = self.client.send(&req, "application/json").await?;
-            let body = self.client.read_body(resp, "backfill").await?;
-            let page: Value = serde_json::from_slice(&body)
-                .map_err(|e| Error::Network(format!("backfill: response is not JSON: {e}")))?;
-            for ev in page
-                .get("data")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            let page = self.get_json(&req, "backfill").await?;
+            for ev in page.get("data").and_then(Value::as_array).into_iter().flatten() {
                 let id = ev.get("id").and_then(Value::as_str);
-                if after_last {
+                if id.is_some_and(|i| cur.seen.contains(i)) {
+                    after_last |= id == last.as_deref();
+                    continue;
+                }
+                let older = match (&cur.since, ev.get("processed_at").and_then(Value::as_str)) {
+                    (Some(s), Some(t)) => by_time && t < s.as_str(),
+                    _ => false,
+                };
+                if older {
+                    continue;
+                } else if after_last {
                     out.push(ev.clone());
-                } else if id.is_some() && id == last.as_deref() {
-                    after_last = true;
                 } else {
-                    unseen_before_last.push(ev.clone());
+                    before_last.push(ev.clone());
                 }
             }
             match page.get("next_page").and_then(Value::as_str) {
@@ -515,31 +414,79 @@ impl Follow<'_> {
             }
         }
         if !after_last {
-            // The last event seen is not in the list (it was not stored):
-            // fall back to everything, de-duplicated by id.
-            out = unseen_before_last;
+            // The last event seen is not in the thread's list: every unseen event.
+            out = before_last;
         }
         Ok(out)
     }
 
-    async fn send(&self, req: &Request) -> Result<()> {
+    /// Sends events; returns the response body (the stored events).
+    pub async fn send(&self, req: &Request) -> Result<Value> {
         let resp = self.client.send(req, "application/json").await?;
-        self.client.read_body(resp, "sending events").await?;
-        Ok(())
+        let body = self.client.read_body(resp, "sending events").await?;
+        Ok(serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
-    async fn pause(&self, failures: u32, why: &Error) {
-        let base =
-            (BACKOFF_MIN * 2f64.powi(failures.saturating_sub(1).min(10) as i32)).min(BACKOFF_MAX);
-        let delay = Duration::from_secs_f64(base * (0.5 + fastrand::f64() * 0.5));
-        if self.client.cfg.debug {
-            crate::http::debug::note(&format!(
-                "reconnecting in {:.2}s: {why}",
-                delay.as_secs_f64()
-            ));
-        }
+    /// Waits before reconnection attempt `n` (1-based), saying so on stderr.
+    async fn pause(&self, n: u32, retry_ms: Option<u64>, why: &Error) {
+        let delay = reconnect_delay(n, retry_ms, fastrand::f64());
+        eprintln!("reconnecting in {:.1} s: {why}", delay.as_secs_f64());
         tokio::time::sleep(delay).await;
     }
+}
+
+/// The delay before reconnection attempt `n` (1-based): the server's
+/// `retry:` time or 100 ms, doubled per attempt, at most 8 s, with up to
+/// half of it taken off at random (`jitter` in 0..1).
+pub fn reconnect_delay(n: u32, retry_ms: Option<u64>, jitter: f64) -> Duration {
+    let base = retry_ms.map_or(BACKOFF_MIN, Duration::from_millis);
+    let grown = base.saturating_mul(1u32 << n.saturating_sub(1).min(16));
+    grown.min(BACKOFF_MAX).mul_f64(1.0 - jitter.clamp(0.0, 1.0) * 0.5)
+}
+
+fn take_outcome(hint: &mut Option<(Option<String>, Outcome)>) -> Outcome {
+    hint.take().map_or(Outcome::Ended, |(_, o)| o)
+}
+
+/// The id of the first `user.message` in a send response.
+pub fn first_message_id(sent: &Value) -> Option<String> {
+    sent.get("data")?
+        .as_array()?
+        .iter()
+        .find(|e| e.get("type").and_then(Value::as_str) == Some("user.message"))?
+        .get("id")?
+        .as_str()
+        .map(String::from)
+}
+
+/// When the stream opened, by the server's clock (its `Date` header, a
+/// second early since the header has whole seconds), as RFC 3339.
+fn attach_time(resp: &reqwest::Response) -> Option<String> {
+    let date = resp.headers().get("date")?.to_str().ok()?;
+    let secs = crate::http::httpdate_secs(date)?.checked_sub(1)?;
+    Some(rfc3339(secs))
+}
+
+/// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86400) as i64;
+    let rem = secs % 86400;
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Delta previews share the id of the message they preview.
@@ -562,7 +509,6 @@ fn retryable(e: &Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn seen_ids_are_bounded_and_deduplicated() {
@@ -575,57 +521,25 @@ mod tests {
     }
 
     #[test]
-    fn idle_stops_only_after_running() {
-        let mut rule = StopRule::new(true);
-        let idle = json!({"type": "session.status_idle", "stop_reason": {"type": "end_turn"}});
-        assert_eq!(rule.check(&idle), None);
-        rule.check(&json!({"type": "session.status_running"}));
-        assert_eq!(rule.check(&idle), Some(Outcome::Idle));
-        let waiting = json!({"type": "session.status_idle", "stop_reason": {"type": "requires_action", "event_ids": ["sevt_1"]}});
-        assert_eq!(
-            rule.check(&waiting),
-            Some(Outcome::RequiresAction(vec!["sevt_1".into()]))
-        );
-        assert_eq!(
-            rule.check(&json!({"type": "session.deleted"})),
-            Some(Outcome::Terminated("deleted"))
-        );
-        // Child threads' statuses on the session stream do not count.
-        let mut rule = StopRule::for_stream("/v1/sessions/s1/events/stream", true);
-        rule.check(&json!({"type": "session.status_running"}));
-        let child_idle = json!({"type": "session.thread_status_idle", "session_thread_id": "sthr_2", "stop_reason": {"type": "end_turn"}});
-        assert_eq!(rule.check(&child_idle), None);
-        assert_eq!(
-            rule.check(&json!({"type": "session.thread_status_terminated"})),
-            None
-        );
-        // A thread stream follows its own thread.
-        let mut rule = StopRule::for_stream("/v1/sessions/s1/threads/sthr_2/stream", true);
-        rule.check(
-            &json!({"type": "session.thread_status_running", "session_thread_id": "sthr_2"}),
-        );
-        let other_idle =
-            json!({"type": "session.thread_status_idle", "session_thread_id": "sthr_9"});
-        assert_eq!(
-            rule.check(&other_idle),
-            None,
-            "another thread's status does not count"
-        );
-        assert_eq!(rule.check(&child_idle), Some(Outcome::Idle));
-        let mut rule = StopRule::for_stream("/v1/sessions/s1/threads/sthr_2/stream", true);
-        rule.check(&json!({"type": "session.status_running"}));
-        assert_eq!(
-            rule.check(&idle),
-            Some(Outcome::Idle),
-            "an idle session has idle threads"
-        );
-        let mut plain = StopRule::new(false);
-        plain.expect_run();
-        assert_eq!(plain.check(&idle), None);
-        assert_eq!(
-            plain.check(&json!({"type": "session.status_terminated"})),
-            Some(Outcome::Ended)
-        );
+    fn reconnect_delays_double_up_to_the_cap_and_honour_retry() {
+        let d = |n, retry, jitter| reconnect_delay(n, retry, jitter).as_millis();
+        assert_eq!(d(1, None, 0.0), 100);
+        assert_eq!(d(2, None, 0.0), 200);
+        assert_eq!(d(5, None, 0.0), 1600);
+        assert_eq!(d(9, None, 0.0), 8000, "capped");
+        assert_eq!(d(40, None, 0.0), 8000, "no overflow");
+        assert_eq!(d(1, None, 1.0), 50, "jitter takes off at most half");
+        assert_eq!(d(1, Some(5), 0.0), 5, "retry: sets the base");
+        assert_eq!(d(3, Some(5), 0.0), 20);
+        assert_eq!(d(3, Some(u64::MAX), 0.0), 8000);
+    }
+
+    #[test]
+    fn unix_seconds_format_as_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(784111777), "1994-11-06T08:49:37Z");
+        assert_eq!(rfc3339(1_798_761_599), "2026-12-31T23:59:59Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     #[test]
@@ -638,7 +552,7 @@ mod tests {
                 ("event_deltas[]".into(), "agent.message".into()),
             ],
             headers: vec![("anthropic-beta".into(), "managed-agents-2026-04-01".into())],
-            body: crate::request::Body::None,
+            body: Body::None,
         };
         let list = list_request(&stream);
         assert_eq!(
@@ -654,5 +568,15 @@ mod tests {
             list_request(&thread).path,
             "/v1/sessions/s1/threads/t1/events"
         );
+    }
+
+    #[test]
+    fn the_own_message_id_comes_from_the_send_response() {
+        let sent = serde_json::json!({"data": [
+            {"id": "sevt_0", "type": "user.interrupt"},
+            {"id": "sevt_1", "type": "user.message"}
+        ]});
+        assert_eq!(first_message_id(&sent).as_deref(), Some("sevt_1"));
+        assert_eq!(first_message_id(&Value::Null), None);
     }
 }

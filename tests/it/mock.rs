@@ -489,20 +489,6 @@ fn thread_streams_reconnect_and_stop_at_the_thread_idle() {
 }
 
 #[test]
-fn until_idle_returns_at_once_on_a_fresh_idle_session() {
-    let m = Mock::new();
-    let session = m.session();
-    let started = std::time::Instant::now();
-    let out = m
-        .cmd()
-        .args(["beta:sessions:events", "stream", &session, "--until-idle"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
-}
-
-#[test]
 fn sessions_run_sends_a_message_starting_with_at_as_text() {
     let m = Mock::new();
     let agent = m.agent("{type: agent_toolset_20260401}");

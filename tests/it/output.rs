@@ -326,7 +326,7 @@ fn downloads_follow_the_output_rules() {
 }
 
 fn session_stream(events: &'static [(&'static str, &'static str)]) -> Server {
-    Server::start(move |_, _| {
+    Server::start(move |r, _| {
         let evs: Vec<(&str, serde_json::Value)> = events
             .iter()
             .map(|(t, extra)| {
@@ -335,6 +335,17 @@ fn session_stream(events: &'static [(&'static str, &'static str)]) -> Server {
                 (*t, v)
             })
             .collect();
+        if !r.path.ends_with("/stream") {
+            // The events list: what happened before the stream's first
+            // running status is the session's history, newest first.
+            let mut history: Vec<serde_json::Value> = evs
+                .iter()
+                .take_while(|(t, _)| *t != "session.status_running")
+                .map(|(_, v)| v.clone())
+                .collect();
+            history.reverse();
+            return Reply::ok(json!({"data": history, "next_page": null}));
+        }
         // Events after the stop point prove the stream stops by itself.
         let mut r = evs.clone();
         r.push((
@@ -347,7 +358,7 @@ fn session_stream(events: &'static [(&'static str, &'static str)]) -> Server {
 
 #[test]
 fn until_idle_stops_at_idle_with_exit_codes_per_stop_reason() {
-    let cases: [(&'static [(&'static str, &'static str)], i32); 4] = [
+    let cases: [(&'static [(&'static str, &'static str)], i32); 10] = [
         (
             &[
                 (
@@ -384,6 +395,72 @@ fn until_idle_stops_at_idle_with_exit_codes_per_stop_reason() {
             &[("session.status_running", "{}"), ("session.deleted", "{}")],
             11,
         ),
+        (
+            &[
+                ("session.status_running", "{}"),
+                (
+                    "session.status_idle",
+                    r#"{"stop_reason":{"type":"retries_exhausted"}}"#,
+                ),
+            ],
+            12,
+        ),
+        (
+            &[
+                ("session.status_running", "{}"),
+                (
+                    "session.error",
+                    r#"{"error":{"type":"unknown_error","message":"boom","retry_status":{"type":"terminal"}}}"#,
+                ),
+                (
+                    "session.status_idle",
+                    r#"{"stop_reason":{"type":"end_turn"}}"#,
+                ),
+            ],
+            12,
+        ),
+        (
+            &[
+                ("session.status_running", "{}"),
+                (
+                    "session.status_idle",
+                    r#"{"stop_reason":{"type":"brand_new_reason"}}"#,
+                ),
+            ],
+            12,
+        ),
+        (
+            &[
+                ("session.status_running", "{}"),
+                (
+                    "session.status_idle",
+                    r#"{"stop_reason":{"type":"budget_reached"}}"#,
+                ),
+            ],
+            13,
+        ),
+        (
+            &[
+                ("session.status_running", "{}"),
+                (
+                    "session.status_idle",
+                    r#"{"stop_reason":{"type":"refusal"},"stop_details":{"type":"refusal","category":"cyber","explanation":"not that"}}"#,
+                ),
+            ],
+            14,
+        ),
+        (
+            &[
+                ("session.status_running", "{}"),
+                ("session.status_rescheduled", "{}"),
+                ("session.status_running", "{}"),
+                (
+                    "session.status_idle",
+                    r#"{"stop_reason":{"type":"end_turn"}}"#,
+                ),
+            ],
+            0,
+        ),
     ];
     for (events, code) in cases {
         let server = session_stream(events);
@@ -411,9 +488,19 @@ fn until_idle_stops_at_idle_with_exit_codes_per_stop_reason() {
         let printed: Vec<String> = stdout(&out).lines().map(String::from).collect();
         let expect: Vec<String> = events.iter().map(|(t, _)| t.to_string()).collect();
         assert_eq!(printed, expect);
-        if code == 10 {
-            assert!(stderr(&out).contains("sevt_9"), "{}", stderr(&out));
-        }
+        let err = stderr(&out);
+        let names_reason = match code {
+            0 => err.is_empty(),
+            10 => err.contains("sevt_9") && err.contains("requires_action"),
+            11 => err.contains("terminated") || err.contains("deleted"),
+            12 => ["retries_exhausted", "boom", "brand_new_reason"]
+                .iter()
+                .any(|r| err.contains(r)),
+            13 => err.contains("budget_reached"),
+            14 => err.contains("refusal") && err.contains("category: cyber") && err.contains("not that"),
+            _ => false,
+        };
+        assert!(names_reason, "exit {code} must name its reason: {err}");
     }
 }
 

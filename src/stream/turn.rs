@@ -1,0 +1,216 @@
+//! One turn of `beta:sessions run`: create (or continue) the session, open
+//! its stream, send the user message, show the agent's work, answer tool
+//! confirmations, and stop at the idle that ends *this message's* turn.
+//! Ctrl-C interrupts the turn it started: one `user.interrupt`, up to 5 s
+//! for the idle, then exit 130; a second Ctrl-C quits at once.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+use super::confirm::{self, Approve};
+use super::follow::{Follow, first_message_id};
+use super::stop::{Outcome, StopReason, Watch};
+use crate::error::{Error, Result};
+use crate::http::Client;
+use crate::output::Printer;
+use crate::request::Request;
+use crate::request::direct::{build_with, send_event};
+
+/// How long an interrupted turn may take to reach its idle.
+const INTERRUPT_WAIT: Duration = Duration::from_secs(5);
+
+/// The session a turn runs in.
+pub enum Session {
+    Existing(String),
+    /// `beta:sessions create`, sent first.
+    Create(Request),
+}
+
+pub struct Turn<'a> {
+    pub client: &'a Client,
+    pub session: Session,
+    /// The user message's text, sent exactly as given.
+    pub text: String,
+    pub reconnect: bool,
+    pub approve: Approve,
+    /// Ask the stream for live `agent.message` previews (a terminal transcript).
+    pub deltas: bool,
+}
+
+/// The `user.message` event carrying `text`.
+pub fn user_message(text: &str) -> Value {
+    json!({"type": "user.message", "content": [{"type": "text", "text": text}]})
+}
+
+impl Turn<'_> {
+    /// Runs the turn, printing its events to `sink`; the result says how it ended.
+    pub async fn run(self, sink: &mut dyn Printer) -> Result<()> {
+        let mut sigint = signal(SignalKind::interrupt())
+            .map_err(|e| Error::Other(format!("cannot watch for Ctrl-C: {e}")))?;
+        let sid = tokio::select! {
+            biased;
+            _ = sigint.recv() => return Err(Error::Interrupted),
+            sid = self.session_id() => sid?,
+        };
+        eprintln!("Session ID: {sid}");
+        let mut flags = vec![("session-id", json!(sid))];
+        if self.deltas {
+            flags.push(("event-delta", json!("agent.message")));
+        }
+        let stream = build_with("beta:sessions:events", "stream", &flags)?;
+        let message = send_event(&sid, &user_message(&self.text))?;
+        let mut follow = Follow {
+            client: self.client,
+            watch: Watch::for_stream(&stream.path, true),
+            stream,
+            reconnect: self.reconnect,
+            max_items: -1,
+        };
+        let opened = tokio::select! {
+            biased;
+            _ = sigint.recv() => return Err(Error::Interrupted),
+            opened = follow.open(false) => opened?,
+        };
+        // Once sent, the message is in the session: Ctrl-C interrupts from here.
+        let sent = follow.send(&message).await?;
+        if let Some(own) = first_message_id(&sent) {
+            follow.watch.expect_own(&own);
+        }
+        let mut custom: Vec<Value> = Vec::new();
+        let outcome = {
+            let approve = self.approve;
+            let sid = sid.as_str();
+            let custom = &mut custom;
+            let sink = &mut *sink;
+            let mut emit = |ev: &Value, watch: &mut Watch| -> Result<Vec<Request>> {
+                sink.item(ev)?;
+                respond(ev, watch, approve, sid, custom)
+            };
+            let run = follow.run(opened, &mut emit);
+            tokio::pin!(run);
+            tokio::select! {
+                biased;
+                outcome = &mut run => outcome,
+                _ = sigint.recv() => {
+                    self.interrupt(sid, run, &mut sigint).await;
+                    Err(Error::Interrupted)
+                }
+            }
+        };
+        sink.finish()?;
+        let outcome = outcome?;
+        match &outcome {
+            Outcome::Idle(StopReason::RequiresAction(ids)) => explain_pending(&sid, ids, &custom),
+            Outcome::Idle(StopReason::EndTurn) => {
+                eprintln!("Continue with: ant beta:sessions run --session-id {sid} --message '...'")
+            }
+            _ => {}
+        }
+        outcome.into_result()
+    }
+
+    async fn session_id(&self) -> Result<String> {
+        let req = match &self.session {
+            Session::Existing(id) => return Ok(id.clone()),
+            Session::Create(req) => req,
+        };
+        let resp = self.client.send(req, "application/json").await?;
+        let body = self.client.read_body(resp, "creating the session").await?;
+        let session: Value = serde_json::from_slice(&body).map_err(|e| {
+            Error::Other(format!("creating the session: response is not JSON: {e}"))
+        })?;
+        session["id"]
+            .as_str()
+            .map(String::from)
+            .ok_or_else(|| Error::Other("creating the session: no id in the response".into()))
+    }
+
+    /// Sends one `user.interrupt` and lets the stream run up to
+    /// [`INTERRUPT_WAIT`] for the idle; a second Ctrl-C cuts both short.
+    async fn interrupt(
+        &self,
+        sid: &str,
+        run: std::pin::Pin<&mut impl std::future::Future<Output = Result<Outcome>>>,
+        sigint: &mut Signal,
+    ) {
+        let hint = format!(
+            "to stop it: ant beta:sessions:events send {sid} --event '{{type: user.interrupt}}'"
+        );
+        eprintln!("Interrupting the turn (user.interrupt); Ctrl-C again to quit at once.");
+        let sent = async {
+            let req = send_event(sid, &json!({"type": "user.interrupt"}))?;
+            let resp = self.client.send(&req, "application/json").await?;
+            self.client.read_body(resp, "interrupting the session").await
+        };
+        tokio::select! {
+            biased;
+            _ = sigint.recv() => {
+                eprintln!("Not waiting: the session may still be running; {hint}");
+                return;
+            }
+            sent = sent => if let Err(e) = sent {
+                eprintln!("Could not interrupt the session ({e}); it may still be running; {hint}");
+                return;
+            }
+        }
+        tokio::select! {
+            biased;
+            _ = sigint.recv() => eprintln!("Not waiting for the session to stop; {hint}"),
+            _ = run => {}
+            _ = tokio::time::sleep(INTERRUPT_WAIT) => eprintln!(
+                "The session did not go idle within {} s; it may still be running; {hint}",
+                INTERRUPT_WAIT.as_secs()
+            ),
+        }
+    }
+}
+
+/// What to send back after an event: a confirmation for a tool use that
+/// asks for one (when someone can answer); custom tool calls are noted.
+fn respond(
+    ev: &Value,
+    watch: &mut Watch,
+    approve: Approve,
+    sid: &str,
+    custom: &mut Vec<Value>,
+) -> Result<Vec<Request>> {
+    let id = ev["id"].as_str().unwrap_or_default();
+    match ev["type"].as_str().unwrap_or_default() {
+        "agent.tool_use" | "agent.mcp_tool_use" if ev["evaluated_permission"] == "ask" => {
+            let Some(allow) = confirm::decide(approve, ev)? else {
+                return Ok(vec![]);
+            };
+            watch.answered(id);
+            let mut answer = json!({"type": "user.tool_confirmation", "tool_use_id": id,
+                                    "result": if allow { "allow" } else { "deny" }});
+            if let Some(thread) = ev.get("session_thread_id").filter(|t| t.is_string()) {
+                answer["session_thread_id"] = thread.clone();
+            }
+            Ok(vec![send_event(sid, &answer)?])
+        }
+        "agent.custom_tool_use" => {
+            custom.push(ev.clone());
+            Ok(vec![])
+        }
+        _ => Ok(vec![]),
+    }
+}
+
+/// On stderr: what the client must send back for each pending event.
+fn explain_pending(sid: &str, ids: &[String], custom: &[Value]) {
+    eprintln!("The session is waiting for you ({}).", ids.join(", "));
+    for id in ids {
+        match custom.iter().find(|c| c["id"].as_str() == Some(id)) {
+            Some(c) => eprintln!(
+                "Custom tool {} was called with {}. Send its result with:\n  ant beta:sessions:events send {sid} --event '{{type: user.custom_tool_result, custom_tool_use_id: {id}, content: [{{type: text, text: \"RESULT\"}}]}}'",
+                c["name"].as_str().unwrap_or("?"),
+                c["input"]
+            ),
+            None => eprintln!(
+                "Tool use {id} needs a confirmation. Answer with:\n  ant beta:sessions:events send {sid} --event '{{type: user.tool_confirmation, tool_use_id: {id}, result: allow}}'"
+            ),
+        }
+    }
+}
