@@ -2,6 +2,7 @@
 //! a library (tests start it in-process) or through the `ant-mock` binary.
 
 pub mod agent;
+pub mod check;
 pub mod resources;
 pub mod routes;
 pub mod server;
@@ -33,6 +34,12 @@ pub struct Config {
     pub seed: Option<u64>,
     /// Do not log requests to stderr.
     pub quiet: bool,
+    /// Check every JSON response (and every streamed event) against its
+    /// operation's response schema: a response that does not match becomes
+    /// a `500` naming the mismatch and is recorded in
+    /// [`MockHandle::violations`]. On by default for the library (tests);
+    /// the binary turns it on with `--check-responses`.
+    pub check_responses: bool,
 }
 
 impl Default for Config {
@@ -46,6 +53,7 @@ impl Default for Config {
             drop_streams_after: None,
             seed: None,
             quiet: true,
+            check_responses: true,
         }
     }
 }
@@ -58,11 +66,23 @@ pub struct MockHandle {
     pub addr: SocketAddr,
     /// Temporary directory holding one sandbox directory per session.
     pub sandbox_root: PathBuf,
+    shared: Arc<store::Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl MockHandle {
+    /// Responses that did not match their schema so far (with
+    /// `check_responses`), one line each: operation, where, what.
+    pub fn violations(&self) -> Vec<String> {
+        self.shared.violations()
+    }
+
+    /// The operations (`group verb`) whose responses were checked so far.
+    pub fn checked_operations(&self) -> Vec<String> {
+        self.shared.checked_operations()
+    }
+
     /// Stops the server, waits for its thread and removes the sandbox root.
     pub fn shutdown(mut self) {
         self.stop_now();
@@ -124,6 +144,7 @@ pub fn start(config: Config) -> std::io::Result<MockHandle> {
     let base_url = format!("http://{}:{}", host, addr.port());
     let sandbox_root = make_sandbox_root()?;
     let shared = Arc::new(store::Shared::new(config, sandbox_root.clone()));
+    let handle_shared = shared.clone();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -145,6 +166,7 @@ pub fn start(config: Config) -> std::io::Result<MockHandle> {
         base_url,
         addr,
         sandbox_root,
+        shared: handle_shared,
         stop: Some(stop_tx),
         thread: Some(thread),
     })

@@ -19,6 +19,8 @@ Options:
   --fail-rate P            Answer a random 500/529/429 with probability P (0..1)
   --drop-streams-after N   Close every event stream after N events
   --seed N                 Seed for --fail-rate (deterministic failures)
+  --check-responses        Check every response against its schema; a mismatch
+                           becomes a 500 naming it (for developing ant-mock)
   --quiet                  Do not log requests to stderr
   -h, --help               Show this help
 
@@ -30,6 +32,7 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
     let mut c = ant_mock::Config {
         port: 4010,
         quiet: false,
+        check_responses: false,
         ..Default::default()
     };
     let mut allow_remote_bash = false;
@@ -67,6 +70,7 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
             }
             "--drop-streams-after" => c.drop_streams_after = Some(num(&flag, value(&flag)?)?),
             "--seed" => c.seed = Some(num(&flag, value(&flag)?)?),
+            "--check-responses" => c.check_responses = true,
             "--quiet" | "-q" => c.quiet = true,
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }

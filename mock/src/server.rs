@@ -28,6 +28,8 @@ pub enum Reply {
         body: Bytes,
     },
     Sse(ChannelBody),
+    /// An event stream already boxed (e.g. wrapped by the response check).
+    Stream(RespBody),
 }
 
 impl Reply {
@@ -237,6 +239,7 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
         query: parts.uri.query().unwrap_or("").to_string(),
         content_type,
         body: bytes,
+        api_key_id: crate::store::api_key_id(api_key.or(bearer).as_deref().unwrap_or("")),
     };
     crate::routes::route(shared, req).await
 }
@@ -253,11 +256,12 @@ fn to_response(reply: Reply) -> Response<RespBody> {
             .header("content-type", content_type)
             .body(Full::new(body).boxed())
             .expect("valid response"),
-        Reply::Sse(body) => Response::builder()
+        Reply::Sse(body) => to_response(Reply::Stream(body.boxed())),
+        Reply::Stream(body) => Response::builder()
             .status(200)
             .header("content-type", "text/event-stream; charset=utf-8")
             .header("cache-control", "no-cache")
-            .body(body.boxed())
+            .body(body)
             .expect("valid response"),
     }
 }

@@ -3,5 +3,7 @@
 
 mod agent;
 mod api;
+mod fidelity;
 mod python_sdk;
+mod schema;
 mod support;
