@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod check;
+pub mod conn;
 pub mod resources;
 pub mod routes;
 pub mod server;
@@ -34,6 +35,15 @@ pub struct Config {
     pub seed: Option<u64>,
     /// Do not log requests to stderr.
     pub quiet: bool,
+    /// Largest request body accepted; larger ones get `413 request_too_large`.
+    pub max_body: u64,
+    /// Most connections served at once; past it a connection is answered
+    /// `503` and closed. `None`: 1024, or fewer when the process may not
+    /// open that many files (see [`conn::connection_limit`]).
+    pub max_connections: Option<usize>,
+    /// How long a client may take to send a request's headers, and then
+    /// its body, before the connection is closed (`408` for a slow body).
+    pub read_timeout: std::time::Duration,
     /// Check every JSON response (and every streamed event) against its
     /// operation's response schema: a response that does not match becomes
     /// a `500` naming the mismatch and is recorded in
@@ -41,6 +51,9 @@ pub struct Config {
     /// the binary turns it on with `--check-responses`.
     pub check_responses: bool,
 }
+
+/// The real API's request size limit (32 MB).
+pub const DEFAULT_MAX_BODY: u64 = 32 * 1024 * 1024;
 
 impl Default for Config {
     fn default() -> Self {
@@ -53,6 +66,9 @@ impl Default for Config {
             drop_streams_after: None,
             seed: None,
             quiet: true,
+            max_body: DEFAULT_MAX_BODY,
+            max_connections: None,
+            read_timeout: std::time::Duration::from_secs(30),
             check_responses: true,
         }
     }
@@ -156,7 +172,7 @@ pub fn start(config: Config) -> std::io::Result<MockHandle> {
         .spawn(move || {
             rt.block_on(async move {
                 match tokio::net::TcpListener::from_std(listener) {
-                    Ok(l) => server::serve(l, shared, stop_rx).await,
+                    Ok(l) => conn::serve(l, shared, stop_rx).await,
                     Err(e) => eprintln!("ant-mock: {e}"),
                 }
             });

@@ -4,6 +4,7 @@
 mod agent;
 mod api;
 mod fidelity;
+mod limits;
 mod python_sdk;
 mod schema;
 mod support;
