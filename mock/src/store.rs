@@ -361,11 +361,12 @@ fn page_start(query: &Map<String, Value>) -> Result<usize, ApiError> {
 /// cursor (`next_page`), the official CLI by id (`after_id` / `before_id`,
 /// following `last_id` / `first_id` while `has_more`). The answer carries
 /// the fields of both. `rank` gives an id's position in the unfiltered list
-/// (so a cursor may name an item a filter hides); an id it does not know is
-/// an error, as is combining cursors.
+/// (so a cursor may name an item a filter hides); an id it does not know
+/// (no `kind` with that id) is an error, as is combining cursors.
 pub fn paginate_both(
     items: Vec<Value>,
     query: &Map<String, Value>,
+    kind: &str,
     rank: impl Fn(&str) -> Option<usize>,
 ) -> Result<Value, ApiError> {
     let limit = page_limit(query)?;
@@ -383,7 +384,8 @@ pub fn paginate_both(
     let anchor = |key: &str| -> Result<Option<usize>, ApiError> {
         cursor(key)
             .map(|id| {
-                rank(id).ok_or_else(|| ApiError::invalid(format!("{key}: no item with id {id:?}")))
+                rank(id)
+                    .ok_or_else(|| ApiError::invalid(format!("{key}: no {kind} with id {id:?}")))
             })
             .transpose()
     };

@@ -78,7 +78,12 @@ pub fn list(s: &Arc<Shared>, req: &Req) -> Answer {
         let i = st.files.iter().position(|f| f.meta["id"] == id)?;
         Some(newest - 1 - i)
     };
-    Ok(Reply::ok(paginate_both(newest_first(items), q, rank)?))
+    Ok(Reply::ok(paginate_both(
+        newest_first(items),
+        q,
+        "file",
+        rank,
+    )?))
 }
 
 pub fn retrieve(s: &Arc<Shared>, req: &Req) -> Answer {

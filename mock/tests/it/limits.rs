@@ -31,23 +31,8 @@ fn head(method: &str, path: &str, len: Option<u64>) -> String {
 /// Reads one response (status, headers, `content-length` body) off a
 /// connection that may stay open.
 fn response(s: &TcpStream) -> (u16, Vec<(String, String)>, Value) {
-    let mut r = BufReader::new(s);
-    let mut line = String::new();
-    r.read_line(&mut line).expect("status line");
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {line:?}"));
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        r.read_line(&mut line).expect("header");
-        match line.trim_end().split_once(':') {
-            Some((k, v)) => headers.push((k.to_ascii_lowercase(), v.trim().to_string())),
-            None => break,
-        }
-    }
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let (status, headers) = read_head(&mut r);
     let len: usize = headers
         .iter()
         .find(|(k, _)| k == "content-length")

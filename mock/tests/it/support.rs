@@ -81,7 +81,8 @@ pub fn start(config: ant_mock::Config) -> (Mock, Client) {
     )
 }
 
-fn read_head(r: &mut BufReader<TcpStream>) -> (u16, Vec<(String, String)>) {
+/// Reads a response's status line and headers (names lower-cased).
+pub fn read_head(r: &mut BufReader<TcpStream>) -> (u16, Vec<(String, String)>) {
     let mut line = String::new();
     r.read_line(&mut line).expect("status line");
     let status = line
