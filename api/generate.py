@@ -231,6 +231,11 @@ class Gen:
             pg = e["pagination"]
             style = compat_page(pg)
             response = {"kind": "page", "paging": style}
+        # The body's schema (a page's whole envelope); for event streams, each event's.
+        schema = resp.get("schema") or resp.get("item_schema")
+        if schema:
+            response["schema"] = schema
+            self.collect_refs(schema)
         if e.get("multipart"):
             body_kind = "multipart"
         elif body:
@@ -394,6 +399,8 @@ def render_rust(doc):
         else:
             variant = {"json": "Json", "json_or_sse": "JsonOrSse", "sse": "Sse", "binary": "Binary", "jsonl": "Jsonl"}[r["kind"]]
             out.append(f"        response: Response::{variant},")
+        rs = f"Some({rust_str(compact(r['schema']))})" if "schema" in r else "None"
+        out.append(f"        response_schema: {rs},")
         out.append("        params: &[")
         for p in op["params"]:
             out.append("            Param {")

@@ -2,6 +2,8 @@
 //! a library (tests start it in-process) or through the `ant-mock` binary.
 
 pub mod agent;
+pub mod check;
+pub mod conn;
 pub mod resources;
 pub mod routes;
 pub mod server;
@@ -33,7 +35,25 @@ pub struct Config {
     pub seed: Option<u64>,
     /// Do not log requests to stderr.
     pub quiet: bool,
+    /// Largest request body accepted; larger ones get `413 request_too_large`.
+    pub max_body: u64,
+    /// Most connections served at once; past it a connection is answered
+    /// `503` and closed. `None`: 1024, or fewer when the process may not
+    /// open that many files (see [`conn::connection_limit`]).
+    pub max_connections: Option<usize>,
+    /// How long a client may take to send a request's headers, and then
+    /// its body, before the connection is closed (`408` for a slow body).
+    pub read_timeout: std::time::Duration,
+    /// Check every JSON response (and every streamed event) against its
+    /// operation's response schema: a response that does not match becomes
+    /// a `500` naming the mismatch and is recorded in
+    /// [`MockHandle::violations`]. On by default for the library (tests);
+    /// the binary turns it on with `--check-responses`.
+    pub check_responses: bool,
 }
+
+/// The real API's request size limit (32 MB).
+pub const DEFAULT_MAX_BODY: u64 = 32 * 1024 * 1024;
 
 impl Default for Config {
     fn default() -> Self {
@@ -46,6 +66,10 @@ impl Default for Config {
             drop_streams_after: None,
             seed: None,
             quiet: true,
+            max_body: DEFAULT_MAX_BODY,
+            max_connections: None,
+            read_timeout: std::time::Duration::from_secs(30),
+            check_responses: true,
         }
     }
 }
@@ -58,11 +82,23 @@ pub struct MockHandle {
     pub addr: SocketAddr,
     /// Temporary directory holding one sandbox directory per session.
     pub sandbox_root: PathBuf,
+    shared: Arc<store::Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl MockHandle {
+    /// Responses that did not match their schema so far (with
+    /// `check_responses`), one line each: operation, where, what.
+    pub fn violations(&self) -> Vec<String> {
+        self.shared.violations()
+    }
+
+    /// The operations (`group verb`) whose responses were checked so far.
+    pub fn checked_operations(&self) -> Vec<String> {
+        self.shared.checked_operations()
+    }
+
     /// Stops the server, waits for its thread and removes the sandbox root.
     pub fn shutdown(mut self) {
         self.stop_now();
@@ -124,6 +160,7 @@ pub fn start(config: Config) -> std::io::Result<MockHandle> {
     let base_url = format!("http://{}:{}", host, addr.port());
     let sandbox_root = make_sandbox_root()?;
     let shared = Arc::new(store::Shared::new(config, sandbox_root.clone()));
+    let handle_shared = shared.clone();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -135,7 +172,7 @@ pub fn start(config: Config) -> std::io::Result<MockHandle> {
         .spawn(move || {
             rt.block_on(async move {
                 match tokio::net::TcpListener::from_std(listener) {
-                    Ok(l) => server::serve(l, shared, stop_rx).await,
+                    Ok(l) => conn::serve(l, shared, stop_rx).await,
                     Err(e) => eprintln!("ant-mock: {e}"),
                 }
             });
@@ -145,6 +182,7 @@ pub fn start(config: Config) -> std::io::Result<MockHandle> {
         base_url,
         addr,
         sandbox_root,
+        shared: handle_shared,
         stop: Some(stop_tx),
         thread: Some(thread),
     })

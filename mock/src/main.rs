@@ -19,6 +19,14 @@ Options:
   --fail-rate P            Answer a random 500/529/429 with probability P (0..1)
   --drop-streams-after N   Close every event stream after N events
   --seed N                 Seed for --fail-rate (deterministic failures)
+  --max-body SIZE          Largest request body, in bytes or with a k/m/g suffix
+                           (default 32m, like the real API); larger: 413
+  --max-connections N      Connections served at once (default 1024, fewer when
+                           the open-file limit is lower); more: 503
+  --read-timeout SECS      Time a client has to send a request's headers, and
+                           then its body (default 30)
+  --check-responses        Check every response against its schema; a mismatch
+                           becomes a 500 naming it (for developing ant-mock)
   --quiet                  Do not log requests to stderr
   -h, --help               Show this help
 
@@ -30,6 +38,7 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
     let mut c = ant_mock::Config {
         port: 4010,
         quiet: false,
+        check_responses: false,
         ..Default::default()
     };
     let mut allow_remote_bash = false;
@@ -67,6 +76,21 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
             }
             "--drop-streams-after" => c.drop_streams_after = Some(num(&flag, value(&flag)?)?),
             "--seed" => c.seed = Some(num(&flag, value(&flag)?)?),
+            "--max-body" => c.max_body = size(&flag, value(&flag)?)?,
+            "--max-connections" => {
+                c.max_connections = Some(num(&flag, value(&flag)?)?);
+                if c.max_connections == Some(0) {
+                    return Err("--max-connections must be at least 1".into());
+                }
+            }
+            "--read-timeout" => {
+                let secs: f64 = num(&flag, value(&flag)?)?;
+                c.read_timeout = std::time::Duration::try_from_secs_f64(secs)
+                    .ok()
+                    .filter(|d| !d.is_zero() && secs <= 86_400.0)
+                    .ok_or("--read-timeout must be more than 0 and at most 86400 seconds")?;
+            }
+            "--check-responses" => c.check_responses = true,
             "--quiet" | "-q" => c.quiet = true,
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
@@ -92,6 +116,24 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
         );
     }
     Ok(c)
+}
+
+/// A byte count: digits, optionally followed by `k`, `m` or `g` (binary).
+fn size(flag: &str, v: String) -> Result<u64, String> {
+    let bad = || format!("{flag}: invalid size {v:?} (e.g. 1048576, 512k, 32m, 1g)");
+    let t = v.trim().to_ascii_lowercase();
+    let (digits, unit) = match t.strip_suffix(['k', 'm', 'g']) {
+        Some(d) => (d, t.as_bytes()[t.len() - 1]),
+        None => (t.as_str(), b' '),
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let shift = match unit {
+        b'k' => 10,
+        b'm' => 20,
+        b'g' => 30,
+        _ => 0,
+    };
+    n.checked_mul(1 << shift).filter(|n| *n > 0).ok_or_else(bad)
 }
 
 fn main() {
@@ -130,4 +172,53 @@ fn main() {
         let _ = tokio::signal::ctrl_c().await;
     });
     handle.shutdown();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse, size};
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        let f = |v: &str| size("--max-body", v.to_string());
+        assert_eq!(f("1048576"), Ok(1 << 20));
+        assert_eq!(f("512k"), Ok(512 << 10));
+        assert_eq!(f("32M"), Ok(32 << 20));
+        assert_eq!(f("1g"), Ok(1 << 30));
+        for bad in ["", "0", "-1", "1.5m", "m", "12x", "99999999999999g"] {
+            let e = f(bad).unwrap_err();
+            assert!(e.starts_with("--max-body: invalid size"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn limits_and_timeouts_parse_and_check_their_values() {
+        let args = |a: &[&str]| parse(a.iter().map(|s| s.to_string()).collect());
+        let c = args(&[
+            "--max-body=2k",
+            "--max-connections",
+            "3",
+            "--read-timeout",
+            "0.5",
+        ])
+        .unwrap();
+        assert_eq!(c.max_body, 2048);
+        assert_eq!(c.max_connections, Some(3));
+        assert_eq!(c.read_timeout, std::time::Duration::from_millis(500));
+        assert!(!c.check_responses);
+        assert!(args(&["--check-responses"]).unwrap().check_responses);
+        let d = args(&[]).unwrap();
+        assert_eq!(d.max_body, ant_mock::DEFAULT_MAX_BODY);
+        assert_eq!(d.max_connections, None);
+        for bad in [
+            &["--max-connections", "0"][..],
+            &["--read-timeout", "0"],
+            &["--read-timeout", "inf"],
+            &["--read-timeout", "-1"],
+            &["--read-timeout", "1e9"],
+            &["--max-body", "lots"],
+        ] {
+            assert!(args(bad).is_err(), "{bad:?}");
+        }
+    }
 }

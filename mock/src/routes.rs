@@ -21,6 +21,8 @@ pub struct RawRequest {
     pub query: String,
     pub content_type: String,
     pub body: Bytes,
+    /// Who is calling: an id derived from the API key (or token) presented.
+    pub api_key_id: String,
 }
 
 /// One part of a multipart body.
@@ -41,6 +43,8 @@ pub struct Req {
     pub body: Map<String, Value>,
     /// Multipart parts (file uploads).
     pub parts: Vec<Part>,
+    /// The caller, as `RawRequest::api_key_id`.
+    pub api_key_id: String,
 }
 
 impl Req {
@@ -74,9 +78,11 @@ pub async fn route(shared: &Arc<Shared>, raw: RawRequest) -> Result<Reply, ApiEr
         query,
         body,
         parts,
+        api_key_id: raw.api_key_id,
     };
     let group = op.group.strip_prefix("beta:").unwrap_or(op.group);
     match crate::resources::dispatch(shared, group, op.verb, &req).await {
+        Some(r) if shared.config.check_responses => crate::check::answer(shared, op, r),
         Some(r) => r,
         None => Err(ApiError::new(
             404,

@@ -1,6 +1,7 @@
-//! HTTP plumbing: accepts connections, applies the fault flags (latency,
-//! random failures), authentication and the `request-id` header, logs one
-//! line per request, and turns handler results into hyper responses.
+//! HTTP plumbing of one request: applies the fault flags (latency, random
+//! failures), the host check, authentication, the body size limit and read
+//! timeout and the `request-id` header, logs one line per request, and turns
+//! handler results into hyper responses.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -8,10 +9,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
+use hyper::body::{Body, Incoming};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
 use crate::store::{ApiError, Shared, request_id};
@@ -28,6 +27,8 @@ pub enum Reply {
         body: Bytes,
     },
     Sse(ChannelBody),
+    /// An event stream already boxed (e.g. wrapped by the response check).
+    Stream(RespBody),
 }
 
 impl Reply {
@@ -36,33 +37,9 @@ impl Reply {
     }
 }
 
-/// Accepts connections until `stop` fires.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    shared: Arc<Shared>,
-    mut stop: tokio::sync::oneshot::Receiver<()>,
-) {
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req| {
-                        let shared = shared.clone();
-                        async move { Ok::<_, Infallible>(handle(shared, req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        }
-    }
-    // Stop the scripted agents so their tasks do not outlive the server.
+/// Stops the scripted agents and ends their streams, so their tasks do not
+/// outlive the server.
+pub fn stop_sessions(shared: &Shared) {
     let mut st = shared.lock();
     for s in st.sessions.iter_mut() {
         if let Some(w) = s.worker.take() {
@@ -72,7 +49,7 @@ pub async fn serve(
     }
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<RespBody> {
+pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<RespBody> {
     let rid = request_id();
     let method = req.method().as_str().to_string();
     let target = req
@@ -96,6 +73,13 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<RespBod
     };
     resp.headers_mut()
         .insert("request-id", rid.parse().expect("ascii id"));
+    if matches!(resp.status().as_u16(), 408 | 413) {
+        // The body was not read to its end: the connection cannot be reused.
+        resp.headers_mut().insert(
+            "connection",
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    }
     if !shared.config.quiet {
         eprintln!("{method} {target} -> {}", resp.status().as_u16());
     }
@@ -220,11 +204,7 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
             "x-api-key header is required (any non-empty value works with ant-mock)",
         ));
     }
-    let bytes = body
-        .collect()
-        .await
-        .map_err(|e| ApiError::invalid(format!("could not read the request body: {e}")))?
-        .to_bytes();
+    let bytes = read_body(&shared.config, body).await?;
     let content_type = parts
         .headers
         .get("content-type")
@@ -237,8 +217,42 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
         query: parts.uri.query().unwrap_or("").to_string(),
         content_type,
         body: bytes,
+        api_key_id: crate::store::api_key_id(api_key.or(bearer).as_deref().unwrap_or("")),
     };
     crate::routes::route(shared, req).await
+}
+
+/// Reads a request body: refused with `413` past `max_body`, before reading
+/// when its length is declared and as soon as it grows past it otherwise,
+/// and with `408` when it does not arrive within `read_timeout`.
+async fn read_body(config: &crate::Config, body: Incoming) -> Result<Bytes, ApiError> {
+    let max = config.max_body;
+    let too_large = || {
+        ApiError::new(
+            413,
+            "request_too_large",
+            format!("request body is larger than the limit of {max} bytes (--max-body)"),
+        )
+    };
+    if body.size_hint().lower() > max {
+        return Err(too_large());
+    }
+    let limited = http_body_util::Limited::new(body, usize::try_from(max).unwrap_or(usize::MAX));
+    match tokio::time::timeout(config.read_timeout, limited.collect()).await {
+        Err(_) => Err(ApiError::new(
+            408,
+            "timeout_error",
+            format!(
+                "the request body did not arrive within {} s",
+                config.read_timeout.as_secs_f64()
+            ),
+        )),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(e)) => Err(ApiError::invalid(format!(
+            "could not read the request body: {e}"
+        ))),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
 }
 
 fn to_response(reply: Reply) -> Response<RespBody> {
@@ -253,11 +267,12 @@ fn to_response(reply: Reply) -> Response<RespBody> {
             .header("content-type", content_type)
             .body(Full::new(body).boxed())
             .expect("valid response"),
-        Reply::Sse(body) => Response::builder()
+        Reply::Sse(body) => to_response(Reply::Stream(body.boxed())),
+        Reply::Stream(body) => Response::builder()
             .status(200)
             .header("content-type", "text/event-stream; charset=utf-8")
             .header("cache-control", "no-cache")
-            .body(body.boxed())
+            .body(body)
             .expect("valid response"),
     }
 }

@@ -16,6 +16,10 @@ pub struct Shared {
     pub state: Mutex<State>,
     pub faults: Mutex<fastrand::Rng>,
     pub sandbox_root: PathBuf,
+    /// Responses that failed the response-schema check.
+    violations: Mutex<Vec<String>>,
+    /// Operations (`group verb`) whose responses were checked.
+    checked: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Shared {
@@ -29,7 +33,39 @@ impl Shared {
             state: Mutex::new(State::default()),
             faults: Mutex::new(faults),
             sandbox_root,
+            violations: Mutex::new(Vec::new()),
+            checked: Mutex::default(),
         }
+    }
+
+    /// Notes that a response of `operation` was checked.
+    pub fn checked(&self, operation: String) {
+        self.checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(operation);
+    }
+
+    pub fn checked_operations(&self) -> Vec<String> {
+        let checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        checked.iter().cloned().collect()
+    }
+
+    /// Records a response that does not match its schema (and says so on
+    /// stderr, quiet or not: it is a bug in the emulator).
+    pub fn violation(&self, what: String) {
+        eprintln!("ant-mock: {what}");
+        self.violations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(what);
+    }
+
+    pub fn violations(&self) -> Vec<String> {
+        self.violations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -153,6 +189,18 @@ pub fn new_id(prefix: &str) -> String {
     s
 }
 
+/// The id of the API key a request presented, as actors report it: the
+/// same key always gives the same `apikey_01…` id.
+pub fn api_key_id(key: &str) -> String {
+    let digest = crate::sha256::hex(key.as_bytes());
+    let mut s = String::from("apikey_01");
+    for pair in digest.as_bytes().chunks(2).take(24) {
+        let byte = u8::from_str_radix(std::str::from_utf8(pair).unwrap_or("0"), 16).unwrap_or(0);
+        s.push(ALPHABET[usize::from(byte) % ALPHABET.len()] as char);
+    }
+    s
+}
+
 /// A request id for the `request-id` header and error bodies.
 pub fn request_id() -> String {
     new_id("req")
@@ -271,19 +319,8 @@ pub fn paginate(
     query: &Map<String, Value>,
     bidirectional: bool,
 ) -> Result<Value, ApiError> {
-    let limit = match query.get("limit") {
-        None | Some(Value::Null) => 20,
-        Some(v) => v.as_i64().unwrap_or(-1),
-    };
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("limit: must be between 1 and 1000"));
-    }
-    let limit = limit as usize;
-    let start = match query.get("page").and_then(Value::as_str) {
-        None => 0,
-        Some(p) => decode_cursor(p)
-            .ok_or_else(|| ApiError::invalid(format!("page: invalid page cursor {p:?}")))?,
-    };
+    let limit = page_limit(query)?;
+    let start = page_start(query)?;
     let total = items.len();
     let data: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
     let end = start + data.len();
@@ -301,6 +338,82 @@ pub fn paginate(
         };
     }
     Ok(out)
+}
+
+/// The `limit` query parameter (default 20, 1 to 1000).
+fn page_limit(query: &Map<String, Value>) -> Result<usize, ApiError> {
+    let limit = match query.get("limit") {
+        None | Some(Value::Null) => 20,
+        Some(v) => v.as_i64().unwrap_or(-1),
+    };
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit: must be between 1 and 1000"));
+    }
+    Ok(limit as usize)
+}
+
+/// The offset the `page` cursor points at (0 without one).
+fn page_start(query: &Map<String, Value>) -> Result<usize, ApiError> {
+    match query.get("page").and_then(Value::as_str) {
+        None => Ok(0),
+        Some(p) => decode_cursor(p)
+            .ok_or_else(|| ApiError::invalid(format!("page: invalid page cursor {p:?}"))),
+    }
+}
+
+/// Pages a list the official clients page in two ways: the SDKs by `page`
+/// cursor (`next_page`), the official CLI by id (`after_id` / `before_id`,
+/// following `last_id` / `first_id` while `has_more`). The answer carries
+/// the fields of both. `rank` gives an id's position in the unfiltered list
+/// (so a cursor may name an item a filter hides); an id it does not know
+/// (no `kind` with that id) is an error, as is combining cursors.
+pub fn paginate_both(
+    items: Vec<Value>,
+    query: &Map<String, Value>,
+    kind: &str,
+    rank: impl Fn(&str) -> Option<usize>,
+) -> Result<Value, ApiError> {
+    let limit = page_limit(query)?;
+    let cursor = |key: &str| query.get(key).and_then(Value::as_str);
+    let given: Vec<&str> = ["page", "after_id", "before_id"]
+        .into_iter()
+        .filter(|k| cursor(k).is_some())
+        .collect();
+    if given.len() > 1 {
+        return Err(ApiError::invalid(format!(
+            "{}: only one of page, after_id and before_id may be given",
+            given.join(", ")
+        )));
+    }
+    let anchor = |key: &str| -> Result<Option<usize>, ApiError> {
+        cursor(key)
+            .map(|id| {
+                rank(id)
+                    .ok_or_else(|| ApiError::invalid(format!("{key}: no {kind} with id {id:?}")))
+            })
+            .transpose()
+    };
+    let rank_of = |v: &Value| v["id"].as_str().and_then(&rank).unwrap_or(0);
+    let total = items.len();
+    let (start, end) = if let Some(r) = anchor("after_id")? {
+        let start = items.iter().take_while(|v| rank_of(v) <= r).count();
+        (start, (start + limit).min(total))
+    } else if let Some(r) = anchor("before_id")? {
+        let end = items.iter().take_while(|v| rank_of(v) < r).count();
+        (end.saturating_sub(limit), end)
+    } else {
+        let start = page_start(query)?.min(total);
+        (start, (start + limit).min(total))
+    };
+    let data = items[start..end].to_vec();
+    let backward = cursor("before_id").is_some();
+    Ok(json!({
+        "data": data,
+        "has_more": if backward { start > 0 } else { end < total },
+        "first_id": data.first().map_or(Value::Null, |v| v["id"].clone()),
+        "last_id": data.last().map_or(Value::Null, |v| v["id"].clone()),
+        "next_page": if end < total { Value::String(encode_cursor(end)) } else { Value::Null },
+    }))
 }
 
 fn encode_cursor(offset: usize) -> String {

@@ -297,6 +297,14 @@ fn read(sandbox: &Path, path: &str, range: Option<&Value>) -> Result<String, Str
 }
 
 fn write(sandbox: &Path, path: &str, content: &str) -> Result<String, String> {
+    write_file(sandbox, path, content.as_bytes())?;
+    Ok(format!("Wrote {} bytes to {path}", content.len()))
+}
+
+/// Writes a file inside the sandbox through the path guard (also used to
+/// mount session resources): parent directories are created, the file is
+/// replaced atomically, and the sandbox itself or a directory is refused.
+pub fn write_file(sandbox: &Path, path: &str, content: &[u8]) -> Result<(), String> {
     let p = resolve(sandbox, path)?;
     if p == resolve(sandbox, ".")? || p.file_name().is_none() {
         return Err(format!("{path}: is the workdir itself, not a file"));
@@ -307,8 +315,7 @@ fn write(sandbox: &Path, path: &str, content: &str) -> Result<String, String> {
     if let Some(parent) = p.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{path}: {e}"))?;
     }
-    replace_file(&p, content.as_bytes()).map_err(|e| format!("{path}: {e}"))?;
-    Ok(format!("Wrote {} bytes to {path}", content.len()))
+    replace_file(&p, content).map_err(|e| format!("{path}: {e}"))
 }
 
 /// Writes `target` atomically: a temporary `.{name}.ant-mock-tmp-N` next to

@@ -15,6 +15,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::JsonOrSse,
+        response_schema: None,
         params: &[
             Param {
                 name: "max_tokens_to_sample",
@@ -166,6 +167,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/MessageBatch"}"##),
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
@@ -213,6 +215,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/MessageBatch"}"##),
         params: &[
             Param {
                 name: "message_batch_id",
@@ -242,6 +245,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_MessageBatch_"}"##),
         params: &[
             Param {
                 name: "after_id",
@@ -301,6 +305,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/DeletedMessageBatch"}"##),
         params: &[
             Param {
                 name: "message_batch_id",
@@ -330,6 +335,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/MessageBatch"}"##),
         params: &[
             Param {
                 name: "message_batch_id",
@@ -359,6 +365,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Jsonl,
+        response_schema: Some(r##"{"$ref":"#/$defs/MessageBatchIndividualResponse"}"##),
         params: &[
             Param {
                 name: "message_batch_id",
@@ -388,6 +395,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::Json,
         response: Response::JsonOrSse,
+        response_schema: Some(r##"{"$ref":"#/$defs/Message"}"##),
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
@@ -768,6 +776,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/MessageTokensCount"}"##),
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
@@ -976,6 +985,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/ModelInfo"}"##),
         params: &[
             Param {
                 name: "model_id",
@@ -1005,6 +1015,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_ModelInfo_"}"##),
         params: &[
             Param {
                 name: "after_id",
@@ -1079,6 +1090,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_FileMetadata_"}"##),
         params: &[
             Param {
                 name: "ids",
@@ -1138,6 +1150,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/DeletedFile"}"##),
         params: &[
             Param {
                 name: "file_id",
@@ -1167,6 +1180,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Binary,
+        response_schema: None,
         params: &[
             Param {
                 name: "file_id",
@@ -1196,6 +1210,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/FileMetadata"}"##),
         params: &[
             Param {
                 name: "file_id",
@@ -1225,6 +1240,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::Multipart,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/FileMetadata"}"##),
         params: &[
             Param {
                 name: "file",
@@ -1269,6 +1285,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::Multipart,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/SkillVersion"}"##),
         params: &[
             Param {
                 name: "skill_id",
@@ -1313,6 +1330,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/SkillVersion"}"##),
         params: &[
             Param {
                 name: "skill_id",
@@ -1357,6 +1375,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_SkillVersion_"}"##),
         params: &[
             Param {
                 name: "skill_id",
@@ -1416,6 +1435,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/DeletedSkillVersion"}"##),
         params: &[
             Param {
                 name: "skill_id",
@@ -1460,6 +1480,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::Multipart,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/Skill"}"##),
         params: &[
             Param {
                 name: "files",
@@ -1504,6 +1525,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/Skill"}"##),
         params: &[
             Param {
                 name: "skill_id",
@@ -1533,6 +1555,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_Skill_"}"##),
         params: &[
             Param {
                 name: "limit",
@@ -1592,6 +1615,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/DeletedSkill"}"##),
         params: &[
             Param {
                 name: "skill_id",
@@ -1621,6 +1645,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/UserProfileActionURL"}"##),
         params: &[
             Param {
                 name: "user_profile_id",
@@ -1667,6 +1692,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/UserProfile"}"##),
         params: &[
             Param {
                 name: "access_type",
@@ -1749,6 +1775,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/UserProfile"}"##),
         params: &[
             Param {
                 name: "user_profile_id",
@@ -1778,6 +1805,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/UserProfile"}"##),
         params: &[
             Param {
                 name: "user_profile_id",
@@ -1875,6 +1903,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_UserProfile_"}"##),
         params: &[
             Param {
                 name: "enforcement_status",
@@ -1964,6 +1993,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: false,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/DeletedUserProfile"}"##),
         params: &[
             Param {
                 name: "user_profile_id",
@@ -1993,6 +2023,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaModelInfo"}"##),
         params: &[
             Param {
                 name: "model_id",
@@ -2022,6 +2053,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_BetaModelInfo_"}"##),
         params: &[
             Param {
                 name: "after_id",
@@ -2096,6 +2128,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaMessageBatch"}"##),
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
@@ -2143,6 +2176,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaMessageBatch"}"##),
         params: &[
             Param {
                 name: "message_batch_id",
@@ -2172,6 +2206,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_BetaMessageBatch_"}"##),
         params: &[
             Param {
                 name: "after_id",
@@ -2231,6 +2266,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedMessageBatch"}"##),
         params: &[
             Param {
                 name: "message_batch_id",
@@ -2260,6 +2296,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaMessageBatch"}"##),
         params: &[
             Param {
                 name: "message_batch_id",
@@ -2289,6 +2326,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Jsonl,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaMessageBatchIndividualResponse"}"##),
         params: &[
             Param {
                 name: "message_batch_id",
@@ -2318,6 +2356,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::JsonOrSse,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaMessage"}"##),
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
@@ -2861,6 +2900,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaMessageTokensCount"}"##),
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
@@ -3175,6 +3215,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsAgent_"}"##),
         params: &[
             Param {
                 name: "agent_id",
@@ -3234,6 +3275,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsAgent"}"##),
         params: &[
             Param {
                 name: "model",
@@ -3428,6 +3470,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsAgent"}"##),
         params: &[
             Param {
                 name: "agent_id",
@@ -3472,6 +3515,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsAgent"}"##),
         params: &[
             Param {
                 name: "agent_id",
@@ -3696,6 +3740,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsAgent_"}"##),
         params: &[
             Param {
                 name: "created_at[gte]",
@@ -3785,6 +3830,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsAgent"}"##),
         params: &[
             Param {
                 name: "agent_id",
@@ -3814,6 +3860,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWork"}"##),
         params: &[
             Param {
                 name: "environment_id",
@@ -3858,6 +3905,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWork"}"##),
         params: &[
             Param {
                 name: "environment_id",
@@ -3917,6 +3965,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaSelfHostedWork_"}"##),
         params: &[
             Param {
                 name: "environment_id",
@@ -3976,6 +4025,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWork"}"##),
         params: &[
             Param {
                 name: "environment_id",
@@ -4020,6 +4070,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWorkHeartbeatResponse"}"##),
         params: &[
             Param {
                 name: "environment_id",
@@ -4094,6 +4145,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWork"}"##),
         params: &[
             Param {
                 name: "environment_id",
@@ -4168,6 +4220,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWorkQueueStats"}"##),
         params: &[
             Param {
                 name: "environment_id",
@@ -4197,6 +4250,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWork"}"##),
         params: &[
             Param {
                 name: "environment_id",
@@ -4256,6 +4310,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaEnvironment"}"##),
         params: &[
             Param {
                 name: "name",
@@ -4349,6 +4404,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaEnvironment"}"##),
         params: &[
             Param {
                 name: "environment_id",
@@ -4378,6 +4434,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaEnvironment"}"##),
         params: &[
             Param {
                 name: "environment_id",
@@ -4486,6 +4543,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaEnvironment_"}"##),
         params: &[
             Param {
                 name: "include_archived",
@@ -4545,6 +4603,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaEnvironmentDeleteResponse"}"##),
         params: &[
             Param {
                 name: "environment_id",
@@ -4574,6 +4633,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaEnvironment"}"##),
         params: &[
             Param {
                 name: "environment_id",
@@ -4603,6 +4663,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsSessionEvent_"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -4752,6 +4813,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSendSessionEvents"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -4808,6 +4870,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Sse,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsStreamSessionEvents"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -4852,6 +4915,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/ResourceRetrieveResponse"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -4896,6 +4960,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/ResourceUpdateResponse"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -4955,6 +5020,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsSessionResource_"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -5014,6 +5080,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeleteSessionResource"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -5058,6 +5125,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsFileResource"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -5132,6 +5200,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsSessionEvent_"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -5206,6 +5275,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Sse,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsStreamSessionThreadEvents"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -5265,6 +5335,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSessionThread"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -5309,6 +5380,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsSessionThread_"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -5383,6 +5455,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSessionThread"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -5427,6 +5500,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSession"}"##),
         params: &[
             Param {
                 name: "agent",
@@ -5589,6 +5663,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSession"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -5618,6 +5693,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSession"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -5728,6 +5804,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncBidirectionalPageCursor_BetaManagedAgentsSession_"}"##),
         params: &[
             Param {
                 name: "agent_id",
@@ -5937,6 +6014,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeletedSession"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -5966,6 +6044,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSession"}"##),
         params: &[
             Param {
                 name: "session_id",
@@ -5995,6 +6074,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeployment"}"##),
         params: &[
             Param {
                 name: "agent",
@@ -6186,6 +6266,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeployment"}"##),
         params: &[
             Param {
                 name: "deployment_id",
@@ -6215,6 +6296,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeployment"}"##),
         params: &[
             Param {
                 name: "deployment_id",
@@ -6421,6 +6503,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsDeployment_"}"##),
         params: &[
             Param {
                 name: "agent_id",
@@ -6540,6 +6623,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeployment"}"##),
         params: &[
             Param {
                 name: "deployment_id",
@@ -6569,6 +6653,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeployment"}"##),
         params: &[
             Param {
                 name: "deployment_id",
@@ -6598,6 +6683,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeploymentRun"}"##),
         params: &[
             Param {
                 name: "deployment_id",
@@ -6627,6 +6713,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeployment"}"##),
         params: &[
             Param {
                 name: "deployment_id",
@@ -6656,6 +6743,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeploymentRun"}"##),
         params: &[
             Param {
                 name: "deployment_run_id",
@@ -6685,6 +6773,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsDeploymentRun_"}"##),
         params: &[
             Param {
                 name: "created_at[gt]",
@@ -6834,6 +6923,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsCredential"}"##),
         params: &[
             Param {
                 name: "vault_id",
@@ -6919,6 +7009,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsCredential"}"##),
         params: &[
             Param {
                 name: "vault_id",
@@ -6963,6 +7054,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsCredential"}"##),
         params: &[
             Param {
                 name: "vault_id",
@@ -7061,6 +7153,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsCredential_"}"##),
         params: &[
             Param {
                 name: "vault_id",
@@ -7135,6 +7228,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeletedCredential"}"##),
         params: &[
             Param {
                 name: "vault_id",
@@ -7179,6 +7273,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsCredential"}"##),
         params: &[
             Param {
                 name: "vault_id",
@@ -7223,6 +7318,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsCredentialValidation"}"##),
         params: &[
             Param {
                 name: "vault_id",
@@ -7267,6 +7363,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsVault"}"##),
         params: &[
             Param {
                 name: "display_name",
@@ -7311,6 +7408,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsVault"}"##),
         params: &[
             Param {
                 name: "vault_id",
@@ -7340,6 +7438,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsVault"}"##),
         params: &[
             Param {
                 name: "vault_id",
@@ -7399,6 +7498,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsVault_"}"##),
         params: &[
             Param {
                 name: "include_archived",
@@ -7458,6 +7558,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeletedVault"}"##),
         params: &[
             Param {
                 name: "vault_id",
@@ -7487,6 +7588,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsVault"}"##),
         params: &[
             Param {
                 name: "vault_id",
@@ -7516,6 +7618,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemory"}"##),
         params: &[
             Param {
                 name: "memory_store_id",
@@ -7590,6 +7693,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemory"}"##),
         params: &[
             Param {
                 name: "memory_store_id",
@@ -7649,6 +7753,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemory"}"##),
         params: &[
             Param {
                 name: "memory_store_id",
@@ -7756,6 +7861,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsMemoryListItem_"}"##),
         params: &[
             Param {
                 name: "memory_store_id",
@@ -7860,6 +7966,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeletedMemory"}"##),
         params: &[
             Param {
                 name: "memory_store_id",
@@ -7919,6 +8026,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemoryVersion"}"##),
         params: &[
             Param {
                 name: "memory_store_id",
@@ -7978,6 +8086,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsMemoryVersion_"}"##),
         params: &[
             Param {
                 name: "memory_store_id",
@@ -8157,6 +8266,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemoryVersion"}"##),
         params: &[
             Param {
                 name: "memory_store_id",
@@ -8201,6 +8311,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemoryStore"}"##),
         params: &[
             Param {
                 name: "name",
@@ -8260,6 +8371,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemoryStore"}"##),
         params: &[
             Param {
                 name: "memory_store_id",
@@ -8289,6 +8401,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemoryStore"}"##),
         params: &[
             Param {
                 name: "memory_store_id",
@@ -8363,6 +8476,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsMemoryStore_"}"##),
         params: &[
             Param {
                 name: "created_at[gte]",
@@ -8452,6 +8566,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeletedMemoryStore"}"##),
         params: &[
             Param {
                 name: "memory_store_id",
@@ -8481,6 +8596,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemoryStore"}"##),
         params: &[
             Param {
                 name: "memory_store_id",
@@ -8510,6 +8626,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaFileMetadata_"}"##),
         params: &[
             Param {
                 name: "ids",
@@ -8614,6 +8731,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedFile"}"##),
         params: &[
             Param {
                 name: "file_id",
@@ -8643,6 +8761,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Binary,
+        response_schema: None,
         params: &[
             Param {
                 name: "file_id",
@@ -8672,6 +8791,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaFileMetadata"}"##),
         params: &[
             Param {
                 name: "file_id",
@@ -8701,6 +8821,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Multipart,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaFileMetadata"}"##),
         params: &[
             Param {
                 name: "file",
@@ -8745,6 +8866,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Multipart,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaSkillVersion"}"##),
         params: &[
             Param {
                 name: "skill_id",
@@ -8789,6 +8911,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaSkillVersion"}"##),
         params: &[
             Param {
                 name: "skill_id",
@@ -8833,6 +8956,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaSkillVersion_"}"##),
         params: &[
             Param {
                 name: "skill_id",
@@ -8892,6 +9016,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedSkillVersion"}"##),
         params: &[
             Param {
                 name: "skill_id",
@@ -8936,6 +9061,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Binary,
+        response_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -8980,6 +9106,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Multipart,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaSkill"}"##),
         params: &[
             Param {
                 name: "files",
@@ -9039,6 +9166,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaSkill"}"##),
         params: &[
             Param {
                 name: "skill_id",
@@ -9068,6 +9196,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaSkill_"}"##),
         params: &[
             Param {
                 name: "limit",
@@ -9127,6 +9256,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedSkill"}"##),
         params: &[
             Param {
                 name: "skill_id",
@@ -9156,6 +9286,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaUserProfileActionURL"}"##),
         params: &[
             Param {
                 name: "user_profile_id",
@@ -9202,6 +9333,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaUserProfile"}"##),
         params: &[
             Param {
                 name: "access_type",
@@ -9329,6 +9461,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaUserProfile"}"##),
         params: &[
             Param {
                 name: "user_profile_id",
@@ -9358,6 +9491,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaUserProfile"}"##),
         params: &[
             Param {
                 name: "user_profile_id",
@@ -9500,6 +9634,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaUserProfile_"}"##),
         params: &[
             Param {
                 name: "limit",
@@ -9574,6 +9709,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedUserProfile"}"##),
         params: &[
             Param {
                 name: "user_profile_id",
@@ -9603,6 +9739,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaUserProfileEnrollmentURL"}"##),
         params: &[
             Param {
                 name: "user_profile_id",
@@ -9632,6 +9769,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaDream"}"##),
         params: &[
             Param {
                 name: "inputs",
@@ -9716,6 +9854,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaDream"}"##),
         params: &[
             Param {
                 name: "dream_id",
@@ -9745,6 +9884,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaDream_"}"##),
         params: &[
             Param {
                 name: "created_at[gt]",
@@ -9849,6 +9989,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaDream"}"##),
         params: &[
             Param {
                 name: "dream_id",
@@ -9878,6 +10019,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaDream"}"##),
         params: &[
             Param {
                 name: "dream_id",
@@ -9907,6 +10049,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnelCertificate"}"##),
         params: &[
             Param {
                 name: "tunnel_id",
@@ -9951,6 +10094,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnelCertificate"}"##),
         params: &[
             Param {
                 name: "tunnel_id",
@@ -9995,6 +10139,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaTunnelCertificate_"}"##),
         params: &[
             Param {
                 name: "tunnel_id",
@@ -10069,6 +10214,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnelCertificate"}"##),
         params: &[
             Param {
                 name: "tunnel_id",
@@ -10113,6 +10259,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnel"}"##),
         params: &[
             Param {
                 name: "display_name",
@@ -10142,6 +10289,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnel"}"##),
         params: &[
             Param {
                 name: "tunnel_id",
@@ -10171,6 +10319,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaTunnel_"}"##),
         params: &[
             Param {
                 name: "include_archived",
@@ -10230,6 +10379,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnel"}"##),
         params: &[
             Param {
                 name: "tunnel_id",
@@ -10259,6 +10409,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnelToken"}"##),
         params: &[
             Param {
                 name: "tunnel_id",
@@ -10288,6 +10439,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::Json,
         response: Response::Json,
+        response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnelToken"}"##),
         params: &[
             Param {
                 name: "tunnel_id",
@@ -10325,7 +10477,9 @@ pub static OPERATIONS: &[Operation] = &[
 
 /// Schema definitions referenced by the table, sorted by name.
 pub static DEFS: &[(&str, &str)] = &[
+    ("APIErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"api_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("AssistantMessageParam", r##"{"properties":{"content":{"anyOf":[{"type":"string"},{"items":{"anyOf":[{"$ref":"#/$defs/TextBlockParam"},{"$ref":"#/$defs/ImageBlockParam"},{"$ref":"#/$defs/DocumentBlockParam"},{"$ref":"#/$defs/SearchResultBlockParam"},{"$ref":"#/$defs/ThinkingBlockParam"},{"$ref":"#/$defs/RedactedThinkingBlockParam"},{"$ref":"#/$defs/ToolUseBlockParam"},{"$ref":"#/$defs/ToolResultBlockParam"},{"$ref":"#/$defs/ServerToolUseBlockParam"},{"$ref":"#/$defs/WebSearchToolResultBlockParam"},{"$ref":"#/$defs/WebFetchToolResultBlockParam"},{"$ref":"#/$defs/CodeExecutionToolResultBlockParam"},{"$ref":"#/$defs/BashCodeExecutionToolResultBlockParam"},{"$ref":"#/$defs/TextEditorCodeExecutionToolResultBlockParam"},{"$ref":"#/$defs/ToolSearchToolResultBlockParam"},{"$ref":"#/$defs/ContainerUploadBlockParam"},{"$ref":"#/$defs/TextBlock"},{"$ref":"#/$defs/ThinkingBlock"},{"$ref":"#/$defs/RedactedThinkingBlock"},{"$ref":"#/$defs/ToolUseBlock"},{"$ref":"#/$defs/ServerToolUseBlock"},{"$ref":"#/$defs/WebSearchToolResultBlock"},{"$ref":"#/$defs/WebFetchToolResultBlock"},{"$ref":"#/$defs/CodeExecutionToolResultBlock"},{"$ref":"#/$defs/BashCodeExecutionToolResultBlock"},{"$ref":"#/$defs/TextEditorCodeExecutionToolResultBlock"},{"$ref":"#/$defs/ToolSearchToolResultBlock"},{"$ref":"#/$defs/ContainerUploadBlock"}]},"type":"array"}]},"role":{"const":"assistant","type":"string"}},"required":["content","role"],"type":"object"}"##),
+    ("AuthenticationErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"authentication_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("Base64ImageSourceParam", r##"{"properties":{"data":{"anyOf":[{"type":"string"},{"format":"path","type":"string"}]},"media_type":{"enum":["image/jpeg","image/png","image/gif","image/webp"],"type":"string"},"type":{"const":"base64","type":"string"}},"required":["data","media_type","type"],"type":"object"}"##),
     ("Base64PDFSource", r##"{"additionalProperties":true,"properties":{"data":{"type":"string"},"media_type":{"const":"application/pdf","type":"string"},"type":{"const":"base64","type":"string"}},"required":["data","media_type","type"],"type":"object"}"##),
     ("Base64PDFSourceParam", r##"{"properties":{"data":{"anyOf":[{"type":"string"},{"format":"path","type":"string"}]},"media_type":{"const":"application/pdf","type":"string"},"type":{"const":"base64","type":"string"}},"required":["data","media_type","type"],"type":"object"}"##),
@@ -10337,6 +10491,8 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BashCodeExecutionToolResultBlockParam", r##"{"properties":{"content":{"anyOf":[{"$ref":"#/$defs/BashCodeExecutionToolResultErrorParam"},{"$ref":"#/$defs/BashCodeExecutionResultBlockParam"}]},"tool_use_id":{"type":"string"},"type":{"const":"bash_code_execution_tool_result","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]}},"required":["content","tool_use_id","type"],"type":"object"}"##),
     ("BashCodeExecutionToolResultErrorObject", r##"{"additionalProperties":true,"properties":{"error_code":{"enum":["invalid_tool_input","unavailable","too_many_requests","execution_time_exceeded","output_file_too_large"],"type":"string"},"type":{"const":"bash_code_execution_tool_result_error","type":"string"}},"required":["error_code","type"],"type":"object"}"##),
     ("BashCodeExecutionToolResultErrorParam", r##"{"properties":{"error_code":{"enum":["invalid_tool_input","unavailable","too_many_requests","execution_time_exceeded","output_file_too_large"],"type":"string"},"type":{"const":"bash_code_execution_tool_result_error","type":"string"}},"required":["error_code","type"],"type":"object"}"##),
+    ("BetaAPIErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"api_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaAdvisorMessageIterationUsage", r##"{"additionalProperties":true,"properties":{"cache_creation":{"anyOf":[{"$ref":"#/$defs/BetaCacheCreation"},{"type":"null"}],"default":null},"cache_creation_input_tokens":{"type":"integer"},"cache_read_input_tokens":{"type":"integer"},"input_tokens":{"type":"integer"},"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]},"output_tokens":{"type":"integer"},"type":{"const":"advisor_message","type":"string"}},"required":["cache_creation_input_tokens","cache_read_input_tokens","input_tokens","model","output_tokens","type"],"type":"object"}"##),
     ("BetaAdvisorRedactedResultBlock", r##"{"additionalProperties":true,"properties":{"encrypted_content":{"type":"string"},"stop_reason":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"advisor_redacted_result","type":"string"}},"required":["encrypted_content","type"],"type":"object"}"##),
     ("BetaAdvisorRedactedResultBlockParam", r##"{"properties":{"encrypted_content":{"type":"string"},"type":{"const":"advisor_redacted_result","type":"string"},"stop_reason":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["encrypted_content","type"],"type":"object"}"##),
     ("BetaAdvisorResultBlock", r##"{"additionalProperties":true,"properties":{"stop_reason":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"text":{"type":"string"},"type":{"const":"advisor_result","type":"string"}},"required":["text","type"],"type":"object"}"##),
@@ -10349,6 +10505,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaAdvisorToolResultErrorParam", r##"{"properties":{"error_code":{"enum":["max_uses_exceeded","prompt_too_long","too_many_requests","overloaded","unavailable","execution_time_exceeded","model_not_found"],"type":"string"},"type":{"const":"advisor_tool_result_error","type":"string"}},"required":["error_code","type"],"type":"object"}"##),
     ("BetaAllThinkingTurnsParam", r##"{"properties":{"type":{"const":"all","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaAssistantMessageParam", r##"{"properties":{"content":{"anyOf":[{"type":"string"},{"items":{"anyOf":[{"$ref":"#/$defs/BetaTextBlockParam"},{"$ref":"#/$defs/BetaImageBlockParam"},{"$ref":"#/$defs/BetaRequestDocumentBlockParam"},{"$ref":"#/$defs/BetaSearchResultBlockParam"},{"$ref":"#/$defs/BetaThinkingBlockParam"},{"$ref":"#/$defs/BetaRedactedThinkingBlockParam"},{"$ref":"#/$defs/BetaToolUseBlockParam"},{"$ref":"#/$defs/BetaToolResultBlockParam"},{"$ref":"#/$defs/BetaServerToolUseBlockParam"},{"$ref":"#/$defs/BetaWebSearchToolResultBlockParam"},{"$ref":"#/$defs/BetaWebFetchToolResultBlockParam"},{"$ref":"#/$defs/BetaAdvisorToolResultBlockParam"},{"$ref":"#/$defs/BetaCodeExecutionToolResultBlockParam"},{"$ref":"#/$defs/BetaBashCodeExecutionToolResultBlockParam"},{"$ref":"#/$defs/BetaTextEditorCodeExecutionToolResultBlockParam"},{"$ref":"#/$defs/BetaToolSearchToolResultBlockParam"},{"$ref":"#/$defs/BetaMCPToolUseBlockParam"},{"$ref":"#/$defs/BetaRequestMCPToolResultBlockParam"},{"$ref":"#/$defs/BetaContainerUploadBlockParam"},{"$ref":"#/$defs/BetaCompactionBlockParam"},{"$ref":"#/$defs/BetaRequestToolAdditionBlockParam"},{"$ref":"#/$defs/BetaRequestToolRemovalBlockParam"},{"$ref":"#/$defs/BetaMCPToolListingBlockParam"},{"$ref":"#/$defs/BetaFallbackBlockParam"},{"$ref":"#/$defs/BetaTextBlock"},{"$ref":"#/$defs/BetaThinkingBlock"},{"$ref":"#/$defs/BetaRedactedThinkingBlock"},{"$ref":"#/$defs/BetaToolUseBlock"},{"$ref":"#/$defs/BetaServerToolUseBlock"},{"$ref":"#/$defs/BetaWebSearchToolResultBlock"},{"$ref":"#/$defs/BetaWebFetchToolResultBlock"},{"$ref":"#/$defs/BetaAdvisorToolResultBlock"},{"$ref":"#/$defs/BetaCodeExecutionToolResultBlock"},{"$ref":"#/$defs/BetaBashCodeExecutionToolResultBlock"},{"$ref":"#/$defs/BetaTextEditorCodeExecutionToolResultBlock"},{"$ref":"#/$defs/BetaToolSearchToolResultBlock"},{"$ref":"#/$defs/BetaMCPToolUseBlock"},{"$ref":"#/$defs/BetaMCPToolResultBlock"},{"$ref":"#/$defs/BetaContainerUploadBlock"},{"$ref":"#/$defs/BetaCompactionBlock"},{"$ref":"#/$defs/BetaFallbackBlock"},{"$ref":"#/$defs/BetaMCPToolListingBlock"}]},"type":"array"}]},"role":{"const":"assistant","type":"string"}},"required":["content","role"],"type":"object"}"##),
+    ("BetaAuthenticationErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"authentication_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaBase64ImageSourceParam", r##"{"properties":{"data":{"anyOf":[{"type":"string"},{"format":"path","type":"string"}]},"media_type":{"enum":["image/jpeg","image/png","image/gif","image/webp"],"type":"string"},"type":{"const":"base64","type":"string"}},"required":["data","media_type","type"],"type":"object"}"##),
     ("BetaBase64PDFSource", r##"{"additionalProperties":true,"properties":{"data":{"type":"string"},"media_type":{"const":"application/pdf","type":"string"},"type":{"const":"base64","type":"string"}},"required":["data","media_type","type"],"type":"object"}"##),
     ("BetaBase64PDFSourceParam", r##"{"properties":{"data":{"anyOf":[{"type":"string"},{"format":"path","type":"string"}]},"media_type":{"const":"application/pdf","type":"string"},"type":{"const":"base64","type":"string"}},"required":["data","media_type","type"],"type":"object"}"##),
@@ -10360,6 +10517,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaBashCodeExecutionToolResultBlockParam", r##"{"properties":{"content":{"anyOf":[{"$ref":"#/$defs/BetaBashCodeExecutionToolResultErrorParam"},{"$ref":"#/$defs/BetaBashCodeExecutionResultBlockParam"}]},"tool_use_id":{"type":"string"},"type":{"const":"bash_code_execution_tool_result","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]}},"required":["content","tool_use_id","type"],"type":"object"}"##),
     ("BetaBashCodeExecutionToolResultErrorObject", r##"{"additionalProperties":true,"properties":{"error_code":{"enum":["invalid_tool_input","unavailable","too_many_requests","execution_time_exceeded","output_file_too_large"],"type":"string"},"type":{"const":"bash_code_execution_tool_result_error","type":"string"}},"required":["error_code","type"],"type":"object"}"##),
     ("BetaBashCodeExecutionToolResultErrorParam", r##"{"properties":{"error_code":{"enum":["invalid_tool_input","unavailable","too_many_requests","execution_time_exceeded","output_file_too_large"],"type":"string"},"type":{"const":"bash_code_execution_tool_result_error","type":"string"}},"required":["error_code","type"],"type":"object"}"##),
+    ("BetaBillingErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"billing_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaBillingPolicyParam", r##"{"properties":{"type":{"const":"billing_policy","type":"string"},"bill_to":{"enum":["self","user_profile"],"type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaBrowserCloseTabConfig", r##"{"additionalProperties":true,"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("BetaBrowserCloseTabConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
@@ -10435,6 +10593,14 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaBrowserZoomConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
     ("BetaCacheControlEphemeral", r##"{"additionalProperties":true,"properties":{"type":{"const":"ephemeral","type":"string"},"ttl":{"anyOf":[{"enum":["5m","1h"],"type":"string"},{"type":"null"}],"default":null}},"required":["type"],"type":"object"}"##),
     ("BetaCacheControlEphemeralParam", r##"{"properties":{"type":{"const":"ephemeral","type":"string"},"ttl":{"enum":["5m","1h"],"type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaCacheCreation", r##"{"additionalProperties":true,"properties":{"ephemeral_1h_input_tokens":{"type":"integer"},"ephemeral_5m_input_tokens":{"type":"integer"}},"required":["ephemeral_1h_input_tokens","ephemeral_5m_input_tokens"],"type":"object"}"##),
+    ("BetaCacheMissMessagesChanged", r##"{"additionalProperties":true,"properties":{"cache_missed_input_tokens":{"type":"integer"},"type":{"const":"messages_changed","type":"string"}},"required":["cache_missed_input_tokens","type"],"type":"object"}"##),
+    ("BetaCacheMissModelChanged", r##"{"additionalProperties":true,"properties":{"cache_missed_input_tokens":{"type":"integer"},"type":{"const":"model_changed","type":"string"}},"required":["cache_missed_input_tokens","type"],"type":"object"}"##),
+    ("BetaCacheMissPreviousMessageNotFound", r##"{"additionalProperties":true,"properties":{"type":{"const":"previous_message_not_found","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaCacheMissSystemChanged", r##"{"additionalProperties":true,"properties":{"cache_missed_input_tokens":{"type":"integer"},"type":{"const":"system_changed","type":"string"}},"required":["cache_missed_input_tokens","type"],"type":"object"}"##),
+    ("BetaCacheMissToolsChanged", r##"{"additionalProperties":true,"properties":{"cache_missed_input_tokens":{"type":"integer"},"type":{"const":"tools_changed","type":"string"}},"required":["cache_missed_input_tokens","type"],"type":"object"}"##),
+    ("BetaCacheMissUnavailable", r##"{"additionalProperties":true,"properties":{"type":{"const":"unavailable","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaCapabilitySupport", r##"{"additionalProperties":true,"properties":{"supported":{"type":"boolean"}},"required":["supported"],"type":"object"}"##),
     ("BetaCitationCharLocation", r##"{"additionalProperties":true,"properties":{"cited_text":{"type":"string"},"document_index":{"type":"integer"},"document_title":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"end_char_index":{"type":"integer"},"file_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"start_char_index":{"type":"integer"},"type":{"const":"char_location","type":"string"}},"required":["cited_text","document_index","end_char_index","start_char_index","type"],"type":"object"}"##),
     ("BetaCitationCharLocationParam", r##"{"properties":{"cited_text":{"type":"string"},"document_index":{"type":"integer"},"document_title":{"anyOf":[{"type":"string"},{"type":"null"}]},"end_char_index":{"type":"integer"},"start_char_index":{"type":"integer"},"type":{"const":"char_location","type":"string"}},"required":["cited_text","document_index","document_title","end_char_index","start_char_index","type"],"type":"object"}"##),
     ("BetaCitationConfig", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"}},"required":["enabled"],"type":"object"}"##),
@@ -10449,7 +10615,10 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaCitationsConfigParamParam", r##"{"properties":{"enabled":{"type":"boolean"}},"type":"object"}"##),
     ("BetaCitationsWebSearchResultLocation", r##"{"additionalProperties":true,"properties":{"cited_text":{"type":"string"},"encrypted_index":{"type":"string"},"title":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"web_search_result_location","type":"string"},"url":{"type":"string"}},"required":["cited_text","encrypted_index","type","url"],"type":"object"}"##),
     ("BetaClearThinking20251015EditParam", r##"{"properties":{"type":{"const":"clear_thinking_20251015","type":"string"},"keep":{"anyOf":[{"$ref":"#/$defs/BetaThinkingTurnsParam"},{"$ref":"#/$defs/BetaAllThinkingTurnsParam"},{"const":"all","type":"string"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaClearThinking20251015EditResponse", r##"{"additionalProperties":true,"properties":{"cleared_input_tokens":{"type":"integer"},"cleared_thinking_turns":{"type":"integer"},"type":{"const":"clear_thinking_20251015","type":"string"}},"required":["cleared_input_tokens","cleared_thinking_turns","type"],"type":"object"}"##),
     ("BetaClearToolUses20250919EditParam", r##"{"properties":{"type":{"const":"clear_tool_uses_20250919","type":"string"},"clear_at_least":{"anyOf":[{"$ref":"#/$defs/BetaInputTokensClearAtLeastParam"},{"type":"null"}]},"clear_tool_inputs":{"anyOf":[{"type":"boolean"},{"items":{"type":"string"},"type":"array"},{"type":"null"}]},"exclude_tools":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]},"keep":{"$ref":"#/$defs/BetaToolUsesKeepParam"},"trigger":{"anyOf":[{"$ref":"#/$defs/BetaInputTokensTriggerParam"},{"$ref":"#/$defs/BetaToolUsesTriggerParam"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaClearToolUses20250919EditResponse", r##"{"additionalProperties":true,"properties":{"cleared_input_tokens":{"type":"integer"},"cleared_tool_uses":{"type":"integer"},"type":{"const":"clear_tool_uses_20250919","type":"string"}},"required":["cleared_input_tokens","cleared_tool_uses","type"],"type":"object"}"##),
+    ("BetaCloudConfig", r##"{"additionalProperties":true,"properties":{"networking":{"anyOf":[{"$ref":"#/$defs/BetaUnrestrictedNetwork"},{"$ref":"#/$defs/BetaLimitedNetwork"}],"discriminator":{"propertyName":"type","mapping":{"unrestricted":"#/$defs/BetaUnrestrictedNetwork","limited":"#/$defs/BetaLimitedNetwork"}}},"packages":{"$ref":"#/$defs/BetaPackages"},"type":{"const":"cloud","type":"string"}},"required":["networking","packages","type"],"type":"object"}"##),
     ("BetaCloudConfigParams", r##"{"properties":{"type":{"const":"cloud","type":"string"},"networking":{"anyOf":[{"$ref":"#/$defs/BetaUnrestrictedNetworkParam"},{"$ref":"#/$defs/BetaLimitedNetworkParams"},{"type":"null"}]},"packages":{"anyOf":[{"$ref":"#/$defs/BetaPackagesParams"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaCodeExecutionOutputBlock", r##"{"additionalProperties":true,"properties":{"file_id":{"type":"string"},"type":{"const":"code_execution_output","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
     ("BetaCodeExecutionOutputBlockParam", r##"{"properties":{"file_id":{"type":"string"},"type":{"const":"code_execution_output","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
@@ -10470,7 +10639,9 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaCompact20260112EditParam", r##"{"properties":{"type":{"const":"compact_20260112","type":"string"},"instructions":{"anyOf":[{"type":"string"},{"type":"null"}]},"pause_after_compaction":{"type":"boolean"},"trigger":{"anyOf":[{"$ref":"#/$defs/BetaInputTokensTriggerParam"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaCompactionBlock", r##"{"additionalProperties":true,"properties":{"content":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"encrypted_content":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"compaction","type":"string"},"signature":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"tool_changes":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaResponseToolAdditionBlock"},{"$ref":"#/$defs/BetaResponseToolRemovalBlock"}],"discriminator":{"propertyName":"type","mapping":{"tool_addition":"#/$defs/BetaResponseToolAdditionBlock","tool_removal":"#/$defs/BetaResponseToolRemovalBlock"}}},"type":"array"},{"type":"null"}],"default":null}},"required":["type"],"type":"object"}"##),
     ("BetaCompactionBlockParam", r##"{"properties":{"type":{"const":"compaction","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"content":{"anyOf":[{"type":"string"},{"type":"null"}]},"encrypted_content":{"anyOf":[{"type":"string"},{"type":"null"}]},"signature":{"anyOf":[{"type":"string"},{"type":"null"}]},"tool_changes":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaRequestToolAdditionBlockParam"},{"$ref":"#/$defs/BetaRequestToolRemovalBlockParam"}]},"type":"array"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaCompactionCapability", r##"{"additionalProperties":true,"properties":{"summarize":{"$ref":"#/$defs/BetaCapabilitySupport"},"supported":{"type":"boolean"}},"required":["summarize","supported"],"type":"object"}"##),
     ("BetaCompactionConfigParam", r##"{"properties":{"type":{"const":"summarize","type":"string"},"instructions":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaCompactionIterationUsage", r##"{"additionalProperties":true,"properties":{"cache_creation":{"anyOf":[{"$ref":"#/$defs/BetaCacheCreation"},{"type":"null"}],"default":null},"cache_creation_input_tokens":{"type":"integer"},"cache_read_input_tokens":{"type":"integer"},"input_tokens":{"type":"integer"},"output_tokens":{"type":"integer"},"type":{"const":"compaction","type":"string"}},"required":["cache_creation_input_tokens","cache_read_input_tokens","input_tokens","output_tokens","type"],"type":"object"}"##),
     ("BetaComputerCursorPositionConfig", r##"{"additionalProperties":true,"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("BetaComputerCursorPositionConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
     ("BetaComputerDoubleClickConfig", r##"{"additionalProperties":true,"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null}},"type":"object"}"##),
@@ -10509,36 +10680,67 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaComputerWaitConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
     ("BetaComputerZoomConfig", r##"{"additionalProperties":true,"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("BetaComputerZoomConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
+    ("BetaContainer", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"expires_at":{"format":"date-time","type":"string"},"skills":{"anyOf":[{"items":{"$ref":"#/$defs/BetaContainerSkill"},"type":"array"},{"type":"null"}],"default":null}},"required":["id","expires_at"],"type":"object"}"##),
     ("BetaContainerParams", r##"{"properties":{"id":{"anyOf":[{"type":"string"},{"type":"null"}]},"skills":{"anyOf":[{"items":{"$ref":"#/$defs/BetaSkillParams"},"type":"array"},{"type":"null"}]}},"type":"object"}"##),
+    ("BetaContainerSkill", r##"{"additionalProperties":true,"properties":{"skill_id":{"type":"string"},"type":{"enum":["anthropic","custom"],"type":"string"},"version":{"type":"string"}},"required":["skill_id","type","version"],"type":"object"}"##),
     ("BetaContainerUploadBlock", r##"{"additionalProperties":true,"properties":{"file_id":{"type":"string"},"type":{"const":"container_upload","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
     ("BetaContainerUploadBlockParam", r##"{"properties":{"file_id":{"type":"string"},"type":{"const":"container_upload","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]}},"required":["file_id","type"],"type":"object"}"##),
     ("BetaContentBlockSourceParam", r##"{"properties":{"content":{"anyOf":[{"type":"string"},{"items":{"anyOf":[{"$ref":"#/$defs/BetaTextBlockParam"},{"$ref":"#/$defs/BetaImageBlockParam"}]},"type":"array"}]},"type":{"const":"content","type":"string"}},"required":["content","type"],"type":"object"}"##),
+    ("BetaContextManagementCapability", r##"{"additionalProperties":true,"properties":{"clear_thinking_20251015":{"anyOf":[{"$ref":"#/$defs/BetaCapabilitySupport"},{"type":"null"}],"default":null},"clear_tool_uses_20250919":{"anyOf":[{"$ref":"#/$defs/BetaCapabilitySupport"},{"type":"null"}],"default":null},"compact_20260112":{"anyOf":[{"$ref":"#/$defs/BetaCapabilitySupport"},{"type":"null"}],"default":null},"supported":{"type":"boolean"}},"required":["supported"],"type":"object"}"##),
     ("BetaContextManagementConfigParam", r##"{"properties":{"edits":{"items":{"anyOf":[{"$ref":"#/$defs/BetaClearToolUses20250919EditParam"},{"$ref":"#/$defs/BetaClearThinking20251015EditParam"},{"$ref":"#/$defs/BetaCompact20260112EditParam"}]},"type":"array"}},"type":"object"}"##),
+    ("BetaContextManagementResponse", r##"{"additionalProperties":true,"properties":{"applied_edits":{"items":{"anyOf":[{"$ref":"#/$defs/BetaClearToolUses20250919EditResponse"},{"$ref":"#/$defs/BetaClearThinking20251015EditResponse"}],"discriminator":{"propertyName":"type","mapping":{"clear_tool_uses_20250919":"#/$defs/BetaClearToolUses20250919EditResponse","clear_thinking_20251015":"#/$defs/BetaClearThinking20251015EditResponse"}}},"type":"array"}},"required":["applied_edits"],"type":"object"}"##),
+    ("BetaCountTokensContextManagementResponse", r##"{"additionalProperties":true,"properties":{"original_input_tokens":{"type":"integer"}},"required":["original_input_tokens"],"type":"object"}"##),
+    ("BetaDeletedFile", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"anyOf":[{"const":"file_deleted","type":"string"},{"type":"null"}],"default":null}},"required":["id"],"type":"object"}"##),
+    ("BetaDeletedMessageBatch", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"message_batch_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaDeletedSkill", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"skill_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaDeletedSkillVersion", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"skill_version_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaDeletedUserProfile", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"user_profile_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaDiagnostics", r##"{"additionalProperties":true,"properties":{"cache_miss_reason":{"anyOf":[{"$ref":"#/$defs/BetaCacheMissModelChanged"},{"$ref":"#/$defs/BetaCacheMissSystemChanged"},{"$ref":"#/$defs/BetaCacheMissToolsChanged"},{"$ref":"#/$defs/BetaCacheMissMessagesChanged"},{"$ref":"#/$defs/BetaCacheMissPreviousMessageNotFound"},{"$ref":"#/$defs/BetaCacheMissUnavailable"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("BetaDiagnosticsParam", r##"{"properties":{"previous_message_id":{"anyOf":[{"type":"string"},{"type":"null"}]}},"type":"object"}"##),
     ("BetaDirectCaller", r##"{"additionalProperties":true,"properties":{"type":{"const":"direct","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaDirectCallerParam", r##"{"properties":{"type":{"const":"direct","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaDocumentBlock", r##"{"additionalProperties":true,"properties":{"citations":{"anyOf":[{"$ref":"#/$defs/BetaCitationConfig"},{"type":"null"}],"default":null},"source":{"anyOf":[{"$ref":"#/$defs/BetaBase64PDFSource"},{"$ref":"#/$defs/BetaPlainTextSource"}],"discriminator":{"propertyName":"type","mapping":{"base64":"#/$defs/BetaBase64PDFSource","text":"#/$defs/BetaPlainTextSource"}}},"title":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"document","type":"string"}},"required":["source","type"],"type":"object"}"##),
+    ("BetaDream", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"ended_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"error":{"anyOf":[{"$ref":"#/$defs/BetaDreamErrorObject"},{"type":"null"}],"default":null},"inputs":{"items":{"anyOf":[{"$ref":"#/$defs/BetaDreamMemoryStoreInput"},{"$ref":"#/$defs/BetaDreamSessionsInput"}],"discriminator":{"propertyName":"type","mapping":{"memory_store":"#/$defs/BetaDreamMemoryStoreInput","sessions":"#/$defs/BetaDreamSessionsInput"}}},"type":"array"},"instructions":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"model":{"$ref":"#/$defs/BetaDreamModelConfig"},"output_behavior":{"anyOf":[{"$ref":"#/$defs/BetaOutputBehaviorCreateNew"},{"$ref":"#/$defs/BetaOutputBehaviorUpdateExisting"}],"discriminator":{"propertyName":"type","mapping":{"create_new":"#/$defs/BetaOutputBehaviorCreateNew","update_existing":"#/$defs/BetaOutputBehaviorUpdateExisting"}}},"outputs":{"items":{"$ref":"#/$defs/BetaDreamOutput"},"type":"array"},"session_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"status":{"enum":["pending","running","completed","failed","canceled"],"type":"string"},"type":{"const":"dream","type":"string"},"usage":{"$ref":"#/$defs/BetaDreamUsage"}},"required":["id","created_at","inputs","model","output_behavior","outputs","status","type","usage"],"type":"object"}"##),
+    ("BetaDreamErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaDreamInputParam", r##"{"anyOf":[{"$ref":"#/$defs/BetaDreamMemoryStoreInputParam"},{"$ref":"#/$defs/BetaDreamSessionsInputParam"}]}"##),
+    ("BetaDreamMemoryStoreInput", r##"{"additionalProperties":true,"properties":{"memory_store_id":{"type":"string"},"type":{"const":"memory_store","type":"string"}},"required":["memory_store_id","type"],"type":"object"}"##),
     ("BetaDreamMemoryStoreInputParam", r##"{"properties":{"memory_store_id":{"type":"string"},"type":{"const":"memory_store","type":"string"}},"required":["memory_store_id","type"],"type":"object"}"##),
+    ("BetaDreamModelConfig", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"speed":{"anyOf":[{"enum":["standard","fast"],"type":"string"},{"type":"null"}],"default":null}},"required":["id"],"type":"object"}"##),
     ("BetaDreamModelConfigParam", r##"{"properties":{"id":{"type":"string"},"speed":{"anyOf":[{"enum":["standard","fast"],"type":"string"},{"type":"null"}]}},"required":["id"],"type":"object"}"##),
+    ("BetaDreamOutput", r##"{"additionalProperties":true,"properties":{"memory_store_id":{"type":"string"},"type":{"const":"memory_store","type":"string"}},"required":["memory_store_id","type"],"type":"object"}"##),
+    ("BetaDreamSessionsInput", r##"{"additionalProperties":true,"properties":{"session_ids":{"items":{"type":"string"},"type":"array"},"type":{"const":"sessions","type":"string"}},"required":["session_ids","type"],"type":"object"}"##),
     ("BetaDreamSessionsInputParam", r##"{"properties":{"session_ids":{"items":{"type":"string"},"type":"array"},"type":{"const":"sessions","type":"string"}},"required":["session_ids","type"],"type":"object"}"##),
     ("BetaDreamStatus", r##"{"enum":["pending","running","completed","failed","canceled"],"type":"string"}"##),
+    ("BetaDreamUsage", r##"{"additionalProperties":true,"properties":{"cache_creation_input_tokens":{"type":"integer"},"cache_read_input_tokens":{"type":"integer"},"input_tokens":{"type":"integer"},"output_tokens":{"type":"integer"}},"required":["cache_creation_input_tokens","cache_read_input_tokens","input_tokens","output_tokens"],"type":"object"}"##),
+    ("BetaEffortCapability", r##"{"additionalProperties":true,"properties":{"high":{"$ref":"#/$defs/BetaCapabilitySupport"},"low":{"$ref":"#/$defs/BetaCapabilitySupport"},"max":{"$ref":"#/$defs/BetaCapabilitySupport"},"medium":{"$ref":"#/$defs/BetaCapabilitySupport"},"supported":{"type":"boolean"},"xhigh":{"anyOf":[{"$ref":"#/$defs/BetaCapabilitySupport"},{"type":"null"}],"default":null}},"required":["high","low","max","medium","supported"],"type":"object"}"##),
     ("BetaEncryptedCodeExecutionResultBlock", r##"{"additionalProperties":true,"properties":{"content":{"items":{"$ref":"#/$defs/BetaCodeExecutionOutputBlock"},"type":"array"},"encrypted_stdout":{"type":"string"},"return_code":{"type":"integer"},"stderr":{"type":"string"},"type":{"const":"encrypted_code_execution_result","type":"string"}},"required":["content","encrypted_stdout","return_code","stderr","type"],"type":"object"}"##),
     ("BetaEncryptedCodeExecutionResultBlockParam", r##"{"properties":{"content":{"items":{"$ref":"#/$defs/BetaCodeExecutionOutputBlockParam"},"type":"array"},"encrypted_stdout":{"type":"string"},"return_code":{"type":"integer"},"stderr":{"type":"string"},"type":{"const":"encrypted_code_execution_result","type":"string"}},"required":["content","encrypted_stdout","return_code","stderr","type"],"type":"object"}"##),
+    ("BetaEnvironment", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"archived_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"config":{"anyOf":[{"$ref":"#/$defs/BetaCloudConfig"},{"$ref":"#/$defs/BetaSelfHostedConfig"}],"discriminator":{"propertyName":"type","mapping":{"cloud":"#/$defs/BetaCloudConfig","self_hosted":"#/$defs/BetaSelfHostedConfig"}}},"created_at":{"type":"string"},"description":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"metadata":{"additionalProperties":{"type":"string"},"type":"object"},"name":{"type":"string"},"type":{"const":"environment","type":"string"},"updated_at":{"type":"string"},"scope":{"anyOf":[{"enum":["organization","account"],"type":"string"},{"type":"null"}],"default":null}},"required":["id","config","created_at","metadata","name","type","updated_at"],"type":"object"}"##),
+    ("BetaEnvironmentDeleteResponse", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"environment_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaErrorResponse", r##"{"additionalProperties":true,"properties":{"error":{"anyOf":[{"$ref":"#/$defs/BetaInvalidRequestErrorObject"},{"$ref":"#/$defs/BetaAuthenticationErrorObject"},{"$ref":"#/$defs/BetaBillingErrorObject"},{"$ref":"#/$defs/BetaPermissionErrorObject"},{"$ref":"#/$defs/BetaNotFoundErrorObject"},{"$ref":"#/$defs/BetaRateLimitErrorObject"},{"$ref":"#/$defs/BetaGatewayTimeoutErrorObject"},{"$ref":"#/$defs/BetaAPIErrorObject"},{"$ref":"#/$defs/BetaOverloadedErrorObject"}],"discriminator":{"propertyName":"type","mapping":{"invalid_request_error":"#/$defs/BetaInvalidRequestErrorObject","authentication_error":"#/$defs/BetaAuthenticationErrorObject","billing_error":"#/$defs/BetaBillingErrorObject","permission_error":"#/$defs/BetaPermissionErrorObject","not_found_error":"#/$defs/BetaNotFoundErrorObject","rate_limit_error":"#/$defs/BetaRateLimitErrorObject","timeout_error":"#/$defs/BetaGatewayTimeoutErrorObject","api_error":"#/$defs/BetaAPIErrorObject","overloaded_error":"#/$defs/BetaOverloadedErrorObject"}}},"request_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"error","type":"string"}},"required":["error","type"],"type":"object"}"##),
     ("BetaFallbackBlock", r##"{"additionalProperties":true,"properties":{"from":{"$ref":"#/$defs/BetaFallbackInfo"},"to":{"$ref":"#/$defs/BetaFallbackInfo"},"trigger":{"$ref":"#/$defs/BetaFallbackRefusalTrigger"},"type":{"const":"fallback","type":"string"}},"required":["from","to","trigger","type"],"type":"object"}"##),
     ("BetaFallbackBlockParam", r##"{"properties":{"from":{"$ref":"#/$defs/BetaFallbackInfoParam"},"to":{"$ref":"#/$defs/BetaFallbackInfoParam"},"type":{"const":"fallback","type":"string"},"trigger":{}},"required":["from","to","type"],"type":"object"}"##),
+    ("BetaFallbackCreditNotApplied", r##"{"additionalProperties":true,"properties":{"reason":{"enum":["body_mismatch","continuation_excluded","continuation_only","expired","invalid_target_model","not_enabled","reprice_unavailable","temporarily_unavailable","variant_fields_present","wrong_organization","wrong_platform","wrong_workspace"],"type":"string"},"type":{"const":"not_applied","type":"string"},"remove_to_redeem":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"default":null}},"required":["reason","type"],"type":"object"}"##),
+    ("BetaFallbackCreditRedeemed", r##"{"additionalProperties":true,"properties":{"type":{"const":"redeemed","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaFallbackCreditTokenParam", r##"{"properties":{"token":{"type":"string"},"mode":{"enum":["strict","best_effort"],"type":"string"}},"required":["token"],"type":"object"}"##),
+    ("BetaFallbackCreditUsage", r##"{"additionalProperties":true,"properties":{"status":{"anyOf":[{"$ref":"#/$defs/BetaFallbackCreditRedeemed"},{"$ref":"#/$defs/BetaFallbackCreditNotApplied"}],"discriminator":{"propertyName":"type","mapping":{"redeemed":"#/$defs/BetaFallbackCreditRedeemed","not_applied":"#/$defs/BetaFallbackCreditNotApplied"}}}},"required":["status"],"type":"object"}"##),
     ("BetaFallbackInfo", r##"{"additionalProperties":true,"properties":{"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]}},"required":["model"],"type":"object"}"##),
     ("BetaFallbackInfoParam", r##"{"properties":{"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]}},"required":["model"],"type":"object"}"##),
+    ("BetaFallbackMessageIterationUsage", r##"{"additionalProperties":true,"properties":{"cache_creation":{"anyOf":[{"$ref":"#/$defs/BetaCacheCreation"},{"type":"null"}],"default":null},"cache_creation_input_tokens":{"type":"integer"},"cache_read_input_tokens":{"type":"integer"},"input_tokens":{"type":"integer"},"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]},"output_tokens":{"type":"integer"},"type":{"const":"fallback_message","type":"string"}},"required":["cache_creation_input_tokens","cache_read_input_tokens","input_tokens","model","output_tokens","type"],"type":"object"}"##),
     ("BetaFallbackParam", r##"{"additionalProperties":true,"properties":{"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]},"max_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}]},"output_config":{"anyOf":[{"$ref":"#/$defs/BetaOutputConfigParam"},{"type":"null"}]},"speed":{"anyOf":[{"enum":["standard","fast"],"type":"string"},{"type":"null"}]},"thinking":{"anyOf":[{"$ref":"#/$defs/BetaThinkingConfigEnabledParam"},{"$ref":"#/$defs/BetaThinkingConfigDisabledParam"},{"$ref":"#/$defs/BetaThinkingConfigBetweenToolsParam"},{"$ref":"#/$defs/BetaThinkingConfigAdaptiveParam"},{"type":"null"}]}},"required":["model"],"type":"object"}"##),
     ("BetaFallbackRefusalTrigger", r##"{"additionalProperties":true,"properties":{"category":{"anyOf":[{"enum":["cyber","bio","frontier_llm","reasoning_extraction","general_harms"],"type":"string"},{"type":"null"}],"default":null},"type":{"const":"refusal","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaFileDocumentSourceParam", r##"{"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
     ("BetaFileImageSourceParam", r##"{"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
+    ("BetaFileMetadata", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"filename":{"type":"string"},"mime_type":{"type":"string"},"size_bytes":{"type":"integer"},"type":{"const":"file","type":"string"},"downloadable":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"expires_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"scope":{"anyOf":[{"$ref":"#/$defs/BetaFileScope"},{"type":"null"}],"default":null}},"required":["id","created_at","filename","mime_type","size_bytes","type"],"type":"object"}"##),
+    ("BetaFileScope", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"session","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaGatewayTimeoutErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"timeout_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaImageBlockParam", r##"{"properties":{"source":{"anyOf":[{"$ref":"#/$defs/BetaBase64ImageSourceParam"},{"$ref":"#/$defs/BetaURLImageSourceParam"},{"$ref":"#/$defs/BetaFileImageSourceParam"}]},"type":{"const":"image","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"transformations":{"anyOf":[{"$ref":"#/$defs/BetaImageTransformationsParam"},{"type":"null"}]}},"required":["source","type"],"type":"object"}"##),
     ("BetaImageTransformationsParam", r##"{"properties":{"oversized_image":{"enum":["downsize","error"],"type":"string"}},"type":"object"}"##),
     ("BetaInputTokensClearAtLeastParam", r##"{"properties":{"type":{"const":"input_tokens","type":"string"},"value":{"type":"integer"}},"required":["type","value"],"type":"object"}"##),
     ("BetaInputTokensTriggerParam", r##"{"properties":{"type":{"const":"input_tokens","type":"string"},"value":{"type":"integer"}},"required":["type","value"],"type":"object"}"##),
+    ("BetaInvalidRequestErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"invalid_request_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaJSONOutputFormatParam", r##"{"properties":{"schema":{"additionalProperties":true,"type":"object"},"type":{"const":"json_schema","type":"string"}},"required":["schema","type"],"type":"object"}"##),
+    ("BetaLimitedNetwork", r##"{"additionalProperties":true,"properties":{"allow_mcp_servers":{"type":"boolean"},"allow_package_managers":{"type":"boolean"},"allowed_hosts":{"items":{"type":"string"},"type":"array"},"type":{"const":"limited","type":"string"}},"required":["allow_mcp_servers","allow_package_managers","allowed_hosts","type"],"type":"object"}"##),
     ("BetaLimitedNetworkParams", r##"{"properties":{"type":{"const":"limited","type":"string"},"allow_mcp_servers":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"allow_package_managers":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"allowed_hosts":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaMCPTool", r##"{"additionalProperties":true,"properties":{"input_schema":{"additionalProperties":true,"type":"object"},"name":{"type":"string"},"description":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["input_schema","name"],"type":"object"}"##),
     ("BetaMCPToolConfig", r##"{"additionalProperties":true,"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null}},"type":"object"}"##),
@@ -10554,10 +10756,14 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaMCPToolUseBlockParam", r##"{"properties":{"id":{"type":"string"},"input":{"additionalProperties":true,"type":"object"},"name":{"type":"string"},"server_name":{"type":"string"},"type":{"const":"mcp_tool_use","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]}},"required":["id","input","name","server_name","type"],"type":"object"}"##),
     ("BetaMCPToolset", r##"{"additionalProperties":true,"properties":{"mcp_server_name":{"type":"string"},"type":{"const":"mcp_toolset","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeral"},{"type":"null"}],"default":null},"configs":{"anyOf":[{"additionalProperties":{"$ref":"#/$defs/BetaMCPToolConfig"},"type":"object"},{"type":"null"}],"default":null},"default_config":{"anyOf":[{"$ref":"#/$defs/BetaMCPToolDefaultConfig"},{"type":"null"}],"default":null},"tools":{"anyOf":[{"items":{"$ref":"#/$defs/BetaMCPToolParam"},"type":"array"},{"type":"null"}],"default":null}},"required":["mcp_server_name","type"],"type":"object"}"##),
     ("BetaMCPToolsetParam", r##"{"properties":{"mcp_server_name":{"type":"string"},"type":{"const":"mcp_toolset","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"configs":{"anyOf":[{"additionalProperties":{"$ref":"#/$defs/BetaMCPToolConfigParam"},"type":"object"},{"type":"null"}]},"default_config":{"$ref":"#/$defs/BetaMCPToolDefaultConfigParam"},"tools":{"anyOf":[{"items":{"$ref":"#/$defs/BetaMCPToolParamParam"},"type":"array"},{"type":"null"}]}},"required":["mcp_server_name","type"],"type":"object"}"##),
+    ("BetaManagedAgentsAPIActor", r##"{"additionalProperties":true,"properties":{"api_key_id":{"type":"string"},"type":{"const":"api_actor","type":"string"}},"required":["api_key_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsAWSRoleExecutionIdentity", r##"{"additionalProperties":true,"properties":{"role_arn":{"type":"string"},"type":{"const":"aws_role","type":"string"}},"required":["role_arn","type"],"type":"object"}"##),
     ("BetaManagedAgentsAWSRoleExecutionIdentityParams", r##"{"properties":{"role_arn":{"type":"string"},"type":{"const":"aws_role","type":"string"}},"required":["role_arn","type"],"type":"object"}"##),
     ("BetaManagedAgentsAdvisor", r##"{"additionalProperties":true,"properties":{"model":{"type":"string"},"type":{"const":"advisor","type":"string"}},"required":["model","type"],"type":"object"}"##),
     ("BetaManagedAgentsAdvisorParams", r##"{"properties":{"model":{"type":"string"},"type":{"const":"advisor","type":"string"}},"required":["model","type"],"type":"object"}"##),
+    ("BetaManagedAgentsAgent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"description":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"execution_identity":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAWSRoleExecutionIdentity"},{"$ref":"#/$defs/BetaManagedAgentsServiceAccountExecutionIdentity"}],"discriminator":{"propertyName":"type","mapping":{"aws_role":"#/$defs/BetaManagedAgentsAWSRoleExecutionIdentity","service_account":"#/$defs/BetaManagedAgentsServiceAccountExecutionIdentity"}}},"mcp_servers":{"items":{"$ref":"#/$defs/BetaManagedAgentsMCPServerURLDefinition"},"type":"array"},"metadata":{"additionalProperties":{"type":"string"},"type":"object"},"model":{"$ref":"#/$defs/BetaManagedAgentsModelConfig"},"multiagent":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentCoordinator"},{"$ref":"#/$defs/BetaManagedAgentsMultiagent20261001"},{"type":"null"}],"default":null},"name":{"type":"string"},"skills":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAnthropicSkill"},{"$ref":"#/$defs/BetaManagedAgentsCustomSkill"}],"discriminator":{"propertyName":"type","mapping":{"anthropic":"#/$defs/BetaManagedAgentsAnthropicSkill","custom":"#/$defs/BetaManagedAgentsCustomSkill"}}},"type":"array"},"system":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"tools":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAgentToolset20260401"},{"$ref":"#/$defs/BetaManagedAgentsMCPToolset"},{"$ref":"#/$defs/BetaManagedAgentsCustomTool"}],"discriminator":{"propertyName":"type","mapping":{"agent_toolset_20260401":"#/$defs/BetaManagedAgentsAgentToolset20260401","mcp_toolset":"#/$defs/BetaManagedAgentsMCPToolset","custom":"#/$defs/BetaManagedAgentsCustomTool"}}},"type":"array"},"type":{"const":"agent","type":"string"},"updated_at":{"format":"date-time","type":"string"},"version":{"type":"integer"}},"required":["id","created_at","execution_identity","mcp_servers","metadata","model","name","skills","tools","type","updated_at","version"],"type":"object"}"##),
+    ("BetaManagedAgentsAgentArchivedDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"agent_archived_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsAgentArchivedRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"agent_archived_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsAgentAutoEvaluatedPermissionAllow", r##"{"additionalProperties":true,"properties":{"type":{"const":"allow","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsAgentAutoEvaluatedPermissionAsk", r##"{"additionalProperties":true,"properties":{"reason_code":{"type":"string"},"type":{"const":"ask","type":"string"}},"required":["reason_code","type"],"type":"object"}"##),
     ("BetaManagedAgentsAgentAutoEvaluatedPermissionDeny", r##"{"additionalProperties":true,"properties":{"reason_code":{"type":"string"},"type":{"const":"deny","type":"string"}},"required":["reason_code","type"],"type":"object"}"##),
@@ -10567,6 +10773,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsAgentMessageEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"content":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTextBlock"},{"$ref":"#/$defs/BetaManagedAgentsRedactedBlock"}],"discriminator":{"propertyName":"type","mapping":{"text":"#/$defs/BetaManagedAgentsTextBlock","redacted":"#/$defs/BetaManagedAgentsRedactedBlock"}}},"type":"array"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"agent.message","type":"string"}},"required":["id","content","processed_at","type"],"type":"object"}"##),
     ("BetaManagedAgentsAgentMessagePreview", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"agent.message","type":"string"}},"required":["id","type"],"type":"object"}"##),
     ("BetaManagedAgentsAgentParams", r##"{"properties":{"id":{"type":"string"},"type":{"const":"agent","type":"string"},"version":{"type":"integer"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsAgentReference", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"agent","type":"string"},"version":{"type":"integer"}},"required":["id","type","version"],"type":"object"}"##),
     ("BetaManagedAgentsAgentThinkingEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"agent.thinking","type":"string"}},"required":["id","processed_at","type"],"type":"object"}"##),
     ("BetaManagedAgentsAgentThinkingPreview", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"agent.thinking","type":"string"}},"required":["id","type"],"type":"object"}"##),
     ("BetaManagedAgentsAgentThreadContextCompactedEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"agent.thread_context_compacted","type":"string"}},"required":["id","processed_at","type"],"type":"object"}"##),
@@ -10597,24 +10804,39 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsBashToolConfig", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"},"name":{"const":"bash","type":"string"},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicy"}],"discriminator":{"propertyName":"type","mapping":{"always_allow":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy","always_ask":"#/$defs/BetaManagedAgentsAlwaysAskPolicy","auto":"#/$defs/BetaManagedAgentsAutoPolicy"}}},"type":{"const":"bash","type":"string"}},"required":["enabled","name","permission_policy","type"],"type":"object"}"##),
     ("BetaManagedAgentsBashToolConfigParams", r##"{"properties":{"name":{"const":"bash","type":"string"},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicyParam"},{"type":"null"}]},"type":{"const":"bash","type":"string"}},"required":["name"],"type":"object"}"##),
     ("BetaManagedAgentsBillingErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"billing_error","type":"string"}},"required":["message","retry_status","type"],"type":"object"}"##),
+    ("BetaManagedAgentsBranchCheckout", r##"{"additionalProperties":true,"properties":{"name":{"type":"string"},"type":{"const":"branch","type":"string"}},"required":["name","type"],"type":"object"}"##),
     ("BetaManagedAgentsBranchCheckoutParam", r##"{"properties":{"name":{"type":"string"},"type":{"const":"branch","type":"string"}},"required":["name","type"],"type":"object"}"##),
     ("BetaManagedAgentsBudgetLimit", r##"{"additionalProperties":true,"properties":{"max_list_cost":{"$ref":"#/$defs/BetaMonetaryAmount"},"type":{"const":"limit","type":"string"}},"required":["max_list_cost","type"],"type":"object"}"##),
     ("BetaManagedAgentsBudgetLimitParam", r##"{"properties":{"max_list_cost":{"$ref":"#/$defs/BetaMonetaryAmountParam"},"type":{"const":"limit","type":"string"}},"required":["max_list_cost","type"],"type":"object"}"##),
     ("BetaManagedAgentsCacheCreationUsage", r##"{"additionalProperties":true,"properties":{"ephemeral_1h_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"ephemeral_5m_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null}},"type":"object"}"##),
+    ("BetaManagedAgentsCommitCheckout", r##"{"additionalProperties":true,"properties":{"sha":{"type":"string"},"type":{"const":"commit","type":"string"}},"required":["sha","type"],"type":"object"}"##),
     ("BetaManagedAgentsCommitCheckoutParam", r##"{"properties":{"sha":{"type":"string"},"type":{"const":"commit","type":"string"}},"required":["sha","type"],"type":"object"}"##),
     ("BetaManagedAgentsCompactionLimitReachedErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"compaction_limit_reached_error","type":"string"}},"required":["message","retry_status","type"],"type":"object"}"##),
+    ("BetaManagedAgentsCredential", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"auth":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPOAuthAuthResponse"},{"$ref":"#/$defs/BetaManagedAgentsStaticBearerAuthResponse"},{"$ref":"#/$defs/BetaManagedAgentsEnvironmentVariableAuthResponse"}],"discriminator":{"propertyName":"type","mapping":{"mcp_oauth":"#/$defs/BetaManagedAgentsMCPOAuthAuthResponse","static_bearer":"#/$defs/BetaManagedAgentsStaticBearerAuthResponse","environment_variable":"#/$defs/BetaManagedAgentsEnvironmentVariableAuthResponse"}}},"created_at":{"format":"date-time","type":"string"},"metadata":{"additionalProperties":{"type":"string"},"type":"object"},"type":{"const":"vault_credential","type":"string"},"updated_at":{"format":"date-time","type":"string"},"vault_id":{"type":"string"},"display_name":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["id","auth","created_at","metadata","type","updated_at","vault_id"],"type":"object"}"##),
     ("BetaManagedAgentsCredentialHostUnreachableErrorObject", r##"{"additionalProperties":true,"properties":{"credential_id":{"type":"string"},"message":{"type":"string"},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"credential_host_unreachable_error","type":"string"},"vault_id":{"type":"string"}},"required":["credential_id","message","retry_status","type","vault_id"],"type":"object"}"##),
+    ("BetaManagedAgentsCredentialValidation", r##"{"additionalProperties":true,"properties":{"credential_id":{"type":"string"},"has_refresh_token":{"type":"boolean"},"mcp_probe":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPProbe"},{"type":"null"}],"default":null},"refresh":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRefreshObject"},{"type":"null"}],"default":null},"status":{"enum":["valid","invalid","unknown"],"type":"string"},"type":{"const":"vault_credential_validation","type":"string"},"validated_at":{"format":"date-time","type":"string"},"vault_id":{"type":"string"}},"required":["credential_id","has_refresh_token","status","type","validated_at","vault_id"],"type":"object"}"##),
     ("BetaManagedAgentsCustomSkill", r##"{"additionalProperties":true,"properties":{"skill_id":{"type":"string"},"type":{"const":"custom","type":"string"},"version":{"type":"string"}},"required":["skill_id","type","version"],"type":"object"}"##),
     ("BetaManagedAgentsCustomSkillParams", r##"{"properties":{"skill_id":{"type":"string"},"type":{"const":"custom","type":"string"},"version":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["skill_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsCustomTool", r##"{"additionalProperties":true,"properties":{"description":{"type":"string"},"input_schema":{"$ref":"#/$defs/BetaManagedAgentsCustomToolInputSchema"},"name":{"type":"string"},"type":{"const":"custom","type":"string"}},"required":["description","input_schema","name","type"],"type":"object"}"##),
     ("BetaManagedAgentsCustomToolInputSchema", r##"{"additionalProperties":{},"properties":{"type":{"const":"object","type":"string"},"properties":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}],"default":null},"required":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"default":null}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsCustomToolInputSchemaParam", r##"{"additionalProperties":true,"properties":{"type":{"const":"object","type":"string"},"properties":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}]},"required":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsCustomToolParams", r##"{"properties":{"description":{"type":"string"},"input_schema":{"$ref":"#/$defs/BetaManagedAgentsCustomToolInputSchemaParam"},"name":{"type":"string"},"type":{"const":"custom","type":"string"}},"required":["description","input_schema","name","type"],"type":"object"}"##),
+    ("BetaManagedAgentsDeleteSessionResource", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"session_resource_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsDeletedCredential", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"vault_credential_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsDeletedMemory", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"memory_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsDeletedMemoryStore", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"memory_store_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsDeletedSession", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"session_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsDeletedVault", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"vault_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
     ("BetaManagedAgentsDeltaContent", r##"{"additionalProperties":true,"properties":{"content":{"$ref":"#/$defs/BetaManagedAgentsTextBlock"},"type":{"const":"content_delta","type":"string"},"index":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null}},"required":["content","type"],"type":"object"}"##),
     ("BetaManagedAgentsDeltaEvent", r##"{"additionalProperties":true,"properties":{"delta":{"$ref":"#/$defs/BetaManagedAgentsDeltaContent"},"event_id":{"type":"string"},"type":{"const":"event_delta","type":"string"}},"required":["delta","event_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsDeltaType", r##"{"enum":["agent.message","agent.thinking"],"type":"string"}"##),
+    ("BetaManagedAgentsDeployment", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"agent":{"$ref":"#/$defs/BetaManagedAgentsAgentReference"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"description":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"environment_id":{"type":"string"},"initial_events":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsDeploymentUserMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsDeploymentUserDefineOutcomeEvent"},{"$ref":"#/$defs/BetaManagedAgentsDeploymentSystemMessageEvent"}],"discriminator":{"propertyName":"type","mapping":{"user.message":"#/$defs/BetaManagedAgentsDeploymentUserMessageEvent","user.define_outcome":"#/$defs/BetaManagedAgentsDeploymentUserDefineOutcomeEvent","system.message":"#/$defs/BetaManagedAgentsDeploymentSystemMessageEvent"}}},"type":"array"},"metadata":{"additionalProperties":{"type":"string"},"type":"object"},"name":{"type":"string"},"paused_reason":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsManualDeploymentPausedReason"},{"$ref":"#/$defs/BetaManagedAgentsErrorDeploymentPausedReason"},{"type":"null"}],"default":null},"resources":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsGitHubRepositoryResourceConfig"},{"$ref":"#/$defs/BetaManagedAgentsFileResourceConfig"},{"$ref":"#/$defs/BetaManagedAgentsMemoryStoreResourceConfig"}],"discriminator":{"propertyName":"type","mapping":{"github_repository":"#/$defs/BetaManagedAgentsGitHubRepositoryResourceConfig","file":"#/$defs/BetaManagedAgentsFileResourceConfig","memory_store":"#/$defs/BetaManagedAgentsMemoryStoreResourceConfig"}}},"type":"array"},"schedule":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSchedule"},{"type":"null"}],"default":null},"status":{"enum":["active","paused"],"type":"string"},"type":{"const":"deployment","type":"string"},"updated_at":{"format":"date-time","type":"string"},"vault_ids":{"items":{"type":"string"},"type":"array"},"budget":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBudgetLimit"},{"type":"null"}],"default":null}},"required":["id","agent","created_at","environment_id","initial_events","metadata","name","resources","status","type","updated_at","vault_ids"],"type":"object"}"##),
     ("BetaManagedAgentsDeploymentInitialEventParams", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUserMessageEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserDefineOutcomeEventParams"},{"$ref":"#/$defs/BetaManagedAgentsSystemMessageEventParams"}]}"##),
+    ("BetaManagedAgentsDeploymentRun", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"agent":{"$ref":"#/$defs/BetaManagedAgentsAgentReference"},"created_at":{"format":"date-time","type":"string"},"deployment_id":{"type":"string"},"error":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsEnvironmentArchivedRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsAgentArchivedRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsEnvironmentNotFoundRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsVaultNotFoundRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsVaultArchivedRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsFileNotFoundRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsMemoryStoreArchivedRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsSkillNotFoundRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsSessionResourceNotFoundRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsWorkspaceArchivedRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsOrganizationDisabledRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsSessionRateLimitedRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsSessionCreationRejectedRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsUnknownRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsSelfHostedResourcesUnsupportedRunErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsMCPEgressBlockedRunErrorObject"},{"type":"null"}],"default":null},"session_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"trigger_context":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsScheduleTriggerContext"},{"$ref":"#/$defs/BetaManagedAgentsManualTriggerContext"}],"discriminator":{"propertyName":"type","mapping":{"schedule":"#/$defs/BetaManagedAgentsScheduleTriggerContext","manual":"#/$defs/BetaManagedAgentsManualTriggerContext"}}},"type":{"const":"deployment_run","type":"string"}},"required":["id","agent","created_at","deployment_id","trigger_context","type"],"type":"object"}"##),
     ("BetaManagedAgentsDeploymentStatus", r##"{"enum":["active","paused"],"type":"string"}"##),
+    ("BetaManagedAgentsDeploymentSystemMessageEvent", r##"{"additionalProperties":true,"properties":{"content":{"items":{"$ref":"#/$defs/BetaManagedAgentsSystemContentBlock"},"type":"array"},"type":{"const":"system.message","type":"string"}},"required":["content","type"],"type":"object"}"##),
+    ("BetaManagedAgentsDeploymentUserDefineOutcomeEvent", r##"{"additionalProperties":true,"properties":{"description":{"type":"string"},"rubric":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsFileRubric"},{"$ref":"#/$defs/BetaManagedAgentsTextRubric"}],"discriminator":{"propertyName":"type","mapping":{"file":"#/$defs/BetaManagedAgentsFileRubric","text":"#/$defs/BetaManagedAgentsTextRubric"}}},"type":{"const":"user.define_outcome","type":"string"},"max_iterations":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null}},"required":["description","rubric","type"],"type":"object"}"##),
+    ("BetaManagedAgentsDeploymentUserMessageEvent", r##"{"additionalProperties":true,"properties":{"content":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTextBlock"},{"$ref":"#/$defs/BetaManagedAgentsImageBlock"},{"$ref":"#/$defs/BetaManagedAgentsDocumentBlock"},{"$ref":"#/$defs/BetaManagedAgentsRedactedBlock"}],"discriminator":{"propertyName":"type","mapping":{"text":"#/$defs/BetaManagedAgentsTextBlock","image":"#/$defs/BetaManagedAgentsImageBlock","document":"#/$defs/BetaManagedAgentsDocumentBlock","redacted":"#/$defs/BetaManagedAgentsRedactedBlock"}}},"type":"array"},"type":{"const":"user.message","type":"string"}},"required":["content","type"],"type":"object"}"##),
     ("BetaManagedAgentsDocumentBlock", r##"{"additionalProperties":true,"properties":{"source":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBase64DocumentSource"},{"$ref":"#/$defs/BetaManagedAgentsPlainTextDocumentSource"},{"$ref":"#/$defs/BetaManagedAgentsURLDocumentSource"},{"$ref":"#/$defs/BetaManagedAgentsFileDocumentSource"}],"discriminator":{"propertyName":"type","mapping":{"base64":"#/$defs/BetaManagedAgentsBase64DocumentSource","text":"#/$defs/BetaManagedAgentsPlainTextDocumentSource","url":"#/$defs/BetaManagedAgentsURLDocumentSource","file":"#/$defs/BetaManagedAgentsFileDocumentSource"}}},"type":{"const":"document","type":"string"},"context":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"title":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["source","type"],"type":"object"}"##),
     ("BetaManagedAgentsDocumentBlockParam", r##"{"properties":{"source":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBase64DocumentSourceParam"},{"$ref":"#/$defs/BetaManagedAgentsPlainTextDocumentSourceParam"},{"$ref":"#/$defs/BetaManagedAgentsURLDocumentSourceParam"},{"$ref":"#/$defs/BetaManagedAgentsFileDocumentSourceParam"}]},"type":{"const":"document","type":"string"},"context":{"anyOf":[{"type":"string"},{"type":"null"}]},"title":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["source","type"],"type":"object"}"##),
     ("BetaManagedAgentsEditToolConfig", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"},"name":{"const":"edit","type":"string"},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicy"}],"discriminator":{"propertyName":"type","mapping":{"always_allow":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy","always_ask":"#/$defs/BetaManagedAgentsAlwaysAskPolicy","auto":"#/$defs/BetaManagedAgentsAutoPolicy"}}},"type":{"const":"edit","type":"string"}},"required":["enabled","name","permission_policy","type"],"type":"object"}"##),
@@ -10629,16 +10851,28 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsEffortMediumParam", r##"{"properties":{"type":{"const":"medium","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsEffortXhigh", r##"{"additionalProperties":true,"properties":{"type":{"const":"xhigh","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsEffortXhighParam", r##"{"properties":{"type":{"const":"xhigh","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsEnvironmentArchivedDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"environment_archived_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsEnvironmentArchivedRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"environment_archived_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaManagedAgentsEnvironmentNotFoundDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"environment_not_found_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsEnvironmentNotFoundRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"environment_not_found_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaManagedAgentsEnvironmentVariableAuthResponse", r##"{"additionalProperties":true,"properties":{"injection_location":{"$ref":"#/$defs/BetaManagedAgentsInjectionLocationResponse"},"networking":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUnrestrictedCredentialNetworkingResponse"},{"$ref":"#/$defs/BetaManagedAgentsLimitedCredentialNetworkingResponse"}],"discriminator":{"propertyName":"type","mapping":{"unrestricted":"#/$defs/BetaManagedAgentsUnrestrictedCredentialNetworkingResponse","limited":"#/$defs/BetaManagedAgentsLimitedCredentialNetworkingResponse"}}},"secret_name":{"type":"string"},"type":{"const":"environment_variable","type":"string"}},"required":["injection_location","networking","secret_name","type"],"type":"object"}"##),
     ("BetaManagedAgentsEnvironmentVariableCreateParams", r##"{"properties":{"networking":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUnrestrictedCredentialNetworkingParams"},{"$ref":"#/$defs/BetaManagedAgentsLimitedCredentialNetworkingParams"}]},"secret_name":{"type":"string"},"secret_value":{"type":"string"},"type":{"const":"environment_variable","type":"string"},"injection_location":{"$ref":"#/$defs/BetaManagedAgentsInjectionLocationParams"}},"required":["networking","secret_name","secret_value","type"],"type":"object"}"##),
     ("BetaManagedAgentsEnvironmentVariableUpdateParams", r##"{"properties":{"type":{"const":"environment_variable","type":"string"},"injection_location":{"$ref":"#/$defs/BetaManagedAgentsInjectionLocationUpdateParams"},"networking":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUnrestrictedCredentialNetworkingParams"},{"$ref":"#/$defs/BetaManagedAgentsLimitedCredentialNetworkingParams"},{"type":"null"}]},"secret_value":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsErrorDeploymentPausedReason", r##"{"additionalProperties":true,"properties":{"error":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsEnvironmentArchivedDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsAgentArchivedDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsEnvironmentNotFoundDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsVaultNotFoundDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsFileNotFoundDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsSessionResourceNotFoundDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsWorkspaceArchivedDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsOrganizationDisabledDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsMemoryStoreArchivedDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsSkillNotFoundDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsVaultArchivedDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsUnknownDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsSelfHostedResourcesUnsupportedDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsMCPEgressBlockedDeploymentPausedReasonErrorObject"}],"discriminator":{"propertyName":"type","mapping":{"environment_archived_error":"#/$defs/BetaManagedAgentsEnvironmentArchivedDeploymentPausedReasonErrorObject","agent_archived_error":"#/$defs/BetaManagedAgentsAgentArchivedDeploymentPausedReasonErrorObject","environment_not_found_error":"#/$defs/BetaManagedAgentsEnvironmentNotFoundDeploymentPausedReasonErrorObject","vault_not_found_error":"#/$defs/BetaManagedAgentsVaultNotFoundDeploymentPausedReasonErrorObject","file_not_found_error":"#/$defs/BetaManagedAgentsFileNotFoundDeploymentPausedReasonErrorObject","session_resource_not_found_error":"#/$defs/BetaManagedAgentsSessionResourceNotFoundDeploymentPausedReasonErrorObject","workspace_archived_error":"#/$defs/BetaManagedAgentsWorkspaceArchivedDeploymentPausedReasonErrorObject","organization_disabled_error":"#/$defs/BetaManagedAgentsOrganizationDisabledDeploymentPausedReasonErrorObject","memory_store_archived_error":"#/$defs/BetaManagedAgentsMemoryStoreArchivedDeploymentPausedReasonErrorObject","skill_not_found_error":"#/$defs/BetaManagedAgentsSkillNotFoundDeploymentPausedReasonErrorObject","vault_archived_error":"#/$defs/BetaManagedAgentsVaultArchivedDeploymentPausedReasonErrorObject","unknown_error":"#/$defs/BetaManagedAgentsUnknownDeploymentPausedReasonErrorObject","self_hosted_resources_unsupported_error":"#/$defs/BetaManagedAgentsSelfHostedResourcesUnsupportedDeploymentPausedReasonErrorObject","mcp_egress_blocked_error":"#/$defs/BetaManagedAgentsMCPEgressBlockedDeploymentPausedReasonErrorObject"}}},"type":{"const":"error","type":"string"}},"required":["error","type"],"type":"object"}"##),
     ("BetaManagedAgentsEventParams", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUserMessageEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserInterruptEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserToolConfirmationEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserCustomToolResultEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserDefineOutcomeEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserToolResultEventParams"},{"$ref":"#/$defs/BetaManagedAgentsSystemMessageEventParams"}]}"##),
     ("BetaManagedAgentsFileDocumentSource", r##"{"additionalProperties":true,"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsFileDocumentSourceParam", r##"{"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsFileImageSource", r##"{"additionalProperties":true,"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsFileImageSourceParam", r##"{"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsFileNotFoundDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"file_not_found_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsFileNotFoundRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"file_not_found_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaManagedAgentsFileResource", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"file_id":{"type":"string"},"mount_path":{"type":"string"},"type":{"const":"file","type":"string"},"updated_at":{"format":"date-time","type":"string"}},"required":["id","created_at","file_id","mount_path","type","updated_at"],"type":"object"}"##),
+    ("BetaManagedAgentsFileResourceConfig", r##"{"additionalProperties":true,"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"},"mount_path":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["file_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsFileResourceParams", r##"{"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"},"mount_path":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["file_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsFileRubric", r##"{"additionalProperties":true,"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsFileRubricParams", r##"{"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsGitHubRepositoryResource", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"mount_path":{"type":"string"},"type":{"const":"github_repository","type":"string"},"updated_at":{"format":"date-time","type":"string"},"url":{"type":"string"},"checkout":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBranchCheckout"},{"$ref":"#/$defs/BetaManagedAgentsCommitCheckout"},{"type":"null"}],"default":null}},"required":["id","created_at","mount_path","type","updated_at","url"],"type":"object"}"##),
+    ("BetaManagedAgentsGitHubRepositoryResourceConfig", r##"{"additionalProperties":true,"properties":{"type":{"const":"github_repository","type":"string"},"url":{"type":"string"},"checkout":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBranchCheckout"},{"$ref":"#/$defs/BetaManagedAgentsCommitCheckout"},{"type":"null"}],"default":null},"mount_path":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["type","url"],"type":"object"}"##),
     ("BetaManagedAgentsGitHubRepositoryResourceParams", r##"{"properties":{"type":{"const":"github_repository","type":"string"},"url":{"type":"string"},"authorization_token":{"type":"string"},"checkout":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBranchCheckoutParam"},{"$ref":"#/$defs/BetaManagedAgentsCommitCheckoutParam"},{"type":"null"}]},"mount_path":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type","url"],"type":"object"}"##),
     ("BetaManagedAgentsGlobToolConfig", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"},"name":{"const":"glob","type":"string"},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicy"}],"discriminator":{"propertyName":"type","mapping":{"always_allow":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy","always_ask":"#/$defs/BetaManagedAgentsAlwaysAskPolicy","auto":"#/$defs/BetaManagedAgentsAutoPolicy"}}},"type":{"const":"glob","type":"string"}},"required":["enabled","name","permission_policy","type"],"type":"object"}"##),
     ("BetaManagedAgentsGlobToolConfigParams", r##"{"properties":{"name":{"const":"glob","type":"string"},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicyParam"},{"type":"null"}]},"type":{"const":"glob","type":"string"}},"required":["name"],"type":"object"}"##),
@@ -10647,14 +10881,22 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsImageBlock", r##"{"additionalProperties":true,"properties":{"source":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBase64ImageSource"},{"$ref":"#/$defs/BetaManagedAgentsURLImageSource"},{"$ref":"#/$defs/BetaManagedAgentsFileImageSource"}],"discriminator":{"propertyName":"type","mapping":{"base64":"#/$defs/BetaManagedAgentsBase64ImageSource","url":"#/$defs/BetaManagedAgentsURLImageSource","file":"#/$defs/BetaManagedAgentsFileImageSource"}}},"type":{"const":"image","type":"string"}},"required":["source","type"],"type":"object"}"##),
     ("BetaManagedAgentsImageBlockParam", r##"{"properties":{"source":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBase64ImageSourceParam"},{"$ref":"#/$defs/BetaManagedAgentsURLImageSourceParam"},{"$ref":"#/$defs/BetaManagedAgentsFileImageSourceParam"}]},"type":{"const":"image","type":"string"}},"required":["source","type"],"type":"object"}"##),
     ("BetaManagedAgentsInjectionLocationParams", r##"{"properties":{"body":{"type":"boolean"},"header":{"type":"boolean"}},"type":"object"}"##),
+    ("BetaManagedAgentsInjectionLocationResponse", r##"{"additionalProperties":true,"properties":{"body":{"type":"boolean"},"header":{"type":"boolean"}},"required":["body","header"],"type":"object"}"##),
     ("BetaManagedAgentsInjectionLocationUpdateParams", r##"{"properties":{"body":{"type":"boolean"},"header":{"type":"boolean"}},"type":"object"}"##),
+    ("BetaManagedAgentsInlineAgent", r##"{"additionalProperties":true,"properties":{"description":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"execution_identity":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAWSRoleExecutionIdentity"},{"$ref":"#/$defs/BetaManagedAgentsServiceAccountExecutionIdentity"}],"discriminator":{"propertyName":"type","mapping":{"aws_role":"#/$defs/BetaManagedAgentsAWSRoleExecutionIdentity","service_account":"#/$defs/BetaManagedAgentsServiceAccountExecutionIdentity"}}},"mcp_servers":{"items":{"$ref":"#/$defs/BetaManagedAgentsMCPServerURLDefinition"},"type":"array"},"model":{"$ref":"#/$defs/BetaManagedAgentsModelConfig"},"name":{"type":"string"},"skills":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAnthropicSkill"},{"$ref":"#/$defs/BetaManagedAgentsCustomSkill"}],"discriminator":{"propertyName":"type","mapping":{"anthropic":"#/$defs/BetaManagedAgentsAnthropicSkill","custom":"#/$defs/BetaManagedAgentsCustomSkill"}}},"type":"array"},"system":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"tools":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAgentToolset20260401"},{"$ref":"#/$defs/BetaManagedAgentsMCPToolset"},{"$ref":"#/$defs/BetaManagedAgentsCustomTool"}],"discriminator":{"propertyName":"type","mapping":{"agent_toolset_20260401":"#/$defs/BetaManagedAgentsAgentToolset20260401","mcp_toolset":"#/$defs/BetaManagedAgentsMCPToolset","custom":"#/$defs/BetaManagedAgentsCustomTool"}}},"type":"array"},"type":{"const":"inline","type":"string"}},"required":["execution_identity","mcp_servers","model","name","skills","tools","type"],"type":"object"}"##),
     ("BetaManagedAgentsLimitedCredentialNetworkingParams", r##"{"properties":{"allowed_hosts":{"items":{"type":"string"},"type":"array"},"type":{"const":"limited","type":"string"}},"required":["allowed_hosts","type"],"type":"object"}"##),
+    ("BetaManagedAgentsLimitedCredentialNetworkingResponse", r##"{"additionalProperties":true,"properties":{"allowed_hosts":{"items":{"type":"string"},"type":"array"},"type":{"const":"limited","type":"string"}},"required":["allowed_hosts","type"],"type":"object"}"##),
     ("BetaManagedAgentsMCPAuthenticationFailedErrorObject", r##"{"additionalProperties":true,"properties":{"mcp_server_name":{"type":"string"},"message":{"type":"string"},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"mcp_authentication_failed_error","type":"string"}},"required":["mcp_server_name","message","retry_status","type"],"type":"object"}"##),
     ("BetaManagedAgentsMCPConnectionFailedErrorObject", r##"{"additionalProperties":true,"properties":{"mcp_server_name":{"type":"string"},"message":{"type":"string"},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"mcp_connection_failed_error","type":"string"}},"required":["mcp_server_name","message","retry_status","type"],"type":"object"}"##),
+    ("BetaManagedAgentsMCPEgressBlockedDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"mcp_egress_blocked_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsMCPEgressBlockedRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"mcp_egress_blocked_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaManagedAgentsMCPOAuthAuthResponse", r##"{"additionalProperties":true,"properties":{"mcp_server_url":{"type":"string"},"type":{"const":"mcp_oauth","type":"string"},"expires_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"refresh":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPOAuthRefreshResponse"},{"type":"null"}],"default":null}},"required":["mcp_server_url","type"],"type":"object"}"##),
     ("BetaManagedAgentsMCPOAuthCreateParams", r##"{"properties":{"access_token":{"type":"string"},"mcp_server_url":{"type":"string"},"type":{"const":"mcp_oauth","type":"string"},"expires_at":{"anyOf":[{"type":"string"},{"format":"date-time","type":"string"},{"type":"null"}]},"refresh":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPOAuthRefreshParams"},{"type":"null"}]}},"required":["access_token","mcp_server_url","type"],"type":"object"}"##),
     ("BetaManagedAgentsMCPOAuthRefreshParams", r##"{"properties":{"client_id":{"type":"string"},"refresh_token":{"type":"string"},"token_endpoint":{"type":"string"},"token_endpoint_auth":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthNoneParam"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthBasicParam"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthPostParam"}]},"resource":{"anyOf":[{"type":"string"},{"type":"null"}]},"scope":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["client_id","refresh_token","token_endpoint","token_endpoint_auth"],"type":"object"}"##),
+    ("BetaManagedAgentsMCPOAuthRefreshResponse", r##"{"additionalProperties":true,"properties":{"client_id":{"type":"string"},"token_endpoint":{"type":"string"},"token_endpoint_auth":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthNoneResponse"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthBasicResponse"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthPostResponse"}],"discriminator":{"propertyName":"type","mapping":{"none":"#/$defs/BetaManagedAgentsTokenEndpointAuthNoneResponse","client_secret_basic":"#/$defs/BetaManagedAgentsTokenEndpointAuthBasicResponse","client_secret_post":"#/$defs/BetaManagedAgentsTokenEndpointAuthPostResponse"}}},"resource":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"scope":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["client_id","token_endpoint","token_endpoint_auth"],"type":"object"}"##),
     ("BetaManagedAgentsMCPOAuthRefreshUpdateParams", r##"{"properties":{"refresh_token":{"anyOf":[{"type":"string"},{"type":"null"}]},"scope":{"anyOf":[{"type":"string"},{"type":"null"}]},"token_endpoint_auth":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthBasicUpdateParam"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthPostUpdateParam"}]}},"type":"object"}"##),
     ("BetaManagedAgentsMCPOAuthUpdateParams", r##"{"properties":{"type":{"const":"mcp_oauth","type":"string"},"access_token":{"anyOf":[{"type":"string"},{"type":"null"}]},"expires_at":{"anyOf":[{"type":"string"},{"format":"date-time","type":"string"},{"type":"null"}]},"refresh":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPOAuthRefreshUpdateParams"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsMCPProbe", r##"{"additionalProperties":true,"properties":{"http_response":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRefreshHTTPResponse"},{"type":"null"}],"default":null},"method":{"type":"string"}},"required":["method"],"type":"object"}"##),
     ("BetaManagedAgentsMCPServerURLDefinition", r##"{"additionalProperties":true,"properties":{"name":{"type":"string"},"type":{"const":"url","type":"string"},"url":{"type":"string"}},"required":["name","type","url"],"type":"object"}"##),
     ("BetaManagedAgentsMCPToolConfig", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"},"name":{"type":"string"},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicy"}],"discriminator":{"propertyName":"type","mapping":{"always_allow":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy","always_ask":"#/$defs/BetaManagedAgentsAlwaysAskPolicy","auto":"#/$defs/BetaManagedAgentsAutoPolicy"}}}},"required":["enabled","name","permission_policy"],"type":"object"}"##),
     ("BetaManagedAgentsMCPToolConfigParams", r##"{"properties":{"name":{"type":"string"},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicyParam"},{"type":"null"}]}},"required":["name"],"type":"object"}"##),
@@ -10662,8 +10904,19 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsMCPToolsetDefaultConfig", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicy"}],"discriminator":{"propertyName":"type","mapping":{"always_allow":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy","always_ask":"#/$defs/BetaManagedAgentsAlwaysAskPolicy","auto":"#/$defs/BetaManagedAgentsAutoPolicy"}}}},"required":["enabled","permission_policy"],"type":"object"}"##),
     ("BetaManagedAgentsMCPToolsetDefaultConfigParams", r##"{"properties":{"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicyParam"},{"type":"null"}]}},"type":"object"}"##),
     ("BetaManagedAgentsMCPToolsetParams", r##"{"properties":{"mcp_server_name":{"type":"string"},"type":{"const":"mcp_toolset","type":"string"},"configs":{"items":{"$ref":"#/$defs/BetaManagedAgentsMCPToolConfigParams"},"type":"array"},"default_config":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPToolsetDefaultConfigParams"},{"type":"null"}]}},"required":["mcp_server_name","type"],"type":"object"}"##),
+    ("BetaManagedAgentsManualDeploymentPausedReason", r##"{"additionalProperties":true,"properties":{"type":{"const":"manual","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsManualTriggerContext", r##"{"additionalProperties":true,"properties":{"type":{"const":"manual","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsMaxWorkflowRunsWorkflowRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"max_workflow_runs_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaManagedAgentsMemory", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"content_sha256":{"type":"string"},"content_size_bytes":{"type":"integer"},"created_at":{"format":"date-time","type":"string"},"memory_store_id":{"type":"string"},"memory_version_id":{"type":"string"},"path":{"type":"string"},"type":{"const":"memory","type":"string"},"updated_at":{"format":"date-time","type":"string"},"content":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["id","content_sha256","content_size_bytes","created_at","memory_store_id","memory_version_id","path","type","updated_at"],"type":"object"}"##),
+    ("BetaManagedAgentsMemoryListItem", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMemory"},{"$ref":"#/$defs/BetaManagedAgentsMemoryPrefix"}],"discriminator":{"propertyName":"type","mapping":{"memory":"#/$defs/BetaManagedAgentsMemory","memory_prefix":"#/$defs/BetaManagedAgentsMemoryPrefix"}}}"##),
+    ("BetaManagedAgentsMemoryPrefix", r##"{"additionalProperties":true,"properties":{"path":{"type":"string"},"type":{"const":"memory_prefix","type":"string"}},"required":["path","type"],"type":"object"}"##),
+    ("BetaManagedAgentsMemoryStore", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"description":{"type":"string"},"metadata":{"additionalProperties":{"type":"string"},"type":"object"},"name":{"type":"string"},"type":{"const":"memory_store","type":"string"},"updated_at":{"format":"date-time","type":"string"}},"required":["id","created_at","description","metadata","name","type","updated_at"],"type":"object"}"##),
+    ("BetaManagedAgentsMemoryStoreArchivedDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"memory_store_archived_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsMemoryStoreArchivedRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"memory_store_archived_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaManagedAgentsMemoryStoreResource", r##"{"additionalProperties":true,"properties":{"memory_store_id":{"type":"string"},"type":{"const":"memory_store","type":"string"},"access":{"anyOf":[{"enum":["read_write","read_only"],"type":"string"},{"type":"null"}],"default":null},"description":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"instructions":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"mount_path":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"name":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["memory_store_id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsMemoryStoreResourceConfig", r##"{"additionalProperties":true,"properties":{"memory_store_id":{"type":"string"},"type":{"const":"memory_store","type":"string"},"access":{"anyOf":[{"enum":["read_write","read_only"],"type":"string"},{"type":"null"}],"default":null},"instructions":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["memory_store_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsMemoryStoreResourceParam", r##"{"properties":{"memory_store_id":{"type":"string"},"type":{"const":"memory_store","type":"string"},"access":{"anyOf":[{"enum":["read_write","read_only"],"type":"string"},{"type":"null"}]},"instructions":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["memory_store_id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsMemoryVersion", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"memory_id":{"type":"string"},"memory_store_id":{"type":"string"},"operation":{"enum":["created","modified","deleted"],"type":"string"},"type":{"const":"memory_version","type":"string"},"content":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"content_sha256":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"content_size_bytes":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"created_by":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionActor"},{"$ref":"#/$defs/BetaManagedAgentsAPIActor"},{"$ref":"#/$defs/BetaManagedAgentsUserActor"},{"$ref":"#/$defs/BetaManagedAgentsServiceAccountActor"},{"type":"null"}],"default":null},"path":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"redacted_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"redacted_by":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionActor"},{"$ref":"#/$defs/BetaManagedAgentsAPIActor"},{"$ref":"#/$defs/BetaManagedAgentsUserActor"},{"$ref":"#/$defs/BetaManagedAgentsServiceAccountActor"},{"type":"null"}],"default":null}},"required":["id","created_at","memory_id","memory_store_id","operation","type"],"type":"object"}"##),
     ("BetaManagedAgentsMemoryVersionOperation", r##"{"enum":["created","modified","deleted"],"type":"string"}"##),
     ("BetaManagedAgentsMemoryView", r##"{"enum":["basic","full"],"type":"string"}"##),
     ("BetaManagedAgentsModelConfig", r##"{"additionalProperties":true,"properties":{"id":{"anyOf":[{"enum":["claude-fable-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-opus-5-5","claude-fable-5-1","claude-sonnet-5","claude-fable-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]},"effort":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsEffortLow"},{"$ref":"#/$defs/BetaManagedAgentsEffortMedium"},{"$ref":"#/$defs/BetaManagedAgentsEffortHigh"},{"$ref":"#/$defs/BetaManagedAgentsEffortXhigh"},{"$ref":"#/$defs/BetaManagedAgentsEffortMax"},{"type":"null"}],"default":null},"inference_geo":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"speed":{"anyOf":[{"enum":["standard","fast"],"type":"string"},{"type":"null"}],"default":null}},"required":["id"],"type":"object"}"##),
@@ -10671,11 +10924,13 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsModelOverloadedErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"model_overloaded_error","type":"string"}},"required":["message","retry_status","type"],"type":"object"}"##),
     ("BetaManagedAgentsModelRateLimitedErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"model_rate_limited_error","type":"string"}},"required":["message","retry_status","type"],"type":"object"}"##),
     ("BetaManagedAgentsModelRequestFailedErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"model_request_failed_error","type":"string"}},"required":["message","retry_status","type"],"type":"object"}"##),
+    ("BetaManagedAgentsMultiagent20261001", r##"{"additionalProperties":true,"properties":{"advisor":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentAdvisorEnabled"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentAdvisorDisabled"}],"discriminator":{"propertyName":"type","mapping":{"enabled":"#/$defs/BetaManagedAgentsMultiagentAdvisorEnabled","disabled":"#/$defs/BetaManagedAgentsMultiagentAdvisorDisabled"}}},"subagents":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentSubagentsEnabled"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentSubagentsDisabled"}],"discriminator":{"propertyName":"type","mapping":{"enabled":"#/$defs/BetaManagedAgentsMultiagentSubagentsEnabled","disabled":"#/$defs/BetaManagedAgentsMultiagentSubagentsDisabled"}}},"type":{"const":"multiagent_20261001","type":"string"},"workflows":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentWorkflowsEnabled"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentWorkflowsDisabled"}],"discriminator":{"propertyName":"type","mapping":{"enabled":"#/$defs/BetaManagedAgentsMultiagentWorkflowsEnabled","disabled":"#/$defs/BetaManagedAgentsMultiagentWorkflowsDisabled"}}}},"required":["advisor","subagents","type","workflows"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagent20261001Params", r##"{"properties":{"type":{"const":"multiagent_20261001","type":"string"},"advisor":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentAdvisorEnabledParams"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentAdvisorDisabledParams"},{"type":"null"}]},"subagents":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentSubagentsEnabledParams"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentSubagentsDisabledParams"},{"type":"null"}]},"workflows":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentWorkflowsEnabledParams"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentWorkflowsDisabledParams"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentAdvisorDisabled", r##"{"additionalProperties":true,"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentAdvisorDisabledParams", r##"{"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentAdvisorEnabled", r##"{"additionalProperties":true,"properties":{"model":{"type":"string"},"type":{"const":"enabled","type":"string"}},"required":["model","type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentAdvisorEnabledParams", r##"{"properties":{"model":{"type":"string"},"type":{"const":"enabled","type":"string"}},"required":["model","type"],"type":"object"}"##),
+    ("BetaManagedAgentsMultiagentCoordinator", r##"{"additionalProperties":true,"properties":{"agents":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAgentReference"},{"$ref":"#/$defs/BetaManagedAgentsAdvisor"}],"discriminator":{"propertyName":"type","mapping":{"agent":"#/$defs/BetaManagedAgentsAgentReference","advisor":"#/$defs/BetaManagedAgentsAdvisor"}}},"type":"array"},"type":{"const":"coordinator","type":"string"}},"required":["agents","type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentCoordinatorParams", r##"{"properties":{"agents":{"items":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/BetaManagedAgentsAgentParams"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentSelfParams"},{"$ref":"#/$defs/BetaManagedAgentsAdvisorParams"}]},"type":"array"},"type":{"const":"coordinator","type":"string"}},"required":["agents","type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentInlineAgentsDisabled", r##"{"additionalProperties":true,"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentInlineAgentsDisabledParams", r##"{"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
@@ -10684,10 +10939,15 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsMultiagentSelfParams", r##"{"properties":{"type":{"const":"self","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentSubagentsDisabled", r##"{"additionalProperties":true,"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentSubagentsDisabledParams", r##"{"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsMultiagentSubagentsEnabled", r##"{"additionalProperties":true,"properties":{"inline_agents":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsEnabled"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsDisabled"}],"discriminator":{"propertyName":"type","mapping":{"enabled":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsEnabled","disabled":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsDisabled"}}},"predefined_agents":{"items":{"$ref":"#/$defs/BetaManagedAgentsAgentReference"},"type":"array"},"type":{"const":"enabled","type":"string"}},"required":["inline_agents","predefined_agents","type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentSubagentsEnabledParams", r##"{"properties":{"type":{"const":"enabled","type":"string"},"inline_agents":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsEnabledParams"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsDisabledParams"},{"type":"null"}]},"predefined_agents":{"anyOf":[{"items":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/BetaManagedAgentsAgentParams"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentSelfParams"}]},"type":"array"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentWorkflowsDisabled", r##"{"additionalProperties":true,"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentWorkflowsDisabledParams", r##"{"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsMultiagentWorkflowsEnabled", r##"{"additionalProperties":true,"properties":{"inline_agents":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsEnabled"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsDisabled"}],"discriminator":{"propertyName":"type","mapping":{"enabled":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsEnabled","disabled":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsDisabled"}}},"predefined_agents":{"items":{"$ref":"#/$defs/BetaManagedAgentsAgentReference"},"type":"array"},"type":{"const":"enabled","type":"string"}},"required":["inline_agents","predefined_agents","type"],"type":"object"}"##),
     ("BetaManagedAgentsMultiagentWorkflowsEnabledParams", r##"{"properties":{"type":{"const":"enabled","type":"string"},"inline_agents":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsEnabledParams"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsDisabledParams"},{"type":"null"}]},"predefined_agents":{"anyOf":[{"items":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/BetaManagedAgentsAgentParams"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentSelfParams"}]},"type":"array"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsOrganizationDisabledDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"organization_disabled_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsOrganizationDisabledRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"organization_disabled_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaManagedAgentsOutcomeEvaluationResource", r##"{"additionalProperties":true,"properties":{"completed_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"description":{"type":"string"},"explanation":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"iteration":{"type":"integer"},"outcome_id":{"type":"string"},"result":{"type":"string"},"type":{"const":"outcome_evaluation","type":"string"}},"required":["description","iteration","outcome_id","result","type"],"type":"object"}"##),
     ("BetaManagedAgentsPlainTextDocumentSource", r##"{"additionalProperties":true,"properties":{"data":{"type":"string"},"media_type":{"const":"text/plain","type":"string"},"type":{"const":"text","type":"string"}},"required":["data","media_type","type"],"type":"object"}"##),
     ("BetaManagedAgentsPlainTextDocumentSourceParam", r##"{"properties":{"data":{"type":"string"},"media_type":{"const":"text/plain","type":"string"},"type":{"const":"text","type":"string"}},"required":["data","media_type","type"],"type":"object"}"##),
     ("BetaManagedAgentsPreconditionParam", r##"{"properties":{"type":{"const":"content_sha256","type":"string"},"content_sha256":{"type":"string"}},"required":["type"],"type":"object"}"##),
@@ -10696,6 +10956,8 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsReadToolConfigParams", r##"{"properties":{"name":{"const":"read","type":"string"},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicyParam"},{"type":"null"}]},"type":{"const":"read","type":"string"}},"required":["name"],"type":"object"}"##),
     ("BetaManagedAgentsRedactedBlock", r##"{"additionalProperties":true,"properties":{"type":{"const":"redacted","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsRedactedBlockParam", r##"{"properties":{"type":{"const":"redacted","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsRefreshHTTPResponse", r##"{"additionalProperties":true,"properties":{"body":{"type":"string"},"body_truncated":{"type":"boolean"},"content_type":{"type":"string"},"status_code":{"type":"integer"}},"required":["body","body_truncated","content_type","status_code"],"type":"object"}"##),
+    ("BetaManagedAgentsRefreshObject", r##"{"additionalProperties":true,"properties":{"http_response":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRefreshHTTPResponse"},{"type":"null"}],"default":null},"status":{"enum":["succeeded","failed","connect_error","no_refresh_token"],"type":"string"}},"required":["status"],"type":"object"}"##),
     ("BetaManagedAgentsRepositoryAuthenticationErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"repository_url":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"repository_authentication_error","type":"string"}},"required":["message","retry_status","type"],"type":"object"}"##),
     ("BetaManagedAgentsRepositoryCheckoutErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"repository_url":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"repository_checkout_error","type":"string"}},"required":["message","retry_status","type"],"type":"object"}"##),
     ("BetaManagedAgentsRepositoryCloneErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"repository_url":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"repository_clone_error","type":"string"}},"required":["message","retry_status","type"],"type":"object"}"##),
@@ -10704,45 +10966,66 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsRetryStatusExhausted", r##"{"additionalProperties":true,"properties":{"type":{"const":"exhausted","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsRetryStatusRetrying", r##"{"additionalProperties":true,"properties":{"type":{"const":"retrying","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsRetryStatusTerminal", r##"{"additionalProperties":true,"properties":{"type":{"const":"terminal","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsSchedule", r##"{"additionalProperties":true,"properties":{"expression":{"type":"string"},"timezone":{"type":"string"},"type":{"const":"cron","type":"string"},"last_run_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"upcoming_runs_at":{"anyOf":[{"items":{"format":"date-time","type":"string"},"type":"array"},{"type":"null"}],"default":null}},"required":["expression","timezone","type"],"type":"object"}"##),
     ("BetaManagedAgentsScheduleParams", r##"{"properties":{"expression":{"type":"string"},"timezone":{"type":"string"},"type":{"const":"cron","type":"string"}},"required":["expression","timezone","type"],"type":"object"}"##),
+    ("BetaManagedAgentsScheduleTriggerContext", r##"{"additionalProperties":true,"properties":{"scheduled_at":{"format":"date-time","type":"string"},"type":{"const":"schedule","type":"string"}},"required":["scheduled_at","type"],"type":"object"}"##),
     ("BetaManagedAgentsSearchResultBlock", r##"{"additionalProperties":true,"properties":{"citations":{"$ref":"#/$defs/BetaManagedAgentsSearchResultCitations"},"content":{"items":{"$ref":"#/$defs/BetaManagedAgentsSearchResultContent"},"type":"array"},"source":{"type":"string"},"title":{"type":"string"},"type":{"const":"search_result","type":"string"}},"required":["citations","content","source","title","type"],"type":"object"}"##),
     ("BetaManagedAgentsSearchResultBlockParam", r##"{"properties":{"citations":{"$ref":"#/$defs/BetaManagedAgentsSearchResultCitationsParam"},"content":{"items":{"$ref":"#/$defs/BetaManagedAgentsSearchResultContentParam"},"type":"array"},"source":{"type":"string"},"title":{"type":"string"},"type":{"const":"search_result","type":"string"}},"required":["citations","content","source","title","type"],"type":"object"}"##),
     ("BetaManagedAgentsSearchResultCitations", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"}},"required":["enabled"],"type":"object"}"##),
     ("BetaManagedAgentsSearchResultCitationsParam", r##"{"properties":{"enabled":{"type":"boolean"}},"required":["enabled"],"type":"object"}"##),
     ("BetaManagedAgentsSearchResultContent", r##"{"additionalProperties":true,"properties":{"text":{"type":"string"},"type":{"const":"text","type":"string"}},"required":["text","type"],"type":"object"}"##),
     ("BetaManagedAgentsSearchResultContentParam", r##"{"properties":{"text":{"type":"string"},"type":{"const":"text","type":"string"}},"required":["text","type"],"type":"object"}"##),
+    ("BetaManagedAgentsSelfHostedResourcesUnsupportedDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"self_hosted_resources_unsupported_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsSelfHostedResourcesUnsupportedRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"self_hosted_resources_unsupported_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaManagedAgentsSendSessionEvents", r##"{"additionalProperties":true,"properties":{"data":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUserMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserInterruptEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserToolConfirmationEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserCustomToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserDefineOutcomeEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsSystemMessageEvent"}],"discriminator":{"propertyName":"type","mapping":{"user.message":"#/$defs/BetaManagedAgentsUserMessageEvent","user.interrupt":"#/$defs/BetaManagedAgentsUserInterruptEvent","user.tool_confirmation":"#/$defs/BetaManagedAgentsUserToolConfirmationEvent","user.custom_tool_result":"#/$defs/BetaManagedAgentsUserCustomToolResultEvent","user.define_outcome":"#/$defs/BetaManagedAgentsUserDefineOutcomeEvent","user.tool_result":"#/$defs/BetaManagedAgentsUserToolResultEvent","system.message":"#/$defs/BetaManagedAgentsSystemMessageEvent"}}},"type":"array"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("BetaManagedAgentsServerToolUsage", r##"{"additionalProperties":true,"properties":{"web_fetch_requests":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"web_search_requests":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null}},"type":"object"}"##),
+    ("BetaManagedAgentsServiceAccountActor", r##"{"additionalProperties":true,"properties":{"service_account_id":{"type":"string"},"type":{"const":"service_account_actor","type":"string"}},"required":["service_account_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsServiceAccountExecutionIdentity", r##"{"additionalProperties":true,"properties":{"type":{"const":"service_account","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsServiceAccountExecutionIdentityParams", r##"{"properties":{"type":{"const":"service_account","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsSession", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"agent":{"$ref":"#/$defs/BetaManagedAgentsSessionAgent"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"budget":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBudgetLimit"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"environment_id":{"type":"string"},"metadata":{"additionalProperties":{"type":"string"},"type":"object"},"outcome_evaluations":{"items":{"$ref":"#/$defs/BetaManagedAgentsOutcomeEvaluationResource"},"type":"array"},"resources":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsGitHubRepositoryResource"},{"$ref":"#/$defs/BetaManagedAgentsFileResource"},{"$ref":"#/$defs/BetaManagedAgentsMemoryStoreResource"}],"discriminator":{"propertyName":"type","mapping":{"github_repository":"#/$defs/BetaManagedAgentsGitHubRepositoryResource","file":"#/$defs/BetaManagedAgentsFileResource","memory_store":"#/$defs/BetaManagedAgentsMemoryStoreResource"}}},"type":"array"},"stats":{"$ref":"#/$defs/BetaManagedAgentsSessionStats"},"status":{"enum":["rescheduling","running","idle","terminated"],"type":"string"},"title":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"session","type":"string"},"updated_at":{"format":"date-time","type":"string"},"usage":{"$ref":"#/$defs/BetaManagedAgentsSessionUsage"},"vault_ids":{"items":{"type":"string"},"type":"array"},"deployment_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["id","agent","created_at","environment_id","metadata","outcome_evaluations","resources","stats","status","type","updated_at","usage","vault_ids"],"type":"object"}"##),
+    ("BetaManagedAgentsSessionActor", r##"{"additionalProperties":true,"properties":{"session_id":{"type":"string"},"type":{"const":"session_actor","type":"string"}},"required":["session_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionAgent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"description":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"execution_identity":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAWSRoleExecutionIdentity"},{"$ref":"#/$defs/BetaManagedAgentsServiceAccountExecutionIdentity"}],"discriminator":{"propertyName":"type","mapping":{"aws_role":"#/$defs/BetaManagedAgentsAWSRoleExecutionIdentity","service_account":"#/$defs/BetaManagedAgentsServiceAccountExecutionIdentity"}}},"mcp_servers":{"items":{"$ref":"#/$defs/BetaManagedAgentsMCPServerURLDefinition"},"type":"array"},"model":{"$ref":"#/$defs/BetaManagedAgentsModelConfig"},"multiagent":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionMultiagentCoordinator"},{"$ref":"#/$defs/BetaManagedAgentsSessionMultiagent20261001"},{"type":"null"}],"default":null},"name":{"type":"string"},"skills":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAnthropicSkill"},{"$ref":"#/$defs/BetaManagedAgentsCustomSkill"}],"discriminator":{"propertyName":"type","mapping":{"anthropic":"#/$defs/BetaManagedAgentsAnthropicSkill","custom":"#/$defs/BetaManagedAgentsCustomSkill"}}},"type":"array"},"system":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"tools":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAgentToolset20260401"},{"$ref":"#/$defs/BetaManagedAgentsMCPToolset"},{"$ref":"#/$defs/BetaManagedAgentsCustomTool"}],"discriminator":{"propertyName":"type","mapping":{"agent_toolset_20260401":"#/$defs/BetaManagedAgentsAgentToolset20260401","mcp_toolset":"#/$defs/BetaManagedAgentsMCPToolset","custom":"#/$defs/BetaManagedAgentsCustomTool"}}},"type":"array"},"type":{"const":"agent","type":"string"},"version":{"type":"integer"}},"required":["id","execution_identity","mcp_servers","model","name","skills","tools","type","version"],"type":"object"}"##),
     ("BetaManagedAgentsSessionAgentUpdateParam", r##"{"properties":{"mcp_servers":{"items":{"$ref":"#/$defs/BetaManagedAgentsURLMCPServerParams"},"type":"array"},"tools":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAgentToolset20260401Params"},{"$ref":"#/$defs/BetaManagedAgentsMCPToolsetParams"},{"$ref":"#/$defs/BetaManagedAgentsCustomToolParams"}]},"type":"array"}},"type":"object"}"##),
     ("BetaManagedAgentsSessionBudgetReached", r##"{"additionalProperties":true,"properties":{"type":{"const":"budget_reached","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsSessionCreationRejectedRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"session_creation_rejected_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionDeletedEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"session.deleted","type":"string"}},"required":["id","processed_at","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionEndTurn", r##"{"additionalProperties":true,"properties":{"type":{"const":"end_turn","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionErrorEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"error":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUnknownErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsModelOverloadedErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsModelRateLimitedErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsModelRequestFailedErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsMCPConnectionFailedErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsMCPAuthenticationFailedErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsBillingErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsCredentialHostUnreachableErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsToolUseLimitReachedErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsCompactionLimitReachedErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsRepositoryAuthenticationErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsRepositoryForbiddenErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsRepositoryNotFoundErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsRepositoryCheckoutErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsRepositoryCloneErrorObject"}],"discriminator":{"propertyName":"type","mapping":{"unknown_error":"#/$defs/BetaManagedAgentsUnknownErrorObject","model_overloaded_error":"#/$defs/BetaManagedAgentsModelOverloadedErrorObject","model_rate_limited_error":"#/$defs/BetaManagedAgentsModelRateLimitedErrorObject","model_request_failed_error":"#/$defs/BetaManagedAgentsModelRequestFailedErrorObject","mcp_connection_failed_error":"#/$defs/BetaManagedAgentsMCPConnectionFailedErrorObject","mcp_authentication_failed_error":"#/$defs/BetaManagedAgentsMCPAuthenticationFailedErrorObject","billing_error":"#/$defs/BetaManagedAgentsBillingErrorObject","credential_host_unreachable_error":"#/$defs/BetaManagedAgentsCredentialHostUnreachableErrorObject","tool_use_limit_reached_error":"#/$defs/BetaManagedAgentsToolUseLimitReachedErrorObject","compaction_limit_reached_error":"#/$defs/BetaManagedAgentsCompactionLimitReachedErrorObject","repository_authentication_error":"#/$defs/BetaManagedAgentsRepositoryAuthenticationErrorObject","repository_forbidden_error":"#/$defs/BetaManagedAgentsRepositoryForbiddenErrorObject","repository_not_found_error":"#/$defs/BetaManagedAgentsRepositoryNotFoundErrorObject","repository_checkout_error":"#/$defs/BetaManagedAgentsRepositoryCheckoutErrorObject","repository_clone_error":"#/$defs/BetaManagedAgentsRepositoryCloneErrorObject"}}},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"session.error","type":"string"}},"required":["id","error","processed_at","type"],"type":"object"}"##),
+    ("BetaManagedAgentsSessionEvent", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUserMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserInterruptEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserToolConfirmationEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserCustomToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentCustomToolUseEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThinkingEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentMCPToolUseEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentMCPToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentToolUseEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThreadMessageReceivedEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThreadMessageSentEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThreadContextCompactedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionErrorEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusRescheduledEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusRunningEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusIdleEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusTerminatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadCreatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationStartEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationEndEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanModelRequestStartEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanModelRequestEndEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationOngoingEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserDefineOutcomeEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionDeletedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusRunningEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusIdleEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusTerminatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusRescheduledEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionUpdatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSystemMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionUsageEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunCreatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunStatusEndedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunPhaseStartedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunPhaseEndedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunStatusRunningEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunStatusIdleEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunErrorEvent"}],"discriminator":{"propertyName":"type","mapping":{"user.message":"#/$defs/BetaManagedAgentsUserMessageEvent","user.interrupt":"#/$defs/BetaManagedAgentsUserInterruptEvent","user.tool_confirmation":"#/$defs/BetaManagedAgentsUserToolConfirmationEvent","user.custom_tool_result":"#/$defs/BetaManagedAgentsUserCustomToolResultEvent","agent.custom_tool_use":"#/$defs/BetaManagedAgentsAgentCustomToolUseEvent","agent.message":"#/$defs/BetaManagedAgentsAgentMessageEvent","agent.thinking":"#/$defs/BetaManagedAgentsAgentThinkingEvent","agent.mcp_tool_use":"#/$defs/BetaManagedAgentsAgentMCPToolUseEvent","agent.mcp_tool_result":"#/$defs/BetaManagedAgentsAgentMCPToolResultEvent","agent.tool_use":"#/$defs/BetaManagedAgentsAgentToolUseEvent","agent.tool_result":"#/$defs/BetaManagedAgentsAgentToolResultEvent","agent.thread_message_received":"#/$defs/BetaManagedAgentsAgentThreadMessageReceivedEvent","agent.thread_message_sent":"#/$defs/BetaManagedAgentsAgentThreadMessageSentEvent","agent.thread_context_compacted":"#/$defs/BetaManagedAgentsAgentThreadContextCompactedEvent","session.error":"#/$defs/BetaManagedAgentsSessionErrorEvent","session.status_rescheduled":"#/$defs/BetaManagedAgentsSessionStatusRescheduledEvent","session.status_running":"#/$defs/BetaManagedAgentsSessionStatusRunningEvent","session.status_idle":"#/$defs/BetaManagedAgentsSessionStatusIdleEvent","session.status_terminated":"#/$defs/BetaManagedAgentsSessionStatusTerminatedEvent","session.thread_created":"#/$defs/BetaManagedAgentsSessionThreadCreatedEvent","span.outcome_evaluation_start":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationStartEvent","span.outcome_evaluation_end":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationEndEvent","span.model_request_start":"#/$defs/BetaManagedAgentsSpanModelRequestStartEvent","span.model_request_end":"#/$defs/BetaManagedAgentsSpanModelRequestEndEvent","span.outcome_evaluation_ongoing":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationOngoingEvent","user.define_outcome":"#/$defs/BetaManagedAgentsUserDefineOutcomeEvent","session.deleted":"#/$defs/BetaManagedAgentsSessionDeletedEvent","session.thread_status_running":"#/$defs/BetaManagedAgentsSessionThreadStatusRunningEvent","session.thread_status_idle":"#/$defs/BetaManagedAgentsSessionThreadStatusIdleEvent","session.thread_status_terminated":"#/$defs/BetaManagedAgentsSessionThreadStatusTerminatedEvent","user.tool_result":"#/$defs/BetaManagedAgentsUserToolResultEvent","session.thread_status_rescheduled":"#/$defs/BetaManagedAgentsSessionThreadStatusRescheduledEvent","session.updated":"#/$defs/BetaManagedAgentsSessionUpdatedEvent","system.message":"#/$defs/BetaManagedAgentsSystemMessageEvent","session.usage":"#/$defs/BetaManagedAgentsSessionUsageEvent","workflow_run.created":"#/$defs/BetaManagedAgentsWorkflowRunCreatedEvent","workflow_run.status_ended":"#/$defs/BetaManagedAgentsWorkflowRunStatusEndedEvent","workflow_run.phase_started":"#/$defs/BetaManagedAgentsWorkflowRunPhaseStartedEvent","workflow_run.phase_ended":"#/$defs/BetaManagedAgentsWorkflowRunPhaseEndedEvent","workflow_run.status_running":"#/$defs/BetaManagedAgentsWorkflowRunStatusRunningEvent","workflow_run.status_idle":"#/$defs/BetaManagedAgentsWorkflowRunStatusIdleEvent","workflow_run.error":"#/$defs/BetaManagedAgentsWorkflowRunErrorEvent"}}}"##),
     ("BetaManagedAgentsSessionEventType", r##"{"enum":["user.message","user.interrupt","user.tool_confirmation","user.custom_tool_result","agent.custom_tool_use","agent.message","agent.thinking","agent.mcp_tool_use","agent.mcp_tool_result","agent.tool_use","agent.tool_result","agent.thread_message_received","agent.thread_message_sent","agent.thread_context_compacted","session.error","session.status_rescheduled","session.status_running","session.status_idle","session.status_terminated","session.thread_created","span.outcome_evaluation_start","span.outcome_evaluation_end","span.model_request_start","span.model_request_end","span.outcome_evaluation_ongoing","user.define_outcome","session.thread_status_running","session.thread_status_idle","session.thread_status_terminated","user.tool_result","session.thread_status_rescheduled","session.updated","system.message","session.usage","workflow_run.created","workflow_run.status_running","workflow_run.status_idle","workflow_run.status_ended","workflow_run.error","workflow_run.phase_started","workflow_run.phase_ended"],"type":"string"}"##),
     ("BetaManagedAgentsSessionMultiagent20261001", r##"{"additionalProperties":true,"properties":{"advisor":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentAdvisorEnabled"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentAdvisorDisabled"}],"discriminator":{"propertyName":"type","mapping":{"enabled":"#/$defs/BetaManagedAgentsMultiagentAdvisorEnabled","disabled":"#/$defs/BetaManagedAgentsMultiagentAdvisorDisabled"}}},"subagents":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionMultiagentSubagentsEnabled"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentSubagentsDisabled"}],"discriminator":{"propertyName":"type","mapping":{"enabled":"#/$defs/BetaManagedAgentsSessionMultiagentSubagentsEnabled","disabled":"#/$defs/BetaManagedAgentsMultiagentSubagentsDisabled"}}},"type":{"const":"multiagent_20261001","type":"string"},"workflows":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionMultiagentWorkflowsEnabled"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentWorkflowsDisabled"}],"discriminator":{"propertyName":"type","mapping":{"enabled":"#/$defs/BetaManagedAgentsSessionMultiagentWorkflowsEnabled","disabled":"#/$defs/BetaManagedAgentsMultiagentWorkflowsDisabled"}}}},"required":["advisor","subagents","type","workflows"],"type":"object"}"##),
     ("BetaManagedAgentsSessionMultiagentCoordinator", r##"{"additionalProperties":true,"properties":{"agents":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionThreadAgent"},{"$ref":"#/$defs/BetaManagedAgentsAdvisor"}],"discriminator":{"propertyName":"type","mapping":{"agent":"#/$defs/BetaManagedAgentsSessionThreadAgent","advisor":"#/$defs/BetaManagedAgentsAdvisor"}}},"type":"array"},"type":{"const":"coordinator","type":"string"}},"required":["agents","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionMultiagentSubagentsEnabled", r##"{"additionalProperties":true,"properties":{"inline_agents":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsEnabled"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsDisabled"}],"discriminator":{"propertyName":"type","mapping":{"enabled":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsEnabled","disabled":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsDisabled"}}},"predefined_agents":{"items":{"$ref":"#/$defs/BetaManagedAgentsSessionThreadAgent"},"type":"array"},"type":{"const":"enabled","type":"string"}},"required":["inline_agents","predefined_agents","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionMultiagentWorkflowsEnabled", r##"{"additionalProperties":true,"properties":{"inline_agents":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsEnabled"},{"$ref":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsDisabled"}],"discriminator":{"propertyName":"type","mapping":{"enabled":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsEnabled","disabled":"#/$defs/BetaManagedAgentsMultiagentInlineAgentsDisabled"}}},"predefined_agents":{"items":{"$ref":"#/$defs/BetaManagedAgentsSessionThreadAgent"},"type":"array"},"type":{"const":"enabled","type":"string"}},"required":["inline_agents","predefined_agents","type"],"type":"object"}"##),
+    ("BetaManagedAgentsSessionRateLimitedRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"session_rate_limited_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionRefusal", r##"{"additionalProperties":true,"properties":{"type":{"const":"refusal","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionRefusalStopDetails", r##"{"additionalProperties":true,"properties":{"category":{"anyOf":[{"enum":["cyber","bio","frontier_llm","reasoning_extraction","general_harms"],"type":"string"},{"type":"null"}],"default":null},"explanation":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"refusal","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionRequiresAction", r##"{"additionalProperties":true,"properties":{"event_ids":{"items":{"type":"string"},"type":"array"},"type":{"const":"requires_action","type":"string"}},"required":["event_ids","type"],"type":"object"}"##),
+    ("BetaManagedAgentsSessionResource", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsGitHubRepositoryResource"},{"$ref":"#/$defs/BetaManagedAgentsFileResource"},{"$ref":"#/$defs/BetaManagedAgentsMemoryStoreResource"}],"discriminator":{"propertyName":"type","mapping":{"github_repository":"#/$defs/BetaManagedAgentsGitHubRepositoryResource","file":"#/$defs/BetaManagedAgentsFileResource","memory_store":"#/$defs/BetaManagedAgentsMemoryStoreResource"}}}"##),
+    ("BetaManagedAgentsSessionResourceNotFoundDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"session_resource_not_found_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsSessionResourceNotFoundRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"session_resource_not_found_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionRetriesExhausted", r##"{"additionalProperties":true,"properties":{"type":{"const":"retries_exhausted","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsSessionStats", r##"{"additionalProperties":true,"properties":{"active_seconds":{"anyOf":[{"type":"number"},{"type":"null"}],"default":null},"duration_seconds":{"anyOf":[{"type":"number"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("BetaManagedAgentsSessionStatusIdleEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"stop_details":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionRefusalStopDetails"},{"type":"null"}],"default":null},"stop_reason":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionEndTurn"},{"$ref":"#/$defs/BetaManagedAgentsSessionRequiresAction"},{"$ref":"#/$defs/BetaManagedAgentsSessionRetriesExhausted"},{"$ref":"#/$defs/BetaManagedAgentsSessionBudgetReached"},{"$ref":"#/$defs/BetaManagedAgentsSessionRefusal"}],"discriminator":{"propertyName":"type","mapping":{"end_turn":"#/$defs/BetaManagedAgentsSessionEndTurn","requires_action":"#/$defs/BetaManagedAgentsSessionRequiresAction","retries_exhausted":"#/$defs/BetaManagedAgentsSessionRetriesExhausted","budget_reached":"#/$defs/BetaManagedAgentsSessionBudgetReached","refusal":"#/$defs/BetaManagedAgentsSessionRefusal"}}},"type":{"const":"session.status_idle","type":"string"}},"required":["id","processed_at","stop_reason","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionStatusRescheduledEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"session.status_rescheduled","type":"string"}},"required":["id","processed_at","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionStatusRunningEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"session.status_running","type":"string"}},"required":["id","processed_at","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionStatusTerminatedEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"session.status_terminated","type":"string"}},"required":["id","processed_at","type"],"type":"object"}"##),
+    ("BetaManagedAgentsSessionThread", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"agent":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionThreadAgent"},{"$ref":"#/$defs/BetaManagedAgentsAdvisor"},{"$ref":"#/$defs/BetaManagedAgentsInlineAgent"}],"discriminator":{"propertyName":"type","mapping":{"agent":"#/$defs/BetaManagedAgentsSessionThreadAgent","advisor":"#/$defs/BetaManagedAgentsAdvisor","inline":"#/$defs/BetaManagedAgentsInlineAgent"}}},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"parent_thread_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"session_id":{"type":"string"},"stats":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStats"},{"type":"null"}],"default":null},"status":{"enum":["running","idle","rescheduling","terminated"],"type":"string"},"type":{"const":"session_thread","type":"string"},"updated_at":{"format":"date-time","type":"string"},"usage":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionThreadUsage"},{"type":"null"}],"default":null},"workflow_run_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["id","agent","created_at","session_id","status","type","updated_at"],"type":"object"}"##),
     ("BetaManagedAgentsSessionThreadAgent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"description":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"execution_identity":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAWSRoleExecutionIdentity"},{"$ref":"#/$defs/BetaManagedAgentsServiceAccountExecutionIdentity"}],"discriminator":{"propertyName":"type","mapping":{"aws_role":"#/$defs/BetaManagedAgentsAWSRoleExecutionIdentity","service_account":"#/$defs/BetaManagedAgentsServiceAccountExecutionIdentity"}}},"mcp_servers":{"items":{"$ref":"#/$defs/BetaManagedAgentsMCPServerURLDefinition"},"type":"array"},"model":{"$ref":"#/$defs/BetaManagedAgentsModelConfig"},"name":{"type":"string"},"skills":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAnthropicSkill"},{"$ref":"#/$defs/BetaManagedAgentsCustomSkill"}],"discriminator":{"propertyName":"type","mapping":{"anthropic":"#/$defs/BetaManagedAgentsAnthropicSkill","custom":"#/$defs/BetaManagedAgentsCustomSkill"}}},"type":"array"},"system":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"tools":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAgentToolset20260401"},{"$ref":"#/$defs/BetaManagedAgentsMCPToolset"},{"$ref":"#/$defs/BetaManagedAgentsCustomTool"}],"discriminator":{"propertyName":"type","mapping":{"agent_toolset_20260401":"#/$defs/BetaManagedAgentsAgentToolset20260401","mcp_toolset":"#/$defs/BetaManagedAgentsMCPToolset","custom":"#/$defs/BetaManagedAgentsCustomTool"}}},"type":"array"},"type":{"const":"agent","type":"string"},"version":{"type":"integer"}},"required":["id","execution_identity","mcp_servers","model","name","skills","tools","type","version"],"type":"object"}"##),
     ("BetaManagedAgentsSessionThreadCreatedEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"agent_name":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"session_thread_id":{"type":"string"},"type":{"const":"session.thread_created","type":"string"},"workflow_run_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["id","agent_name","processed_at","session_thread_id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsSessionThreadStats", r##"{"additionalProperties":true,"properties":{"active_seconds":{"anyOf":[{"type":"number"},{"type":"null"}],"default":null},"duration_seconds":{"anyOf":[{"type":"number"},{"type":"null"}],"default":null},"startup_seconds":{"anyOf":[{"type":"number"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("BetaManagedAgentsSessionThreadStatus", r##"{"enum":["running","idle","rescheduling","terminated"],"type":"string"}"##),
     ("BetaManagedAgentsSessionThreadStatusIdleEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"agent_name":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"session_thread_id":{"type":"string"},"stop_details":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionRefusalStopDetails"},{"type":"null"}],"default":null},"stop_reason":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionEndTurn"},{"$ref":"#/$defs/BetaManagedAgentsSessionRequiresAction"},{"$ref":"#/$defs/BetaManagedAgentsSessionRetriesExhausted"},{"$ref":"#/$defs/BetaManagedAgentsSessionBudgetReached"},{"$ref":"#/$defs/BetaManagedAgentsSessionRefusal"}],"discriminator":{"propertyName":"type","mapping":{"end_turn":"#/$defs/BetaManagedAgentsSessionEndTurn","requires_action":"#/$defs/BetaManagedAgentsSessionRequiresAction","retries_exhausted":"#/$defs/BetaManagedAgentsSessionRetriesExhausted","budget_reached":"#/$defs/BetaManagedAgentsSessionBudgetReached","refusal":"#/$defs/BetaManagedAgentsSessionRefusal"}}},"type":{"const":"session.thread_status_idle","type":"string"}},"required":["id","agent_name","processed_at","session_thread_id","stop_reason","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionThreadStatusRescheduledEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"agent_name":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"session_thread_id":{"type":"string"},"type":{"const":"session.thread_status_rescheduled","type":"string"}},"required":["id","agent_name","processed_at","session_thread_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionThreadStatusRunningEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"agent_name":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"session_thread_id":{"type":"string"},"type":{"const":"session.thread_status_running","type":"string"}},"required":["id","agent_name","processed_at","session_thread_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsSessionThreadStatusTerminatedEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"agent_name":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"session_thread_id":{"type":"string"},"type":{"const":"session.thread_status_terminated","type":"string"}},"required":["id","agent_name","processed_at","session_thread_id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsSessionThreadUsage", r##"{"additionalProperties":true,"properties":{"active_seconds":{"anyOf":[{"type":"number"},{"type":"null"}],"default":null},"cache_creation":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsCacheCreationUsage"},{"type":"null"}],"default":null},"cache_read_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"list_cost":{"anyOf":[{"$ref":"#/$defs/BetaMonetaryAmount"},{"type":"null"}],"default":null},"output_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"server_tool_use":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsServerToolUsage"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("BetaManagedAgentsSessionUpdatedEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"session.updated","type":"string"},"agent":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsSessionAgent"},{"type":"null"}],"default":null},"budget":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBudgetLimit"},{"type":"null"}],"default":null},"metadata":{"anyOf":[{"additionalProperties":{"type":"string"},"type":"object"},{"type":"null"}],"default":null},"title":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["id","processed_at","type"],"type":"object"}"##),
+    ("BetaManagedAgentsSessionUsage", r##"{"additionalProperties":true,"properties":{"active_seconds":{"anyOf":[{"type":"number"},{"type":"null"}],"default":null},"cache_creation":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsCacheCreationUsage"},{"type":"null"}],"default":null},"cache_read_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"list_cost":{"anyOf":[{"$ref":"#/$defs/BetaMonetaryAmount"},{"type":"null"}],"default":null},"output_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"server_tool_use":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsServerToolUsage"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("BetaManagedAgentsSessionUsageEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"session.usage","type":"string"},"usage":{"$ref":"#/$defs/BetaManagedAgentsSessionUsageSnapshot"},"budget":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBudgetLimit"},{"type":"null"}],"default":null}},"required":["id","processed_at","type","usage"],"type":"object"}"##),
     ("BetaManagedAgentsSessionUsageSnapshot", r##"{"additionalProperties":true,"properties":{"active_seconds":{"anyOf":[{"type":"number"},{"type":"null"}],"default":null},"cache_creation":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsCacheCreationUsage"},{"type":"null"}],"default":null},"cache_read_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"list_cost":{"anyOf":[{"$ref":"#/$defs/BetaMonetaryAmount"},{"type":"null"}],"default":null},"output_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"server_tool_use":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsServerToolUsage"},{"type":"null"}],"default":null}},"type":"object"}"##),
+    ("BetaManagedAgentsSkillNotFoundDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"skill_not_found_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsSkillNotFoundRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"skill_not_found_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsSkillParams", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAnthropicSkillParams"},{"$ref":"#/$defs/BetaManagedAgentsCustomSkillParams"}]}"##),
     ("BetaManagedAgentsSpanModelRequestEndEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"is_error":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"model_request_start_id":{"type":"string"},"model_usage":{"$ref":"#/$defs/BetaManagedAgentsSpanModelUsage"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"span.model_request_end","type":"string"}},"required":["id","model_request_start_id","model_usage","processed_at","type"],"type":"object"}"##),
     ("BetaManagedAgentsSpanModelRequestStartEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"span.model_request_start","type":"string"}},"required":["id","processed_at","type"],"type":"object"}"##),
@@ -10751,6 +11034,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsSpanOutcomeEvaluationOngoingEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"iteration":{"type":"integer"},"outcome_id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"span.outcome_evaluation_ongoing","type":"string"}},"required":["id","iteration","outcome_id","processed_at","type"],"type":"object"}"##),
     ("BetaManagedAgentsSpanOutcomeEvaluationStartEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"iteration":{"type":"integer"},"outcome_id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"span.outcome_evaluation_start","type":"string"}},"required":["id","iteration","outcome_id","processed_at","type"],"type":"object"}"##),
     ("BetaManagedAgentsStartEvent", r##"{"additionalProperties":true,"properties":{"event":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAgentMessagePreview"},{"$ref":"#/$defs/BetaManagedAgentsAgentThinkingPreview"}],"discriminator":{"propertyName":"type","mapping":{"agent.message":"#/$defs/BetaManagedAgentsAgentMessagePreview","agent.thinking":"#/$defs/BetaManagedAgentsAgentThinkingPreview"}}},"type":{"const":"event_start","type":"string"}},"required":["event","type"],"type":"object"}"##),
+    ("BetaManagedAgentsStaticBearerAuthResponse", r##"{"additionalProperties":true,"properties":{"mcp_server_url":{"type":"string"},"type":{"const":"static_bearer","type":"string"}},"required":["mcp_server_url","type"],"type":"object"}"##),
     ("BetaManagedAgentsStaticBearerCreateParams", r##"{"properties":{"token":{"type":"string"},"mcp_server_url":{"type":"string"},"type":{"const":"static_bearer","type":"string"}},"required":["token","mcp_server_url","type"],"type":"object"}"##),
     ("BetaManagedAgentsStaticBearerUpdateParams", r##"{"properties":{"type":{"const":"static_bearer","type":"string"},"token":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsStreamSessionEvents", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUserMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserInterruptEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserToolConfirmationEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserCustomToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentCustomToolUseEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThinkingEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentMCPToolUseEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentMCPToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentToolUseEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThreadMessageReceivedEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThreadMessageSentEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThreadContextCompactedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionErrorEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusRescheduledEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusRunningEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusIdleEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusTerminatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadCreatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationStartEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationEndEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanModelRequestStartEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanModelRequestEndEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationOngoingEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserDefineOutcomeEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionDeletedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusRunningEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusIdleEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusTerminatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusRescheduledEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionUpdatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsStartEvent"},{"$ref":"#/$defs/BetaManagedAgentsDeltaEvent"},{"$ref":"#/$defs/BetaManagedAgentsSystemMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionUsageEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunCreatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunStatusEndedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunPhaseStartedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunPhaseEndedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunStatusRunningEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunStatusIdleEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunErrorEvent"}],"discriminator":{"propertyName":"type","mapping":{"user.message":"#/$defs/BetaManagedAgentsUserMessageEvent","user.interrupt":"#/$defs/BetaManagedAgentsUserInterruptEvent","user.tool_confirmation":"#/$defs/BetaManagedAgentsUserToolConfirmationEvent","user.custom_tool_result":"#/$defs/BetaManagedAgentsUserCustomToolResultEvent","agent.custom_tool_use":"#/$defs/BetaManagedAgentsAgentCustomToolUseEvent","agent.message":"#/$defs/BetaManagedAgentsAgentMessageEvent","agent.thinking":"#/$defs/BetaManagedAgentsAgentThinkingEvent","agent.mcp_tool_use":"#/$defs/BetaManagedAgentsAgentMCPToolUseEvent","agent.mcp_tool_result":"#/$defs/BetaManagedAgentsAgentMCPToolResultEvent","agent.tool_use":"#/$defs/BetaManagedAgentsAgentToolUseEvent","agent.tool_result":"#/$defs/BetaManagedAgentsAgentToolResultEvent","agent.thread_message_received":"#/$defs/BetaManagedAgentsAgentThreadMessageReceivedEvent","agent.thread_message_sent":"#/$defs/BetaManagedAgentsAgentThreadMessageSentEvent","agent.thread_context_compacted":"#/$defs/BetaManagedAgentsAgentThreadContextCompactedEvent","session.error":"#/$defs/BetaManagedAgentsSessionErrorEvent","session.status_rescheduled":"#/$defs/BetaManagedAgentsSessionStatusRescheduledEvent","session.status_running":"#/$defs/BetaManagedAgentsSessionStatusRunningEvent","session.status_idle":"#/$defs/BetaManagedAgentsSessionStatusIdleEvent","session.status_terminated":"#/$defs/BetaManagedAgentsSessionStatusTerminatedEvent","session.thread_created":"#/$defs/BetaManagedAgentsSessionThreadCreatedEvent","span.outcome_evaluation_start":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationStartEvent","span.outcome_evaluation_end":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationEndEvent","span.model_request_start":"#/$defs/BetaManagedAgentsSpanModelRequestStartEvent","span.model_request_end":"#/$defs/BetaManagedAgentsSpanModelRequestEndEvent","span.outcome_evaluation_ongoing":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationOngoingEvent","user.define_outcome":"#/$defs/BetaManagedAgentsUserDefineOutcomeEvent","session.deleted":"#/$defs/BetaManagedAgentsSessionDeletedEvent","session.thread_status_running":"#/$defs/BetaManagedAgentsSessionThreadStatusRunningEvent","session.thread_status_idle":"#/$defs/BetaManagedAgentsSessionThreadStatusIdleEvent","session.thread_status_terminated":"#/$defs/BetaManagedAgentsSessionThreadStatusTerminatedEvent","user.tool_result":"#/$defs/BetaManagedAgentsUserToolResultEvent","session.thread_status_rescheduled":"#/$defs/BetaManagedAgentsSessionThreadStatusRescheduledEvent","session.updated":"#/$defs/BetaManagedAgentsSessionUpdatedEvent","event_start":"#/$defs/BetaManagedAgentsStartEvent","event_delta":"#/$defs/BetaManagedAgentsDeltaEvent","system.message":"#/$defs/BetaManagedAgentsSystemMessageEvent","session.usage":"#/$defs/BetaManagedAgentsSessionUsageEvent","workflow_run.created":"#/$defs/BetaManagedAgentsWorkflowRunCreatedEvent","workflow_run.status_ended":"#/$defs/BetaManagedAgentsWorkflowRunStatusEndedEvent","workflow_run.phase_started":"#/$defs/BetaManagedAgentsWorkflowRunPhaseStartedEvent","workflow_run.phase_ended":"#/$defs/BetaManagedAgentsWorkflowRunPhaseEndedEvent","workflow_run.status_running":"#/$defs/BetaManagedAgentsWorkflowRunStatusRunningEvent","workflow_run.status_idle":"#/$defs/BetaManagedAgentsWorkflowRunStatusIdleEvent","workflow_run.error":"#/$defs/BetaManagedAgentsWorkflowRunErrorEvent"}}}"##),
@@ -10766,9 +11050,12 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsThreadLimitWorkflowRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"thread_limit_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsTimeoutWorkflowRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"timeout_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsTokenEndpointAuthBasicParam", r##"{"properties":{"client_secret":{"type":"string"},"type":{"const":"client_secret_basic","type":"string"}},"required":["client_secret","type"],"type":"object"}"##),
+    ("BetaManagedAgentsTokenEndpointAuthBasicResponse", r##"{"additionalProperties":true,"properties":{"type":{"const":"client_secret_basic","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsTokenEndpointAuthBasicUpdateParam", r##"{"properties":{"type":{"const":"client_secret_basic","type":"string"},"client_secret":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsTokenEndpointAuthNoneParam", r##"{"properties":{"type":{"const":"none","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsTokenEndpointAuthNoneResponse", r##"{"additionalProperties":true,"properties":{"type":{"const":"none","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsTokenEndpointAuthPostParam", r##"{"properties":{"client_secret":{"type":"string"},"type":{"const":"client_secret_post","type":"string"}},"required":["client_secret","type"],"type":"object"}"##),
+    ("BetaManagedAgentsTokenEndpointAuthPostResponse", r##"{"additionalProperties":true,"properties":{"type":{"const":"client_secret_post","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsTokenEndpointAuthPostUpdateParam", r##"{"properties":{"type":{"const":"client_secret_post","type":"string"},"client_secret":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsToolUseLimitReachedErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"tool_use_limit_reached_error","type":"string"}},"required":["message","retry_status","type"],"type":"object"}"##),
     ("BetaManagedAgentsTriggerType", r##"{"enum":["schedule","manual"],"type":"string"}"##),
@@ -10777,9 +11064,13 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsURLImageSource", r##"{"additionalProperties":true,"properties":{"type":{"const":"url","type":"string"},"url":{"type":"string"}},"required":["type","url"],"type":"object"}"##),
     ("BetaManagedAgentsURLImageSourceParam", r##"{"properties":{"type":{"const":"url","type":"string"},"url":{"type":"string"}},"required":["type","url"],"type":"object"}"##),
     ("BetaManagedAgentsURLMCPServerParams", r##"{"properties":{"name":{"type":"string"},"type":{"const":"url","type":"string"},"url":{"type":"string"}},"required":["name","type","url"],"type":"object"}"##),
+    ("BetaManagedAgentsUnknownDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"unknown_error","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsUnknownErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"unknown_error","type":"string"}},"required":["message","retry_status","type"],"type":"object"}"##),
+    ("BetaManagedAgentsUnknownRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"unknown_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsUnknownWorkflowRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"unknown_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsUnrestrictedCredentialNetworkingParams", r##"{"properties":{"type":{"const":"unrestricted","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsUnrestrictedCredentialNetworkingResponse", r##"{"additionalProperties":true,"properties":{"type":{"const":"unrestricted","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsUserActor", r##"{"additionalProperties":true,"properties":{"type":{"const":"user_actor","type":"string"},"user_id":{"type":"string"}},"required":["type","user_id"],"type":"object"}"##),
     ("BetaManagedAgentsUserCustomToolResultEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"custom_tool_use_id":{"type":"string"},"type":{"const":"user.custom_tool_result","type":"string"},"content":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTextBlock"},{"$ref":"#/$defs/BetaManagedAgentsImageBlock"},{"$ref":"#/$defs/BetaManagedAgentsDocumentBlock"},{"$ref":"#/$defs/BetaManagedAgentsSearchResultBlock"}],"discriminator":{"propertyName":"type","mapping":{"text":"#/$defs/BetaManagedAgentsTextBlock","image":"#/$defs/BetaManagedAgentsImageBlock","document":"#/$defs/BetaManagedAgentsDocumentBlock","search_result":"#/$defs/BetaManagedAgentsSearchResultBlock"}}},"type":"array"},{"type":"null"}],"default":null},"is_error":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"processed_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"session_thread_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["id","custom_tool_use_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsUserCustomToolResultEventParams", r##"{"properties":{"custom_tool_use_id":{"type":"string"},"type":{"const":"user.custom_tool_result","type":"string"},"content":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTextBlockParam"},{"$ref":"#/$defs/BetaManagedAgentsImageBlockParam"},{"$ref":"#/$defs/BetaManagedAgentsDocumentBlockParam"},{"$ref":"#/$defs/BetaManagedAgentsSearchResultBlockParam"}]},"type":"array"},"is_error":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"required":["custom_tool_use_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsUserDefineOutcomeEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"description":{"type":"string"},"max_iterations":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"outcome_id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"rubric":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsFileRubric"},{"$ref":"#/$defs/BetaManagedAgentsTextRubric"}],"discriminator":{"propertyName":"type","mapping":{"file":"#/$defs/BetaManagedAgentsFileRubric","text":"#/$defs/BetaManagedAgentsTextRubric"}}},"type":{"const":"user.define_outcome","type":"string"}},"required":["id","description","outcome_id","processed_at","rubric","type"],"type":"object"}"##),
@@ -10794,6 +11085,11 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsUserToolConfirmationEventParams", r##"{"properties":{"result":{"enum":["allow","deny"],"type":"string"},"tool_use_id":{"type":"string"},"type":{"const":"user.tool_confirmation","type":"string"},"deny_message":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["result","tool_use_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsUserToolResultEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"tool_use_id":{"type":"string"},"type":{"const":"user.tool_result","type":"string"},"content":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTextBlock"},{"$ref":"#/$defs/BetaManagedAgentsImageBlock"},{"$ref":"#/$defs/BetaManagedAgentsDocumentBlock"},{"$ref":"#/$defs/BetaManagedAgentsSearchResultBlock"}],"discriminator":{"propertyName":"type","mapping":{"text":"#/$defs/BetaManagedAgentsTextBlock","image":"#/$defs/BetaManagedAgentsImageBlock","document":"#/$defs/BetaManagedAgentsDocumentBlock","search_result":"#/$defs/BetaManagedAgentsSearchResultBlock"}}},"type":"array"},{"type":"null"}],"default":null},"is_error":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"processed_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"session_thread_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["id","tool_use_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsUserToolResultEventParams", r##"{"properties":{"tool_use_id":{"type":"string"},"type":{"const":"user.tool_result","type":"string"},"content":{"items":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTextBlockParam"},{"$ref":"#/$defs/BetaManagedAgentsImageBlockParam"},{"$ref":"#/$defs/BetaManagedAgentsDocumentBlockParam"},{"$ref":"#/$defs/BetaManagedAgentsSearchResultBlockParam"}]},"type":"array"},"is_error":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"required":["tool_use_id","type"],"type":"object"}"##),
+    ("BetaManagedAgentsVault", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"display_name":{"type":"string"},"metadata":{"additionalProperties":{"type":"string"},"type":"object"},"type":{"const":"vault","type":"string"},"updated_at":{"format":"date-time","type":"string"}},"required":["id","created_at","display_name","metadata","type","updated_at"],"type":"object"}"##),
+    ("BetaManagedAgentsVaultArchivedDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"vault_archived_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsVaultArchivedRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"vault_archived_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaManagedAgentsVaultNotFoundDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"vault_not_found_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsVaultNotFoundRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"vault_not_found_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsWebFetchToolConfig", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"},"name":{"const":"web_fetch","type":"string"},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicy"}],"discriminator":{"propertyName":"type","mapping":{"always_allow":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy","always_ask":"#/$defs/BetaManagedAgentsAlwaysAskPolicy","auto":"#/$defs/BetaManagedAgentsAutoPolicy"}}},"type":{"const":"web_fetch","type":"string"},"url_sources":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsWebFetchURLSources"},{"type":"null"}],"default":null},"allowed_domains":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"default":null},"blocked_domains":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"default":null},"max_content_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null}},"required":["enabled","name","permission_policy","type"],"type":"object"}"##),
     ("BetaManagedAgentsWebFetchToolConfigParams", r##"{"properties":{"name":{"const":"web_fetch","type":"string"},"allowed_domains":{"items":{"type":"string"},"type":"array"},"blocked_domains":{"items":{"type":"string"},"type":"array"},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"max_content_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}]},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicyParam"},{"type":"null"}]},"type":{"const":"web_fetch","type":"string"},"url_sources":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsWebFetchURLSourcesParams"},{"type":"null"}]}},"required":["name"],"type":"object"}"##),
     ("BetaManagedAgentsWebFetchURLSourceAll", r##"{"additionalProperties":true,"properties":{"type":{"const":"all","type":"string"}},"required":["type"],"type":"object"}"##),
@@ -10821,23 +11117,46 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsWorkflowRunStatusEndedEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"result":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunResultCompleted"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunResultErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunResultStopped"}],"discriminator":{"propertyName":"type","mapping":{"completed":"#/$defs/BetaManagedAgentsWorkflowRunResultCompleted","error":"#/$defs/BetaManagedAgentsWorkflowRunResultErrorObject","stopped":"#/$defs/BetaManagedAgentsWorkflowRunResultStopped"}}},"type":{"const":"workflow_run.status_ended","type":"string"},"workflow_run_id":{"type":"string"}},"required":["id","processed_at","result","type","workflow_run_id"],"type":"object"}"##),
     ("BetaManagedAgentsWorkflowRunStatusIdleEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"workflow_run.status_idle","type":"string"},"workflow_run_id":{"type":"string"}},"required":["id","processed_at","type","workflow_run_id"],"type":"object"}"##),
     ("BetaManagedAgentsWorkflowRunStatusRunningEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"workflow_run.status_running","type":"string"},"workflow_run_id":{"type":"string"}},"required":["id","processed_at","type","workflow_run_id"],"type":"object"}"##),
+    ("BetaManagedAgentsWorkspaceArchivedDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"workspace_archived_error","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsWorkspaceArchivedRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"workspace_archived_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsWriteToolConfig", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"},"name":{"const":"write","type":"string"},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicy"}],"discriminator":{"propertyName":"type","mapping":{"always_allow":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy","always_ask":"#/$defs/BetaManagedAgentsAlwaysAskPolicy","auto":"#/$defs/BetaManagedAgentsAutoPolicy"}}},"type":{"const":"write","type":"string"}},"required":["enabled","name","permission_policy","type"],"type":"object"}"##),
     ("BetaManagedAgentsWriteToolConfigParams", r##"{"properties":{"name":{"const":"write","type":"string"},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicyParam"},{"type":"null"}]},"type":{"const":"write","type":"string"}},"required":["name"],"type":"object"}"##),
     ("BetaMemoryTool20250818", r##"{"additionalProperties":true,"properties":{"name":{"const":"memory","type":"string"},"type":{"const":"memory_20250818","type":"string"},"allowed_callers":{"anyOf":[{"items":{"enum":["direct","code_execution_20250825","code_execution_20260120","code_execution_20260521"],"type":"string"},"type":"array"},{"type":"null"}],"default":null},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeral"},{"type":"null"}],"default":null},"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"input_examples":{"anyOf":[{"items":{"additionalProperties":true,"type":"object"},"type":"array"},{"type":"null"}],"default":null},"strict":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null}},"required":["name","type"],"type":"object"}"##),
     ("BetaMemoryTool20250818Param", r##"{"properties":{"name":{"const":"memory","type":"string"},"type":{"const":"memory_20250818","type":"string"},"allowed_callers":{"items":{"enum":["direct","code_execution_20250825","code_execution_20260120","code_execution_20260521"],"type":"string"},"type":"array"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"defer_loading":{"type":"boolean"},"input_examples":{"items":{"additionalProperties":true,"type":"object"},"type":"array"},"strict":{"type":"boolean"}},"required":["name","type"],"type":"object"}"##),
+    ("BetaMessage", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"container":{"anyOf":[{"$ref":"#/$defs/BetaContainer"},{"type":"null"}],"default":null},"content":{"items":{"anyOf":[{"$ref":"#/$defs/BetaTextBlock"},{"$ref":"#/$defs/BetaThinkingBlock"},{"$ref":"#/$defs/BetaRedactedThinkingBlock"},{"$ref":"#/$defs/BetaToolUseBlock"},{"$ref":"#/$defs/BetaServerToolUseBlock"},{"$ref":"#/$defs/BetaWebSearchToolResultBlock"},{"$ref":"#/$defs/BetaWebFetchToolResultBlock"},{"$ref":"#/$defs/BetaAdvisorToolResultBlock"},{"$ref":"#/$defs/BetaCodeExecutionToolResultBlock"},{"$ref":"#/$defs/BetaBashCodeExecutionToolResultBlock"},{"$ref":"#/$defs/BetaTextEditorCodeExecutionToolResultBlock"},{"$ref":"#/$defs/BetaToolSearchToolResultBlock"},{"$ref":"#/$defs/BetaMCPToolUseBlock"},{"$ref":"#/$defs/BetaMCPToolResultBlock"},{"$ref":"#/$defs/BetaContainerUploadBlock"},{"$ref":"#/$defs/BetaCompactionBlock"},{"$ref":"#/$defs/BetaFallbackBlock"},{"$ref":"#/$defs/BetaMCPToolListingBlock"}],"discriminator":{"propertyName":"type","mapping":{"text":"#/$defs/BetaTextBlock","thinking":"#/$defs/BetaThinkingBlock","redacted_thinking":"#/$defs/BetaRedactedThinkingBlock","tool_use":"#/$defs/BetaToolUseBlock","server_tool_use":"#/$defs/BetaServerToolUseBlock","web_search_tool_result":"#/$defs/BetaWebSearchToolResultBlock","web_fetch_tool_result":"#/$defs/BetaWebFetchToolResultBlock","advisor_tool_result":"#/$defs/BetaAdvisorToolResultBlock","code_execution_tool_result":"#/$defs/BetaCodeExecutionToolResultBlock","bash_code_execution_tool_result":"#/$defs/BetaBashCodeExecutionToolResultBlock","text_editor_code_execution_tool_result":"#/$defs/BetaTextEditorCodeExecutionToolResultBlock","tool_search_tool_result":"#/$defs/BetaToolSearchToolResultBlock","mcp_tool_use":"#/$defs/BetaMCPToolUseBlock","mcp_tool_result":"#/$defs/BetaMCPToolResultBlock","container_upload":"#/$defs/BetaContainerUploadBlock","compaction":"#/$defs/BetaCompactionBlock","fallback":"#/$defs/BetaFallbackBlock","mcp_tool_listing":"#/$defs/BetaMCPToolListingBlock"}}},"type":"array"},"context_management":{"anyOf":[{"$ref":"#/$defs/BetaContextManagementResponse"},{"type":"null"}],"default":null},"diagnostics":{"anyOf":[{"$ref":"#/$defs/BetaDiagnostics"},{"type":"null"}],"default":null},"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]},"role":{"const":"assistant","type":"string"},"stop_details":{"anyOf":[{"$ref":"#/$defs/BetaRefusalStopDetails"},{"type":"null"}],"default":null},"stop_reason":{"anyOf":[{"enum":["end_turn","max_tokens","stop_sequence","tool_use","pause_turn","compaction","refusal","model_context_window_exceeded"],"type":"string"},{"type":"null"}],"default":null},"stop_sequence":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"message","type":"string"},"usage":{"$ref":"#/$defs/BetaUsage"},"input_transformations":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaThinkingDroppedInputTransformation"},{"$ref":"#/$defs/BetaThinkingMismatchAllowedInputTransformation"}],"discriminator":{"propertyName":"type","mapping":{"thinking_dropped":"#/$defs/BetaThinkingDroppedInputTransformation","thinking_mismatch_allowed":"#/$defs/BetaThinkingMismatchAllowedInputTransformation"}}},"type":"array"},{"type":"null"}],"default":null}},"required":["id","content","model","role","type","usage"],"type":"object"}"##),
+    ("BetaMessageBatch", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"cancel_initiated_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"ended_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"expires_at":{"format":"date-time","type":"string"},"processing_status":{"enum":["in_progress","canceling","ended"],"type":"string"},"request_counts":{"$ref":"#/$defs/BetaMessageBatchRequestCounts"},"results_url":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"message_batch","type":"string"}},"required":["id","created_at","expires_at","processing_status","request_counts","type"],"type":"object"}"##),
+    ("BetaMessageBatchCanceledResult", r##"{"additionalProperties":true,"properties":{"type":{"const":"canceled","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaMessageBatchErroredResult", r##"{"additionalProperties":true,"properties":{"error":{"$ref":"#/$defs/BetaErrorResponse"},"type":{"const":"errored","type":"string"}},"required":["error","type"],"type":"object"}"##),
+    ("BetaMessageBatchExpiredResult", r##"{"additionalProperties":true,"properties":{"type":{"const":"expired","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaMessageBatchIndividualResponse", r##"{"additionalProperties":true,"properties":{"custom_id":{"type":"string"},"result":{"anyOf":[{"$ref":"#/$defs/BetaMessageBatchSucceededResult"},{"$ref":"#/$defs/BetaMessageBatchErroredResult"},{"$ref":"#/$defs/BetaMessageBatchCanceledResult"},{"$ref":"#/$defs/BetaMessageBatchExpiredResult"}],"discriminator":{"propertyName":"type","mapping":{"succeeded":"#/$defs/BetaMessageBatchSucceededResult","errored":"#/$defs/BetaMessageBatchErroredResult","canceled":"#/$defs/BetaMessageBatchCanceledResult","expired":"#/$defs/BetaMessageBatchExpiredResult"}}}},"required":["custom_id","result"],"type":"object"}"##),
+    ("BetaMessageBatchRequestCounts", r##"{"additionalProperties":true,"properties":{"canceled":{"type":"integer"},"errored":{"type":"integer"},"expired":{"type":"integer"},"processing":{"type":"integer"},"succeeded":{"type":"integer"}},"required":["canceled","errored","expired","processing","succeeded"],"type":"object"}"##),
+    ("BetaMessageBatchSucceededResult", r##"{"additionalProperties":true,"properties":{"message":{"$ref":"#/$defs/BetaMessage"},"type":{"const":"succeeded","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaMessageIterationUsage", r##"{"additionalProperties":true,"properties":{"cache_creation":{"anyOf":[{"$ref":"#/$defs/BetaCacheCreation"},{"type":"null"}],"default":null},"cache_creation_input_tokens":{"type":"integer"},"cache_read_input_tokens":{"type":"integer"},"input_tokens":{"type":"integer"},"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"},{"type":"null"}],"default":null},"output_tokens":{"type":"integer"},"type":{"const":"message","type":"string"}},"required":["cache_creation_input_tokens","cache_read_input_tokens","input_tokens","output_tokens","type"],"type":"object"}"##),
     ("BetaMessageParam", r##"{"anyOf":[{"$ref":"#/$defs/BetaUserMessageParam"},{"$ref":"#/$defs/BetaAssistantMessageParam"},{"$ref":"#/$defs/BetaSystemMessageParam"}]}"##),
+    ("BetaMessageTokensCount", r##"{"additionalProperties":true,"properties":{"context_management":{"anyOf":[{"$ref":"#/$defs/BetaCountTokensContextManagementResponse"},{"type":"null"}],"default":null},"input_tokens":{"type":"integer"}},"required":["input_tokens"],"type":"object"}"##),
     ("BetaMetadataParam", r##"{"properties":{"user_id":{"anyOf":[{"type":"string"},{"type":"null"}]}},"type":"object"}"##),
+    ("BetaModelCapabilities", r##"{"additionalProperties":true,"properties":{"batch":{"$ref":"#/$defs/BetaCapabilitySupport"},"citations":{"$ref":"#/$defs/BetaCapabilitySupport"},"code_execution":{"$ref":"#/$defs/BetaCapabilitySupport"},"compaction":{"anyOf":[{"$ref":"#/$defs/BetaCompactionCapability"},{"type":"null"}],"default":null},"context_management":{"$ref":"#/$defs/BetaContextManagementCapability"},"effort":{"$ref":"#/$defs/BetaEffortCapability"},"image_input":{"$ref":"#/$defs/BetaCapabilitySupport"},"pdf_input":{"$ref":"#/$defs/BetaCapabilitySupport"},"server_tools":{"$ref":"#/$defs/BetaServerToolsCapability"},"structured_outputs":{"$ref":"#/$defs/BetaCapabilitySupport"},"thinking":{"$ref":"#/$defs/BetaThinkingCapability"}},"required":["batch","citations","code_execution","context_management","effort","image_input","pdf_input","server_tools","structured_outputs","thinking"],"type":"object"}"##),
+    ("BetaModelInfo", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"allowed_fallback_models":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"default":null},"capabilities":{"anyOf":[{"$ref":"#/$defs/BetaModelCapabilities"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"deprecated_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"display_name":{"type":"string"},"lifecycle":{"enum":["active","deprecated","retired"],"type":"string"},"line":{"anyOf":[{"enum":["haiku","sonnet","opus","fable","mythos"],"type":"string"},{"type":"null"}],"default":null},"max_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"max_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"retires_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"type":{"const":"model","type":"string"}},"required":["id","created_at","display_name","lifecycle","type"],"type":"object"}"##),
     ("BetaMonetaryAmount", r##"{"additionalProperties":true,"properties":{"amount":{"type":"string"},"currency":{"const":"USD","type":"string"}},"required":["amount","currency"],"type":"object"}"##),
     ("BetaMonetaryAmountParam", r##"{"properties":{"amount":{"type":"string"},"currency":{"const":"USD","type":"string"}},"required":["amount","currency"],"type":"object"}"##),
+    ("BetaNotFoundErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"not_found_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaOutputBehaviorCreateNew", r##"{"additionalProperties":true,"properties":{"type":{"const":"create_new","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaOutputBehaviorCreateNewParam", r##"{"properties":{"type":{"const":"create_new","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaOutputBehaviorParam", r##"{"anyOf":[{"$ref":"#/$defs/BetaOutputBehaviorCreateNewParam"},{"$ref":"#/$defs/BetaOutputBehaviorUpdateExistingParam"}]}"##),
+    ("BetaOutputBehaviorUpdateExisting", r##"{"additionalProperties":true,"properties":{"memory_store_id":{"type":"string"},"type":{"const":"update_existing","type":"string"}},"required":["memory_store_id","type"],"type":"object"}"##),
     ("BetaOutputBehaviorUpdateExistingParam", r##"{"properties":{"memory_store_id":{"type":"string"},"type":{"const":"update_existing","type":"string"}},"required":["memory_store_id","type"],"type":"object"}"##),
     ("BetaOutputConfigParam", r##"{"properties":{"effort":{"anyOf":[{"enum":["low","medium","high","xhigh","max"],"type":"string"},{"type":"null"}]},"format":{"anyOf":[{"$ref":"#/$defs/BetaJSONOutputFormatParam"},{"type":"null"}]},"task_budget":{"anyOf":[{"$ref":"#/$defs/BetaTokenTaskBudgetParam"},{"type":"null"}]}},"type":"object"}"##),
+    ("BetaOutputTokensDetails", r##"{"additionalProperties":true,"properties":{"thinking_tokens":{"type":"integer"}},"required":["thinking_tokens"],"type":"object"}"##),
+    ("BetaOverloadedErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"overloaded_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaPackages", r##"{"additionalProperties":true,"properties":{"apt":{"items":{"type":"string"},"type":"array"},"cargo":{"items":{"type":"string"},"type":"array"},"gem":{"items":{"type":"string"},"type":"array"},"go":{"items":{"type":"string"},"type":"array"},"npm":{"items":{"type":"string"},"type":"array"},"pip":{"items":{"type":"string"},"type":"array"},"type":{"anyOf":[{"const":"packages","type":"string"},{"type":"null"}],"default":null}},"required":["apt","cargo","gem","go","npm","pip"],"type":"object"}"##),
     ("BetaPackagesParams", r##"{"properties":{"apt":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]},"cargo":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]},"gem":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]},"go":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]},"npm":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]},"pip":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]},"type":{"const":"packages","type":"string"}},"type":"object"}"##),
+    ("BetaPermissionErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"permission_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaPlainTextSource", r##"{"additionalProperties":true,"properties":{"data":{"type":"string"},"media_type":{"const":"text/plain","type":"string"},"type":{"const":"text","type":"string"}},"required":["data","media_type","type"],"type":"object"}"##),
     ("BetaPlainTextSourceParam", r##"{"properties":{"data":{"type":"string"},"media_type":{"const":"text/plain","type":"string"},"type":{"const":"text","type":"string"}},"required":["data","media_type","type"],"type":"object"}"##),
+    ("BetaRateLimitErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"rate_limit_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaRedactedThinkingBlock", r##"{"additionalProperties":true,"properties":{"data":{"type":"string"},"type":{"const":"redacted_thinking","type":"string"}},"required":["data","type"],"type":"object"}"##),
     ("BetaRedactedThinkingBlockParam", r##"{"properties":{"data":{"type":"string"},"type":{"const":"redacted_thinking","type":"string"}},"required":["data","type"],"type":"object"}"##),
+    ("BetaRefusalStopDetails", r##"{"additionalProperties":true,"properties":{"category":{"anyOf":[{"enum":["cyber","bio","frontier_llm","reasoning_extraction","general_harms"],"type":"string"},{"type":"null"}],"default":null},"explanation":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"fallback_credit_token":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"fallback_has_prefill_claim":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"recommended_model":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"refusal","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaRequestDocumentBlockParam", r##"{"properties":{"source":{"anyOf":[{"$ref":"#/$defs/BetaBase64PDFSourceParam"},{"$ref":"#/$defs/BetaPlainTextSourceParam"},{"$ref":"#/$defs/BetaContentBlockSourceParam"},{"$ref":"#/$defs/BetaURLPDFSourceParam"},{"$ref":"#/$defs/BetaFileDocumentSourceParam"}]},"type":{"const":"document","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"citations":{"anyOf":[{"$ref":"#/$defs/BetaCitationsConfigParamParam"},{"type":"null"}]},"context":{"anyOf":[{"type":"string"},{"type":"null"}]},"title":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["source","type"],"type":"object"}"##),
     ("BetaRequestMCPServerToolConfigurationParam", r##"{"properties":{"allowed_tools":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
     ("BetaRequestMCPServerURLDefinitionParam", r##"{"properties":{"name":{"type":"string"},"type":{"const":"url","type":"string"},"url":{"type":"string"},"authorization_token":{"anyOf":[{"type":"string"},{"type":"null"}]},"tool_configuration":{"anyOf":[{"$ref":"#/$defs/BetaRequestMCPServerToolConfigurationParam"},{"type":"null"}]}},"required":["name","type","url"],"type":"object"}"##),
@@ -10852,14 +11171,24 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaResponseToolInputSchema", r##"{"additionalProperties":{},"properties":{"type":{"const":"object","type":"string"},"properties":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}],"default":null},"required":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"default":null}},"required":["type"],"type":"object"}"##),
     ("BetaResponseToolRemovalBlock", r##"{"additionalProperties":true,"properties":{"tool":{"anyOf":[{"$ref":"#/$defs/BetaResponseToolChangeToolReference"},{"$ref":"#/$defs/BetaResponseToolChangeMCPToolReference"},{"$ref":"#/$defs/BetaResponseToolChangeMCPToolsetReference"}],"discriminator":{"propertyName":"type","mapping":{"tool_reference":"#/$defs/BetaResponseToolChangeToolReference","mcp_tool_reference":"#/$defs/BetaResponseToolChangeMCPToolReference","mcp_toolset_reference":"#/$defs/BetaResponseToolChangeMCPToolsetReference"}}},"type":{"const":"tool_removal","type":"string"}},"required":["tool","type"],"type":"object"}"##),
     ("BetaSearchResultBlockParam", r##"{"properties":{"content":{"items":{"$ref":"#/$defs/BetaTextBlockParam"},"type":"array"},"source":{"type":"string"},"title":{"type":"string"},"type":{"const":"search_result","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"citations":{"$ref":"#/$defs/BetaCitationsConfigParamParam"}},"required":["content","source","title","type"],"type":"object"}"##),
+    ("BetaSelfHostedConfig", r##"{"additionalProperties":true,"properties":{"type":{"const":"self_hosted","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaSelfHostedConfigParams", r##"{"properties":{"type":{"const":"self_hosted","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaSelfHostedWork", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"acknowledged_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"created_at":{"type":"string"},"data":{"$ref":"#/$defs/BetaSessionWorkData"},"environment_id":{"type":"string"},"latest_heartbeat_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"metadata":{"additionalProperties":{"type":"string"},"type":"object"},"secret":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"started_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"state":{"enum":["queued","starting","active","stopping","stopped"],"type":"string"},"stop_requested_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"stopped_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"work","type":"string"}},"required":["id","created_at","data","environment_id","metadata","state","type"],"type":"object"}"##),
+    ("BetaSelfHostedWorkHeartbeatResponse", r##"{"additionalProperties":true,"properties":{"last_heartbeat":{"type":"string"},"lease_extended":{"type":"boolean"},"state":{"enum":["queued","starting","active","stopping","stopped"],"type":"string"},"ttl_seconds":{"type":"integer"},"type":{"const":"work_heartbeat","type":"string"}},"required":["last_heartbeat","lease_extended","state","ttl_seconds","type"],"type":"object"}"##),
+    ("BetaSelfHostedWorkQueueStats", r##"{"additionalProperties":true,"properties":{"depth":{"type":"integer"},"oldest_queued_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"pending":{"type":"integer"},"type":{"const":"work_queue_stats","type":"string"},"workers_polling":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null}},"required":["depth","pending","type"],"type":"object"}"##),
     ("BetaServerToolCaller", r##"{"additionalProperties":true,"properties":{"tool_id":{"type":"string"},"type":{"const":"code_execution_20250825","type":"string"}},"required":["tool_id","type"],"type":"object"}"##),
     ("BetaServerToolCaller20260120", r##"{"additionalProperties":true,"properties":{"tool_id":{"type":"string"},"type":{"const":"code_execution_20260120","type":"string"}},"required":["tool_id","type"],"type":"object"}"##),
     ("BetaServerToolCaller20260120Param", r##"{"properties":{"tool_id":{"type":"string"},"type":{"const":"code_execution_20260120","type":"string"}},"required":["tool_id","type"],"type":"object"}"##),
     ("BetaServerToolCallerParam", r##"{"properties":{"tool_id":{"type":"string"},"type":{"const":"code_execution_20250825","type":"string"}},"required":["tool_id","type"],"type":"object"}"##),
+    ("BetaServerToolUsage", r##"{"additionalProperties":true,"properties":{"web_fetch_requests":{"type":"integer"},"web_search_requests":{"type":"integer"}},"required":["web_fetch_requests","web_search_requests"],"type":"object"}"##),
     ("BetaServerToolUseBlock", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"input":{"additionalProperties":true,"type":"object"},"name":{"enum":["advisor","web_search","web_fetch","code_execution","bash_code_execution","text_editor_code_execution","tool_search_tool_regex","tool_search_tool_bm25"],"type":"string"},"type":{"const":"server_tool_use","type":"string"},"caller":{"anyOf":[{"$ref":"#/$defs/BetaDirectCaller"},{"$ref":"#/$defs/BetaServerToolCaller"},{"$ref":"#/$defs/BetaServerToolCaller20260120"},{"type":"null"}],"default":null}},"required":["id","input","name","type"],"type":"object"}"##),
     ("BetaServerToolUseBlockParam", r##"{"properties":{"id":{"type":"string"},"input":{"additionalProperties":true,"type":"object"},"name":{"enum":["advisor","web_search","web_fetch","code_execution","bash_code_execution","text_editor_code_execution","tool_search_tool_regex","tool_search_tool_bm25"],"type":"string"},"type":{"const":"server_tool_use","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"caller":{"anyOf":[{"$ref":"#/$defs/BetaDirectCallerParam"},{"$ref":"#/$defs/BetaServerToolCallerParam"},{"$ref":"#/$defs/BetaServerToolCaller20260120Param"}]}},"required":["id","input","name","type"],"type":"object"}"##),
+    ("BetaServerToolsCapability", r##"{"additionalProperties":true,"properties":{"code_execution":{"$ref":"#/$defs/BetaCapabilitySupport"},"supported":{"type":"boolean"},"web_search":{"$ref":"#/$defs/BetaCapabilitySupport"}},"required":["code_execution","supported","web_search"],"type":"object"}"##),
+    ("BetaSessionWorkData", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"session","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaSkill", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"display_name":{"type":"string"},"latest_version_id":{"type":"string"},"source":{"$ref":"#/$defs/BetaSkillSource"},"type":{"const":"skill","type":"string"},"updated_at":{"format":"date-time","type":"string"}},"required":["id","created_at","display_name","latest_version_id","source","type","updated_at"],"type":"object"}"##),
     ("BetaSkillParams", r##"{"properties":{"skill_id":{"type":"string"},"type":{"enum":["anthropic","custom"],"type":"string"},"version":{"type":"string"}},"required":["skill_id","type"],"type":"object"}"##),
+    ("BetaSkillSource", r##"{"additionalProperties":true,"properties":{"type":{"enum":["custom","anthropic","anthropic_example","plugin"],"type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaSkillVersion", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"description":{"type":"string"},"name":{"type":"string"},"skill_id":{"type":"string"},"type":{"const":"skill_version","type":"string"}},"required":["id","created_at","description","name","skill_id","type"],"type":"object"}"##),
     ("BetaSystemMessageOutputConfigParam", r##"{"properties":{"effort":{"anyOf":[{"enum":["low","medium","high","xhigh","max"],"type":"string"},{"type":"null"}]}},"type":"object"}"##),
     ("BetaSystemMessageParam", r##"{"properties":{"role":{"const":"system","type":"string"},"clear_at":{"anyOf":[{"enum":["next_user_message","never"],"type":"string"},{"type":"null"}]},"content":{"anyOf":[{"type":"string"},{"items":{"anyOf":[{"$ref":"#/$defs/BetaTextBlockParam"},{"$ref":"#/$defs/BetaRequestToolAdditionBlockParam"},{"$ref":"#/$defs/BetaRequestToolRemovalBlockParam"}]},"type":"array"}]},"output_config":{"anyOf":[{"$ref":"#/$defs/BetaSystemMessageOutputConfigParam"},{"type":"null"}]}},"required":["role"],"type":"object"}"##),
     ("BetaTextBlock", r##"{"additionalProperties":true,"properties":{"citations":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaCitationCharLocation"},{"$ref":"#/$defs/BetaCitationPageLocation"},{"$ref":"#/$defs/BetaCitationContentBlockLocation"},{"$ref":"#/$defs/BetaCitationsWebSearchResultLocation"},{"$ref":"#/$defs/BetaCitationSearchResultLocation"}],"discriminator":{"propertyName":"type","mapping":{"char_location":"#/$defs/BetaCitationCharLocation","page_location":"#/$defs/BetaCitationPageLocation","content_block_location":"#/$defs/BetaCitationContentBlockLocation","web_search_result_location":"#/$defs/BetaCitationsWebSearchResultLocation","search_result_location":"#/$defs/BetaCitationSearchResultLocation"}}},"type":"array"},{"type":"null"}],"default":null},"text":{"type":"string"},"type":{"const":"text","type":"string"}},"required":["text","type"],"type":"object"}"##),
@@ -10877,11 +11206,15 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaThinkingBlock", r##"{"additionalProperties":true,"properties":{"signature":{"type":"string"},"thinking":{"type":"string"},"type":{"const":"thinking","type":"string"}},"required":["signature","thinking","type"],"type":"object"}"##),
     ("BetaThinkingBlockBindingParam", r##"{"properties":{"prefix_mismatch_behavior":{"anyOf":[{"enum":["error","drop_block"],"type":"string"},{"type":"null"}]}},"type":"object"}"##),
     ("BetaThinkingBlockParam", r##"{"properties":{"signature":{"type":"string"},"thinking":{"type":"string"},"type":{"const":"thinking","type":"string"}},"required":["signature","thinking","type"],"type":"object"}"##),
+    ("BetaThinkingCapability", r##"{"additionalProperties":true,"properties":{"supported":{"type":"boolean"},"types":{"$ref":"#/$defs/BetaThinkingTypes"}},"required":["supported","types"],"type":"object"}"##),
     ("BetaThinkingConfigAdaptiveParam", r##"{"properties":{"type":{"const":"adaptive","type":"string"},"block_binding":{"anyOf":[{"$ref":"#/$defs/BetaThinkingBlockBindingParam"},{"type":"null"}]},"display":{"anyOf":[{"enum":["summarized","omitted","updates"],"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaThinkingConfigBetweenToolsParam", r##"{"properties":{"type":{"const":"between_tools","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaThinkingConfigDisabledParam", r##"{"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaThinkingConfigEnabledParam", r##"{"properties":{"budget_tokens":{"type":"integer"},"type":{"const":"enabled","type":"string"},"block_binding":{"anyOf":[{"$ref":"#/$defs/BetaThinkingBlockBindingParam"},{"type":"null"}]},"display":{"anyOf":[{"enum":["summarized","omitted","updates"],"type":"string"},{"type":"null"}]}},"required":["budget_tokens","type"],"type":"object"}"##),
+    ("BetaThinkingDroppedInputTransformation", r##"{"additionalProperties":true,"properties":{"path":{"type":"string"},"reason":{"enum":["model_binding_mismatch","prefix_binding_mismatch","organization_binding_mismatch","end_user_binding_mismatch"],"type":"string"},"type":{"const":"thinking_dropped","type":"string"}},"required":["path","reason","type"],"type":"object"}"##),
+    ("BetaThinkingMismatchAllowedInputTransformation", r##"{"additionalProperties":true,"properties":{"path":{"type":"string"},"reason":{"enum":["model_binding_mismatch","prefix_binding_mismatch","organization_binding_mismatch","end_user_binding_mismatch"],"type":"string"},"type":{"const":"thinking_mismatch_allowed","type":"string"}},"required":["path","reason","type"],"type":"object"}"##),
     ("BetaThinkingTurnsParam", r##"{"properties":{"type":{"const":"thinking_turns","type":"string"},"value":{"type":"integer"}},"required":["type","value"],"type":"object"}"##),
+    ("BetaThinkingTypes", r##"{"additionalProperties":true,"properties":{"adaptive":{"$ref":"#/$defs/BetaCapabilitySupport"},"between_tools":{"$ref":"#/$defs/BetaCapabilitySupport"},"disabled":{"$ref":"#/$defs/BetaCapabilitySupport"},"enabled":{"$ref":"#/$defs/BetaCapabilitySupport"}},"required":["adaptive","between_tools","disabled","enabled"],"type":"object"}"##),
     ("BetaThreadContinueParams", r##"{"properties":{"previous_message_id":{"type":"string"},"type":{"const":"continue","type":"string"}},"required":["previous_message_id","type"],"type":"object"}"##),
     ("BetaThreadCreateParams", r##"{"properties":{"type":{"const":"create","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaTokenTaskBudgetParam", r##"{"properties":{"total":{"type":"integer"},"type":{"const":"tokens","type":"string"},"remaining":{"anyOf":[{"type":"integer"},{"type":"null"}]}},"required":["total","type"],"type":"object"}"##),
@@ -10932,14 +11265,24 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaToolUseBlockParam", r##"{"properties":{"id":{"type":"string"},"input":{"additionalProperties":true,"type":"object"},"name":{"type":"string"},"type":{"const":"tool_use","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"caller":{"anyOf":[{"$ref":"#/$defs/BetaDirectCallerParam"},{"$ref":"#/$defs/BetaServerToolCallerParam"},{"$ref":"#/$defs/BetaServerToolCaller20260120Param"}]},"toolset_name":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["id","input","name","type"],"type":"object"}"##),
     ("BetaToolUsesKeepParam", r##"{"properties":{"type":{"const":"tool_uses","type":"string"},"value":{"type":"integer"}},"required":["type","value"],"type":"object"}"##),
     ("BetaToolUsesTriggerParam", r##"{"properties":{"type":{"const":"tool_uses","type":"string"},"value":{"type":"integer"}},"required":["type","value"],"type":"object"}"##),
+    ("BetaTunnel", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"display_name":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"domain":{"type":"string"},"type":{"const":"tunnel","type":"string"}},"required":["id","created_at","domain","type"],"type":"object"}"##),
+    ("BetaTunnelCertificate", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"expires_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"fingerprint":{"type":"string"},"tunnel_id":{"type":"string"},"type":{"const":"tunnel_certificate","type":"string"}},"required":["id","created_at","fingerprint","tunnel_id","type"],"type":"object"}"##),
+    ("BetaTunnelToken", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"tunnel_token":{"type":"string"},"type":{"const":"tunnel_token","type":"string"}},"required":["id","tunnel_token","type"],"type":"object"}"##),
     ("BetaURLImageSourceParam", r##"{"properties":{"type":{"const":"url","type":"string"},"url":{"type":"string"}},"required":["type","url"],"type":"object"}"##),
     ("BetaURLPDFSourceParam", r##"{"properties":{"type":{"const":"url","type":"string"},"url":{"type":"string"}},"required":["type","url"],"type":"object"}"##),
+    ("BetaUnrestrictedNetwork", r##"{"additionalProperties":true,"properties":{"type":{"const":"unrestricted","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaUnrestrictedNetworkParam", r##"{"properties":{"type":{"const":"unrestricted","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaUsage", r##"{"additionalProperties":true,"properties":{"cache_creation":{"anyOf":[{"$ref":"#/$defs/BetaCacheCreation"},{"type":"null"}],"default":null},"cache_creation_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"cache_read_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"fallback_credit":{"anyOf":[{"$ref":"#/$defs/BetaFallbackCreditUsage"},{"type":"null"}],"default":null},"inference_geo":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"input_tokens":{"type":"integer"},"iterations":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaMessageIterationUsage"},{"$ref":"#/$defs/BetaCompactionIterationUsage"},{"$ref":"#/$defs/BetaAdvisorMessageIterationUsage"},{"$ref":"#/$defs/BetaFallbackMessageIterationUsage"}],"discriminator":{"propertyName":"type","mapping":{"message":"#/$defs/BetaMessageIterationUsage","compaction":"#/$defs/BetaCompactionIterationUsage","advisor_message":"#/$defs/BetaAdvisorMessageIterationUsage","fallback_message":"#/$defs/BetaFallbackMessageIterationUsage"}}},"type":"array"},{"type":"null"}],"default":null},"output_tokens":{"type":"integer"},"output_tokens_details":{"anyOf":[{"$ref":"#/$defs/BetaOutputTokensDetails"},{"type":"null"}],"default":null},"server_tool_use":{"anyOf":[{"$ref":"#/$defs/BetaServerToolUsage"},{"type":"null"}],"default":null},"service_tier":{"anyOf":[{"enum":["standard","priority","batch"],"type":"string"},{"type":"null"}],"default":null},"speed":{"anyOf":[{"enum":["standard","fast"],"type":"string"},{"type":"null"}],"default":null}},"required":["input_tokens","output_tokens"],"type":"object"}"##),
     ("BetaUserLocation", r##"{"additionalProperties":true,"properties":{"type":{"const":"approximate","type":"string"},"city":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"country":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"region":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"timezone":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["type"],"type":"object"}"##),
     ("BetaUserLocationParam", r##"{"properties":{"type":{"const":"approximate","type":"string"},"city":{"anyOf":[{"type":"string"},{"type":"null"}]},"country":{"anyOf":[{"type":"string"},{"type":"null"}]},"region":{"anyOf":[{"type":"string"},{"type":"null"}]},"timezone":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaUserMessageParam", r##"{"properties":{"content":{"anyOf":[{"type":"string"},{"items":{"anyOf":[{"$ref":"#/$defs/BetaTextBlockParam"},{"$ref":"#/$defs/BetaImageBlockParam"},{"$ref":"#/$defs/BetaRequestDocumentBlockParam"},{"$ref":"#/$defs/BetaSearchResultBlockParam"},{"$ref":"#/$defs/BetaThinkingBlockParam"},{"$ref":"#/$defs/BetaRedactedThinkingBlockParam"},{"$ref":"#/$defs/BetaToolUseBlockParam"},{"$ref":"#/$defs/BetaToolResultBlockParam"},{"$ref":"#/$defs/BetaServerToolUseBlockParam"},{"$ref":"#/$defs/BetaWebSearchToolResultBlockParam"},{"$ref":"#/$defs/BetaWebFetchToolResultBlockParam"},{"$ref":"#/$defs/BetaAdvisorToolResultBlockParam"},{"$ref":"#/$defs/BetaCodeExecutionToolResultBlockParam"},{"$ref":"#/$defs/BetaBashCodeExecutionToolResultBlockParam"},{"$ref":"#/$defs/BetaTextEditorCodeExecutionToolResultBlockParam"},{"$ref":"#/$defs/BetaToolSearchToolResultBlockParam"},{"$ref":"#/$defs/BetaMCPToolUseBlockParam"},{"$ref":"#/$defs/BetaRequestMCPToolResultBlockParam"},{"$ref":"#/$defs/BetaContainerUploadBlockParam"},{"$ref":"#/$defs/BetaCompactionBlockParam"},{"$ref":"#/$defs/BetaRequestToolAdditionBlockParam"},{"$ref":"#/$defs/BetaRequestToolRemovalBlockParam"},{"$ref":"#/$defs/BetaMCPToolListingBlockParam"},{"$ref":"#/$defs/BetaFallbackBlockParam"},{"$ref":"#/$defs/BetaTextBlock"},{"$ref":"#/$defs/BetaThinkingBlock"},{"$ref":"#/$defs/BetaRedactedThinkingBlock"},{"$ref":"#/$defs/BetaToolUseBlock"},{"$ref":"#/$defs/BetaServerToolUseBlock"},{"$ref":"#/$defs/BetaWebSearchToolResultBlock"},{"$ref":"#/$defs/BetaWebFetchToolResultBlock"},{"$ref":"#/$defs/BetaAdvisorToolResultBlock"},{"$ref":"#/$defs/BetaCodeExecutionToolResultBlock"},{"$ref":"#/$defs/BetaBashCodeExecutionToolResultBlock"},{"$ref":"#/$defs/BetaTextEditorCodeExecutionToolResultBlock"},{"$ref":"#/$defs/BetaToolSearchToolResultBlock"},{"$ref":"#/$defs/BetaMCPToolUseBlock"},{"$ref":"#/$defs/BetaMCPToolResultBlock"},{"$ref":"#/$defs/BetaContainerUploadBlock"},{"$ref":"#/$defs/BetaCompactionBlock"},{"$ref":"#/$defs/BetaFallbackBlock"},{"$ref":"#/$defs/BetaMCPToolListingBlock"}]},"type":"array"}]},"role":{"const":"user","type":"string"}},"required":["content","role"],"type":"object"}"##),
+    ("BetaUserProfile", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"metadata":{"additionalProperties":{"type":"string"},"type":"object"},"name":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"trust_grants":{"additionalProperties":{"$ref":"#/$defs/BetaUserProfileTrustGrant"},"type":"object"},"type":{"const":"user_profile","type":"string"},"updated_at":{"format":"date-time","type":"string"},"access_type":{"anyOf":[{"enum":["application","passthrough"],"type":"string"},{"type":"null"}],"default":null},"external_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"external_user_details":{"anyOf":[{"$ref":"#/$defs/BetaUserProfileExternalUserDetails"},{"type":"null"}],"default":null},"external_user_onboarded_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null}},"required":["id","created_at","metadata","trust_grants","type","updated_at"],"type":"object"}"##),
+    ("BetaUserProfileActionURL", r##"{"additionalProperties":true,"properties":{"expires_at":{"format":"date-time","type":"string"},"type":{"const":"user_profile_action_url","type":"string"},"url":{"type":"string"}},"required":["expires_at","type","url"],"type":"object"}"##),
     ("BetaUserProfileEnrollEndUserActionParam", r##"{"properties":{"type":{"const":"enroll_end_user","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaUserProfileEnrollmentURL", r##"{"additionalProperties":true,"properties":{"expires_at":{"format":"date-time","type":"string"},"type":{"const":"enrollment_url","type":"string"},"url":{"type":"string"}},"required":["expires_at","type","url"],"type":"object"}"##),
+    ("BetaUserProfileExternalUserDetails", r##"{"additionalProperties":true,"properties":{"account_status":{"anyOf":[{"enum":["active","suspended","blocked"],"type":"string"},{"type":"null"}],"default":null},"country":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"email_hash":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"entity_type":{"anyOf":[{"enum":["individual","business","non_profit","government"],"type":"string"},{"type":"null"}],"default":null},"name_hash":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"onboarded_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"reference_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("BetaUserProfileExternalUserDetailsParams", r##"{"properties":{"account_status":{"anyOf":[{"enum":["active","suspended","blocked"],"type":"string"},{"type":"null"}]},"country":{"anyOf":[{"type":"string"},{"type":"null"}]},"email_hash":{"anyOf":[{"type":"string"},{"type":"null"}]},"entity_type":{"anyOf":[{"enum":["individual","business","non_profit","government"],"type":"string"},{"type":"null"}]},"name_hash":{"anyOf":[{"type":"string"},{"type":"null"}]},"onboarded_at":{"anyOf":[{"type":"string"},{"format":"date-time","type":"string"}]},"reference_id":{"anyOf":[{"type":"string"},{"type":"null"}]}},"type":"object"}"##),
+    ("BetaUserProfileTrustGrant", r##"{"additionalProperties":true,"properties":{"status":{"enum":["active","pending","rejected"],"type":"string"}},"required":["status"],"type":"object"}"##),
     ("BetaWebFetchBlock", r##"{"additionalProperties":true,"properties":{"content":{"$ref":"#/$defs/BetaDocumentBlock"},"retrieved_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"web_fetch_result","type":"string"},"url":{"type":"string"}},"required":["content","type","url"],"type":"object"}"##),
     ("BetaWebFetchBlockParam", r##"{"properties":{"content":{"$ref":"#/$defs/BetaRequestDocumentBlockParam"},"type":{"const":"web_fetch_result","type":"string"},"url":{"type":"string"},"retrieved_at":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["content","type","url"],"type":"object"}"##),
     ("BetaWebFetchTool20250910", r##"{"additionalProperties":true,"properties":{"name":{"const":"web_fetch","type":"string"},"type":{"const":"web_fetch_20250910","type":"string"},"allowed_callers":{"anyOf":[{"items":{"enum":["direct","code_execution_20250825","code_execution_20260120","code_execution_20260521"],"type":"string"},"type":"array"},{"type":"null"}],"default":null},"allowed_domains":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"default":null},"blocked_domains":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"default":null},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeral"},{"type":"null"}],"default":null},"citations":{"anyOf":[{"$ref":"#/$defs/BetaCitationsConfigParam"},{"type":"null"}],"default":null},"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"max_content_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"max_uses":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"strict":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"url_sources":{"anyOf":[{"$ref":"#/$defs/BetaWebFetchURLSources"},{"type":"null"}],"default":null}},"required":["name","type"],"type":"object"}"##),
@@ -10978,6 +11321,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaWebSearchToolResultBlock", r##"{"additionalProperties":true,"properties":{"content":{"anyOf":[{"$ref":"#/$defs/BetaWebSearchToolResultErrorObject"},{"items":{"$ref":"#/$defs/BetaWebSearchResultBlock"},"type":"array"}]},"tool_use_id":{"type":"string"},"type":{"const":"web_search_tool_result","type":"string"},"caller":{"anyOf":[{"$ref":"#/$defs/BetaDirectCaller"},{"$ref":"#/$defs/BetaServerToolCaller"},{"$ref":"#/$defs/BetaServerToolCaller20260120"},{"type":"null"}],"default":null}},"required":["content","tool_use_id","type"],"type":"object"}"##),
     ("BetaWebSearchToolResultBlockParam", r##"{"properties":{"content":{"anyOf":[{"items":{"$ref":"#/$defs/BetaWebSearchResultBlockParam"},"type":"array"},{"$ref":"#/$defs/BetaWebSearchToolRequestErrorObjectParam"}]},"tool_use_id":{"type":"string"},"type":{"const":"web_search_tool_result","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"caller":{"anyOf":[{"$ref":"#/$defs/BetaDirectCallerParam"},{"$ref":"#/$defs/BetaServerToolCallerParam"},{"$ref":"#/$defs/BetaServerToolCaller20260120Param"}]}},"required":["content","tool_use_id","type"],"type":"object"}"##),
     ("BetaWebSearchToolResultErrorObject", r##"{"additionalProperties":true,"properties":{"error_code":{"enum":["invalid_tool_input","unavailable","max_uses_exceeded","too_many_requests","query_too_long","request_too_large"],"type":"string"},"type":{"const":"web_search_tool_result_error","type":"string"}},"required":["error_code","type"],"type":"object"}"##),
+    ("BillingErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"billing_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BrowserCloseTabConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
     ("BrowserDoubleClickConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
     ("BrowserFileUploadConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
@@ -11018,6 +11362,14 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BrowserWaitConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
     ("BrowserZoomConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
     ("CacheControlEphemeralParam", r##"{"properties":{"type":{"const":"ephemeral","type":"string"},"ttl":{"enum":["5m","1h"],"type":"string"}},"required":["type"],"type":"object"}"##),
+    ("CacheCreation", r##"{"additionalProperties":true,"properties":{"ephemeral_1h_input_tokens":{"type":"integer"},"ephemeral_5m_input_tokens":{"type":"integer"}},"required":["ephemeral_1h_input_tokens","ephemeral_5m_input_tokens"],"type":"object"}"##),
+    ("CacheMissMessagesChanged", r##"{"additionalProperties":true,"properties":{"cache_missed_input_tokens":{"type":"integer"},"type":{"const":"messages_changed","type":"string"}},"required":["cache_missed_input_tokens","type"],"type":"object"}"##),
+    ("CacheMissModelChanged", r##"{"additionalProperties":true,"properties":{"cache_missed_input_tokens":{"type":"integer"},"type":{"const":"model_changed","type":"string"}},"required":["cache_missed_input_tokens","type"],"type":"object"}"##),
+    ("CacheMissPreviousMessageNotFound", r##"{"additionalProperties":true,"properties":{"type":{"const":"previous_message_not_found","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("CacheMissSystemChanged", r##"{"additionalProperties":true,"properties":{"cache_missed_input_tokens":{"type":"integer"},"type":{"const":"system_changed","type":"string"}},"required":["cache_missed_input_tokens","type"],"type":"object"}"##),
+    ("CacheMissToolsChanged", r##"{"additionalProperties":true,"properties":{"cache_missed_input_tokens":{"type":"integer"},"type":{"const":"tools_changed","type":"string"}},"required":["cache_missed_input_tokens","type"],"type":"object"}"##),
+    ("CacheMissUnavailable", r##"{"additionalProperties":true,"properties":{"type":{"const":"unavailable","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("CapabilitySupport", r##"{"additionalProperties":true,"properties":{"supported":{"type":"boolean"}},"required":["supported"],"type":"object"}"##),
     ("CitationCharLocation", r##"{"additionalProperties":true,"properties":{"cited_text":{"type":"string"},"document_index":{"type":"integer"},"document_title":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"end_char_index":{"type":"integer"},"file_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"start_char_index":{"type":"integer"},"type":{"const":"char_location","type":"string"}},"required":["cited_text","document_index","end_char_index","start_char_index","type"],"type":"object"}"##),
     ("CitationCharLocationParam", r##"{"properties":{"cited_text":{"type":"string"},"document_index":{"type":"integer"},"document_title":{"anyOf":[{"type":"string"},{"type":"null"}]},"end_char_index":{"type":"integer"},"start_char_index":{"type":"integer"},"type":{"const":"char_location","type":"string"}},"required":["cited_text","document_index","document_title","end_char_index","start_char_index","type"],"type":"object"}"##),
     ("CitationContentBlockLocation", r##"{"additionalProperties":true,"properties":{"cited_text":{"type":"string"},"document_index":{"type":"integer"},"document_title":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"end_block_index":{"type":"integer"},"file_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"start_block_index":{"type":"integer"},"type":{"const":"content_block_location","type":"string"}},"required":["cited_text","document_index","end_block_index","start_block_index","type"],"type":"object"}"##),
@@ -11061,42 +11413,109 @@ pub static DEFS: &[(&str, &str)] = &[
     ("ComputerTypeConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
     ("ComputerWaitConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
     ("ComputerZoomConfigParam", r##"{"properties":{"defer_loading":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
+    ("Container", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"expires_at":{"format":"date-time","type":"string"},"skills":{"anyOf":[{"items":{"$ref":"#/$defs/ContainerSkill"},"type":"array"},{"type":"null"}],"default":null}},"required":["id","expires_at"],"type":"object"}"##),
     ("ContainerParams", r##"{"properties":{"id":{"anyOf":[{"type":"string"},{"type":"null"}]},"skills":{"anyOf":[{"items":{"$ref":"#/$defs/SkillParams"},"type":"array"},{"type":"null"}]}},"type":"object"}"##),
+    ("ContainerSkill", r##"{"additionalProperties":true,"properties":{"skill_id":{"type":"string"},"type":{"enum":["anthropic","custom"],"type":"string"},"version":{"type":"string"}},"required":["skill_id","type","version"],"type":"object"}"##),
     ("ContainerUploadBlock", r##"{"additionalProperties":true,"properties":{"file_id":{"type":"string"},"type":{"const":"container_upload","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
     ("ContainerUploadBlockParam", r##"{"properties":{"file_id":{"type":"string"},"type":{"const":"container_upload","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]}},"required":["file_id","type"],"type":"object"}"##),
     ("ContentBlockSourceParam", r##"{"properties":{"content":{"anyOf":[{"type":"string"},{"items":{"anyOf":[{"$ref":"#/$defs/TextBlockParam"},{"$ref":"#/$defs/ImageBlockParam"}]},"type":"array"}]},"type":{"const":"content","type":"string"}},"required":["content","type"],"type":"object"}"##),
+    ("ContextManagementCapability", r##"{"additionalProperties":true,"properties":{"clear_thinking_20251015":{"anyOf":[{"$ref":"#/$defs/CapabilitySupport"},{"type":"null"}],"default":null},"clear_tool_uses_20250919":{"anyOf":[{"$ref":"#/$defs/CapabilitySupport"},{"type":"null"}],"default":null},"compact_20260112":{"anyOf":[{"$ref":"#/$defs/CapabilitySupport"},{"type":"null"}],"default":null},"supported":{"type":"boolean"}},"required":["supported"],"type":"object"}"##),
+    ("DeletedFile", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"anyOf":[{"const":"file_deleted","type":"string"},{"type":"null"}],"default":null}},"required":["id"],"type":"object"}"##),
+    ("DeletedMessageBatch", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"message_batch_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("DeletedSkill", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"skill_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("DeletedSkillVersion", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"skill_version_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("DeletedUserProfile", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"user_profile_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("Diagnostics", r##"{"additionalProperties":true,"properties":{"cache_miss_reason":{"anyOf":[{"$ref":"#/$defs/CacheMissModelChanged"},{"$ref":"#/$defs/CacheMissSystemChanged"},{"$ref":"#/$defs/CacheMissToolsChanged"},{"$ref":"#/$defs/CacheMissMessagesChanged"},{"$ref":"#/$defs/CacheMissPreviousMessageNotFound"},{"$ref":"#/$defs/CacheMissUnavailable"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("DiagnosticsParam", r##"{"properties":{"previous_message_id":{"anyOf":[{"type":"string"},{"type":"null"}]}},"type":"object"}"##),
     ("DirectCaller", r##"{"additionalProperties":true,"properties":{"type":{"const":"direct","type":"string"}},"required":["type"],"type":"object"}"##),
     ("DirectCallerParam", r##"{"properties":{"type":{"const":"direct","type":"string"}},"required":["type"],"type":"object"}"##),
     ("DocumentBlock", r##"{"additionalProperties":true,"properties":{"citations":{"anyOf":[{"$ref":"#/$defs/CitationsConfig"},{"type":"null"}],"default":null},"source":{"anyOf":[{"$ref":"#/$defs/Base64PDFSource"},{"$ref":"#/$defs/PlainTextSource"}],"discriminator":{"propertyName":"type","mapping":{"base64":"#/$defs/Base64PDFSource","text":"#/$defs/PlainTextSource"}}},"title":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"document","type":"string"}},"required":["source","type"],"type":"object"}"##),
     ("DocumentBlockParam", r##"{"properties":{"source":{"anyOf":[{"$ref":"#/$defs/Base64PDFSourceParam"},{"$ref":"#/$defs/PlainTextSourceParam"},{"$ref":"#/$defs/ContentBlockSourceParam"},{"$ref":"#/$defs/URLPDFSourceParam"},{"$ref":"#/$defs/FileDocumentSourceParam"}]},"type":{"const":"document","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"citations":{"anyOf":[{"$ref":"#/$defs/CitationsConfigParam"},{"type":"null"}]},"context":{"anyOf":[{"type":"string"},{"type":"null"}]},"title":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["source","type"],"type":"object"}"##),
+    ("EffortCapability", r##"{"additionalProperties":true,"properties":{"high":{"$ref":"#/$defs/CapabilitySupport"},"low":{"$ref":"#/$defs/CapabilitySupport"},"max":{"$ref":"#/$defs/CapabilitySupport"},"medium":{"$ref":"#/$defs/CapabilitySupport"},"supported":{"type":"boolean"},"xhigh":{"anyOf":[{"$ref":"#/$defs/CapabilitySupport"},{"type":"null"}],"default":null}},"required":["high","low","max","medium","supported"],"type":"object"}"##),
     ("EncryptedCodeExecutionResultBlock", r##"{"additionalProperties":true,"properties":{"content":{"items":{"$ref":"#/$defs/CodeExecutionOutputBlock"},"type":"array"},"encrypted_stdout":{"type":"string"},"return_code":{"type":"integer"},"stderr":{"type":"string"},"type":{"const":"encrypted_code_execution_result","type":"string"}},"required":["content","encrypted_stdout","return_code","stderr","type"],"type":"object"}"##),
     ("EncryptedCodeExecutionResultBlockParam", r##"{"properties":{"content":{"items":{"$ref":"#/$defs/CodeExecutionOutputBlockParam"},"type":"array"},"encrypted_stdout":{"type":"string"},"return_code":{"type":"integer"},"stderr":{"type":"string"},"type":{"const":"encrypted_code_execution_result","type":"string"}},"required":["content","encrypted_stdout","return_code","stderr","type"],"type":"object"}"##),
+    ("ErrorResponse", r##"{"additionalProperties":true,"properties":{"error":{"anyOf":[{"$ref":"#/$defs/InvalidRequestErrorObject"},{"$ref":"#/$defs/AuthenticationErrorObject"},{"$ref":"#/$defs/BillingErrorObject"},{"$ref":"#/$defs/PermissionErrorObject"},{"$ref":"#/$defs/NotFoundErrorObject"},{"$ref":"#/$defs/RateLimitErrorObject"},{"$ref":"#/$defs/GatewayTimeoutErrorObject"},{"$ref":"#/$defs/APIErrorObject"},{"$ref":"#/$defs/OverloadedErrorObject"}],"discriminator":{"propertyName":"type","mapping":{"invalid_request_error":"#/$defs/InvalidRequestErrorObject","authentication_error":"#/$defs/AuthenticationErrorObject","billing_error":"#/$defs/BillingErrorObject","permission_error":"#/$defs/PermissionErrorObject","not_found_error":"#/$defs/NotFoundErrorObject","rate_limit_error":"#/$defs/RateLimitErrorObject","timeout_error":"#/$defs/GatewayTimeoutErrorObject","api_error":"#/$defs/APIErrorObject","overloaded_error":"#/$defs/OverloadedErrorObject"}}},"request_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"error","type":"string"}},"required":["error","type"],"type":"object"}"##),
     ("FileDocumentSourceParam", r##"{"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
     ("FileImageSourceParam", r##"{"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
+    ("FileMetadata", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"filename":{"type":"string"},"mime_type":{"type":"string"},"size_bytes":{"type":"integer"},"type":{"const":"file","type":"string"},"downloadable":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"expires_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null}},"required":["id","created_at","filename","mime_type","size_bytes","type"],"type":"object"}"##),
+    ("GatewayTimeoutErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"timeout_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("ImageBlockParam", r##"{"properties":{"source":{"anyOf":[{"$ref":"#/$defs/Base64ImageSourceParam"},{"$ref":"#/$defs/URLImageSourceParam"},{"$ref":"#/$defs/FileImageSourceParam"}]},"type":{"const":"image","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"transformations":{"anyOf":[{"$ref":"#/$defs/ImageTransformationsParam"},{"type":"null"}]}},"required":["source","type"],"type":"object"}"##),
     ("ImageTransformationsParam", r##"{"properties":{"oversized_image":{"enum":["downsize","error"],"type":"string"}},"type":"object"}"##),
     ("InitialEvent", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUserMessageEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserDefineOutcomeEventParams"}]}"##),
+    ("InvalidRequestErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"invalid_request_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("JSONOutputFormatParam", r##"{"properties":{"schema":{"additionalProperties":true,"type":"object"},"type":{"const":"json_schema","type":"string"}},"required":["schema","type"],"type":"object"}"##),
     ("MemoryTool20250818Param", r##"{"properties":{"name":{"const":"memory","type":"string"},"type":{"const":"memory_20250818","type":"string"},"allowed_callers":{"items":{"enum":["direct","code_execution_20250825","code_execution_20260120","code_execution_20260521"],"type":"string"},"type":"array"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"defer_loading":{"type":"boolean"},"input_examples":{"items":{"additionalProperties":true,"type":"object"},"type":"array"},"strict":{"type":"boolean"}},"required":["name","type"],"type":"object"}"##),
+    ("Message", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"container":{"anyOf":[{"$ref":"#/$defs/Container"},{"type":"null"}],"default":null},"content":{"items":{"anyOf":[{"$ref":"#/$defs/TextBlock"},{"$ref":"#/$defs/ThinkingBlock"},{"$ref":"#/$defs/RedactedThinkingBlock"},{"$ref":"#/$defs/ToolUseBlock"},{"$ref":"#/$defs/ServerToolUseBlock"},{"$ref":"#/$defs/WebSearchToolResultBlock"},{"$ref":"#/$defs/WebFetchToolResultBlock"},{"$ref":"#/$defs/CodeExecutionToolResultBlock"},{"$ref":"#/$defs/BashCodeExecutionToolResultBlock"},{"$ref":"#/$defs/TextEditorCodeExecutionToolResultBlock"},{"$ref":"#/$defs/ToolSearchToolResultBlock"},{"$ref":"#/$defs/ContainerUploadBlock"}],"discriminator":{"propertyName":"type","mapping":{"text":"#/$defs/TextBlock","thinking":"#/$defs/ThinkingBlock","redacted_thinking":"#/$defs/RedactedThinkingBlock","tool_use":"#/$defs/ToolUseBlock","server_tool_use":"#/$defs/ServerToolUseBlock","web_search_tool_result":"#/$defs/WebSearchToolResultBlock","web_fetch_tool_result":"#/$defs/WebFetchToolResultBlock","code_execution_tool_result":"#/$defs/CodeExecutionToolResultBlock","bash_code_execution_tool_result":"#/$defs/BashCodeExecutionToolResultBlock","text_editor_code_execution_tool_result":"#/$defs/TextEditorCodeExecutionToolResultBlock","tool_search_tool_result":"#/$defs/ToolSearchToolResultBlock","container_upload":"#/$defs/ContainerUploadBlock"}}},"type":"array"},"diagnostics":{"anyOf":[{"$ref":"#/$defs/Diagnostics"},{"type":"null"}],"default":null},"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]},"role":{"const":"assistant","type":"string"},"stop_details":{"anyOf":[{"$ref":"#/$defs/RefusalStopDetails"},{"type":"null"}],"default":null},"stop_reason":{"anyOf":[{"enum":["end_turn","max_tokens","stop_sequence","tool_use","pause_turn","refusal","model_context_window_exceeded"],"type":"string"},{"type":"null"}],"default":null},"stop_sequence":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"message","type":"string"},"usage":{"$ref":"#/$defs/Usage"}},"required":["id","content","model","role","type","usage"],"type":"object"}"##),
+    ("MessageBatch", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"cancel_initiated_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"ended_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"expires_at":{"format":"date-time","type":"string"},"processing_status":{"enum":["in_progress","canceling","ended"],"type":"string"},"request_counts":{"$ref":"#/$defs/MessageBatchRequestCounts"},"results_url":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"message_batch","type":"string"}},"required":["id","created_at","expires_at","processing_status","request_counts","type"],"type":"object"}"##),
+    ("MessageBatchCanceledResult", r##"{"additionalProperties":true,"properties":{"type":{"const":"canceled","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("MessageBatchErroredResult", r##"{"additionalProperties":true,"properties":{"error":{"$ref":"#/$defs/ErrorResponse"},"type":{"const":"errored","type":"string"}},"required":["error","type"],"type":"object"}"##),
+    ("MessageBatchExpiredResult", r##"{"additionalProperties":true,"properties":{"type":{"const":"expired","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("MessageBatchIndividualResponse", r##"{"additionalProperties":true,"properties":{"custom_id":{"type":"string"},"result":{"anyOf":[{"$ref":"#/$defs/MessageBatchSucceededResult"},{"$ref":"#/$defs/MessageBatchErroredResult"},{"$ref":"#/$defs/MessageBatchCanceledResult"},{"$ref":"#/$defs/MessageBatchExpiredResult"}],"discriminator":{"propertyName":"type","mapping":{"succeeded":"#/$defs/MessageBatchSucceededResult","errored":"#/$defs/MessageBatchErroredResult","canceled":"#/$defs/MessageBatchCanceledResult","expired":"#/$defs/MessageBatchExpiredResult"}}}},"required":["custom_id","result"],"type":"object"}"##),
+    ("MessageBatchRequestCounts", r##"{"additionalProperties":true,"properties":{"canceled":{"type":"integer"},"errored":{"type":"integer"},"expired":{"type":"integer"},"processing":{"type":"integer"},"succeeded":{"type":"integer"}},"required":["canceled","errored","expired","processing","succeeded"],"type":"object"}"##),
+    ("MessageBatchSucceededResult", r##"{"additionalProperties":true,"properties":{"message":{"$ref":"#/$defs/Message"},"type":{"const":"succeeded","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("MessageCountTokensToolParam", r##"{"anyOf":[{"$ref":"#/$defs/ToolParam"},{"$ref":"#/$defs/ToolBash20250124Param"},{"$ref":"#/$defs/CodeExecutionTool20250522Param"},{"$ref":"#/$defs/CodeExecutionTool20250825Param"},{"$ref":"#/$defs/CodeExecutionTool20260120Param"},{"$ref":"#/$defs/CodeExecutionTool20260521Param"},{"$ref":"#/$defs/BrowserToolset20260801Param"},{"$ref":"#/$defs/MemoryTool20250818Param"},{"$ref":"#/$defs/ComputerToolset20260801Param"},{"$ref":"#/$defs/ToolTextEditor20250124Param"},{"$ref":"#/$defs/ToolTextEditor20250429Param"},{"$ref":"#/$defs/ToolTextEditor20250728Param"},{"$ref":"#/$defs/WebSearchTool20250305Param"},{"$ref":"#/$defs/WebFetchTool20250910Param"},{"$ref":"#/$defs/WebSearchTool20260209Param"},{"$ref":"#/$defs/WebFetchTool20260209Param"},{"$ref":"#/$defs/WebFetchTool20260309Param"},{"$ref":"#/$defs/WebSearchTool20260318Param"},{"$ref":"#/$defs/WebFetchTool20260318Param"},{"$ref":"#/$defs/ToolSearchToolBm25_20251119Param"},{"$ref":"#/$defs/ToolSearchToolRegex20251119Param"}]}"##),
     ("MessageParam", r##"{"anyOf":[{"$ref":"#/$defs/UserMessageParam"},{"$ref":"#/$defs/AssistantMessageParam"},{"$ref":"#/$defs/SystemMessageParam"}]}"##),
+    ("MessageTokensCount", r##"{"additionalProperties":true,"properties":{"input_tokens":{"type":"integer"}},"required":["input_tokens"],"type":"object"}"##),
     ("MetadataParam", r##"{"properties":{"user_id":{"anyOf":[{"type":"string"},{"type":"null"}]}},"type":"object"}"##),
+    ("ModelCapabilities", r##"{"additionalProperties":true,"properties":{"batch":{"$ref":"#/$defs/CapabilitySupport"},"citations":{"$ref":"#/$defs/CapabilitySupport"},"code_execution":{"$ref":"#/$defs/CapabilitySupport"},"context_management":{"$ref":"#/$defs/ContextManagementCapability"},"effort":{"$ref":"#/$defs/EffortCapability"},"image_input":{"$ref":"#/$defs/CapabilitySupport"},"pdf_input":{"$ref":"#/$defs/CapabilitySupport"},"server_tools":{"$ref":"#/$defs/ServerToolsCapability"},"structured_outputs":{"$ref":"#/$defs/CapabilitySupport"},"thinking":{"$ref":"#/$defs/ThinkingCapability"}},"required":["batch","citations","code_execution","context_management","effort","image_input","pdf_input","server_tools","structured_outputs","thinking"],"type":"object"}"##),
+    ("ModelInfo", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"capabilities":{"anyOf":[{"$ref":"#/$defs/ModelCapabilities"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"deprecated_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"display_name":{"type":"string"},"lifecycle":{"enum":["active","deprecated","retired"],"type":"string"},"line":{"anyOf":[{"enum":["haiku","sonnet","opus","fable","mythos"],"type":"string"},{"type":"null"}],"default":null},"max_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"max_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"retires_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"type":{"const":"model","type":"string"}},"required":["id","created_at","display_name","lifecycle","type"],"type":"object"}"##),
     ("ModelParam", r##"{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]}"##),
+    ("NotFoundErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"not_found_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("OutputConfigParam", r##"{"properties":{"effort":{"anyOf":[{"enum":["low","medium","high","xhigh","max"],"type":"string"},{"type":"null"}]},"format":{"anyOf":[{"$ref":"#/$defs/JSONOutputFormatParam"},{"type":"null"}]}},"type":"object"}"##),
+    ("OutputTokensDetails", r##"{"additionalProperties":true,"properties":{"thinking_tokens":{"type":"integer"}},"required":["thinking_tokens"],"type":"object"}"##),
+    ("OverloadedErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"overloaded_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("PermissionErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"permission_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("PlainTextSource", r##"{"additionalProperties":true,"properties":{"data":{"type":"string"},"media_type":{"const":"text/plain","type":"string"},"type":{"const":"text","type":"string"}},"required":["data","media_type","type"],"type":"object"}"##),
     ("PlainTextSourceParam", r##"{"properties":{"data":{"type":"string"},"media_type":{"const":"text/plain","type":"string"},"type":{"const":"text","type":"string"}},"required":["data","media_type","type"],"type":"object"}"##),
+    ("RateLimitErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"rate_limit_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("RedactedThinkingBlock", r##"{"additionalProperties":true,"properties":{"data":{"type":"string"},"type":{"const":"redacted_thinking","type":"string"}},"required":["data","type"],"type":"object"}"##),
     ("RedactedThinkingBlockParam", r##"{"properties":{"data":{"type":"string"},"type":{"const":"redacted_thinking","type":"string"}},"required":["data","type"],"type":"object"}"##),
+    ("RefusalStopDetails", r##"{"additionalProperties":true,"properties":{"category":{"anyOf":[{"enum":["cyber","bio","frontier_llm","reasoning_extraction","general_harms"],"type":"string"},{"type":"null"}],"default":null},"explanation":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"refusal","type":"string"}},"required":["type"],"type":"object"}"##),
     ("Resource", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsGitHubRepositoryResourceParams"},{"$ref":"#/$defs/BetaManagedAgentsFileResourceParams"},{"$ref":"#/$defs/BetaManagedAgentsMemoryStoreResourceParam"}]}"##),
+    ("ResourceRetrieveResponse", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsGitHubRepositoryResource"},{"$ref":"#/$defs/BetaManagedAgentsFileResource"},{"$ref":"#/$defs/BetaManagedAgentsMemoryStoreResource"}],"discriminator":{"propertyName":"type","mapping":{"github_repository":"#/$defs/BetaManagedAgentsGitHubRepositoryResource","file":"#/$defs/BetaManagedAgentsFileResource","memory_store":"#/$defs/BetaManagedAgentsMemoryStoreResource"}}}"##),
+    ("ResourceUpdateResponse", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsGitHubRepositoryResource"},{"$ref":"#/$defs/BetaManagedAgentsFileResource"},{"$ref":"#/$defs/BetaManagedAgentsMemoryStoreResource"}],"discriminator":{"propertyName":"type","mapping":{"github_repository":"#/$defs/BetaManagedAgentsGitHubRepositoryResource","file":"#/$defs/BetaManagedAgentsFileResource","memory_store":"#/$defs/BetaManagedAgentsMemoryStoreResource"}}}"##),
     ("SearchResultBlockParam", r##"{"properties":{"content":{"items":{"$ref":"#/$defs/TextBlockParam"},"type":"array"},"source":{"type":"string"},"title":{"type":"string"},"type":{"const":"search_result","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"citations":{"$ref":"#/$defs/CitationsConfigParam"}},"required":["content","source","title","type"],"type":"object"}"##),
     ("ServerToolCaller", r##"{"additionalProperties":true,"properties":{"tool_id":{"type":"string"},"type":{"const":"code_execution_20250825","type":"string"}},"required":["tool_id","type"],"type":"object"}"##),
     ("ServerToolCaller20260120", r##"{"additionalProperties":true,"properties":{"tool_id":{"type":"string"},"type":{"const":"code_execution_20260120","type":"string"}},"required":["tool_id","type"],"type":"object"}"##),
     ("ServerToolCaller20260120Param", r##"{"properties":{"tool_id":{"type":"string"},"type":{"const":"code_execution_20260120","type":"string"}},"required":["tool_id","type"],"type":"object"}"##),
     ("ServerToolCallerParam", r##"{"properties":{"tool_id":{"type":"string"},"type":{"const":"code_execution_20250825","type":"string"}},"required":["tool_id","type"],"type":"object"}"##),
+    ("ServerToolUsage", r##"{"additionalProperties":true,"properties":{"web_fetch_requests":{"type":"integer"},"web_search_requests":{"type":"integer"}},"required":["web_fetch_requests","web_search_requests"],"type":"object"}"##),
     ("ServerToolUseBlock", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"caller":{"anyOf":[{"$ref":"#/$defs/DirectCaller"},{"$ref":"#/$defs/ServerToolCaller"},{"$ref":"#/$defs/ServerToolCaller20260120"},{"type":"null"}],"default":null},"input":{"additionalProperties":true,"type":"object"},"name":{"enum":["web_search","web_fetch","code_execution","bash_code_execution","text_editor_code_execution","tool_search_tool_regex","tool_search_tool_bm25"],"type":"string"},"type":{"const":"server_tool_use","type":"string"}},"required":["id","input","name","type"],"type":"object"}"##),
     ("ServerToolUseBlockParam", r##"{"properties":{"id":{"type":"string"},"input":{"additionalProperties":true,"type":"object"},"name":{"enum":["web_search","web_fetch","code_execution","bash_code_execution","text_editor_code_execution","tool_search_tool_regex","tool_search_tool_bm25"],"type":"string"},"type":{"const":"server_tool_use","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"caller":{"anyOf":[{"$ref":"#/$defs/DirectCallerParam"},{"$ref":"#/$defs/ServerToolCallerParam"},{"$ref":"#/$defs/ServerToolCaller20260120Param"}]}},"required":["id","input","name","type"],"type":"object"}"##),
+    ("ServerToolsCapability", r##"{"additionalProperties":true,"properties":{"code_execution":{"$ref":"#/$defs/CapabilitySupport"},"supported":{"type":"boolean"},"web_search":{"$ref":"#/$defs/CapabilitySupport"}},"required":["code_execution","supported","web_search"],"type":"object"}"##),
+    ("Skill", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"display_name":{"type":"string"},"latest_version_id":{"type":"string"},"source":{"$ref":"#/$defs/SkillSource"},"type":{"const":"skill","type":"string"},"updated_at":{"format":"date-time","type":"string"}},"required":["id","created_at","display_name","latest_version_id","source","type","updated_at"],"type":"object"}"##),
     ("SkillParams", r##"{"properties":{"skill_id":{"type":"string"},"type":{"enum":["anthropic","custom"],"type":"string"},"version":{"type":"string"}},"required":["skill_id","type"],"type":"object"}"##),
+    ("SkillSource", r##"{"additionalProperties":true,"properties":{"type":{"enum":["custom","anthropic","anthropic_example","plugin"],"type":"string"}},"required":["type"],"type":"object"}"##),
+    ("SkillVersion", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"description":{"type":"string"},"name":{"type":"string"},"skill_id":{"type":"string"},"type":{"const":"skill_version","type":"string"}},"required":["id","created_at","description","name","skill_id","type"],"type":"object"}"##),
+    ("SyncBidirectionalPageCursor_BetaManagedAgentsSession_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaManagedAgentsSession"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"prev_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaDream_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaDream"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaEnvironment_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaEnvironment"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaFileMetadata_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaFileMetadata"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaManagedAgentsAgent_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaManagedAgentsAgent"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaManagedAgentsCredential_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaManagedAgentsCredential"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaManagedAgentsDeploymentRun_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaManagedAgentsDeploymentRun"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaManagedAgentsDeployment_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaManagedAgentsDeployment"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaManagedAgentsMemoryListItem_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaManagedAgentsMemoryListItem"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaManagedAgentsMemoryStore_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaManagedAgentsMemoryStore"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaManagedAgentsMemoryVersion_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaManagedAgentsMemoryVersion"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaManagedAgentsSessionEvent_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaManagedAgentsSessionEvent"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaManagedAgentsSessionResource_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaManagedAgentsSessionResource"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaManagedAgentsSessionThread_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaManagedAgentsSessionThread"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaManagedAgentsVault_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaManagedAgentsVault"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaSelfHostedWork_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaSelfHostedWork"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaSkillVersion_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaSkillVersion"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaSkill_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaSkill"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaTunnelCertificate_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaTunnelCertificate"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaTunnel_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaTunnel"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_BetaUserProfile_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaUserProfile"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_FileMetadata_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/FileMetadata"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_SkillVersion_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/SkillVersion"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_Skill_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/Skill"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPageCursor_UserProfile_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/UserProfile"},"type":"array"},"next_page":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPage_BetaMessageBatch_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaMessageBatch"},"type":"array"},"has_more":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"first_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"last_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPage_BetaModelInfo_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/BetaModelInfo"},"type":"array"},"has_more":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"first_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"last_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPage_MessageBatch_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/MessageBatch"},"type":"array"},"has_more":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"first_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"last_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
+    ("SyncPage_ModelInfo_", r##"{"additionalProperties":true,"properties":{"data":{"items":{"$ref":"#/$defs/ModelInfo"},"type":"array"},"has_more":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"first_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"last_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["data"],"type":"object"}"##),
     ("SystemMessageParam", r##"{"properties":{"content":{"anyOf":[{"type":"string"},{"items":{"$ref":"#/$defs/TextBlockParam"},"type":"array"}]},"role":{"const":"system","type":"string"}},"required":["content","role"],"type":"object"}"##),
     ("TextBlock", r##"{"additionalProperties":true,"properties":{"citations":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/CitationCharLocation"},{"$ref":"#/$defs/CitationPageLocation"},{"$ref":"#/$defs/CitationContentBlockLocation"},{"$ref":"#/$defs/CitationsWebSearchResultLocation"},{"$ref":"#/$defs/CitationsSearchResultLocation"}],"discriminator":{"propertyName":"type","mapping":{"char_location":"#/$defs/CitationCharLocation","page_location":"#/$defs/CitationPageLocation","content_block_location":"#/$defs/CitationContentBlockLocation","web_search_result_location":"#/$defs/CitationsWebSearchResultLocation","search_result_location":"#/$defs/CitationsSearchResultLocation"}}},"type":"array"},{"type":"null"}],"default":null},"text":{"type":"string"},"type":{"const":"text","type":"string"}},"required":["text","type"],"type":"object"}"##),
     ("TextBlockParam", r##"{"properties":{"text":{"type":"string"},"type":{"const":"text","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"citations":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/CitationCharLocationParam"},{"$ref":"#/$defs/CitationPageLocationParam"},{"$ref":"#/$defs/CitationContentBlockLocationParam"},{"$ref":"#/$defs/CitationWebSearchResultLocationParam"},{"$ref":"#/$defs/CitationSearchResultLocationParam"}]},"type":"array"},{"type":"null"}]}},"required":["text","type"],"type":"object"}"##),
@@ -11113,11 +11532,13 @@ pub static DEFS: &[(&str, &str)] = &[
     ("Thinking", r##"{"anyOf":[{"$ref":"#/$defs/BetaThinkingConfigEnabledParam"},{"$ref":"#/$defs/BetaThinkingConfigDisabledParam"},{"$ref":"#/$defs/BetaThinkingConfigBetweenToolsParam"},{"$ref":"#/$defs/BetaThinkingConfigAdaptiveParam"}]}"##),
     ("ThinkingBlock", r##"{"additionalProperties":true,"properties":{"signature":{"type":"string"},"thinking":{"type":"string"},"type":{"const":"thinking","type":"string"}},"required":["signature","thinking","type"],"type":"object"}"##),
     ("ThinkingBlockParam", r##"{"properties":{"signature":{"type":"string"},"thinking":{"type":"string"},"type":{"const":"thinking","type":"string"}},"required":["signature","thinking","type"],"type":"object"}"##),
+    ("ThinkingCapability", r##"{"additionalProperties":true,"properties":{"supported":{"type":"boolean"},"types":{"$ref":"#/$defs/ThinkingTypes"}},"required":["supported","types"],"type":"object"}"##),
     ("ThinkingConfigAdaptiveParam", r##"{"properties":{"type":{"const":"adaptive","type":"string"},"display":{"anyOf":[{"enum":["summarized","omitted"],"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("ThinkingConfigBetweenToolsParam", r##"{"properties":{"type":{"const":"between_tools","type":"string"}},"required":["type"],"type":"object"}"##),
     ("ThinkingConfigDisabledParam", r##"{"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
     ("ThinkingConfigEnabledParam", r##"{"properties":{"budget_tokens":{"type":"integer"},"type":{"const":"enabled","type":"string"},"display":{"anyOf":[{"enum":["summarized","omitted"],"type":"string"},{"type":"null"}]}},"required":["budget_tokens","type"],"type":"object"}"##),
     ("ThinkingConfigParam", r##"{"anyOf":[{"$ref":"#/$defs/ThinkingConfigEnabledParam"},{"$ref":"#/$defs/ThinkingConfigDisabledParam"},{"$ref":"#/$defs/ThinkingConfigBetweenToolsParam"},{"$ref":"#/$defs/ThinkingConfigAdaptiveParam"}]}"##),
+    ("ThinkingTypes", r##"{"additionalProperties":true,"properties":{"adaptive":{"$ref":"#/$defs/CapabilitySupport"},"between_tools":{"$ref":"#/$defs/CapabilitySupport"},"disabled":{"$ref":"#/$defs/CapabilitySupport"},"enabled":{"$ref":"#/$defs/CapabilitySupport"}},"required":["adaptive","between_tools","disabled","enabled"],"type":"object"}"##),
     ("Tool", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAgentToolset20260401Params"},{"$ref":"#/$defs/BetaManagedAgentsMCPToolsetParams"},{"$ref":"#/$defs/BetaManagedAgentsCustomToolParams"}]}"##),
     ("ToolBash20250124Param", r##"{"properties":{"name":{"const":"bash","type":"string"},"type":{"const":"bash_20250124","type":"string"},"allowed_callers":{"items":{"enum":["direct","code_execution_20250825","code_execution_20260120","code_execution_20260521"],"type":"string"},"type":"array"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"defer_loading":{"type":"boolean"},"input_examples":{"items":{"additionalProperties":true,"type":"object"},"type":"array"},"strict":{"type":"boolean"}},"required":["name","type"],"type":"object"}"##),
     ("ToolChoice", r##"{"anyOf":[{"$ref":"#/$defs/ToolChoiceAutoParam"},{"$ref":"#/$defs/ToolChoiceAnyParam"},{"$ref":"#/$defs/ToolChoiceToolParam"},{"$ref":"#/$defs/ToolChoiceNoneParam"}]}"##),
@@ -11144,14 +11565,26 @@ pub static DEFS: &[(&str, &str)] = &[
     ("ToolUseBlockParam", r##"{"properties":{"id":{"type":"string"},"input":{"additionalProperties":true,"type":"object"},"name":{"type":"string"},"type":{"const":"tool_use","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"caller":{"anyOf":[{"$ref":"#/$defs/DirectCallerParam"},{"$ref":"#/$defs/ServerToolCallerParam"},{"$ref":"#/$defs/ServerToolCaller20260120Param"}]},"toolset_name":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["id","input","name","type"],"type":"object"}"##),
     ("URLImageSourceParam", r##"{"properties":{"type":{"const":"url","type":"string"},"url":{"type":"string"}},"required":["type","url"],"type":"object"}"##),
     ("URLPDFSourceParam", r##"{"properties":{"type":{"const":"url","type":"string"},"url":{"type":"string"}},"required":["type","url"],"type":"object"}"##),
+    ("Usage", r##"{"additionalProperties":true,"properties":{"cache_creation":{"anyOf":[{"$ref":"#/$defs/CacheCreation"},{"type":"null"}],"default":null},"cache_creation_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"cache_read_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"inference_geo":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"input_tokens":{"type":"integer"},"output_tokens":{"type":"integer"},"output_tokens_details":{"anyOf":[{"$ref":"#/$defs/OutputTokensDetails"},{"type":"null"}],"default":null},"server_tool_use":{"anyOf":[{"$ref":"#/$defs/ServerToolUsage"},{"type":"null"}],"default":null},"service_tier":{"anyOf":[{"enum":["standard","priority","batch"],"type":"string"},{"type":"null"}],"default":null},"speed":{"anyOf":[{"enum":["standard","fast"],"type":"string"},{"type":"null"}],"default":null}},"required":["input_tokens","output_tokens"],"type":"object"}"##),
     ("UserLocationParam", r##"{"properties":{"type":{"const":"approximate","type":"string"},"city":{"anyOf":[{"type":"string"},{"type":"null"}]},"country":{"anyOf":[{"type":"string"},{"type":"null"}]},"region":{"anyOf":[{"type":"string"},{"type":"null"}]},"timezone":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("UserMessageParam", r##"{"properties":{"content":{"anyOf":[{"type":"string"},{"items":{"anyOf":[{"$ref":"#/$defs/TextBlockParam"},{"$ref":"#/$defs/ImageBlockParam"},{"$ref":"#/$defs/DocumentBlockParam"},{"$ref":"#/$defs/SearchResultBlockParam"},{"$ref":"#/$defs/ThinkingBlockParam"},{"$ref":"#/$defs/RedactedThinkingBlockParam"},{"$ref":"#/$defs/ToolUseBlockParam"},{"$ref":"#/$defs/ToolResultBlockParam"},{"$ref":"#/$defs/ServerToolUseBlockParam"},{"$ref":"#/$defs/WebSearchToolResultBlockParam"},{"$ref":"#/$defs/WebFetchToolResultBlockParam"},{"$ref":"#/$defs/CodeExecutionToolResultBlockParam"},{"$ref":"#/$defs/BashCodeExecutionToolResultBlockParam"},{"$ref":"#/$defs/TextEditorCodeExecutionToolResultBlockParam"},{"$ref":"#/$defs/ToolSearchToolResultBlockParam"},{"$ref":"#/$defs/ContainerUploadBlockParam"},{"$ref":"#/$defs/TextBlock"},{"$ref":"#/$defs/ThinkingBlock"},{"$ref":"#/$defs/RedactedThinkingBlock"},{"$ref":"#/$defs/ToolUseBlock"},{"$ref":"#/$defs/ServerToolUseBlock"},{"$ref":"#/$defs/WebSearchToolResultBlock"},{"$ref":"#/$defs/WebFetchToolResultBlock"},{"$ref":"#/$defs/CodeExecutionToolResultBlock"},{"$ref":"#/$defs/BashCodeExecutionToolResultBlock"},{"$ref":"#/$defs/TextEditorCodeExecutionToolResultBlock"},{"$ref":"#/$defs/ToolSearchToolResultBlock"},{"$ref":"#/$defs/ContainerUploadBlock"}]},"type":"array"}]},"role":{"const":"user","type":"string"}},"required":["content","role"],"type":"object"}"##),
+    ("UserProfile", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"access_type":{"enum":["application","passthrough"],"type":"string"},"created_at":{"format":"date-time","type":"string"},"enforcement_actions":{"items":{"anyOf":[{"$ref":"#/$defs/UserProfileEnforcementActionRestriction"},{"$ref":"#/$defs/UserProfileEnforcementActionBan"}],"discriminator":{"propertyName":"type","mapping":{"restriction":"#/$defs/UserProfileEnforcementActionRestriction","ban":"#/$defs/UserProfileEnforcementActionBan"}}},"type":"array"},"enforcement_status":{"enum":["unrestricted","pending","restricted","banned"],"type":"string"},"external_user_details":{"$ref":"#/$defs/UserProfileExternalUserDetails"},"metadata":{"additionalProperties":{"type":"string"},"type":"object"},"name":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"programs":{"$ref":"#/$defs/UserProfilePrograms"},"type":{"const":"user_profile","type":"string"},"updated_at":{"format":"date-time","type":"string"}},"required":["id","access_type","created_at","enforcement_actions","enforcement_status","external_user_details","metadata","programs","type","updated_at"],"type":"object"}"##),
     ("UserProfileAccessType", r##"{"enum":["application","passthrough"],"type":"string"}"##),
+    ("UserProfileActionURL", r##"{"additionalProperties":true,"properties":{"expires_at":{"format":"date-time","type":"string"},"type":{"const":"user_profile_action_url","type":"string"},"url":{"type":"string"}},"required":["expires_at","type","url"],"type":"object"}"##),
+    ("UserProfileCyberProgram", r##"{"additionalProperties":true,"properties":{"requirements":{"anyOf":[{"$ref":"#/$defs/UserProfileCyberRequirements"},{"type":"null"}],"default":null},"status":{"enum":["active","pending","rejected"],"type":"string"},"tiers":{"additionalProperties":{"$ref":"#/$defs/UserProfileCyberTier"},"type":"object"}},"required":["status","tiers"],"type":"object"}"##),
+    ("UserProfileCyberRequirements", r##"{"additionalProperties":true,"properties":{"data_retention":{"type":"boolean"},"human_review":{"type":"boolean"}},"required":["data_retention","human_review"],"type":"object"}"##),
+    ("UserProfileCyberTier", r##"{"additionalProperties":true,"properties":{"status":{"enum":["active","inactive"],"type":"string"}},"required":["status"],"type":"object"}"##),
+    ("UserProfileEfsFeature", r##"{"additionalProperties":true,"properties":{"status":{"enum":["active","inactive"],"type":"string"}},"required":["status"],"type":"object"}"##),
+    ("UserProfileEfsProgram", r##"{"additionalProperties":true,"properties":{"features":{"additionalProperties":{"$ref":"#/$defs/UserProfileEfsFeature"},"type":"object"},"status":{"enum":["active","pending","rejected"],"type":"string"}},"required":["features","status"],"type":"object"}"##),
+    ("UserProfileEnforcementActionBan", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"action":{"anyOf":[{"const":"verify","type":"string"},{"type":"null"}],"default":null},"expires_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"opened_at":{"format":"date-time","type":"string"},"reason":{"enum":["unsupported_region","fraud_or_abuse","high_harm","usage_policy_violation","account_compromise","unspecified"],"type":"string"},"type":{"const":"ban","type":"string"}},"required":["id","opened_at","reason","type"],"type":"object"}"##),
+    ("UserProfileEnforcementActionRestriction", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"action":{"anyOf":[{"const":"verify","type":"string"},{"type":"null"}],"default":null},"expires_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"opened_at":{"format":"date-time","type":"string"},"reason":{"enum":["unsupported_region","fraud_or_abuse","high_harm","usage_policy_violation","account_compromise","unspecified"],"type":"string"},"type":{"const":"restriction","type":"string"}},"required":["id","opened_at","reason","type"],"type":"object"}"##),
     ("UserProfileEnforcementStatus", r##"{"enum":["unrestricted","pending","restricted","banned"],"type":"string"}"##),
     ("UserProfileEnrollEndUserActionParam", r##"{"properties":{"type":{"const":"enroll_end_user","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("UserProfileExternalUserDetails", r##"{"additionalProperties":true,"properties":{"account_status":{"anyOf":[{"enum":["active","suspended","blocked"],"type":"string"},{"type":"null"}],"default":null},"country":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"email_hash":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"entity_type":{"anyOf":[{"enum":["individual","business","non_profit","government"],"type":"string"},{"type":"null"}],"default":null},"name_hash":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"onboarded_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"reference_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("UserProfileExternalUserDetailsParams", r##"{"properties":{"account_status":{"anyOf":[{"enum":["active","suspended","blocked"],"type":"string"},{"type":"null"}]},"country":{"anyOf":[{"type":"string"},{"type":"null"}]},"email_hash":{"anyOf":[{"type":"string"},{"type":"null"}]},"entity_type":{"anyOf":[{"enum":["individual","business","non_profit","government"],"type":"string"},{"type":"null"}]},"name_hash":{"anyOf":[{"type":"string"},{"type":"null"}]},"onboarded_at":{"anyOf":[{"type":"string"},{"format":"date-time","type":"string"}]},"reference_id":{"anyOf":[{"type":"string"},{"type":"null"}]}},"type":"object"}"##),
     ("UserProfileListOrder", r##"{"enum":["asc","desc"],"type":"string"}"##),
     ("UserProfileListOrderBy", r##"{"enum":["created_at","name"],"type":"string"}"##),
+    ("UserProfilePrograms", r##"{"additionalProperties":true,"properties":{"cyber":{"anyOf":[{"$ref":"#/$defs/UserProfileCyberProgram"},{"type":"null"}],"default":null},"efs":{"anyOf":[{"$ref":"#/$defs/UserProfileEfsProgram"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("WebFetchBlock", r##"{"additionalProperties":true,"properties":{"content":{"$ref":"#/$defs/DocumentBlock"},"retrieved_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"web_fetch_result","type":"string"},"url":{"type":"string"}},"required":["content","type","url"],"type":"object"}"##),
     ("WebFetchBlockParam", r##"{"properties":{"content":{"$ref":"#/$defs/DocumentBlockParam"},"type":{"const":"web_fetch_result","type":"string"},"url":{"type":"string"},"retrieved_at":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["content","type","url"],"type":"object"}"##),
     ("WebFetchTool20250910Param", r##"{"properties":{"name":{"const":"web_fetch","type":"string"},"type":{"const":"web_fetch_20250910","type":"string"},"allowed_callers":{"items":{"enum":["direct","code_execution_20250825","code_execution_20260120","code_execution_20260521"],"type":"string"},"type":"array"},"allowed_domains":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]},"blocked_domains":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"citations":{"anyOf":[{"$ref":"#/$defs/CitationsConfigParam"},{"type":"null"}]},"defer_loading":{"type":"boolean"},"max_content_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}]},"max_uses":{"anyOf":[{"type":"integer"},{"type":"null"}]},"strict":{"type":"boolean"},"url_sources":{"anyOf":[{"$ref":"#/$defs/WebFetchURLSourcesParam"},{"type":"null"}]}},"required":["name","type"],"type":"object"}"##),

@@ -143,6 +143,9 @@ pub struct Operation {
     pub params: &'static [Param],
     pub body: Body,
     pub response: Response,
+    /// JSON Schema of the response body (a page's whole envelope); for event
+    /// streams and JSON lines, of each item. `None` for downloads.
+    pub response_schema: Option<&'static str>,
 }
 
 impl Operation {

@@ -13,6 +13,21 @@ struct Mock {
     home: tempfile::TempDir,
 }
 
+/// Every response ant-mock gave must have matched its schema
+/// (`check_responses` is on by default in the library).
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let violations = self.handle.violations();
+        if !std::thread::panicking() {
+            assert!(
+                violations.is_empty(),
+                "ant-mock responses not matching their schemas:\n{}",
+                violations.join("\n")
+            );
+        }
+    }
+}
+
 impl Mock {
     fn start(config: ant_mock::Config) -> Mock {
         Mock {

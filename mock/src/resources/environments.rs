@@ -23,6 +23,19 @@ fn normalize_config(c: Option<&Value>) -> Value {
     if out.get("networking").is_none_or(Value::is_null) {
         out["networking"] = json!({"type": "unrestricted"});
     }
+    if out["networking"]["type"] == "limited" {
+        // Limited networking allows nothing beyond `allowed_hosts` unless told.
+        let net = &mut out["networking"];
+        for (key, default) in [
+            ("allowed_hosts", json!([])),
+            ("allow_mcp_servers", json!(false)),
+            ("allow_package_managers", json!(false)),
+        ] {
+            if net.get(key).is_none_or(Value::is_null) {
+                net[key] = default;
+            }
+        }
+    }
     let mut packages = json!({"type": "packages", "apt": [], "cargo": [], "gem": [], "go": [], "npm": [], "pip": []});
     if let Some(p) = c.get("packages").and_then(Value::as_object) {
         for (k, v) in p {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::{Answer, newest_first};
 use crate::routes::Req;
 use crate::server::Reply;
-use crate::store::{ApiError, FileRec, Shared, new_id, paginate};
+use crate::store::{ApiError, FileRec, Shared, new_id, paginate_both};
 
 pub fn upload(s: &Arc<Shared>, req: &Req) -> Answer {
     let part = req
@@ -59,16 +59,31 @@ fn get<'a>(st: &'a crate::store::State, id: &str) -> Result<&'a FileRec, ApiErro
         .ok_or_else(|| ApiError::not_found("file", id))
 }
 
+/// Newest first, filtered by `ids[]` and `scope_id`, paged by `page` or by
+/// `after_id`/`before_id` (see [`paginate_both`]).
 pub fn list(s: &Arc<Shared>, req: &Req) -> Answer {
     let st = s.lock();
-    let ids: Option<Vec<Value>> = req.query.get("ids").and_then(Value::as_array).cloned();
+    let q = &req.query;
+    let ids = q.get("ids").and_then(Value::as_array);
+    let scope = q.get("scope_id");
     let items = st
         .files
         .iter()
-        .filter(|f| ids.as_ref().is_none_or(|ids| ids.contains(&f.meta["id"])))
+        .filter(|f| ids.is_none_or(|ids| ids.contains(&f.meta["id"])))
+        .filter(|f| scope.is_none_or(|id| f.meta["scope"]["id"] == *id))
         .map(|f| f.meta.clone())
         .collect();
-    Ok(Reply::ok(paginate(newest_first(items), &req.query, false)?))
+    let newest = st.files.len();
+    let rank = |id: &str| {
+        let i = st.files.iter().position(|f| f.meta["id"] == id)?;
+        Some(newest - 1 - i)
+    };
+    Ok(Reply::ok(paginate_both(
+        newest_first(items),
+        q,
+        "file",
+        rank,
+    )?))
 }
 
 pub fn retrieve(s: &Arc<Shared>, req: &Req) -> Answer {

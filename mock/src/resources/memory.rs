@@ -96,13 +96,31 @@ pub fn store_archive(s: &Arc<Shared>, req: &Req) -> Answer {
     Ok(Reply::ok(m.clone()))
 }
 
-/// A memory (or version) as the `view` asks: `basic` (default) omits content.
+/// A memory (or version) as the `view` asks: `basic` omits the content.
+/// Retrieving one defaults to `full`, as the real API does; creating,
+/// updating and listing default to `basic`.
 fn view(req: &Req, m: &Value) -> Value {
+    let default = if req.op.verb == "retrieve" {
+        "full"
+    } else {
+        "basic"
+    };
     let mut m = m.clone();
-    if req.query.get("view").and_then(Value::as_str) != Some("full") {
+    if req
+        .query
+        .get("view")
+        .and_then(Value::as_str)
+        .unwrap_or(default)
+        != "full"
+    {
         m["content"] = Value::Null;
     }
     m
+}
+
+/// The actor a request acts as: the API key it presented.
+fn actor(req: &Req) -> Value {
+    json!({ "type": "api_actor", "api_key_id": req.api_key_id })
 }
 
 fn store_of(st: &State, req: &Req) -> Result<String, ApiError> {
@@ -114,7 +132,7 @@ fn store_of(st: &State, req: &Req) -> Result<String, ApiError> {
     )
 }
 
-fn record_version(st: &mut State, mem: &Value, op: &str) -> String {
+fn record_version(st: &mut State, mem: &Value, op: &str, req: &Req) -> String {
     let now = st.now();
     let id = new_id("memver");
     let deleted = op == "deleted";
@@ -128,7 +146,7 @@ fn record_version(st: &mut State, mem: &Value, op: &str) -> String {
         "content": if deleted { Value::Null } else { mem["content"].clone() },
         "content_sha256": if deleted { Value::Null } else { mem["content_sha256"].clone() },
         "content_size_bytes": if deleted { Value::Null } else { mem["content_size_bytes"].clone() },
-        "created_by": { "type": "api_actor" },
+        "created_by": actor(req),
         "created_at": now,
         "redacted_at": null,
         "redacted_by": null,
@@ -172,7 +190,7 @@ pub fn create(s: &Arc<Shared>, req: &Req) -> Answer {
         &mut m,
         req.field("content").and_then(Value::as_str).unwrap_or(""),
     );
-    m["memory_version_id"] = json!(record_version(&mut st, &m, "created"));
+    m["memory_version_id"] = json!(record_version(&mut st, &m, "created", req));
     st.memories.push(m.clone());
     Ok(Reply::ok(view(req, &m)))
 }
@@ -213,7 +231,7 @@ pub fn update(s: &Arc<Shared>, req: &Req) -> Answer {
         set_content(&mut m, c);
     }
     m["updated_at"] = json!(now);
-    m["memory_version_id"] = json!(record_version(&mut st, &m, "modified"));
+    m["memory_version_id"] = json!(record_version(&mut st, &m, "modified", req));
     *memory_mut(&mut st, req)? = m.clone();
     Ok(Reply::ok(view(req, &m)))
 }
@@ -271,16 +289,23 @@ pub fn delete(s: &Arc<Shared>, req: &Req) -> Answer {
             "expected_content_sha256: does not match the memory's current content",
         ));
     }
-    record_version(&mut st, &m, "deleted");
+    record_version(&mut st, &m, "deleted", req);
     st.memories.retain(|x| x["id"] != m["id"]);
     Ok(Reply::ok(json!({"id": m["id"], "type": "memory_deleted"})))
 }
 
+/// The filters of the version list: by memory and operation, and by who
+/// made the version (`session_id`, `api_key_id`, `service_account_id` name
+/// the `created_by` actor).
 fn version_matches(q: &Map<String, Value>, v: &Value) -> Result<bool, ApiError> {
-    for key in ["memory_id", "operation", "session_id"] {
-        if let Some(want) = q.get(key)
-            && v.get(key) != Some(want)
-        {
+    for (key, found) in [
+        ("memory_id", &v["memory_id"]),
+        ("operation", &v["operation"]),
+        ("session_id", &v["created_by"]["session_id"]),
+        ("api_key_id", &v["created_by"]["api_key_id"]),
+        ("service_account_id", &v["created_by"]["service_account_id"]),
+    ] {
+        if q.get(key).is_some_and(|want| want != found) {
             return Ok(false);
         }
     }
@@ -323,6 +348,6 @@ pub fn version_redact(s: &Arc<Shared>, req: &Req) -> Answer {
     let v = version_mut(&mut st, req)?;
     v["content"] = Value::Null;
     v["redacted_at"] = json!(now);
-    v["redacted_by"] = json!({ "type": "api_actor" });
+    v["redacted_by"] = actor(req);
     Ok(Reply::ok(v.clone()))
 }

@@ -15,41 +15,26 @@ use crate::store::{
 };
 use crate::stream::Hub;
 
-/// Writes a file resource's content into the session sandbox at its mount
-/// path (re-rooted under the sandbox).
-fn mount_file(st: &State, sandbox: &std::path::Path, file_id: &str, mount_path: &str) {
-    if let Some(f) = st.files.iter().find(|f| f.meta["id"] == file_id) {
-        let rel = mount_path.trim_start_matches('/');
-        if rel.split('/').any(|c| c == "..") {
-            return;
-        }
-        let dest = sandbox.join(rel);
-        if let Some(parent) = dest.parent() {
-            let _ = std::fs::create_dir_all(parent);
-        }
-        let _ = std::fs::write(dest, &f.data);
-    }
-}
-
+/// Adds a file resource: its content is copied into the session sandbox at
+/// its mount path (re-rooted under the sandbox, by default
+/// `/mnt/session/uploads/<file_id>`) through the file tools' path guard, so
+/// a mount cannot follow a symlink out of the sandbox; a failed copy is an
+/// error and adds nothing.
 fn file_resource(st: &mut State, r: &Value, sandbox: &std::path::Path) -> Result<Value, ApiError> {
-    let now = st.now();
     let file_id = r["file_id"].as_str().unwrap_or("").to_string();
-    let meta = st
+    let data = st
         .files
         .iter()
         .find(|f| f.meta["id"] == file_id.as_str())
-        .map(|f| f.meta.clone())
+        .map(|f| f.data.clone())
         .ok_or_else(|| ApiError::not_found("file", &file_id))?;
     let mount = r["mount_path"]
         .as_str()
         .map(str::to_string)
-        .unwrap_or_else(|| {
-            format!(
-                "/mnt/session/uploads/{}",
-                meta["filename"].as_str().unwrap_or(&file_id)
-            )
-        });
-    mount_file(st, sandbox, &file_id, &mount);
+        .unwrap_or_else(|| format!("/mnt/session/uploads/{file_id}"));
+    crate::tools::write_file(sandbox, mount.trim_start_matches('/'), &data)
+        .map_err(|e| ApiError::invalid(format!("mount_path: cannot mount at {mount:?}: {e}")))?;
+    let now = st.now();
     Ok(json!({
         "id": new_id("sesrsc"),
         "type": "file",
@@ -80,33 +65,24 @@ pub fn create(s: &Arc<Shared>, req: &Req) -> Answer {
             ..e
         })?
         .clone();
+    if !env["archived_at"].is_null() {
+        return Err(ApiError::invalid(format!(
+            "environment_id: environment {} is archived",
+            env["id"]
+        )));
+    }
     let self_hosted = env["config"]["type"] == "self_hosted";
     let sid = new_id("sesn");
     let sandbox = s.sandbox_root.join(&sid);
     std::fs::create_dir_all(&sandbox)
         .map_err(|e| ApiError::new(500, "api_error", format!("sandbox: {e}")))?;
-    let mut resources = Vec::new();
-    for r in req
-        .field("resources")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let res = if r["type"] == "file" {
-            file_resource(&mut st, r, &sandbox)?
-        } else {
-            let now = st.now();
-            let mut res = r.clone();
-            res["id"] = json!(new_id("sesrsc"));
-            res["created_at"] = json!(now);
-            res["updated_at"] = json!(now);
-            if let Some(o) = res.as_object_mut() {
-                o.remove("authorization_token");
-            }
-            res
-        };
-        resources.push(res);
-    }
+    let resources = match session_resources(&mut st, req, &sandbox) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&sandbox);
+            return Err(e);
+        }
+    };
     let now = st.now();
     let mut json = json!({
         "id": sid,
@@ -147,6 +123,47 @@ pub fn create(s: &Arc<Shared>, req: &Req) -> Answer {
         super::events::deliver(&mut st, &sid, initial.clone());
     }
     Ok(Reply::ok(st.session(&sid)?.json.clone()))
+}
+
+/// The `resources` of a new session in response form (files mounted).
+fn session_resources(
+    st: &mut State,
+    req: &Req,
+    sandbox: &std::path::Path,
+) -> Result<Vec<Value>, ApiError> {
+    let mut resources = Vec::new();
+    for r in req
+        .field("resources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let res = if r["type"] == "file" {
+            file_resource(st, r, sandbox)?
+        } else {
+            let now = st.now();
+            let mut res = r.clone();
+            res["id"] = json!(new_id("sesrsc"));
+            res["created_at"] = json!(now);
+            res["updated_at"] = json!(now);
+            if let Some(o) = res.as_object_mut() {
+                o.remove("authorization_token");
+            }
+            if res["type"] == "github_repository" && res["mount_path"].is_null() {
+                res["mount_path"] = json!(format!("/workspace/{}", repo_name(&res["url"])));
+            }
+            res
+        };
+        resources.push(res);
+    }
+    Ok(resources)
+}
+
+/// The name of a repository from its URL (`https://github.com/o/r.git` → `r`).
+fn repo_name(url: &Value) -> &str {
+    let url = url.as_str().unwrap_or("").trim_end_matches('/');
+    let last = url.rsplit('/').next().unwrap_or(url);
+    last.strip_suffix(".git").unwrap_or(last)
 }
 
 pub fn retrieve(s: &Arc<Shared>, req: &Req) -> Answer {

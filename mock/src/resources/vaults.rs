@@ -36,22 +36,78 @@ pub fn retrieve(s: &Arc<Shared>, req: &Req) -> Answer {
     ))
 }
 
-fn patch(target: &mut Value, body: &serde_json::Map<String, Value>, now: String) {
+fn patch(
+    target: &mut Value,
+    body: &serde_json::Map<String, Value>,
+    now: String,
+) -> Result<(), ApiError> {
+    if let Some(auth) = body.get("auth").filter(|a| !a.is_null()) {
+        let (was, asked) = (&target["auth"]["type"], &auth["type"]);
+        if was != asked {
+            return Err(ApiError::invalid(format!(
+                "auth.type: the credential's auth is {was}, not {asked}; its type cannot change"
+            )));
+        }
+        if auth["refresh"].is_object() && !target["auth"]["refresh"].is_object() {
+            return Err(ApiError::invalid(
+                "auth.refresh: the credential has no refresh settings to update (client_id and \
+                 token_endpoint are set when it is created)",
+            ));
+        }
+    }
     for (k, v) in body {
         match k.as_str() {
             "metadata" => merge_metadata(&mut target["metadata"], v),
-            "auth" => target["auth"] = redact(v),
+            "auth" => merge_auth(&mut target["auth"], &redact(v)),
             _ => target[k.as_str()] = v.clone(),
         }
     }
     target["updated_at"] = json!(now);
+    Ok(())
+}
+
+/// Applies an update's `auth` to the stored one, as the real API does: the
+/// fields given replace those stored, the others are kept (`refresh` and
+/// `injection_location` merge the same way one level down; `networking` is
+/// replaced whole). `null` clears an optional field and leaves the required
+/// `networking` as it is.
+fn merge_auth(stored: &mut Value, update: &Value) {
+    let (Some(stored), Some(update)) = (stored.as_object_mut(), update.as_object()) else {
+        return;
+    };
+    for (k, v) in update {
+        match (k.as_str(), stored.get_mut(k)) {
+            ("networking", _) if v.is_null() => {}
+            ("refresh" | "injection_location", Some(old)) if old.is_object() && v.is_object() => {
+                merge_auth(old, v)
+            }
+            _ => {
+                stored.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// The stored form of a new credential's `auth`: secrets dropped, and an
+/// environment variable's `injection_location` complete (headers by default,
+/// as the API documents no other default).
+fn new_auth(auth: &Value) -> Value {
+    let mut a = redact(auth);
+    if a["type"] == "environment_variable" {
+        let mut loc = json!({"header": true, "body": false});
+        if let Some(given) = a.get("injection_location") {
+            merge_auth(&mut loc, given);
+        }
+        a["injection_location"] = loc;
+    }
+    a
 }
 
 pub fn update(s: &Arc<Shared>, req: &Req) -> Answer {
     let mut st = s.lock();
     let now = st.now();
     let v = find_mut(&mut st.vaults, "vault", req.p("vault_id"))?;
-    patch(v, &req.body, now);
+    patch(v, &req.body, now)?;
     Ok(Reply::ok(v.clone()))
 }
 
@@ -134,7 +190,7 @@ pub fn cred_create(s: &Arc<Shared>, req: &Req) -> Answer {
         "type": "vault_credential",
         "vault_id": vid,
         "display_name": req.field("display_name").cloned().unwrap_or(Value::Null),
-        "auth": redact(req.field("auth").unwrap_or(&Value::Null)),
+        "auth": new_auth(req.field("auth").unwrap_or(&Value::Null)),
         "metadata": {},
         "created_at": now,
         "updated_at": now,
@@ -156,7 +212,7 @@ pub fn cred_update(s: &Arc<Shared>, req: &Req) -> Answer {
     let mut st = s.lock();
     let now = st.now();
     let c = cred_of(&mut st, req)?;
-    patch(c, &req.body, now);
+    patch(c, &req.body, now)?;
     Ok(Reply::ok(c.clone()))
 }
 

@@ -3,5 +3,8 @@
 
 mod agent;
 mod api;
+mod fidelity;
+mod limits;
 mod python_sdk;
+mod schema;
 mod support;

@@ -61,7 +61,7 @@ fn official_python_sdk_runs_the_quickstart() {
             return;
         }
     };
-    let handle = ant_mock::start(ant_mock::Config::default()).unwrap();
+    let (handle, _) = crate::support::start(ant_mock::Config::default());
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/python-sdk-check.py");
     let out = Command::new(&python)
         .arg(&script)

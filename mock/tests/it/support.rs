@@ -40,11 +40,40 @@ pub struct Client {
     pub key: Option<String>,
 }
 
-pub fn start(config: ant_mock::Config) -> (ant_mock::MockHandle, Client) {
-    let h = ant_mock::start(config).expect("mock starts");
+/// A running emulator whose every response is checked against its schema
+/// (`check_responses`); dropping it at the end of a test that otherwise
+/// passed fails the test if any response did not match.
+pub struct Mock(Option<ant_mock::MockHandle>);
+
+impl std::ops::Deref for Mock {
+    type Target = ant_mock::MockHandle;
+    fn deref(&self) -> &ant_mock::MockHandle {
+        self.0.as_ref().expect("running")
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let violations = self.0.as_ref().map(|h| h.violations()).unwrap_or_default();
+        if !std::thread::panicking() {
+            assert!(
+                violations.is_empty(),
+                "responses not matching their schemas:\n{}",
+                violations.join("\n")
+            );
+        }
+    }
+}
+
+pub fn start(config: ant_mock::Config) -> (Mock, Client) {
+    let h = ant_mock::start(ant_mock::Config {
+        check_responses: true,
+        ..config
+    })
+    .expect("mock starts");
     let addr = h.base_url.trim_start_matches("http://").to_string();
     (
-        h,
+        Mock(Some(h)),
         Client {
             addr,
             key: Some("test-key".into()),
@@ -52,7 +81,8 @@ pub fn start(config: ant_mock::Config) -> (ant_mock::MockHandle, Client) {
     )
 }
 
-fn read_head(r: &mut BufReader<TcpStream>) -> (u16, Vec<(String, String)>) {
+/// Reads a response's status line and headers (names lower-cased).
+pub fn read_head(r: &mut BufReader<TcpStream>) -> (u16, Vec<(String, String)>) {
     let mut line = String::new();
     r.read_line(&mut line).expect("status line");
     let status = line
@@ -300,4 +330,27 @@ pub fn say(c: &Client, sid: &str, text: &str) -> Resp {
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     r
+}
+
+/// Uploads a file (multipart) to `path` (`/v1/files`, maybe `?beta=true`);
+/// returns its metadata.
+pub fn upload_to(c: &Client, path: &str, name: &str, content: &[u8]) -> Value {
+    let mut body = format!(
+        "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: text/plain\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(b"\r\n--B--\r\n");
+    let r = c.raw("POST", path, "multipart/form-data; boundary=B", &body);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()
+}
+
+/// Uploads a file; returns its id.
+pub fn upload(c: &Client, name: &str, content: &[u8]) -> String {
+    upload_to(c, "/v1/files?beta=true", name, content)["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
