@@ -175,9 +175,10 @@ impl Follow<'_> {
             mut stop_hint,
         } = opened;
         let mut backoff = 0u32;
+        // Events printed up to the last reconnection (backfill counts as progress).
+        let mut before = 0;
         loop {
             let opened = Instant::now();
-            let before = cur.printed;
             let why = match self.read(resp, &mut cur, &mut stop_hint, emit).await? {
                 Read::Done(outcome) => return Ok(outcome),
                 Read::Closed(why) => why,
@@ -198,6 +199,7 @@ impl Follow<'_> {
             if cur.printed > before || opened.elapsed() >= HEALTHY {
                 backoff = 0;
             }
+            before = cur.printed;
             let why = why.unwrap_or_else(|| Error::Network("the server closed the stream".into()));
             resp = match self.reopen(&mut cur, why, &mut backoff, emit).await? {
                 Ok(r) => r,
