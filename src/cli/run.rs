@@ -12,7 +12,8 @@ use super::global::GlobalArgs;
 use crate::api::{Operation, Paging, Response};
 use crate::error::{ApiError, Error, Result};
 use crate::http::{self, Client, debug, sse};
-use crate::output::{self, Format, OutputOptions, Printer, Terminal};
+use crate::output::choose::{self, Command};
+use crate::output::{self, Format, OutputOptions, Printer, Shape, Terminal};
 use crate::request::{self, Body, Input, Request, files::DiskFiles};
 use crate::stream::follow::{Follow, StopRule};
 use crate::stream::message::MessageText;
@@ -40,11 +41,21 @@ pub struct Context {
 impl Context {
     /// Resolves formats, credentials and base URL; no request is sent.
     pub fn new(g: &GlobalArgs, command: String) -> Result<Context> {
-        let format: Format = g.format.parse().map_err(Error::Usage)?;
+        let requested: Format = g.format.parse().map_err(Error::Usage)?;
         let format_error: Format = g.format_error.parse().map_err(Error::Usage)?;
-        if format == Format::Explore {
-            eprintln!("note: --format explore is not available yet; printing json");
+        let kind = match command
+            .split_once(' ')
+            .and_then(|(g, v)| Operation::find(g, v))
+        {
+            Some(op) if op.is_read() && !super::tree::is_session_stream(op) => Command::Read,
+            Some(_) => Command::Other,
+            None => Command::NoExplore,
+        };
+        let choice = choose::detect(requested, kind, g.no_pager);
+        if let Some(note) = &choice.note {
+            eprintln!("note: {note}");
         }
+        let format = choice.format;
         if let Some(t) = g.timeout
             && !(t.is_finite() && t > 0.0)
         {
@@ -75,7 +86,7 @@ impl Context {
             debug: g.debug,
             command: command.clone(),
             extra_betas: resolved.extra_betas,
-            progress: Terminal::detect().stderr_tty,
+            progress: Terminal::detect().stderr_tty && format != Format::Explore,
         })?;
         let opts = OutputOptions {
             format,
@@ -83,6 +94,7 @@ impl Context {
             raw_output: g.raw_output,
             term: Terminal::detect(),
             title: command,
+            pager: choice.pager,
         };
         Ok(Context {
             client,
@@ -107,6 +119,7 @@ impl Context {
             tokio::select! {
                 r = job => r,
                 _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+                r = output::closed() => r,
             }
         });
         result.map_err(|error| self.failure(error))
@@ -181,7 +194,7 @@ pub fn event_sink(op: &Operation, opts: &OutputOptions, verbose: bool) -> Box<dy
         return Box::new(MessageText::new(out(), opts.term.color));
     }
     if !(readable(opts) && super::tree::is_session_stream(op)) {
-        return output::printer(opts, out());
+        return output::open(opts, Shape::Stream);
     }
     let render = RenderOptions {
         color: opts.term.color,
@@ -213,8 +226,8 @@ impl Printer for TranscriptPrinter {
 }
 
 impl Job<'_> {
-    fn printer(&self) -> Box<dyn Printer> {
-        output::printer(self.opts, Box::new(std::io::stdout()))
+    fn printer(&self, shape: Shape) -> Box<dyn Printer> {
+        output::open(self.opts, shape)
     }
 
     fn event_sink(&self) -> Box<dyn Printer> {
@@ -240,7 +253,7 @@ impl Job<'_> {
     async fn json(&self, req: Request) -> Result<()> {
         let resp = self.client.send(&req, "application/json").await?;
         let body = self.client.read_body(resp, &self.op.name()).await?;
-        let mut p = self.printer();
+        let mut p = self.printer(Shape::One);
         if !body.is_empty() {
             p.raw(&body)?;
         }
@@ -249,11 +262,12 @@ impl Job<'_> {
 
     /// Fetches page after page, printing each item as it arrives.
     async fn pages(&self, mut req: Request, paging: Paging) -> Result<()> {
-        let mut p = self.printer();
+        let mut p = self.printer(Shape::List);
         let backward = paging.backward.filter(|(param, _)| req.has_query(param));
         let mut printed = 0i64;
         loop {
-            if self.limit_reached(printed) {
+            // The explorer asks for the next page only when it needs it.
+            if self.limit_reached(printed) || !p.wants_more().await {
                 break;
             }
             let resp = self.client.send(&req, "application/json").await?;
@@ -294,7 +308,7 @@ impl Job<'_> {
 
     async fn jsonl(&self, req: Request) -> Result<()> {
         let mut resp = self.client.send(&req, "application/binary").await?;
-        let mut p = self.printer();
+        let mut p = self.printer(Shape::Stream);
         let mut buf: Vec<u8> = Vec::new();
         let mut printed = 0i64;
         let mut emit = |line: &[u8], p: &mut Box<dyn Printer>| -> Result<bool> {
