@@ -490,3 +490,82 @@ fn short_output_and_streams_are_not_paged() {
     assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
     assert!(pane.screen().contains("sevt_059"), "{}", pane.screen());
 }
+
+#[test]
+fn a_dumb_terminal_gets_json_and_no_color_gets_no_colours() {
+    if !have_tmux() {
+        return;
+    }
+    let h = home();
+    let server = agents(3);
+    let mut env = api(&server);
+    env.push(("TERM", "dumb"));
+    let pane = Pane::start(h.path(), &env, &["beta:agents", "list"]);
+    assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
+    assert!(
+        pane.screen().contains(r#""name": "Agent number 2""#),
+        "{}",
+        pane.screen()
+    );
+    assert_eq!(pane.stderr(), "", "the default falls back silently");
+
+    let h = home();
+    let mut env = api(&server);
+    env.push(("NO_COLOR", "1"));
+    let pane = Pane::start(h.path(), &env, &["beta:agents", "list"]);
+    pane.wait("the explorer", |s| s.contains("Agent number 2"));
+    let styled = pane.tmux(&["capture-pane", "-p", "-e", "-t", "0"]);
+    assert!(
+        styled.contains("\x1b[7m"),
+        "the selection is in reverse video"
+    );
+    let colours = sgr_params(&styled)
+        .into_iter()
+        .filter(|p| matches!(p, 30..=38 | 40..=48 | 90..=97 | 100..=107))
+        .count();
+    assert_eq!(colours, 0, "colours under NO_COLOR: {styled:?}");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+}
+
+/// Without a terminal on stdout: JSON, silently for the default, with a
+/// one-line note for an explicit `--format explore` (in any case).
+#[test]
+fn a_pipe_gets_json() {
+    let server = agents(45);
+    let h = home();
+    let out = crate::ant_at(&server, h.path())
+        .args(["beta:agents", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(crate::stderr(&out), "");
+    let text = crate::stdout(&out);
+    assert_eq!(text.matches("\"name\":").count(), 45, "every page: {text}");
+    for format in ["explore", "EXPLORE"] {
+        let out = crate::ant_at(&server, h.path())
+            .args(["beta:agents", "list", "--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(
+            crate::stderr(&out),
+            "note: stdout is not a terminal; printing json instead of --format explore\n"
+        );
+        assert_eq!(crate::stdout(&out), text);
+    }
+}
+
+/// Every parameter of the SGR escapes (`ESC [ ... m`) in `s`.
+fn sgr_params(s: &str) -> Vec<u32> {
+    s.split("\x1b[")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('m').map(|(params, _)| params))
+        .filter(|p| p.chars().all(|c| c.is_ascii_digit() || c == ';'))
+        .flat_map(|p| {
+            p.split(';')
+                .filter_map(|n| n.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
