@@ -109,7 +109,7 @@ impl Columns {
             let full = if key == "id" {
                 data.max(header)
             } else {
-                data.max(header).min(MAX_WIDTH).max(1)
+                data.max(header).clamp(1, MAX_WIDTH)
             };
             let left = width.saturating_sub(used + gap);
             let w = if key == "id" || full <= left {

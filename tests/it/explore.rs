@@ -202,7 +202,7 @@ fn agents(n: usize) -> Server {
     })
 }
 
-fn api<'a>(server: &'a Server) -> Vec<(&'a str, &'a str)> {
+fn api(server: &Server) -> Vec<(&str, &str)> {
     vec![
         ("ANTHROPIC_BASE_URL", server.url.as_str()),
         ("ANTHROPIC_API_KEY", "sk-test-key"),
