@@ -26,17 +26,7 @@ pub(super) fn paged(
     rows: usize,
     cols: usize,
 ) -> Box<dyn Printer> {
-    let state = Rc::new(RefCell::new(Pager {
-        command: command.to_string(),
-        rows,
-        cols: cols.max(1),
-        held: Vec::new(),
-        used: 0,
-        col: 0,
-        in_escape: false,
-        child: None,
-        direct: false,
-    }));
+    let state = Rc::new(RefCell::new(Pager::new(command, rows, cols)));
     let inner = super::printer(opts, Box::new(Sink(state.clone())));
     Box::new(Paged { inner, state })
 }
@@ -103,6 +93,20 @@ struct Pager {
 }
 
 impl Pager {
+    fn new(command: &str, rows: usize, cols: usize) -> Pager {
+        Pager {
+            command: command.to_string(),
+            rows,
+            cols: cols.max(1),
+            held: Vec::new(),
+            used: 0,
+            col: 0,
+            in_escape: false,
+            child: None,
+            direct: false,
+        }
+    }
+
     fn write(&mut self, buf: &[u8]) -> io::Result<()> {
         if let Some((_, stdin)) = &mut self.child {
             return stdin.write_all(buf);
@@ -219,23 +223,9 @@ fn spawn(command: &str) -> io::Result<(Child, ChildStdin)> {
 mod tests {
     use super::*;
 
-    fn pager(rows: usize, cols: usize) -> Pager {
-        Pager {
-            command: "less".into(),
-            rows,
-            cols,
-            held: Vec::new(),
-            used: 0,
-            col: 0,
-            in_escape: false,
-            child: None,
-            direct: false,
-        }
-    }
-
     #[test]
     fn rows_count_wrapped_lines_and_skip_colour() {
-        let mut p = pager(24, 10);
+        let mut p = Pager::new("less", 24, 10);
         p.measure(b"short\n");
         assert_eq!(p.used, 1);
         p.measure(b"exactly 10\n");

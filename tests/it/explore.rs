@@ -3,7 +3,7 @@
 //! test types keys and reads the screen. Skipped, saying so, without tmux
 //! (`.ci/run` installs it). Deadlines are generous: only the benchmark times.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -33,18 +33,20 @@ fn have_tmux() -> bool {
 struct Pane {
     socket: String,
     dir: PathBuf,
+    _home: tempfile::TempDir,
 }
 
 impl Pane {
-    /// Runs `ant args...` with `env` in a fresh pane.
-    fn start(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Pane {
+    /// Runs `ant args...` with `env` in a fresh pane, with a home of its own.
+    fn start(env: &[(&str, &str)], args: &[&str]) -> Pane {
+        let home = home();
         static N: AtomicUsize = AtomicUsize::new(0);
         let socket = format!(
             "ant-it-{}-{}",
             std::process::id(),
             N.fetch_add(1, Ordering::SeqCst)
         );
-        let dir = home.to_path_buf();
+        let dir = home.path().to_path_buf();
         let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
         let mut script = String::from(
             "unset $(env | cut -d= -f1 | grep -E '^(ANTHROPIC_|ANT_|NO_COLOR|FORCE_COLOR|CLICOLOR|PAGER|LESS)')\n",
@@ -85,7 +87,11 @@ impl Pane {
             .status()
             .expect("tmux");
         assert!(ok.success(), "tmux new-session failed");
-        Pane { socket, dir }
+        Pane {
+            socket,
+            dir,
+            _home: home,
+        }
     }
 
     fn tmux(&self, args: &[&str]) -> String {
@@ -156,6 +162,13 @@ impl Pane {
         assert_eq!(alt.trim(), "0", "still on the alternate screen");
     }
 
+    /// Presses `q`: `ant` exits 0 with the terminal restored.
+    fn quit(&self) {
+        self.keys(&["q"]);
+        assert_eq!(self.exit_code(), 0, "stderr: {}", self.stderr());
+        self.assert_restored();
+    }
+
     /// The pid of the `ant` process in the pane.
     fn ant_pid(&self) -> u32 {
         let sh: u32 = self
@@ -218,9 +231,8 @@ fn a_list_opens_at_once_pages_lazily_searches_and_prints() {
     if !have_tmux() {
         return;
     }
-    let h = home();
     let server = agents(5000);
-    let pane = Pane::start(h.path(), &api(&server), &["beta:agents", "list"]);
+    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
     // The first screen shows the first agents, whole ids and all.
     pane.wait("the first agents", |s| {
         s.contains("agent_011CZkYpogX5F2aL00000") && s.contains("Agent number 0")
@@ -266,14 +278,9 @@ fn q_quits_with_0_and_restores_the_terminal() {
     if !have_tmux() {
         return;
     }
-    let h = home();
     let server = Server::json(json!({"id": "agent_1", "type": "agent", "name": "Solo",
                                      "tools": [{"type": "bash"}]}));
-    let pane = Pane::start(
-        h.path(),
-        &api(&server),
-        &["beta:agents", "retrieve", "agent_1"],
-    );
+    let pane = Pane::start(&api(&server), &["beta:agents", "retrieve", "agent_1"]);
     pane.wait("the tree", |s| {
         s.contains("name: \"Solo\"") && s.contains("▸ tools")
     });
@@ -281,9 +288,7 @@ fn q_quits_with_0_and_restores_the_terminal() {
     pane.wait("the help", |s| s.contains("this help"));
     pane.keys(&["Escape"]);
     pane.wait("the help to close", |s| !s.contains("this help"));
-    pane.keys(&["q"]);
-    assert_eq!(pane.exit_code(), 0);
-    pane.assert_restored();
+    pane.quit();
     assert_eq!(pane.stderr(), "");
 }
 
@@ -292,13 +297,8 @@ fn y_prints_the_gjson_path() {
     if !have_tmux() {
         return;
     }
-    let h = home();
     let server = Server::json(json!({"id": "agent_1", "model": {"id": "claude-opus-4-7"}}));
-    let pane = Pane::start(
-        h.path(),
-        &api(&server),
-        &["beta:agents", "retrieve", "agent_1"],
-    );
+    let pane = Pane::start(&api(&server), &["beta:agents", "retrieve", "agent_1"]);
     pane.wait("the tree", |s| s.contains("▸ model"));
     pane.keys(&["j", "l", "j", "y"]);
     assert_eq!(pane.exit_code(), 0);
@@ -315,9 +315,8 @@ fn sigterm_restores_the_terminal() {
     if !have_tmux() {
         return;
     }
-    let h = home();
     let server = agents(100);
-    let pane = Pane::start(h.path(), &api(&server), &["beta:agents", "list"]);
+    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
     pane.wait("the first agents", |s| s.contains("Agent number 0"));
     let pid = pane.ant_pid();
     // SAFETY: sending SIGTERM to the child this test started.
@@ -331,7 +330,6 @@ fn a_stream_shows_events_as_they_arrive() {
     if !have_tmux() {
         return;
     }
-    let h = home();
     let event = |id: &str, ty: &str| {
         format!("event: {ty}\ndata: {}\n\n", json!({"id": id, "type": ty, "content": [{"type": "text", "text": format!("text of {id}")}]})).into_bytes()
     };
@@ -344,7 +342,6 @@ fn a_stream_shows_events_as_they_arrive() {
     ];
     let server = Server::start(move |_, _| Reply::Chunks(200, "text/event-stream", chunks.clone()));
     let pane = Pane::start(
-        h.path(),
         &api(&server),
         &[
             "beta:sessions:events",
@@ -364,9 +361,7 @@ fn a_stream_shows_events_as_they_arrive() {
         "the cursor stayed on the first event: {s}"
     );
     pane.wait("the end of the stream", |s| s.contains("ended"));
-    pane.keys(&["q"]);
-    assert_eq!(pane.exit_code(), 0);
-    pane.assert_restored();
+    pane.quit();
 }
 
 #[test]
@@ -374,7 +369,6 @@ fn quitting_a_live_stream_ends_the_command() {
     if !have_tmux() {
         return;
     }
-    let h = home();
     let server = Server::start(|_, _| {
         Reply::Chunks(
             200,
@@ -386,7 +380,6 @@ fn quitting_a_live_stream_ends_the_command() {
         )
     });
     let pane = Pane::start(
-        h.path(),
         &api(&server),
         &[
             "beta:sessions:events",
@@ -397,9 +390,7 @@ fn quitting_a_live_stream_ends_the_command() {
         ],
     );
     pane.wait("the event", |s| s.contains("sevt_1"));
-    pane.keys(&["q"]);
-    assert_eq!(pane.exit_code(), 0);
-    pane.assert_restored();
+    pane.quit();
 }
 
 #[test]
@@ -407,19 +398,14 @@ fn long_json_goes_through_less_and_q_exits_0() {
     if !have_tmux() {
         return;
     }
-    let h = home();
     let server = agents(200);
-    let pane = Pane::start(
-        h.path(),
-        &api(&server),
-        &["beta:agents", "list", "--format", "json"],
-    );
+    let pane = Pane::start(&api(&server), &["beta:agents", "list", "--format", "json"]);
     // less shows the first screen and waits (its prompt is ':' at the bottom).
     let s = pane.wait("less", |s| s.lines().last() == Some(":"));
     assert!(s.starts_with('{'), "{s}");
     assert!(s.contains("agent_011CZkYpogX5F2aL00000"), "{s}");
     assert!(
-        !std::fs::exists(h.path().join("exit")).unwrap(),
+        !std::fs::exists(pane.dir.join("exit")).unwrap(),
         "ant waits for the pager"
     );
     pane.keys(&["q"]);
@@ -438,12 +424,11 @@ fn paging_is_off_with_an_empty_pager_or_no_pager() {
         (vec![("ANT_PAGER", ""), ("PAGER", "less")], None),
         (vec![], Some("--no-pager")),
     ] {
-        let h = home();
         let mut e = api(&server);
         e.extend(env);
         let mut args = vec!["beta:agents", "list", "--format", "json"];
         args.extend(flag);
-        let pane = Pane::start(h.path(), &e, &args);
+        let pane = Pane::start(&e, &args);
         assert_eq!(pane.exit_code(), 0, "{args:?}: {}", pane.stderr());
         let s = pane.screen();
         assert!(s.contains("agent_011CZkYpogX5F2aL00199"), "{s}");
@@ -455,17 +440,10 @@ fn short_output_and_streams_are_not_paged() {
     if !have_tmux() {
         return;
     }
-    let h = home();
     let server = agents(3);
-    let pane = Pane::start(
-        h.path(),
-        &api(&server),
-        &["beta:agents", "list", "--format", "yaml"],
-    );
+    let pane = Pane::start(&api(&server), &["beta:agents", "list", "--format", "yaml"]);
     assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
     assert!(pane.screen().contains("Agent number 2"));
-
-    let h = home();
     let events: Vec<(&str, Value)> = (0..60)
         .map(|i| {
             (
@@ -476,7 +454,6 @@ fn short_output_and_streams_are_not_paged() {
         .collect();
     let server = Server::start(move |_, _| Reply::sse(&events));
     let pane = Pane::start(
-        h.path(),
         &api(&server),
         &[
             "beta:sessions:events",
@@ -496,11 +473,10 @@ fn a_dumb_terminal_gets_json_and_no_color_gets_no_colours() {
     if !have_tmux() {
         return;
     }
-    let h = home();
     let server = agents(3);
     let mut env = api(&server);
     env.push(("TERM", "dumb"));
-    let pane = Pane::start(h.path(), &env, &["beta:agents", "list"]);
+    let pane = Pane::start(&env, &["beta:agents", "list"]);
     assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
     assert!(
         pane.screen().contains(r#""name": "Agent number 2""#),
@@ -508,11 +484,9 @@ fn a_dumb_terminal_gets_json_and_no_color_gets_no_colours() {
         pane.screen()
     );
     assert_eq!(pane.stderr(), "", "the default falls back silently");
-
-    let h = home();
     let mut env = api(&server);
     env.push(("NO_COLOR", "1"));
-    let pane = Pane::start(h.path(), &env, &["beta:agents", "list"]);
+    let pane = Pane::start(&env, &["beta:agents", "list"]);
     pane.wait("the explorer", |s| s.contains("Agent number 2"));
     let styled = pane.tmux(&["capture-pane", "-p", "-e", "-t", "0"]);
     assert!(
