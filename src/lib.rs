@@ -9,6 +9,7 @@
 pub mod api;
 pub mod cli;
 pub mod error;
+pub mod explore;
 pub mod http;
 pub mod output;
 pub mod request;

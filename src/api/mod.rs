@@ -189,6 +189,14 @@ impl Operation {
         self.response == Response::Sse && self.group.starts_with("beta:sessions")
     }
 
+    /// The official CLI's reads, whose default output on a terminal is the explorer.
+    pub fn is_read(&self) -> bool {
+        matches!(
+            self.verb,
+            "retrieve" | "list" | "stream" | "poll" | "stats" | "retrieve-metadata"
+        )
+    }
+
     pub fn is_download(&self) -> bool {
         self.response == Response::Binary
     }

@@ -14,7 +14,7 @@ pub struct GlobalArgs {
     #[arg(id = "base-url", long = "base-url", global = true, value_name = "URL")]
     pub base_url: Option<String>,
 
-    /// Output format: auto, json, jsonl, yaml, pretty, raw (explore falls back to json)
+    /// Output format: auto, json, jsonl, yaml, pretty, raw, explore (auto: the explorer for reads on a terminal, else json)
     #[arg(
         id = "format",
         long = "format",
@@ -168,6 +168,10 @@ pub struct GlobalArgs {
         value_name = "SECONDS"
     )]
     pub timeout: Option<f64>,
+
+    /// Do not page long output on a terminal (also: ANT_PAGER= or PAGER=)
+    #[arg(id = "no-pager", long = "no-pager", global = true)]
+    pub no_pager: bool,
 
     /// Show more detail (stream spans and token usage)
     #[arg(id = "verbose", long = "verbose", global = true)]

@@ -13,7 +13,8 @@ use crate::api::{Operation, Paging, Response};
 use crate::error::{Error, Result};
 use crate::http::body::{next_chunk, stream_error};
 use crate::http::{self, Client, sse};
-use crate::output::{self, Format, OutputOptions, Printer, Terminal};
+use crate::output::choose::{self, Command};
+use crate::output::{self, Format, OutputOptions, Printer, Shape, Terminal};
 use crate::request::{self, Body, Input, Request, files::DiskFiles};
 use crate::stream::follow::Follow;
 use crate::stream::stop::Watch;
@@ -41,11 +42,21 @@ pub struct Context {
 impl Context {
     /// Resolves formats, credentials and base URL; no request is sent.
     pub fn new(g: &GlobalArgs, command: String) -> Result<Context> {
-        let format: Format = g.format.parse().map_err(Error::Usage)?;
+        let requested: Format = g.format.parse().map_err(Error::Usage)?;
         let format_error: Format = g.format_error.parse().map_err(Error::Usage)?;
-        if format == Format::Explore {
-            eprintln!("note: --format explore is not available yet; printing json");
+        let kind = match command
+            .split_once(' ')
+            .and_then(|(g, v)| Operation::find(g, v))
+        {
+            Some(op) if op.is_read() && !op.is_session_stream() => Command::Read,
+            Some(_) => Command::Other,
+            None => Command::NoExplore,
+        };
+        let choice = choose::detect(requested, kind, g.no_pager);
+        if let Some(note) = &choice.note {
+            eprintln!("note: {note}");
         }
+        let format = choice.format;
         if let Some(t) = g.timeout
             && !(t.is_finite() && t > 0.0)
         {
@@ -76,7 +87,7 @@ impl Context {
             debug: g.debug,
             command: command.clone(),
             extra_betas: resolved.extra_betas,
-            progress: Terminal::detect().stderr_tty,
+            progress: Terminal::detect().stderr_tty && format != Format::Explore,
         })?;
         let opts = OutputOptions {
             format,
@@ -84,6 +95,7 @@ impl Context {
             raw_output: g.raw_output,
             term: Terminal::detect(),
             title: command,
+            pager: choice.pager,
         };
         Ok(Context {
             client,
@@ -104,6 +116,7 @@ impl Context {
             tokio::select! {
                 r = job => r,
                 _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+                r = output::closed() => r,
             }
         })
     }
@@ -177,8 +190,8 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    fn printer(&self) -> Box<dyn Printer> {
-        output::printer(self.opts, Box::new(std::io::stdout()))
+    fn printer(&self, shape: Shape) -> Box<dyn Printer> {
+        output::open(self.opts, shape)
     }
 
     fn event_sink(&self) -> Box<dyn Printer> {
@@ -204,7 +217,7 @@ impl Job<'_> {
     async fn json(&self, req: Request) -> Result<()> {
         let resp = self.client.send(&req, "application/json").await?;
         let body = self.client.read_body(resp, &self.op.name()).await?;
-        let mut p = self.printer();
+        let mut p = self.printer(Shape::One);
         if !body.is_empty() {
             p.raw(&body)?;
         }
@@ -213,11 +226,12 @@ impl Job<'_> {
 
     /// Fetches page after page, printing each item as it arrives.
     async fn pages(&self, mut req: Request, paging: Paging) -> Result<()> {
-        let mut p = self.printer();
+        let mut p = self.printer(Shape::List);
         let backward = paging.backward.filter(|(param, _)| req.has_query(param));
         let mut printed = 0i64;
         loop {
-            if self.limit_reached(printed) {
+            // The explorer asks for the next page only when it needs it.
+            if self.limit_reached(printed) || !p.wants_more().await {
                 break;
             }
             let resp = self.client.send(&req, "application/json").await?;
@@ -258,7 +272,7 @@ impl Job<'_> {
 
     async fn jsonl(&self, req: Request) -> Result<()> {
         let mut resp = self.client.send(&req, "application/binary").await?;
-        let mut p = self.printer();
+        let mut p = self.printer(Shape::Stream);
         let mut buf: Vec<u8> = Vec::new();
         let mut printed = 0i64;
         let mut emit = |line: &[u8], p: &mut Box<dyn Printer>| -> Result<bool> {

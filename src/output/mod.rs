@@ -4,17 +4,23 @@
 //! `--transform` is an error, YAML documents get `---` separators, and error
 //! bodies are rendered for stderr ([`render_error_body`]).
 
+pub mod choose;
+mod explorer;
 mod json;
+mod pager;
 mod pretty;
 mod term;
 mod yaml;
 
+pub use crate::explore::Shape;
 pub use term::Terminal;
 
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::future::Future;
 use std::io::{BufWriter, Write};
+use std::pin::Pin;
 
 /// An output format, as named by `--format` and `--format-error`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +32,7 @@ pub enum Format {
     Yaml,
     Pretty,
     Raw,
-    /// The interactive explorer; printed as JSON here (the caller notes that).
+    /// The interactive explorer ([`open`]); the plain [`printer`] prints JSON.
     Explore,
 }
 
@@ -97,6 +103,8 @@ pub struct OutputOptions {
     pub term: Terminal,
     /// The command, e.g. `beta:agents list`; `pretty` shows it as a header on a TTY.
     pub title: String,
+    /// Where long output is paged ([`open`]); `None` never pages.
+    pub pager: Option<choose::Pager>,
 }
 
 /// Writes items to the output; every call leaves its output written and flushed.
@@ -108,6 +116,37 @@ pub trait Printer {
     fn raw(&mut self, body: &[u8]) -> Result<()>;
     /// Ends the output; fails if `--transform` matched none of the items seen.
     fn finish(&mut self) -> Result<()>;
+    /// Waits until the output wants more items, so a list fetches its next
+    /// page only then (the explorer asks as its cursor nears the end);
+    /// false when it wants no more. Printers that print all want more at once.
+    fn wants_more(&mut self) -> Pin<Box<dyn Future<Output = bool> + '_>> {
+        Box::pin(std::future::ready(true))
+    }
+}
+
+/// The printer for the command's stdout: the explorer for `--format
+/// explore`, paged through the pager for long one-off or list output on a
+/// terminal, else the plain printer. Streams are never paged.
+pub fn open(opts: &OutputOptions, shape: Shape) -> Box<dyn Printer> {
+    if opts.format == Format::Explore {
+        return Box::new(explorer::ExplorePrinter::new(opts, shape));
+    }
+    let pageable = matches!(
+        opts.format.resolved(),
+        Format::Json | Format::Yaml | Format::Pretty
+    );
+    match &opts.pager {
+        Some(p) if pageable && shape != Shape::Stream => {
+            pager::paged(opts, &p.command, p.rows, p.cols)
+        }
+        _ => printer(opts, Box::new(std::io::stdout())),
+    }
+}
+
+/// Resolves when an explorer this process opened was closed by the user:
+/// the command is done even if a stream it shows is still open.
+pub async fn closed() -> Result<()> {
+    crate::explore::closed().await
 }
 
 /// The printer for `opts`, writing to `out`.
@@ -177,6 +216,13 @@ fn apply_transform(path: &str, value: &Value) -> Option<Value> {
     )
 }
 
+/// The error for a `--transform` that matched none of the items.
+fn transform_unmatched(path: &str) -> Error {
+    Error::Usage(format!(
+        "--transform {path:?} matched nothing in the response"
+    ))
+}
+
 struct FormatPrinter {
     out: BufWriter<Box<dyn Write>>,
     render: Render,
@@ -236,9 +282,7 @@ impl Printer for FormatPrinter {
     fn finish(&mut self) -> Result<()> {
         self.out.flush().map_err(Error::from_write)?;
         match &self.transform {
-            Some(path) if self.seen > 0 && self.matched == 0 => Err(Error::Usage(format!(
-                "--transform {path:?} matched nothing in the response"
-            ))),
+            Some(path) if self.seen > 0 && self.matched == 0 => Err(transform_unmatched(path)),
             _ => Ok(()),
         }
     }

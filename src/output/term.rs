@@ -103,10 +103,13 @@ fn color_decision(env: &dyn Fn(&str) -> Option<String>, tty: bool) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    /// An environment lookup over fixed pairs (also used by `choose`'s tests).
+    pub(in crate::output) fn env<'a>(
+        pairs: &'a [(&'a str, &'a str)],
+    ) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {
             pairs
                 .iter()

@@ -33,6 +33,7 @@ fn opts(format: Format) -> OutputOptions {
         raw_output: false,
         term: Terminal::plain(),
         title: "beta:agents list".into(),
+        pager: None,
     }
 }
 

@@ -10,7 +10,7 @@ use super::message::MessageText;
 use super::render::{RenderOptions, Transcript};
 use crate::api::{Operation, Response};
 use crate::error::Result;
-use crate::output::{self, Format, OutputOptions, Printer};
+use crate::output::{self, Format, OutputOptions, Printer, Shape};
 
 /// Whether streams print as readable text: `--format pretty`, or the
 /// default on a terminal, and no `--transform`.
@@ -27,7 +27,7 @@ pub fn event_sink(op: &Operation, opts: &OutputOptions, verbose: bool) -> Box<dy
         return Box::new(MessageText::new(out(), opts.term.color));
     }
     if !(readable(opts) && op.is_session_stream()) {
-        return output::printer(opts, out());
+        return output::open(opts, Shape::Stream);
     }
     let render = RenderOptions {
         color: opts.term.color,

@@ -4,6 +4,7 @@
 mod account;
 mod cli;
 mod completion;
+mod explore;
 mod files;
 mod generated;
 mod mock;

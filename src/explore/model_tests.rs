@@ -1,0 +1,352 @@
+//! The explorer's state without a terminal: keys, views, search, raw mode
+//! and when more items are wanted; and the screen it draws, on ratatui's
+//! `TestBackend`, checked with insta snapshots.
+
+use super::*;
+use crate::explore::draw::{self, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::json;
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn press(m: &mut Model, keys: &str) -> Option<Exit> {
+    for c in keys.chars() {
+        if let Some(exit) = m.key(key(c)) {
+            return Some(exit);
+        }
+    }
+    None
+}
+
+fn agent(i: usize) -> Value {
+    json!({
+        "id": format!("agent_011CZkYpogX5F2aL{i:04}"),
+        "type": "agent",
+        "name": format!("Agent {i}"),
+        "model": {"id": "claude-opus-4-7"},
+        "tools": [{"type": "agent_toolset_20260401"}],
+        "created_at": "2026-11-28T12:00:00Z",
+    })
+}
+
+/// A list explorer holding `n` agents, drawn once on a `w`×`h` screen.
+fn list(n: usize) -> Model {
+    let mut m = Model::new(Shape::List, "beta:agents list".into(), agent(0));
+    for i in 1..n {
+        m.push(agent(i));
+    }
+    m
+}
+
+fn screen(m: &mut Model, w: u16, h: u16, color: bool) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| draw::draw(f, m, Theme { color })).unwrap();
+    t
+}
+
+fn text(m: &mut Model, w: u16, h: u16) -> String {
+    screen(m, w, h, false).backend().to_string()
+}
+
+fn session() -> Value {
+    json!({
+        "id": "sesn_01",
+        "type": "session",
+        "status": "idle",
+        "title": "Quickstart",
+        "agent": {"id": "agent_1", "version": 2, "tools": [{"type": "bash"}, {"type": "read"}]},
+        "metadata": {},
+        "system": "You are a helpful coding assistant. Write clean, well-documented code that explains itself, with tests for every public function.",
+    })
+}
+
+#[test]
+fn moves_stay_inside_the_rows() {
+    let mut m = list(5);
+    press(&mut m, "k");
+    assert_eq!(m.cursor(), 0);
+    press(&mut m, "jjj");
+    assert_eq!(m.cursor(), 3);
+    press(&mut m, "jjjj");
+    assert_eq!(m.cursor(), 4);
+    press(&mut m, "g");
+    assert_eq!(m.cursor(), 0);
+    press(&mut m, "G");
+    assert_eq!(m.cursor(), 4);
+    m.key(code(KeyCode::Up));
+    assert_eq!(m.cursor(), 3);
+    m.key(code(KeyCode::Home));
+    assert_eq!(m.cursor(), 0);
+}
+
+#[test]
+fn quit_keys_and_ctrl_c_even_while_searching() {
+    for k in [key('q'), code(KeyCode::Esc)] {
+        assert_eq!(list(2).key(k), Some(Exit::Quit));
+    }
+    let mut m = list(2);
+    press(&mut m, "/ab");
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(m.key(ctrl_c), Some(Exit::Quit));
+}
+
+#[test]
+fn p_prints_the_row_and_y_its_path() {
+    let mut m = list(3);
+    press(&mut m, "j");
+    assert_eq!(press(&mut m, "p"), Some(Exit::Print(agent(1))));
+    // A whole item: the path --transform takes for the item itself.
+    assert_eq!(press(&mut m, "y"), Some(Exit::Path("@this".into())));
+    // Inside the item: relative to it, as --transform applies to each item.
+    press(&mut m, "l");
+    press(&mut m, "jjjj");
+    assert_eq!(press(&mut m, "y"), Some(Exit::Path("tools".into())));
+    press(&mut m, "ll");
+    assert_eq!(press(&mut m, "y"), Some(Exit::Path("tools.0".into())));
+    assert_eq!(
+        press(&mut m, "p"),
+        Some(Exit::Print(json!({"type": "agent_toolset_20260401"})))
+    );
+}
+
+#[test]
+fn open_expand_collapse_and_back() {
+    let mut m = list(3);
+    press(&mut m, "j");
+    m.key(code(KeyCode::Enter));
+    assert_eq!(m.views.len(), 2);
+    assert_eq!(m.rows_of(m.view()), 6);
+    // model: expand, then step in, then back out to it, collapse, leave.
+    press(&mut m, "jjj");
+    assert_eq!(m.selected_gjson(), "model");
+    m.key(code(KeyCode::Right));
+    assert_eq!(m.rows_of(m.view()), 7);
+    m.key(code(KeyCode::Right));
+    assert_eq!(m.selected_gjson(), "model.id");
+    m.key(code(KeyCode::Left));
+    assert_eq!(m.selected_gjson(), "model");
+    m.key(code(KeyCode::Left));
+    assert_eq!(m.rows_of(m.view()), 6);
+    m.key(code(KeyCode::Backspace));
+    assert_eq!(m.views.len(), 1);
+    assert_eq!(m.cursor(), 1, "back where we were");
+    // The root view never closes.
+    press(&mut m, "h");
+    assert_eq!(m.views.len(), 1);
+}
+
+#[test]
+fn scalars_do_not_open() {
+    let mut m = Model::new(Shape::One, "t".into(), json!({"a": "x"}));
+    press(&mut m, "l");
+    assert_eq!(m.views.len(), 1);
+    assert_eq!(m.rows_of(m.view()), 1);
+}
+
+#[test]
+fn an_array_of_objects_is_a_table_and_other_values_trees() {
+    let m = Model::new(Shape::One, "t".into(), json!([{"id": "a"}, {"id": "b"}]));
+    assert!(matches!(m.view().kind, Kind::Table(_)));
+    let m = Model::new(Shape::One, "t".into(), json!([1, {"id": "b"}]));
+    assert!(matches!(m.view().kind, Kind::Tree { .. }));
+    let mut m = Model::new(Shape::One, "t".into(), session());
+    press(&mut m, "jjjjl");
+    press(&mut m, "jjj");
+    assert_eq!(m.selected_gjson(), "agent.tools");
+    // A nested array of objects opens as a table from a table row only;
+    // in a tree it expands in place.
+    press(&mut m, "l");
+    assert_eq!(m.views.len(), 1);
+}
+
+#[test]
+fn search_is_incremental_and_cancels_back() {
+    let mut m = list(30);
+    press(&mut m, "jj");
+    press(&mut m, "/agent 2");
+    assert_eq!(m.cursor(), 2, "the current row matches already");
+    press(&mut m, "5");
+    assert_eq!(m.cursor(), 25);
+    assert!(matches!(&m.mode, Mode::Search { query, .. } if query == "agent 25"));
+    m.key(code(KeyCode::Backspace));
+    assert_eq!(m.cursor(), 2);
+    m.key(code(KeyCode::Esc));
+    assert_eq!(m.cursor(), 2);
+    assert_eq!(m.mode, Mode::Normal);
+    assert_eq!(m.last_search, None);
+}
+
+#[test]
+fn n_and_shift_n_repeat_the_search_and_wrap() {
+    let mut m = list(30);
+    press(&mut m, "/agent 1");
+    m.key(code(KeyCode::Enter));
+    assert_eq!(m.cursor(), 1);
+    press(&mut m, "n");
+    assert_eq!(m.cursor(), 10);
+    press(&mut m, "N");
+    assert_eq!(m.cursor(), 1);
+    press(&mut m, "N");
+    assert_eq!(m.cursor(), 19, "wraps to the last match");
+    press(&mut m, "/nothing like it");
+    m.key(code(KeyCode::Enter));
+    assert_eq!(m.cursor(), 19);
+    let msg = m.message.clone().unwrap();
+    assert!(
+        msg.contains("no match") && msg.contains("30 items loaded"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn search_in_a_tree_opens_collapsed_nodes() {
+    let mut m = Model::new(Shape::One, "t".into(), session());
+    press(&mut m, "/read");
+    m.key(code(KeyCode::Enter));
+    assert_eq!(m.selected_gjson(), "agent.tools.1.type");
+    assert_eq!(m.selected(), Some(&json!("read")));
+    // Keys match too.
+    press(&mut m, "/metadata");
+    m.key(code(KeyCode::Enter));
+    assert_eq!(m.selected_gjson(), "metadata");
+}
+
+#[test]
+fn raw_mode_shows_json_and_grows_with_the_list() {
+    let mut m = list(2);
+    press(&mut m, "r");
+    let lines = m.rows_of(m.view());
+    assert_eq!(
+        lines,
+        2 * serde_json::to_string_pretty(&agent(0))
+            .unwrap()
+            .lines()
+            .count()
+    );
+    m.push(agent(2));
+    assert_eq!(m.rows_of(m.view()), lines / 2 * 3);
+    press(&mut m, "/agent 2");
+    m.key(code(KeyCode::Enter));
+    assert!(m.cursor() > lines);
+    press(&mut m, "r");
+    assert!(m.view().raw.is_none());
+    assert_eq!(m.cursor(), 0, "the table kept its own cursor");
+}
+
+#[test]
+fn more_is_wanted_within_a_screen_of_the_end() {
+    let mut m = list(40);
+    m.page = 10;
+    assert_eq!(m.wanted(), 40, "row 1 of 40 is two screens away");
+    assert!(!m.loading());
+    press(&mut m, &"j".repeat(29));
+    assert_eq!(m.wanted(), 40);
+    press(&mut m, "j");
+    assert_eq!(m.wanted(), 41);
+    assert!(m.loading());
+    m.push(agent(40));
+    assert_eq!(m.cursor(), 30, "new items do not move the cursor");
+    // G asks for the next page at once.
+    let mut m = list(100);
+    m.page = 10;
+    assert_eq!(m.wanted(), 100);
+    press(&mut m, "G");
+    assert_eq!(m.wanted(), 101);
+    // Nothing more once the list is complete, nor for streams.
+    m.complete = true;
+    assert_eq!(m.wanted(), 100);
+    let mut s = Model::new(Shape::Stream, "t".into(), json!({"type": "a"}));
+    s.page = 10;
+    assert_eq!(s.wanted(), 1);
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it() {
+    let mut m = list(3);
+    press(&mut m, "?");
+    assert_eq!(m.mode, Mode::Help);
+    assert_eq!(press(&mut m, "q"), None);
+    assert_eq!(m.mode, Mode::Normal);
+}
+
+#[test]
+fn list_screen_at_80x24() {
+    let mut m = list(40);
+    press(&mut m, "j");
+    insta::assert_snapshot!(text(&mut m, 80, 24));
+    assert_eq!(
+        m.page, 13,
+        "24 rows less header, column titles, detail (8) and status"
+    );
+}
+
+#[test]
+fn list_screen_with_loading_row() {
+    let mut m = list(12);
+    press(&mut m, "G");
+    let shown = text(&mut m, 80, 24);
+    assert!(shown.contains("loading…"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn object_tree_with_detail_pane_wrapping_a_long_string() {
+    let mut m = Model::new(Shape::One, "beta:sessions retrieve".into(), session());
+    press(&mut m, "jjjjl");
+    press(&mut m, "jjjjj");
+    assert_eq!(m.selected_gjson(), "system");
+    insta::assert_snapshot!(text(&mut m, 60, 20));
+}
+
+#[test]
+fn stream_screen_and_help_overlay() {
+    let mut m = Model::new(
+        Shape::Stream,
+        "beta:sessions:events stream".into(),
+        json!({"id": "sevt_1", "type": "session.status_running", "processed_at": "2026-11-28T12:00:00Z"}),
+    );
+    m.push(json!({"id": "sevt_2", "type": "agent.message", "content": [{"type": "text", "text": "Hello"}], "processed_at": "2026-11-28T12:00:01Z"}));
+    insta::assert_snapshot!("stream", text(&mut m, 80, 16));
+    press(&mut m, "?");
+    insta::assert_snapshot!("help", text(&mut m, 80, 24));
+}
+
+#[test]
+fn tiny_screens_and_resizes_do_not_break() {
+    let mut m = list(5);
+    for (w, h) in [(80, 24), (20, 5), (9, 2), (200, 60), (80, 24)] {
+        let shown = text(&mut m, w, h);
+        assert_eq!(shown.lines().count(), h as usize);
+    }
+}
+
+#[test]
+fn no_color_draws_no_colours_but_keeps_the_selection_visible() {
+    use ratatui::style::{Color, Modifier};
+    let mut m = list(3);
+    let t = screen(&mut m, 80, 24, false);
+    let buf = t.backend().buffer();
+    assert!(
+        buf.content
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+    );
+    // Row 2 is the first agent: selected, in reverse video.
+    assert!(buf[(0, 2)].modifier.contains(Modifier::REVERSED));
+    let t = screen(&mut m, 80, 24, true);
+    assert!(
+        t.backend()
+            .buffer()
+            .content
+            .iter()
+            .any(|c| c.fg != Color::Reset)
+    );
+}

@@ -1,0 +1,114 @@
+//! `--format explore` as a printer: applies `--transform`, opens the
+//! explorer (`crate::explore`) on the first value, hands it the rest, and
+//! lets the paging loop wait until the explorer wants more. Once the user
+//! leaves, `p` and `y` print here, with the JSON printer's rendering.
+
+use std::future::Future;
+use std::io::Write;
+use std::pin::Pin;
+
+use serde_json::Value;
+
+use super::{Format, OutputOptions, Printer, Render, apply_transform, transform_unmatched};
+use crate::error::{Error, Result};
+use crate::explore::{self, Exit, Session, Shape};
+
+pub(super) struct ExplorePrinter {
+    shape: Shape,
+    opts: OutputOptions,
+    session: Option<Session>,
+    /// Items seen, matched by `--transform`, and handed to the explorer.
+    seen: usize,
+    matched: usize,
+    delivered: usize,
+}
+
+impl ExplorePrinter {
+    pub(super) fn new(opts: &OutputOptions, shape: Shape) -> Self {
+        ExplorePrinter {
+            shape,
+            opts: opts.clone(),
+            session: None,
+            seen: 0,
+            matched: 0,
+            delivered: 0,
+        }
+    }
+
+    /// What `p` and `y` print once the terminal is back.
+    fn on_exit(&self) -> explore::OnExit {
+        let mut render = Render {
+            format: Format::Json,
+            raw_output: self.opts.raw_output,
+            term: self.opts.term,
+            title: String::new(),
+            yaml_docs: 0,
+            pretty_items: 0,
+        };
+        Box::new(move |exit: &Exit| {
+            let text = match exit {
+                Exit::Quit => return Ok(()),
+                Exit::Print(v) => render.item(v)?,
+                Exit::Path(p) => format!("{p}\n"),
+            };
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(Error::from_write)
+        })
+    }
+}
+
+impl Printer for ExplorePrinter {
+    fn item(&mut self, value: &Value) -> Result<()> {
+        self.seen += 1;
+        let value = match &self.opts.transform {
+            Some(path) => match apply_transform(path, value) {
+                Some(v) => v,
+                None => return Ok(()),
+            },
+            None => value.clone(),
+        };
+        self.matched += 1;
+        self.delivered += 1;
+        match &self.session {
+            Some(s) => s.push(value),
+            None => {
+                let opts = explore::Options {
+                    shape: self.shape,
+                    title: self.opts.title.clone(),
+                    color: self.opts.term.color,
+                };
+                self.session = Some(Session::open(opts, value, self.on_exit())?);
+            }
+        }
+        Ok(())
+    }
+
+    fn raw(&mut self, body: &[u8]) -> Result<()> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        match serde_json::from_slice::<Value>(body) {
+            Ok(v) => self.item(&v),
+            Err(_) => self.item(&Value::String(String::from_utf8_lossy(body).into_owned())),
+        }
+    }
+
+    fn wants_more(&mut self) -> Pin<Box<dyn Future<Output = bool> + '_>> {
+        match &mut self.session {
+            Some(s) => Box::pin(s.wants(self.delivered)),
+            None => Box::pin(std::future::ready(true)),
+        }
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        if let Some(s) = self.session.take() {
+            return s.finish();
+        }
+        match &self.opts.transform {
+            Some(path) if self.seen > 0 && self.matched == 0 => Err(transform_unmatched(path)),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,545 @@
+//! `--format explore` and the pager in a real terminal: `ant` runs in a
+//! tmux pane (its own tmux server per test) against a loopback server; the
+//! test types keys and reads the screen. Skipped, saying so, without tmux
+//! (`.ci/run` installs it). Deadlines are generous: only the benchmark times.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::{Recorded, Reply, Server, home};
+
+/// How long to wait for a screen before failing.
+const DEADLINE: Duration = Duration::from_secs(20);
+
+fn have_tmux() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIPPED: tmux is not installed (apt-get install -y tmux; .ci/run does)");
+    }
+    ok
+}
+
+/// A tmux server with one 100×30 pane running `ant` through a small script
+/// that records the exit code and the terminal modes afterwards.
+struct Pane {
+    socket: String,
+    dir: PathBuf,
+    _home: tempfile::TempDir,
+}
+
+impl Pane {
+    /// Runs `ant args...` with `env` in a fresh pane, with a home of its own.
+    fn start(env: &[(&str, &str)], args: &[&str]) -> Pane {
+        let home = home();
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let socket = format!(
+            "ant-it-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let dir = home.path().to_path_buf();
+        let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+        let mut script = String::from(
+            "unset $(env | cut -d= -f1 | grep -E '^(ANTHROPIC_|ANT_|NO_COLOR|FORCE_COLOR|CLICOLOR|PAGER|LESS)')\n",
+        );
+        script.push_str(&format!(
+            "export HOME={h} XDG_CONFIG_HOME={h}/.config ANTHROPIC_CONFIG_DIR={h}/anthropic TERM=xterm-256color\n",
+            h = quote(&dir.to_string_lossy())
+        ));
+        for (k, v) in env {
+            script.push_str(&format!("export {k}={}\n", quote(v)));
+        }
+        let bin = assert_cmd::cargo::cargo_bin("ant");
+        let words: Vec<String> = args.iter().map(|a| quote(a)).collect();
+        script.push_str(&format!(
+            "{} {} 2>{err}\necho $? > {exit}.tmp; stty -a > {stty}; mv {exit}.tmp {exit}\nsleep 600\n",
+            quote(&bin.to_string_lossy()),
+            words.join(" "),
+            err = quote(&dir.join("stderr").to_string_lossy()),
+            exit = quote(&dir.join("exit").to_string_lossy()),
+            stty = quote(&dir.join("stty").to_string_lossy()),
+        ));
+        let path = dir.join("run.sh");
+        std::fs::write(&path, script).unwrap();
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "100",
+                "-y",
+                "30",
+            ])
+            .arg(format!("sh {}", quote(&path.to_string_lossy())))
+            .status()
+            .expect("tmux");
+        assert!(ok.success(), "tmux new-session failed");
+        Pane {
+            socket,
+            dir,
+            _home: home,
+        }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "0"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "0"];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    /// Waits until the screen satisfies `done`; fails with the screen.
+    fn wait(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if done(&s) {
+                return s;
+            }
+            if start.elapsed() > DEADLINE {
+                panic!(
+                    "timed out waiting for {what}; screen:\n{s}\nstderr: {}",
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    /// Waits for `ant` to exit; its exit code.
+    fn exit_code(&self) -> i32 {
+        let start = Instant::now();
+        let file = self.dir.join("exit");
+        loop {
+            if let Ok(s) = std::fs::read_to_string(&file) {
+                return s.trim().parse().expect("exit code");
+            }
+            if start.elapsed() > DEADLINE {
+                panic!("ant did not exit; screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
+    }
+
+    /// After `ant` exited: the terminal is back to normal (cooked mode with
+    /// echo, the main screen).
+    fn assert_restored(&self) {
+        let stty = std::fs::read_to_string(self.dir.join("stty")).unwrap();
+        let words: Vec<&str> = stty.split_whitespace().collect();
+        for mode in ["icanon", "echo", "isig", "opost"] {
+            assert!(words.contains(&mode), "{mode} not restored: {stty}");
+        }
+        let alt = self.tmux(&["display-message", "-p", "-t", "0", "#{alternate_on}"]);
+        assert_eq!(alt.trim(), "0", "still on the alternate screen");
+    }
+
+    /// Presses `q`: `ant` exits 0 with the terminal restored.
+    fn quit(&self) {
+        self.keys(&["q"]);
+        assert_eq!(self.exit_code(), 0, "stderr: {}", self.stderr());
+        self.assert_restored();
+    }
+
+    /// The pid of the `ant` process in the pane.
+    fn ant_pid(&self) -> u32 {
+        let sh: u32 = self
+            .tmux(&["display-message", "-p", "-t", "0", "#{pane_pid}"])
+            .trim()
+            .parse()
+            .unwrap();
+        let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children")).unwrap();
+        children.split_whitespace().next().unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn agent(i: usize) -> Value {
+    json!({"id": format!("agent_011CZkYpogX5F2aL{i:05}"), "type": "agent",
+           "name": format!("Agent number {i}"), "version": 1,
+           "model": {"id": "claude-opus-4-7"}, "created_at": "2026-11-28T12:00:00Z"})
+}
+
+/// `n` agents, paged like the agents API (`page` cursor from `next_page`,
+/// `limit` default 20).
+fn agents(n: usize) -> Server {
+    Server::start(move |r: &Recorded, _| {
+        let limit = r
+            .query_param("limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(20usize);
+        let start = r
+            .query_param("page")
+            .and_then(|p| p.strip_prefix("cursor_").and_then(|d| d.parse().ok()))
+            .unwrap_or(0usize);
+        let end = (start + limit).min(n);
+        let data: Vec<Value> = (start..end).map(agent).collect();
+        let next = (end < n).then(|| format!("cursor_{end}"));
+        Reply::ok(json!({"data": data, "next_page": next}))
+    })
+}
+
+fn api(server: &Server) -> Vec<(&str, &str)> {
+    vec![
+        ("ANTHROPIC_BASE_URL", server.url.as_str()),
+        ("ANTHROPIC_API_KEY", "sk-test-key"),
+    ]
+}
+
+fn pages(server: &Server) -> usize {
+    server.recorded().len()
+}
+
+#[test]
+fn a_list_opens_at_once_pages_lazily_searches_and_prints() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(5000);
+    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
+    // The first screen shows the first agents, whole ids and all.
+    pane.wait("the first agents", |s| {
+        s.contains("agent_011CZkYpogX5F2aL00000") && s.contains("Agent number 0")
+    });
+    // Only the pages needed to fill a screen were fetched.
+    let first = pages(&server);
+    assert!((1..=2).contains(&first), "fetched {first} pages up front");
+    // G goes to the bottom of what is loaded, which fetches one more page.
+    pane.keys(&["G"]);
+    pane.wait("the next page", |_| pages(&server) > first);
+    let s = pane.wait("a later agent", |s| {
+        s.contains(&format!("{} items", (first + 1) * 20))
+    });
+    assert!(s.contains("Agent number"), "{s}");
+    std::thread::sleep(Duration::from_millis(300));
+    let after = pages(&server);
+    assert!(
+        after <= first + 2,
+        "G fetched {after} pages, not page by page"
+    );
+    // Requests went page by page, each after the last id seen.
+    let recorded = server.recorded();
+    for (i, r) in recorded.iter().enumerate().skip(1) {
+        let want = format!("cursor_{}", i * 20);
+        assert_eq!(r.query_param("page").as_deref(), Some(want.as_str()));
+    }
+    // Search finds an agent by name.
+    pane.keys(&["g", "/", "Agent number 37"]);
+    pane.wait("the search prompt", |s| s.contains("/Agent number 37"));
+    pane.keys(&["Enter"]);
+    pane.wait("the match", |s| s.contains(" 38/"));
+    // p prints it as JSON and exits 0.
+    pane.keys(&["p"]);
+    assert_eq!(pane.exit_code(), 0, "stderr: {}", pane.stderr());
+    pane.assert_restored();
+    let s = pane.screen();
+    assert!(s.contains(r#""id": "agent_011CZkYpogX5F2aL00037""#), "{s}");
+    assert!(s.contains(r#""name": "Agent number 37""#), "{s}");
+}
+
+#[test]
+fn q_quits_with_0_and_restores_the_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let server = Server::json(json!({"id": "agent_1", "type": "agent", "name": "Solo",
+                                     "tools": [{"type": "bash"}]}));
+    let pane = Pane::start(&api(&server), &["beta:agents", "retrieve", "agent_1"]);
+    pane.wait("the tree", |s| {
+        s.contains("name: \"Solo\"") && s.contains("▸ tools")
+    });
+    pane.keys(&["?"]);
+    pane.wait("the help", |s| s.contains("this help"));
+    pane.keys(&["Escape"]);
+    pane.wait("the help to close", |s| !s.contains("this help"));
+    pane.quit();
+    assert_eq!(pane.stderr(), "");
+}
+
+#[test]
+fn y_prints_the_gjson_path() {
+    if !have_tmux() {
+        return;
+    }
+    let server = Server::json(json!({"id": "agent_1", "model": {"id": "claude-opus-4-7"}}));
+    let pane = Pane::start(&api(&server), &["beta:agents", "retrieve", "agent_1"]);
+    pane.wait("the tree", |s| s.contains("▸ model"));
+    pane.keys(&["j", "l", "j", "y"]);
+    assert_eq!(pane.exit_code(), 0);
+    pane.assert_restored();
+    assert!(
+        pane.screen().lines().any(|l| l.trim() == "model.id"),
+        "{}",
+        pane.screen()
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(100);
+    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
+    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    let pid = pane.ant_pid();
+    // SAFETY: sending SIGTERM to the child this test started.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    assert_eq!(pane.exit_code(), 128 + libc::SIGTERM);
+    pane.assert_restored();
+}
+
+#[test]
+fn a_stream_shows_events_as_they_arrive() {
+    if !have_tmux() {
+        return;
+    }
+    let event = |id: &str, ty: &str| {
+        format!("event: {ty}\ndata: {}\n\n", json!({"id": id, "type": ty, "content": [{"type": "text", "text": format!("text of {id}")}]})).into_bytes()
+    };
+    let chunks = vec![
+        (Duration::ZERO, event("sevt_first", "agent.message")),
+        (
+            Duration::from_secs(2),
+            event("sevt_second", "agent.message"),
+        ),
+    ];
+    let server = Server::start(move |_, _| Reply::Chunks(200, "text/event-stream", chunks.clone()));
+    let pane = Pane::start(
+        &api(&server),
+        &[
+            "beta:sessions:events",
+            "stream",
+            "sesn_1",
+            "--format",
+            "explore",
+            "--no-reconnect",
+        ],
+    );
+    let s = pane.wait("the first event", |s| s.contains("sevt_first"));
+    assert!(!s.contains("sevt_second"), "both at once: {s}");
+    assert!(s.contains("live"), "{s}");
+    let s = pane.wait("the second event", |s| s.contains("sevt_second"));
+    assert!(
+        s.contains(" 1/"),
+        "the cursor stayed on the first event: {s}"
+    );
+    pane.wait("the end of the stream", |s| s.contains("ended"));
+    pane.quit();
+}
+
+#[test]
+fn quitting_a_live_stream_ends_the_command() {
+    if !have_tmux() {
+        return;
+    }
+    let server = Server::start(|_, _| {
+        Reply::Chunks(
+            200,
+            "text/event-stream",
+            vec![
+                (Duration::ZERO, b"event: agent.message\ndata: {\"id\":\"sevt_1\",\"type\":\"agent.message\"}\n\n".to_vec()),
+                (Duration::from_secs(60), b": still here\n\n".to_vec()),
+            ],
+        )
+    });
+    let pane = Pane::start(
+        &api(&server),
+        &[
+            "beta:sessions:events",
+            "stream",
+            "sesn_1",
+            "--format",
+            "EXPLORE",
+        ],
+    );
+    pane.wait("the event", |s| s.contains("sevt_1"));
+    pane.quit();
+}
+
+#[test]
+fn long_json_goes_through_less_and_q_exits_0() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(200);
+    let pane = Pane::start(&api(&server), &["beta:agents", "list", "--format", "json"]);
+    // less shows the first screen and waits (its prompt is ':' at the bottom).
+    let s = pane.wait("less", |s| s.lines().last() == Some(":"));
+    assert!(s.starts_with('{'), "{s}");
+    assert!(s.contains("agent_011CZkYpogX5F2aL00000"), "{s}");
+    assert!(
+        !std::fs::exists(pane.dir.join("exit")).unwrap(),
+        "ant waits for the pager"
+    );
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0, "stderr: {}", pane.stderr());
+    assert_eq!(pane.stderr(), "");
+}
+
+#[test]
+fn paging_is_off_with_an_empty_pager_or_no_pager() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(200);
+    for (env, flag) in [
+        (vec![("PAGER", "")], None),
+        (vec![("ANT_PAGER", ""), ("PAGER", "less")], None),
+        (vec![], Some("--no-pager")),
+    ] {
+        let mut e = api(&server);
+        e.extend(env);
+        let mut args = vec!["beta:agents", "list", "--format", "json"];
+        args.extend(flag);
+        let pane = Pane::start(&e, &args);
+        assert_eq!(pane.exit_code(), 0, "{args:?}: {}", pane.stderr());
+        let s = pane.screen();
+        assert!(s.contains("agent_011CZkYpogX5F2aL00199"), "{s}");
+    }
+}
+
+#[test]
+fn short_output_and_streams_are_not_paged() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(3);
+    let pane = Pane::start(&api(&server), &["beta:agents", "list", "--format", "yaml"]);
+    assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
+    assert!(pane.screen().contains("Agent number 2"));
+    let events: Vec<(&str, Value)> = (0..60)
+        .map(|i| {
+            (
+                "agent.message",
+                json!({"id": format!("sevt_{i:03}"), "type": "agent.message"}),
+            )
+        })
+        .collect();
+    let server = Server::start(move |_, _| Reply::sse(&events));
+    let pane = Pane::start(
+        &api(&server),
+        &[
+            "beta:sessions:events",
+            "stream",
+            "sesn_1",
+            "--format",
+            "json",
+            "--no-reconnect",
+        ],
+    );
+    assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
+    assert!(pane.screen().contains("sevt_059"), "{}", pane.screen());
+}
+
+#[test]
+fn a_dumb_terminal_gets_json_and_no_color_gets_no_colours() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(3);
+    let mut env = api(&server);
+    env.push(("TERM", "dumb"));
+    let pane = Pane::start(&env, &["beta:agents", "list"]);
+    assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
+    assert!(
+        pane.screen().contains(r#""name": "Agent number 2""#),
+        "{}",
+        pane.screen()
+    );
+    assert_eq!(pane.stderr(), "", "the default falls back silently");
+    let mut env = api(&server);
+    env.push(("NO_COLOR", "1"));
+    let pane = Pane::start(&env, &["beta:agents", "list"]);
+    pane.wait("the explorer", |s| s.contains("Agent number 2"));
+    let styled = pane.tmux(&["capture-pane", "-p", "-e", "-t", "0"]);
+    assert!(
+        styled.contains("\x1b[7m"),
+        "the selection is in reverse video"
+    );
+    let colours = sgr_params(&styled)
+        .into_iter()
+        .filter(|p| matches!(p, 30..=38 | 40..=48 | 90..=97 | 100..=107))
+        .count();
+    assert_eq!(colours, 0, "colours under NO_COLOR: {styled:?}");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+}
+
+/// Without a terminal on stdout: JSON, silently for the default, with a
+/// one-line note for an explicit `--format explore` (in any case).
+#[test]
+fn a_pipe_gets_json() {
+    let server = agents(45);
+    let h = home();
+    let out = crate::ant_at(&server, h.path())
+        .args(["beta:agents", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(crate::stderr(&out), "");
+    let text = crate::stdout(&out);
+    assert_eq!(text.matches("\"name\":").count(), 45, "every page: {text}");
+    for format in ["explore", "EXPLORE"] {
+        let out = crate::ant_at(&server, h.path())
+            .args(["beta:agents", "list", "--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(
+            crate::stderr(&out),
+            "note: stdout is not a terminal; printing json instead of --format explore\n"
+        );
+        assert_eq!(crate::stdout(&out), text);
+    }
+}
+
+/// Every parameter of the SGR escapes (`ESC [ ... m`) in `s`.
+fn sgr_params(s: &str) -> Vec<u32> {
+    s.split("\x1b[")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('m').map(|(params, _)| params))
+        .filter(|p| p.chars().all(|c| c.is_ascii_digit() || c == ';'))
+        .flat_map(|p| {
+            p.split(';')
+                .filter_map(|n| n.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
