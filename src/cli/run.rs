@@ -17,8 +17,8 @@ use crate::output::choose::{self, Command};
 use crate::output::{self, Format, OutputOptions, Printer, Shape, Terminal};
 use crate::request::{self, Body, Input, Request, files::DiskFiles};
 use crate::stream::follow::Follow;
-use crate::stream::stop::Watch;
 use crate::stream::sink;
+use crate::stream::stop::Watch;
 
 /// Client-side flags of the command.
 pub struct Extras {
@@ -130,9 +130,7 @@ impl Context {
             .enable_all()
             .build()
             .map_err(|e| Error::Other(format!("cannot start runtime: {e}")))?;
-        runtime
-            .block_on(job)
-            .map_err(|error| self.failure(error))
+        runtime.block_on(job).map_err(|error| self.failure(error))
     }
 
     /// An error plus, for API errors, the body rendered per `--format-error`.

@@ -8,11 +8,11 @@ use serde_json::json;
 use super::Failure;
 use super::global::GlobalArgs;
 use super::run::Context;
-use crate::stream::sink::{event_sink, readable};
 use crate::api::Operation;
 use crate::error::{Error, Result};
 use crate::request::direct::{build_with, send_event};
 use crate::stream::confirm::Approve;
+use crate::stream::sink::{event_sink, readable};
 use crate::stream::turn::{Session, Turn, user_message};
 
 pub const VERB: &str = "run";
@@ -74,8 +74,8 @@ fn message_text(m: &ArgMatches) -> Result<String> {
     let text = match m.get_one::<String>("message") {
         Some(t) => t.clone(),
         None => {
-            let piped = super::piped_stdin_bytes()
-                .map_err(|e| Error::Io(format!("reading stdin: {e}")))?;
+            let piped =
+                super::piped_stdin_bytes().map_err(|e| Error::Io(format!("reading stdin: {e}")))?;
             match piped {
                 Some(bytes) => String::from_utf8(bytes)
                     .map(|s| s.trim_end().to_string())

@@ -99,6 +99,12 @@ pub fn leave_with(ending: Result<Ending>, on_exit: OnExit) -> Result<()> {
 }
 
 extern "C" fn on_signal(sig: libc::c_int) {
+    if sig == libc::SIGHUP && hung_up() {
+        // The terminal is gone, so there is nothing to restore, and a key
+        // read in progress would never return: leave now.
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(128 + libc::SIGHUP) };
+    }
     SIGNAL.store(sig, Ordering::SeqCst);
 }
 
@@ -174,7 +180,16 @@ pub fn run(
         if sig != 0 {
             return Ok(Ending::Signal(sig));
         }
-        if !event::poll(TICK).map_err(io)? {
+        // crossterm's reader spins forever on a terminal that hung up (its
+        // reads return nothing): look first, and wait for input ourselves.
+        if hung_up() {
+            return Ok(Ending::Signal(libc::SIGHUP));
+        }
+        if !event::poll(Duration::ZERO).map_err(io)? {
+            // Nothing parsed yet: wait for more input (or a tick).
+            if let Input::HungUp = wait_for_input(TICK) {
+                return Ok(Ending::Signal(libc::SIGHUP));
+            }
             continue;
         }
         match event::read().map_err(io)? {
@@ -191,4 +206,34 @@ pub fn run(
             _ => {}
         }
     }
+}
+
+enum Input {
+    Ready,
+    Nothing,
+    HungUp,
+}
+
+/// Waits up to `timeout` for input on the terminal (stdin).
+fn wait_for_input(timeout: Duration) -> Input {
+    let mut fds = libc::pollfd {
+        fd: 0,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: one valid pollfd for the duration of the call.
+    let ready = unsafe { libc::poll(&mut fds, 1, ms) };
+    if ready <= 0 {
+        Input::Nothing // timeout, or a signal: the loop looks at both
+    } else if fds.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+        Input::HungUp
+    } else {
+        Input::Ready
+    }
+}
+
+/// Whether the terminal on stdin hung up, without waiting.
+fn hung_up() -> bool {
+    matches!(wait_for_input(Duration::ZERO), Input::HungUp)
 }

@@ -10,9 +10,10 @@ use crate::request::Request;
 
 /// The next body chunk; transport errors mid-body are network errors.
 pub async fn next_chunk(resp: &mut reqwest::Response, log: bool) -> Result<Option<bytes::Bytes>> {
-    let chunk = resp.chunk().await.map_err(|e| {
-        Error::Network(format!("reading the response: {}", describe_reqwest(&e)))
-    })?;
+    let chunk = resp
+        .chunk()
+        .await
+        .map_err(|e| Error::Network(format!("reading the response: {}", describe_reqwest(&e))))?;
     if let (true, Some(c)) = (log, &chunk) {
         debug::chunk(c);
     }

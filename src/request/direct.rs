@@ -58,7 +58,8 @@ mod tests {
 
     #[test]
     fn values_are_sent_as_given_and_strings_as_typed() {
-        let event = json!({"type": "user.message", "content": [{"type": "text", "text": "@notes.md"}]});
+        let event =
+            json!({"type": "user.message", "content": [{"type": "text", "text": "@notes.md"}]});
         let req = send_event("sesn_1", &event).unwrap();
         assert_eq!(req.path, "/v1/sessions/sesn_1/events");
         assert_eq!(req.json_body().unwrap()["events"][0], event);

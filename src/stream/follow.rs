@@ -346,7 +346,9 @@ impl Follow<'_> {
             for t in HISTORY_TYPES {
                 req.query.push(("types[]".into(), (*t).into()));
             }
-            let page = self.get_json(&req, "reading the session's recent events").await?;
+            let page = self
+                .get_json(&req, "reading the session's recent events")
+                .await?;
             let history = page.get("data").and_then(Value::as_array);
             let history = history.map(Vec::as_slice).unwrap_or_default();
             if cur.since.is_none() {
@@ -392,7 +394,12 @@ impl Follow<'_> {
         let mut before_last = Vec::new();
         loop {
             let page = self.get_json(&req, "backfill").await?;
-            for ev in page.get("data").and_then(Value::as_array).into_iter().flatten() {
+            for ev in page
+                .get("data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let id = ev.get("id").and_then(Value::as_str);
                 if id.is_some_and(|i| cur.seen.contains(i)) {
                     after_last |= id == last.as_deref();
@@ -443,7 +450,9 @@ impl Follow<'_> {
 pub fn reconnect_delay(n: u32, retry_ms: Option<u64>, jitter: f64) -> Duration {
     let base = retry_ms.map_or(BACKOFF_MIN, Duration::from_millis);
     let grown = base.saturating_mul(1u32 << n.saturating_sub(1).min(16));
-    grown.min(BACKOFF_MAX).mul_f64(1.0 - jitter.clamp(0.0, 1.0) * 0.5)
+    grown
+        .min(BACKOFF_MAX)
+        .mul_f64(1.0 - jitter.clamp(0.0, 1.0) * 0.5)
 }
 
 fn take_outcome(hint: &mut Option<(Option<String>, Outcome)>) -> Outcome {

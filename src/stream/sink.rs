@@ -57,4 +57,3 @@ impl Printer for TranscriptPrinter {
         self.0.finish()
     }
 }
-

@@ -194,7 +194,9 @@ impl Watch {
     /// Decides from the session's recent history (newest first, filtered to
     /// [`HISTORY_TYPES`]) whether to wait for the next idle or stop at once.
     pub fn attach(&mut self, newest_first: &[Value]) -> Attach {
-        let newest_status = newest_first.iter().position(|e| self.status_of(e).is_some());
+        let newest_status = newest_first
+            .iter()
+            .position(|e| self.status_of(e).is_some());
         self.history = newest_first
             .iter()
             .filter_map(|e| id(e).map(String::from))
@@ -209,7 +211,9 @@ impl Watch {
             .get("processed_at")
             .and_then(Value::as_str)
             .map(String::from);
-        let pending_input = newest_first[..i].iter().any(|e| USER_INPUT.contains(&ty(e)));
+        let pending_input = newest_first[..i]
+            .iter()
+            .any(|e| USER_INPUT.contains(&ty(e)));
         match self.status_of(status_ev).unwrap_or_default() {
             "terminated" => Attach::Stop(id(status_ev).map(String::from), self.end("terminated")),
             "idle" if !pending_input => {
@@ -342,7 +346,10 @@ impl Watch {
     }
 
     fn in_scope(&self, ev: &Value) -> bool {
-        match (&self.thread, ev.get("session_thread_id").and_then(Value::as_str)) {
+        match (
+            &self.thread,
+            ev.get("session_thread_id").and_then(Value::as_str),
+        ) {
             (Some(tid), Some(t)) => t == tid,
             _ => true,
         }

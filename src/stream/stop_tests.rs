@@ -140,7 +140,10 @@ fn a_fatal_session_error_before_the_idle_fails_the_turn() {
     else {
         panic!("a failed turn")
     };
-    assert!(msg.contains("boom") && msg.contains("retries_exhausted"), "{msg}");
+    assert!(
+        msg.contains("boom") && msg.contains("retries_exhausted"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -240,7 +243,9 @@ fn answered_confirmations_keep_the_stream_going() {
                           "stop_reason": {"type": "requires_action", "event_ids": ["tool_2"]}});
     assert_eq!(
         w.check(&waiting2),
-        Some(Outcome::Idle(StopReason::RequiresAction(vec!["tool_2".into()])))
+        Some(Outcome::Idle(StopReason::RequiresAction(vec![
+            "tool_2".into()
+        ])))
     );
 }
 
@@ -249,7 +254,11 @@ fn thread_streams_follow_their_own_thread() {
     let mut w = Watch::for_stream("/v1/sessions/s1/threads/sthr_2/stream", true);
     let other = json!({"type": "session.thread_status_idle", "session_thread_id": "sthr_9",
                        "stop_reason": {"type": "end_turn"}});
-    assert_eq!(w.check(&other), None, "another thread's status does not count");
+    assert_eq!(
+        w.check(&other),
+        None,
+        "another thread's status does not count"
+    );
     let mine = json!({"type": "session.thread_status_idle", "session_thread_id": "sthr_2",
                       "stop_reason": {"type": "end_turn"}});
     assert_eq!(w.check(&mine), Some(Outcome::Idle(StopReason::EndTurn)));

@@ -142,7 +142,9 @@ impl Turn<'_> {
         let sent = async {
             let req = send_event(sid, &json!({"type": "user.interrupt"}))?;
             let resp = self.client.send(&req, "application/json").await?;
-            self.client.read_body(resp, "interrupting the session").await
+            self.client
+                .read_body(resp, "interrupting the session")
+                .await
         };
         tokio::select! {
             biased;

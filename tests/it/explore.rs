@@ -326,6 +326,30 @@ fn sigterm_restores_the_terminal() {
 }
 
 #[test]
+fn a_terminal_that_goes_away_ends_the_explorer() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(100);
+    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
+    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    let pid = pane.ant_pid();
+    // Closing the terminal (here: its tmux server) must not leave `ant`
+    // behind reading a hung-up terminal.
+    pane.tmux(&["kill-server"]);
+    let start = Instant::now();
+    while std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z"))
+    {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "ant is still running after its terminal went away"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+#[test]
 fn a_stream_shows_events_as_they_arrive() {
     if !have_tmux() {
         return;

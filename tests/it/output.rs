@@ -497,7 +497,11 @@ fn until_idle_stops_at_idle_with_exit_codes_per_stop_reason() {
                 .iter()
                 .any(|r| err.contains(r)),
             13 => err.contains("budget_reached"),
-            14 => err.contains("refusal") && err.contains("category: cyber") && err.contains("not that"),
+            14 => {
+                err.contains("refusal")
+                    && err.contains("category: cyber")
+                    && err.contains("not that")
+            }
             _ => false,
         };
         assert!(names_reason, "exit {code} must name its reason: {err}");
