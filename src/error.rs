@@ -80,17 +80,7 @@ pub enum Error {
 }
 
 fn api_line(e: &ApiError) -> String {
-    let mut s = format!("{} {}: {}", e.method, e.url, e.status);
-    if let Some(reason) = reqwest::StatusCode::from_u16(e.status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-    {
-        s.push(' ');
-        s.push_str(reason);
-    }
-    if let Some(k) = &e.kind {
-        s.push_str(&format!(" ({k})"));
-    }
+    let mut s = e.status_line();
     if let Some(m) = &e.message {
         s.push_str(": ");
         s.push_str(m);
@@ -99,6 +89,25 @@ fn api_line(e: &ApiError) -> String {
         s.push_str(&format!(" [request-id: {r}]"));
     }
     s
+}
+
+impl ApiError {
+    /// Method, URL, status and error type, without the message: the line
+    /// shown above an error body rendered by `--format-error`/`--transform-error`.
+    pub fn status_line(&self) -> String {
+        let mut s = format!("{} {}: {}", self.method, self.url, self.status);
+        if let Some(reason) = reqwest::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+        {
+            s.push(' ');
+            s.push_str(reason);
+        }
+        if let Some(k) = &self.kind {
+            s.push_str(&format!(" ({k})"));
+        }
+        s
+    }
 }
 
 impl Error {

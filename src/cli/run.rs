@@ -45,13 +45,6 @@ impl Context {
         if format == Format::Explore {
             eprintln!("note: --format explore is not available yet; printing json");
         }
-        if let Some(t) = g.timeout
-            && !(t.is_finite() && t > 0.0)
-        {
-            return Err(Error::usage(format!(
-                "invalid value for --timeout: expected a positive number of seconds, got {t}"
-            )));
-        }
         let resolved = config::resolve(g)?;
         if matches!(resolved.auth, http::Auth::None) {
             let federation = g.identity_token.is_some()

@@ -6,6 +6,7 @@ mod cli;
 mod completion;
 mod files;
 mod generated;
+mod hardening;
 mod mock;
 mod output;
 mod requests;

@@ -1,0 +1,204 @@
+//! Hostile input from servers and users: nothing may panic `ant`, local
+//! request-building failures are bad input (exit 2, nothing sent), and a
+//! password in the base URL never shows.
+
+use serde_json::json;
+
+use crate::{Reply, Server, ant, ant_at, home, stderr, stdout};
+
+#[test]
+fn hostile_retry_after_headers_never_crash() {
+    for (header, value) in [
+        ("retry-after", "inf"),
+        ("retry-after", "1e300"),
+        ("retry-after", "99999999999999999999"),
+        ("retry-after", "NaN"),
+        ("retry-after", "Sun, 06 Nov 99999999999999 08:49:37 GMT"),
+        ("retry-after-ms", "inf"),
+        ("retry-after-ms", "1e300"),
+        ("retry-after-ms", "99999999999999999999"),
+    ] {
+        let server = Server::start(move |_, _| {
+            Reply::Status(429, vec![(header.into(), value.into())], b"{}".to_vec())
+        });
+        let h = home();
+        let out = ant_at(&server, h.path())
+            .args(["beta:agents", "list", "--max-retries", "0"])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(6), "{header}: {value}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(server.recorded().len(), 1);
+    }
+}
+
+#[test]
+fn absurd_timeouts_are_usage_errors_naming_the_flag() {
+    let server = Server::json(json!({"data": []}));
+    let h = home();
+    for t in ["2e19", "1e300", "inf", "NaN", "0", "-1", "soon"] {
+        let out = ant_at(&server, h.path())
+            .args(["beta:agents", "list", "--timeout", t])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "--timeout {t}: {err}");
+        assert!(err.contains("--timeout"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    assert!(server.recorded().is_empty());
+}
+
+#[test]
+fn a_panic_is_one_line_and_exit_1_with_a_backtrace_only_on_request() {
+    let h = home();
+    let out = ant(h.path())
+        .env("ANT_TEST_PANIC", "1")
+        .env_remove("RUST_BACKTRACE")
+        .args(["--version"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("ant: internal error, please report: ANT_TEST_PANIC is set"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("panicked at") && !err.contains("backtrace"),
+        "{err}"
+    );
+    let out = ant(h.path())
+        .env("ANT_TEST_PANIC", "1")
+        .env("RUST_BACKTRACE", "1")
+        .args(["--version"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.lines().count() > 1, "a backtrace follows: {err}");
+    assert!(err.contains("report_panic"), "{err}");
+}
+
+#[test]
+fn control_characters_in_headers_are_bad_input_not_network_errors() {
+    let server = Server::json(json!({"data": []}));
+    let h = home();
+    // (flag, environment variable, value): the value goes in one of them.
+    let cases = [
+        ("--api-key", "", "sk-ant\nx"),
+        ("--api-key", "ANTHROPIC_API_KEY", "sk-ant\u{1}x"),
+        ("--auth-token", "", "tok\rx"),
+        ("--beta", "", "a\nb"),
+        ("--workspace-id", "", "ws\u{7f}"),
+    ];
+    for (flag, var, value) in cases {
+        let mut cmd = ant_at(&server, h.path());
+        if flag == "--auth-token" {
+            cmd.env_remove("ANTHROPIC_API_KEY");
+        }
+        cmd.args(["beta:agents", "list"]);
+        match var {
+            "" => cmd.args([flag, value]),
+            _ => cmd.env(var, value),
+        };
+        let out = cmd.output().unwrap();
+        let args = (flag, var);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with(&format!("ant: error: {flag}")), "{err}");
+        assert!(err.contains("control character"), "{err}");
+        assert!(!err.contains("sk-ant"), "never echo the key: {err}");
+    }
+    assert!(server.recorded().is_empty());
+}
+
+#[test]
+fn an_overlong_url_is_bad_input_naming_the_flag() {
+    let server = Server::json(json!({"data": []}));
+    let h = home();
+    let long = "a".repeat(70_000);
+    for (args, flag) in [
+        (vec!["beta:agents", "retrieve", long.as_str()], "--agent-id"),
+        (
+            vec!["beta:sessions", "list", "--agent-id", long.as_str()],
+            "--agent-id",
+        ),
+        (vec!["beta:files", "list", "--id", long.as_str()], "--id"),
+    ] {
+        let out = ant_at(&server, h.path()).args(&args).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.starts_with(&format!("ant: error: {flag}: the request URL would be")),
+            "{err}"
+        );
+    }
+    assert!(server.recorded().is_empty());
+}
+
+#[test]
+fn a_password_in_the_base_url_never_shows() {
+    let server = Server::start(|_, _| Reply::error(404, "not_found_error", "no such agent"));
+    let h = home();
+    let base = server.url.replace("http://", "http://user:S3CRET@");
+    for extra in [&[][..], &["--debug"][..], &["--format-error", "yaml"][..]] {
+        let out = ant_at(&server, h.path())
+            .env("ANTHROPIC_BASE_URL", &base)
+            .args(["beta:agents", "retrieve", "agent_1"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(4), "{err}");
+        assert!(err.contains("http://user:***@127.0.0.1"), "{err}");
+        assert!(!err.contains("S3CRET"), "{extra:?}: {err}");
+    }
+    // The user info still authenticates the request.
+    let auth = server.recorded()[0]
+        .header("authorization")
+        .map(String::from);
+    assert_eq!(auth.as_deref(), Some("Basic dXNlcjpTM0NSRVQ="));
+    // Network errors and invalid base URLs too.
+    let out = ant(h.path())
+        .env("ANTHROPIC_API_KEY", "k")
+        .args([
+            "--base-url",
+            "http://u:S3CRET@127.0.0.1:9",
+            "--max-retries",
+            "0",
+        ])
+        .args(["beta:agents", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8));
+    assert!(!stderr(&out).contains("S3CRET"), "{}", stderr(&out));
+    let out = ant(h.path())
+        .env("ANTHROPIC_API_KEY", "k")
+        .args(["--base-url", "ftp://u:S3CRET@host", "beta:agents", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("S3CRET"), "{}", stderr(&out));
+}
+
+#[test]
+fn transform_error_with_raw_output_shows_the_message_once() {
+    let server = Server::start(|_, _| Reply::error(404, "not_found_error", "no such agent"));
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["beta:agents", "retrieve", "agent_1"])
+        .args(["--transform-error", "error.message", "-r"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let err = stderr(&out);
+    assert_eq!(err.matches("no such agent").count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(err.contains("404 Not Found (not_found_error)"), "{err}");
+    assert!(err.contains("[request-id: req_test_1]"), "{err}");
+    assert_eq!(err.lines().nth(1), Some("no such agent"));
+    assert!(stdout(&out).is_empty());
+}
