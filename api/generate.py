@@ -184,9 +184,11 @@ class Gen:
         for p in e.get("path_params", []):
             params.append(self.param(p["name"], p["sdk_arg"], "path", p["name"], True, p["schema"]))
         extra = compat["cli_only_fields"].get(key, {})
+        bounds = compat["query_bounds"]["params"]
         for p in e.get("query_params", []):
+            schema = dict(p["schema"], **bounds.get(p["name"], {}))
             params.append(self.param(p["name"], p["sdk_arg"], "query", p.get("wire_key") or p["name"],
-                                     bool(p.get("required")), p["schema"]))
+                                     bool(p.get("required")), schema))
         for name, schema in extra.get("query", {}).items():
             params.append(self.param(name, name, "query", name, False, schema))
         beta_flag = group in compat["beta_flag_groups"]

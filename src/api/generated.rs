@@ -286,7 +286,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
         ],
     },
@@ -1064,7 +1064,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
         ],
     },
@@ -1108,7 +1108,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -1386,7 +1386,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"anyOf":[{"type":"integer"},{"type":"null"}]}"##,
+                schema: r##"{"anyOf":[{"type":"integer"},{"type":"null"}],"minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -1547,7 +1547,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -1904,7 +1904,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "order",
@@ -2081,7 +2081,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
         ],
     },
@@ -2216,7 +2216,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
         ],
     },
@@ -3204,7 +3204,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -3755,7 +3755,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -3946,7 +3946,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -4515,7 +4515,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -4692,7 +4692,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "order",
@@ -4984,7 +4984,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -5176,7 +5176,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -5338,7 +5338,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -5862,7 +5862,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "memory_store_id",
@@ -6495,7 +6495,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -6789,7 +6789,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -7105,7 +7105,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -7428,7 +7428,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -7800,7 +7800,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -8052,7 +8052,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "memory_id",
@@ -8422,7 +8422,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -8539,7 +8539,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -8862,7 +8862,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"anyOf":[{"type":"integer"},{"type":"null"}]}"##,
+                schema: r##"{"anyOf":[{"type":"integer"},{"type":"null"}],"minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -9082,7 +9082,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -9514,7 +9514,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "order",
@@ -9804,7 +9804,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -10039,7 +10039,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -10200,7 +10200,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",

@@ -19,8 +19,43 @@ pub fn parse_yaml(text: &str) -> Result<Value, String> {
     if text.trim().is_empty() {
         return Ok(Value::String(text.to_string()));
     }
-    serde_saphyr::from_str_with_options::<Value>(text, options)
-        .map_err(|e| one_line(&e.to_string()))
+    serde_saphyr::from_str_with_options::<Value>(text, options).map_err(|e| yaml_error(&e))
+}
+
+/// Deepest nesting of lists and maps the YAML parser accepts.
+const MAX_DEPTH: usize = 64;
+
+/// A YAML error in plain words with its line and column, never the
+/// parser's developer hints (type names, API names, debug dumps).
+fn yaml_error(e: &serde_saphyr::Error) -> String {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach;
+    let mut inner = e;
+    while let E::WithSnippet { error, .. } = inner {
+        inner = error;
+    }
+    let plain = match inner {
+        E::Budget {
+            breach: BudgetBreach::Depth { .. },
+            ..
+        } => format!("nesting deeper than {MAX_DEPTH} levels"),
+        E::Budget { .. } => "too large or too complex".to_string(),
+        E::MultipleDocuments { .. } => {
+            "more than one YAML document (a '---' line starts another); give one".to_string()
+        }
+        E::NullIntoString { .. } => {
+            "a key is null; keys must be text (quote \"null\" to mean the word)".to_string()
+        }
+        // The parser's user-facing wording; it ends with the location.
+        other => {
+            let text = other.render_with_formatter(&serde_saphyr::UserMessageFormatter);
+            return one_line(&text.replace(" u64", " integer").replace(" i64", " integer"));
+        }
+    };
+    match inner.location().filter(|l| l.line() > 0) {
+        Some(l) => format!("{plain} at line {}, column {}", l.line(), l.column()),
+        None => plain,
+    }
 }
 
 fn one_line(s: &str) -> String {
@@ -249,6 +284,38 @@ mod tests {
                 .unwrap_err()
                 .contains("YAML")
         );
+    }
+
+    #[test]
+    fn yaml_errors_are_plain_words_with_line_and_column() {
+        let deep = format!("{}{}", "[".repeat(70), "]".repeat(70));
+        assert_eq!(
+            parse_yaml(&deep).unwrap_err(),
+            "nesting deeper than 64 levels at line 1, column 65"
+        );
+        assert_eq!(
+            parse_yaml("a: 1\n---\nb: 2\n").unwrap_err(),
+            "more than one YAML document (a '---' line starts another); give one at line 3, column 1"
+        );
+        let e = parse_yaml("{~: 1}").unwrap_err();
+        assert!(e.starts_with("a key is null; keys must be text"), "{e}");
+        for bad in [
+            "a: [1, 2\nb: 3",
+            "{a: *x}",
+            "a: !!binary x",
+            "x: 1\n  y: 2",
+            "\"open",
+            "a: !!int x",
+        ] {
+            let e = parse_yaml(bad).unwrap_err();
+            assert!(
+                e.contains(" at line ") && e.contains(", column "),
+                "{bad:?}: {e}"
+            );
+            for internal in ["Option<", "from_str", "budget", "Depth", "struct", "u64"] {
+                assert!(!e.contains(internal), "{bad:?}: {e}");
+            }
+        }
     }
 
     #[test]

@@ -202,3 +202,132 @@ fn transform_error_with_raw_output_shows_the_message_once() {
     assert_eq!(err.lines().nth(1), Some("no such agent"));
     assert!(stdout(&out).is_empty());
 }
+
+/// Runs `ant` (with `stdin` piped when given) and checks it stops with exit
+/// 2, one line naming `expect`, and nothing sent.
+fn refused(args: &[&str], stdin: Option<&str>, expect: &str) {
+    let server = Server::json(json!({}));
+    let h = home();
+    let mut cmd = ant_at(&server, h.path());
+    cmd.args(args);
+    if let Some(text) = stdin {
+        cmd.write_stdin(text);
+    }
+    let out = cmd.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "ant {args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert_eq!(
+        err.trim_end(),
+        format!("ant: error: {expect}"),
+        "ant {args:?}"
+    );
+    assert!(server.recorded().is_empty(), "bad input must not be sent");
+}
+
+#[test]
+fn types_enums_bounds_and_required_fields_are_checked_at_every_depth() {
+    let agent = ["beta:agents", "create", "--name", "a", "--model", "m"];
+    let with = |extra: &[&'static str]| [&agent[..], extra].concat();
+    refused(
+        &with(&["--metadata", "{a: 1}"]),
+        None,
+        "invalid value for --metadata: a: expected string, got integer",
+    );
+    refused(
+        &["beta:sessions:events", "send", "sesn_1"],
+        None,
+        "Required flag \"--event\" not set",
+    );
+    refused(
+        &[
+            "beta:sessions:events",
+            "send",
+            "sesn_1",
+            "--event",
+            "{type: user.message}",
+        ],
+        None,
+        "invalid value for --event: [0].content: required field missing",
+    );
+    refused(
+        &[
+            "beta:sessions:events",
+            "send",
+            "sesn_1",
+            "--event",
+            "{type: user.message, content: [{type: text}]}",
+        ],
+        None,
+        "invalid value for --event: [0].content[0].text: required field missing",
+    );
+    refused(
+        &["beta:agents", "list", "--limit", "-5"],
+        None,
+        "invalid value for --limit: expected at least 1, got -5",
+    );
+    refused(
+        &["beta:agents", "list", "--limit", "0"],
+        None,
+        "invalid value for --limit: expected at least 1, got 0",
+    );
+    refused(
+        &with(&["--mcp-server.name", "m", "--mcp-server.url", "https://x"]),
+        None,
+        "invalid value for --mcp-server: [0].type: required field missing",
+    );
+    refused(
+        &["beta:agents", "create"],
+        Some("name: a\nmodel: m\nmetadata: {a: 1}\n"),
+        "invalid value in piped input for metadata: a: expected string, got integer",
+    );
+    // Unknown fields stay allowed: the API grows faster than the table.
+    let server = Server::json(json!({"id": "agent_1"}));
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(with(&["--metadata", "{a: '1'}", "--tool"]))
+        .arg("{type: agent_toolset_20260401, brand_new_field: 1}")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(server.only().json()["tools"][0]["brand_new_field"], 1);
+}
+
+#[test]
+fn value_errors_are_plain_words_naming_the_flag_line_and_column() {
+    let deep = format!("{}{}", "[".repeat(70), "]".repeat(70));
+    refused(
+        &["beta:sessions:events", "send", "sesn_1", "--event", &deep],
+        None,
+        "invalid value for --event: failed to parse as YAML: nesting deeper than 64 levels at line 1, column 65",
+    );
+    refused(
+        &[
+            "beta:agents",
+            "create",
+            "--name",
+            "a",
+            "--model",
+            "m",
+            "--metadata",
+            "{~: x}",
+        ],
+        None,
+        "invalid value for --metadata: failed to parse as YAML: a key is null; keys must be text (quote \"null\" to mean the word) at line 1, column 2",
+    );
+    refused(
+        &["beta:agents", "create"],
+        Some("name: a\n---\nname: b\n"),
+        "Failed to parse piped data as YAML/JSON: more than one YAML document (a '---' line starts another); give one at line 3, column 1",
+    );
+    refused(
+        &["beta:agents", "create"],
+        Some("name: a\nmodel: [m\ntools: []\n"),
+        "Failed to parse piped data as YAML/JSON: illegal placement of ':' indicator at line 3, column 6",
+    );
+    refused(
+        &["beta:agents", "create"],
+        Some("name: null\nmodel: m\n"),
+        "invalid value in piped input for name: expected string, got null",
+    );
+}
