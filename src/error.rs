@@ -14,6 +14,7 @@ pub mod exit {
     pub const RATE_LIMITED: i32 = 6;
     pub const SERVER: i32 = 7;
     pub const NETWORK: i32 = 8;
+    pub const NO_MATCH: i32 = 9;
     pub const REQUIRES_ACTION: i32 = 10;
     pub const TERMINATED: i32 = 11;
     pub const INTERRUPTED: i32 = 130;
@@ -31,6 +32,7 @@ Exit codes:
   6    rate limited, after retries (429)
   7    server error, after retries (5xx, 529)
   8    network error or timeout
+  9    --transform matched nothing (the request itself succeeded)
   10   session idle and waiting for you (requires_action)
   11   session terminated or deleted
   130  interrupted (Ctrl-C)";
@@ -63,6 +65,9 @@ pub enum Error {
     Network(String),
     #[error("{0}")]
     Timeout(String),
+    /// The request succeeded, but `--transform` matched nothing in the response.
+    #[error("{0}")]
+    NoMatch(String),
     /// A session stopped waiting for the client (tool confirmation or custom tool result).
     #[error("{0}")]
     RequiresAction(String),
@@ -128,6 +133,7 @@ impl Error {
             },
             Error::Auth(_) => exit::AUTH,
             Error::Network(_) | Error::Timeout(_) => exit::NETWORK,
+            Error::NoMatch(_) => exit::NO_MATCH,
             Error::RequiresAction(_) => exit::REQUIRES_ACTION,
             Error::Terminated(_) => exit::TERMINATED,
             Error::Interrupted => exit::INTERRUPTED,
@@ -176,6 +182,7 @@ mod tests {
         assert_eq!(api(529).exit_code(), 7);
         assert_eq!(Error::usage("x").exit_code(), 2);
         assert_eq!(Error::Network("x".into()).exit_code(), 8);
+        assert_eq!(Error::NoMatch("x".into()).exit_code(), 9);
         assert_eq!(Error::BrokenPipe.exit_code(), 0);
     }
 

@@ -34,7 +34,7 @@ pub struct GlobalArgs {
     )]
     pub format_error: String,
 
-    /// GJSON path applied to each printed value (each item of a list or stream), e.g. 'id' or 'model.id'
+    /// GJSON path applied to each printed value (each item of a list or stream), e.g. 'id' or '{id,name}'; exit 9 when it matches nothing
     #[arg(
         id = "transform",
         long = "transform",

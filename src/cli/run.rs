@@ -42,6 +42,14 @@ impl Context {
     pub fn new(g: &GlobalArgs, command: String) -> Result<Context> {
         let format: Format = g.format.parse().map_err(Error::Usage)?;
         let format_error: Format = g.format_error.parse().map_err(Error::Usage)?;
+        for (flag, path) in [
+            ("--transform", &g.transform),
+            ("--transform-error", &g.transform_error),
+        ] {
+            if let Some(path) = path {
+                output::check_transform(flag, path)?;
+            }
+        }
         if format == Format::Explore {
             eprintln!("note: --format explore is not available yet; printing json");
         }

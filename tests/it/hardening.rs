@@ -331,3 +331,70 @@ fn value_errors_are_plain_words_naming_the_flag_line_and_column() {
         "invalid value in piped input for name: expected string, got null",
     );
 }
+
+#[test]
+fn transform_syntax_is_checked_before_sending() {
+    refused(
+        &["beta:agents", "list", "--transform", "data..id"],
+        None,
+        "invalid value for --transform \"data..id\": empty path component at character 6",
+    );
+    refused(
+        &["beta:agents", "list", "--transform-error", "{error.message"],
+        None,
+        "invalid value for --transform-error \"{error.message\": unclosed '{' (no matching '}') at character 1",
+    );
+    refused(
+        &[
+            "beta:agents",
+            "create",
+            "--name",
+            "a",
+            "--model",
+            "m",
+            "--transform",
+            "@keys",
+        ],
+        None,
+        "invalid value for --transform \"@keys\": @keys is not supported by ant (modifiers: @this, @reverse, @ugly, @pretty, @valid, @flatten, @join; escape a literal @ as \\@) at character 1",
+    );
+}
+
+#[test]
+fn a_transform_matching_nothing_after_a_sent_request_exits_9() {
+    let server = Server::json(json!({"id": "agent_1", "type": "agent"}));
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["beta:agents", "create", "--name", "a", "--model", "m"])
+        .args(["--transform", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "ant: error: --transform \"nope\" matched nothing in the response\n"
+    );
+    assert_eq!(server.recorded().len(), 1, "the request was sent");
+}
+
+#[test]
+fn multipath_keys_match_the_official_output() {
+    let server = Server::json(json!({"id": "evt_1", "type": "user.message"}));
+    let h = home();
+    for (path, want) in [
+        (r#"{"t":type}"#, r#"{"t":"user.message"}"#),
+        (
+            r#"{id,"x":{"y":type}}"#,
+            r#"{"id":"evt_1","x":{"y":"user.message"}}"#,
+        ),
+        (r#"{"a,b":id}"#, r#"{"a,b":"evt_1"}"#),
+    ] {
+        let out = ant_at(&server, h.path())
+            .args(["beta:agents", "retrieve", "a", "--format", "jsonl"])
+            .args(["--transform", path])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), format!("{want}\n"), "{path}");
+    }
+}
