@@ -6,8 +6,9 @@
 #[rustfmt::skip]
 mod generated;
 pub mod schema;
+pub mod secrets;
 
-pub use generated::{DEFS, OPERATIONS};
+pub use generated::{DEFS, OPERATIONS, SECRET_FIELDS};
 
 /// Bit set of the JSON types a schema accepts.
 pub mod types {
@@ -154,6 +155,23 @@ impl Operation {
 
     pub fn name(&self) -> String {
         format!("{} {}", self.group, self.verb)
+    }
+
+    /// The operation a request was built for: same method and beta-ness, a
+    /// path matching the template (the most literal segments win).
+    pub fn for_request(method: &str, path: &str, beta: bool) -> Option<&'static Operation> {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        OPERATIONS
+            .iter()
+            .filter(|o| o.method == method && o.beta == beta)
+            .filter_map(|o| {
+                let template: Vec<&str> = o.path.trim_matches('/').split('/').collect();
+                let fits = template.len() == segments.len()
+                    && (template.iter().zip(&segments)).all(|(t, s)| t.starts_with('{') || t == s);
+                fits.then(|| (template.iter().filter(|t| !t.starts_with('{')).count(), o))
+            })
+            .max_by_key(|(literal, _)| *literal)
+            .map(|(_, o)| o)
     }
 
     pub fn param(&self, name: &str) -> Option<&'static Param> {

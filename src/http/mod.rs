@@ -246,12 +246,7 @@ impl Client {
             headers.push(("content-type".into(), ct.clone()));
         }
         if self.cfg.debug {
-            debug::request(
-                req.method,
-                url,
-                &headers,
-                body_bytes.as_ref().map(|b| b.0.as_slice()),
-            );
+            debug::request(req, url, &headers);
         }
         for (k, v) in &headers {
             // Values are checked when flags are read; this is the last guard,

@@ -10,6 +10,7 @@ mod hardening;
 mod mock;
 mod output;
 mod requests;
+mod secrets;
 mod server;
 mod streams;
 
