@@ -3699,7 +3699,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "created_at[gte]",
-                help: "Only agents created at or after this time (RFC 3339)",
+                help: "Only agents created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -3714,7 +3714,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only agents created at or before this time (RFC 3339)",
+                help: "Only agents created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -4621,7 +4621,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gt]",
-                help: "Only session events created after this time (RFC 3339)",
+                help: "Only session events created after this time",
                 flag: "created-at-gt",
                 loc: Loc::Query,
                 wire: "created_at[gt]",
@@ -4636,7 +4636,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
-                help: "Only session events created at or after this time (RFC 3339)",
+                help: "Only session events created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -4651,7 +4651,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lt]",
-                help: "Only session events created before this time (RFC 3339)",
+                help: "Only session events created before this time",
                 flag: "created-at-lt",
                 loc: Loc::Query,
                 wire: "created_at[lt]",
@@ -4666,7 +4666,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only session events created at or before this time (RFC 3339)",
+                help: "Only session events created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -5761,7 +5761,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gt]",
-                help: "Only sessions created after this time (RFC 3339)",
+                help: "Only sessions created after this time",
                 flag: "created-at-gt",
                 loc: Loc::Query,
                 wire: "created_at[gt]",
@@ -5776,7 +5776,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
-                help: "Only sessions created at or after this time (RFC 3339)",
+                help: "Only sessions created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -5791,7 +5791,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lt]",
-                help: "Only sessions created before this time (RFC 3339)",
+                help: "Only sessions created before this time",
                 flag: "created-at-lt",
                 loc: Loc::Query,
                 wire: "created_at[lt]",
@@ -5806,7 +5806,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only sessions created at or before this time (RFC 3339)",
+                help: "Only sessions created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -6439,7 +6439,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
-                help: "Only deployments created at or after this time (RFC 3339)",
+                help: "Only deployments created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -6454,7 +6454,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only deployments created at or before this time (RFC 3339)",
+                help: "Only deployments created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -6688,7 +6688,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "created_at[gt]",
-                help: "Only deployment runs created after this time (RFC 3339)",
+                help: "Only deployment runs created after this time",
                 flag: "created-at-gt",
                 loc: Loc::Query,
                 wire: "created_at[gt]",
@@ -6703,7 +6703,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
-                help: "Only deployment runs created at or after this time (RFC 3339)",
+                help: "Only deployment runs created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -6718,7 +6718,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lt]",
-                help: "Only deployment runs created before this time (RFC 3339)",
+                help: "Only deployment runs created before this time",
                 flag: "created-at-lt",
                 loc: Loc::Query,
                 wire: "created_at[lt]",
@@ -6733,7 +6733,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only deployment runs created at or before this time (RFC 3339)",
+                help: "Only deployment runs created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -8011,7 +8011,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
-                help: "Only memory versions created at or after this time (RFC 3339)",
+                help: "Only memory versions created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -8026,7 +8026,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only memory versions created at or before this time (RFC 3339)",
+                help: "Only memory versions created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -8366,7 +8366,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "created_at[gte]",
-                help: "Only memory stores created at or after this time (RFC 3339)",
+                help: "Only memory stores created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -8381,7 +8381,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only memory stores created at or before this time (RFC 3339)",
+                help: "Only memory stores created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -9258,7 +9258,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "external_user_onboarded_at",
-                help: "When the user joined your service (RFC 3339)",
+                help: "When the user joined your service",
                 flag: "external-user-onboarded-at",
                 loc: Loc::Body,
                 wire: "external_user_onboarded_at",
@@ -9429,7 +9429,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "external_user_onboarded_at",
-                help: "When the user joined your service (RFC 3339)",
+                help: "When the user joined your service",
                 flag: "external-user-onboarded-at",
                 loc: Loc::Body,
                 wire: "external_user_onboarded_at",
@@ -9748,7 +9748,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "created_at[gt]",
-                help: "Only dreams created after this time (RFC 3339)",
+                help: "Only dreams created after this time",
                 flag: "created-at-gt",
                 loc: Loc::Query,
                 wire: "created_at[gt]",
@@ -9763,7 +9763,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lt]",
-                help: "Only dreams created before this time (RFC 3339)",
+                help: "Only dreams created before this time",
                 flag: "created-at-lt",
                 loc: Loc::Query,
                 wire: "created_at[lt]",

@@ -84,6 +84,24 @@ pub struct Param {
     pub schema: &'static str,
 }
 
+impl Param {
+    /// A timestamp (`format: date-time`): an RFC 3339 value, read as relaxed
+    /// YAML like the official CLI does. Returns whether `null` is allowed too.
+    pub fn timestamp(&self) -> Option<bool> {
+        let s = schema::parse(self.schema);
+        let branches = match s.get("anyOf").and_then(|b| b.as_array()) {
+            Some(b) => b.iter().collect(),
+            None => vec![&s],
+        };
+        let is =
+            |b: &&serde_json::Value, k: &str, v: &str| b.get(k).and_then(|x| x.as_str()) == Some(v);
+        branches
+            .iter()
+            .any(|b| is(b, "format", "date-time"))
+            .then(|| branches.iter().any(|b| is(b, "type", "null")))
+    }
+}
+
 /// A `--outer.field` flag that sets one field of an object (or of the last
 /// element of a list of objects).
 #[derive(Debug)]

@@ -149,7 +149,7 @@ fn gather(op: &'static Operation, m: &ArgMatches) -> Input {
     };
     Input {
         flags: flags.into_iter().map(|(_, f)| f).collect(),
-        positional: strings(tree::POSITIONAL),
+        positional: [strings(tree::POSITIONAL), strings(tree::EXTRA_POSITIONAL)].concat(),
         stdin: None,
         betas: strings(tree::BETA),
     }

@@ -398,3 +398,41 @@ fn multipath_keys_match_the_official_output() {
         assert_eq!(stdout(&out), format!("{want}\n"), "{path}");
     }
 }
+
+#[test]
+fn help_tells_the_truth_about_ids_and_timestamps() {
+    let h = home();
+    let help = stdout(
+        &ant(h.path())
+            .args(["beta:sessions", "retrieve", "--help"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        help.contains("Usage: ant beta:sessions retrieve [OPTIONS] [SESSION_ID]\n"),
+        "one optional ID: {help}"
+    );
+    refused(
+        &["beta:sessions", "retrieve", "sesn_1", "sesn_2"],
+        None,
+        "Unexpected extra arguments: [\"sesn_2\"]",
+    );
+    let help = stdout(
+        &ant(h.path())
+            .args(["beta:sessions", "list", "--help"])
+            .output()
+            .unwrap(),
+    );
+    let flag = help
+        .split("--created-at-lt ")
+        .nth(1)
+        .and_then(|rest| rest.split("--created-at-lte").next())
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(
+        flag,
+        "<TIMESTAMP> Only sessions created before this time [query: created_at[lt]]: RFC 3339 timestamp, e.g. 2026-01-31T09:30:00Z"
+    );
+}
