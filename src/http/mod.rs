@@ -512,18 +512,28 @@ fn upload_with_progress(bytes: Vec<u8>) -> reqwest::Body {
     reqwest::Body::wrap_stream(stream)
 }
 
+/// A name or file name as a quoted `Content-Disposition` parameter: `"`, CR
+/// and LF percent-encoded (as browsers do), so no value can end the header.
+pub fn form_quote(value: &str) -> String {
+    value
+        .replace('"', "%22")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
 /// A multipart/form-data body, built in memory so every retry can resend it.
 pub fn multipart_bytes(parts: &[crate::request::Part], boundary: &str) -> Vec<u8> {
     let mut out = Vec::new();
     for p in parts {
         out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let name = form_quote(&p.name);
         match &p.file {
             Some(f) => {
-                let name = f.filename.replace('"', "%22");
                 out.extend_from_slice(
                     format!(
-                        "Content-Disposition: form-data; name=\"{}\"; filename=\"{name}\"\r\nContent-Type: {}\r\n\r\n",
-                        p.name, f.content_type
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+                        form_quote(&f.filename),
+                        f.content_type
                     )
                     .as_bytes(),
                 );
@@ -531,11 +541,7 @@ pub fn multipart_bytes(parts: &[crate::request::Part], boundary: &str) -> Vec<u8
             }
             None => {
                 out.extend_from_slice(
-                    format!(
-                        "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
-                        p.name
-                    )
-                    .as_bytes(),
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
                 );
                 out.extend_from_slice(p.text.as_bytes());
             }
@@ -649,5 +655,42 @@ mod tests {
         assert!(validate_base_url("ftp://x").is_err());
         assert!(validate_base_url("not a url").is_err());
         assert_eq!(validate_base_url("nope").unwrap_err().exit_code(), 2);
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn header_text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[ -~]{0,40}",
+                any::<f64>().prop_map(|f| f.to_string()),
+                any::<i128>().prop_map(|n| n.to_string()),
+                "[0-9]{1,40}(\\.[0-9]{0,20})?(e[+-]?[0-9]{1,4})?",
+                (0u64..400, 0u64..20000, 0u64..100, 0u64..100).prop_map(|(d, y, h, m)| {
+                    format!("Sun, {d:02} Nov {y} {h:02}:{m:02}:37 GMT")
+                }),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(crate::proptest_config())]
+
+            #[test]
+            fn prop_retry_headers_never_panic_and_are_capped(
+                after in prop::option::of(header_text()),
+                after_ms in prop::option::of(header_text()),
+            ) {
+                let mut h = reqwest::header::HeaderMap::new();
+                for (k, v) in [("retry-after", after), ("retry-after-ms", after_ms)] {
+                    if let Some(v) = v.and_then(|v| v.parse().ok()) {
+                        h.insert(k, v);
+                    }
+                }
+                if let Some(d) = retry_after(&h) {
+                    prop_assert!(d <= MAX_RETRY_AFTER, "{d:?}");
+                }
+            }
+        }
     }
 }

@@ -207,3 +207,27 @@ fn valid_paths_pass_the_check() {
         assert!(parse(path).is_ok(), "{path}: {:?}", parse(path));
     }
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(crate::proptest_config())]
+
+        #[test]
+        fn prop_transform_never_panics_on_arbitrary_paths(
+            path in prop_oneof![
+                any::<String>(),
+                "[a-z0-9.|#@!*?\\\\(){}\\[\\],:\"=<>%~ -]{0,32}",
+                "(friends|name|age|children|#|@reverse|@this|\\{first,\"k\":age\\}|#\\(age>4\\)#?|[0-9])([.|](friends|first|age|#|@pretty|\\[first,age\\]|[0-9])){0,5}",
+            ],
+            v in crate::request::value::tests::props::json(),
+        ) {
+            if let Ok(p) = parse(&path) {
+                let _ = get(&p, &doc());
+                let _ = get(&p, &v);
+            }
+        }
+    }
+}

@@ -295,7 +295,7 @@ fn types_enums_bounds_and_required_fields_are_checked_at_every_depth() {
 
 #[test]
 fn value_errors_are_plain_words_naming_the_flag_line_and_column() {
-    let deep = format!("{}{}", "[".repeat(70), "]".repeat(70));
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
     refused(
         &["beta:sessions:events", "send", "sesn_1", "--event", &deep],
         None,
