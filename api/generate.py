@@ -333,6 +333,23 @@ def strip_docs(s, names=False):
     return s
 
 
+def each_property(s, visit):
+    """Calls visit(name, schema) for every property of every object schema
+    nested in `s` (a property map is never taken for a schema itself)."""
+    if isinstance(s, dict):
+        props = s.get("properties")
+        for pname, sub in props.items() if isinstance(props, dict) else []:
+            if isinstance(sub, dict):
+                visit(pname, sub)
+            each_property(sub, visit)
+        for k, v in s.items():
+            if k != "properties":
+                each_property(v, visit)
+    elif isinstance(s, list):
+        for v in s:
+            each_property(v, visit)
+
+
 def secret_names(gen, compat, endpoints):
     """The secret field names (cli-compat.json secret_fields), checked against
     every schema of the catalog: each listed name must exist, and every string
@@ -342,29 +359,23 @@ def secret_names(gen, compat, endpoints):
     pattern = re.compile(sf["pattern"])
     seen, unlisted = set(), []
 
-    def walk(s, where):
-        if isinstance(s, dict):
-            props = s.get("properties")
-            for pname, sub in props.items() if isinstance(props, dict) else []:
-                if isinstance(sub, dict) and gen.types_of(sub) & STRING:
-                    if pname in names:
-                        seen.add(pname)
-                    elif pattern.search(pname) and pname not in not_secret:
-                        unlisted.append(f"{where}.{pname}")
-                walk(sub, where)
-            for k, v in s.items():
-                if k != "properties":
-                    walk(v, where)
-        elif isinstance(s, list):
-            for v in s:
-                walk(v, where)
+    def check(where):
+        def visit(pname, sub):
+            if not gen.types_of(sub) & STRING:
+                return
+            if pname in names:
+                seen.add(pname)
+            elif pattern.search(pname) and pname not in not_secret:
+                unlisted.append(f"{where}.{pname}")
+        return visit
 
     for name, schema in gen.defs.items():
-        walk(schema, name)
+        each_property(schema, check(name))
     for e in endpoints:
-        walk(e.get("body") or {}, e["resource"] + " " + e["operation"])
+        where = e["resource"] + " " + e["operation"]
+        each_property(e.get("body") or {}, check(where))
         for p in e.get("query_params", []) + e.get("header_params", []):
-            walk({"properties": {p["name"]: p["schema"]}}, e["resource"] + " " + e["operation"])
+            each_property({"properties": {p["name"]: p["schema"]}}, check(where))
     if unlisted:
         raise SystemExit("fields that look like secrets; list each in cli-compat.json secret_fields "
                          "names or not_secret:\n  " + "\n  ".join(sorted(set(unlisted))))
@@ -374,19 +385,11 @@ def secret_names(gen, compat, endpoints):
 
 
 def mark_secrets(s, names):
-    """Marks string properties named in `names` with `"x-secret": true`."""
-    if isinstance(s, dict):
-        props = s.get("properties")
-        for pname, sub in props.items() if isinstance(props, dict) else []:
-            if pname in names and isinstance(sub, dict):
-                sub["x-secret"] = True
-            mark_secrets(sub, names)
-        for k, v in s.items():
-            if k != "properties":
-                mark_secrets(v, names)
-    elif isinstance(s, list):
-        for v in s:
-            mark_secrets(v, names)
+    """Marks every property named in `names` with `"x-secret": true`."""
+    def visit(pname, sub):
+        if pname in names:
+            sub["x-secret"] = True
+    each_property(s, visit)
 
 
 def build():

@@ -362,76 +362,10 @@ fn json_len(text: &str) -> Option<usize> {
     }
 }
 
-/// The byte index of the `close` matching an opener just before `from`,
-/// skipping nested brackets, JSON strings and `\` escapes.
-fn balanced_end(text: &str, from: usize, close: char) -> Option<usize> {
-    let mut stack = vec![close];
-    let mut chars = text[from..].char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\\' => {
-                chars.next();
-            }
-            '"' => loop {
-                match chars.next()?.1 {
-                    '\\' => {
-                        chars.next();
-                    }
-                    '"' => break,
-                    _ => {}
-                }
-            },
-            '(' => stack.push(')'),
-            '[' => stack.push(']'),
-            '{' => stack.push('}'),
-            ')' | ']' | '}' => {
-                if stack.pop() != Some(c) {
-                    return None;
-                }
-                if stack.is_empty() {
-                    return Some(from + i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The first comparison operator outside nested brackets and strings.
-fn find_operator(body: &str) -> Option<(usize, &'static str)> {
-    let mut depth = 0usize;
-    let bytes = body.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 1,
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => {
-                for op in ["==", "!=", "<=", ">=", "!%", "=", "<", ">", "%"] {
-                    if body[i..].starts_with(op) {
-                        return Some((i, op));
-                    }
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-/// The length of a multipath selector's name: the text before its first
-/// `:` outside brackets and strings, unless a modifier (`@`) comes first.
-fn selector_name_len(text: &str, close: char) -> Option<usize> {
-    let mut depth = 0usize;
+/// Walks `text` outside JSON strings and past `\` escapes, giving `f` each
+/// other character and its byte index until `f` returns a value. `None`
+/// when `f` never does or a string is left open.
+fn scan<T>(text: &str, mut f: impl FnMut(usize, char) -> Option<T>) -> Option<T> {
     let mut chars = text.char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
@@ -447,16 +381,73 @@ fn selector_name_len(text: &str, close: char) -> Option<usize> {
                     _ => {}
                 }
             },
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' if depth > 0 => depth -= 1,
-            ':' if depth == 0 => return Some(i),
-            '@' if depth == 0 => return None,
-            ',' if depth == 0 => return None,
-            c if c == close && depth == 0 => return None,
-            _ => {}
+            c => {
+                if let Some(found) = f(i, c) {
+                    return Some(found);
+                }
+            }
         }
     }
     None
+}
+
+/// The byte index of the `close` matching an opener just before `from`,
+/// skipping nested brackets, JSON strings and `\` escapes.
+fn balanced_end(text: &str, from: usize, close: char) -> Option<usize> {
+    let mut stack = vec![close];
+    let end = scan(&text[from..], |i, c| match c {
+        '(' | '[' | '{' => {
+            stack.push(match c {
+                '(' => ')',
+                '[' => ']',
+                _ => '}',
+            });
+            None
+        }
+        ')' | ']' | '}' => match stack.pop() {
+            Some(want) if want == c => stack.is_empty().then_some(Some(from + i)),
+            _ => Some(None),
+        },
+        _ => None,
+    });
+    end.flatten()
+}
+
+/// The first comparison operator outside nested brackets and strings.
+fn find_operator(body: &str) -> Option<(usize, &'static str)> {
+    let mut depth = 0usize;
+    scan(body, |i, c| {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => {
+                return ["==", "!=", "<=", ">=", "!%", "=", "<", ">", "%"]
+                    .into_iter()
+                    .find(|op| body[i..].starts_with(op))
+                    .map(|op| (i, op));
+            }
+            _ => {}
+        }
+        None
+    })
+}
+
+/// The length of a multipath selector's name: the text before its first
+/// `:` outside brackets and strings, unless a modifier (`@`) comes first.
+fn selector_name_len(text: &str, close: char) -> Option<usize> {
+    let mut depth = 0usize;
+    let found = scan(text, |i, c| {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth > 0 => depth -= 1,
+            ':' if depth == 0 => return Some(Some(i)),
+            '@' | ',' if depth == 0 => return Some(None),
+            c if c == close && depth == 0 => return Some(None),
+            _ => {}
+        }
+        None
+    });
+    found.flatten()
 }
 
 #[cfg(test)]
