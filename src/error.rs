@@ -14,6 +14,7 @@ pub mod exit {
     pub const RATE_LIMITED: i32 = 6;
     pub const SERVER: i32 = 7;
     pub const NETWORK: i32 = 8;
+    pub const NO_MATCH: i32 = 9;
     pub const REQUIRES_ACTION: i32 = 10;
     pub const TERMINATED: i32 = 11;
     pub const TURN_FAILED: i32 = 12;
@@ -34,6 +35,7 @@ Exit codes:
   6    rate limited, after retries (429)
   7    server error, after retries (5xx, 529)
   8    network error or timeout
+  9    --transform matched nothing (the request itself succeeded)
   10   session idle and waiting for you (requires_action)
   11   session terminated or deleted
   12   the turn failed (retries_exhausted, a session.error, or an unknown stop reason)
@@ -69,6 +71,9 @@ pub enum Error {
     Network(String),
     #[error("{0}")]
     Timeout(String),
+    /// The request succeeded, but `--transform` matched nothing in the response.
+    #[error("{0}")]
+    NoMatch(String),
     /// A session stopped waiting for the client (tool confirmation or custom tool result).
     #[error("{0}")]
     RequiresAction(String),
@@ -94,17 +99,7 @@ pub enum Error {
 }
 
 fn api_line(e: &ApiError) -> String {
-    let mut s = format!("{} {}: {}", e.method, e.url, e.status);
-    if let Some(reason) = reqwest::StatusCode::from_u16(e.status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-    {
-        s.push(' ');
-        s.push_str(reason);
-    }
-    if let Some(k) = &e.kind {
-        s.push_str(&format!(" ({k})"));
-    }
+    let mut s = e.status_line();
     if let Some(m) = &e.message {
         s.push_str(": ");
         s.push_str(m);
@@ -113,6 +108,25 @@ fn api_line(e: &ApiError) -> String {
         s.push_str(&format!(" [request-id: {r}]"));
     }
     s
+}
+
+impl ApiError {
+    /// Method, URL, status and error type, without the message: the line
+    /// shown above an error body rendered by `--format-error`/`--transform-error`.
+    pub fn status_line(&self) -> String {
+        let mut s = format!("{} {}: {}", self.method, self.url, self.status);
+        if let Some(reason) = reqwest::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+        {
+            s.push(' ');
+            s.push_str(reason);
+        }
+        if let Some(k) = &self.kind {
+            s.push_str(&format!(" ({k})"));
+        }
+        s
+    }
 }
 
 impl Error {
@@ -133,6 +147,7 @@ impl Error {
             },
             Error::Auth(_) => exit::AUTH,
             Error::Network(_) | Error::Timeout(_) => exit::NETWORK,
+            Error::NoMatch(_) => exit::NO_MATCH,
             Error::RequiresAction(_) => exit::REQUIRES_ACTION,
             Error::Terminated(_) => exit::TERMINATED,
             Error::TurnFailed(_) => exit::TURN_FAILED,
@@ -184,6 +199,7 @@ mod tests {
         assert_eq!(api(529).exit_code(), 7);
         assert_eq!(Error::usage("x").exit_code(), 2);
         assert_eq!(Error::Network("x".into()).exit_code(), 8);
+        assert_eq!(Error::NoMatch("x".into()).exit_code(), 9);
         assert_eq!(Error::BrokenPipe.exit_code(), 0);
     }
 

@@ -14,3 +14,18 @@ pub mod http;
 pub mod output;
 pub mod request;
 pub mod stream;
+
+/// Property-test settings: a quick run in `cargo test` (bounded time in CI),
+/// many more cases with `ANT_PROPTEST_CASES=N` (`scripts/proptest-long`).
+#[cfg(test)]
+pub(crate) fn proptest_config() -> proptest::test_runner::Config {
+    let cases = std::env::var("ANT_PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(256);
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..Default::default()
+    }
+}

@@ -412,11 +412,11 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<Part>, ApiErro
             };
             match k.trim().to_ascii_lowercase().as_str() {
                 "content-disposition" => {
-                    for attr in v.split(';').map(str::trim) {
-                        if let Some(n) = attr.strip_prefix("name=") {
-                            part.name = n.trim_matches('"').to_string();
-                        } else if let Some(f) = attr.strip_prefix("filename=") {
-                            part.filename = Some(f.trim_matches('"').to_string());
+                    for (k, v) in disposition_params(v) {
+                        match k.as_str() {
+                            "name" => part.name = v,
+                            "filename" => part.filename = Some(v),
+                            _ => {}
                         }
                     }
                 }
@@ -428,6 +428,35 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<Part>, ApiErro
         pos = next;
     }
     Ok(parts)
+}
+
+/// The `key=value` parameters of a `Content-Disposition` header; quoted
+/// values may hold `;` (quotes themselves arrive percent-encoded).
+fn disposition_params(header: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = header;
+    while let Some(eq) = rest.find('=') {
+        let key = rest[..eq]
+            .rsplit(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let after = &rest[eq + 1..];
+        let (value, next) = match after.strip_prefix('"') {
+            Some(q) => match q.find('"') {
+                Some(end) => (&q[..end], &q[end + 1..]),
+                None => (q, ""),
+            },
+            None => {
+                let end = after.find(';').unwrap_or(after.len());
+                (after[..end].trim(), &after[end..])
+            }
+        };
+        out.push((key, value.to_string()));
+        rest = next;
+    }
+    out
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
@@ -490,6 +519,64 @@ mod tests {
             if n < good.len() {
                 cut.remove(n);
                 let _ = parse_multipart(CT, &cut);
+            }
+        }
+    }
+
+    mod props {
+        use super::parse_multipart;
+        use ant::request::{Part, files::FileData};
+        use proptest::prelude::*;
+
+        fn part() -> impl Strategy<Value = Part> {
+            let name = "[a-z_]{1,12}(\\[\\])?";
+            // Tricky characters on purpose: quotes, `;`, CR/LF, dashes.
+            let tricky = "[a-z;=\"\\r\\n %.-]{0,16}";
+            let filename = prop_oneof![any::<String>(), tricky];
+            let data = prop_oneof![any::<Vec<u8>>(), tricky.prop_map(String::into_bytes),];
+            let file = (filename, "[a-z]{1,8}/[a-z0-9.+-]{1,12}", data).prop_map(
+                |(filename, content_type, data)| FileData {
+                    filename,
+                    content_type,
+                    data,
+                },
+            );
+            let text = prop_oneof![any::<String>(), tricky];
+            (name, prop::option::of(file), text).prop_map(|(name, file, text)| {
+                let text = if file.is_some() { String::new() } else { text };
+                Part { name, file, text }
+            })
+        }
+
+        proptest! {
+            #![proptest_config(proptest::test_runner::Config {
+                cases: std::env::var("ANT_PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(256),
+                failure_persistence: None,
+                ..Default::default()
+            })]
+
+            #[test]
+            fn prop_multipart_bodies_round_trip(parts in prop::collection::vec(part(), 0..6)) {
+                let boundary = "ant-boundary-0123456789abcdef";
+                let body = ant::http::multipart_bytes(&parts, boundary);
+                let ct = format!("multipart/form-data; boundary={boundary}");
+                let parsed = parse_multipart(&ct, &body)
+                    .map_err(|e| TestCaseError::fail(e.message))?;
+                prop_assert_eq!(parsed.len(), parts.len());
+                for (got, sent) in parsed.iter().zip(&parts) {
+                    prop_assert_eq!(&got.name, &sent.name);
+                    match &sent.file {
+                        Some(f) => {
+                            prop_assert_eq!(got.filename.clone(), Some(ant::http::form_quote(&f.filename)));
+                            prop_assert_eq!(got.content_type.as_deref(), Some(f.content_type.as_str()));
+                            prop_assert_eq!(&got.data[..], &f.data[..]);
+                        }
+                        None => {
+                            prop_assert_eq!(got.filename.clone(), None);
+                            prop_assert_eq!(&got.data[..], sent.text.as_bytes());
+                        }
+                    }
+                }
             }
         }
     }

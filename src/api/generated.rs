@@ -290,7 +290,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
         ],
     },
@@ -1075,7 +1075,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
         ],
     },
@@ -1120,7 +1120,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -1405,7 +1405,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"anyOf":[{"type":"integer"},{"type":"null"}]}"##,
+                schema: r##"{"anyOf":[{"type":"integer"},{"type":"null"}],"minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -1570,7 +1570,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -1933,7 +1933,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "order",
@@ -2113,7 +2113,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
         ],
     },
@@ -2251,7 +2251,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
         ],
     },
@@ -2541,11 +2541,11 @@ pub static OPERATIONS: &[Operation] = &[
                 item_types: 0,
                 enum_values: &[],
                 inner: &[
-                    Inner { flag: "token", name: "token", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
+                    Inner { flag: "token", name: "token", types: 1, enum_values: &[], schema: r##"{"type":"string","x-secret":true}"## },
                     Inner { flag: "mode", name: "mode", types: 1, enum_values: &["strict", "best_effort"], schema: r##"{"enum":["strict","best_effort"],"type":"string"}"## },
                 ],
                 file: false,
-                schema: r##"{"anyOf":[{"type":"string"},{"$ref":"#/$defs/BetaFallbackCreditTokenParam"},{"type":"null"}]}"##,
+                schema: r##"{"anyOf":[{"type":"string"},{"$ref":"#/$defs/BetaFallbackCreditTokenParam"},{"type":"null"}],"x-secret":true}"##,
             },
             Param {
                 name: "fallbacks",
@@ -2598,7 +2598,7 @@ pub static OPERATIONS: &[Operation] = &[
                     Inner { flag: "name", name: "name", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
                     Inner { flag: "type", name: "type", types: 1, enum_values: &["url"], schema: r##"{"const":"url","type":"string"}"## },
                     Inner { flag: "url", name: "url", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
-                    Inner { flag: "authorization-token", name: "authorization_token", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"type":"null"}]}"## },
+                    Inner { flag: "authorization-token", name: "authorization_token", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"type":"null"}],"x-secret":true}"## },
                     Inner { flag: "tool-configuration", name: "tool_configuration", types: 80, enum_values: &[], schema: r##"{"anyOf":[{"$ref":"#/$defs/BetaRequestMCPServerToolConfigurationParam"},{"type":"null"}]}"## },
                 ],
                 file: false,
@@ -3038,7 +3038,7 @@ pub static OPERATIONS: &[Operation] = &[
                     Inner { flag: "name", name: "name", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
                     Inner { flag: "type", name: "type", types: 1, enum_values: &["url"], schema: r##"{"const":"url","type":"string"}"## },
                     Inner { flag: "url", name: "url", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
-                    Inner { flag: "authorization-token", name: "authorization_token", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"type":"null"}]}"## },
+                    Inner { flag: "authorization-token", name: "authorization_token", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"type":"null"}],"x-secret":true}"## },
                     Inner { flag: "tool-configuration", name: "tool_configuration", types: 80, enum_values: &[], schema: r##"{"anyOf":[{"$ref":"#/$defs/BetaRequestMCPServerToolConfigurationParam"},{"type":"null"}]}"## },
                 ],
                 file: false,
@@ -3245,7 +3245,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -3744,7 +3744,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "created_at[gte]",
-                help: "Only agents created at or after this time (RFC 3339)",
+                help: "Only agents created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -3759,7 +3759,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only agents created at or before this time (RFC 3339)",
+                help: "Only agents created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -3800,7 +3800,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -3995,7 +3995,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -4573,7 +4573,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -4682,7 +4682,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gt]",
-                help: "Only session events created after this time (RFC 3339)",
+                help: "Only session events created after this time",
                 flag: "created-at-gt",
                 loc: Loc::Query,
                 wire: "created_at[gt]",
@@ -4697,7 +4697,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
-                help: "Only session events created at or after this time (RFC 3339)",
+                help: "Only session events created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -4712,7 +4712,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lt]",
-                help: "Only session events created before this time (RFC 3339)",
+                help: "Only session events created before this time",
                 flag: "created-at-lt",
                 loc: Loc::Query,
                 wire: "created_at[lt]",
@@ -4727,7 +4727,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only session events created at or before this time (RFC 3339)",
+                help: "Only session events created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -4753,7 +4753,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "order",
@@ -5005,7 +5005,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"string"}"##,
+                schema: r##"{"type":"string","x-secret":true}"##,
             },
         ],
     },
@@ -5050,7 +5050,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -5245,7 +5245,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -5410,7 +5410,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -5609,7 +5609,7 @@ pub static OPERATIONS: &[Operation] = &[
                 inner: &[
                     Inner { flag: "type", name: "type", types: 1, enum_values: &["github_repository", "file", "memory_store"], schema: r##"{"anyOf":[{"const":"github_repository","type":"string"},{"const":"file","type":"string"},{"const":"memory_store","type":"string"}]}"## },
                     Inner { flag: "url", name: "url", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
-                    Inner { flag: "authorization-token", name: "authorization_token", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
+                    Inner { flag: "authorization-token", name: "authorization_token", types: 1, enum_values: &[], schema: r##"{"type":"string","x-secret":true}"## },
                     Inner { flag: "checkout", name: "checkout", types: 80, enum_values: &[], schema: r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBranchCheckoutParam"},{"$ref":"#/$defs/BetaManagedAgentsCommitCheckoutParam"},{"type":"null"}]}"## },
                     Inner { flag: "mount-path", name: "mount_path", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"anyOf":[{"type":"string"},{"type":"null"}]},{"anyOf":[{"type":"string"},{"type":"null"}]}]}"## },
                     Inner { flag: "file-id", name: "file_id", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
@@ -5838,7 +5838,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gt]",
-                help: "Only sessions created after this time (RFC 3339)",
+                help: "Only sessions created after this time",
                 flag: "created-at-gt",
                 loc: Loc::Query,
                 wire: "created_at[gt]",
@@ -5853,7 +5853,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
-                help: "Only sessions created at or after this time (RFC 3339)",
+                help: "Only sessions created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -5868,7 +5868,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lt]",
-                help: "Only sessions created before this time (RFC 3339)",
+                help: "Only sessions created before this time",
                 flag: "created-at-lt",
                 loc: Loc::Query,
                 wire: "created_at[lt]",
@@ -5883,7 +5883,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only sessions created at or before this time (RFC 3339)",
+                help: "Only sessions created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -5939,7 +5939,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "memory_store_id",
@@ -6208,7 +6208,7 @@ pub static OPERATIONS: &[Operation] = &[
                 inner: &[
                     Inner { flag: "type", name: "type", types: 1, enum_values: &["github_repository", "file", "memory_store"], schema: r##"{"anyOf":[{"const":"github_repository","type":"string"},{"const":"file","type":"string"},{"const":"memory_store","type":"string"}]}"## },
                     Inner { flag: "url", name: "url", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
-                    Inner { flag: "authorization-token", name: "authorization_token", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
+                    Inner { flag: "authorization-token", name: "authorization_token", types: 1, enum_values: &[], schema: r##"{"type":"string","x-secret":true}"## },
                     Inner { flag: "checkout", name: "checkout", types: 80, enum_values: &[], schema: r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBranchCheckoutParam"},{"$ref":"#/$defs/BetaManagedAgentsCommitCheckoutParam"},{"type":"null"}]}"## },
                     Inner { flag: "mount-path", name: "mount_path", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"anyOf":[{"type":"string"},{"type":"null"}]},{"anyOf":[{"type":"string"},{"type":"null"}]}]}"## },
                     Inner { flag: "file-id", name: "file_id", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
@@ -6445,7 +6445,7 @@ pub static OPERATIONS: &[Operation] = &[
                 inner: &[
                     Inner { flag: "type", name: "type", types: 1, enum_values: &["github_repository", "file", "memory_store"], schema: r##"{"anyOf":[{"const":"github_repository","type":"string"},{"const":"file","type":"string"},{"const":"memory_store","type":"string"}]}"## },
                     Inner { flag: "url", name: "url", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
-                    Inner { flag: "authorization-token", name: "authorization_token", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
+                    Inner { flag: "authorization-token", name: "authorization_token", types: 1, enum_values: &[], schema: r##"{"type":"string","x-secret":true}"## },
                     Inner { flag: "checkout", name: "checkout", types: 80, enum_values: &[], schema: r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBranchCheckoutParam"},{"$ref":"#/$defs/BetaManagedAgentsCommitCheckoutParam"},{"type":"null"}]}"## },
                     Inner { flag: "mount-path", name: "mount_path", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"anyOf":[{"type":"string"},{"type":"null"}]},{"anyOf":[{"type":"string"},{"type":"null"}]}]}"## },
                     Inner { flag: "file-id", name: "file_id", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
@@ -6522,7 +6522,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
-                help: "Only deployments created at or after this time (RFC 3339)",
+                help: "Only deployments created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -6537,7 +6537,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only deployments created at or before this time (RFC 3339)",
+                help: "Only deployments created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -6578,7 +6578,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -6777,7 +6777,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "created_at[gt]",
-                help: "Only deployment runs created after this time (RFC 3339)",
+                help: "Only deployment runs created after this time",
                 flag: "created-at-gt",
                 loc: Loc::Query,
                 wire: "created_at[gt]",
@@ -6792,7 +6792,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
-                help: "Only deployment runs created at or after this time (RFC 3339)",
+                help: "Only deployment runs created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -6807,7 +6807,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lt]",
-                help: "Only deployment runs created before this time (RFC 3339)",
+                help: "Only deployment runs created before this time",
                 flag: "created-at-lt",
                 loc: Loc::Query,
                 wire: "created_at[lt]",
@@ -6822,7 +6822,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only deployment runs created at or before this time (RFC 3339)",
+                help: "Only deployment runs created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -6878,7 +6878,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -6952,15 +6952,15 @@ pub static OPERATIONS: &[Operation] = &[
                 item_types: 0,
                 enum_values: &[],
                 inner: &[
-                    Inner { flag: "access-token", name: "access_token", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
+                    Inner { flag: "access-token", name: "access_token", types: 1, enum_values: &[], schema: r##"{"type":"string","x-secret":true}"## },
                     Inner { flag: "mcp-server-url", name: "mcp_server_url", types: 1, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"type":"string"}]}"## },
                     Inner { flag: "type", name: "type", types: 1, enum_values: &["mcp_oauth", "static_bearer", "environment_variable"], schema: r##"{"anyOf":[{"const":"mcp_oauth","type":"string"},{"const":"static_bearer","type":"string"},{"const":"environment_variable","type":"string"}]}"## },
                     Inner { flag: "expires-at", name: "expires_at", types: 127, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"format":"date-time","type":"string"},{"type":"null"}]}"## },
                     Inner { flag: "refresh", name: "refresh", types: 80, enum_values: &[], schema: r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPOAuthRefreshParams"},{"type":"null"}]}"## },
-                    Inner { flag: "token", name: "token", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
+                    Inner { flag: "token", name: "token", types: 1, enum_values: &[], schema: r##"{"type":"string","x-secret":true}"## },
                     Inner { flag: "networking", name: "networking", types: 16, enum_values: &[], schema: r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUnrestrictedCredentialNetworkingParams"},{"$ref":"#/$defs/BetaManagedAgentsLimitedCredentialNetworkingParams"}]}"## },
                     Inner { flag: "secret-name", name: "secret_name", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
-                    Inner { flag: "secret-value", name: "secret_value", types: 1, enum_values: &[], schema: r##"{"type":"string"}"## },
+                    Inner { flag: "secret-value", name: "secret_value", types: 1, enum_values: &[], schema: r##"{"type":"string","x-secret":true}"## },
                     Inner { flag: "injection-location", name: "injection_location", types: 16, enum_values: &[], schema: r##"{"$ref":"#/$defs/BetaManagedAgentsInjectionLocationParams"}"## },
                 ],
                 file: false,
@@ -7099,13 +7099,13 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[
                     Inner { flag: "type", name: "type", types: 1, enum_values: &["mcp_oauth", "static_bearer", "environment_variable"], schema: r##"{"anyOf":[{"const":"mcp_oauth","type":"string"},{"const":"static_bearer","type":"string"},{"const":"environment_variable","type":"string"}]}"## },
-                    Inner { flag: "access-token", name: "access_token", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"type":"null"}]}"## },
+                    Inner { flag: "access-token", name: "access_token", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"type":"null"}],"x-secret":true}"## },
                     Inner { flag: "expires-at", name: "expires_at", types: 127, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"format":"date-time","type":"string"},{"type":"null"}]}"## },
                     Inner { flag: "refresh", name: "refresh", types: 80, enum_values: &[], schema: r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPOAuthRefreshUpdateParams"},{"type":"null"}]}"## },
-                    Inner { flag: "token", name: "token", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"type":"null"}]}"## },
+                    Inner { flag: "token", name: "token", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"type":"null"}],"x-secret":true}"## },
                     Inner { flag: "injection-location", name: "injection_location", types: 16, enum_values: &[], schema: r##"{"$ref":"#/$defs/BetaManagedAgentsInjectionLocationUpdateParams"}"## },
                     Inner { flag: "networking", name: "networking", types: 80, enum_values: &[], schema: r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUnrestrictedCredentialNetworkingParams"},{"$ref":"#/$defs/BetaManagedAgentsLimitedCredentialNetworkingParams"},{"type":"null"}]}"## },
-                    Inner { flag: "secret-value", name: "secret_value", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"type":"null"}]}"## },
+                    Inner { flag: "secret-value", name: "secret_value", types: 65, enum_values: &[], schema: r##"{"anyOf":[{"type":"string"},{"type":"null"}],"x-secret":true}"## },
                 ],
                 file: false,
                 schema: r##"{"$ref":"#/$defs/__main____Auth__2"}"##,
@@ -7198,7 +7198,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -7528,7 +7528,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -7906,7 +7906,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -8120,7 +8120,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[gte]",
-                help: "Only memory versions created at or after this time (RFC 3339)",
+                help: "Only memory versions created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -8135,7 +8135,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only memory versions created at or before this time (RFC 3339)",
+                help: "Only memory versions created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -8161,7 +8161,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "memory_id",
@@ -8480,7 +8480,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "created_at[gte]",
-                help: "Only memory stores created at or after this time (RFC 3339)",
+                help: "Only memory stores created at or after this time",
                 flag: "created-at-gte",
                 loc: Loc::Query,
                 wire: "created_at[gte]",
@@ -8495,7 +8495,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lte]",
-                help: "Only memory stores created at or before this time (RFC 3339)",
+                help: "Only memory stores created at or before this time",
                 flag: "created-at-lte",
                 loc: Loc::Query,
                 wire: "created_at[lte]",
@@ -8536,7 +8536,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -8656,7 +8656,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -8986,7 +8986,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"anyOf":[{"type":"integer"},{"type":"null"}]}"##,
+                schema: r##"{"anyOf":[{"type":"integer"},{"type":"null"}],"minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -9211,7 +9211,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -9390,7 +9390,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "external_user_onboarded_at",
-                help: "When the user joined your service (RFC 3339)",
+                help: "When the user joined your service",
                 flag: "external-user-onboarded-at",
                 loc: Loc::Body,
                 wire: "external_user_onboarded_at",
@@ -9563,7 +9563,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "external_user_onboarded_at",
-                help: "When the user joined your service (RFC 3339)",
+                help: "When the user joined your service",
                 flag: "external-user-onboarded-at",
                 loc: Loc::Body,
                 wire: "external_user_onboarded_at",
@@ -9649,7 +9649,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "order",
@@ -9888,7 +9888,7 @@ pub static OPERATIONS: &[Operation] = &[
         params: &[
             Param {
                 name: "created_at[gt]",
-                help: "Only dreams created after this time (RFC 3339)",
+                help: "Only dreams created after this time",
                 flag: "created-at-gt",
                 loc: Loc::Query,
                 wire: "created_at[gt]",
@@ -9903,7 +9903,7 @@ pub static OPERATIONS: &[Operation] = &[
             },
             Param {
                 name: "created_at[lt]",
-                help: "Only dreams created before this time (RFC 3339)",
+                help: "Only dreams created before this time",
                 flag: "created-at-lt",
                 loc: Loc::Query,
                 wire: "created_at[lt]",
@@ -9944,7 +9944,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -10184,7 +10184,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -10349,7 +10349,7 @@ pub static OPERATIONS: &[Operation] = &[
                 enum_values: &[],
                 inner: &[],
                 file: false,
-                schema: r##"{"type":"integer"}"##,
+                schema: r##"{"type":"integer","minimum":1}"##,
             },
             Param {
                 name: "page",
@@ -10474,6 +10474,9 @@ pub static OPERATIONS: &[Operation] = &[
         ],
     },
 ];
+
+/// Names of fields that hold secrets, sorted (see cli-compat.json `secret_fields`).
+pub static SECRET_FIELDS: &[&str] = &["access_token", "api_key", "authorization_token", "client_assertion", "client_secret", "fallback_credit_token", "id_token", "passphrase", "password", "private_key", "refresh_token", "secret", "secret_value", "signing_secret", "token", "tunnel_token"];
 
 /// Schema definitions referenced by the table, sorted by name.
 pub static DEFS: &[(&str, &str)] = &[
@@ -10722,7 +10725,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaFallbackBlockParam", r##"{"properties":{"from":{"$ref":"#/$defs/BetaFallbackInfoParam"},"to":{"$ref":"#/$defs/BetaFallbackInfoParam"},"type":{"const":"fallback","type":"string"},"trigger":{}},"required":["from","to","type"],"type":"object"}"##),
     ("BetaFallbackCreditNotApplied", r##"{"additionalProperties":true,"properties":{"reason":{"enum":["body_mismatch","continuation_excluded","continuation_only","expired","invalid_target_model","not_enabled","reprice_unavailable","temporarily_unavailable","variant_fields_present","wrong_organization","wrong_platform","wrong_workspace"],"type":"string"},"type":{"const":"not_applied","type":"string"},"remove_to_redeem":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"default":null}},"required":["reason","type"],"type":"object"}"##),
     ("BetaFallbackCreditRedeemed", r##"{"additionalProperties":true,"properties":{"type":{"const":"redeemed","type":"string"}},"required":["type"],"type":"object"}"##),
-    ("BetaFallbackCreditTokenParam", r##"{"properties":{"token":{"type":"string"},"mode":{"enum":["strict","best_effort"],"type":"string"}},"required":["token"],"type":"object"}"##),
+    ("BetaFallbackCreditTokenParam", r##"{"properties":{"token":{"type":"string","x-secret":true},"mode":{"enum":["strict","best_effort"],"type":"string"}},"required":["token"],"type":"object"}"##),
     ("BetaFallbackCreditUsage", r##"{"additionalProperties":true,"properties":{"status":{"anyOf":[{"$ref":"#/$defs/BetaFallbackCreditRedeemed"},{"$ref":"#/$defs/BetaFallbackCreditNotApplied"}],"discriminator":{"propertyName":"type","mapping":{"redeemed":"#/$defs/BetaFallbackCreditRedeemed","not_applied":"#/$defs/BetaFallbackCreditNotApplied"}}}},"required":["status"],"type":"object"}"##),
     ("BetaFallbackInfo", r##"{"additionalProperties":true,"properties":{"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]}},"required":["model"],"type":"object"}"##),
     ("BetaFallbackInfoParam", r##"{"properties":{"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]}},"required":["model"],"type":"object"}"##),
@@ -10856,8 +10859,8 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsEnvironmentNotFoundDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"environment_not_found_error","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsEnvironmentNotFoundRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"environment_not_found_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsEnvironmentVariableAuthResponse", r##"{"additionalProperties":true,"properties":{"injection_location":{"$ref":"#/$defs/BetaManagedAgentsInjectionLocationResponse"},"networking":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUnrestrictedCredentialNetworkingResponse"},{"$ref":"#/$defs/BetaManagedAgentsLimitedCredentialNetworkingResponse"}],"discriminator":{"propertyName":"type","mapping":{"unrestricted":"#/$defs/BetaManagedAgentsUnrestrictedCredentialNetworkingResponse","limited":"#/$defs/BetaManagedAgentsLimitedCredentialNetworkingResponse"}}},"secret_name":{"type":"string"},"type":{"const":"environment_variable","type":"string"}},"required":["injection_location","networking","secret_name","type"],"type":"object"}"##),
-    ("BetaManagedAgentsEnvironmentVariableCreateParams", r##"{"properties":{"networking":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUnrestrictedCredentialNetworkingParams"},{"$ref":"#/$defs/BetaManagedAgentsLimitedCredentialNetworkingParams"}]},"secret_name":{"type":"string"},"secret_value":{"type":"string"},"type":{"const":"environment_variable","type":"string"},"injection_location":{"$ref":"#/$defs/BetaManagedAgentsInjectionLocationParams"}},"required":["networking","secret_name","secret_value","type"],"type":"object"}"##),
-    ("BetaManagedAgentsEnvironmentVariableUpdateParams", r##"{"properties":{"type":{"const":"environment_variable","type":"string"},"injection_location":{"$ref":"#/$defs/BetaManagedAgentsInjectionLocationUpdateParams"},"networking":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUnrestrictedCredentialNetworkingParams"},{"$ref":"#/$defs/BetaManagedAgentsLimitedCredentialNetworkingParams"},{"type":"null"}]},"secret_value":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsEnvironmentVariableCreateParams", r##"{"properties":{"networking":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUnrestrictedCredentialNetworkingParams"},{"$ref":"#/$defs/BetaManagedAgentsLimitedCredentialNetworkingParams"}]},"secret_name":{"type":"string"},"secret_value":{"type":"string","x-secret":true},"type":{"const":"environment_variable","type":"string"},"injection_location":{"$ref":"#/$defs/BetaManagedAgentsInjectionLocationParams"}},"required":["networking","secret_name","secret_value","type"],"type":"object"}"##),
+    ("BetaManagedAgentsEnvironmentVariableUpdateParams", r##"{"properties":{"type":{"const":"environment_variable","type":"string"},"injection_location":{"$ref":"#/$defs/BetaManagedAgentsInjectionLocationUpdateParams"},"networking":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUnrestrictedCredentialNetworkingParams"},{"$ref":"#/$defs/BetaManagedAgentsLimitedCredentialNetworkingParams"},{"type":"null"}]},"secret_value":{"anyOf":[{"type":"string"},{"type":"null"}],"x-secret":true}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsErrorDeploymentPausedReason", r##"{"additionalProperties":true,"properties":{"error":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsEnvironmentArchivedDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsAgentArchivedDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsEnvironmentNotFoundDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsVaultNotFoundDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsFileNotFoundDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsSessionResourceNotFoundDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsWorkspaceArchivedDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsOrganizationDisabledDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsMemoryStoreArchivedDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsSkillNotFoundDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsVaultArchivedDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsUnknownDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsSelfHostedResourcesUnsupportedDeploymentPausedReasonErrorObject"},{"$ref":"#/$defs/BetaManagedAgentsMCPEgressBlockedDeploymentPausedReasonErrorObject"}],"discriminator":{"propertyName":"type","mapping":{"environment_archived_error":"#/$defs/BetaManagedAgentsEnvironmentArchivedDeploymentPausedReasonErrorObject","agent_archived_error":"#/$defs/BetaManagedAgentsAgentArchivedDeploymentPausedReasonErrorObject","environment_not_found_error":"#/$defs/BetaManagedAgentsEnvironmentNotFoundDeploymentPausedReasonErrorObject","vault_not_found_error":"#/$defs/BetaManagedAgentsVaultNotFoundDeploymentPausedReasonErrorObject","file_not_found_error":"#/$defs/BetaManagedAgentsFileNotFoundDeploymentPausedReasonErrorObject","session_resource_not_found_error":"#/$defs/BetaManagedAgentsSessionResourceNotFoundDeploymentPausedReasonErrorObject","workspace_archived_error":"#/$defs/BetaManagedAgentsWorkspaceArchivedDeploymentPausedReasonErrorObject","organization_disabled_error":"#/$defs/BetaManagedAgentsOrganizationDisabledDeploymentPausedReasonErrorObject","memory_store_archived_error":"#/$defs/BetaManagedAgentsMemoryStoreArchivedDeploymentPausedReasonErrorObject","skill_not_found_error":"#/$defs/BetaManagedAgentsSkillNotFoundDeploymentPausedReasonErrorObject","vault_archived_error":"#/$defs/BetaManagedAgentsVaultArchivedDeploymentPausedReasonErrorObject","unknown_error":"#/$defs/BetaManagedAgentsUnknownDeploymentPausedReasonErrorObject","self_hosted_resources_unsupported_error":"#/$defs/BetaManagedAgentsSelfHostedResourcesUnsupportedDeploymentPausedReasonErrorObject","mcp_egress_blocked_error":"#/$defs/BetaManagedAgentsMCPEgressBlockedDeploymentPausedReasonErrorObject"}}},"type":{"const":"error","type":"string"}},"required":["error","type"],"type":"object"}"##),
     ("BetaManagedAgentsEventParams", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUserMessageEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserInterruptEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserToolConfirmationEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserCustomToolResultEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserDefineOutcomeEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserToolResultEventParams"},{"$ref":"#/$defs/BetaManagedAgentsSystemMessageEventParams"}]}"##),
     ("BetaManagedAgentsFileDocumentSource", r##"{"additionalProperties":true,"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
@@ -10873,7 +10876,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsFileRubricParams", r##"{"properties":{"file_id":{"type":"string"},"type":{"const":"file","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
     ("BetaManagedAgentsGitHubRepositoryResource", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"mount_path":{"type":"string"},"type":{"const":"github_repository","type":"string"},"updated_at":{"format":"date-time","type":"string"},"url":{"type":"string"},"checkout":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBranchCheckout"},{"$ref":"#/$defs/BetaManagedAgentsCommitCheckout"},{"type":"null"}],"default":null}},"required":["id","created_at","mount_path","type","updated_at","url"],"type":"object"}"##),
     ("BetaManagedAgentsGitHubRepositoryResourceConfig", r##"{"additionalProperties":true,"properties":{"type":{"const":"github_repository","type":"string"},"url":{"type":"string"},"checkout":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBranchCheckout"},{"$ref":"#/$defs/BetaManagedAgentsCommitCheckout"},{"type":"null"}],"default":null},"mount_path":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["type","url"],"type":"object"}"##),
-    ("BetaManagedAgentsGitHubRepositoryResourceParams", r##"{"properties":{"type":{"const":"github_repository","type":"string"},"url":{"type":"string"},"authorization_token":{"type":"string"},"checkout":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBranchCheckoutParam"},{"$ref":"#/$defs/BetaManagedAgentsCommitCheckoutParam"},{"type":"null"}]},"mount_path":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type","url"],"type":"object"}"##),
+    ("BetaManagedAgentsGitHubRepositoryResourceParams", r##"{"properties":{"type":{"const":"github_repository","type":"string"},"url":{"type":"string"},"authorization_token":{"type":"string","x-secret":true},"checkout":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsBranchCheckoutParam"},{"$ref":"#/$defs/BetaManagedAgentsCommitCheckoutParam"},{"type":"null"}]},"mount_path":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type","url"],"type":"object"}"##),
     ("BetaManagedAgentsGlobToolConfig", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"},"name":{"const":"glob","type":"string"},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicy"}],"discriminator":{"propertyName":"type","mapping":{"always_allow":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy","always_ask":"#/$defs/BetaManagedAgentsAlwaysAskPolicy","auto":"#/$defs/BetaManagedAgentsAutoPolicy"}}},"type":{"const":"glob","type":"string"}},"required":["enabled","name","permission_policy","type"],"type":"object"}"##),
     ("BetaManagedAgentsGlobToolConfigParams", r##"{"properties":{"name":{"const":"glob","type":"string"},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicyParam"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicyParam"},{"type":"null"}]},"type":{"const":"glob","type":"string"}},"required":["name"],"type":"object"}"##),
     ("BetaManagedAgentsGrepToolConfig", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"},"name":{"const":"grep","type":"string"},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicy"}],"discriminator":{"propertyName":"type","mapping":{"always_allow":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy","always_ask":"#/$defs/BetaManagedAgentsAlwaysAskPolicy","auto":"#/$defs/BetaManagedAgentsAutoPolicy"}}},"type":{"const":"grep","type":"string"}},"required":["enabled","name","permission_policy","type"],"type":"object"}"##),
@@ -10891,11 +10894,11 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsMCPEgressBlockedDeploymentPausedReasonErrorObject", r##"{"additionalProperties":true,"properties":{"type":{"const":"mcp_egress_blocked_error","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsMCPEgressBlockedRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"mcp_egress_blocked_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsMCPOAuthAuthResponse", r##"{"additionalProperties":true,"properties":{"mcp_server_url":{"type":"string"},"type":{"const":"mcp_oauth","type":"string"},"expires_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"refresh":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPOAuthRefreshResponse"},{"type":"null"}],"default":null}},"required":["mcp_server_url","type"],"type":"object"}"##),
-    ("BetaManagedAgentsMCPOAuthCreateParams", r##"{"properties":{"access_token":{"type":"string"},"mcp_server_url":{"type":"string"},"type":{"const":"mcp_oauth","type":"string"},"expires_at":{"anyOf":[{"type":"string"},{"format":"date-time","type":"string"},{"type":"null"}]},"refresh":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPOAuthRefreshParams"},{"type":"null"}]}},"required":["access_token","mcp_server_url","type"],"type":"object"}"##),
-    ("BetaManagedAgentsMCPOAuthRefreshParams", r##"{"properties":{"client_id":{"type":"string"},"refresh_token":{"type":"string"},"token_endpoint":{"type":"string"},"token_endpoint_auth":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthNoneParam"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthBasicParam"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthPostParam"}]},"resource":{"anyOf":[{"type":"string"},{"type":"null"}]},"scope":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["client_id","refresh_token","token_endpoint","token_endpoint_auth"],"type":"object"}"##),
+    ("BetaManagedAgentsMCPOAuthCreateParams", r##"{"properties":{"access_token":{"type":"string","x-secret":true},"mcp_server_url":{"type":"string"},"type":{"const":"mcp_oauth","type":"string"},"expires_at":{"anyOf":[{"type":"string"},{"format":"date-time","type":"string"},{"type":"null"}]},"refresh":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPOAuthRefreshParams"},{"type":"null"}]}},"required":["access_token","mcp_server_url","type"],"type":"object"}"##),
+    ("BetaManagedAgentsMCPOAuthRefreshParams", r##"{"properties":{"client_id":{"type":"string"},"refresh_token":{"type":"string","x-secret":true},"token_endpoint":{"type":"string"},"token_endpoint_auth":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthNoneParam"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthBasicParam"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthPostParam"}]},"resource":{"anyOf":[{"type":"string"},{"type":"null"}]},"scope":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["client_id","refresh_token","token_endpoint","token_endpoint_auth"],"type":"object"}"##),
     ("BetaManagedAgentsMCPOAuthRefreshResponse", r##"{"additionalProperties":true,"properties":{"client_id":{"type":"string"},"token_endpoint":{"type":"string"},"token_endpoint_auth":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthNoneResponse"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthBasicResponse"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthPostResponse"}],"discriminator":{"propertyName":"type","mapping":{"none":"#/$defs/BetaManagedAgentsTokenEndpointAuthNoneResponse","client_secret_basic":"#/$defs/BetaManagedAgentsTokenEndpointAuthBasicResponse","client_secret_post":"#/$defs/BetaManagedAgentsTokenEndpointAuthPostResponse"}}},"resource":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"scope":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["client_id","token_endpoint","token_endpoint_auth"],"type":"object"}"##),
-    ("BetaManagedAgentsMCPOAuthRefreshUpdateParams", r##"{"properties":{"refresh_token":{"anyOf":[{"type":"string"},{"type":"null"}]},"scope":{"anyOf":[{"type":"string"},{"type":"null"}]},"token_endpoint_auth":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthBasicUpdateParam"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthPostUpdateParam"}]}},"type":"object"}"##),
-    ("BetaManagedAgentsMCPOAuthUpdateParams", r##"{"properties":{"type":{"const":"mcp_oauth","type":"string"},"access_token":{"anyOf":[{"type":"string"},{"type":"null"}]},"expires_at":{"anyOf":[{"type":"string"},{"format":"date-time","type":"string"},{"type":"null"}]},"refresh":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPOAuthRefreshUpdateParams"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsMCPOAuthRefreshUpdateParams", r##"{"properties":{"refresh_token":{"anyOf":[{"type":"string"},{"type":"null"}],"x-secret":true},"scope":{"anyOf":[{"type":"string"},{"type":"null"}]},"token_endpoint_auth":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthBasicUpdateParam"},{"$ref":"#/$defs/BetaManagedAgentsTokenEndpointAuthPostUpdateParam"}]}},"type":"object"}"##),
+    ("BetaManagedAgentsMCPOAuthUpdateParams", r##"{"properties":{"type":{"const":"mcp_oauth","type":"string"},"access_token":{"anyOf":[{"type":"string"},{"type":"null"}],"x-secret":true},"expires_at":{"anyOf":[{"type":"string"},{"format":"date-time","type":"string"},{"type":"null"}]},"refresh":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsMCPOAuthRefreshUpdateParams"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsMCPProbe", r##"{"additionalProperties":true,"properties":{"http_response":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRefreshHTTPResponse"},{"type":"null"}],"default":null},"method":{"type":"string"}},"required":["method"],"type":"object"}"##),
     ("BetaManagedAgentsMCPServerURLDefinition", r##"{"additionalProperties":true,"properties":{"name":{"type":"string"},"type":{"const":"url","type":"string"},"url":{"type":"string"}},"required":["name","type","url"],"type":"object"}"##),
     ("BetaManagedAgentsMCPToolConfig", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"},"name":{"type":"string"},"permission_policy":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAlwaysAskPolicy"},{"$ref":"#/$defs/BetaManagedAgentsAutoPolicy"}],"discriminator":{"propertyName":"type","mapping":{"always_allow":"#/$defs/BetaManagedAgentsAlwaysAllowPolicy","always_ask":"#/$defs/BetaManagedAgentsAlwaysAskPolicy","auto":"#/$defs/BetaManagedAgentsAutoPolicy"}}}},"required":["enabled","name","permission_policy"],"type":"object"}"##),
@@ -11035,8 +11038,8 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsSpanOutcomeEvaluationStartEvent", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"iteration":{"type":"integer"},"outcome_id":{"type":"string"},"processed_at":{"format":"date-time","type":"string"},"type":{"const":"span.outcome_evaluation_start","type":"string"}},"required":["id","iteration","outcome_id","processed_at","type"],"type":"object"}"##),
     ("BetaManagedAgentsStartEvent", r##"{"additionalProperties":true,"properties":{"event":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAgentMessagePreview"},{"$ref":"#/$defs/BetaManagedAgentsAgentThinkingPreview"}],"discriminator":{"propertyName":"type","mapping":{"agent.message":"#/$defs/BetaManagedAgentsAgentMessagePreview","agent.thinking":"#/$defs/BetaManagedAgentsAgentThinkingPreview"}}},"type":{"const":"event_start","type":"string"}},"required":["event","type"],"type":"object"}"##),
     ("BetaManagedAgentsStaticBearerAuthResponse", r##"{"additionalProperties":true,"properties":{"mcp_server_url":{"type":"string"},"type":{"const":"static_bearer","type":"string"}},"required":["mcp_server_url","type"],"type":"object"}"##),
-    ("BetaManagedAgentsStaticBearerCreateParams", r##"{"properties":{"token":{"type":"string"},"mcp_server_url":{"type":"string"},"type":{"const":"static_bearer","type":"string"}},"required":["token","mcp_server_url","type"],"type":"object"}"##),
-    ("BetaManagedAgentsStaticBearerUpdateParams", r##"{"properties":{"type":{"const":"static_bearer","type":"string"},"token":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsStaticBearerCreateParams", r##"{"properties":{"token":{"type":"string","x-secret":true},"mcp_server_url":{"type":"string"},"type":{"const":"static_bearer","type":"string"}},"required":["token","mcp_server_url","type"],"type":"object"}"##),
+    ("BetaManagedAgentsStaticBearerUpdateParams", r##"{"properties":{"type":{"const":"static_bearer","type":"string"},"token":{"anyOf":[{"type":"string"},{"type":"null"}],"x-secret":true}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsStreamSessionEvents", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUserMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserInterruptEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserToolConfirmationEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserCustomToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentCustomToolUseEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThinkingEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentMCPToolUseEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentMCPToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentToolUseEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThreadMessageReceivedEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThreadMessageSentEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThreadContextCompactedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionErrorEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusRescheduledEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusRunningEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusIdleEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusTerminatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadCreatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationStartEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationEndEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanModelRequestStartEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanModelRequestEndEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationOngoingEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserDefineOutcomeEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionDeletedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusRunningEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusIdleEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusTerminatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusRescheduledEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionUpdatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsStartEvent"},{"$ref":"#/$defs/BetaManagedAgentsDeltaEvent"},{"$ref":"#/$defs/BetaManagedAgentsSystemMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionUsageEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunCreatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunStatusEndedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunPhaseStartedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunPhaseEndedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunStatusRunningEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunStatusIdleEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunErrorEvent"}],"discriminator":{"propertyName":"type","mapping":{"user.message":"#/$defs/BetaManagedAgentsUserMessageEvent","user.interrupt":"#/$defs/BetaManagedAgentsUserInterruptEvent","user.tool_confirmation":"#/$defs/BetaManagedAgentsUserToolConfirmationEvent","user.custom_tool_result":"#/$defs/BetaManagedAgentsUserCustomToolResultEvent","agent.custom_tool_use":"#/$defs/BetaManagedAgentsAgentCustomToolUseEvent","agent.message":"#/$defs/BetaManagedAgentsAgentMessageEvent","agent.thinking":"#/$defs/BetaManagedAgentsAgentThinkingEvent","agent.mcp_tool_use":"#/$defs/BetaManagedAgentsAgentMCPToolUseEvent","agent.mcp_tool_result":"#/$defs/BetaManagedAgentsAgentMCPToolResultEvent","agent.tool_use":"#/$defs/BetaManagedAgentsAgentToolUseEvent","agent.tool_result":"#/$defs/BetaManagedAgentsAgentToolResultEvent","agent.thread_message_received":"#/$defs/BetaManagedAgentsAgentThreadMessageReceivedEvent","agent.thread_message_sent":"#/$defs/BetaManagedAgentsAgentThreadMessageSentEvent","agent.thread_context_compacted":"#/$defs/BetaManagedAgentsAgentThreadContextCompactedEvent","session.error":"#/$defs/BetaManagedAgentsSessionErrorEvent","session.status_rescheduled":"#/$defs/BetaManagedAgentsSessionStatusRescheduledEvent","session.status_running":"#/$defs/BetaManagedAgentsSessionStatusRunningEvent","session.status_idle":"#/$defs/BetaManagedAgentsSessionStatusIdleEvent","session.status_terminated":"#/$defs/BetaManagedAgentsSessionStatusTerminatedEvent","session.thread_created":"#/$defs/BetaManagedAgentsSessionThreadCreatedEvent","span.outcome_evaluation_start":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationStartEvent","span.outcome_evaluation_end":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationEndEvent","span.model_request_start":"#/$defs/BetaManagedAgentsSpanModelRequestStartEvent","span.model_request_end":"#/$defs/BetaManagedAgentsSpanModelRequestEndEvent","span.outcome_evaluation_ongoing":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationOngoingEvent","user.define_outcome":"#/$defs/BetaManagedAgentsUserDefineOutcomeEvent","session.deleted":"#/$defs/BetaManagedAgentsSessionDeletedEvent","session.thread_status_running":"#/$defs/BetaManagedAgentsSessionThreadStatusRunningEvent","session.thread_status_idle":"#/$defs/BetaManagedAgentsSessionThreadStatusIdleEvent","session.thread_status_terminated":"#/$defs/BetaManagedAgentsSessionThreadStatusTerminatedEvent","user.tool_result":"#/$defs/BetaManagedAgentsUserToolResultEvent","session.thread_status_rescheduled":"#/$defs/BetaManagedAgentsSessionThreadStatusRescheduledEvent","session.updated":"#/$defs/BetaManagedAgentsSessionUpdatedEvent","event_start":"#/$defs/BetaManagedAgentsStartEvent","event_delta":"#/$defs/BetaManagedAgentsDeltaEvent","system.message":"#/$defs/BetaManagedAgentsSystemMessageEvent","session.usage":"#/$defs/BetaManagedAgentsSessionUsageEvent","workflow_run.created":"#/$defs/BetaManagedAgentsWorkflowRunCreatedEvent","workflow_run.status_ended":"#/$defs/BetaManagedAgentsWorkflowRunStatusEndedEvent","workflow_run.phase_started":"#/$defs/BetaManagedAgentsWorkflowRunPhaseStartedEvent","workflow_run.phase_ended":"#/$defs/BetaManagedAgentsWorkflowRunPhaseEndedEvent","workflow_run.status_running":"#/$defs/BetaManagedAgentsWorkflowRunStatusRunningEvent","workflow_run.status_idle":"#/$defs/BetaManagedAgentsWorkflowRunStatusIdleEvent","workflow_run.error":"#/$defs/BetaManagedAgentsWorkflowRunErrorEvent"}}}"##),
     ("BetaManagedAgentsStreamSessionThreadEvents", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUserMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserInterruptEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserToolConfirmationEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserCustomToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentCustomToolUseEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThinkingEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentMCPToolUseEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentMCPToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentToolUseEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThreadMessageReceivedEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThreadMessageSentEvent"},{"$ref":"#/$defs/BetaManagedAgentsAgentThreadContextCompactedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionErrorEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusRescheduledEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusRunningEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusIdleEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionStatusTerminatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadCreatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationStartEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationEndEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanModelRequestStartEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanModelRequestEndEvent"},{"$ref":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationOngoingEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserDefineOutcomeEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionDeletedEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusRunningEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusIdleEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusTerminatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsUserToolResultEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionThreadStatusRescheduledEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionUpdatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsStartEvent"},{"$ref":"#/$defs/BetaManagedAgentsDeltaEvent"},{"$ref":"#/$defs/BetaManagedAgentsSystemMessageEvent"},{"$ref":"#/$defs/BetaManagedAgentsSessionUsageEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunCreatedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunStatusEndedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunPhaseStartedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunPhaseEndedEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunStatusRunningEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunStatusIdleEvent"},{"$ref":"#/$defs/BetaManagedAgentsWorkflowRunErrorEvent"}],"discriminator":{"propertyName":"type","mapping":{"user.message":"#/$defs/BetaManagedAgentsUserMessageEvent","user.interrupt":"#/$defs/BetaManagedAgentsUserInterruptEvent","user.tool_confirmation":"#/$defs/BetaManagedAgentsUserToolConfirmationEvent","user.custom_tool_result":"#/$defs/BetaManagedAgentsUserCustomToolResultEvent","agent.custom_tool_use":"#/$defs/BetaManagedAgentsAgentCustomToolUseEvent","agent.message":"#/$defs/BetaManagedAgentsAgentMessageEvent","agent.thinking":"#/$defs/BetaManagedAgentsAgentThinkingEvent","agent.mcp_tool_use":"#/$defs/BetaManagedAgentsAgentMCPToolUseEvent","agent.mcp_tool_result":"#/$defs/BetaManagedAgentsAgentMCPToolResultEvent","agent.tool_use":"#/$defs/BetaManagedAgentsAgentToolUseEvent","agent.tool_result":"#/$defs/BetaManagedAgentsAgentToolResultEvent","agent.thread_message_received":"#/$defs/BetaManagedAgentsAgentThreadMessageReceivedEvent","agent.thread_message_sent":"#/$defs/BetaManagedAgentsAgentThreadMessageSentEvent","agent.thread_context_compacted":"#/$defs/BetaManagedAgentsAgentThreadContextCompactedEvent","session.error":"#/$defs/BetaManagedAgentsSessionErrorEvent","session.status_rescheduled":"#/$defs/BetaManagedAgentsSessionStatusRescheduledEvent","session.status_running":"#/$defs/BetaManagedAgentsSessionStatusRunningEvent","session.status_idle":"#/$defs/BetaManagedAgentsSessionStatusIdleEvent","session.status_terminated":"#/$defs/BetaManagedAgentsSessionStatusTerminatedEvent","session.thread_created":"#/$defs/BetaManagedAgentsSessionThreadCreatedEvent","span.outcome_evaluation_start":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationStartEvent","span.outcome_evaluation_end":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationEndEvent","span.model_request_start":"#/$defs/BetaManagedAgentsSpanModelRequestStartEvent","span.model_request_end":"#/$defs/BetaManagedAgentsSpanModelRequestEndEvent","span.outcome_evaluation_ongoing":"#/$defs/BetaManagedAgentsSpanOutcomeEvaluationOngoingEvent","user.define_outcome":"#/$defs/BetaManagedAgentsUserDefineOutcomeEvent","session.deleted":"#/$defs/BetaManagedAgentsSessionDeletedEvent","session.thread_status_running":"#/$defs/BetaManagedAgentsSessionThreadStatusRunningEvent","session.thread_status_idle":"#/$defs/BetaManagedAgentsSessionThreadStatusIdleEvent","session.thread_status_terminated":"#/$defs/BetaManagedAgentsSessionThreadStatusTerminatedEvent","user.tool_result":"#/$defs/BetaManagedAgentsUserToolResultEvent","session.thread_status_rescheduled":"#/$defs/BetaManagedAgentsSessionThreadStatusRescheduledEvent","session.updated":"#/$defs/BetaManagedAgentsSessionUpdatedEvent","event_start":"#/$defs/BetaManagedAgentsStartEvent","event_delta":"#/$defs/BetaManagedAgentsDeltaEvent","system.message":"#/$defs/BetaManagedAgentsSystemMessageEvent","session.usage":"#/$defs/BetaManagedAgentsSessionUsageEvent","workflow_run.created":"#/$defs/BetaManagedAgentsWorkflowRunCreatedEvent","workflow_run.status_ended":"#/$defs/BetaManagedAgentsWorkflowRunStatusEndedEvent","workflow_run.phase_started":"#/$defs/BetaManagedAgentsWorkflowRunPhaseStartedEvent","workflow_run.phase_ended":"#/$defs/BetaManagedAgentsWorkflowRunPhaseEndedEvent","workflow_run.status_running":"#/$defs/BetaManagedAgentsWorkflowRunStatusRunningEvent","workflow_run.status_idle":"#/$defs/BetaManagedAgentsWorkflowRunStatusIdleEvent","workflow_run.error":"#/$defs/BetaManagedAgentsWorkflowRunErrorEvent"}}}"##),
     ("BetaManagedAgentsSystemContentBlock", r##"{"additionalProperties":true,"properties":{"text":{"type":"string"},"type":{"const":"text","type":"string"}},"required":["text","type"],"type":"object"}"##),
@@ -11049,14 +11052,14 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaManagedAgentsTextRubricParams", r##"{"properties":{"content":{"type":"string"},"type":{"const":"text","type":"string"}},"required":["content","type"],"type":"object"}"##),
     ("BetaManagedAgentsThreadLimitWorkflowRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"thread_limit_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaManagedAgentsTimeoutWorkflowRunErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"timeout_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
-    ("BetaManagedAgentsTokenEndpointAuthBasicParam", r##"{"properties":{"client_secret":{"type":"string"},"type":{"const":"client_secret_basic","type":"string"}},"required":["client_secret","type"],"type":"object"}"##),
+    ("BetaManagedAgentsTokenEndpointAuthBasicParam", r##"{"properties":{"client_secret":{"type":"string","x-secret":true},"type":{"const":"client_secret_basic","type":"string"}},"required":["client_secret","type"],"type":"object"}"##),
     ("BetaManagedAgentsTokenEndpointAuthBasicResponse", r##"{"additionalProperties":true,"properties":{"type":{"const":"client_secret_basic","type":"string"}},"required":["type"],"type":"object"}"##),
-    ("BetaManagedAgentsTokenEndpointAuthBasicUpdateParam", r##"{"properties":{"type":{"const":"client_secret_basic","type":"string"},"client_secret":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsTokenEndpointAuthBasicUpdateParam", r##"{"properties":{"type":{"const":"client_secret_basic","type":"string"},"client_secret":{"anyOf":[{"type":"string"},{"type":"null"}],"x-secret":true}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsTokenEndpointAuthNoneParam", r##"{"properties":{"type":{"const":"none","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsTokenEndpointAuthNoneResponse", r##"{"additionalProperties":true,"properties":{"type":{"const":"none","type":"string"}},"required":["type"],"type":"object"}"##),
-    ("BetaManagedAgentsTokenEndpointAuthPostParam", r##"{"properties":{"client_secret":{"type":"string"},"type":{"const":"client_secret_post","type":"string"}},"required":["client_secret","type"],"type":"object"}"##),
+    ("BetaManagedAgentsTokenEndpointAuthPostParam", r##"{"properties":{"client_secret":{"type":"string","x-secret":true},"type":{"const":"client_secret_post","type":"string"}},"required":["client_secret","type"],"type":"object"}"##),
     ("BetaManagedAgentsTokenEndpointAuthPostResponse", r##"{"additionalProperties":true,"properties":{"type":{"const":"client_secret_post","type":"string"}},"required":["type"],"type":"object"}"##),
-    ("BetaManagedAgentsTokenEndpointAuthPostUpdateParam", r##"{"properties":{"type":{"const":"client_secret_post","type":"string"},"client_secret":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaManagedAgentsTokenEndpointAuthPostUpdateParam", r##"{"properties":{"type":{"const":"client_secret_post","type":"string"},"client_secret":{"anyOf":[{"type":"string"},{"type":"null"}],"x-secret":true}},"required":["type"],"type":"object"}"##),
     ("BetaManagedAgentsToolUseLimitReachedErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"retry_status":{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsRetryStatusRetrying"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusExhausted"},{"$ref":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}],"discriminator":{"propertyName":"type","mapping":{"retrying":"#/$defs/BetaManagedAgentsRetryStatusRetrying","exhausted":"#/$defs/BetaManagedAgentsRetryStatusExhausted","terminal":"#/$defs/BetaManagedAgentsRetryStatusTerminal"}}},"type":{"const":"tool_use_limit_reached_error","type":"string"}},"required":["message","retry_status","type"],"type":"object"}"##),
     ("BetaManagedAgentsTriggerType", r##"{"enum":["schedule","manual"],"type":"string"}"##),
     ("BetaManagedAgentsURLDocumentSource", r##"{"additionalProperties":true,"properties":{"type":{"const":"url","type":"string"},"url":{"type":"string"}},"required":["type","url"],"type":"object"}"##),
@@ -11156,10 +11159,10 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaRateLimitErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"rate_limit_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaRedactedThinkingBlock", r##"{"additionalProperties":true,"properties":{"data":{"type":"string"},"type":{"const":"redacted_thinking","type":"string"}},"required":["data","type"],"type":"object"}"##),
     ("BetaRedactedThinkingBlockParam", r##"{"properties":{"data":{"type":"string"},"type":{"const":"redacted_thinking","type":"string"}},"required":["data","type"],"type":"object"}"##),
-    ("BetaRefusalStopDetails", r##"{"additionalProperties":true,"properties":{"category":{"anyOf":[{"enum":["cyber","bio","frontier_llm","reasoning_extraction","general_harms"],"type":"string"},{"type":"null"}],"default":null},"explanation":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"fallback_credit_token":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"fallback_has_prefill_claim":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"recommended_model":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"refusal","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaRefusalStopDetails", r##"{"additionalProperties":true,"properties":{"category":{"anyOf":[{"enum":["cyber","bio","frontier_llm","reasoning_extraction","general_harms"],"type":"string"},{"type":"null"}],"default":null},"explanation":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"fallback_credit_token":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"x-secret":true},"fallback_has_prefill_claim":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"recommended_model":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"refusal","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaRequestDocumentBlockParam", r##"{"properties":{"source":{"anyOf":[{"$ref":"#/$defs/BetaBase64PDFSourceParam"},{"$ref":"#/$defs/BetaPlainTextSourceParam"},{"$ref":"#/$defs/BetaContentBlockSourceParam"},{"$ref":"#/$defs/BetaURLPDFSourceParam"},{"$ref":"#/$defs/BetaFileDocumentSourceParam"}]},"type":{"const":"document","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"citations":{"anyOf":[{"$ref":"#/$defs/BetaCitationsConfigParamParam"},{"type":"null"}]},"context":{"anyOf":[{"type":"string"},{"type":"null"}]},"title":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["source","type"],"type":"object"}"##),
     ("BetaRequestMCPServerToolConfigurationParam", r##"{"properties":{"allowed_tools":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]},"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}]}},"type":"object"}"##),
-    ("BetaRequestMCPServerURLDefinitionParam", r##"{"properties":{"name":{"type":"string"},"type":{"const":"url","type":"string"},"url":{"type":"string"},"authorization_token":{"anyOf":[{"type":"string"},{"type":"null"}]},"tool_configuration":{"anyOf":[{"$ref":"#/$defs/BetaRequestMCPServerToolConfigurationParam"},{"type":"null"}]}},"required":["name","type","url"],"type":"object"}"##),
+    ("BetaRequestMCPServerURLDefinitionParam", r##"{"properties":{"name":{"type":"string"},"type":{"const":"url","type":"string"},"url":{"type":"string"},"authorization_token":{"anyOf":[{"type":"string"},{"type":"null"}],"x-secret":true},"tool_configuration":{"anyOf":[{"$ref":"#/$defs/BetaRequestMCPServerToolConfigurationParam"},{"type":"null"}]}},"required":["name","type","url"],"type":"object"}"##),
     ("BetaRequestMCPToolResultBlockParam", r##"{"properties":{"tool_use_id":{"type":"string"},"type":{"const":"mcp_tool_result","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"content":{"anyOf":[{"type":"string"},{"items":{"$ref":"#/$defs/BetaTextBlockParam"},"type":"array"}]},"is_error":{"type":"boolean"}},"required":["tool_use_id","type"],"type":"object"}"##),
     ("BetaRequestToolAdditionBlockParam", r##"{"properties":{"tool":{"anyOf":[{"$ref":"#/$defs/BetaToolChangeToolReferenceParam"},{"$ref":"#/$defs/BetaToolChangeMCPToolReferenceParam"},{"$ref":"#/$defs/BetaToolChangeMCPToolsetReferenceParam"},{"$ref":"#/$defs/BetaToolChangeToolDefinitionParam"}]},"type":{"const":"tool_addition","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]}},"required":["tool","type"],"type":"object"}"##),
     ("BetaRequestToolRemovalBlockParam", r##"{"properties":{"tool":{"anyOf":[{"$ref":"#/$defs/BetaToolChangeToolReferenceParam"},{"$ref":"#/$defs/BetaToolChangeMCPToolReferenceParam"},{"$ref":"#/$defs/BetaToolChangeMCPToolsetReferenceParam"}]},"type":{"const":"tool_removal","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]}},"required":["tool","type"],"type":"object"}"##),
@@ -11173,7 +11176,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaSearchResultBlockParam", r##"{"properties":{"content":{"items":{"$ref":"#/$defs/BetaTextBlockParam"},"type":"array"},"source":{"type":"string"},"title":{"type":"string"},"type":{"const":"search_result","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"citations":{"$ref":"#/$defs/BetaCitationsConfigParamParam"}},"required":["content","source","title","type"],"type":"object"}"##),
     ("BetaSelfHostedConfig", r##"{"additionalProperties":true,"properties":{"type":{"const":"self_hosted","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaSelfHostedConfigParams", r##"{"properties":{"type":{"const":"self_hosted","type":"string"}},"required":["type"],"type":"object"}"##),
-    ("BetaSelfHostedWork", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"acknowledged_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"created_at":{"type":"string"},"data":{"$ref":"#/$defs/BetaSessionWorkData"},"environment_id":{"type":"string"},"latest_heartbeat_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"metadata":{"additionalProperties":{"type":"string"},"type":"object"},"secret":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"started_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"state":{"enum":["queued","starting","active","stopping","stopped"],"type":"string"},"stop_requested_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"stopped_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"work","type":"string"}},"required":["id","created_at","data","environment_id","metadata","state","type"],"type":"object"}"##),
+    ("BetaSelfHostedWork", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"acknowledged_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"created_at":{"type":"string"},"data":{"$ref":"#/$defs/BetaSessionWorkData"},"environment_id":{"type":"string"},"latest_heartbeat_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"metadata":{"additionalProperties":{"type":"string"},"type":"object"},"secret":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"x-secret":true},"started_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"state":{"enum":["queued","starting","active","stopping","stopped"],"type":"string"},"stop_requested_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"stopped_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"work","type":"string"}},"required":["id","created_at","data","environment_id","metadata","state","type"],"type":"object"}"##),
     ("BetaSelfHostedWorkHeartbeatResponse", r##"{"additionalProperties":true,"properties":{"last_heartbeat":{"type":"string"},"lease_extended":{"type":"boolean"},"state":{"enum":["queued","starting","active","stopping","stopped"],"type":"string"},"ttl_seconds":{"type":"integer"},"type":{"const":"work_heartbeat","type":"string"}},"required":["last_heartbeat","lease_extended","state","ttl_seconds","type"],"type":"object"}"##),
     ("BetaSelfHostedWorkQueueStats", r##"{"additionalProperties":true,"properties":{"depth":{"type":"integer"},"oldest_queued_at":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"pending":{"type":"integer"},"type":{"const":"work_queue_stats","type":"string"},"workers_polling":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null}},"required":["depth","pending","type"],"type":"object"}"##),
     ("BetaServerToolCaller", r##"{"additionalProperties":true,"properties":{"tool_id":{"type":"string"},"type":{"const":"code_execution_20250825","type":"string"}},"required":["tool_id","type"],"type":"object"}"##),
@@ -11267,7 +11270,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaToolUsesTriggerParam", r##"{"properties":{"type":{"const":"tool_uses","type":"string"},"value":{"type":"integer"}},"required":["type","value"],"type":"object"}"##),
     ("BetaTunnel", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"display_name":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"domain":{"type":"string"},"type":{"const":"tunnel","type":"string"}},"required":["id","created_at","domain","type"],"type":"object"}"##),
     ("BetaTunnelCertificate", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"archived_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"created_at":{"format":"date-time","type":"string"},"expires_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"fingerprint":{"type":"string"},"tunnel_id":{"type":"string"},"type":{"const":"tunnel_certificate","type":"string"}},"required":["id","created_at","fingerprint","tunnel_id","type"],"type":"object"}"##),
-    ("BetaTunnelToken", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"tunnel_token":{"type":"string"},"type":{"const":"tunnel_token","type":"string"}},"required":["id","tunnel_token","type"],"type":"object"}"##),
+    ("BetaTunnelToken", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"tunnel_token":{"type":"string","x-secret":true},"type":{"const":"tunnel_token","type":"string"}},"required":["id","tunnel_token","type"],"type":"object"}"##),
     ("BetaURLImageSourceParam", r##"{"properties":{"type":{"const":"url","type":"string"},"url":{"type":"string"}},"required":["type","url"],"type":"object"}"##),
     ("BetaURLPDFSourceParam", r##"{"properties":{"type":{"const":"url","type":"string"},"url":{"type":"string"}},"required":["type","url"],"type":"object"}"##),
     ("BetaUnrestrictedNetwork", r##"{"additionalProperties":true,"properties":{"type":{"const":"unrestricted","type":"string"}},"required":["type"],"type":"object"}"##),
@@ -11617,7 +11620,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("__main____Model__1", r##"{"anyOf":[{"enum":["claude-fable-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-opus-5-5","claude-fable-5-1","claude-sonnet-5","claude-fable-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"},{"$ref":"#/$defs/BetaManagedAgentsModelConfigParams"}]}"##),
     ("__main____Model__2", r##"{"anyOf":[{"type":"string"},{"$ref":"#/$defs/BetaDreamModelConfigParam"}]}"##),
     ("anthropic__types__beta__beta_tool_param__InputSchemaTyped", r##"{"properties":{"type":{"const":"object","type":"string"},"properties":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}]},"required":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
-    ("anthropic__types__beta__message_create_params__MessageCreateParamsNonStreaming", r##"{"properties":{"max_tokens":{"type":"integer"},"messages":{"items":{"anyOf":[{"$ref":"#/$defs/BetaUserMessageParam"},{"$ref":"#/$defs/BetaAssistantMessageParam"},{"$ref":"#/$defs/BetaSystemMessageParam"}]},"type":"array"},"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]},"billing_policy":{"anyOf":[{"$ref":"#/$defs/BetaBillingPolicyParam"},{"type":"null"}]},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"compaction":{"anyOf":[{"$ref":"#/$defs/BetaCompactionConfigParam"},{"type":"null"}]},"container":{"anyOf":[{"$ref":"#/$defs/BetaContainerParams"},{"type":"string"},{"type":"null"}]},"context_management":{"anyOf":[{"$ref":"#/$defs/BetaContextManagementConfigParam"},{"type":"null"}]},"diagnostics":{"anyOf":[{"$ref":"#/$defs/BetaDiagnosticsParam"},{"type":"null"}]},"fallback_credit_token":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/BetaFallbackCreditTokenParam"},{"type":"null"}]},"fallbacks":{"anyOf":[{"items":{"$ref":"#/$defs/BetaFallbackParam"},"type":"array"},{"const":"default","type":"string"},{"type":"null"}]},"inference_geo":{"anyOf":[{"type":"string"},{"type":"null"}]},"mcp_servers":{"items":{"$ref":"#/$defs/BetaRequestMCPServerURLDefinitionParam"},"type":"array"},"metadata":{"$ref":"#/$defs/BetaMetadataParam"},"output_config":{"$ref":"#/$defs/BetaOutputConfigParam"},"service_tier":{"enum":["auto","standard_only"],"type":"string"},"speed":{"anyOf":[{"enum":["standard","fast"],"type":"string"},{"type":"null"}]},"stop_sequences":{"items":{"type":"string"},"type":"array"},"system":{"anyOf":[{"type":"string"},{"items":{"$ref":"#/$defs/BetaTextBlockParam"},"type":"array"}]},"thinking":{"anyOf":[{"$ref":"#/$defs/BetaThinkingConfigEnabledParam"},{"$ref":"#/$defs/BetaThinkingConfigDisabledParam"},{"$ref":"#/$defs/BetaThinkingConfigBetweenToolsParam"},{"$ref":"#/$defs/BetaThinkingConfigAdaptiveParam"}]},"thread":{"anyOf":[{"$ref":"#/$defs/BetaThreadCreateParams"},{"$ref":"#/$defs/BetaThreadContinueParams"},{"type":"null"}]},"tool_choice":{"anyOf":[{"$ref":"#/$defs/BetaToolChoiceAutoParam"},{"$ref":"#/$defs/BetaToolChoiceAnyParam"},{"$ref":"#/$defs/BetaToolChoiceToolParam"},{"$ref":"#/$defs/BetaToolChoiceNoneParam"}]},"tools":{"items":{"anyOf":[{"$ref":"#/$defs/BetaToolParam"},{"$ref":"#/$defs/BetaToolBash20241022Param"},{"$ref":"#/$defs/BetaToolBash20250124Param"},{"$ref":"#/$defs/BetaCodeExecutionTool20250522Param"},{"$ref":"#/$defs/BetaCodeExecutionTool20250825Param"},{"$ref":"#/$defs/BetaCodeExecutionTool20260120Param"},{"$ref":"#/$defs/BetaCodeExecutionTool20260521Param"},{"$ref":"#/$defs/BetaBrowserToolset20260801Param"},{"$ref":"#/$defs/BetaToolComputerUse20241022Param"},{"$ref":"#/$defs/BetaMemoryTool20250818Param"},{"$ref":"#/$defs/BetaToolComputerUse20250124Param"},{"$ref":"#/$defs/BetaToolTextEditor20241022Param"},{"$ref":"#/$defs/BetaToolComputerUse20251124Param"},{"$ref":"#/$defs/BetaComputerToolset20260801Param"},{"$ref":"#/$defs/BetaToolTextEditor20250124Param"},{"$ref":"#/$defs/BetaToolTextEditor20250429Param"},{"$ref":"#/$defs/BetaToolTextEditor20250728Param"},{"$ref":"#/$defs/BetaWebSearchTool20250305Param"},{"$ref":"#/$defs/BetaWebFetchTool20250910Param"},{"$ref":"#/$defs/BetaWebSearchTool20260209Param"},{"$ref":"#/$defs/BetaWebFetchTool20260209Param"},{"$ref":"#/$defs/BetaWebFetchTool20260309Param"},{"$ref":"#/$defs/BetaWebSearchTool20260318Param"},{"$ref":"#/$defs/BetaWebFetchTool20260318Param"},{"$ref":"#/$defs/BetaAdvisorTool20260301Param"},{"$ref":"#/$defs/BetaToolSearchToolBm25_20251119Param"},{"$ref":"#/$defs/BetaToolSearchToolRegex20251119Param"},{"$ref":"#/$defs/BetaMCPToolsetParam"}]},"type":"array"},"betas":{"items":{"anyOf":[{"type":"string"},{"enum":["computer-use-2024-10-22","computer-use-2025-01-24","output-128k-2025-02-19","mcp-client-2025-04-04","mcp-client-2025-11-20","dev-full-thinking-2025-05-14","interleaved-thinking-2025-05-14","code-execution-2025-05-22","context-1m-2025-08-07","context-management-2025-06-27","model-context-window-exceeded-2025-08-26","fast-mode-2026-02-01","output-300k-2026-03-24","user-profiles-2026-03-24","user-profiles-2026-08-18","user-profiles-2026-09-04","advisor-tool-2026-03-01","managed-agents-2026-04-01","dreaming-2026-04-21","thinking-token-count-2026-05-13","server-side-fallback-2026-06-01","server-side-fallback-2026-07-01","fallback-credit-2026-06-01","fallback-credit-2026-07-01","agent-memory-2026-07-22","mid-conversation-tool-changes-2026-07-01","compact-2026-01-12","computer-use-2025-11-24","mcp-tunnels-2026-06-22","structured-outputs-2025-11-13","task-budgets-2026-03-13","thinking-display-updates-2026-08-18","mid-conversation-output-config-2026-07-01","thinking-binding-controls-2026-08-01","mid-conversation-system-clear-at-2026-08-21","compact-2026-09-04","inline-tools-2026-09-15","mcp-client-2026-09-15","ce-plugins-2026-09-01","spend-limit-reads-2026-09-26","telemetry-destinations-2026-08-11","webhooks-2026-10-07","admin-user-sign-out-2026-10-08","message-threads-2026-08-12","analytics-usage-cost-2026-08-24","experimental-claude-tag-2026-10-21","message-batches-2024-09-24","prompt-caching-2024-07-31","pdfs-2024-09-25","token-counting-2024-11-01","token-efficient-tools-2025-02-19","files-api-2025-04-14","extended-cache-ttl-2025-04-11","skills-2025-10-02","cache-diagnosis-2026-04-07","ce-user-management-2026-07-13","user-profiles-billing-2026-10-01"],"type":"string"}]},"type":"array"},"user_profile_id":{"type":"string"},"workspace_id":{"type":"string"},"stream":{"const":false,"type":"boolean"}},"required":["max_tokens","messages","model"],"type":"object"}"##),
+    ("anthropic__types__beta__message_create_params__MessageCreateParamsNonStreaming", r##"{"properties":{"max_tokens":{"type":"integer"},"messages":{"items":{"anyOf":[{"$ref":"#/$defs/BetaUserMessageParam"},{"$ref":"#/$defs/BetaAssistantMessageParam"},{"$ref":"#/$defs/BetaSystemMessageParam"}]},"type":"array"},"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]},"billing_policy":{"anyOf":[{"$ref":"#/$defs/BetaBillingPolicyParam"},{"type":"null"}]},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"compaction":{"anyOf":[{"$ref":"#/$defs/BetaCompactionConfigParam"},{"type":"null"}]},"container":{"anyOf":[{"$ref":"#/$defs/BetaContainerParams"},{"type":"string"},{"type":"null"}]},"context_management":{"anyOf":[{"$ref":"#/$defs/BetaContextManagementConfigParam"},{"type":"null"}]},"diagnostics":{"anyOf":[{"$ref":"#/$defs/BetaDiagnosticsParam"},{"type":"null"}]},"fallback_credit_token":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/BetaFallbackCreditTokenParam"},{"type":"null"}],"x-secret":true},"fallbacks":{"anyOf":[{"items":{"$ref":"#/$defs/BetaFallbackParam"},"type":"array"},{"const":"default","type":"string"},{"type":"null"}]},"inference_geo":{"anyOf":[{"type":"string"},{"type":"null"}]},"mcp_servers":{"items":{"$ref":"#/$defs/BetaRequestMCPServerURLDefinitionParam"},"type":"array"},"metadata":{"$ref":"#/$defs/BetaMetadataParam"},"output_config":{"$ref":"#/$defs/BetaOutputConfigParam"},"service_tier":{"enum":["auto","standard_only"],"type":"string"},"speed":{"anyOf":[{"enum":["standard","fast"],"type":"string"},{"type":"null"}]},"stop_sequences":{"items":{"type":"string"},"type":"array"},"system":{"anyOf":[{"type":"string"},{"items":{"$ref":"#/$defs/BetaTextBlockParam"},"type":"array"}]},"thinking":{"anyOf":[{"$ref":"#/$defs/BetaThinkingConfigEnabledParam"},{"$ref":"#/$defs/BetaThinkingConfigDisabledParam"},{"$ref":"#/$defs/BetaThinkingConfigBetweenToolsParam"},{"$ref":"#/$defs/BetaThinkingConfigAdaptiveParam"}]},"thread":{"anyOf":[{"$ref":"#/$defs/BetaThreadCreateParams"},{"$ref":"#/$defs/BetaThreadContinueParams"},{"type":"null"}]},"tool_choice":{"anyOf":[{"$ref":"#/$defs/BetaToolChoiceAutoParam"},{"$ref":"#/$defs/BetaToolChoiceAnyParam"},{"$ref":"#/$defs/BetaToolChoiceToolParam"},{"$ref":"#/$defs/BetaToolChoiceNoneParam"}]},"tools":{"items":{"anyOf":[{"$ref":"#/$defs/BetaToolParam"},{"$ref":"#/$defs/BetaToolBash20241022Param"},{"$ref":"#/$defs/BetaToolBash20250124Param"},{"$ref":"#/$defs/BetaCodeExecutionTool20250522Param"},{"$ref":"#/$defs/BetaCodeExecutionTool20250825Param"},{"$ref":"#/$defs/BetaCodeExecutionTool20260120Param"},{"$ref":"#/$defs/BetaCodeExecutionTool20260521Param"},{"$ref":"#/$defs/BetaBrowserToolset20260801Param"},{"$ref":"#/$defs/BetaToolComputerUse20241022Param"},{"$ref":"#/$defs/BetaMemoryTool20250818Param"},{"$ref":"#/$defs/BetaToolComputerUse20250124Param"},{"$ref":"#/$defs/BetaToolTextEditor20241022Param"},{"$ref":"#/$defs/BetaToolComputerUse20251124Param"},{"$ref":"#/$defs/BetaComputerToolset20260801Param"},{"$ref":"#/$defs/BetaToolTextEditor20250124Param"},{"$ref":"#/$defs/BetaToolTextEditor20250429Param"},{"$ref":"#/$defs/BetaToolTextEditor20250728Param"},{"$ref":"#/$defs/BetaWebSearchTool20250305Param"},{"$ref":"#/$defs/BetaWebFetchTool20250910Param"},{"$ref":"#/$defs/BetaWebSearchTool20260209Param"},{"$ref":"#/$defs/BetaWebFetchTool20260209Param"},{"$ref":"#/$defs/BetaWebFetchTool20260309Param"},{"$ref":"#/$defs/BetaWebSearchTool20260318Param"},{"$ref":"#/$defs/BetaWebFetchTool20260318Param"},{"$ref":"#/$defs/BetaAdvisorTool20260301Param"},{"$ref":"#/$defs/BetaToolSearchToolBm25_20251119Param"},{"$ref":"#/$defs/BetaToolSearchToolRegex20251119Param"},{"$ref":"#/$defs/BetaMCPToolsetParam"}]},"type":"array"},"betas":{"items":{"anyOf":[{"type":"string"},{"enum":["computer-use-2024-10-22","computer-use-2025-01-24","output-128k-2025-02-19","mcp-client-2025-04-04","mcp-client-2025-11-20","dev-full-thinking-2025-05-14","interleaved-thinking-2025-05-14","code-execution-2025-05-22","context-1m-2025-08-07","context-management-2025-06-27","model-context-window-exceeded-2025-08-26","fast-mode-2026-02-01","output-300k-2026-03-24","user-profiles-2026-03-24","user-profiles-2026-08-18","user-profiles-2026-09-04","advisor-tool-2026-03-01","managed-agents-2026-04-01","dreaming-2026-04-21","thinking-token-count-2026-05-13","server-side-fallback-2026-06-01","server-side-fallback-2026-07-01","fallback-credit-2026-06-01","fallback-credit-2026-07-01","agent-memory-2026-07-22","mid-conversation-tool-changes-2026-07-01","compact-2026-01-12","computer-use-2025-11-24","mcp-tunnels-2026-06-22","structured-outputs-2025-11-13","task-budgets-2026-03-13","thinking-display-updates-2026-08-18","mid-conversation-output-config-2026-07-01","thinking-binding-controls-2026-08-01","mid-conversation-system-clear-at-2026-08-21","compact-2026-09-04","inline-tools-2026-09-15","mcp-client-2026-09-15","ce-plugins-2026-09-01","spend-limit-reads-2026-09-26","telemetry-destinations-2026-08-11","webhooks-2026-10-07","admin-user-sign-out-2026-10-08","message-threads-2026-08-12","analytics-usage-cost-2026-08-24","experimental-claude-tag-2026-10-21","message-batches-2024-09-24","prompt-caching-2024-07-31","pdfs-2024-09-25","token-counting-2024-11-01","token-efficient-tools-2025-02-19","files-api-2025-04-14","extended-cache-ttl-2025-04-11","skills-2025-10-02","cache-diagnosis-2026-04-07","ce-user-management-2026-07-13","user-profiles-billing-2026-10-01"],"type":"string"}]},"type":"array"},"user_profile_id":{"type":"string"},"workspace_id":{"type":"string"},"stream":{"const":false,"type":"boolean"}},"required":["max_tokens","messages","model"],"type":"object"}"##),
     ("anthropic__types__beta__messages__batch_create_params__Request", r##"{"properties":{"custom_id":{"type":"string"},"params":{"$ref":"#/$defs/anthropic__types__beta__message_create_params__MessageCreateParamsNonStreaming"}},"required":["custom_id","params"],"type":"object"}"##),
     ("anthropic__types__message_create_params__MessageCreateParamsNonStreaming", r##"{"properties":{"max_tokens":{"type":"integer"},"messages":{"items":{"anyOf":[{"$ref":"#/$defs/UserMessageParam"},{"$ref":"#/$defs/AssistantMessageParam"},{"$ref":"#/$defs/SystemMessageParam"}]},"type":"array"},"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"container":{"anyOf":[{"$ref":"#/$defs/ContainerParams"},{"type":"string"},{"type":"null"}]},"diagnostics":{"anyOf":[{"$ref":"#/$defs/DiagnosticsParam"},{"type":"null"}]},"inference_geo":{"anyOf":[{"type":"string"},{"type":"null"}]},"metadata":{"$ref":"#/$defs/MetadataParam"},"output_config":{"$ref":"#/$defs/OutputConfigParam"},"service_tier":{"enum":["auto","standard_only"],"type":"string"},"speed":{"anyOf":[{"enum":["standard","fast"],"type":"string"},{"type":"null"}]},"stop_sequences":{"items":{"type":"string"},"type":"array"},"system":{"anyOf":[{"type":"string"},{"items":{"$ref":"#/$defs/TextBlockParam"},"type":"array"}]},"thinking":{"anyOf":[{"$ref":"#/$defs/ThinkingConfigEnabledParam"},{"$ref":"#/$defs/ThinkingConfigDisabledParam"},{"$ref":"#/$defs/ThinkingConfigBetweenToolsParam"},{"$ref":"#/$defs/ThinkingConfigAdaptiveParam"}]},"tool_choice":{"anyOf":[{"$ref":"#/$defs/ToolChoiceAutoParam"},{"$ref":"#/$defs/ToolChoiceAnyParam"},{"$ref":"#/$defs/ToolChoiceToolParam"},{"$ref":"#/$defs/ToolChoiceNoneParam"}]},"tools":{"items":{"anyOf":[{"$ref":"#/$defs/ToolParam"},{"$ref":"#/$defs/ToolBash20250124Param"},{"$ref":"#/$defs/CodeExecutionTool20250522Param"},{"$ref":"#/$defs/CodeExecutionTool20250825Param"},{"$ref":"#/$defs/CodeExecutionTool20260120Param"},{"$ref":"#/$defs/CodeExecutionTool20260521Param"},{"$ref":"#/$defs/BrowserToolset20260801Param"},{"$ref":"#/$defs/MemoryTool20250818Param"},{"$ref":"#/$defs/ComputerToolset20260801Param"},{"$ref":"#/$defs/ToolTextEditor20250124Param"},{"$ref":"#/$defs/ToolTextEditor20250429Param"},{"$ref":"#/$defs/ToolTextEditor20250728Param"},{"$ref":"#/$defs/WebSearchTool20250305Param"},{"$ref":"#/$defs/WebFetchTool20250910Param"},{"$ref":"#/$defs/WebSearchTool20260209Param"},{"$ref":"#/$defs/WebFetchTool20260209Param"},{"$ref":"#/$defs/WebFetchTool20260309Param"},{"$ref":"#/$defs/WebSearchTool20260318Param"},{"$ref":"#/$defs/WebFetchTool20260318Param"},{"$ref":"#/$defs/ToolSearchToolBm25_20251119Param"},{"$ref":"#/$defs/ToolSearchToolRegex20251119Param"}]},"type":"array"},"user_profile_id":{"type":"string"},"workspace_id":{"type":"string"},"stream":{"const":false,"type":"boolean"}},"required":["max_tokens","messages","model"],"type":"object"}"##),
     ("anthropic__types__messages__batch_create_params__Request", r##"{"properties":{"custom_id":{"type":"string"},"params":{"$ref":"#/$defs/anthropic__types__message_create_params__MessageCreateParamsNonStreaming"}},"required":["custom_id","params"],"type":"object"}"##),

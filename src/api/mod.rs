@@ -6,8 +6,9 @@
 #[rustfmt::skip]
 mod generated;
 pub mod schema;
+pub mod secrets;
 
-pub use generated::{DEFS, OPERATIONS};
+pub use generated::{DEFS, OPERATIONS, SECRET_FIELDS};
 
 /// Bit set of the JSON types a schema accepts.
 pub mod types {
@@ -81,6 +82,24 @@ pub struct Param {
     pub file: bool,
     /// JSON Schema of the value; `$ref`s point into [`DEFS`].
     pub schema: &'static str,
+}
+
+impl Param {
+    /// A timestamp (`format: date-time`): an RFC 3339 value, read as relaxed
+    /// YAML like the official CLI does. Returns whether `null` is allowed too.
+    pub fn timestamp(&self) -> Option<bool> {
+        let s = schema::parse(self.schema);
+        let branches = match s.get("anyOf").and_then(|b| b.as_array()) {
+            Some(b) => b.iter().collect(),
+            None => vec![&s],
+        };
+        let is =
+            |b: &&serde_json::Value, k: &str, v: &str| b.get(k).and_then(|x| x.as_str()) == Some(v);
+        branches
+            .iter()
+            .any(|b| is(b, "format", "date-time"))
+            .then(|| branches.iter().any(|b| is(b, "type", "null")))
+    }
 }
 
 /// A `--outer.field` flag that sets one field of an object (or of the last
@@ -157,6 +176,23 @@ impl Operation {
 
     pub fn name(&self) -> String {
         format!("{} {}", self.group, self.verb)
+    }
+
+    /// The operation a request was built for: same method and beta-ness, a
+    /// path matching the template (the most literal segments win).
+    pub fn for_request(method: &str, path: &str, beta: bool) -> Option<&'static Operation> {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        OPERATIONS
+            .iter()
+            .filter(|o| o.method == method && o.beta == beta)
+            .filter_map(|o| {
+                let template: Vec<&str> = o.path.trim_matches('/').split('/').collect();
+                let fits = template.len() == segments.len()
+                    && (template.iter().zip(&segments)).all(|(t, s)| t.starts_with('{') || t == s);
+                fits.then(|| (template.iter().filter(|t| !t.starts_with('{')).count(), o))
+            })
+            .max_by_key(|(literal, _)| *literal)
+            .map(|(_, o)| o)
     }
 
     pub fn param(&self, name: &str) -> Option<&'static Param> {

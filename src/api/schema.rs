@@ -1,6 +1,7 @@
-//! One validator for the table's JSON Schemas, so the CLI (leniently: types
-//! and enums of flag values) and the emulator (strictly: unknown and missing
-//! fields too) reject bad input the same way, naming the offending field.
+//! One validator for the table's JSON Schemas, so the CLI (leniently: every
+//! check but unknown fields, which the API may have added since) and the
+//! emulator (strictly: unknown fields too) reject bad input the same way,
+//! naming the offending field.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -22,10 +23,11 @@ pub struct Options {
 }
 
 impl Options {
-    /// For flag values: types and enums only.
+    /// For flag values and piped bodies: types, enums, bounds and required
+    /// fields at every depth, map values too; unknown fields are allowed.
     pub const LENIENT: Options = Options {
         unknown_fields: false,
-        required: false,
+        required: true,
         enums: true,
     };
     /// For request bodies in the emulator: everything.
@@ -273,6 +275,31 @@ fn accepts_object(b: &Value) -> bool {
     }
 }
 
+/// `minimum`, `maximum` and their exclusive forms.
+fn bounds(s: &Map<String, Value>, f: f64, p: &Path) -> Result<(), Fail> {
+    let limit = |k: &str| s.get(k).and_then(Value::as_f64);
+    let show = |x: f64| {
+        Value::from(x)
+            .to_string()
+            .trim_end_matches(".0")
+            .to_string()
+    };
+    let got = show(f);
+    if let Some(m) = limit("minimum").filter(|m| f < *m) {
+        return p.other(format!("expected at least {}, got {got}", show(m)));
+    }
+    if let Some(m) = limit("exclusiveMinimum").filter(|m| f <= *m) {
+        return p.other(format!("expected more than {}, got {got}", show(m)));
+    }
+    if let Some(m) = limit("maximum").filter(|m| f > *m) {
+        return p.other(format!("expected at most {}, got {got}", show(m)));
+    }
+    if let Some(m) = limit("exclusiveMaximum").filter(|m| f >= *m) {
+        return p.other(format!("expected less than {}, got {got}", show(m)));
+    }
+    Ok(())
+}
+
 struct Ctx<'a> {
     opts: Options,
     root: &'a Value,
@@ -350,6 +377,11 @@ impl<'a> Ctx<'a> {
                 return p.not_allowed(allowed.clone(), v);
             }
         }
+        if let Value::Number(n) = v
+            && let Some(f) = n.as_f64()
+        {
+            bounds(obj, f, p)?;
+        }
         if let Some(branches) = branches_of(s)
             && !branches.is_empty()
         {
@@ -376,9 +408,6 @@ impl<'a> Ctx<'a> {
                 s.get("additionalProperties"),
             ) {
                 (Some(sub), _) => sub,
-                // Lenient (flag values): the values of free-form maps keep
-                // their YAML types, as the official CLI sends them.
-                (None, Some(Value::Object(_))) if !self.opts.unknown_fields => continue,
                 (None, Some(sub @ Value::Object(_))) => sub,
                 (None, Some(Value::Bool(true))) => continue,
                 // No `properties` and no `additionalProperties`: free-form.

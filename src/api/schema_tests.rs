@@ -45,16 +45,26 @@ S "x" => expected one of v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, and 2
 = {"type":"object","properties":{"name":{"type":"string"},"inner":{"type":"object","properties":{"id":{"type":"string"}},"required":["id"]}},"required":["name"]}
 S {"name":"a"} => ok
 S {"name":"a","nmae":1} => nmae: unknown field; known fields: name, inner
-L {"nmae":1} => ok
+L {"name":"a","nmae":1} => ok
+L {"nmae":1} => name: required field missing
+L {"name":"a","inner":{}} => inner.id: required field missing
 S {} => name: required field missing
 S {"name":"a","inner":{}} => inner.id: required field missing
 L {"inner":{"id":3}} => inner.id: expected string, got integer
+= {"type":"integer","minimum":1,"maximum":100}
+L 1 => ok
+L -5 => expected at least 1, got -5
+L 101 => expected at most 100, got 101
+= {"type":"number","exclusiveMinimum":0,"exclusiveMaximum":1.5}
+L 0.5 => ok
+L 0 => expected more than 0, got 0
+L 1.5 => expected less than 1.5, got 1.5
 = {"type":"object","properties":{},"additionalProperties":true}
 S {"x":1} => ok
 = {"type":"object","additionalProperties":{"type":"string"}}
 S {"k":"v"} => ok
 S {"k":1} => k: expected string, got integer
-L {"k":1} => ok
+L {"k":1} => k: expected string, got integer
 = {"type":"object","additionalProperties":false}
 S {"k":1} => k: unknown field (no fields allowed)
 L {"k":1} => ok
@@ -117,7 +127,8 @@ S [{"type":"agent_toolset_20260401"}] => ok
 S [{"type":"nope"}] => [0].type: expected one of agent_toolset_20260401, mcp_toolset, custom; got "nope"
 S [{"type":"agent_toolset_20260401","bogus":1}] => [0].bogus: unknown field; known fields: type, configs, default_config
 S [{}] => [0].type: required field missing
-L [{"bogus":1}] => ok
+L [{"bogus":1}] => [0].type: required field missing
+L [{"type":"agent_toolset_20260401","bogus":1}] => ok
 L "x" => expected array, got string
 @ beta:agents create model
 S "claude-opus-4-7" => ok
@@ -140,13 +151,13 @@ L {"type":"on","budget_tokens":5} => type: expected one of enabled, disabled, be
 @ beta:agents create metadata
 S {"k":"v"} => ok
 S {"k":1} => k: expected string, got integer
-L {"k":1} => ok
+L {"k":1} => k: expected string, got integer
 @ messages create messages
 S [{"role":"user","content":[{"type":"text","text":"hi"}]}] => ok
 S [{"role":"user","content":5}] => [0].content: expected string or array, got integer
 S [{"role":"user","content":[{"type":"image","source":{"type":"base64","data":"x","media_type":"image/bmp"}}]}] => [0].content[0].source.media_type: expected one of image/jpeg, image/png, image/gif, image/webp; got "image/bmp"
 S [{"role":"user","content":[{"type":"image"}]}] => [0].content[0].source: required field missing
-L [{"role":"user","content":[{"type":"image"}]}] => ok
+L [{"role":"user","content":[{"type":"image"}]}] => [0].content[0].source: required field missing
 S [{"role":"robot","content":"x"}] => [0].role: expected one of user, assistant, system; got "robot"
 "##;
 

@@ -34,7 +34,7 @@ pub struct GlobalArgs {
     )]
     pub format_error: String,
 
-    /// GJSON path applied to each printed value (each item of a list or stream), e.g. 'id' or 'model.id'
+    /// GJSON path applied to each printed value (each item of a list or stream), e.g. 'id' or '{id,name}'; exit 9 when it matches nothing
     #[arg(
         id = "transform",
         long = "transform",
@@ -165,7 +165,8 @@ pub struct GlobalArgs {
         long = "timeout",
         global = true,
         allow_negative_numbers = true,
-        value_name = "SECONDS"
+        value_name = "SECONDS",
+        value_parser = parse_timeout
     )]
     pub timeout: Option<f64>,
 
@@ -176,4 +177,29 @@ pub struct GlobalArgs {
     /// Show more detail (stream spans and token usage)
     #[arg(id = "verbose", long = "verbose", global = true)]
     pub verbose: bool,
+}
+
+/// `--timeout`: a positive, finite number of seconds, at most
+/// [`MAX_TIMEOUT`](crate::http::MAX_TIMEOUT), so it always fits a `Duration`.
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    let max = crate::http::MAX_TIMEOUT.as_secs_f64();
+    match text.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 && t <= max => Ok(t),
+        Ok(t) if t.is_finite() && t > max => {
+            Err(format!("at most {max} seconds (one year) is allowed"))
+        }
+        _ => Err("expected a positive number of seconds".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timeouts_are_positive_finite_and_at_most_a_year() {
+        assert_eq!(super::parse_timeout("2.5"), Ok(2.5));
+        assert_eq!(super::parse_timeout("31536000"), Ok(31536000.0));
+        for bad in ["0", "-1", "inf", "NaN", "2e19", "1e300", "x", ""] {
+            assert!(super::parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -33,6 +33,20 @@ pub struct Failure {
     pub detail: Option<String>,
 }
 
+impl Failure {
+    /// The error line. When the API error body is shown below it (the
+    /// detail), the line leaves out the message the body already holds.
+    pub fn headline(&self) -> String {
+        match (&self.error, &self.detail) {
+            (Error::Api(api), Some(_)) => match &api.request_id {
+                Some(r) => format!("{} [request-id: {r}]", api.status_line()),
+                None => api.status_line(),
+            },
+            (error, _) => error.to_string(),
+        }
+    }
+}
+
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         Failure {
@@ -135,7 +149,7 @@ fn gather(op: &'static Operation, m: &ArgMatches) -> Input {
     };
     Input {
         flags: flags.into_iter().map(|(_, f)| f).collect(),
-        positional: strings(tree::POSITIONAL),
+        positional: [strings(tree::POSITIONAL), strings(tree::EXTRA_POSITIONAL)].concat(),
         stdin: None,
         betas: strings(tree::BETA),
     }
@@ -333,11 +347,18 @@ fn clap_failure(e: clap::Error) -> std::result::Result<(), Failure> {
                 ctx(ContextKind::InvalidArg).unwrap_or_default()
             )
         }
-        ErrorKind::InvalidValue | ErrorKind::ValueValidation => format!(
-            "invalid value '{}' for {}",
-            ctx(ContextKind::InvalidValue).unwrap_or_default(),
-            ctx(ContextKind::InvalidArg).unwrap_or_default()
-        ),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let mut msg = format!(
+                "invalid value '{}' for {}",
+                ctx(ContextKind::InvalidValue).unwrap_or_default(),
+                ctx(ContextKind::InvalidArg).unwrap_or_default()
+            );
+            // The value parser's reason, when it gave one.
+            if let Some(reason) = std::error::Error::source(&e) {
+                msg.push_str(&format!(": {reason}"));
+            }
+            msg
+        }
         _ => one_line(&e),
     };
     if let Some(s) = suggestion {

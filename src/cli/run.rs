@@ -44,6 +44,14 @@ impl Context {
     pub fn new(g: &GlobalArgs, command: String) -> Result<Context> {
         let requested: Format = g.format.parse().map_err(Error::Usage)?;
         let format_error: Format = g.format_error.parse().map_err(Error::Usage)?;
+        for (flag, path) in [
+            ("--transform", &g.transform),
+            ("--transform-error", &g.transform_error),
+        ] {
+            if let Some(path) = path {
+                output::check_transform(flag, path)?;
+            }
+        }
         let kind = match command
             .split_once(' ')
             .and_then(|(g, v)| Operation::find(g, v))
@@ -57,13 +65,6 @@ impl Context {
             eprintln!("note: {note}");
         }
         let format = choice.format;
-        if let Some(t) = g.timeout
-            && !(t.is_finite() && t > 0.0)
-        {
-            return Err(Error::usage(format!(
-                "invalid value for --timeout: expected a positive number of seconds, got {t}"
-            )));
-        }
         let resolved = config::resolve(g)?;
         if matches!(resolved.auth, http::Auth::None) {
             let federation = g.identity_token.is_some()

@@ -13,6 +13,9 @@ pub const MAX_ITEMS: &str = "max-items";
 pub const OUTPUT: &str = "output";
 pub const BETA: &str = "beta";
 pub const POSITIONAL: &str = "ID";
+/// Words after the ID: collected (hidden) only to be refused by name, with
+/// the official CLI's `Unexpected extra arguments` message.
+pub const EXTRA_POSITIONAL: &str = "EXTRA";
 pub const UNTIL_IDLE: &str = "until-idle";
 pub const NO_RECONNECT: &str = "no-reconnect";
 
@@ -91,13 +94,19 @@ fn build_verb(cmd: Command) -> Command {
 /// Adds the flags of one operation to its command.
 pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
     if let Some(last) = op.last_path_param() {
-        cmd = cmd.arg(
-            Arg::new(POSITIONAL)
-                .value_name(last.name.to_uppercase())
-                .help(format!("Same as --{}", last.flag))
-                .num_args(0..)
-                .action(ArgAction::Append),
-        );
+        cmd = cmd
+            .arg(
+                Arg::new(POSITIONAL)
+                    .value_name(last.name.to_uppercase())
+                    .help(format!("Same as --{}", last.flag))
+                    .action(ArgAction::Set),
+            )
+            .arg(
+                Arg::new(EXTRA_POSITIONAL)
+                    .num_args(1..)
+                    .action(ArgAction::Append)
+                    .hide(true),
+            );
     }
     for p in op.params {
         cmd = cmd.arg(param_arg(p));
@@ -159,6 +168,9 @@ fn value_name(p: &Param) -> &'static str {
     if p.file {
         return "PATH";
     }
+    if p.timestamp().is_some() {
+        return "TIMESTAMP";
+    }
     type_name(if p.repeated { p.item_types } else { p.types })
 }
 
@@ -184,19 +196,23 @@ pub fn param_help(p: &Param) -> String {
         api::Loc::Body => "body",
     };
     let t = if p.repeated { p.item_types } else { p.types };
+    let timestamp = p.timestamp();
     let mut kind = if p.file {
         "file path ('-' for stdin)".to_string()
+    } else if timestamp.is_some() {
+        "RFC 3339 timestamp, e.g. 2026-01-31T09:30:00Z".to_string()
     } else {
         types::describe(t)
     };
-    if t & (types::OBJECT | types::ARRAY) != 0 && !p.file {
+    if t & (types::OBJECT | types::ARRAY) != 0 && !p.file && timestamp.is_none() {
         kind.push_str(" (YAML or JSON)");
     }
     parts.push(format!("{} [{what}: {}]: {kind}", p.help, p.wire));
     if !p.enum_values.is_empty() {
         parts.push(format!("one of: {}", p.enum_values.join(", ")));
     }
-    if p.types & types::NULL != 0 && !p.repeated {
+    let nullable = timestamp.unwrap_or(p.types & types::NULL != 0);
+    if nullable && !p.repeated {
         parts.push("'null' to clear".into());
     }
     if p.repeated {
@@ -272,6 +288,19 @@ mod tests {
             }
             assert!(cmd.get_subcommands().count() > 0);
         }
+    }
+
+    #[test]
+    fn timestamps_say_rfc_3339_and_offer_null_only_when_allowed() {
+        let op = Operation::find("beta:sessions", "list").unwrap();
+        let p = op.param("created_at[lt]").unwrap();
+        let help = param_help(p);
+        assert!(help.contains("RFC 3339 timestamp"), "{help}");
+        assert!(
+            !help.contains("any value") && !help.contains("null"),
+            "{help}"
+        );
+        assert_eq!(value_name(p), "TIMESTAMP");
     }
 
     #[test]

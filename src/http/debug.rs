@@ -1,7 +1,15 @@
 //! The `--debug` log: each request and response on stderr as it happens,
-//! with keys, tokens, cookies and secret-looking body fields redacted.
+//! with keys, tokens and cookies redacted, and every field the API
+//! documents as a secret masked in bodies, query strings and form fields
+//! (the knowledge lives in [`crate::api::secrets`]).
 
 use std::io::Write;
+
+use serde_json::Value;
+
+use crate::api::Operation;
+use crate::api::secrets::{self, Action, MASK};
+use crate::request::{Body, Request};
 
 const SECRET_HEADERS: &[&str] = &[
     "x-api-key",
@@ -10,20 +18,6 @@ const SECRET_HEADERS: &[&str] = &[
     "set-cookie",
     "anthropic-environment-key",
 ];
-
-/// Body fields whose (string) values are never logged: tokens, secrets,
-/// passwords, keys and certificates, but not counts like `max_tokens`.
-fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    let word = |w: &str| k == w || k.ends_with(&format!("_{w}"));
-    word("token")
-        || word("secret")
-        || word("password")
-        || word("key") && !k.ends_with("idempotency_key")
-        || word("authorization")
-        || k.ends_with("certificate_pem")
-        || k == "code_verifier"
-}
 
 pub fn redact_header(name: &str, value: &str) -> String {
     let lower = name.to_ascii_lowercase();
@@ -37,30 +31,14 @@ pub fn redact_header(name: &str, value: &str) -> String {
     value.to_string()
 }
 
-/// Redacts the values of secret-looking fields in JSON text; other text is
-/// scanned for `"key": "value"` pairs.
+/// Redacts the values of secret fields in JSON text (by name: responses
+/// carry no schema here); other text is scanned for `"key": "value"` pairs.
 pub fn redact_body(bytes: &[u8]) -> String {
-    if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(bytes) {
-        redact_value(&mut v);
+    if let Ok(mut v) = serde_json::from_slice::<Value>(bytes) {
+        secrets::scrub(&mut v, None, Action::Mask);
         return v.to_string();
     }
     redact_text(&String::from_utf8_lossy(bytes))
-}
-
-fn redact_value(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            for (k, item) in map.iter_mut() {
-                if is_secret_key(k) && item.is_string() {
-                    *item = serde_json::Value::String("[redacted]".into());
-                } else {
-                    redact_value(item);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_value),
-        _ => {}
-    }
 }
 
 /// Redacts `"secret_key": "value"` pairs inside arbitrary text (SSE lines).
@@ -74,7 +52,7 @@ pub fn redact_text(text: &str) -> String {
         let key = &rest[..end];
         out.push_str(&rest[..=end]);
         rest = &rest[end + 1..];
-        if !is_secret_key(key) {
+        if !secrets::is_secret_name(key) {
             continue;
         }
         let after = rest.trim_start();
@@ -90,7 +68,7 @@ pub fn redact_text(text: &str) -> String {
             }
             let consumed = rest.len() - value.len();
             out.push_str(&rest[..consumed]);
-            out.push_str("\"[redacted]\"");
+            out.push_str(&format!("\"{MASK}\""));
             rest = &v[(i + 1).min(v.len())..];
         }
     }
@@ -108,25 +86,74 @@ pub fn note(msg: &str) {
     emit(&format!("[debug] {msg}"));
 }
 
-pub fn request(method: &str, url: &str, headers: &[(String, String)], body: Option<&[u8]>) {
-    let mut s = format!("[debug] > {method} {url}\n");
+/// Logs a request: the URL (secret query values masked), headers and body,
+/// its secrets found through the schemas of the operation it was built for.
+pub fn request(req: &Request, url: &str, headers: &[(String, String)]) {
+    emit(request_text(req, url, headers).trim_end());
+}
+
+fn request_text(req: &Request, url: &str, headers: &[(String, String)]) -> String {
+    let beta = req.query.iter().any(|(k, v)| k == "beta" && v == "true");
+    let op = Operation::for_request(req.method, &req.path, beta);
+    let mut s = format!("[debug] > {} {}\n", req.method, redact_query(op, req, url));
     for (k, v) in headers {
         s.push_str(&format!("[debug] > {k}: {}\n", redact_header(k, v)));
     }
-    if let Some(b) = body {
-        if headers
-            .iter()
-            .any(|(k, v)| k == "content-type" && v.starts_with("multipart/"))
-        {
-            s.push_str(&format!(
-                "[debug] > ({} bytes of multipart form data)\n",
-                b.len()
-            ));
-        } else {
-            s.push_str(&format!("[debug] > {}\n", redact_body(b)));
+    match &req.body {
+        Body::None => {}
+        Body::Json(v) => {
+            let mut v = v.clone();
+            secrets::scrub_body(op, &mut v, Action::Mask);
+            s.push_str(&format!("[debug] > {v}\n"));
+        }
+        Body::Multipart(parts) => {
+            for p in parts {
+                let shown = match &p.file {
+                    Some(f) => format!(
+                        "(file {:?}, {}, {} bytes)",
+                        f.filename,
+                        f.content_type,
+                        f.data.len()
+                    ),
+                    None if secrets::is_secret_param(op, &p.name) => MASK.to_string(),
+                    None => match serde_json::from_str::<Value>(&p.text) {
+                        Ok(mut v @ (Value::Object(_) | Value::Array(_))) => {
+                            let mut wrapped =
+                                serde_json::json!({ p.name.trim_end_matches("[]"): v.take() });
+                            secrets::scrub_body(op, &mut wrapped, Action::Mask);
+                            wrapped[p.name.trim_end_matches("[]")].to_string()
+                        }
+                        _ => p.text.clone(),
+                    },
+                };
+                s.push_str(&format!("[debug] > form field {:?}: {shown}\n", p.name));
+            }
         }
     }
-    emit(s.trim_end());
+    s
+}
+
+/// `url` (which ends with the request's target) with the values of secret
+/// query parameters masked.
+fn redact_query(op: Option<&Operation>, req: &Request, url: &str) -> String {
+    if !req
+        .query
+        .iter()
+        .any(|(k, _)| secrets::is_secret_param(op, k))
+    {
+        return url.to_string();
+    }
+    let mut masked = req.clone();
+    for (k, v) in &mut masked.query {
+        if secrets::is_secret_param(op, k) {
+            *v = MASK.to_string();
+        }
+    }
+    let target = req.target();
+    match url.strip_suffix(&target) {
+        Some(base) => format!("{base}{}", masked.target()),
+        None => masked.target(),
+    }
 }
 
 pub fn response(resp: &reqwest::Response) {
@@ -187,6 +214,78 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("sk-1") && !out.contains(r#""s""#), "{out}");
+    }
+
+    fn request(method: &'static str, path: &str, query: &[(&str, &str)], body: Body) -> Request {
+        Request {
+            method,
+            path: path.into(),
+            query: query
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            headers: vec![],
+            body,
+        }
+    }
+
+    #[test]
+    fn request_bodies_are_redacted_by_the_operation_schema() {
+        let body = serde_json::json!({
+            "display_name": "d",
+            "auth": {"type": "environment_variable", "secret_name": "GH", "secret_value": "S3CRET"},
+        });
+        let req = request(
+            "POST",
+            "/v1/vaults/vlt_1/credentials",
+            &[("beta", "true")],
+            Body::Json(body),
+        );
+        let text = request_text(&req, "http://h/v1/vaults/vlt_1/credentials?beta=true", &[]);
+        assert!(!text.contains("S3CRET"), "{text}");
+        assert!(text.contains(r#""secret_value":"[redacted]""#), "{text}");
+        assert!(text.contains(r#""secret_name":"GH""#), "{text}");
+    }
+
+    #[test]
+    fn query_values_and_form_fields_are_redacted() {
+        let req = request(
+            "GET",
+            "/v1/things",
+            &[("access_token", "QS3CRET"), ("limit", "5")],
+            Body::None,
+        );
+        let text = request_text(&req, &format!("http://h{}", req.target()), &[]);
+        assert!(
+            !text.contains("QS3CRET") && text.contains("limit=5"),
+            "{text}"
+        );
+        assert!(text.contains("access_token=[redacted]"), "{text}");
+        let parts = vec![
+            crate::request::Part {
+                name: "password".into(),
+                file: None,
+                text: "FS3CRET".into(),
+            },
+            crate::request::Part {
+                name: "config".into(),
+                file: None,
+                text: r#"{"nested":{"client_secret":"NS3CRET"},"n":1}"#.into(),
+            },
+            crate::request::Part {
+                name: "title".into(),
+                file: None,
+                text: "hello".into(),
+            },
+        ];
+        let req = request("POST", "/v1/skills", &[], Body::Multipart(parts));
+        let text = request_text(&req, "http://h/v1/skills", &[]);
+        assert!(!text.contains("S3CRET"), "{text}");
+        assert!(text.contains(r#"form field "title": hello"#), "{text}");
+        assert!(
+            text.contains(r#"form field "password": [redacted]"#),
+            "{text}"
+        );
     }
 
     #[test]

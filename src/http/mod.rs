@@ -49,6 +49,8 @@ pub struct Config {
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// Longest wait a server may ask for between retries.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Longest `--timeout` accepted: one year.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 pub fn user_agent() -> String {
     format!("ant/{} (Rust CLI)", env!("CARGO_PKG_VERSION"))
@@ -58,10 +60,11 @@ pub fn user_agent() -> String {
 pub fn validate_base_url(url: &str) -> Result<String> {
     let trimmed = url.trim_end_matches('/');
     let parsed = reqwest::Url::parse(trimmed)
-        .map_err(|e| Error::usage(format!("invalid base URL {url:?}: {e}")))?;
+        .map_err(|e| Error::usage(format!("invalid base URL {:?}: {e}", mask_password(url))))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(Error::usage(format!(
-            "invalid base URL {url:?}: must start with http:// or https:// and name a host"
+            "invalid base URL {:?}: must start with http:// or https:// and name a host",
+            mask_password(url)
         )));
     }
     Ok(trimmed.to_string())
@@ -79,8 +82,65 @@ enum Attempt {
     Fail(Error),
 }
 
+/// A URL with the password of its user info (`http://user:PASSWORD@host`)
+/// replaced by `***`, for every message and log line. Works on text that
+/// does not parse as a URL too.
+pub fn mask_password(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let authority_len = url[start..]
+        .find(['/', '?', '#'])
+        .unwrap_or(url.len() - start);
+    let authority = &url[start..start + authority_len];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_string();
+    };
+    match authority[..at].find(':') {
+        Some(colon) => format!("{}***{}", &url[..start + colon + 1], &url[start + at..]),
+        None => url.to_string(),
+    }
+}
+
+/// Checks that `value` can travel in an HTTP header: no control characters
+/// (newlines, NUL, DEL...). `what` names where the value came from.
+pub fn check_header_value(what: &str, value: &str) -> Result<()> {
+    if reqwest::header::HeaderValue::from_str(value).is_ok() {
+        return Ok(());
+    }
+    let bad = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && *c != '\t');
+    Err(Error::usage(match bad {
+        Some((i, c)) => format!(
+            "{what}: character {} is a control character (U+{:04X}), which cannot be sent in an HTTP header",
+            i + 1,
+            c as u32
+        ),
+        None => format!("{what}: not a valid HTTP header value"),
+    }))
+}
+
+/// The configured header values, each checked before anything is sent.
+fn check_config_headers(cfg: &Config) -> Result<()> {
+    match &cfg.auth {
+        Auth::ApiKey(k) => check_header_value("--api-key (or ANTHROPIC_API_KEY)", k)?,
+        Auth::Bearer(t) => check_header_value(
+            "--auth-token (or ANTHROPIC_AUTH_TOKEN, or the profile's token)",
+            t,
+        )?,
+        Auth::None => {}
+    }
+    if let Some(ws) = &cfg.workspace_id {
+        check_header_value("--workspace-id (or ANTHROPIC_WORKSPACE_ID)", ws)?;
+    }
+    Ok(())
+}
+
 impl Client {
     pub fn new(cfg: Config) -> Result<Client> {
+        check_config_headers(&cfg)?;
         let mut builder = reqwest::Client::builder()
             .user_agent(user_agent())
             .connect_timeout(Duration::from_secs(30));
@@ -95,17 +155,23 @@ impl Client {
         Ok(Client { http, cfg })
     }
 
+    /// The request's URL as shown in messages and logs: a password in the
+    /// base URL is masked (see [`mask_password`]).
     pub fn url(&self, req: &Request) -> String {
+        mask_password(&self.wire_url(req))
+    }
+
+    /// The URL the request goes to, credentials and all.
+    fn wire_url(&self, req: &Request) -> String {
         format!("{}{}", self.cfg.base_url, req.target())
     }
 
     /// Sends `req` with retries. Returns the response once its status is a
     /// success; API errors come back as [`Error::Api`].
     pub async fn send(&self, req: &Request, accept: &str) -> Result<reqwest::Response> {
-        let url = self.url(req);
         let mut attempt = 0u32;
         loop {
-            let outcome = self.attempt(req, &url, accept, attempt).await;
+            let outcome = self.attempt(req, accept, attempt).await;
             match outcome {
                 Attempt::Done(resp) => return Ok(resp),
                 Attempt::Fail(e) => return Err(e),
@@ -127,9 +193,10 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, req: &Request, url: &str, accept: &str, n: u32) -> Attempt {
+    async fn attempt(&self, req: &Request, accept: &str, n: u32) -> Attempt {
         let method = reqwest::Method::from_bytes(req.method.as_bytes()).expect("valid method");
-        let mut b = self.http.request(method, url);
+        let mut b = self.http.request(method, self.wire_url(req));
+        let url = &self.url(req);
         let mut headers: Vec<(String, String)> = vec![
             ("accept".into(), accept.into()),
             ("anthropic-version".into(), ANTHROPIC_VERSION.into()),
@@ -180,14 +247,14 @@ impl Client {
             headers.push(("content-type".into(), ct.clone()));
         }
         if self.cfg.debug {
-            debug::request(
-                req.method,
-                url,
-                &headers,
-                body_bytes.as_ref().map(|b| b.0.as_slice()),
-            );
+            debug::request(req, url, &headers);
         }
         for (k, v) in &headers {
+            // Values are checked when flags are read; this is the last guard,
+            // so a bad header is bad input, never a retried network error.
+            if let Err(e) = check_header_value(&format!("header {k}"), v) {
+                return Attempt::Fail(e);
+            }
             b = b.header(k.as_str(), v.as_str());
         }
         if let Some((bytes, ct)) = body_bytes {
@@ -216,6 +283,14 @@ impl Client {
         };
         let resp = match result {
             Ok(r) => r,
+            Err(e) if e.is_builder() => {
+                // Nothing left the machine: the request itself is malformed.
+                return Attempt::Fail(Error::usage(format!(
+                    "{} {url}: cannot build the request: {}",
+                    req.method,
+                    describe_reqwest(&e)
+                )));
+            }
             Err(e) => {
                 let err = Error::Network(format!("{} {url}: {}", req.method, describe_reqwest(&e)));
                 return Attempt::Retry(err, None);
@@ -298,55 +373,69 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_secs_f64(base * jitter)
 }
 
-/// `retry-after-ms`, then `retry-after` (seconds or an HTTP date), capped.
+/// `retry-after-ms`, then `retry-after` (seconds or an HTTP date), capped at
+/// [`MAX_RETRY_AFTER`]. Whatever a server sends (`inf`, `NaN`, `1e300`, 20
+/// digits, a date in the year 9999) gives a wait within the cap or none.
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim);
-    let d = if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        Duration::from_secs_f64((ms / 1000.0).max(0.0))
-    } else if let Some(v) = get("retry-after") {
-        if let Ok(secs) = v.parse::<f64>() {
-            Duration::from_secs_f64(secs.max(0.0))
-        } else {
+    if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
+        && !ms.is_nan()
+    {
+        return Some(capped_secs(ms / 1000.0));
+    }
+    let v = get("retry-after")?;
+    match v.parse::<f64>() {
+        Ok(secs) if secs.is_nan() => None,
+        Ok(secs) => Some(capped_secs(secs)),
+        Err(_) => {
             let when = httpdate_secs(v)?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .ok()?
                 .as_secs();
-            Duration::from_secs(when.saturating_sub(now))
+            Some(Duration::from_secs(when.saturating_sub(now)).min(MAX_RETRY_AFTER))
         }
-    } else {
-        return None;
-    };
-    Some(d.min(MAX_RETRY_AFTER))
+    }
 }
 
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to Unix seconds.
+/// A wait in seconds, clamped to `0..=MAX_RETRY_AFTER` before it becomes a
+/// [`Duration`] (so no value can overflow one).
+fn capped_secs(secs: f64) -> Duration {
+    Duration::from_secs_f64(secs.clamp(0.0, MAX_RETRY_AFTER.as_secs_f64()))
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to Unix seconds;
+/// `None` for anything out of range (years 1970 to 9999).
 pub(crate) fn httpdate_secs(s: &str) -> Option<u64> {
     let parts: Vec<&str> = s.split_whitespace().collect();
     if parts.len() != 6 {
         return None;
     }
-    let day: u64 = parts[1].parse().ok()?;
+    let day: i64 = parts[1].parse().ok().filter(|d| (1..=31).contains(d))?;
     let month = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ]
     .iter()
-    .position(|m| *m == parts[2])? as u64
+    .position(|m| *m == parts[2])? as i64
         + 1;
-    let year: i64 = parts[3].parse().ok()?;
-    let hms: Vec<u64> = parts[4].split(':').filter_map(|x| x.parse().ok()).collect();
-    if hms.len() != 3 {
+    let year: i64 = parts[3]
+        .parse()
+        .ok()
+        .filter(|y| (1970..=9999).contains(y))?;
+    let hms: Vec<i64> = parts[4].split(':').filter_map(|x| x.parse().ok()).collect();
+    let [h, m, sec] = hms[..] else { return None };
+    if !((0..24).contains(&h) && (0..60).contains(&m) && (0..=60).contains(&sec)) {
         return None;
     }
-    // Days from civil (Howard Hinnant's algorithm).
+    // Days from civil (Howard Hinnant's algorithm); every term is small.
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
-    let mp = (month as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146097 + doe - 719468;
-    Some(days as u64 * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2])
+    u64::try_from(days * 86400 + h * 3600 + m * 60 + sec).ok()
 }
 
 /// Reads an error response into an [`ApiError`].
@@ -424,18 +513,28 @@ fn upload_with_progress(bytes: Vec<u8>) -> reqwest::Body {
     reqwest::Body::wrap_stream(stream)
 }
 
+/// A name or file name as a quoted `Content-Disposition` parameter: `"`, CR
+/// and LF percent-encoded (as browsers do), so no value can end the header.
+pub fn form_quote(value: &str) -> String {
+    value
+        .replace('"', "%22")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
 /// A multipart/form-data body, built in memory so every retry can resend it.
 pub fn multipart_bytes(parts: &[crate::request::Part], boundary: &str) -> Vec<u8> {
     let mut out = Vec::new();
     for p in parts {
         out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let name = form_quote(&p.name);
         match &p.file {
             Some(f) => {
-                let name = f.filename.replace('"', "%22");
                 out.extend_from_slice(
                     format!(
-                        "Content-Disposition: form-data; name=\"{}\"; filename=\"{name}\"\r\nContent-Type: {}\r\n\r\n",
-                        p.name, f.content_type
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+                        form_quote(&f.filename),
+                        f.content_type
                     )
                     .as_bytes(),
                 );
@@ -443,11 +542,7 @@ pub fn multipart_bytes(parts: &[crate::request::Part], boundary: &str) -> Vec<u8
             }
             None => {
                 out.extend_from_slice(
-                    format!(
-                        "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
-                        p.name
-                    )
-                    .as_bytes(),
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
                 );
                 out.extend_from_slice(p.text.as_bytes());
             }
@@ -480,6 +575,48 @@ mod tests {
     }
 
     #[test]
+    fn hostile_retry_after_values_never_overflow_and_are_capped() {
+        for (header, value) in [
+            ("retry-after", "inf"),
+            ("retry-after", "1e300"),
+            ("retry-after", "99999999999999999999"),
+            ("retry-after-ms", "inf"),
+            ("retry-after-ms", "1e300"),
+            ("retry-after-ms", "99999999999999999999"),
+            ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"),
+        ] {
+            let mut h = reqwest::header::HeaderMap::new();
+            h.insert(header, value.parse().unwrap());
+            assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER), "{header}: {value}");
+        }
+        for (header, value) in [
+            ("retry-after", "-5"),
+            ("retry-after", "-inf"),
+            ("retry-after-ms", "-1e300"),
+        ] {
+            let mut h = reqwest::header::HeaderMap::new();
+            h.insert(header, value.parse().unwrap());
+            assert_eq!(retry_after(&h), Some(Duration::ZERO), "{header}: {value}");
+        }
+        for value in [
+            "NaN",
+            "Sun, 06 Nov 99999999999999 08:49:37 GMT",
+            "Sun, 99 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 99:49:37 GMT",
+            "soon",
+        ] {
+            let mut h = reqwest::header::HeaderMap::new();
+            h.insert("retry-after", value.parse().unwrap());
+            assert_eq!(retry_after(&h), None, "{value}");
+        }
+        // A NaN in retry-after-ms falls back to retry-after.
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after-ms", "NaN".parse().unwrap());
+        h.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
     fn http_dates_parse() {
         assert_eq!(
             httpdate_secs("Sun, 06 Nov 1994 08:49:37 GMT"),
@@ -497,6 +634,20 @@ mod tests {
     }
 
     #[test]
+    fn passwords_in_urls_are_masked() {
+        assert_eq!(
+            mask_password("http://u:PW@host:80/v1?a=b@c"),
+            "http://u:***@host:80/v1?a=b@c"
+        );
+        assert_eq!(mask_password("https://u:p:w@h@x/"), "https://u:***@x/");
+        assert_eq!(mask_password("http://user@host/x"), "http://user@host/x");
+        assert_eq!(mask_password("http://host/a:b@c"), "http://host/a:b@c");
+        assert_eq!(mask_password("not a url"), "not a url");
+        let e = validate_base_url("http://u:S3CRET@ho st").unwrap_err();
+        assert!(!e.to_string().contains("S3CRET"), "{e}");
+    }
+
+    #[test]
     fn base_urls_must_be_http_with_a_host() {
         assert_eq!(
             validate_base_url("http://127.0.0.1:4010/").unwrap(),
@@ -505,5 +656,42 @@ mod tests {
         assert!(validate_base_url("ftp://x").is_err());
         assert!(validate_base_url("not a url").is_err());
         assert_eq!(validate_base_url("nope").unwrap_err().exit_code(), 2);
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn header_text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[ -~]{0,40}",
+                any::<f64>().prop_map(|f| f.to_string()),
+                any::<i128>().prop_map(|n| n.to_string()),
+                "[0-9]{1,40}(\\.[0-9]{0,20})?(e[+-]?[0-9]{1,4})?",
+                (0u64..400, 0u64..20000, 0u64..100, 0u64..100).prop_map(|(d, y, h, m)| {
+                    format!("Sun, {d:02} Nov {y} {h:02}:{m:02}:37 GMT")
+                }),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(crate::proptest_config())]
+
+            #[test]
+            fn prop_retry_headers_never_panic_and_are_capped(
+                after in prop::option::of(header_text()),
+                after_ms in prop::option::of(header_text()),
+            ) {
+                let mut h = reqwest::header::HeaderMap::new();
+                for (k, v) in [("retry-after", after), ("retry-after-ms", after_ms)] {
+                    if let Some(v) = v.and_then(|v| v.parse().ok()) {
+                        h.insert(k, v);
+                    }
+                }
+                if let Some(d) = retry_after(&h) {
+                    prop_assert!(d <= MAX_RETRY_AFTER, "{d:?}");
+                }
+            }
+        }
     }
 }

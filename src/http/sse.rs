@@ -573,4 +573,70 @@ data: one\rdata: two\r\rretry: 3000\nevent:x\ndata\n\n:c\n\nid: 7\ndata:  sp\n\n
             assert_eq!(out, whole, "round {round}: {s:?}");
         }
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Feeds `input` in pieces cut at `cuts` (byte offsets, any order);
+        /// returns the events and the error, if any.
+        fn decode_cut(input: &[u8], cuts: &[usize]) -> (Vec<SseEvent>, Option<SseError>) {
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut d = SseDecoder::new();
+            let mut out = Vec::new();
+            let mut from = 0;
+            for cut in cuts.into_iter().chain([input.len()]) {
+                if let Err(e) = d.feed(&input[from..cut], &mut out) {
+                    return (out, Some(e));
+                }
+                from = cut;
+            }
+            (out, None)
+        }
+
+        /// Streams built from SSE lines, with every line ending and a BOM.
+        fn stream() -> impl Strategy<Value = Vec<u8>> {
+            let line = prop_oneof![
+                "(data|event|id|retry|:)?(: ?)?[a-z0-9 \u{e9}\u{1F600}:]{0,8}",
+                Just(String::new()),
+                "[0-9]{1,4}".prop_map(|n| format!("retry: {n}")),
+            ];
+            let eol = prop_oneof![Just("\n"), Just("\r\n"), Just("\r")];
+            (any::<bool>(), prop::collection::vec((line, eol), 0..24)).prop_map(|(bom, lines)| {
+                let mut s = if bom {
+                    "\u{FEFF}".to_string()
+                } else {
+                    String::new()
+                };
+                for (l, e) in lines {
+                    s.push_str(&l);
+                    s.push_str(e);
+                }
+                s.into_bytes()
+            })
+        }
+
+        proptest! {
+            #![proptest_config(crate::proptest_config())]
+
+            #[test]
+            fn prop_sse_events_do_not_depend_on_chunking(
+                input in stream(),
+                cuts in prop::collection::vec(any::<usize>(), 0..12),
+            ) {
+                prop_assert_eq!(decode_cut(&input, &cuts), decode_cut(&input, &[]));
+            }
+
+            #[test]
+            fn prop_sse_decoder_takes_arbitrary_bytes(
+                input in prop::collection::vec(any::<u8>(), 0..512),
+                cuts in prop::collection::vec(any::<usize>(), 0..12),
+            ) {
+                // Never panics, and even on bytes that are not UTF-8 the
+                // outcome does not depend on where the chunks end.
+                prop_assert_eq!(decode_cut(&input, &cuts), decode_cut(&input, &[]));
+            }
+        }
+    }
 }

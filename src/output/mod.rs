@@ -1,11 +1,13 @@
-//! Printing what the API returns: the `--format` names, `--transform` (GJSON)
-//! and `-r`, and one [`Printer`] that writes each item fully and flushes it, so
-//! live streams show up as they arrive. Unlike the official CLI, an unmatched
-//! `--transform` is an error, YAML documents get `---` separators, and error
-//! bodies are rendered for stderr ([`render_error_body`]).
+//! Printing what the API returns: the `--format` names, `--transform` (GJSON,
+//! see [`gjson`]) and `-r`, and one [`Printer`] that writes each item fully and
+//! flushes it, so live streams show up as they arrive. Unlike the official
+//! CLI, an unmatched `--transform` is an error (exit 9), YAML documents get
+//! `---` separators, and error bodies are rendered for stderr
+//! ([`render_error_body`]).
 
 pub mod choose;
 mod explorer;
+pub mod gjson;
 mod json;
 mod pager;
 mod pretty;
@@ -149,6 +151,14 @@ pub async fn closed() -> Result<()> {
     crate::explore::closed().await
 }
 
+/// Checks a `--transform`/`--transform-error` path before anything is sent;
+/// `flag` names the flag in the error.
+pub fn check_transform(flag: &str, path: &str) -> Result<()> {
+    gjson::parse(path)
+        .map(drop)
+        .map_err(|e| Error::usage(format!("invalid value for {flag} {path:?}: {e}")))
+}
+
 /// The printer for `opts`, writing to `out`.
 pub fn printer(opts: &OutputOptions, out: Box<dyn Write>) -> Box<dyn Printer> {
     Box::new(FormatPrinter {
@@ -161,7 +171,10 @@ pub fn printer(opts: &OutputOptions, out: Box<dyn Write>) -> Box<dyn Printer> {
             yaml_docs: 0,
             pretty_items: 0,
         },
-        transform: opts.transform.clone(),
+        transform: opts
+            .transform
+            .as_ref()
+            .map(|t| (t.clone(), gjson::parse(t))),
         seen: 0,
         matched: 0,
     })
@@ -184,7 +197,7 @@ pub fn render_error_body(
     };
     let format = format.resolved();
     let value = transform
-        .and_then(|path| apply_transform(path, &value))
+        .and_then(|path| gjson::get(&gjson::parse(path).ok()?, &value))
         .unwrap_or(value);
     if format == Format::Raw && transform.is_none() && !(raw_output && value.is_string()) {
         return text();
@@ -203,22 +216,15 @@ pub fn render_error_body(
     }
 }
 
-/// Applies a GJSON path; `None` when it matches nothing.
+/// Applies a `--transform` path (checked before sending); `None` when it
+/// matches nothing.
 fn apply_transform(path: &str, value: &Value) -> Option<Value> {
-    let text = serde_json::to_string(value).ok()?;
-    let result = gjson::get(&text, path);
-    if !result.exists() {
-        return None;
-    }
-    Some(
-        serde_json::from_str(result.json())
-            .unwrap_or_else(|_| Value::String(result.str().to_string())),
-    )
+    gjson::get(&gjson::parse(path).ok()?, value)
 }
 
 /// The error for a `--transform` that matched none of the items.
 fn transform_unmatched(path: &str) -> Error {
-    Error::Usage(format!(
+    Error::NoMatch(format!(
         "--transform {path:?} matched nothing in the response"
     ))
 }
@@ -226,7 +232,8 @@ fn transform_unmatched(path: &str) -> Error {
 struct FormatPrinter {
     out: BufWriter<Box<dyn Write>>,
     render: Render,
-    transform: Option<String>,
+    /// `--transform` as given, and checked.
+    transform: Option<(String, std::result::Result<gjson::Path, String>)>,
     /// Items seen and items the transform matched.
     seen: usize,
     matched: usize,
@@ -255,13 +262,18 @@ impl Printer for FormatPrinter {
     fn item(&mut self, value: &Value) -> Result<()> {
         self.seen += 1;
         let value = match &self.transform {
-            Some(path) => match apply_transform(path, value) {
+            Some((_, Ok(path))) => match gjson::get(path, value) {
                 Some(v) => {
                     self.matched += 1;
                     Cow::Owned(v)
                 }
                 None => return Ok(()),
             },
+            Some((text, Err(e))) => {
+                return Err(Error::usage(format!(
+                    "invalid value for --transform {text:?}: {e}"
+                )));
+            }
             None => Cow::Borrowed(value),
         };
         let text = self.render.item(&value)?;
@@ -282,7 +294,7 @@ impl Printer for FormatPrinter {
     fn finish(&mut self) -> Result<()> {
         self.out.flush().map_err(Error::from_write)?;
         match &self.transform {
-            Some(path) if self.seen > 0 && self.matched == 0 => Err(transform_unmatched(path)),
+            Some((path, _)) if self.seen > 0 && self.matched == 0 => Err(transform_unmatched(path)),
             _ => Ok(()),
         }
     }

@@ -212,7 +212,7 @@ fn transform_selects_per_item_and_skips_misses() {
 }
 
 #[test]
-fn transform_that_matches_nothing_is_a_usage_error() {
+fn transform_that_matches_nothing_is_its_own_error() {
     let mut o = opts(Format::Json);
     o.transform = Some("nope.x".into());
     let buf = Buf::default();
@@ -220,7 +220,8 @@ fn transform_that_matches_nothing_is_a_usage_error() {
     p.item(&small()).unwrap();
     p.raw(b"{\"id\":1}").unwrap();
     let err = p.finish().unwrap_err();
-    assert!(matches!(err, Error::Usage(_)));
+    assert!(matches!(err, Error::NoMatch(_)));
+    assert_eq!(err.exit_code(), 9);
     assert_eq!(
         err.to_string(),
         "--transform \"nope.x\" matched nothing in the response"

@@ -398,12 +398,15 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
     }
     query.sort_by(|a, b| a.0.cmp(&b.0));
 
+    check_url_length(op, &values, &path, &query)?;
+
     let mut headers: Vec<(String, String)> = Vec::new();
     let mut betas: Vec<String> = op
         .default_beta
         .map(|b| vec![b.to_string()])
         .unwrap_or_default();
     for b in input.betas.iter().flat_map(|b| b.split(',')).map(str::trim) {
+        crate::http::check_header_value("--beta", b)?;
         if !b.is_empty() && !betas.iter().any(|x| x == b) {
             betas.push(b.to_string());
         }
@@ -413,7 +416,9 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
     }
     for p in op.params.iter().filter(|p| p.loc == Loc::Header) {
         if let Some(v) = values.get(p.name) {
-            headers.push((p.wire.to_string(), scalar_text(v)));
+            let text = scalar_text(v);
+            crate::http::check_header_value(&format!("--{}", p.flag), &text)?;
+            headers.push((p.wire.to_string(), text));
         }
     }
 
@@ -436,6 +441,49 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
         headers,
         body,
     })
+}
+
+/// Longest request target (path and query string, escaped) `ant` sends.
+/// Servers refuse far shorter URLs than HTTP libraries can build (64 KiB),
+/// so a longer one is bad input, caught before sending.
+pub const MAX_TARGET_BYTES: usize = 32 * 1024;
+
+/// Refuses a request whose URL would be too long, naming the flag whose
+/// value takes the most room.
+fn check_url_length(
+    op: &Operation,
+    values: &Map<String, Value>,
+    path: &str,
+    query: &[(String, String)],
+) -> Result<()> {
+    let encoded = |(k, v): &(String, String)| escape_query(k).len() + escape_query(v).len() + 2;
+    let len = path.len() + query.iter().map(encoded).sum::<usize>();
+    if len <= MAX_TARGET_BYTES {
+        return Ok(());
+    }
+    let room = |p: &Param| match p.loc {
+        Loc::Path => values.get(p.name).map_or(0, |v| {
+            percent_encoding::utf8_percent_encode(&scalar_text(v), PATH_SET)
+                .to_string()
+                .len()
+        }),
+        Loc::Query => {
+            let nested = format!("{}[", p.wire.trim_end_matches("[]"));
+            (query.iter())
+                .filter(|(k, _)| k == p.wire || k.starts_with(&nested))
+                .map(encoded)
+                .sum()
+        }
+        _ => 0,
+    };
+    let what = (op.params.iter())
+        .map(|p| (room(p), p.flag))
+        .max()
+        .filter(|(n, _)| *n > 0)
+        .map_or("the request".to_string(), |(_, f)| format!("--{f}"));
+    Err(Error::usage(format!(
+        "{what}: the request URL would be {len} bytes, over the {MAX_TARGET_BYTES}-byte limit"
+    )))
 }
 
 fn set_inner(values: &mut Map<String, Value>, p: &Param, inner: &Inner, v: Value) {

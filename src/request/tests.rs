@@ -132,15 +132,31 @@ fn stdin_fills_params_and_flags_win_per_top_level_key() {
     let o = op("beta:agents", "create");
     let r = build_with(
         o,
-        &[("name", "b"), ("metadata", "{b: 2}"), ("model", "{id: x}")],
+        &[
+            ("name", "b"),
+            ("metadata", "{b: '2'}"),
+            ("model", "{id: x}"),
+        ],
         Some(json!({"name": "a", "description": "d", "metadata": {"a": "1"}})),
         &[],
     )
     .unwrap();
-    // Free-form map values keep their YAML types (reference section 12).
+    // The flag's whole map replaces the piped one.
     assert_eq!(
         r.json_body().unwrap().to_string(),
-        r#"{"description":"d","metadata":{"b":2},"model":{"id":"x"},"name":"b"}"#
+        r#"{"description":"d","metadata":{"b":"2"},"model":{"id":"x"},"name":"b"}"#
+    );
+    // Map values are checked against the schema too: metadata values are strings.
+    let err = build_with(
+        o,
+        &[("name", "b"), ("metadata", "{b: 2}"), ("model", "m")],
+        None,
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid value for --metadata: b: expected string, got integer"
     );
 }
 

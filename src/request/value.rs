@@ -19,8 +19,48 @@ pub fn parse_yaml(text: &str) -> Result<Value, String> {
     if text.trim().is_empty() {
         return Ok(Value::String(text.to_string()));
     }
-    serde_saphyr::from_str_with_options::<Value>(text, options)
-        .map_err(|e| one_line(&e.to_string()))
+    // JSON is YAML, but a few characters JSON allows raw in strings (DEL,
+    // C1 controls, U+FFFE) are not printable YAML: valid JSON reads as JSON.
+    if let Ok(v) = serde_json::from_str::<Value>(text) {
+        return Ok(v);
+    }
+    serde_saphyr::from_str_with_options::<Value>(text, options).map_err(|e| yaml_error(&e))
+}
+
+/// Deepest nesting of lists and maps the YAML parser accepts.
+const MAX_DEPTH: usize = 64;
+
+/// A YAML error in plain words with its line and column, never the
+/// parser's developer hints (type names, API names, debug dumps).
+fn yaml_error(e: &serde_saphyr::Error) -> String {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach;
+    let mut inner = e;
+    while let E::WithSnippet { error, .. } = inner {
+        inner = error;
+    }
+    let plain = match inner {
+        E::Budget {
+            breach: BudgetBreach::Depth { .. },
+            ..
+        } => format!("nesting deeper than {MAX_DEPTH} levels"),
+        E::Budget { .. } => "too large or too complex".to_string(),
+        E::MultipleDocuments { .. } => {
+            "more than one YAML document (a '---' line starts another); give one".to_string()
+        }
+        E::NullIntoString { .. } => {
+            "a key is null; keys must be text (quote \"null\" to mean the word)".to_string()
+        }
+        // The parser's user-facing wording; it ends with the location.
+        other => {
+            let text = other.render_with_formatter(&serde_saphyr::UserMessageFormatter);
+            return one_line(&text.replace(" u64", " integer").replace(" i64", " integer"));
+        }
+    };
+    match inner.location().filter(|l| l.line() > 0) {
+        Some(l) => format!("{plain} at line {}, column {}", l.line(), l.column()),
+        None => plain,
+    }
 }
 
 fn one_line(s: &str) -> String {
@@ -155,7 +195,7 @@ pub fn parse_elements(raw: &str, item_types: u8) -> Result<Vec<Value>, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -252,6 +292,39 @@ mod tests {
     }
 
     #[test]
+    fn yaml_errors_are_plain_words_with_line_and_column() {
+        // Not JSON (a bare word), so the YAML parser and its limit decide.
+        let deep = format!("{}a{}", "[".repeat(70), "]".repeat(70));
+        assert_eq!(
+            parse_yaml(&deep).unwrap_err(),
+            "nesting deeper than 64 levels at line 1, column 65"
+        );
+        assert_eq!(
+            parse_yaml("a: 1\n---\nb: 2\n").unwrap_err(),
+            "more than one YAML document (a '---' line starts another); give one at line 3, column 1"
+        );
+        let e = parse_yaml("{~: 1}").unwrap_err();
+        assert!(e.starts_with("a key is null; keys must be text"), "{e}");
+        for bad in [
+            "a: [1, 2\nb: 3",
+            "{a: *x}",
+            "a: !!binary x",
+            "x: 1\n  y: 2",
+            "\"open",
+            "a: !!int x",
+        ] {
+            let e = parse_yaml(bad).unwrap_err();
+            assert!(
+                e.contains(" at line ") && e.contains(", column "),
+                "{bad:?}: {e}"
+            );
+            for internal in ["Option<", "from_str", "budget", "Depth", "struct", "u64"] {
+                assert!(!e.contains(internal), "{bad:?}: {e}");
+            }
+        }
+    }
+
+    #[test]
     fn untyped_values_unquote_yaml_strings() {
         assert_eq!(
             parse_typed("'2019-12-27T18:11:19.117Z'", types::ANY).unwrap(),
@@ -274,5 +347,78 @@ mod tests {
             parse_elements("[agent_1, {type: self}]", STRING | OBJECT).unwrap(),
             vec![json!("agent_1"), json!({"type": "self"})]
         );
+    }
+
+    pub(crate) mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Arbitrary JSON values, a few levels deep.
+        pub fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                any::<f64>()
+                    .prop_filter("finite", |f| f.is_finite())
+                    .prop_map(Value::from),
+                any::<String>().prop_map(Value::String),
+                "[a-z0-9 .:#'\"-]{0,12}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(5, 48, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::vec((any::<String>(), inner), 0..6)
+                        .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// The types a field holding `v` would accept.
+        fn field_types(v: &Value) -> u8 {
+            match v {
+                Value::Null => STRING | NULL,
+                Value::Bool(_) => BOOLEAN,
+                Value::Number(n) if n.is_f64() => NUMBER,
+                Value::Number(_) => INTEGER,
+                Value::String(_) => STRING,
+                Value::Array(_) => ARRAY,
+                Value::Object(_) => OBJECT,
+            }
+        }
+
+        /// `v` written as a user would give it on the command line.
+        fn flag_text(v: &Value) -> String {
+            match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
+        }
+
+        proptest! {
+            #![proptest_config(crate::proptest_config())]
+
+            #[test]
+            fn prop_relaxed_yaml_never_panics(
+                text in prop_oneof![any::<String>(), "[\\[\\]{}:,?#&*!|>'\"%@` \n\ta-z0-9~-]{0,48}"],
+                t in any::<u8>(),
+            ) {
+                let _ = parse_yaml(&text);
+                let _ = parse_typed(&text, t & types::ANY);
+                let _ = parse_elements(&text, t & types::ANY);
+            }
+
+            #[test]
+            fn prop_json_values_round_trip_through_flag_values(v in json()) {
+                let typed = field_types(&v);
+                prop_assert_eq!(parse_typed(&flag_text(&v), typed), Ok(v.clone()));
+                // Untyped fields read structures and quoted strings as
+                // JSON (other scalars keep their spelling, as text).
+                if matches!(v, Value::Array(_) | Value::Object(_) | Value::String(_)) {
+                    prop_assert_eq!(parse_typed(&v.to_string(), types::ANY), Ok(v));
+                }
+            }
+        }
     }
 }

@@ -7,9 +7,11 @@ mod completion;
 mod explore;
 mod files;
 mod generated;
+mod hardening;
 mod mock;
 mod output;
 mod requests;
+mod secrets;
 mod server;
 mod streams;
 

@@ -98,7 +98,11 @@ fn transform_and_raw_output() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        out.status.code(),
+        Some(9),
+        "the request was sent and succeeded"
+    );
     assert!(stderr(&out).contains("matched nothing"), "{}", stderr(&out));
 }
 

@@ -172,11 +172,11 @@ fn inner_flags_build_objects_and_lists() {
         "--request.custom-id",
         "c1",
         "--request.params",
-        "{max_tokens: 1024}",
+        "{max_tokens: 1024, model: m, messages: [{role: user, content: hi}]}",
     ]);
     assert_eq!(
         body(&r),
-        r#"{"requests":[{"custom_id":"c1","params":{"max_tokens":1024}}]}"#
+        r#"{"requests":[{"custom_id":"c1","params":{"max_tokens":1024,"messages":[{"content":"hi","role":"user"}],"model":"m"}}]}"#
     );
 }
 
@@ -313,7 +313,8 @@ fn update_takes_a_whole_list_in_one_value() {
 
 #[test]
 fn stdin_merges_shallowly_with_flags_winning() {
-    // Reference section 12, verbatim.
+    // Reference section 12, with a string metadata value: `{b: 2}` is
+    // refused before sending (metadata values are strings).
     let r = send_stdin(
         &[
             "beta:agents",
@@ -321,7 +322,7 @@ fn stdin_merges_shallowly_with_flags_winning() {
             "--name",
             "b",
             "--metadata",
-            "{b: 2}",
+            "{b: '2'}",
             "--model",
             "{id: x}",
         ],
@@ -329,7 +330,7 @@ fn stdin_merges_shallowly_with_flags_winning() {
     );
     assert_eq!(
         body(&r),
-        r#"{"description":"d","metadata":{"b":2},"model":{"id":"x"},"name":"b"}"#
+        r#"{"description":"d","metadata":{"b":"2"},"model":{"id":"x"},"name":"b"}"#
     );
     let r = send_stdin(
         &["beta:agents", "update", "--version", "2"],

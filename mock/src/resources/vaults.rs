@@ -1,5 +1,6 @@
 //! `beta:vaults` and `beta:vaults:credentials`. Credential secrets are
-//! accepted and never echoed back, like the real API.
+//! accepted and never echoed back, like the real API (which fields are
+//! secret comes from the shared table, `ant::api::secrets`).
 
 use std::sync::Arc;
 
@@ -146,27 +147,16 @@ pub fn archive(s: &Arc<Shared>, req: &Req) -> Answer {
     Ok(Reply::ok(v.clone()))
 }
 
-/// The response form of a credential's `auth`: secrets dropped.
+/// The response form of a credential's `auth`: every field the API
+/// documents as a secret dropped, at any depth (`refresh.token_endpoint_auth
+/// .client_secret` too), by the request schema's marks.
 fn redact(auth: &Value) -> Value {
+    use ant::api::secrets::{Action, scrub};
+    let schema = ant::api::Operation::find("beta:vaults:credentials", "create")
+        .and_then(|op| op.param("auth"))
+        .map(|p| ant::api::schema::parse(p.schema));
     let mut a = auth.clone();
-    if let Some(o) = a.as_object_mut() {
-        for k in [
-            "token",
-            "access_token",
-            "refresh_token",
-            "client_secret",
-            "value",
-            "secret",
-            "secret_value",
-        ] {
-            o.remove(k);
-        }
-        if let Some(r) = o.get_mut("refresh").and_then(Value::as_object_mut) {
-            for k in ["refresh_token", "client_secret"] {
-                r.remove(k);
-            }
-        }
-    }
+    scrub(&mut a, schema.as_ref(), Action::Remove);
     a
 }
 

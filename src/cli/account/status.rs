@@ -158,7 +158,7 @@ pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
     let mut won = false;
     for (label, v) in sources {
         if let Some(v) = v {
-            row(&mut out, !won, label, &v);
+            row(&mut out, !won, label, &crate::http::mask_password(&v));
             won = true;
         }
     }
