@@ -2,6 +2,7 @@
 //! a library (tests start it in-process) or through the `ant-mock` binary.
 
 pub mod agent;
+pub mod oauth;
 pub mod resources;
 pub mod routes;
 pub mod server;
@@ -33,6 +34,13 @@ pub struct Config {
     pub seed: Option<u64>,
     /// Do not log requests to stderr.
     pub quiet: bool,
+    /// Answer every authorization with `error=access_denied`.
+    pub oauth_deny: bool,
+    /// The only federation rule id the jwt-bearer grant accepts (default:
+    /// any `fdrl_…`).
+    pub federation_rule: Option<String>,
+    /// Lifetime of issued access tokens, in seconds.
+    pub token_ttl: u64,
 }
 
 impl Default for Config {
@@ -46,6 +54,9 @@ impl Default for Config {
             drop_streams_after: None,
             seed: None,
             quiet: true,
+            oauth_deny: false,
+            federation_rule: None,
+            token_ttl: 3600,
         }
     }
 }

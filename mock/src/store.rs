@@ -16,6 +16,7 @@ pub struct Shared {
     pub state: Mutex<State>,
     pub faults: Mutex<fastrand::Rng>,
     pub sandbox_root: PathBuf,
+    pub oauth: crate::oauth::OAuth,
 }
 
 impl Shared {
@@ -29,6 +30,7 @@ impl Shared {
             state: Mutex::new(State::default()),
             faults: Mutex::new(faults),
             sandbox_root,
+            oauth: Default::default(),
         }
     }
 
