@@ -3,5 +3,6 @@
 
 mod agent;
 mod api;
+mod oauth;
 mod python_sdk;
 mod support;
