@@ -99,12 +99,6 @@ pub fn handle(shared: &Shared, r: &OAuthRequest<'_>) -> Reply {
 }
 
 fn html(status: u16, title: &str, body: &str) -> Reply {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
     Reply::Raw {
         status,
         content_type: "text/html; charset=utf-8".into(),
@@ -112,7 +106,7 @@ fn html(status: u16, title: &str, body: &str) -> Reply {
             "<!doctype html><html><head><title>{t}</title></head>\
              <body style=\"font-family:system-ui;text-align:center;padding:4em\">\
              <h2>{t}</h2>{body}</body></html>",
-            t = esc(title)
+            t = escape(title)
         )),
     }
 }
@@ -159,6 +153,12 @@ fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
 /// A loopback redirect (`http://localhost|127.0.0.1|[::1]:<port>/...`), or
 /// this server's own code page (`/oauth/code/callback?app=anthropic-cli`).
 fn redirect_allowed(uri: &str, host: &str) -> Result<(), String> {
+    if uri
+        .chars()
+        .any(|c| c.is_control() || c == ' ' || !c.is_ascii())
+    {
+        return Err("redirect_uri must be an ASCII URL without spaces".into());
+    }
     let Some(rest) = uri
         .strip_prefix("http://")
         .or_else(|| uri.strip_prefix("https://"))
@@ -595,6 +595,7 @@ mod tests {
         assert!(redirect_allowed("http://127.0.0.1:4010/elsewhere", host).is_err());
         assert!(redirect_allowed("http://evil.example/callback", host).is_err());
         assert!(redirect_allowed("https://localhost:5555/callback", host).is_err());
+        assert!(redirect_allowed("http://localhost:5555/x\r\nset-cookie: a", host).is_err());
     }
 
     #[test]

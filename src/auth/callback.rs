@@ -292,7 +292,13 @@ pub fn open_browser(url: &str) -> std::result::Result<(), String> {
                 std::thread::spawn(move || child.wait());
                 return Ok(());
             }
-            Err(e) => last = format!("{program}: {e}"),
+            Err(e) => {
+                let mut why = e.to_string();
+                if let Some(i) = why.find(" (os error") {
+                    why.truncate(i);
+                }
+                last = format!("{program}: {why}");
+            }
         }
     }
     Err(last)

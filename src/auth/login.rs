@@ -69,9 +69,6 @@ impl Plan {
     fn new(o: &Options) -> Result<Plan> {
         let config_path = o.layout.config(&o.profile);
         let bootstrapping = !config_path.exists();
-        if bootstrapping {
-            eprintln!("Creating profile {:?}.", o.profile);
-        }
         let prev = match store::read_json(&config_path) {
             Ok(v) => v,
             Err(e) => {
@@ -88,6 +85,9 @@ impl Plan {
             .or_else(|| from_profile("/base_url"))
             .unwrap_or_else(|| oauth::DEFAULT_BASE_URL.into());
         let token_base = oauth::token_base(&console, &base)?;
+        if bootstrapping {
+            eprintln!("Creating profile {:?}.", o.profile);
+        }
         let org_hint = given(&o.organization_id).or_else(|| from_profile("/organization_id"));
         if let (Some(org), None) = (&org_hint, given(&o.organization_id)) {
             eprintln!(
@@ -155,13 +155,20 @@ pub fn login(o: Options) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| Error::Other(format!("cannot start runtime: {e}")))?;
+    // Every mode but the SSH forward leaves a "Code: " prompt open.
+    let prompt_open = !(o.no_browser && o.callback_port.is_some());
     let token = runtime.block_on(async {
-        let (code, redirect_uri) = tokio::select! {
-            r = tokio::time::timeout(o.timeout, authorize(&o, &plan)) => r.map_err(|_| {
-                Error::Timeout("timed out waiting for authorization".into())
-            })??,
-            _ = tokio::signal::ctrl_c() => return Err(Error::Interrupted),
+        let authorized = tokio::select! {
+            r = tokio::time::timeout(o.timeout, authorize(&o, &plan)) => r.unwrap_or_else(|_| {
+                Err(Error::Timeout("timed out waiting for authorization".into()))
+            }),
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
         };
+        let (code, redirect_uri) = authorized.inspect_err(|_| {
+            if prompt_open {
+                eprintln!();
+            }
+        })?;
         let grant = CodeGrant {
             client_id: &plan.client_id,
             code: &code,
@@ -208,7 +215,11 @@ async fn authorize(o: &Options, plan: &Plan) -> Result<(String, String)> {
             loopback: None,
             manual: Some(&manual),
         };
-        return read_code(state, redirects).await;
+        // Without a callback, a stdin that cannot be read ends the login.
+        return read_code(state, redirects).await.map_err(|e| match e {
+            Error::Io(m) => Error::Auth(m),
+            other => other,
+        });
     }
     let listener = callback::bind(o.callback_port.unwrap_or(0)).await?;
     let loopback = listener.redirect_uri.clone();

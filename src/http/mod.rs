@@ -138,6 +138,9 @@ impl Client {
                         Auth::Source(s)
                             if s.renews_on_401() && s.token(&origin(&url), true).await.is_ok() =>
                         {
+                            if self.cfg.debug {
+                                debug::note("401: renewed the token; sending again once");
+                            }
                             renewed = true;
                         }
                         _ => return Err(Error::Api(e)),

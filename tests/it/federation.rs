@@ -182,6 +182,68 @@ fn two_requests_make_one_exchange() {
     assert_eq!(exchanges(&server).len(), 1);
 }
 
+/// Pages of one agent each, `pages` in all; the second answer comes late.
+fn paged(pages: usize) -> impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static {
+    move |_, i| {
+        let next = if i + 1 < pages {
+            json!(format!("p{}", i + 2))
+        } else {
+            Value::Null
+        };
+        let body = json!({"data": [{"id": format!("agent_{}", i + 1)}], "next_page": next});
+        if i == 1 {
+            let wait = std::time::Duration::from_millis(300);
+            Reply::Chunks(
+                200,
+                "application/json",
+                vec![(wait, body.to_string().into_bytes())],
+            )
+        } else {
+            Reply::ok(body)
+        }
+    }
+}
+
+#[test]
+fn a_token_near_its_expiry_is_exchanged_again_early() {
+    let h = home();
+    let list = |server: &Server| {
+        ant(h.path())
+            .args(["--base-url", &server.url])
+            .args(fed_flags(&ci_jwt()))
+            .args(["beta:agents", "list", "--transform", "id", "-r"])
+            .output()
+            .unwrap()
+    };
+    // 60 s left: still used, while a new one is fetched in the background.
+    let server = fed_server(Some(60), paged(3));
+    let out = list(&server);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "agent_1\nagent_2\nagent_3\n");
+    // (The new token has 60 s left too, so it starts another one.)
+    assert!(exchanges(&server).len() >= 2);
+    let used: Vec<_> = api_calls(&server)
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        used,
+        [
+            "Bearer fed-token-1",
+            "Bearer fed-token-1",
+            "Bearer fed-token-2"
+        ]
+    );
+    // 20 s left: too close, each request exchanges first.
+    let server = fed_server(Some(20), paged(2));
+    assert!(list(&server).status.success());
+    assert_eq!(exchanges(&server).len(), 2);
+    assert_eq!(
+        api_calls(&server)[1].header("authorization"),
+        Some("Bearer fed-token-2")
+    );
+}
+
 #[test]
 fn a_401_makes_one_re_exchange_and_one_resend() {
     let server = fed_server(Some(3600), |r, _| {
@@ -248,6 +310,19 @@ fn a_failed_exchange_is_attempted_once() {
     assert_eq!(server.recorded().len(), 1, "one attempt, not three");
 }
 
+/// Complete federation flags with the token in `file`.
+fn file_flags(file: &std::path::Path) -> Vec<&str> {
+    let path = file.to_str().unwrap();
+    vec![
+        "--identity-token-file",
+        path,
+        "--federation-rule",
+        RULE,
+        "--organization-id",
+        ORG,
+    ]
+}
+
 #[test]
 fn bad_federation_setups_are_refused_before_any_request() {
     let server = Server::json(json!({}));
@@ -310,32 +385,12 @@ fn bad_federation_setups_are_refused_before_any_request() {
     );
     let file = h.path().join("big.jwt");
     std::fs::write(&file, &big).unwrap();
-    let out = run(
-        &[
-            "--identity-token-file",
-            file.to_str().unwrap(),
-            "--federation-rule",
-            RULE,
-            "--organization-id",
-            ORG,
-        ],
-        &[],
-    );
+    let out = run(&file_flags(&file), &[]);
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("identity token exceeds 16384-byte limit"));
     // An empty token file.
     std::fs::write(&file, "\n").unwrap();
-    let out = run(
-        &[
-            "--identity-token-file",
-            file.to_str().unwrap(),
-            "--federation-rule",
-            RULE,
-            "--organization-id",
-            ORG,
-        ],
-        &[],
-    );
+    let out = run(&file_flags(&file), &[]);
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("failed to get identity token: oauth: identity token file"));
     assert!(server.recorded().is_empty(), "{:?}", server.recorded());

@@ -31,7 +31,12 @@ fn login_cmd(home: &Path, m: &ant_mock::MockHandle, args: &[&str]) -> std::proce
     cmd
 }
 
-/// Logs in through `$BROWSER`; returns stderr.
+/// `ant beta:agents list` with whatever credential the home holds.
+fn list_agents(home: &Path) -> std::process::Output {
+    ant(home).args(["beta:agents", "list"]).output().unwrap()
+}
+
+/// Logs in through `$BROWSER`; returns the exit code and stderr.
 fn browser_login(home: &Path, m: &ant_mock::MockHandle, args: &[&str]) -> (i32, String) {
     let out = login_cmd(home, m, args)
         .env("BROWSER", browser(home))
@@ -118,10 +123,7 @@ fn a_browser_login_bootstraps_the_profile_and_its_token_works() {
     let mut forged = creds.clone();
     forged["access_token"] = json!("sk-ant-oat01-antmock-forged");
     std::fs::write(&creds_path, forged.to_string()).unwrap();
-    let out = ant(h.path())
-        .args(["beta:agents", "list"])
-        .output()
-        .unwrap();
+    let out = list_agents(h.path());
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
 }
 
@@ -175,10 +177,7 @@ fn headless_mode_takes_a_pasted_code_and_nothing_else() {
     let (code, err) = run.finish();
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("✓ Logged in to ant-mock"), "{err}");
-    let out = ant(h.path())
-        .args(["beta:agents", "list"])
-        .output()
-        .unwrap();
+    let out = list_agents(h.path());
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
@@ -331,10 +330,7 @@ fn an_expiring_token_is_refreshed_on_a_normal_command_keeping_every_field() {
     before["note"] = json!("a field ant does not know");
     std::fs::write(&path, before.to_string()).unwrap();
 
-    let out = ant(h.path())
-        .args(["beta:agents", "list"])
-        .output()
-        .unwrap();
+    let out = list_agents(h.path());
     assert!(out.status.success(), "{}", stderr(&out));
     let after = read_json(&path);
     assert_ne!(after["access_token"], before["access_token"]);
@@ -357,10 +353,7 @@ fn an_expiring_token_is_refreshed_on_a_normal_command_keeping_every_field() {
     stale["refresh_token"] = before["refresh_token"].clone();
     stale["expires_at"] = json!(0);
     std::fs::write(&path, stale.to_string()).unwrap();
-    let out = ant(h.path())
-        .args(["beta:agents", "list"])
-        .output()
-        .unwrap();
+    let out = list_agents(h.path());
     assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
     assert!(
         stderr(&out).contains("expired at 1970-01-01T00:00:00Z and refresh failed: token endpoint returned 400 Bad Request"),
@@ -382,10 +375,7 @@ fn an_expired_token_without_a_refresh_token_gets_401() {
     creds.as_object_mut().unwrap().remove("refresh_token");
     std::fs::write(&path, creds.to_string()).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1200));
-    let out = ant(h.path())
-        .args(["beta:agents", "list"])
-        .output()
-        .unwrap();
+    let out = list_agents(h.path());
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("OAuth token has expired"),
@@ -416,10 +406,7 @@ fn credentials_readable_by_others_are_refused_before_any_request() {
     )
     .unwrap();
     std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = ant(h.path())
-        .args(["beta:agents", "list"])
-        .output()
-        .unwrap();
+    let out = list_agents(h.path());
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(&format!(

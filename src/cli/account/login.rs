@@ -17,9 +17,12 @@ pub fn command(verb: Command) -> Command {
          (configs/<profile>.json); an existing one keeps its config untouched. The profile \
          becomes the active one when named with --profile or when none is active.\n\n\
          Three ways to finish:\n  \
-         ant auth login                                    opens a browser; the page returns to a local port, or paste the code shown\n  \
-         ant auth login --no-browser                       prints the URL; paste the code#state the page shows (works over SSH)\n  \
-         ant auth login --no-browser --callback-port 8765  for ssh -L 8765:localhost:8765: the callback comes through the tunnel\n\n\
+         ant auth login\n      \
+         opens a browser, which comes back to a local port; or paste the code the page shows\n  \
+         ant auth login --no-browser\n      \
+         prints the URL to open anywhere; paste the code#state the page shows (works over SSH)\n  \
+         ant auth login --no-browser --callback-port 8765\n      \
+         for ssh -L 8765:localhost:8765: the browser's callback comes back through the tunnel\n\n\
          The browser is $BROWSER when set, else xdg-open (open on macOS). --timeout (default 5m) \
          bounds the wait. Nothing is written unless the login succeeds.",
     )
