@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod check;
 pub mod conn;
+pub mod oauth;
 pub mod resources;
 pub mod routes;
 pub mod server;
@@ -50,6 +51,13 @@ pub struct Config {
     /// [`MockHandle::violations`]. On by default for the library (tests);
     /// the binary turns it on with `--check-responses`.
     pub check_responses: bool,
+    /// Answer every authorization with `error=access_denied`.
+    pub oauth_deny: bool,
+    /// The only federation rule id the jwt-bearer grant accepts (default:
+    /// any `fdrl_…`).
+    pub federation_rule: Option<String>,
+    /// Lifetime of issued access tokens, in seconds.
+    pub token_ttl: u64,
 }
 
 /// The real API's request size limit (32 MB).
@@ -70,6 +78,9 @@ impl Default for Config {
             max_connections: None,
             read_timeout: std::time::Duration::from_secs(30),
             check_responses: true,
+            oauth_deny: false,
+            federation_rule: None,
+            token_ttl: 3600,
         }
     }
 }

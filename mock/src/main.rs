@@ -28,6 +28,10 @@ Options:
   --check-responses        Check every response against its schema; a mismatch
                            becomes a 500 naming it (for developing ant-mock)
   --quiet                  Do not log requests to stderr
+  --oauth-deny             Answer every OAuth authorization with error=access_denied
+  --federation-rule ID     The only federation rule id the jwt-bearer grant accepts
+                           (default: any fdrl_...)
+  --token-ttl SECONDS      Lifetime of issued OAuth access tokens (default 3600)
   -h, --help               Show this help
 
 The first line on stdout is the base URL, e.g. http://127.0.0.1:4010.
@@ -92,6 +96,9 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
             }
             "--check-responses" => c.check_responses = true,
             "--quiet" | "-q" => c.quiet = true,
+            "--oauth-deny" => c.oauth_deny = true,
+            "--federation-rule" => c.federation_rule = Some(value(&flag)?),
+            "--token-ttl" => c.token_ttl = num(&flag, value(&flag)?)?,
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
     }

@@ -29,6 +29,8 @@ pub enum Reply {
     Sse(ChannelBody),
     /// An event stream already boxed (e.g. wrapped by the response check).
     Stream(RespBody),
+    /// `302 Found` to this location.
+    Redirect(String),
 }
 
 impl Reply {
@@ -197,12 +199,16 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
     let bearer = authed("authorization")
         .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_string()))
         .filter(|v| !v.is_empty());
-    if api_key.is_none() && bearer.is_none() {
+    let oauth_route = crate::oauth::is_oauth_route(parts.method.as_str(), parts.uri.path());
+    if api_key.is_none() && bearer.is_none() && !oauth_route {
         return Err(ApiError::new(
             401,
             "authentication_error",
             "x-api-key header is required (any non-empty value works with ant-mock)",
         ));
+    }
+    if let (None, Some(token), false) = (&api_key, &bearer, oauth_route) {
+        crate::oauth::check_bearer(shared, token, &authed("anthropic-beta").unwrap_or_default())?;
     }
     let bytes = read_body(&shared.config, body).await?;
     let content_type = parts
@@ -211,6 +217,19 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    if oauth_route {
+        return Ok(crate::oauth::handle(
+            shared,
+            &crate::oauth::OAuthRequest {
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+                query: parts.uri.query().unwrap_or(""),
+                host: &authed("host").unwrap_or_default(),
+                content_type: &content_type,
+                body: &bytes,
+            },
+        ));
+    }
     let req = crate::routes::RawRequest {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
@@ -266,6 +285,12 @@ fn to_response(reply: Reply) -> Response<RespBody> {
             .status(status)
             .header("content-type", content_type)
             .body(Full::new(body).boxed())
+            .expect("valid response"),
+        Reply::Redirect(location) => Response::builder()
+            .status(302)
+            .header("location", location)
+            .header("cache-control", "no-store")
+            .body(Full::new(Bytes::new()).boxed())
             .expect("valid response"),
         Reply::Sse(body) => to_response(Reply::Stream(body.boxed())),
         Reply::Stream(body) => Response::builder()

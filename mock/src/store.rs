@@ -20,6 +20,7 @@ pub struct Shared {
     violations: Mutex<Vec<String>>,
     /// Operations (`group verb`) whose responses were checked.
     checked: Mutex<std::collections::BTreeSet<String>>,
+    pub oauth: crate::oauth::OAuth,
 }
 
 impl Shared {
@@ -35,6 +36,7 @@ impl Shared {
             sandbox_root,
             violations: Mutex::new(Vec::new()),
             checked: Mutex::default(),
+            oauth: Default::default(),
         }
     }
 

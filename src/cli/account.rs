@@ -1,10 +1,11 @@
-//! `ant auth` and `ant profile`: the official CLI's commands for stored
-//! credentials and profiles, on its config directory layout
-//! (`configs/<profile>.json`, `credentials/<profile>.json`, `active_config`).
-//! `ant auth login` (a browser OAuth flow) is not provided.
+//! `ant auth` and `ant profile`: the official CLI's commands for signing
+//! in and for stored credentials and profiles, on its config directory
+//! layout (`configs/<profile>.json`, `credentials/<profile>.json`,
+//! `active_config`). The work is `crate::auth`'s; this is the command layer.
 
 mod creds;
 mod files;
+mod login;
 mod profile;
 mod status;
 
@@ -24,7 +25,9 @@ fn verb(name: &'static str, about: &'static str) -> Command {
 
 pub fn auth_command() -> Command {
     Command::new("auth")
-        .about("status, logout, print-credentials (stored credentials of a profile)")
+        .about(
+            "login, status, logout, print-credentials (sign in; stored credentials of a profile)",
+        )
         .disable_help_subcommand(true)
         .subcommand_required(true)
         .arg_required_else_help(true)
@@ -32,7 +35,11 @@ pub fn auth_command() -> Command {
 }
 
 fn auth_verbs(cmd: Command) -> Command {
-    cmd.subcommand(verb(
+    cmd.subcommand(login::command(verb(
+            "login",
+            "Sign in with your browser (OAuth with PKCE) and store the profile's credentials",
+        )))
+        .subcommand(verb(
             "status",
             "Show which profile, credential, base URL, organization and workspace commands use, and where each comes from",
         ))
@@ -139,6 +146,7 @@ fn profile_verbs(cmd: Command) -> Command {
 
 pub fn run(group: &str, verb: &str, m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
     match (group, verb) {
+        ("auth", "login") => login::run(m, g),
         ("auth", "status") => status::status(m, g),
         ("auth", "logout") => creds::logout(m, g),
         ("auth", "print-credentials") => creds::print_credentials(m, g),

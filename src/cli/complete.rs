@@ -516,7 +516,7 @@ const FORMATS: &[(&str, &str)] = &[
 
 /// Profile names under the config directory.
 fn profiles() -> Vec<Cand> {
-    let Some(dir) = super::config::config_dir() else {
+    let Some(dir) = crate::auth::store::config_dir() else {
         return Vec::new();
     };
     let active = std::fs::read_to_string(dir.join("active_config"))

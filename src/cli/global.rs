@@ -99,46 +99,56 @@ pub struct GlobalArgs {
     )]
     pub profile: Option<String>,
 
-    /// Workload identity token (federation; accepted for compatibility)
+    /// Workload identity token (an OIDC JWT) to exchange for an access token (federation)
     #[arg(
         id = "identity-token",
         long = "identity-token",
         global = true,
         env = "ANTHROPIC_IDENTITY_TOKEN",
-        hide = true,
-        hide_env_values = true
+        hide_env_values = true,
+        value_name = "JWT"
     )]
     pub identity_token: Option<String>,
 
-    /// File holding a workload identity token (federation)
+    /// File holding the workload identity token, re-read at every exchange (federation)
     #[arg(
         id = "identity-token-file",
         long = "identity-token-file",
         global = true,
         env = "ANTHROPIC_IDENTITY_TOKEN_FILE",
-        hide = true
+        value_name = "PATH"
     )]
     pub identity_token_file: Option<String>,
 
-    /// Federation rule ID (fdrl_...)
+    /// Federation rule that accepts the identity token, fdrl_... (federation)
     #[arg(
         id = "federation-rule",
         long = "federation-rule",
         global = true,
         env = "ANTHROPIC_FEDERATION_RULE_ID",
-        hide = true
+        value_name = "ID"
     )]
     pub federation_rule: Option<String>,
 
-    /// Organization ID (a UUID)
+    /// Organization ID, a UUID (federation; the org hint of auth login)
     #[arg(
         id = "organization-id",
         long = "organization-id",
         global = true,
         env = "ANTHROPIC_ORGANIZATION_ID",
-        hide = true
+        value_name = "UUID"
     )]
     pub organization_id: Option<String>,
+
+    /// Service account to act as, svac_... (federation, optional; before the command group,
+    /// since memory-versions list has a filter of this name)
+    #[arg(
+        id = "service-account-id",
+        long = "service-account-id",
+        env = "ANTHROPIC_SERVICE_ACCOUNT_ID",
+        value_name = "ID"
+    )]
+    pub service_account_id: Option<String>,
 
     /// Workspace to act in, sent as anthropic-workspace-id [env: ANTHROPIC_WORKSPACE_ID]
     #[arg(
@@ -159,7 +169,7 @@ pub struct GlobalArgs {
     )]
     pub max_retries: u32,
 
-    /// Give up on an attempt after this many seconds (streams: until the response starts)
+    /// Give up on an attempt after this many seconds, or a duration like 90s, 5m (streams: until the response starts; auth login: the wait for authorization)
     #[arg(
         id = "timeout",
         long = "timeout",
@@ -179,27 +189,80 @@ pub struct GlobalArgs {
     pub verbose: bool,
 }
 
-/// `--timeout`: a positive, finite number of seconds, at most
+/// `--timeout`: seconds (`30`, `1.5`) or a duration as the official CLI
+/// writes them (`90s`, `5m`), positive and finite, at most
 /// [`MAX_TIMEOUT`](crate::http::MAX_TIMEOUT), so it always fits a `Duration`.
 fn parse_timeout(text: &str) -> Result<f64, String> {
     let max = crate::http::MAX_TIMEOUT.as_secs_f64();
-    match text.trim().parse::<f64>() {
-        Ok(t) if t.is_finite() && t > 0.0 && t <= max => Ok(t),
-        Ok(t) if t.is_finite() && t > max => {
+    match parse_seconds(text)? {
+        t if t.is_finite() && t > 0.0 && t <= max => Ok(t),
+        t if t.is_finite() && t > max => {
             Err(format!("at most {max} seconds (one year) is allowed"))
         }
         _ => Err("expected a positive number of seconds".into()),
     }
 }
 
+/// Seconds as a number (`30`, `1.5`) or a duration with units, as the
+/// official CLI writes them (`90s`, `5m`, `1h30m`, `250ms`).
+pub fn parse_seconds(s: &str) -> Result<f64, String> {
+    if let Ok(n) = s.trim().parse::<f64>() {
+        return Ok(n);
+    }
+    let bad = || format!("expected seconds or a duration like 90s, 5m or 1h30m, got {s:?}");
+    let mut rest = s.trim();
+    let mut total = 0.0;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let n: f64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            "us" | "µs" => 0.000_001,
+            "ns" => 0.000_000_001,
+            _ => return Err(bad()),
+        };
+        total += n * scale;
+        rest = &rest[unit_len..];
+    }
+    Ok(total)
+}
+
 #[cfg(test)]
 mod tests {
+    use super::{parse_seconds, parse_timeout};
+
     #[test]
     fn timeouts_are_positive_finite_and_at_most_a_year() {
-        assert_eq!(super::parse_timeout("2.5"), Ok(2.5));
-        assert_eq!(super::parse_timeout("31536000"), Ok(31536000.0));
-        for bad in ["0", "-1", "inf", "NaN", "2e19", "1e300", "x", ""] {
-            assert!(super::parse_timeout(bad).is_err(), "{bad}");
+        assert_eq!(parse_timeout("2.5"), Ok(2.5));
+        assert_eq!(parse_timeout("5m"), Ok(300.0));
+        assert_eq!(parse_timeout("31536000"), Ok(31536000.0));
+        for bad in ["0", "-1", "inf", "NaN", "2e19", "1e300", "x", "", "0s"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timeouts_take_seconds_or_go_style_durations() {
+        assert_eq!(parse_seconds("30"), Ok(30.0));
+        assert_eq!(parse_seconds("1.5"), Ok(1.5));
+        assert_eq!(parse_seconds("-2"), Ok(-2.0));
+        assert_eq!(parse_seconds("5m"), Ok(300.0));
+        assert_eq!(parse_seconds("1h30m"), Ok(5400.0));
+        assert_eq!(parse_seconds("250ms"), Ok(0.25));
+        for bad in ["", "m", "5x", "5m3", "abc"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
         }
     }
 }

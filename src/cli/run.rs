@@ -66,19 +66,6 @@ impl Context {
         }
         let format = choice.format;
         let resolved = config::resolve(g)?;
-        if matches!(resolved.auth, http::Auth::None) {
-            let federation = g.identity_token.is_some()
-                || g.identity_token_file.is_some()
-                || g.federation_rule.is_some();
-            let hint = if federation {
-                " (workload identity federation is not supported yet)"
-            } else {
-                ""
-            };
-            return Err(Error::Auth(format!(
-                "no credentials: set ANTHROPIC_API_KEY (or --api-key) or ANTHROPIC_AUTH_TOKEN (or --auth-token), or log in to a profile{hint}"
-            )));
-        }
         let client = Client::new(http::Config {
             base_url: resolved.base_url,
             auth: resolved.auth,

@@ -6,16 +6,38 @@ pub mod body;
 pub mod debug;
 pub mod sse;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{ApiError, Error, Result};
 use crate::request::{Body, Request};
+
+/// A bearer token that may have to be obtained first: refreshed (an OAuth
+/// login) or exchanged (workload identity federation). Implemented in
+/// `crate::auth`; the client only asks for a token before each attempt.
+pub trait TokenSource: Send + Sync {
+    /// The token for requests to `origin` (`scheme://host[:port]`).
+    /// `renew` forces a new one (after the API answered 401).
+    fn token<'a>(
+        &'a self,
+        origin: &'a str,
+        renew: bool,
+    ) -> Pin<Box<dyn Future<Output = Result<String>> + Send + 'a>>;
+    /// Whether a 401 is answered by renewing the token once and resending.
+    fn renews_on_401(&self) -> bool;
+    /// A stable, non-secret name for the credential (cache keys).
+    fn describe(&self) -> String;
+}
 
 /// How to authenticate.
 #[derive(Clone)]
 pub enum Auth {
     ApiKey(String),
     Bearer(String),
+    /// `Authorization: Bearer` with a token from a [`TokenSource`].
+    Source(Arc<dyn TokenSource>),
     None,
 }
 
@@ -24,6 +46,7 @@ impl std::fmt::Debug for Auth {
         match self {
             Auth::ApiKey(_) => f.write_str("ApiKey(redacted)"),
             Auth::Bearer(_) => f.write_str("Bearer(redacted)"),
+            Auth::Source(s) => write!(f, "Source({})", s.describe()),
             Auth::None => f.write_str("None"),
         }
     }
@@ -130,7 +153,7 @@ fn check_config_headers(cfg: &Config) -> Result<()> {
             "--auth-token (or ANTHROPIC_AUTH_TOKEN, or the profile's token)",
             t,
         )?,
-        Auth::None => {}
+        Auth::Source(_) | Auth::None => {}
     }
     if let Some(ws) = &cfg.workspace_id {
         check_header_value("--workspace-id (or ANTHROPIC_WORKSPACE_ID)", ws)?;
@@ -170,10 +193,27 @@ impl Client {
     /// success; API errors come back as [`Error::Api`].
     pub async fn send(&self, req: &Request, accept: &str) -> Result<reqwest::Response> {
         let mut attempt = 0u32;
+        let mut renewed = false;
         loop {
             let outcome = self.attempt(req, accept, attempt).await;
             match outcome {
                 Attempt::Done(resp) => return Ok(resp),
+                // A rejected token is renewed once and the request resent;
+                // if renewing fails, the 401 stands.
+                Attempt::Fail(Error::Api(e)) if e.status == 401 && !renewed => {
+                    match &self.cfg.auth {
+                        Auth::Source(s)
+                            if s.renews_on_401()
+                                && s.token(&origin(&self.url(req)), true).await.is_ok() =>
+                        {
+                            if self.cfg.debug {
+                                debug::note("401: renewed the token; sending again once");
+                            }
+                            renewed = true;
+                        }
+                        _ => return Err(Error::Api(e)),
+                    }
+                }
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry(e, wait) => {
                     if attempt >= self.cfg.max_retries {
@@ -215,6 +255,10 @@ impl Client {
         match &self.cfg.auth {
             Auth::ApiKey(k) => headers.push(("x-api-key".into(), k.clone())),
             Auth::Bearer(t) => headers.push(("authorization".into(), format!("Bearer {t}"))),
+            Auth::Source(s) => match s.token(&origin(url), false).await {
+                Ok(t) => headers.push(("authorization".into(), format!("Bearer {t}"))),
+                Err(e) => return Attempt::Fail(e),
+            },
             Auth::None => {}
         }
         if let Some(ws) = &self.cfg.workspace_id {
@@ -343,6 +387,14 @@ impl Client {
             debug::body(&bytes);
         }
         Ok(bytes.to_vec())
+    }
+}
+
+/// `scheme://host[:port]` of a URL (the whole URL when it does not parse).
+pub fn origin(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => url.to_string(),
     }
 }
 

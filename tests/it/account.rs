@@ -30,7 +30,9 @@ fn write_config(home: &Path, name: &str, v: Value) {
 fn write_creds(home: &Path, name: &str, v: Value) {
     let d = dir(home).join("credentials");
     std::fs::create_dir_all(&d).unwrap();
-    std::fs::write(d.join(format!("{name}.json")), v.to_string()).unwrap();
+    let p = d.join(format!("{name}.json"));
+    std::fs::write(&p, v.to_string()).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
 fn oauth_config(extra: Value) -> Value {
@@ -263,7 +265,6 @@ fn status_names_the_profile_paths_sources_and_cuts_secrets() {
         "\nBase URL\n",
         "\nOrganization\n",
         "\nWorkspace\n",
-        "\nFederation\n",
     ] {
         assert!(out.contains(section), "{section:?} missing:\n{out}");
     }
@@ -272,7 +273,12 @@ fn status_names_the_profile_paths_sources_and_cuts_secrets() {
         out.lines()
             .any(|l| l.starts_with("  (active) * ") && l.contains(needle))
     };
-    assert!(active("sk-ant-oat01-ABC…"), "{out}");
+    assert!(active("sk-ant-oat01-…WXYZ"), "{out}");
+    assert!(active("Profile (user_oauth) [via active_config]"), "{out}");
+    assert!(
+        !out.contains("Federation"),
+        "no federation inputs, no section:\n{out}"
+    );
     assert!(active("https://api.example.test"), "{out}");
     assert!(active("wrkspc_tok"), "{out}");
     assert!(
@@ -303,23 +309,28 @@ fn status_names_the_profile_paths_sources_and_cuts_secrets() {
         line("ANTHROPIC_API_KEY").starts_with("  (active) * "),
         "{o}"
     );
+    // Only the kind and the last four characters of a secret show.
     assert!(
-        line("ANTHROPIC_API_KEY").ends_with("sk-ant-api03-012…"),
+        line("ANTHROPIC_API_KEY env").ends_with(" sk-ant-api03-…fXYZ"),
         "{o}"
     );
-    assert!(
-        line("--auth-token flag").ends_with("bearer-token-012…"),
-        "{o}"
-    );
+    assert!(line("--auth-token flag").ends_with(" …6789"), "{o}");
     assert!(!line("--auth-token flag").contains("(active)"), "{o}");
-    assert!(!line("Profile default").contains("(active)"), "{o}");
+    assert!(!line("Profile (user_oauth)").contains("(active)"), "{o}");
     assert!(
-        !o.contains("0123456789abcdefXYZ") && !o.contains("bearer-token-0123456789"),
+        line("Profile (user_oauth)").contains("[via --profile/ANTHROPIC_PROFILE]"),
         "{o}"
     );
     assert!(
-        e.contains("warning: ANTHROPIC_API_KEY is set in the environment"),
-        "{e}"
+        !o.contains("0123456789ab") && !o.contains("bearer-token"),
+        "{o}"
+    );
+    assert!(e.is_empty(), "{e}");
+    assert!(
+        o.contains(
+            "⚠  ANTHROPIC_API_KEY is set in your environment and overrides the logged-in profile.\n   Unset it to use the profile:  unset ANTHROPIC_API_KEY"
+        ),
+        "{o}"
     );
 
     // The flag source of --profile, and a profile with nothing configured.
@@ -328,7 +339,10 @@ fn status_names_the_profile_paths_sources_and_cuts_secrets() {
         o.contains("Profile:         empty (from the --profile flag)"),
         "{o}"
     );
-    assert!(o.contains("profile \"empty\" is not configured"), "{o}");
+    assert!(
+        o.contains("(profile \"empty\" not configured — run `ant auth login` to set it up)"),
+        "{o}"
+    );
 }
 
 #[test]

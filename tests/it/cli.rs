@@ -419,6 +419,11 @@ fn profiles_supply_token_base_url_and_workspace() {
         json!({"version": "1.0", "type": "oauth_token", "access_token": "tok_p"}).to_string(),
     )
     .unwrap();
+    std::fs::set_permissions(
+        dir.join("credentials/work.json"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     std::fs::write(dir.join("active_config"), "work\n").unwrap();
     // The active profile, no flags or variables.
     let out = ant(h.path())

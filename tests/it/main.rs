@@ -2,17 +2,21 @@
 //! in-process loopback servers, with HOME and `ANTHROPIC_*` isolated.
 
 mod account;
+mod ci_docs;
 mod cli;
 mod completion;
 mod explore;
+mod federation;
 mod files;
 mod generated;
 mod hardening;
+mod login;
 mod mock;
 mod output;
 mod requests;
 mod secrets;
 mod server;
+mod signin;
 mod streams;
 
 use std::path::Path;
@@ -21,13 +25,20 @@ pub use server::{Recorded, Reply, Server};
 
 /// `ant` with a clean environment: no real credentials or config leak in.
 pub fn ant(home: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("ant").expect("ant binary");
+    assert_cmd::Command::from_std(ant_std(home))
+}
+
+/// [`ant`] as a `std::process::Command`, for a process the test talks to
+/// while it runs.
+pub fn ant_std(home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ant"));
     for (k, _) in std::env::vars() {
         if k.starts_with("ANTHROPIC_")
             || k.starts_with("ANT_")
             || k == "NO_COLOR"
             || k == "FORCE_COLOR"
             || k == "CLICOLOR_FORCE"
+            || k == "BROWSER"
         {
             cmd.env_remove(k);
         }

@@ -5,6 +5,7 @@ mod agent;
 mod api;
 mod fidelity;
 mod limits;
+mod oauth;
 mod python_sdk;
 mod schema;
 mod support;

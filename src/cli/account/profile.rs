@@ -6,7 +6,8 @@ use std::io::Write;
 use clap::ArgMatches;
 use serde_json::{Map, Value, json};
 
-use super::files::{self, Layout};
+use super::files;
+use crate::auth::store::{self, Layout};
 use crate::cli::global::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::http;
@@ -29,7 +30,7 @@ fn print(text: &str) -> Result<()> {
 }
 
 fn load(layout: &Layout, profile: &str) -> Result<Value> {
-    files::read_json(&layout.config(profile))?.ok_or_else(|| {
+    store::read_json(&layout.config(profile))?.ok_or_else(|| {
         Error::usage(format!(
             "profile {profile:?} not found (no {})",
             layout.config(profile).display()
@@ -41,7 +42,7 @@ fn load(layout: &Layout, profile: &str) -> Result<Value> {
 pub fn list(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
     let layout = Layout::find()?;
     let (current, _) = files::target(&layout, m, g)?;
-    let names = files::profile_names(&layout)?;
+    let names = store::profile_names(&layout)?;
     if names.is_empty() {
         eprintln!("No profiles in {}.", layout.configs().display());
         return Ok(());
@@ -59,10 +60,10 @@ pub fn activate(m: &ArgMatches) -> Result<()> {
     let name = m
         .get_one::<String>("name")
         .ok_or_else(|| Error::usage("missing profile name: ant profile activate <NAME>"))?;
-    files::check_name(name)?;
+    store::check_name(name)?;
     let layout = Layout::find()?;
     if !layout.config(name).is_file() {
-        let known = files::profile_names(&layout)?;
+        let known = store::profile_names(&layout)?;
         let hint = if known.is_empty() {
             String::new()
         } else {
@@ -74,7 +75,7 @@ pub fn activate(m: &ArgMatches) -> Result<()> {
         )));
     }
     let previous = layout.active_name();
-    files::write_active(&layout, name)?;
+    store::write_active(&layout, name)?;
     match previous {
         Some(p) if p != *name => eprintln!("Active profile: {name} (was {p})."),
         _ => eprintln!("Active profile: {name}."),
@@ -85,7 +86,7 @@ pub fn activate(m: &ArgMatches) -> Result<()> {
 fn render(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s}\n"),
-        other => String::from_utf8(files::json_bytes(other)).expect("utf-8"),
+        other => String::from_utf8(store::json_bytes(other)).expect("utf-8"),
     }
 }
 
@@ -136,7 +137,7 @@ pub fn set(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
     };
     let layout = Layout::find()?;
     let (profile, _) = files::target(&layout, m, g)?;
-    let existing = files::read_json(&layout.config(&profile))?;
+    let existing = store::read_json(&layout.config(&profile))?;
     let created = existing.is_none();
     let mut config = existing.unwrap_or_else(|| json!({"version": "1.0"}));
     let Some(obj) = config.as_object_mut() else {
@@ -181,7 +182,7 @@ pub fn set(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
     if key == "organization_id" && old.as_deref().is_some_and(|o| o != value) {
         cleared = obj.remove("workspace_id");
     }
-    files::write_config(&layout, &profile, &config)?;
+    store::write_config(&layout, &profile, &config)?;
 
     if created {
         eprintln!(

@@ -1,6 +1,7 @@
 //! `ant auth status`: which profile, credential, base URL, organization and
-//! workspace a command would use, and where each came from. Secrets are cut
-//! to their first 16 characters.
+//! workspace a command would use, and where each came from; federation
+//! inputs and what a partial federation setup lacks. Secrets show only
+//! their kind and last four characters.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -8,32 +9,27 @@ use std::io::Write as _;
 use clap::ArgMatches;
 use serde_json::Value;
 
-use super::files::{self, Layout, from_env};
-use crate::cli::config::DEFAULT_BASE_URL;
+use super::files::{self, Source, from_env};
+use crate::auth::store::{self, Layout, mask};
+use crate::auth::{DEFAULT_BASE_URL, Profile, text};
+use crate::cli::config;
 use crate::cli::global::GlobalArgs;
 use crate::error::{Error, Result};
 
 const ACTIVE: &str = "  (active) * ";
-const PASSIVE: &str = "             ";
+const PASSIVE: &str = "           * ";
 
 fn row(out: &mut String, active: bool, label: &str, value: &str) {
     let marker = if active { ACTIVE } else { PASSIVE };
-    let _ = writeln!(out, "{marker}{label:<44} {value}");
+    let _ = writeln!(out, "{marker}{label:<46} {value}");
 }
 
 fn detail(out: &mut String, key: &str, value: &str) {
-    let _ = writeln!(out, "{PASSIVE}  {:<14} {value}", format!("{key}:"));
+    let _ = writeln!(out, "               {:<15} {value}", format!("{key}:"));
 }
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-fn text(v: Option<&Value>, pointer: &str) -> Option<String> {
-    v.and_then(|v| v.pointer(pointer))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
 }
 
 fn named(id: &str, name: Option<String>) -> String {
@@ -43,47 +39,65 @@ fn named(id: &str, name: Option<String>) -> String {
     }
 }
 
+/// Which credential wins, as `auth::resolve` decides (a partial federation
+/// setup does not count here: it is reported below instead).
+#[derive(PartialEq, Clone, Copy)]
+enum Winner {
+    None,
+    ApiKey,
+    AuthToken,
+    Profile,
+    Federation,
+}
+
 pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
     let layout = Layout::find()?;
-    let (profile, source) = files::target(&layout, m, g)?;
-    let config_path = layout.config(&profile);
-    let (config, config_err) = match files::read_json(&config_path) {
+    let (name, source) = files::target(&layout, m, g)?;
+    let explicit = matches!(source, Source::Flag | Source::Env);
+    let profile = Profile::find(layout.clone(), explicit.then_some(name.as_str()))?;
+    let cfg = profile.config.as_ref();
+    let (creds, creds_err) = match store::read_json(&profile.creds_path) {
         Ok(c) => (c, None),
         Err(e) => (None, Some(e.to_string())),
     };
-    let creds_path = layout.credentials_for(&profile, config.as_ref());
-    let (creds, creds_err) = match files::read_json(&creds_path) {
-        Ok(c) => (c, None),
-        Err(e) => (None, Some(e.to_string())),
-    };
-    let cfg = config.as_ref();
     let cr = creds.as_ref();
+    let federation_profile = profile.kind() == "oidc_federation" && cfg.is_some();
     let token = text(cr, "/access_token");
+    let profile_present = federation_profile || token.is_some();
+
+    let inputs = config::inputs(g);
+    let api_key = inputs.api_key.clone().filter(|k| !k.is_empty());
+    let auth_token = inputs.auth_token.clone().filter(|t| !t.is_empty());
+    let fed = &inputs.federation;
+    let fed_missing = if fed.any_set() {
+        fed.missing()
+    } else {
+        Vec::new()
+    };
+    let fed_ready = fed.any_set() && fed_missing.is_empty();
+    let winner = if api_key.is_some() {
+        Winner::ApiKey
+    } else if auth_token.is_some() {
+        Winner::AuthToken
+    } else if profile_present && explicit {
+        Winner::Profile
+    } else if fed_ready {
+        Winner::Federation
+    } else if profile_present {
+        Winner::Profile
+    } else {
+        Winner::None
+    };
 
     let mut out = String::new();
-    let _ = writeln!(out, "Profile:         {profile} ({})", source.describe());
+    let _ = writeln!(out, "Profile:         {name} ({})", source.describe());
     let _ = writeln!(out, "Config dir:      {}", layout.dir.display());
-    let _ = writeln!(out, "Profile config:  {}", config_path.display());
-    let _ = writeln!(out, "Credentials:     {}", creds_path.display());
+    let _ = writeln!(out, "Profile config:  {}", layout.config(&name).display());
+    let _ = writeln!(out, "Credentials:     {}", profile.creds_path.display());
 
-    // Credentials: --api-key, then --auth-token, then the profile's token
-    // (the order config::resolve uses).
-    let api_key = g.api_key.clone().filter(|k| !k.is_empty());
-    let auth_token = g.auth_token.clone().filter(|t| !t.is_empty());
-    let winner = if api_key.is_some() {
-        1
-    } else if auth_token.is_some() {
-        2
-    } else if token.is_some() {
-        3
-    } else {
-        0
-    };
     out.push_str("\nCredentials\n");
-    if winner == 3 {
-        let org = text(cr, "/organization_name");
-        let email = text(cr, "/account_email");
-        let who = match (org, email) {
+    if winner == Winner::Profile {
+        let who = match (text(cr, "/organization_name"), text(cr, "/account_email")) {
             (Some(o), Some(e)) => Some(format!("to {o} as {e}")),
             (None, Some(e)) => Some(format!("as {e}")),
             (Some(o), None) => Some(format!("to {o}")),
@@ -93,20 +107,19 @@ pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
             let _ = writeln!(out, "  Logged in {who}");
         }
     }
-    if winner == 0 {
-        let why = if let Some(e) = &config_err {
+    if winner == Winner::None {
+        let why = if cfg.is_none() && profile.config_error.is_none() && cr.is_none() {
+            format!("profile {name:?} not configured — run `ant auth login` to set it up")
+        } else if let Some(e) = &profile.config_error {
             format!("profile config unreadable: {e}")
         } else if let Some(e) = &creds_err {
             format!("credentials unreadable: {e}")
-        } else if cfg.is_some() {
-            format!("profile {profile:?} is configured but holds no credentials")
+        } else if cr.is_none() {
+            format!("profile {name:?} configured but not logged in — run `ant auth login`")
         } else {
-            format!("profile {profile:?} is not configured")
+            "no credential configured — set ANTHROPIC_API_KEY or run `ant auth login`".to_string()
         };
-        let _ = writeln!(
-            out,
-            "  (no credentials: {why}; set ANTHROPIC_API_KEY or pass --api-key or --auth-token)"
-        );
+        let _ = writeln!(out, "  ({why})");
     }
     if let Some(k) = &api_key {
         let label = if from_env(m, "api-key") {
@@ -114,7 +127,7 @@ pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
         } else {
             "--api-key flag (x-api-key)"
         };
-        row(&mut out, winner == 1, label, &files::mask(k));
+        row(&mut out, winner == Winner::ApiKey, label, &mask(k));
     }
     if let Some(t) = &auth_token {
         let label = if from_env(m, "auth-token") {
@@ -122,213 +135,226 @@ pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
         } else {
             "--auth-token flag (Bearer)"
         };
-        row(&mut out, winner == 2, label, &files::mask(t));
+        row(&mut out, winner == Winner::AuthToken, label, &mask(t));
     }
-    if let Some(t) = &token {
-        let kind = text(cfg, "/authentication/type").unwrap_or_else(|| "oauth_token".into());
-        let label = format!("Profile {profile} ({kind})");
-        row(&mut out, winner == 3, &label, &files::mask(t));
-        if let Some(exp) = cr.and_then(|c| c.get("expires_at")).and_then(Value::as_i64) {
-            detail(
-                &mut out,
-                "expires",
-                &format!("{} ({})", files::rfc3339(exp), files::remaining(exp)),
+    if profile_present {
+        let via = if explicit {
+            "[via --profile/ANTHROPIC_PROFILE]"
+        } else {
+            "[via active_config]"
+        };
+        let label = format!("Profile ({}) {via}", profile.kind());
+        let value = match &token {
+            Some(t) => mask(t),
+            None => "(exchanged when a command runs)".to_string(),
+        };
+        row(&mut out, winner == Winner::Profile, &label, &value);
+        profile_details(&mut out, cfg, cr);
+    }
+    if fed_ready {
+        row(
+            &mut out,
+            winner == Winner::Federation,
+            "Federation (jwt-bearer)",
+            "see 'Federation inputs' below",
+        );
+    } else if fed.any_set() {
+        row(
+            &mut out,
+            false,
+            "Federation (jwt-bearer)",
+            "partial — missing required inputs",
+        );
+    }
+    let shadow = if api_key.is_some() && from_env(m, "api-key") {
+        Some("ANTHROPIC_API_KEY")
+    } else if api_key.is_none() && auth_token.is_some() && from_env(m, "auth-token") {
+        Some("ANTHROPIC_AUTH_TOKEN")
+    } else {
+        None
+    };
+    if let (true, Some(var)) = (token.is_some(), shadow) {
+        let _ = writeln!(
+            out,
+            "\n⚠  {var} is set in your environment and overrides the logged-in profile.\n   \
+             Unset it to use the profile:  unset {var}"
+        );
+    }
+    if !fed_missing.is_empty() {
+        out.push_str(
+            "\n⚠  Federation is partially configured and will not be used until fully set.\n   Missing:\n",
+        );
+        for item in &fed_missing {
+            let _ = writeln!(out, "     - {item}");
+        }
+        if api_key.is_none() && auth_token.is_none() && !(profile_present && explicit) {
+            out.push_str(
+                "   Until then, commands that need a credential fail (exit 3) instead of using a profile.\n",
             );
-        }
-        if let Some(r) = text(cr, "/refresh_token") {
-            detail(&mut out, "refresh_token", &files::mask(&r));
-        }
-        if let Some(s) = text(cr, "/scope").or_else(|| text(cfg, "/authentication/scope")) {
-            detail(&mut out, "scope", &s);
-        }
-        if let Some(c) = text(cfg, "/authentication/client_id") {
-            detail(&mut out, "client_id", &c);
         }
     }
 
-    // Base URL: --base-url, ANTHROPIC_BASE_URL, the profile, the default.
+    sources(&mut out, g, &profile, cr, winner);
+
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+        .map_err(Error::from_write)
+}
+
+/// The detail lines under a profile's credential row.
+fn profile_details(out: &mut String, cfg: Option<&Value>, cr: Option<&Value>) {
+    if let Some(exp) = cr.and_then(|c| c.get("expires_at")).and_then(Value::as_i64) {
+        detail(
+            out,
+            "expires",
+            &format!("{} ({})", store::rfc3339(exp), store::remaining(exp)),
+        );
+    }
+    if let Some(r) = text(cr, "/refresh_token") {
+        detail(out, "refresh_token", &mask(&r));
+    }
+    if let Some(s) = text(cr, "/scope").or_else(|| text(cfg, "/authentication/scope")) {
+        detail(out, "scope", &s);
+    }
+    if let Some(o) = text(cr, "/organization_uuid") {
+        detail(
+            out,
+            "organization",
+            &named(&o, text(cr, "/organization_name")),
+        );
+    }
+    for (key, pointer) in [
+        ("client_id", "/authentication/client_id"),
+        ("federation_rule_id", "/authentication/federation_rule_id"),
+        ("service_account_id", "/authentication/service_account_id"),
+        ("identity_token", "/authentication/identity_token/path"),
+    ] {
+        if let Some(v) = text(cfg, pointer) {
+            detail(out, key, &v);
+        }
+    }
+}
+
+/// The Base URL, Organization, Workspace and Federation inputs sections.
+fn sources(
+    out: &mut String,
+    g: &GlobalArgs,
+    profile: &Profile,
+    cr: Option<&Value>,
+    winner: Winner,
+) {
+    let cfg = profile.config.as_ref();
     out.push_str("\nBase URL\n");
-    let profile_base = text(cfg, "/base_url");
-    let env_base = env("ANTHROPIC_BASE_URL");
-    let sources = [
-        ("--base-url flag", g.base_url.clone()),
-        ("ANTHROPIC_BASE_URL env", env_base),
-        ("Profile base_url", profile_base),
-    ];
     let mut won = false;
-    for (label, v) in sources {
+    for (label, v) in [
+        ("--base-url flag", g.base_url.clone()),
+        ("ANTHROPIC_BASE_URL env", env("ANTHROPIC_BASE_URL")),
+        ("Profile base_url", text(cfg, "/base_url")),
+    ] {
         if let Some(v) = v {
-            row(&mut out, !won, label, &crate::http::mask_password(&v));
+            row(out, !won, label, &crate::http::mask_password(&v));
             won = true;
         }
     }
     if !won {
-        row(&mut out, true, "Default", DEFAULT_BASE_URL);
+        row(out, true, "Default", DEFAULT_BASE_URL);
     }
 
-    // Organization.
     out.push_str("\nOrganization\n");
     let flag_org = g.organization_id.clone().filter(|o| !o.is_empty());
     let profile_org = text(cfg, "/organization_id");
     let token_org = text(cr, "/organization_uuid");
     if let Some(o) = &flag_org {
-        let label = if from_env(m, "organization-id") {
-            "ANTHROPIC_ORGANIZATION_ID env"
-        } else {
-            "--organization-id flag"
-        };
-        row(&mut out, true, label, o);
+        row(
+            out,
+            true,
+            "--organization-id / ANTHROPIC_ORGANIZATION_ID",
+            o,
+        );
     }
     if let Some(o) = &profile_org {
-        row(&mut out, flag_org.is_none(), "Profile organization_id", o);
+        row(out, flag_org.is_none(), "Profile organization_id", o);
     }
     if let Some(o) = &token_org {
         let active = flag_org.is_none() && profile_org.is_none();
-        row(
-            &mut out,
-            active,
-            "Token organization",
-            &named(o, text(cr, "/organization_name")),
-        );
+        let value = named(o, text(cr, "/organization_name"));
+        row(out, active, "Token organization", &value);
     }
     if flag_org.is_none() && profile_org.is_none() && token_org.is_none() {
-        row(
-            &mut out,
-            true,
-            "From the credential",
-            "(decided by the server)",
-        );
+        row(out, true, "From the credential", "(decided by the server)");
     }
 
-    // Workspace: the anthropic-workspace-id header comes from --workspace-id,
+    // The anthropic-workspace-id header comes from --workspace-id,
     // ANTHROPIC_WORKSPACE_ID or the profile; otherwise the token's own.
     out.push_str("\nWorkspace\n");
-    let header_sources = [
+    let mut won = false;
+    for (label, v) in [
         (
             "--workspace-id flag",
             g.workspace_id.clone().filter(|w| !w.is_empty()),
         ),
         ("ANTHROPIC_WORKSPACE_ID env", env("ANTHROPIC_WORKSPACE_ID")),
         ("Profile workspace_id", text(cfg, "/workspace_id")),
-    ];
-    let mut won = false;
-    for (label, v) in header_sources {
+    ] {
         if let Some(v) = v {
-            row(&mut out, !won, label, &v);
+            row(out, !won, label, &v);
             won = true;
         }
     }
     if let Some(w) = text(cr, "/workspace_id") {
         let value = named(&w, text(cr, "/workspace_name"));
-        row(&mut out, !won && winner == 3, "Token workspace", &value);
-        won = won || winner == 3;
+        let drift = text(cfg, "/workspace_id").is_some_and(|p| p != w);
+        let value = if drift {
+            format!("{value} — drift, re-login to reconcile")
+        } else {
+            value
+        };
+        let active = !won && winner == Winner::Profile;
+        row(out, active, "Token workspace", &value);
+        won = won || active;
     }
     if !won {
-        row(
-            &mut out,
-            true,
-            "Server-side default",
-            "(decided by the server)",
-        );
+        row(out, true, "Server-side default", "(decided by the server)");
     }
 
-    // Federation inputs (flags/variables and an oidc_federation profile).
-    out.push_str("\nFederation\n");
-    let fed_inputs = [
+    // Federation inputs, only those set; the identity token masked.
+    let inputs: [(&str, &str, Option<String>); 5] = [
         (
-            "--identity-token / ANTHROPIC_IDENTITY_TOKEN",
-            g.identity_token.as_deref().map(files::mask),
+            "identity-token",
+            "ANTHROPIC_IDENTITY_TOKEN",
+            g.identity_token.as_deref().map(mask),
         ),
         (
-            "--identity-token-file / ANTHROPIC_IDENTITY_TOKEN_FILE",
+            "identity-token-file",
+            "ANTHROPIC_IDENTITY_TOKEN_FILE",
             g.identity_token_file.clone(),
         ),
         (
-            "--federation-rule / ANTHROPIC_FEDERATION_RULE_ID",
+            "federation-rule",
+            "ANTHROPIC_FEDERATION_RULE_ID",
             g.federation_rule.clone(),
         ),
         (
-            "--service-account-id / ANTHROPIC_SERVICE_ACCOUNT_ID",
-            std::env::var("ANTHROPIC_SERVICE_ACCOUNT_ID").ok(),
+            "organization-id",
+            "ANTHROPIC_ORGANIZATION_ID",
+            g.organization_id.clone(),
+        ),
+        (
+            "service-account-id",
+            "ANTHROPIC_SERVICE_ACCOUNT_ID",
+            g.service_account_id.clone(),
         ),
     ];
-    let mut any_fed = false;
-    for (label, v) in &fed_inputs {
-        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            row(&mut out, false, label, v);
-            any_fed = true;
+    let set: Vec<_> = inputs
+        .iter()
+        .filter_map(|(f, e, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (f, e, v)))
+        .collect();
+    if !set.is_empty() {
+        out.push_str("\nFederation inputs\n");
+        for (flag, var, value) in set {
+            let _ = writeln!(out, "  --{flag:<22} / {var:<32} {value}");
         }
     }
-    if text(cfg, "/authentication/type").as_deref() == Some("oidc_federation") {
-        any_fed = true;
-        row(&mut out, false, "Profile (oidc_federation)", &profile);
-        for (key, ptr) in [
-            ("rule", "/authentication/federation_rule_id"),
-            ("service_acct", "/authentication/service_account_id"),
-            ("token_file", "/authentication/identity_token/path"),
-            ("scope", "/authentication/scope"),
-        ] {
-            if let Some(v) = text(cfg, ptr) {
-                detail(&mut out, key, &v);
-            }
-        }
-    }
-    if any_fed {
-        let _ = writeln!(
-            out,
-            "  (this ant does not exchange identity tokens; these inputs are not used)"
-        );
-    } else {
-        let _ = writeln!(out, "  (not configured)");
-    }
-
-    {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(out.as_bytes())
-            .and_then(|_| stdout.flush())
-            .map_err(Error::from_write)?;
-    }
-
-    // Warnings on stderr.
-    if token.is_some() {
-        let shadow = if api_key.is_some() && from_env(m, "api-key") {
-            Some("ANTHROPIC_API_KEY")
-        } else if api_key.is_none() && auth_token.is_some() && from_env(m, "auth-token") {
-            Some("ANTHROPIC_AUTH_TOKEN")
-        } else {
-            None
-        };
-        if let Some(var) = shadow {
-            eprintln!(
-                "warning: {var} is set in the environment and overrides the logged-in profile \
-                 {profile:?}; unset {var} to use the profile"
-            );
-        }
-    }
-    let has_token = g.identity_token.as_deref().is_some_and(|t| !t.is_empty())
-        || g.identity_token_file
-            .as_deref()
-            .is_some_and(|t| !t.is_empty());
-    let has_rule = g.federation_rule.as_deref().is_some_and(|t| !t.is_empty());
-    let has_org = flag_org.is_some();
-    if has_token || has_rule {
-        let mut missing = Vec::new();
-        if !has_token {
-            missing.push("--identity-token or --identity-token-file");
-        }
-        if !has_rule {
-            missing.push("--federation-rule");
-        }
-        if !has_org {
-            missing.push("--organization-id");
-        }
-        if !missing.is_empty() {
-            eprintln!(
-                "warning: federation is partially configured (missing: {})",
-                missing.join(", ")
-            );
-        }
-    }
-    Ok(())
 }

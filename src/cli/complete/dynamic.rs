@@ -50,7 +50,7 @@ pub fn list_op_for(key: &str, beta: bool) -> Option<&'static Operation> {
 /// The settings of the line being completed: its credential, base URL,
 /// profile and workspace flags, falling back to env and profile like a
 /// normal command.
-fn settings(flags: &[(String, String)]) -> Option<config::Resolved> {
+fn settings(flags: &[(String, String)]) -> Option<crate::auth::Resolved> {
     let mut argv = vec!["ant".to_string()];
     for (k, v) in flags {
         argv.push(format!("--{k}={v}"));
@@ -58,7 +58,8 @@ fn settings(flags: &[(String, String)]) -> Option<config::Resolved> {
     let cmd = GlobalArgs::augment_args(Command::new("ant"));
     let m = cmd.try_get_matches_from(argv).ok()?;
     let g = GlobalArgs::from_arg_matches(&m).ok()?;
-    config::resolve(&g).ok()
+    // Quiet: no precedence notices while completing.
+    crate::auth::resolve(&config::inputs(&g)).ok()
 }
 
 /// A short, stable hash (FNV-1a) for cache keys.
@@ -197,8 +198,9 @@ pub fn ids(
         return Vec::new();
     };
     let (secret, secret_kind) = match &resolved.auth {
-        Auth::ApiKey(k) => (k.as_str(), "key"),
-        Auth::Bearer(t) => (t.as_str(), "bearer"),
+        Auth::ApiKey(k) => (k.clone(), "key"),
+        Auth::Bearer(t) => (t.clone(), "bearer"),
+        Auth::Source(s) => (s.describe(), "source"),
         Auth::None => return Vec::new(),
     };
     let mut flags: Vec<Flag> = path
@@ -216,7 +218,7 @@ pub fn ids(
     let Ok(req) = request::build(list, input, &mut MemFiles::default()) else {
         return Vec::new();
     };
-    let secret_hash = format!("{:016x}", fnv(&[secret_kind, secret]));
+    let secret_hash = format!("{:016x}", fnv(&[secret_kind, &secret]));
     let key_hash = fnv(&[
         &resolved.base_url,
         &secret_hash,
@@ -239,7 +241,7 @@ fn fetch(
     list: &'static Operation,
     key: &str,
     req: &request::Request,
-    resolved: config::Resolved,
+    resolved: crate::auth::Resolved,
 ) -> Option<Vec<Cand>> {
     let client = Client::new(http::Config {
         base_url: resolved.base_url,

@@ -1,0 +1,421 @@
+//! `ant auth login` against ant-mock's OAuth server: the three modes, the
+//! failures (each leaving no files), bootstrap versus re-login, activation,
+//! and the refresh of a login's token on a normal command.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use serde_json::json;
+
+use crate::signin::{
+    Running, authorize_url, browser, code_on_page, config_dir, fetch, files_in, mode, read_json,
+};
+use crate::{Server, ant, ant_std, home, stderr, stdout};
+
+fn mock(config: ant_mock::Config) -> ant_mock::MockHandle {
+    ant_mock::start(config).expect("ant-mock starts")
+}
+
+/// `ant auth login` at the emulator, with `args`.
+fn login_cmd(home: &Path, m: &ant_mock::MockHandle, args: &[&str]) -> std::process::Command {
+    let mut cmd = ant_std(home);
+    cmd.args([
+        "auth",
+        "login",
+        "--console-url",
+        &m.base_url,
+        "--base-url",
+        &m.base_url,
+    ])
+    .args(args);
+    cmd
+}
+
+/// `ant beta:agents list` with whatever credential the home holds.
+fn list_agents(home: &Path) -> std::process::Output {
+    ant(home).args(["beta:agents", "list"]).output().unwrap()
+}
+
+/// Logs in through `$BROWSER`; returns the exit code and stderr.
+fn browser_login(home: &Path, m: &ant_mock::MockHandle, args: &[&str]) -> (i32, String) {
+    let out = login_cmd(home, m, args)
+        .env("BROWSER", browser(home))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), stderr(&out))
+}
+
+/// Starts a headless login and returns it with the `code#state` the
+/// console's page shows for its authorize URL.
+fn headless(home: &Path, m: &ant_mock::MockHandle, args: &[&str]) -> (Running, String) {
+    let mut all = vec!["--no-browser"];
+    all.extend_from_slice(args);
+    let run = Running::spawn(login_cmd(home, m, &all));
+    let err = run.wait_for("Code: ");
+    let page = fetch(home, &authorize_url(&err));
+    (run, code_on_page(&page))
+}
+
+#[test]
+fn a_browser_login_bootstraps_the_profile_and_its_token_works() {
+    let m = mock(ant_mock::Config::default());
+    let h = home();
+    let (code, err) = browser_login(h.path(), &m, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.starts_with("Creating profile \"default\".\n"), "{err}");
+    assert!(
+        err.contains("Opening your browser to authenticate..."),
+        "{err}"
+    );
+    assert!(
+        err.contains("✓ Logged in to ant-mock as developer@ant-mock.local (profile \"default\").\n  organization: ant-mock (00000000-0000-4000-8000-00000000a17e)\n  → set as active profile\n"),
+        "{err}"
+    );
+    let dir = config_dir(h.path());
+    let config = read_json(&dir.join("configs/default.json"));
+    assert_eq!(
+        config,
+        json!({"version": "1.0",
+               "authentication": {"type": "user_oauth", "client_id": "41077d10-94b8-4194-be48-d251e9eb21b4",
+                                  "console_url": m.base_url},
+               "base_url": m.base_url,
+               "organization_id": "00000000-0000-4000-8000-00000000a17e",
+               "workspace_id": "wrkspc_01antmockdefault0000000"})
+    );
+    let creds_path = dir.join("credentials/default.json");
+    let creds = read_json(&creds_path);
+    assert!(
+        creds["access_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("sk-ant-oat01-antmock-")
+    );
+    assert!(
+        creds["refresh_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("sk-ant-ort01-antmock-")
+    );
+    assert_eq!(creds["account_email"], "developer@ant-mock.local");
+    assert_eq!(creds["workspace_name"], "Default");
+    assert_eq!(mode(&creds_path), 0o600);
+    assert_eq!(mode(&dir.join("credentials")), 0o700);
+    assert_eq!(mode(&dir.join("configs/default.json")), 0o644);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("active_config")).unwrap(),
+        "default\n"
+    );
+
+    // The issued token is accepted; one the server never issued is not.
+    let out = ant(h.path())
+        .args([
+            "beta:agents",
+            "create",
+            "--name",
+            "a",
+            "--model",
+            "claude-opus-4-7",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut forged = creds.clone();
+    forged["access_token"] = json!("sk-ant-oat01-antmock-forged");
+    std::fs::write(&creds_path, forged.to_string()).unwrap();
+    let out = list_agents(h.path());
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
+
+#[test]
+fn ssh_forward_mode_takes_the_callback_through_the_port() {
+    let m = mock(ant_mock::Config::default());
+    let h = home();
+    let run = Running::spawn(login_cmd(
+        h.path(),
+        &m,
+        &["--no-browser", "--callback-port", "0", "--profile", "ssh"],
+    ));
+    let err = run.wait_for("Waiting for callback on http://localhost:");
+    assert!(
+        err.contains(
+            "Authorization URL (open on the machine where your SSH session originates):\n\n  "
+        ),
+        "{err}"
+    );
+    let url = authorize_url(&err);
+    assert!(
+        url.contains("redirect_uri=http%3A%2F%2Flocalhost%3A"),
+        "{url}"
+    );
+    // "The laptop" opens the URL; the callback comes back to the port.
+    let page = fetch(h.path(), &url);
+    assert!(page.contains("✓ Authorized"), "{page}");
+    let (code, err) = run.finish();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("(profile \"ssh\")"), "{err}");
+    assert!(config_dir(h.path()).join("credentials/ssh.json").exists());
+}
+
+#[test]
+fn headless_mode_takes_a_pasted_code_and_nothing_else() {
+    let m = mock(ant_mock::Config::default());
+    let h = home();
+    let (mut run, pasted) = headless(h.path(), &m, &[]);
+    let err = run.wait_for("Code: ");
+    assert!(err.contains("Open this URL to authorize:\n\n  "), "{err}");
+    assert!(
+        err.contains("After authorizing, the page will display a code. Paste it here:\nCode: "),
+        "{err}"
+    );
+    assert!(
+        authorize_url(&err).contains("oauth%2Fcode%2Fcallback%3Fapp%3Danthropic-cli"),
+        "{err}"
+    );
+    assert!(pasted.contains('#'), "{pasted}");
+    run.paste(&pasted);
+    let (code, err) = run.finish();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("✓ Logged in to ant-mock"), "{err}");
+    let out = list_agents(h.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_wrong_state_is_refused_and_nothing_is_written() {
+    let m = mock(ant_mock::Config::default());
+    let h = home();
+    let (mut run, pasted) = headless(h.path(), &m, &[]);
+    let code_only = pasted.split('#').next().unwrap();
+    run.paste(&format!("{code_only}#not-the-state"));
+    let (code, err) = run.finish();
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("pasted state does not match — code may be from a different login attempt"),
+        "{err}"
+    );
+    assert!(files_in(h.path()).is_empty(), "{:?}", files_in(h.path()));
+}
+
+#[test]
+fn a_denied_authorization_fails_and_nothing_is_written() {
+    let m = mock(ant_mock::Config {
+        oauth_deny: true,
+        ..Default::default()
+    });
+    let h = home();
+    let (code, err) = browser_login(h.path(), &m, &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("authorization denied: access_denied: The user denied the request (ant-mock --oauth-deny)"),
+        "{err}"
+    );
+    assert!(files_in(h.path()).is_empty(), "{:?}", files_in(h.path()));
+}
+
+#[test]
+fn a_login_that_times_out_writes_nothing() {
+    let m = mock(ant_mock::Config::default());
+    let h = home();
+    let out = login_cmd(h.path(), &m, &["--timeout", "1"])
+        .env("BROWSER", "true")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("timed out waiting for authorization"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(files_in(h.path()).is_empty(), "{:?}", files_in(h.path()));
+}
+
+#[test]
+fn an_exchange_error_shows_the_token_endpoint_answer_and_writes_nothing() {
+    let m = mock(ant_mock::Config::default());
+    let h = home();
+    let (mut run, pasted) = headless(h.path(), &m, &["--debug"]);
+    let state = pasted.split('#').nth(1).unwrap();
+    run.paste(&format!("antmock-code-forged#{state}"));
+    let (code, err) = run.finish();
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains(
+            "exchange code for token: token endpoint returned 400 Bad Request (request_id=req_"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("\"error\":\"invalid_grant\""), "{err}");
+    assert!(
+        err.contains(&format!(
+            "[debug] token exchange POST {}/v1/oauth/token -> 400 Bad Request",
+            m.base_url
+        )),
+        "{err}"
+    );
+    assert!(files_in(h.path()).is_empty(), "{:?}", files_in(h.path()));
+}
+
+#[test]
+fn a_relogin_keeps_the_config_and_only_the_named_profile_is_activated() {
+    let m = mock(ant_mock::Config::default());
+    let h = home();
+    let dir = config_dir(h.path());
+    assert_eq!(browser_login(h.path(), &m, &[]).0, 0);
+    // The user edits the profile; a re-login must not touch it.
+    let config_path = dir.join("configs/default.json");
+    let mut config = read_json(&config_path);
+    config["workspace_id"] = json!("wrkspc_mine");
+    config["custom"] = json!("kept");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let before = std::fs::read(&config_path).unwrap();
+    let old_token = read_json(&dir.join("credentials/default.json"))["access_token"].clone();
+
+    let (code, err) = browser_login(h.path(), &m, &["--workspace-id", "wrkspc_other"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("Creating profile"), "{err}");
+    assert!(
+        err.contains(
+            "Using organization 00000000-0000-4000-8000-00000000a17e from profile \"default\".\n"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("⚠ Token bound to workspace \"Default\" (wrkspc_other), but profile \"default\" targets wrkspc_mine."),
+        "{err}"
+    );
+    assert!(
+        !err.contains("set as active profile"),
+        "already active: {err}"
+    );
+    assert_eq!(
+        std::fs::read(&config_path).unwrap(),
+        before,
+        "config untouched"
+    );
+    let creds = read_json(&dir.join("credentials/default.json"));
+    assert_ne!(creds["access_token"], old_token);
+    assert_eq!(creds["workspace_id"], "wrkspc_other");
+
+    // A profile found through active_config is not re-activated; one named
+    // with --profile is, saying what was active before.
+    let (code, err) = browser_login(h.path(), &m, &["--profile", "work"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("  → set as active profile (was \"default\")\n"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("active_config")).unwrap(),
+        "work\n"
+    );
+    let (code, err) = browser_login(h.path(), &m, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("(profile \"work\")"), "{err}");
+    assert!(!err.contains("set as active"), "{err}");
+}
+
+#[test]
+fn an_expiring_token_is_refreshed_on_a_normal_command_keeping_every_field() {
+    // Tokens that live 20 s are always within the 30 s refresh window.
+    let m = mock(ant_mock::Config {
+        token_ttl: 20,
+        ..Default::default()
+    });
+    let h = home();
+    assert_eq!(browser_login(h.path(), &m, &[]).0, 0);
+    let path = config_dir(h.path()).join("credentials/default.json");
+    let mut before = read_json(&path);
+    before["note"] = json!("a field ant does not know");
+    std::fs::write(&path, before.to_string()).unwrap();
+
+    let out = list_agents(h.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = read_json(&path);
+    assert_ne!(after["access_token"], before["access_token"]);
+    assert_ne!(after["refresh_token"], before["refresh_token"], "rotated");
+    for key in [
+        "scope",
+        "organization_uuid",
+        "organization_name",
+        "account_email",
+        "workspace_id",
+        "workspace_name",
+        "note",
+    ] {
+        assert_eq!(after[key], before[key], "{key}: {after}");
+    }
+    assert_eq!(mode(&path), 0o600);
+
+    // The spent refresh token no longer works: the emulator rotated it.
+    let mut stale = after.clone();
+    stale["refresh_token"] = before["refresh_token"].clone();
+    stale["expires_at"] = json!(0);
+    std::fs::write(&path, stale.to_string()).unwrap();
+    let out = list_agents(h.path());
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("expired at 1970-01-01T00:00:00Z and refresh failed: token endpoint returned 400 Bad Request"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_expired_token_without_a_refresh_token_gets_401() {
+    let m = mock(ant_mock::Config {
+        token_ttl: 1,
+        ..Default::default()
+    });
+    let h = home();
+    assert_eq!(browser_login(h.path(), &m, &[]).0, 0);
+    let path = config_dir(h.path()).join("credentials/default.json");
+    let mut creds = read_json(&path);
+    creds.as_object_mut().unwrap().remove("refresh_token");
+    std::fs::write(&path, creds.to_string()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let out = list_agents(h.path());
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("OAuth token has expired"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn credentials_readable_by_others_are_refused_before_any_request() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::json(json!({"data": [], "has_more": false}));
+    let h = home();
+    let dir = config_dir(h.path());
+    std::fs::create_dir_all(dir.join("configs")).unwrap();
+    std::fs::create_dir_all(dir.join("credentials")).unwrap();
+    std::fs::write(
+        dir.join("configs/default.json"),
+        json!({"version": "1.0", "base_url": server.url,
+               "authentication": {"type": "user_oauth", "client_id": "c"}})
+        .to_string(),
+    )
+    .unwrap();
+    let creds = dir.join("credentials/default.json");
+    std::fs::write(
+        &creds,
+        json!({"access_token": "tok", "expires_at": 1}).to_string(),
+    )
+    .unwrap();
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = list_agents(h.path());
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "credentials file {:?} has unsafe permissions 0644; refusing to read (must not be accessible by group or other; chmod 600 {})",
+            creds.display().to_string(),
+            creds.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(server.recorded().is_empty());
+}
