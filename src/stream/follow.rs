@@ -439,7 +439,12 @@ impl Follow<'_> {
     /// Waits before reconnection attempt `n` (1-based), saying so on stderr.
     async fn pause(&self, n: u32, retry_ms: Option<u64>, why: &Error) {
         let delay = reconnect_delay(n, retry_ms, fastrand::f64());
-        eprintln!("reconnecting in {:.1} s: {why}", delay.as_secs_f64());
+        let shown = if delay < Duration::from_secs(1) {
+            format!("{} ms", delay.as_millis())
+        } else {
+            format!("{:.1} s", delay.as_secs_f64())
+        };
+        eprintln!("reconnecting in {shown}: {why}");
         tokio::time::sleep(delay).await;
     }
 }

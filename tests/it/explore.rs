@@ -15,7 +15,7 @@ use crate::{Recorded, Reply, Server, home};
 /// How long to wait for a screen before failing.
 const DEADLINE: Duration = Duration::from_secs(20);
 
-fn have_tmux() -> bool {
+pub fn have_tmux() -> bool {
     let ok = Command::new("tmux")
         .arg("-V")
         .stdout(Stdio::null())
@@ -30,7 +30,7 @@ fn have_tmux() -> bool {
 
 /// A tmux server with one 100×30 pane running `ant` through a small script
 /// that records the exit code and the terminal modes afterwards.
-struct Pane {
+pub struct Pane {
     socket: String,
     dir: PathBuf,
     _home: tempfile::TempDir,
@@ -38,7 +38,7 @@ struct Pane {
 
 impl Pane {
     /// Runs `ant args...` with `env` in a fresh pane, with a home of its own.
-    fn start(env: &[(&str, &str)], args: &[&str]) -> Pane {
+    pub fn start(env: &[(&str, &str)], args: &[&str]) -> Pane {
         let home = home();
         static N: AtomicUsize = AtomicUsize::new(0);
         let socket = format!(
@@ -48,7 +48,9 @@ impl Pane {
         );
         let dir = home.path().to_path_buf();
         let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-        let mut script = String::from(
+        // The shell outlives a Ctrl-C sent to `ant` (and records its exit code).
+        let mut script = String::from("trap true INT\n");
+        script.push_str(
             "unset $(env | cut -d= -f1 | grep -E '^(ANTHROPIC_|ANT_|NO_COLOR|FORCE_COLOR|CLICOLOR|PAGER|LESS)')\n",
         );
         script.push_str(&format!(
@@ -94,7 +96,7 @@ impl Pane {
         }
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
+    pub fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .args(["-L", &self.socket])
             .args(args)
@@ -103,18 +105,18 @@ impl Pane {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn screen(&self) -> String {
+    pub fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-t", "0"])
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "0"];
         args.extend_from_slice(keys);
         self.tmux(&args);
     }
 
     /// Waits until the screen satisfies `done`; fails with the screen.
-    fn wait(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+    pub fn wait(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
@@ -132,7 +134,7 @@ impl Pane {
     }
 
     /// Waits for `ant` to exit; its exit code.
-    fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> i32 {
         let start = Instant::now();
         let file = self.dir.join("exit");
         loop {
@@ -146,13 +148,13 @@ impl Pane {
         }
     }
 
-    fn stderr(&self) -> String {
+    pub fn stderr(&self) -> String {
         std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
     }
 
     /// After `ant` exited: the terminal is back to normal (cooked mode with
     /// echo, the main screen).
-    fn assert_restored(&self) {
+    pub fn assert_restored(&self) {
         let stty = std::fs::read_to_string(self.dir.join("stty")).unwrap();
         let words: Vec<&str> = stty.split_whitespace().collect();
         for mode in ["icanon", "echo", "isig", "opost"] {
@@ -170,7 +172,7 @@ impl Pane {
     }
 
     /// The pid of the `ant` process in the pane.
-    fn ant_pid(&self) -> u32 {
+    pub fn ant_pid(&self) -> u32 {
         let sh: u32 = self
             .tmux(&["display-message", "-p", "-t", "0", "#{pane_pid}"])
             .trim()

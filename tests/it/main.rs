@@ -16,12 +16,14 @@ mod output;
 mod requests;
 mod secrets;
 mod server;
+mod sessions;
 mod signin;
 mod streams;
+mod timeline;
 
 use std::path::Path;
 
-pub use server::{Recorded, Reply, Server};
+pub use server::{End, Recorded, Reply, Server};
 
 /// `ant` with a clean environment: no real credentials or config leak in.
 pub fn ant(home: &Path) -> assert_cmd::Command {

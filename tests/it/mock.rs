@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use crate::{ant, home, stderr, stdout};
 
-struct Mock {
-    handle: ant_mock::MockHandle,
-    home: tempfile::TempDir,
+pub struct Mock {
+    pub handle: ant_mock::MockHandle,
+    pub home: tempfile::TempDir,
 }
 
 /// Every response ant-mock gave must have matched its schema
@@ -29,18 +29,18 @@ impl Drop for Mock {
 }
 
 impl Mock {
-    fn start(config: ant_mock::Config) -> Mock {
+    pub fn start(config: ant_mock::Config) -> Mock {
         Mock {
             handle: ant_mock::start(config).expect("ant-mock starts"),
             home: home(),
         }
     }
 
-    fn new() -> Mock {
+    pub fn new() -> Mock {
         Mock::start(ant_mock::Config::default())
     }
 
-    fn cmd(&self) -> assert_cmd::Command {
+    pub fn cmd(&self) -> assert_cmd::Command {
         let mut cmd = ant(self.home.path());
         cmd.env("ANTHROPIC_BASE_URL", &self.handle.base_url)
             .env("ANTHROPIC_API_KEY", "test-key");
@@ -48,20 +48,20 @@ impl Mock {
     }
 
     /// Runs ant and returns stdout, asserting success.
-    fn ok(&self, args: &[&str]) -> String {
+    pub fn ok(&self, args: &[&str]) -> String {
         let out = self.cmd().args(args).output().unwrap();
         assert!(out.status.success(), "ant {args:?}: {}", stderr(&out));
         stdout(&out)
     }
 
-    fn id(&self, args: &[&str]) -> String {
+    pub fn id(&self, args: &[&str]) -> String {
         let mut a = args.to_vec();
         a.extend(["--transform", "id", "-r"]);
         self.ok(&a).trim().to_string()
     }
 
     /// `beta:sessions run` on a new session, events as JSON lines.
-    fn run_turn(
+    pub fn run_turn(
         &self,
         agent: &str,
         env: &str,
@@ -86,7 +86,7 @@ impl Mock {
             .unwrap()
     }
 
-    fn agent(&self, tool: &str) -> String {
+    pub fn agent(&self, tool: &str) -> String {
         self.id(&[
             "beta:agents",
             "create",
@@ -99,7 +99,7 @@ impl Mock {
         ])
     }
 
-    fn environment(&self) -> String {
+    pub fn environment(&self) -> String {
         self.id(&[
             "beta:environments",
             "create",
@@ -110,7 +110,7 @@ impl Mock {
         ])
     }
 
-    fn session(&self) -> String {
+    pub fn session(&self) -> String {
         let agent = self.agent("{type: agent_toolset_20260401}");
         let env = self.environment();
         self.id(&[
@@ -126,7 +126,7 @@ impl Mock {
     }
 }
 
-fn user_message(text: &str) -> String {
+pub fn user_message(text: &str) -> String {
     json!({"type": "user.message", "content": [{"type": "text", "text": text}]}).to_string()
 }
 

@@ -59,6 +59,8 @@ pub enum Reply {
     Status(u16, Vec<(String, String)>, Vec<u8>),
     /// Body sent in chunks with a pause before each.
     Chunks(u16, &'static str, Vec<(Duration, Vec<u8>)>),
+    /// An event stream sent in chunks, then ended as `End` says.
+    Stream(Vec<(Duration, Vec<u8>)>, End),
     /// Close the connection without answering.
     Drop,
 }
@@ -93,6 +95,17 @@ impl Reply {
             .collect();
         Reply::Chunks(200, "text/event-stream", chunks)
     }
+}
+
+/// How a [`Reply::Stream`] ends after its chunks.
+#[derive(Clone, Copy, Debug)]
+pub enum End {
+    /// The server closes the stream cleanly.
+    Close,
+    /// The connection breaks mid-body.
+    Reset,
+    /// The stream stays open (silent) this long, then closes.
+    Hold(Duration),
 }
 
 type Handler = dyn Fn(&Recorded, usize) -> Reply + Send + Sync;
@@ -238,6 +251,31 @@ async fn serve(
             hyper::Response::builder()
                 .status(status)
                 .header("content-type", content_type)
+                .body(StreamBody::new(stream).boxed())
+                .unwrap()
+        }
+        Reply::Stream(chunks, end) => {
+            let items = chunks
+                .into_iter()
+                .map(|(d, b)| (d, Ok(b)))
+                .chain(match end {
+                    End::Close => None,
+                    End::Reset => Some((Duration::ZERO, Err(()))),
+                    End::Hold(d) => Some((d, Ok(Vec::new()))),
+                });
+            let stream = futures_util::stream::unfold(items, |mut it| async move {
+                let (delay, data) = it.next()?;
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                let frame = data
+                    .map(|b| Frame::data(Bytes::from(b)))
+                    .map_err(|()| std::io::Error::other("connection reset by the test"));
+                Some((frame, it))
+            });
+            hyper::Response::builder()
+                .status(200)
+                .header("content-type", "text/event-stream")
                 .body(StreamBody::new(stream).boxed())
                 .unwrap()
         }

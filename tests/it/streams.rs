@@ -269,6 +269,12 @@ fn ctrl_c_stops_a_stream_with_exit_130() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
+    // A plain stream never interrupts the session.
+    assert!(
+        server.recorded().iter().all(|r| r.method == "GET"),
+        "{:#?}",
+        server.recorded()
+    );
 }
 
 #[test]

@@ -1,0 +1,370 @@
+//! Session commands CI can trust, end to end against `ant-mock`: `run` waits
+//! for its own turn, every stop reason has its exit code, attaching mid-turn
+//! ends at the turn's idle, and Ctrl-C interrupts the turn `run` started.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::explore::{Pane, have_tmux};
+use crate::mock::{Mock, user_message};
+use crate::{End, Reply, Server, stderr, stdout};
+
+/// The text of every `agent.message` in JSON lines.
+fn said(jsonl: &str) -> Vec<String> {
+    jsonl
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["type"] == "agent.message")
+        .filter_map(|e| e["content"][0]["text"].as_str().map(String::from))
+        .collect()
+}
+
+fn send(m: &Mock, session: &str, text: &str) {
+    m.ok(&[
+        "beta:sessions:events",
+        "send",
+        session,
+        "--event",
+        &user_message(text),
+    ]);
+}
+
+fn events(m: &Mock, session: &str) -> Vec<Value> {
+    m.ok(&["beta:sessions:events", "list", session, "--format", "jsonl"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn run_on_a_busy_session_waits_for_its_own_turn() {
+    let m = Mock::new();
+    let session = m.session();
+    send(&m, &session, "/sleep 1\n/say first");
+    let out = m
+        .cmd()
+        .args(["beta:sessions", "run", "--session-id", &session])
+        .args(["-m", "/say second", "--format", "jsonl"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(said(&text), ["first", "second"], "{text}");
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "session.status_idle", "{text}");
+    // The session's log: our message was processed after the first turn.
+    let log = events(&m, &session);
+    let pos = |f: &dyn Fn(&Value) -> bool| log.iter().position(f).unwrap();
+    let second = pos(&|e| e["type"] == "user.message" && e["content"][0]["text"] == "/say second");
+    let first_idle = pos(&|e| e["type"] == "session.status_idle");
+    assert!(first_idle < second, "{log:#?}");
+}
+
+#[test]
+fn run_exits_with_the_code_of_each_stop_reason() {
+    let m = Mock::new();
+    let agent = m.agent("{type: agent_toolset_20260401}");
+    let env = m.environment();
+    let cases = [
+        ("/say hi", 0, ""),
+        ("/say hi\n/fail boom", 12, "boom"),
+        ("/budget", 13, "budget_reached"),
+        ("/refuse not that", 14, "not that"),
+        ("/tool get_weather {}", 10, "custom_tool_result"),
+    ];
+    for (message, code, needle) in cases {
+        let out = m.run_turn(&agent, &env, message, &[]);
+        assert_eq!(out.status.code(), Some(code), "{message}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{message}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn stream_until_idle_exits_with_the_code_of_each_stop_reason() {
+    let m = Mock::new();
+    for (message, code) in [
+        ("/say hi", 0),
+        ("/fail boom", 12),
+        ("/budget", 13),
+        ("/refuse no", 14),
+    ] {
+        let session = m.session();
+        send(&m, &session, message);
+        let out = m
+            .cmd()
+            .args(["beta:sessions:events", "stream", &session, "--until-idle"])
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{message}: {}", stderr(&out));
+    }
+}
+
+/// `ant args...` in the background with stdout piped.
+fn spawn(m: &Mock, args: &[&str]) -> Child {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ant"));
+    cmd.args(args)
+        .env_clear()
+        .env("HOME", m.home.path())
+        .env("ANTHROPIC_CONFIG_DIR", m.home.path().join("anthropic"))
+        .env("ANTHROPIC_BASE_URL", &m.handle.base_url)
+        .env("ANTHROPIC_API_KEY", "test-key")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.spawn().unwrap()
+}
+
+#[test]
+fn attaching_mid_turn_ends_at_that_turns_idle() {
+    let m = Mock::new();
+    let session = m.session();
+    // Another watcher takes the buffered events, as in the issue.
+    let mut watcher = spawn(
+        &m,
+        &[
+            "beta:sessions:events",
+            "stream",
+            &session,
+            "--format",
+            "jsonl",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    send(&m, &session, "/sleep 2\n/say done");
+    std::thread::sleep(Duration::from_millis(700));
+    let out = m
+        .cmd()
+        .args(["beta:sessions:events", "stream", &session, "--until-idle"])
+        .args(["--format", "jsonl"])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(said(&stdout(&out)), ["done"]);
+}
+
+/// Reads `child`'s stdout until a line contains `what`.
+fn wait_for_line(child: &mut Child, what: &str) -> BufReader<std::process::ChildStdout> {
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap() > 0 {
+        if line.contains(what) {
+            return out;
+        }
+        line.clear();
+    }
+    panic!("ant ended before printing {what:?}");
+}
+
+fn interrupt(child: &Child) {
+    // SAFETY: sending SIGINT to a child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+}
+
+#[test]
+fn ctrl_c_in_run_interrupts_the_turn_it_started() {
+    let m = Mock::new();
+    let session = m.session();
+    let mut run = spawn(
+        &m,
+        &[
+            "beta:sessions",
+            "run",
+            "--session-id",
+            &session,
+            "-m",
+            "/sleep 30",
+            "--format",
+            "jsonl",
+        ],
+    );
+    let _stdout = wait_for_line(&mut run, "session.status_running");
+    let started = Instant::now();
+    interrupt(&run);
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(stderr(&out).contains("user.interrupt"), "{}", stderr(&out));
+    let log = events(&m, &session);
+    let types: Vec<&str> = log.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(
+        types.iter().filter(|t| **t == "user.interrupt").count(),
+        1,
+        "{types:?}"
+    );
+    assert_eq!(types.last(), Some(&"session.status_idle"), "{types:?}");
+}
+
+#[test]
+fn a_second_ctrl_c_quits_at_once_and_says_how_to_stop_the_session() {
+    // A server whose answer to the interrupt never comes.
+    let server = Server::start(|r, _| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", p) if p.ends_with("/stream") => {
+            Reply::Stream(vec![], End::Hold(Duration::from_secs(60)))
+        }
+        ("POST", _) if r.body_text().contains("user.interrupt") => Reply::Chunks(
+            200,
+            "application/json",
+            vec![(Duration::from_secs(60), b"{}".to_vec())],
+        ),
+        ("POST", _) => Reply::ok(json!({"data": [{"id": "sevt_1", "type": "user.message"}]})),
+        _ => Reply::ok(json!({"data": [], "next_page": null})),
+    });
+    let h = crate::home();
+    let run = Command::new(assert_cmd::cargo::cargo_bin("ant"))
+        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
+        .env_clear()
+        .env("HOME", h.path())
+        .env("ANTHROPIC_CONFIG_DIR", h.path())
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_API_KEY", "k")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !server.recorded().iter().any(|r| r.method == "POST") {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the message was never sent"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    interrupt(&run);
+    while !server
+        .recorded()
+        .iter()
+        .any(|r| r.body_text().contains("user.interrupt"))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no interrupt was sent"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    interrupt(&run);
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(start.elapsed() < Duration::from_secs(20));
+    let err = stderr(&out);
+    assert!(
+        err.contains("ant beta:sessions:events send sesn_1 --event '{type: user.interrupt}'"),
+        "{err}"
+    );
+}
+
+/// `run` in a terminal (tmux) on an agent whose tools always ask.
+fn approval_prompt(m: &Mock) -> (Pane, String) {
+    let agent = m.agent(
+        "{type: agent_toolset_20260401, default_config: {permission_policy: {type: always_ask}}}",
+    );
+    let env = m.environment();
+    let session = m.id(&[
+        "beta:sessions",
+        "create",
+        "--agent",
+        &agent,
+        "--environment-id",
+        &env,
+    ]);
+    let pane = Pane::start(
+        &[
+            ("ANTHROPIC_BASE_URL", m.handle.base_url.as_str()),
+            ("ANTHROPIC_API_KEY", "k"),
+        ],
+        &[
+            "beta:sessions",
+            "run",
+            "--session-id",
+            &session,
+            "-m",
+            "/read notes.txt",
+        ],
+    );
+    pane.wait("the approval prompt", |s| s.contains("Allow read"));
+    (pane, session)
+}
+
+fn confirmations(m: &Mock, session: &str) -> usize {
+    events(m, session)
+        .iter()
+        .filter(|e| e["type"] == "user.tool_confirmation")
+        .count()
+}
+
+#[test]
+fn ctrl_c_at_the_approval_prompt_exits_130_and_sends_nothing() {
+    if !have_tmux() {
+        return;
+    }
+    let m = Mock::new();
+    let (pane, session) = approval_prompt(&m);
+    pane.keys(&["C-c"]);
+    assert_eq!(pane.exit_code(), 130, "{}", pane.stderr());
+    assert_eq!(confirmations(&m, &session), 0);
+}
+
+#[test]
+fn end_of_input_at_the_approval_prompt_is_no_answer() {
+    if !have_tmux() {
+        return;
+    }
+    let m = Mock::new();
+    let (pane, session) = approval_prompt(&m);
+    pane.keys(&["C-d"]);
+    assert_eq!(pane.exit_code(), 10, "{}", pane.stderr());
+    assert!(
+        pane.stderr().contains("needs a confirmation"),
+        "{}",
+        pane.stderr()
+    );
+    assert_eq!(confirmations(&m, &session), 0);
+}
+
+#[test]
+fn run_names_only_the_missing_flags_and_refuses_an_empty_message() {
+    let m = Mock::new();
+    let out = m
+        .cmd()
+        .args([
+            "beta:sessions",
+            "run",
+            "--environment-id",
+            "env_1",
+            "-m",
+            "hi",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("\"--agent\" not set"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains("--environment-id\" not set"),
+        "{}",
+        stderr(&out)
+    );
+    let out = m
+        .cmd()
+        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", ""])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--message: the message is empty"),
+        "{}",
+        stderr(&out)
+    );
+}
