@@ -105,7 +105,7 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
         .cloned();
     let flag = |id: &str| verb_m.try_get_one::<bool>(id).ok().flatten() == Some(&true);
     let (until_idle, no_reconnect) = (flag(tree::UNTIL_IDLE), flag(tree::NO_RECONNECT));
-    if !reads_stdin_elsewhere(&input) {
+    if wants_stdin(op, &input) && !reads_stdin_elsewhere(&input) {
         input.stdin = read_piped_stdin()?;
     }
     run::run(
@@ -153,6 +153,25 @@ fn gather(op: &'static Operation, m: &ArgMatches) -> Input {
         stdin: None,
         betas: strings(tree::BETA),
     }
+}
+
+/// Whether a piped body can add anything: not when the command sends no
+/// body and every path parameter is given already, so that in
+/// `while read id; do ant beta:sessions delete "$id"; done < ids` each
+/// command leaves stdin to the loop.
+fn wants_stdin(op: &Operation, input: &Input) -> bool {
+    if op.body != crate::api::Body::None || op.path_params().next().is_none() {
+        return true;
+    }
+    let last = op.last_path_param();
+    let given = |p: &'static Param| {
+        input
+            .flags
+            .iter()
+            .any(|f| matches!(f, Flag::Param(q, _) if std::ptr::eq(*q, p)))
+            || (last.is_some_and(|l| std::ptr::eq(l, p)) && !input.positional.is_empty())
+    };
+    !op.path_params().all(given)
 }
 
 /// True when a flag reads stdin itself (`@-`, `--file -`), so stdin is no body.
@@ -299,7 +318,15 @@ fn clap_failure(e: clap::Error) -> std::result::Result<(), Failure> {
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
-            return Err(Error::usage("a command is required").into());
+            let argv: Vec<String> = std::env::args().skip(1).collect();
+            let group = argv.iter().find(|a| {
+                crate::api::groups().contains(&a.as_str()) || *a == "auth" || *a == "profile"
+            });
+            let hint = match group {
+                Some(g) => format!("a command is required: 'ant {g} <command>' (one of those above; add --help to one for its flags)"),
+                None => "a command is required: 'ant <group> <command>' (groups above; 'ant <group> --help' lists a group's commands)".to_string(),
+            };
+            return Err(Error::usage(hint).into());
         }
         _ => {}
     }

@@ -191,7 +191,28 @@ impl Transcript {
             }
             "agent.thread_context_compacted" => ("· context compacted".into(), DIM),
             "session.usage" => (format!("· usage: {}", usage(&ev["usage"])), DIM),
+            "span.model_request_start" => ("· model request…".into(), DIM),
             "span.model_request_end" => (format!("· model: {}", usage(&ev["model_usage"])), DIM),
+            "span.outcome_evaluation_start" | "span.outcome_evaluation_ongoing" => {
+                let n = ev["iteration"].as_i64().unwrap_or(0);
+                let state = if ty.ends_with("start") {
+                    "started"
+                } else {
+                    "ongoing"
+                };
+                (format!("· outcome evaluation {state} (iteration {n})"), DIM)
+            }
+            "span.outcome_evaluation_end" => {
+                let mut t = format!("· outcome evaluation: {}", clean(s("result"), false));
+                let why = clean(s("explanation"), false);
+                if !why.is_empty() {
+                    t.push_str(&format!(" — {why}"));
+                }
+                if ev["usage"].is_object() {
+                    t.push_str(&format!(" ({})", usage(&ev["usage"])));
+                }
+                (t, DIM)
+            }
             _ => {
                 let st = ty.strip_prefix("session.status_");
                 match st.or_else(|| ty.strip_prefix("session.thread_status_")) {

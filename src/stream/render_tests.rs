@@ -289,3 +289,29 @@ fn user_messages_keep_their_indentation() {
     );
     assert_eq!(out, "> for x in y:\n>     print(x)\n");
 }
+
+#[test]
+fn verbose_spans_render_in_words() {
+    let spans = r#"{"type":"span.model_request_start","id":"sevt_1"}
+{"type":"span.model_request_end","model_request_start_id":"sevt_1","model_usage":{"input_tokens":5,"output_tokens":2}}
+{"type":"span.outcome_evaluation_start","outcome_id":"out_1","iteration":1}
+{"type":"span.outcome_evaluation_ongoing","outcome_id":"out_1","iteration":1}
+{"type":"span.outcome_evaluation_end","outcome_id":"out_1","iteration":1,"result":"satisfied","explanation":"all tests pass","usage":{"input_tokens":3,"output_tokens":1}}
+"#;
+    let out = render_with("0,80,1,0", spans);
+    assert!(!out.contains('{'), "no raw JSON: {out}");
+    assert!(out.contains("· model request…"), "{out}");
+    assert!(
+        out.contains("· outcome evaluation started (iteration 1)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("· outcome evaluation: satisfied — all tests pass"),
+        "{out}"
+    );
+    assert_eq!(
+        render_with("0,80,0,0", spans),
+        "",
+        "spans only when verbose"
+    );
+}

@@ -492,3 +492,71 @@ fn generated_docs_never_touch_hand_written_files() {
     );
     assert!(out_dir.join("beta-agents.md").exists());
 }
+
+#[test]
+fn a_read_loop_deletes_every_listed_session() {
+    let server = crate::Server::json(serde_json::json!({"id": "x", "type": "session_deleted"}));
+    let h = crate::home();
+    let ids = h.path().join("ids");
+    std::fs::write(&ids, "sesn_1\nsesn_2\nsesn_3\n").unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("ant");
+    let status = std::process::Command::new("sh")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .arg("-c")
+        .arg(r#"while read id; do "$ANT_BIN" beta:sessions delete "$id" >/dev/null || exit 1; done < "$IDS""#)
+        .env("ANT_BIN", &bin)
+        .env("IDS", &ids)
+        .env("HOME", h.path())
+        .env("ANTHROPIC_CONFIG_DIR", h.path())
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_API_KEY", "k")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let paths: Vec<String> = server
+        .recorded()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/v1/sessions/sesn_1",
+            "/v1/sessions/sesn_2",
+            "/v1/sessions/sesn_3"
+        ]
+    );
+    // Without the ID on the command line, piped input still names it.
+    let out = crate::ant_at(&server, h.path())
+        .args(["beta:sessions", "delete"])
+        .write_stdin("session_id: sesn_9\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    assert_eq!(
+        server.recorded().last().unwrap().path,
+        "/v1/sessions/sesn_9"
+    );
+}
+
+#[test]
+fn a_missing_command_shows_that_levels_commands() {
+    let h = crate::home();
+    let out = crate::ant(h.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let all = format!("{}{}", crate::stdout(&out), crate::stderr(&out));
+    assert!(
+        all.contains("beta:sessions:events") && all.contains("beta:agents"),
+        "{all}"
+    );
+    assert!(all.contains("'ant <group> --help'"), "{all}");
+    let out = crate::ant(h.path()).arg("beta:sessions").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let all = format!("{}{}", crate::stdout(&out), crate::stderr(&out));
+    for verb in ["create", "delete", "run"] {
+        assert!(all.contains(&format!("\n  {verb} ")), "{verb}: {all}");
+    }
+    assert!(all.contains("'ant beta:sessions <command>'"), "{all}");
+}
