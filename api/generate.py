@@ -210,6 +210,14 @@ class Gen:
                                          file=name in files, op_name=key))
             for name, ps in extra.get("body", {}).items():
                 params.append(self.param(name, name, "body", name, False, ps))
+        whole = compat["whole_list_flags"]["operations"].get(key, [])
+        for p in params:
+            if p["name"] in whole:
+                # One value holds the whole list (repeating replaces it).
+                p["repeated"], p["item_types"], p["enum"] = False, [], []
+        unknown = set(whole) - {p["name"] for p in params}
+        if unknown:
+            raise SystemExit(f"{key}: whole_list_flags names unknown fields {sorted(unknown)}")
         nouns = compat["nouns"][group]
         for p in params:
             p["help"] = field_help(compat, p, nouns)

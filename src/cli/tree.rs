@@ -217,6 +217,8 @@ pub fn param_help(p: &Param) -> String {
     }
     if p.repeated {
         parts.push("repeatable, one element each".into());
+    } else if p.types & !types::NULL == types::ARRAY && !p.file {
+        parts.push("the whole list in one value, e.g. '[a, b]' (repeating replaces it)".into());
     }
     if p.required {
         parts.push("required".into());

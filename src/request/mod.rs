@@ -288,12 +288,31 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
                         }
                         Some(p) if p.file => {
                             if !values.contains_key(p.name) {
-                                let path = v.as_str().ok_or_else(|| {
-                                    Error::usage(format!("piped input: {k} must be a file path"))
-                                })?;
-                                let data = files::read_part(path, files)
-                                    .map_err(|e| Error::usage(format!("piped input: {k}: {e}")))?;
-                                multipart_files.push((p.name.to_string(), data));
+                                // A path, or (for a repeatable file flag) a list of paths.
+                                let paths: Vec<&str> = match &v {
+                                    Value::String(path) => vec![path.as_str()],
+                                    Value::Array(items) if p.repeated => items
+                                        .iter()
+                                        .map(Value::as_str)
+                                        .collect::<Option<_>>()
+                                        .ok_or_else(|| {
+                                            Error::usage(format!(
+                                                "piped input: {k} must be a list of file paths"
+                                            ))
+                                        })?,
+                                    _ => {
+                                        return Err(Error::usage(format!(
+                                            "piped input: {k} must be a file path{}",
+                                            if p.repeated { " or a list of them" } else { "" }
+                                        )));
+                                    }
+                                };
+                                for path in paths {
+                                    let data = files::read_part(path, files).map_err(|e| {
+                                        Error::usage(format!("piped input: {k}: {e}"))
+                                    })?;
+                                    multipart_files.push((p.name.to_string(), data));
+                                }
                                 values.insert(p.name.to_string(), Value::Null);
                             }
                         }

@@ -97,6 +97,120 @@ fn skills_create_sends_files_array_parts_and_fields() {
     );
 }
 
+#[test]
+fn piped_yaml_naming_files_uploads_them_as_parts() {
+    let h = home();
+    std::fs::write(h.path().join("SKILL.md"), "# skill").unwrap();
+    std::fs::write(h.path().join("tool.py"), "print(1)").unwrap();
+    for (group, path) in [
+        ("beta:skills", "/v1/skills"),
+        ("beta:skills:versions", "/v1/skills/skill_1/versions"),
+    ] {
+        let server = Server::json(json!({"id": "skill_1"}));
+        let mut args = vec![group, "create"];
+        if group == "beta:skills:versions" {
+            args.push("skill_1");
+        }
+        ant_at(&server, h.path())
+            .current_dir(h.path())
+            .args(&args)
+            .write_stdin("files:\n  - ./SKILL.md\n  - tool.py\ndisplay_title: x\n")
+            .assert()
+            .success();
+        let r = server.only();
+        assert_eq!(r.path, path);
+        let b = r.body_text();
+        let disposition = |name: &str| format!("name=\"files[]\"; filename=\"{name}\"");
+        assert!(
+            b.contains(&format!(
+                "{}\r\nContent-Type: text/markdown\r\n\r\n# skill\r\n",
+                disposition("SKILL.md")
+            )),
+            "{b}"
+        );
+        assert!(b.contains(&disposition("tool.py")), "{b}");
+        assert_eq!(b.matches("filename=").count(), 2, "{b}");
+        if group == "beta:skills" {
+            assert!(b.contains("name=\"display_title\"\r\n\r\nx\r\n"), "{b}");
+        }
+    }
+    // Anything but paths is refused before sending.
+    let server = Server::json(json!({}));
+    let out = ant_at(&server, h.path())
+        .current_dir(h.path())
+        .args(["beta:skills", "create"])
+        .write_stdin("files: [{a: 1}]\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(crate::stderr(&out).contains("files must be a list of file paths"));
+    assert!(server.recorded().is_empty());
+}
+
+#[test]
+fn whole_list_flags_take_the_list_and_repeatable_strings_stay_literal() {
+    let h = home();
+    let server = Server::json(json!({"id": "x"}));
+    // Update commands whose list fields are one value holding the whole list.
+    ant_at(&server, h.path())
+        .args([
+            "beta:deployments",
+            "update",
+            "dep_1",
+            "--vault-id",
+            "[a, b]",
+        ])
+        .assert()
+        .success();
+    assert_eq!(server.recorded()[0].json()["vault_ids"], json!(["a", "b"]));
+    ant_at(&server, h.path())
+        .args(["beta:agents", "update", "agent_1", "--version", "1"])
+        .args(["--tool", "[{type: agent_toolset_20260401}]"])
+        .args([
+            "--tool",
+            "[{type: custom, name: t, description: d, input_schema: {type: object}}]",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        server.recorded()[1].json()["tools"],
+        json!([{"type": "custom", "name": "t", "description": "d", "input_schema": {"type": "object"}}]),
+        "repeating replaces the list"
+    );
+    // Elsewhere a repeatable string flag takes each value literally.
+    ant_at(&server, h.path())
+        .args([
+            "messages",
+            "create",
+            "--model",
+            "claude-opus-4-7",
+            "--max-tokens",
+            "9",
+        ])
+        .args(["--message", "{role: user, content: hi}"])
+        .args(["--stop-sequence", "[END]", "--stop-sequence", "STOP"])
+        .assert()
+        .success();
+    assert_eq!(
+        server.recorded()[2].json()["stop_sequences"],
+        json!(["[END]", "STOP"])
+    );
+    // And create commands take one element per occurrence.
+    ant_at(&server, h.path())
+        .args(["beta:sessions", "create", "--agent", "agent_1"])
+        .args([
+            "--environment-id",
+            "env_1",
+            "--vault-id",
+            "a",
+            "--vault-id",
+            "b",
+        ])
+        .assert()
+        .success();
+    assert_eq!(server.recorded()[3].json()["vault_ids"], json!(["a", "b"]));
+}
+
 /// One command of every resource group reaches the right method and path.
 #[test]
 fn every_resource_group_maps_to_its_endpoint() {

@@ -155,7 +155,14 @@ fn invocations() -> Vec<(&'static str, Vec<String>)> {
         ),
         (
             "beta:deployments update",
-            words(&["beta:deployments", "update", "dep_1", "--resource", repo]),
+            // The whole list in one value, as the official takes it here.
+            words(&[
+                "beta:deployments",
+                "update",
+                "dep_1",
+                "--resource",
+                &format!("[{repo}]"),
+            ]),
         ),
     ]
 }
