@@ -9,6 +9,7 @@ pub mod sha256;
 pub mod store;
 pub mod stream;
 pub mod tools;
+pub mod work;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,6 +34,8 @@ pub struct Config {
     pub seed: Option<u64>,
     /// Do not log requests to stderr.
     pub quiet: bool,
+    /// Lease of a work item after each heartbeat, in seconds (self-hosted workers).
+    pub work_ttl_secs: u64,
 }
 
 impl Default for Config {
@@ -46,6 +49,7 @@ impl Default for Config {
             drop_streams_after: None,
             seed: None,
             quiet: true,
+            work_ttl_secs: 30,
         }
     }
 }

@@ -19,6 +19,8 @@ Options:
   --fail-rate P            Answer a random 500/529/429 with probability P (0..1)
   --drop-streams-after N   Close every event stream after N events
   --seed N                 Seed for --fail-rate (deterministic failures)
+  --work-ttl SECONDS       Lease of a self-hosted work item after each heartbeat
+                           (default 30)
   --quiet                  Do not log requests to stderr
   -h, --help               Show this help
 
@@ -67,6 +69,12 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
             }
             "--drop-streams-after" => c.drop_streams_after = Some(num(&flag, value(&flag)?)?),
             "--seed" => c.seed = Some(num(&flag, value(&flag)?)?),
+            "--work-ttl" => {
+                c.work_ttl_secs = num(&flag, value(&flag)?)?;
+                if c.work_ttl_secs == 0 {
+                    return Err("--work-ttl must be at least 1 second".into());
+                }
+            }
             "--quiet" | "-q" => c.quiet = true,
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }

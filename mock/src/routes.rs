@@ -20,6 +20,8 @@ pub struct RawRequest {
     pub path: String,
     pub query: String,
     pub content_type: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
     pub body: Bytes,
 }
 
@@ -41,6 +43,8 @@ pub struct Req {
     pub body: Map<String, Value>,
     /// Multipart parts (file uploads).
     pub parts: Vec<Part>,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Req {
@@ -51,6 +55,13 @@ impl Req {
     /// A body field, if present and not null.
     pub fn field(&self, name: &str) -> Option<&Value> {
         self.body.get(name).filter(|v| !v.is_null())
+    }
+    /// A request header (name in lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -74,6 +85,7 @@ pub async fn route(shared: &Arc<Shared>, raw: RawRequest) -> Result<Reply, ApiEr
         query,
         body,
         parts,
+        headers: raw.headers,
     };
     let group = op.group.strip_prefix("beta:").unwrap_or(op.group);
     match crate::resources::dispatch(shared, group, op.verb, &req).await {

@@ -236,6 +236,11 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
         path: parts.uri.path().to_string(),
         query: parts.uri.query().unwrap_or("").to_string(),
         content_type,
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect(),
         body: bytes,
     };
     crate::routes::route(shared, req).await

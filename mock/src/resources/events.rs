@@ -184,6 +184,7 @@ pub fn send(s: &Arc<Shared>, req: &Req) -> Answer {
             check_event(sess, ev, i)?;
         }
     }
+    super::work::wake_session(&mut st, &sid, &events);
     Ok(Reply::ok(json!({ "data": deliver(&mut st, &sid, events) })))
 }
 
