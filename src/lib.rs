@@ -13,3 +13,4 @@ pub mod http;
 pub mod output;
 pub mod request;
 pub mod stream;
+pub mod worker;

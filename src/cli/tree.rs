@@ -42,6 +42,13 @@ pub fn root() -> Command {
         .subcommand(super::account::auth_command())
         .subcommand(super::account::profile_command());
     for group in groups {
+        if group > super::worker::GROUP
+            && !cmd
+                .get_subcommands()
+                .any(|c| c.get_name() == super::worker::GROUP)
+        {
+            cmd = cmd.subcommand(super::worker::command());
+        }
         cmd = cmd.subcommand(
             Command::new(group)
                 .about(group_about(group))
