@@ -6,8 +6,6 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::api::{WORKER, status};
 use super::heartbeat::{self, Stop};
 use super::runner::{self, End};
@@ -15,12 +13,15 @@ use super::tools::{Host, HostConfig};
 use super::{Ctx, skills};
 use crate::error::{Error, Result};
 
-pub async fn run(
-    ctx: Arc<Ctx>,
-    work_id: String,
-    session_id: String,
-    _item: Option<Value>,
-) -> Result<()> {
+/// Whether the item is still this worker's to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    Done,
+    /// Another worker holds the lease now: leave the item alone.
+    LeaseLost,
+}
+
+pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<Handled> {
     let log = &ctx.log;
     let session = ctx.shutdown.child();
     let beat = tokio::spawn(heartbeat::run(
@@ -73,6 +74,24 @@ pub async fn run(
         result
     }
     .await;
+    session.cancel();
+    let stopped = beat.await.unwrap_or(Stop::Cancelled);
+    let reason = match (&outcome, stopped) {
+        (_, Stop::LeaseLost) => "lease lost",
+        (_, Stop::Shutdown) => "stop requested",
+        (Ok(End::Terminated), _) => "terminated",
+        (Ok(End::Idle), _) => "idle",
+        (Ok(End::Cancelled), _) => "shutdown",
+        (Err(_), _) => "error",
+    };
+    log.info(
+        "session ended",
+        &[
+            ("session_id", (&session_id).into()),
+            ("work_id", (&work_id).into()),
+            ("reason", reason.into()),
+        ],
+    );
     let outcome = match outcome {
         Ok(End::Terminated | End::Idle | End::Cancelled) => Ok(()),
         Err(e) => {
@@ -83,16 +102,15 @@ pub async fn run(
             Err(e)
         }
     };
-    session.cancel();
-    let stopped = beat.await.unwrap_or(Stop::Cancelled);
-    if stopped != Stop::LeaseLost {
-        match ctx.api.stop(&work_id, true, WORKER).await {
-            Err(e) if status(&e) != Some(409) => log.warn(
-                "force-stop on exit failed",
-                &[("work_id", (&work_id).into()), ("error", (&e).into())],
-            ),
-            _ => {}
-        }
+    if stopped == Stop::LeaseLost {
+        return outcome.map(|()| Handled::LeaseLost);
     }
-    outcome
+    match ctx.api.stop(&work_id, true, WORKER).await {
+        Err(e) if status(&e) != Some(409) => log.warn(
+            "force-stop on exit failed",
+            &[("work_id", (&work_id).into()), ("error", (&e).into())],
+        ),
+        _ => {}
+    }
+    outcome.map(|()| Handled::Done)
 }

@@ -229,5 +229,9 @@ pub fn run(opts: Options) -> Result<()> {
     else {
         return Err(Error::usage("--work-id and --session-id are required"));
     };
-    block_on(&ctx, item::run(ctx.clone(), work_id, session_id, None))
+    block_on(&ctx, async {
+        item::run(ctx.clone(), work_id, session_id)
+            .await
+            .map(|_| ())
+    })
 }

@@ -11,7 +11,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::api::{self, permanent, status};
-use super::{Ctx, generated_worker_id, item, onwork};
+use super::item::{self, Handled};
+use super::{Ctx, generated_worker_id, onwork};
 use crate::error::Result;
 
 /// `2^n` seconds (1 s for n <= 0, at most 60 s), jittered into [base/2, base).
@@ -140,22 +141,19 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<()> {
 async fn handle(ctx: &Arc<Ctx>, item: Value, work_id: &str) {
     let session_id = item["data"]["id"].as_str().unwrap_or_default().to_string();
     let result = match &ctx.opts.on_work {
-        Some(script) => onwork::handle(ctx, script, &item).await,
-        None => {
-            item::run(
-                ctx.clone(),
-                work_id.to_string(),
-                session_id,
-                Some(item.clone()),
-            )
+        Some(script) => onwork::handle(ctx, script, &item)
             .await
-        }
+            .map(|()| Handled::Done),
+        None => item::run(ctx.clone(), work_id.to_string(), session_id).await,
     };
-    if let Err(e) = result {
-        ctx.log.warn(
+    match result {
+        // The item is another worker's now: no graceful stop either.
+        Ok(Handled::LeaseLost) => return,
+        Ok(Handled::Done) => {}
+        Err(e) => ctx.log.warn(
             "work handler exited with error",
             &[("work_id", work_id.into()), ("error", (&e).into())],
-        );
+        ),
     }
     match ctx.api.stop(work_id, false, api::POLLER).await {
         Err(e) if status(&e) != Some(409) => ctx.log.warn(

@@ -11,6 +11,8 @@ mod output;
 mod requests;
 mod server;
 mod streams;
+mod worker;
+mod worker_tools;
 
 use std::path::Path;
 
