@@ -20,6 +20,7 @@ const ABOUT_RUN: &str =
 fn bool_flag(name: &'static str, help: &'static str) -> Arg {
     Arg::new(name)
         .long(name)
+        .value_name("BOOL")
         .num_args(0..=1)
         .require_equals(true)
         .default_missing_value("true")

@@ -108,7 +108,7 @@ fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
     }
     if segs
         .iter()
-        .any(|s| *s != "**" && segment_match(s, "").is_err())
+        .any(|s| *s != "**" && segment_match(s, "").is_none())
     {
         return Err("glob: syntax error in pattern".into());
     }
@@ -124,7 +124,7 @@ fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
     if found.is_empty() {
         return Ok("no matches".into());
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found.truncate(MAX_GLOB_RESULTS);
     Ok(found
         .into_iter()
@@ -147,25 +147,25 @@ pub fn path_match(pat: &[&str], path: &[&str]) -> bool {
 }
 
 /// Shell-style match of one segment (`*`, `?`, `[...]`, `[^...]`, `\`), as
-/// Go's `path.Match`; a malformed pattern is an error.
-pub fn segment_match(pattern: &str, name: &str) -> Result<bool, ()> {
+/// Go's `path.Match`; `None` for a malformed pattern.
+pub fn segment_match(pattern: &str, name: &str) -> Option<bool> {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     // Validate the whole pattern first, so errors do not depend on the name.
     let mut i = 0;
     while i < p.len() {
         match p[i] {
-            '\\' if i + 1 >= p.len() => return Err(()),
+            '\\' if i + 1 >= p.len() => return None,
             '\\' => i += 2,
             '[' => i = class_end(&p, i)?,
             _ => i += 1,
         }
     }
-    Ok(match_from(&p, &n))
+    Some(match_from(&p, &n))
 }
 
 /// Index just past the `]` closing the class opened at `start`.
-fn class_end(p: &[char], start: usize) -> Result<usize, ()> {
+fn class_end(p: &[char], start: usize) -> Option<usize> {
     let mut i = start + 1;
     if p.get(i) == Some(&'^') {
         i += 1;
@@ -173,8 +173,8 @@ fn class_end(p: &[char], start: usize) -> Result<usize, ()> {
     let mut first = true;
     loop {
         match p.get(i) {
-            None => return Err(()),
-            Some(']') if !first => return Ok(i + 1),
+            None => return None,
+            Some(']') if !first => return Some(i + 1),
             Some('\\') => i += 2,
             Some(_) => i += 1,
         }
@@ -189,7 +189,7 @@ fn match_from(p: &[char], n: &[char]) -> bool {
         Some('?') => !n.is_empty() && match_from(&p[1..], &n[1..]),
         Some('[') => {
             let Some(&c) = n.first() else { return false };
-            let Ok(end) = class_end(p, 0) else {
+            let Some(end) = class_end(p, 0) else {
                 return false;
             };
             class_matches(&p[1..end - 1], c) && match_from(&p[end..], &n[1..])
@@ -397,8 +397,8 @@ mod tests {
         assert!(m("[a-c]x", "bx"));
         assert!(!m("[^a-c]x", "bx"));
         assert!(m("\\*", "*"));
-        assert!(segment_match("[a-", "a").is_err());
-        assert!(segment_match("ab\\", "ab").is_err());
+        assert!(segment_match("[a-", "a").is_none());
+        assert!(segment_match("ab\\", "ab").is_none());
         let pm = |p: &str, n: &str| {
             path_match(
                 &p.split('/').collect::<Vec<_>>(),
