@@ -5,3 +5,4 @@ mod agent;
 mod api;
 mod python_sdk;
 mod support;
+mod work;

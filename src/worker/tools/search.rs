@@ -474,4 +474,32 @@ mod tests {
         assert!(out.ends_with("\n[output truncated]"));
         assert!(out.len() <= OUTPUT_CAP + 64);
     }
+
+    #[test]
+    fn ripgrep_and_the_builtin_search_print_the_same_lines() {
+        let Some(rg) = which("rg") else {
+            eprintln!("skipped: ripgrep (rg) is not on PATH; only the built-in search was tested");
+            return;
+        };
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("src/a.txt"), "x\nneedle one\nneedle two\n").unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let via_rg = rt.block_on(ripgrep(&rg, "needle", root));
+        assert_eq!(via_rg.text.trim_end(), builtin_grep("needle", root).text);
+        assert_eq!(
+            rt.block_on(ripgrep(&rg, "absent", root)),
+            Output::ok("no matches")
+        );
+        let bad = rt.block_on(ripgrep(&rg, "(", root));
+        assert!(
+            bad.is_error && bad.text.starts_with("grep: rg failed: exit status 2: "),
+            "{}",
+            bad.text
+        );
+    }
 }
