@@ -121,6 +121,25 @@ impl Api {
         within(timeout, req, &self.client, job).await
     }
 
+    /// Every item of a paged list (`next_page` cursors), until a page is
+    /// empty or has no next page.
+    async fn all_pages(&self, req: &mut Request) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        loop {
+            let page = self.call(req, None).await?;
+            let data = page["data"].as_array().cloned().unwrap_or_default();
+            if data.is_empty() {
+                break;
+            }
+            out.extend(data);
+            match page["next_page"].as_str() {
+                Some(next) if !next.is_empty() => req.set_query("page", next),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
     /// The next work item, or `None` (an empty body, `null` or `{}`).
     pub async fn poll(&self, worker_id: &str) -> Result<Option<Value>> {
         let mut req = self.work("poll", None, POLLER)?;
@@ -213,20 +232,7 @@ impl Api {
             ],
             RUNNER,
         )?;
-        let mut out = Vec::new();
-        loop {
-            let page = self.call(&req, None).await?;
-            let data = page["data"].as_array().cloned().unwrap_or_default();
-            if data.is_empty() {
-                break;
-            }
-            out.extend(data);
-            match page["next_page"].as_str() {
-                Some(next) if !next.is_empty() => req.set_query("page", next),
-                _ => break,
-            }
-        }
-        Ok(out)
+        self.all_pages(&mut req).await
     }
 
     /// Posts events (tool results) within `timeout`.
@@ -253,20 +259,7 @@ impl Api {
             &[("skill_id", json!(skill_id))],
             WORKER,
         )?;
-        let mut out = Vec::new();
-        loop {
-            let page = self.call(&req, None).await?;
-            let data = page["data"].as_array().cloned().unwrap_or_default();
-            if data.is_empty() {
-                break;
-            }
-            out.extend(data);
-            match page["next_page"].as_str() {
-                Some(next) if !next.is_empty() => req.set_query("page", next),
-                _ => break,
-            }
-        }
-        Ok(out)
+        self.all_pages(&mut req).await
     }
 
     pub async fn skill_version(&self, skill_id: &str, version: &str) -> Result<Value> {

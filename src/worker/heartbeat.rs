@@ -15,7 +15,7 @@ use super::{Cancel, Ctx};
 /// Why the heartbeat stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
-    /// The session ended first (or the worker shuts down).
+    /// The session ended first.
     Cancelled,
     /// Another worker holds the lease (412): the item is not ours to stop.
     LeaseLost,
@@ -30,18 +30,19 @@ pub fn timing(ttl_seconds: i64) -> (Duration, Duration) {
     (interval, ttl)
 }
 
-/// Beats until `session` is cancelled or the lease is gone; cancels
-/// `session` in the latter case.
-pub async fn run(ctx: Arc<Ctx>, work_id: String, session: Cancel) -> Stop {
+/// Beats until `stop` is cancelled (the session is over) or the lease is
+/// gone; cancels `session` in the latter case. It is not tied to the
+/// worker's shutdown, so the lease stays ours while running tools finish.
+pub async fn run(ctx: Arc<Ctx>, work_id: String, stop: Cancel, session: Cancel) -> Stop {
     let log = &ctx.log;
     let key = || ("work_id", work_id.as_str().into());
     let mut expected = "NO_HEARTBEAT".to_string();
     let (mut interval, mut ttl) = (Duration::from_secs(30), Duration::from_secs(30));
     let mut last_success = Instant::now();
-    let stop = loop {
+    let why = loop {
         let beat = tokio::select! {
             r = ctx.api.heartbeat(&work_id, &expected, interval) => r,
-            _ = session.cancelled() => return Stop::Cancelled,
+            _ = stop.cancelled() => return Stop::Cancelled,
         };
         match beat {
             Ok(v) => {
@@ -95,11 +96,11 @@ pub async fn run(ctx: Arc<Ctx>, work_id: String, session: Cancel) -> Stop {
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = session.cancelled() => return Stop::Cancelled,
+            _ = stop.cancelled() => return Stop::Cancelled,
         }
     };
     session.cancel();
-    stop
+    why
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::api::{WORKER, status};
 use super::heartbeat::{self, Stop};
 use super::runner::{self, End};
 use super::tools::{Host, HostConfig};
-use super::{Ctx, skills};
+use super::{Cancel, Ctx, skills};
 use crate::error::{Error, Result};
 
 /// Whether the item is still this worker's to stop.
@@ -24,9 +24,11 @@ pub enum Handled {
 pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<Handled> {
     let log = &ctx.log;
     let session = ctx.shutdown.child();
+    let beat_stop = Cancel::new();
     let beat = tokio::spawn(heartbeat::run(
         ctx.clone(),
         work_id.clone(),
+        beat_stop.clone(),
         session.clone(),
     ));
     let workdir = if ctx.opts.max_sessions > 1 {
@@ -75,6 +77,7 @@ pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<H
     }
     .await;
     session.cancel();
+    beat_stop.cancel();
     let stopped = beat.await.unwrap_or(Stop::Cancelled);
     let reason = match (&outcome, stopped) {
         (_, Stop::LeaseLost) => "lease lost",
