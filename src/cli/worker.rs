@@ -42,7 +42,10 @@ fn required_env(
     value_name: &'static str,
     help: &'static str,
 ) -> Arg {
-    value(name, value_name, help).env(env).required(true)
+    value(name, value_name, help)
+        .env(env)
+        .hide_env_values(true)
+        .required(true)
 }
 
 /// Flags both verbs take.
@@ -53,15 +56,12 @@ fn common(cmd: Command) -> Command {
         "ID",
         "The self-hosted environment (env_...), required",
     ))
-    .arg(
-        required_env(
-            "environment-key",
-            "ANTHROPIC_ENVIRONMENT_KEY",
-            "KEY",
-            "The environment's key, sent as Authorization: Bearer (never x-api-key), required",
-        )
-        .hide_env_values(true),
-    )
+    .arg(required_env(
+        "environment-key",
+        "ANTHROPIC_ENVIRONMENT_KEY",
+        "KEY",
+        "The environment's key, sent as Authorization: Bearer (never x-api-key), required",
+    ))
     .arg(
         value("workdir", "DIR", "Directory the tools work in (relative to the current directory)")
             .default_value(".")
@@ -113,7 +113,8 @@ pub fn command() -> Command {
                         "ID",
                         "This worker's id, sent as Anthropic-Worker-ID (default: <hostname>-<16 hex>)",
                     )
-                    .env("ANTHROPIC_WORKER_ID"))
+                    .env("ANTHROPIC_WORKER_ID")
+                    .hide_env_values(true))
                     .arg(
                         value(
                             "on-work",

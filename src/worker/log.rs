@@ -238,7 +238,10 @@ fn pretty_line(t: SystemTime, level: Level, msg: &str, attrs: &[(&str, Val)]) ->
             || matches!(get(attrs, "posted"), Some(Val::Bool(false)));
         let (mark, color) = if failed { ("✗", RED) } else { ("✓", GREEN) };
         let tool = get(attrs, "tool").map(val_text).unwrap_or_default();
-        let took = get(attrs, "duration").map(val_text).unwrap_or_default();
+        let took = match get(attrs, "duration") {
+            Some(Val::Dur(d)) => short_duration(*d),
+            _ => String::new(),
+        };
         let session = get(attrs, "session_id").map(val_text).unwrap_or_default();
         let mut s = format!(
             "{DIM}{clock}{RESET} {color}{mark}{RESET} {BOLD}{tool}{RESET} {took} {DIM}{session}{RESET}"
@@ -260,6 +263,18 @@ fn pretty_line(t: SystemTime, level: Level, msg: &str, attrs: &[(&str, Val)]) ->
     }
     s.push('\n');
     s
+}
+
+/// `0.6ms`, `16ms`, `2.4s`: enough precision for a glance.
+fn short_duration(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.1}ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.0}ms")
+    } else {
+        format!("{:.1}s", ms / 1000.0)
+    }
 }
 
 #[cfg(test)]
@@ -288,6 +303,29 @@ mod tests {
         );
         assert_eq!(text_value(""), "\"\"");
         assert_eq!(text_value("a=b"), "\"a=b\"");
+    }
+
+    #[test]
+    fn terminal_lines_are_short() {
+        let t = UNIX_EPOCH;
+        let line = pretty_line(
+            t,
+            Level::Info,
+            "dispatched tool",
+            &[
+                ("tool", "bash".into()),
+                ("is_error", true.into()),
+                ("posted", true.into()),
+                ("duration", Duration::from_micros(16_055).into()),
+                ("session_id", "sesn_1".into()),
+            ],
+        );
+        assert!(
+            line.contains("\x1b[31m✗\x1b[0m \x1b[1mbash\x1b[0m 16ms"),
+            "{line:?}"
+        );
+        assert_eq!(short_duration(Duration::from_micros(591)), "0.6ms");
+        assert_eq!(short_duration(Duration::from_millis(2400)), "2.4s");
     }
 
     #[test]
