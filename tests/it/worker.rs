@@ -323,6 +323,32 @@ fn a_heartbeat_412_cancels_the_session_without_stopping_the_item() {
 }
 
 #[test]
+fn a_graceful_stop_seen_on_a_heartbeat_ends_the_session() {
+    let b = Bench::new(2);
+    let (_t, dir) = workdir();
+    let session = b.session(&b.agent(None));
+    let mut w = b.worker(&["poll", "--workdir", path_str(&dir)]);
+    wait_until("the claim", QUICK, || {
+        b.item_of(&session)["state"] == "active"
+    });
+    let work = b.item_of(&session)["id"].as_str().unwrap().to_string();
+    b.ok(&[
+        "beta:environments:work",
+        "stop",
+        "--environment-id",
+        &b.env,
+        "--work-id",
+        &work,
+    ]);
+    w.wait_log("msg=\"heartbeat reports shutdown\"", QUICK);
+    w.wait_log("reason=\"stop requested\"", QUICK);
+    wait_until("the force-stop", QUICK, || {
+        b.item_of(&session)["state"] == "stopped"
+    });
+    assert!(w.term(QUICK).success());
+}
+
+#[test]
 fn after_kill_9_a_second_worker_finishes_without_running_a_tool_twice() {
     let b = Bench::new(1);
     let (_t, dir) = workdir();

@@ -352,41 +352,61 @@ fn the_wire_protocol_skills_and_debug_log_match_the_official_worker() {
 }
 
 #[test]
-fn poll_sends_the_official_query_and_headers_and_stops_on_a_permanent_4xx() {
-    let server = Server::start(|_, i| match i {
-        0 => Reply::ok(json!({})),
-        _ => Reply::error(401, "authentication_error", "bad environment key"),
+fn poll_treats_empty_answers_as_no_work_discards_unackable_items_and_stops_on_a_permanent_4xx() {
+    let polls = std::sync::atomic::AtomicUsize::new(0);
+    let item = json!({"id": "work_1", "type": "work", "environment_id": "env_1", "state": "queued",
+        "created_at": "2026-01-01T00:00:00Z", "metadata": {}, "data": {"type": "session", "id": "sesn_1"}});
+    let server = Server::start(move |r, _| {
+        if r.path.ends_with("/ack") {
+            return Reply::error(409, "conflict_error", "already claimed");
+        }
+        if r.path.ends_with("/stop") {
+            return Reply::Status(204, vec![], vec![]);
+        }
+        match polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            0 => Reply::ok(json!({})),
+            1 => Reply::Status(204, vec![], vec![]),
+            2 => Reply::ok(json!(null)),
+            3 => Reply::ok(item.clone()),
+            _ => Reply::error(401, "authentication_error", "bad environment key"),
+        }
     });
     let h = crate::home();
     let out = crate::ant(h.path())
         .env("ANTHROPIC_BASE_URL", &server.url)
         .args([
+            "--max-retries",
+            "0",
             "beta:worker",
             "poll",
             "--environment-id",
             "env_1",
-            "--environment-key",
-            "k",
-            "--worker-id",
-            "w-test",
         ])
-        .timeout(QUICK)
+        .args(["--environment-key", "k", "--worker-id", "w-test"])
+        .timeout(Duration::from_secs(30))
         .output()
         .unwrap();
     let log = crate::stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{log}");
-    assert!(
-        log.contains("msg=\"poll hit permanent 4xx; stopping\""),
-        "{log}"
-    );
+    for msg in [
+        "msg=\"ack failed, discarding work item\" work_id=work_1",
+        "msg=\"backing off after unprocessable work item\"",
+        "msg=\"poll hit permanent 4xx; stopping\"",
+    ] {
+        assert!(log.contains(msg), "{msg} in {log}");
+    }
     let reqs = server.recorded();
+    let paths: Vec<&str> = reqs
+        .iter()
+        .map(|r| r.path.rsplit('/').next().unwrap())
+        .collect();
     assert_eq!(
-        reqs.len(),
-        2,
-        "{{}} is no work, then the 401 is final: {reqs:#?}"
+        paths,
+        ["poll", "poll", "poll", "poll", "ack", "stop", "poll"],
+        "{{}}, 204 and null are no work; the item that cannot be acknowledged is force-stopped"
     );
-    for r in &reqs {
-        assert_eq!(r.path, "/v1/environments/env_1/work/poll");
+    assert_eq!(reqs[5].json(), json!({"force": true}));
+    for r in reqs.iter().filter(|r| r.path.ends_with("/poll")) {
         assert_eq!(r.query_param("block_ms").as_deref(), Some("999"));
         assert_eq!(r.header("anthropic-worker-id"), Some("w-test"));
         assert_eq!(
@@ -397,5 +417,6 @@ fn poll_sends_the_official_query_and_headers_and_stops_on_a_permanent_4xx() {
             r.header("anthropic-beta"),
             Some("managed-agents-2026-04-01")
         );
+        assert_eq!(r.header("authorization"), Some("Bearer k"));
     }
 }
