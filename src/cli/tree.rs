@@ -42,13 +42,6 @@ pub fn root() -> Command {
         .subcommand(super::account::auth_command())
         .subcommand(super::account::profile_command());
     for group in groups {
-        if group > super::worker::GROUP
-            && !cmd
-                .get_subcommands()
-                .any(|c| c.get_name() == super::worker::GROUP)
-        {
-            cmd = cmd.subcommand(super::worker::command());
-        }
         cmd = cmd.subcommand(
             Command::new(group)
                 .about(group_about(group))
@@ -58,7 +51,8 @@ pub fn root() -> Command {
                 .defer(build_group),
         );
     }
-    cmd
+    // `beta:worker` is not an API group; it sorts last among the beta ones.
+    cmd.subcommand(super::worker::command())
 }
 
 fn group_about(group: &str) -> String {

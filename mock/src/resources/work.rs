@@ -25,7 +25,7 @@ fn check_env(s: &Shared, env_id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn query_u64(req: &Req, key: &str) -> Option<i64> {
+fn query_int(req: &Req, key: &str) -> Option<i64> {
     req.query.get(key).and_then(Value::as_i64)
 }
 
@@ -33,7 +33,7 @@ fn query_u64(req: &Req, key: &str) -> Option<i64> {
 pub async fn poll(s: &Arc<Shared>, req: &Req) -> Answer {
     let env = req.p("environment_id").to_string();
     check_env(s, &env)?;
-    let block = match query_u64(req, "block_ms") {
+    let block = match query_int(req, "block_ms") {
         None => 0,
         Some(ms @ 1..=999) => ms as u64,
         Some(ms) => {
@@ -42,7 +42,7 @@ pub async fn poll(s: &Arc<Shared>, req: &Req) -> Answer {
             )));
         }
     };
-    let reclaim = match query_u64(req, "reclaim_older_than_ms") {
+    let reclaim = match query_int(req, "reclaim_older_than_ms") {
         None => DEFAULT_RECLAIM_MS,
         Some(ms) if ms >= 0 => ms as u64,
         Some(ms) => {
@@ -88,7 +88,7 @@ pub fn ack(s: &Arc<Shared>, req: &Req) -> Answer {
 
 pub fn heartbeat(s: &Arc<Shared>, req: &Req) -> Answer {
     check_env(s, req.p("environment_id"))?;
-    let ttl = match query_u64(req, "desired_ttl_seconds") {
+    let ttl = match query_int(req, "desired_ttl_seconds") {
         None => s.config.work_ttl_secs,
         Some(t) if t > 0 => t as u64,
         Some(t) => {
