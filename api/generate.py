@@ -243,6 +243,8 @@ class Gen:
             response = {"kind": "page", "paging": style}
         # The body's schema (a page's whole envelope); for event streams, each event's.
         schema = resp.get("schema") or resp.get("item_schema")
+        if schema and key in compat["nullable_responses"]["operations"]:
+            schema = {"anyOf": [schema, {"type": "null"}]}
         if schema:
             response["schema"] = schema
             self.collect_refs(schema)

@@ -15,6 +15,7 @@ pub mod http;
 pub mod output;
 pub mod request;
 pub mod stream;
+pub mod worker;
 
 /// Property-test settings: a quick run in `cargo test` (bounded time in CI),
 /// many more cases with `ANT_PROPTEST_CASES=N` (`scripts/proptest-long`).

@@ -93,6 +93,13 @@ pub fn parse(text: &str) -> Vec<Step> {
             (out, None)
         };
         let step = match word {
+            // `/read {"file_path": "a", "view_range": [1, 2]}`: the whole input as JSON.
+            "bash" | "read" | "glob" | "grep" if arg.starts_with('{') => {
+                match serde_json::from_str::<Value>(arg) {
+                    Ok(input @ Value::Object(_)) => Step::Builtin { name: word, input },
+                    _ => Step::Fail(format!("/{word}: the input is not a JSON object: {arg}")),
+                }
+            }
             "say" => Step::Say(arg.to_string()),
             "think" => Step::Think(arg.to_string()),
             "fail" => Step::Fail(if arg.is_empty() {
@@ -665,5 +672,12 @@ mod tests {
             vec![Step::Echo("/unknown thing".into())]
         );
         assert_eq!(chunks("abcdefgh", 4).concat(), "abcdefgh");
+        assert_eq!(
+            parse("/read {\"file_path\": \"a\", \"view_range\": [1, 2]}"),
+            vec![Step::Builtin {
+                name: "read",
+                input: json!({"file_path": "a", "view_range": [1, 2]})
+            }]
+        );
     }
 }

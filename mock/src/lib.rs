@@ -12,6 +12,7 @@ pub mod sha256;
 pub mod store;
 pub mod stream;
 pub mod tools;
+pub mod work;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -58,6 +59,8 @@ pub struct Config {
     pub federation_rule: Option<String>,
     /// Lifetime of issued access tokens, in seconds.
     pub token_ttl: u64,
+    /// Lease of a work item after each heartbeat, in seconds (self-hosted workers).
+    pub work_ttl_secs: u64,
 }
 
 /// The real API's request size limit (32 MB).
@@ -81,6 +84,7 @@ impl Default for Config {
             oauth_deny: false,
             federation_rule: None,
             token_ttl: 3600,
+            work_ttl_secs: 30,
         }
     }
 }

@@ -27,6 +27,8 @@ Options:
                            then its body (default 30)
   --check-responses        Check every response against its schema; a mismatch
                            becomes a 500 naming it (for developing ant-mock)
+  --work-ttl SECONDS       Lease of a self-hosted work item after each heartbeat
+                           (default 30)
   --quiet                  Do not log requests to stderr
   --oauth-deny             Answer every OAuth authorization with error=access_denied
   --federation-rule ID     The only federation rule id the jwt-bearer grant accepts
@@ -95,6 +97,12 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
                     .ok_or("--read-timeout must be more than 0 and at most 86400 seconds")?;
             }
             "--check-responses" => c.check_responses = true,
+            "--work-ttl" => {
+                c.work_ttl_secs = num(&flag, value(&flag)?)?;
+                if c.work_ttl_secs == 0 {
+                    return Err("--work-ttl must be at least 1 second".into());
+                }
+            }
             "--quiet" | "-q" => c.quiet = true,
             "--oauth-deny" => c.oauth_deny = true,
             "--federation-rule" => c.federation_rule = Some(value(&flag)?),

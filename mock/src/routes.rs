@@ -20,6 +20,8 @@ pub struct RawRequest {
     pub path: String,
     pub query: String,
     pub content_type: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
     pub body: Bytes,
     /// Who is calling: an id derived from the API key (or token) presented.
     pub api_key_id: String,
@@ -45,6 +47,8 @@ pub struct Req {
     pub parts: Vec<Part>,
     /// The caller, as `RawRequest::api_key_id`.
     pub api_key_id: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Req {
@@ -55,6 +59,13 @@ impl Req {
     /// A body field, if present and not null.
     pub fn field(&self, name: &str) -> Option<&Value> {
         self.body.get(name).filter(|v| !v.is_null())
+    }
+    /// A request header (name in lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -79,6 +90,7 @@ pub async fn route(shared: &Arc<Shared>, raw: RawRequest) -> Result<Reply, ApiEr
         body,
         parts,
         api_key_id: raw.api_key_id,
+        headers: raw.headers,
     };
     let group = op.group.strip_prefix("beta:").unwrap_or(op.group);
     match crate::resources::dispatch(shared, group, op.verb, &req).await {

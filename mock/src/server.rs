@@ -235,6 +235,11 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
         path: parts.uri.path().to_string(),
         query: parts.uri.query().unwrap_or("").to_string(),
         content_type,
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect(),
         body: bytes,
         api_key_id: crate::store::api_key_id(api_key.or(bearer).as_deref().unwrap_or("")),
     };

@@ -121,6 +121,8 @@ pub struct State {
     pub memory_stores: Vec<Value>,
     pub memories: Vec<Value>,
     pub memory_versions: Vec<Value>,
+    /// The work queue of self-hosted environments.
+    pub work: crate::work::Queue,
     /// Last timestamp handed out, so timestamps never go backwards.
     pub last_ms: u64,
 }

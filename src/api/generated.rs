@@ -4145,7 +4145,7 @@ pub static OPERATIONS: &[Operation] = &[
         beta_flag: true,
         body: Body::None,
         response: Response::Json,
-        response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWork"}"##),
+        response_schema: Some(r##"{"anyOf":[{"$ref":"#/$defs/BetaSelfHostedWork"},{"type":"null"}]}"##),
         params: &[
             Param {
                 name: "environment_id",

@@ -17,6 +17,7 @@ pub mod global;
 pub mod run;
 pub mod session_run;
 pub mod tree;
+pub mod worker;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{ArgMatches, FromArgMatches};
@@ -86,6 +87,9 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
     };
     if group == "auth" || group == "profile" {
         return account::run(group, verb, verb_m, &globals).map_err(Failure::from);
+    }
+    if group == worker::GROUP {
+        return worker::run(verb, verb_m, &globals).map_err(Failure::from);
     }
     if group == "beta:sessions" && verb == session_run::VERB {
         return session_run::run(&globals, verb_m);

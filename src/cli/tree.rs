@@ -49,7 +49,8 @@ pub fn root() -> Command {
                 .defer(build_group),
         );
     }
-    cmd
+    // `beta:worker` is not an API group; it sorts last among the beta ones.
+    cmd.subcommand(super::worker::command())
 }
 
 fn group_about(group: &str) -> String {

@@ -20,6 +20,8 @@ mod sessions;
 mod signin;
 mod streams;
 mod timeline;
+mod worker;
+mod worker_tools;
 
 use std::path::Path;
 

@@ -122,14 +122,16 @@ pub fn list(s: &Arc<Shared>, req: &Req) -> Answer {
 
 /// Checks one user event against the session's log before accepting it.
 fn check_event(sess: &crate::store::SessionRec, ev: &Value, i: usize) -> Result<(), ApiError> {
+    // A result answers a call; a confirmation only lets it run (in a
+    // self-hosted environment the worker's result follows it).
     let answered = |key: &str, id: &str| {
-        sess.events.iter().any(|e| {
-            e[key] == id
-                && matches!(
-                    e["type"].as_str(),
-                    Some("user.tool_confirmation" | "user.custom_tool_result" | "user.tool_result")
-                )
-        })
+        let kinds: &[&str] = match ev["type"].as_str() {
+            Some("user.tool_confirmation") => &["user.tool_confirmation", "user.tool_result"],
+            _ => &["user.custom_tool_result", "user.tool_result"],
+        };
+        sess.events
+            .iter()
+            .any(|e| e[key] == id && kinds.contains(&e["type"].as_str().unwrap_or("")))
     };
     let refers = |key: &str, id_key: &str, want: &[&str]| -> Result<(), ApiError> {
         let id = ev[key].as_str().unwrap_or("");
@@ -189,6 +191,7 @@ pub fn send(s: &Arc<Shared>, req: &Req) -> Answer {
             check_event(sess, ev, i)?;
         }
     }
+    super::work::wake_session(&mut st, &sid, &events);
     Ok(Reply::ok(json!({ "data": deliver(&mut st, &sid, events) })))
 }
 

@@ -8,6 +8,7 @@ pub mod files;
 pub mod memory;
 pub mod sessions;
 pub mod vaults;
+pub mod work;
 
 use std::sync::Arc;
 
@@ -34,6 +35,14 @@ pub async fn dispatch(shared: &Arc<Shared>, group: &str, verb: &str, req: &Req) 
         ("environments", "list") => environments::list(s, req),
         ("environments", "delete") => environments::delete(s, req),
         ("environments", "archive") => environments::archive(s, req),
+        ("environments:work", "poll") => work::poll(s, req).await,
+        ("environments:work", "ack") => work::ack(s, req),
+        ("environments:work", "heartbeat") => work::heartbeat(s, req),
+        ("environments:work", "stop") => work::stop(s, req),
+        ("environments:work", "retrieve") => work::retrieve(s, req),
+        ("environments:work", "update") => work::update(s, req),
+        ("environments:work", "list") => work::list(s, req),
+        ("environments:work", "stats") => work::stats(s, req),
         ("sessions", "create") => sessions::create(s, req),
         ("sessions", "retrieve") => sessions::retrieve(s, req),
         ("sessions", "update") => sessions::update(s, req),

@@ -119,6 +119,9 @@ pub fn create(s: &Arc<Shared>, req: &Req) -> Answer {
         self_hosted,
         unprocessed: 0,
     });
+    if self_hosted {
+        st.work.enqueue(&env_id, &sid, crate::store::now_ms());
+    }
     if let Some(initial) = req.field("initial_events").and_then(Value::as_array) {
         super::events::deliver(&mut st, &sid, initial.clone());
     }
@@ -228,6 +231,7 @@ pub fn delete(s: &Arc<Shared>, req: &Req) -> Answer {
     let sid = req.p("session_id").to_string();
     st.session(&sid)?;
     super::events::emit(&mut st, &sid, json!({"type": "session.deleted"}));
+    st.work.session_gone(&sid, crate::store::now_ms());
     let idx = st
         .sessions
         .iter()

@@ -9,3 +9,4 @@ mod oauth;
 mod python_sdk;
 mod schema;
 mod support;
+mod work;

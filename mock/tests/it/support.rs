@@ -131,10 +131,15 @@ impl Client {
         if let Some(h) = host {
             head.push_str(&format!("host: {h}\r\n"));
         }
-        if let Some(k) = &self.key {
-            head.push_str(&format!(
+        match &self.key {
+            // A self-hosted worker's environment key.
+            Some(k) if k.starts_with("Bearer ") => head.push_str(&format!(
+                "authorization: {k}\r\nanthropic-version: 2023-06-01\r\n"
+            )),
+            Some(k) => head.push_str(&format!(
                 "x-api-key: {k}\r\nanthropic-version: 2023-06-01\r\n"
-            ));
+            )),
+            None => {}
         }
         if !body.is_empty() || method == "POST" {
             head.push_str(&format!(

@@ -1,0 +1,353 @@
+//! Extracting a skill archive (zip, or tar plain, gzip- or bzip2-compressed)
+//! with the official limits: 10,000 members, 1 GiB decompressed, no member
+//! outside the destination, links and devices skipped, and a single
+//! top-level wrapper directory stripped.
+
+use std::fs::File;
+use std::io::{self, Read, Seek};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use super::tools::guard::clean;
+
+pub const MAX_MEMBERS: usize = 10_000;
+pub const MAX_BYTES: u64 = 1 << 30;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Dir,
+    File {
+        exec: bool,
+    },
+    /// Links, devices, FIFOs: not extracted.
+    Skip,
+}
+
+fn too_many() -> String {
+    format!("skill archive exceeds {MAX_MEMBERS} members")
+}
+
+fn too_big() -> String {
+    format!("skill archive exceeds {MAX_BYTES} bytes decompressed")
+}
+
+/// The segments of a member name, without empty and `.` ones.
+fn segments(name: &str) -> Vec<&str> {
+    name.split(['/', '\\'])
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect()
+}
+
+/// The wrapper directory to strip: the first segment shared by every
+/// member, when at least one member lies below it.
+fn wrapper(names: &[String]) -> Option<String> {
+    let first = segments(names.first()?).first()?.to_string();
+    let mut nested = false;
+    for n in names {
+        let segs = segments(n);
+        if segs.first() != Some(&first.as_str()) {
+            return None;
+        }
+        nested |= segs.len() > 1;
+    }
+    nested.then_some(first)
+}
+
+/// Where a member goes, or `None` for the bare wrapper entry.
+fn target(dest: &Path, name: &str, strip: Option<&str>) -> Result<Option<PathBuf>, String> {
+    let mut segs = segments(name);
+    if let Some(w) = strip {
+        if segs.first() == Some(&w) {
+            segs.remove(0);
+        }
+        if segs.is_empty() {
+            return Ok(None);
+        }
+    }
+    let rel = clean(Path::new(&format!("/{}", segs.join("/"))));
+    let path = dest.join(rel.strip_prefix("/").unwrap_or(&rel));
+    if !path.starts_with(dest) || path == dest {
+        return Err(format!("refusing archive member {name:?}"));
+    }
+    Ok(Some(path))
+}
+
+/// Writes one member, counting its bytes against `budget`.
+fn write_member(
+    path: &Path,
+    kind: Kind,
+    data: &mut dyn Read,
+    budget: &mut u64,
+) -> Result<(), String> {
+    let io = |e: io::Error| format!("{}: {e}", path.display());
+    let mkdir = |p: &Path| {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(p)
+    };
+    match kind {
+        Kind::Skip => Ok(()),
+        Kind::Dir => mkdir(path).map_err(io),
+        Kind::File { exec } => {
+            if let Some(parent) = path.parent() {
+                mkdir(parent).map_err(io)?;
+            }
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(if exec { 0o755 } else { 0o644 })
+                .open(path)
+                .map_err(io)?;
+            let copied = io::copy(&mut data.take(*budget + 1), &mut f).map_err(io)?;
+            if copied > *budget {
+                return Err(too_big());
+            }
+            *budget -= copied;
+            Ok(())
+        }
+    }
+}
+
+/// Extracts `archive` into `dest` (which must exist and be empty).
+pub fn extract(archive: &Path, dest: &Path) -> Result<(), String> {
+    let mut f = File::open(archive).map_err(|e| format!("{}: {e}", archive.display()))?;
+    let mut head = [0u8; 4];
+    let n = f.read(&mut head).map_err(|e| e.to_string())?;
+    f.rewind().map_err(|e| e.to_string())?;
+    if n >= 4 && head == *b"PK\x03\x04" {
+        extract_zip(f, dest)
+    } else {
+        extract_tar(archive, &head[..n], dest)
+    }
+}
+
+fn extract_zip(f: File, dest: &Path) -> Result<(), String> {
+    let mut zip = zip::ZipArchive::new(f).map_err(|e| format!("reading zip: {e}"))?;
+    if zip.len() > MAX_MEMBERS {
+        return Err(too_many());
+    }
+    let mut names = Vec::with_capacity(zip.len());
+    let mut declared = 0u64;
+    for i in 0..zip.len() {
+        let m = zip
+            .by_index_raw(i)
+            .map_err(|e| format!("reading zip: {e}"))?;
+        declared = declared.saturating_add(m.size());
+        names.push(String::from_utf8_lossy(m.name_raw()).into_owned());
+    }
+    if declared > MAX_BYTES {
+        return Err(too_big());
+    }
+    let strip = wrapper(&names);
+    let mut budget = MAX_BYTES;
+    for i in 0..zip.len() {
+        let mut m = zip.by_index(i).map_err(|e| format!("reading zip: {e}"))?;
+        let kind = if m.is_symlink() {
+            Kind::Skip
+        } else if m.is_dir() {
+            Kind::Dir
+        } else {
+            Kind::File {
+                exec: m.unix_mode().is_some_and(|mode| mode & 0o111 != 0),
+            }
+        };
+        let name = String::from_utf8_lossy(m.name_raw()).into_owned();
+        if let Some(path) = target(dest, &name, strip.as_deref())? {
+            write_member(&path, kind, &mut m, &mut budget)?;
+        }
+    }
+    Ok(())
+}
+
+/// A fresh reader over the (decompressed) tar stream.
+fn tar_reader(archive: &Path, head: &[u8]) -> Result<Box<dyn Read>, String> {
+    let f = File::open(archive).map_err(|e| format!("{}: {e}", archive.display()))?;
+    Ok(if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::read::GzDecoder::new(f))
+    } else if head.starts_with(b"BZh") {
+        Box::new(bzip2::read::BzDecoder::new(f))
+    } else {
+        Box::new(f)
+    })
+}
+
+fn tar_kind(entry: &tar::Entry<'_, Box<dyn Read>>) -> Kind {
+    use tar::EntryType as T;
+    let mode = entry.header().mode().unwrap_or(0o644);
+    match entry.header().entry_type() {
+        T::Directory => Kind::Dir,
+        T::Regular | T::Continuous | T::GNUSparse => Kind::File {
+            exec: mode & 0o111 != 0,
+        },
+        _ => Kind::Skip,
+    }
+}
+
+fn extract_tar(archive: &Path, head: &[u8], dest: &Path) -> Result<(), String> {
+    let bad = |e: io::Error| format!("reading tar: {e}");
+    // First pass: count members and declared sizes.
+    let mut names = Vec::new();
+    let mut declared = 0u64;
+    let mut tar = tar::Archive::new(tar_reader(archive, head)?);
+    for entry in tar.entries().map_err(bad)? {
+        let entry = entry.map_err(bad)?;
+        if names.len() == MAX_MEMBERS {
+            return Err(too_many());
+        }
+        if tar_kind(&entry) != Kind::Skip {
+            declared = declared.saturating_add(entry.header().size().unwrap_or(0));
+        }
+        names.push(String::from_utf8_lossy(&entry.path_bytes()).into_owned());
+    }
+    if declared > MAX_BYTES {
+        return Err(too_big());
+    }
+    let strip = wrapper(&names);
+    let mut budget = MAX_BYTES;
+    let mut tar = tar::Archive::new(tar_reader(archive, head)?);
+    for entry in tar.entries().map_err(bad)? {
+        let mut entry = entry.map_err(bad)?;
+        let kind = tar_kind(&entry);
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        if let Some(path) = target(dest, &name, strip.as_deref())? {
+            write_member(&path, kind, &mut entry, &mut budget)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn tar_bytes(entries: &[(&str, &[u8], u32)]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data, mode) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(*mode);
+            h.set_entry_type(if name.ends_with('/') {
+                tar::EntryType::Directory
+            } else {
+                tar::EntryType::Regular
+            });
+            h.set_path(name).unwrap();
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+        let mut link = tar::Header::new_gnu();
+        link.set_entry_type(tar::EntryType::Symlink);
+        link.set_path("skill/evil").unwrap();
+        link.set_link_name("/etc/passwd").unwrap();
+        link.set_size(0);
+        link.set_cksum();
+        b.append(&link, &[][..]).unwrap();
+        b.into_inner().unwrap()
+    }
+
+    fn files(dir: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.path().is_dir() {
+                out.extend(files(&e.path()).into_iter().map(|f| format!("{name}/{f}")));
+            } else {
+                out.push(name);
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn check_layout(dest: &Path) {
+        assert_eq!(files(dest), ["SKILL.md", "scripts/run.sh"]);
+        let mode = std::fs::metadata(dest.join("scripts/run.sh"))
+            .unwrap()
+            .permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o755
+        );
+        let mode = std::fs::metadata(dest.join("SKILL.md"))
+            .unwrap()
+            .permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o644
+        );
+    }
+
+    #[test]
+    fn tar_gz_bz2_and_zip_extract_with_the_wrapper_stripped() {
+        let t = tempfile::tempdir().unwrap();
+        let plain = tar_bytes(&[
+            ("skill/", b"", 0o755),
+            ("skill/SKILL.md", b"# skill", 0o644),
+            ("skill/scripts/run.sh", b"echo", 0o755),
+        ]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&plain).unwrap();
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        bz.write_all(&plain).unwrap();
+        let mut zw = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        zw.start_file("skill/SKILL.md", opts.unix_permissions(0o644))
+            .unwrap();
+        zw.write_all(b"# skill").unwrap();
+        zw.start_file("skill/scripts/run.sh", opts.unix_permissions(0o755))
+            .unwrap();
+        zw.write_all(b"echo").unwrap();
+        let zip = zw.finish().unwrap().into_inner();
+        for (name, bytes) in [
+            ("plain", plain),
+            ("gz", gz.finish().unwrap()),
+            ("bz2", bz.finish().unwrap()),
+            ("zip", zip),
+        ] {
+            let archive = t.path().join(format!("{name}.bin"));
+            std::fs::write(&archive, bytes).unwrap();
+            let dest = t.path().join(format!("out-{name}"));
+            std::fs::create_dir(&dest).unwrap();
+            extract(&archive, &dest).unwrap_or_else(|e| panic!("{name}: {e}"));
+            check_layout(&dest);
+        }
+    }
+
+    #[test]
+    fn members_cannot_climb_out_and_limits_hold() {
+        let dest = Path::new("/d");
+        assert_eq!(
+            target(dest, "../../etc/x", None).unwrap(),
+            Some(dest.join("etc/x"))
+        );
+        assert_eq!(
+            target(dest, "/abs/y", None).unwrap(),
+            Some(dest.join("abs/y"))
+        );
+        assert_eq!(target(dest, "w/", Some("w")).unwrap(), None);
+        assert_eq!(
+            target(dest, "..", None).unwrap_err(),
+            "refusing archive member \"..\""
+        );
+        assert_eq!(wrapper(&["a/x".into(), "a/".into()]), Some("a".into()));
+        assert_eq!(wrapper(&["a/x".into(), "b/y".into()]), None);
+        assert_eq!(wrapper(&["a".into()]), None);
+        let t = tempfile::tempdir().unwrap();
+        let names: Vec<String> = (0..=MAX_MEMBERS).map(|i| format!("f{i}")).collect();
+        let entries: Vec<(&str, &[u8], u32)> = names
+            .iter()
+            .map(|n| (n.as_str(), &b""[..], 0o644))
+            .collect();
+        let archive = t.path().join("many.tar");
+        std::fs::write(&archive, tar_bytes(&entries)).unwrap();
+        let dest = t.path().join("out");
+        std::fs::create_dir(&dest).unwrap();
+        assert_eq!(
+            extract(&archive, &dest).unwrap_err(),
+            "skill archive exceeds 10000 members"
+        );
+    }
+}

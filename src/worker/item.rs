@@ -1,0 +1,119 @@
+//! One work item, in-process (`poll` without `--on-work`, and `run`):
+//! heartbeat first, then skills, then the session tool runner with the six
+//! tools; at the end stop the heartbeat, force-stop the item (unless another
+//! worker took the lease), close the tools and remove the skills we
+//! extracted (never anything else under `<workdir>/skills`).
+
+use std::sync::Arc;
+
+use super::api::{WORKER, status};
+use super::heartbeat::{self, Stop};
+use super::runner::{self, End};
+use super::tools::{Host, HostConfig};
+use super::{Cancel, Ctx, skills};
+use crate::error::{Error, Result};
+
+/// Whether the item is still this worker's to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    Done,
+    /// Another worker holds the lease now: leave the item alone.
+    LeaseLost,
+}
+
+pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<Handled> {
+    let log = &ctx.log;
+    let session = ctx.shutdown.child();
+    let beat_stop = Cancel::new();
+    let beat = tokio::spawn(heartbeat::run(
+        ctx.clone(),
+        work_id.clone(),
+        beat_stop.clone(),
+        session.clone(),
+    ));
+    let workdir = if ctx.opts.max_sessions > 1 {
+        ctx.opts.workdir.join(&session_id)
+    } else {
+        ctx.opts.workdir.clone()
+    };
+    let outcome = async {
+        std::fs::create_dir_all(&workdir).map_err(|e| {
+            Error::Io(format!(
+                "cannot create the workdir {}: {e}",
+                workdir.display()
+            ))
+        })?;
+        let extracted = match skills::setup(&ctx, &session_id, &workdir, &session).await {
+            Ok(dirs) => dirs,
+            Err(e) => {
+                log.warn(
+                    "skill setup failed",
+                    &[("session_id", (&session_id).into()), ("error", (&e).into())],
+                );
+                skills::Extracted::default()
+            }
+        };
+        let host = Host::start(HostConfig {
+            workdir: workdir.clone(),
+            unrestricted: ctx.opts.unrestricted_paths,
+            confined: ctx.confined,
+            session_id: session_id.clone(),
+        });
+        let result = match host {
+            Ok(host) => {
+                let r = runner::run(&ctx, &session_id, &host, &session).await;
+                host.close();
+                r
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = skills::cleanup(&extracted) {
+            log.warn(
+                "skill cleanup failed",
+                &[("session_id", (&session_id).into()), ("error", (&e).into())],
+            );
+        }
+        result
+    }
+    .await;
+    session.cancel();
+    beat_stop.cancel();
+    let stopped = beat.await.unwrap_or(Stop::Cancelled);
+    let reason = match (&outcome, stopped) {
+        (_, Stop::LeaseLost) => "lease lost",
+        (_, Stop::Shutdown) => "stop requested",
+        (Ok(End::Terminated), _) => "terminated",
+        (Ok(End::Idle), _) => "idle",
+        (Ok(End::Cancelled), _) => "shutdown",
+        (Err(_), _) => "error",
+    };
+    log.info(
+        "session ended",
+        &[
+            ("session_id", (&session_id).into()),
+            ("work_id", (&work_id).into()),
+            ("reason", reason.into()),
+        ],
+    );
+    let outcome = match outcome {
+        Ok(End::Terminated | End::Idle | End::Cancelled) => Ok(()),
+        Err(e) => {
+            log.warn(
+                "session tool runner exited with error",
+                &[("session_id", (&session_id).into()), ("error", (&e).into())],
+            );
+            Err(e)
+        }
+    };
+    if stopped == Stop::LeaseLost {
+        return outcome.map(|()| Handled::LeaseLost);
+    }
+    match ctx.api.stop(&work_id, true, WORKER).await {
+        Err(e) if status(&e) != Some(409) => log.warn(
+            "force-stop on exit failed",
+            &[("work_id", (&work_id).into()), ("error", (&e).into())],
+        ),
+        _ => {}
+    }
+    outcome.map(|()| Handled::Done)
+}

@@ -1,0 +1,465 @@
+//! The `bash` tool: one persistent `/bin/bash --noprofile --norc` per
+//! session on a pseudo-terminal, started lazily in the workdir with every
+//! `ANTHROPIC_*` variable removed. Each command is wrapped so that its
+//! stdin is `/dev/null`, stderr joins stdout, and a per-call sentinel with
+//! the exit status marks its end. Output keeps the last 100 KiB.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::io::unix::AsyncFd;
+
+use super::{Output, decode};
+
+pub const OUTPUT_CAP: usize = 100 * 1024;
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+const START_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Deserialize)]
+struct BashIn {
+    #[serde(default)]
+    command: String,
+    #[serde(default)]
+    restart: bool,
+    #[serde(default)]
+    timeout_ms: Option<i64>,
+}
+
+struct Proc {
+    child: std::process::Child,
+    master: AsyncFd<OwnedFd>,
+    /// A command was abandoned midway: the shell state is unknown.
+    dirty: bool,
+}
+
+impl Proc {
+    fn kill(mut self) {
+        // SAFETY: signals the process group led by our child (setsid).
+        unsafe { libc::killpg(self.child.id() as libc::pid_t, libc::SIGKILL) };
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How one command ended.
+enum Ended {
+    Status(i32),
+    TimedOut,
+    /// The shell exited (or the terminal closed) before the command finished.
+    ShellGone,
+}
+
+pub struct Shell {
+    workdir: PathBuf,
+    tmp: Option<PathBuf>,
+    proc: Option<Proc>,
+}
+
+/// Opens a pseudo-terminal pair (master, slave).
+fn open_pty() -> io::Result<(OwnedFd, OwnedFd)> {
+    // SAFETY: plain libc calls on fds we own; ptsname_r writes into our buffer.
+    unsafe {
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        if m < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let master = OwnedFd::from_raw_fd(m);
+        if libc::grantpt(m) != 0 || libc::unlockpt(m) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut name = [0 as libc::c_char; 128];
+        if libc::ptsname_r(m, name.as_mut_ptr(), name.len()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let s = libc::open(
+            name.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        if s < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let flags = libc::fcntl(m, libc::F_GETFL);
+        libc::fcntl(m, libc::F_SETFL, flags | libc::O_NONBLOCK);
+        Ok((master, OwnedFd::from_raw_fd(s)))
+    }
+}
+
+/// Removes ANSI CSI sequences, turns `\r\n` into `\n`, drops other `\r`
+/// and leading newlines.
+pub fn clean_output(raw: &[u8]) -> String {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == 0x1b && raw.get(i + 1) == Some(&b'[') {
+            let mut j = i + 2;
+            while j < raw.len() && (0x20..=0x3f).contains(&raw[j]) {
+                j += 1;
+            }
+            if j < raw.len() && (0x40..=0x7e).contains(&raw[j]) {
+                i = j + 1;
+                continue;
+            }
+        }
+        if raw[i] != b'\r' {
+            out.push(raw[i]);
+        }
+        i += 1;
+    }
+    let text = String::from_utf8_lossy(&out);
+    text.trim_start_matches('\n').to_string()
+}
+
+/// A new sentinel, and the `printf` that prints it split in two (so an
+/// echoed command line never contains it whole).
+fn sentinel() -> (String, String) {
+    let hex = format!("{:016x}", fastrand::u64(..));
+    let s1 = format!("__ANT_CMD_{hex}");
+    let s2 = "_DONE__";
+    (
+        format!("{s1}{s2}"),
+        format!("printf '\\n{s1}''{s2}%d\\n' $?\n"),
+    )
+}
+
+impl Shell {
+    pub fn new(workdir: PathBuf, tmp: Option<PathBuf>) -> Shell {
+        Shell {
+            workdir,
+            tmp,
+            proc: None,
+        }
+    }
+
+    /// Kills the shell and everything in its process group.
+    pub fn close(&mut self) {
+        if let Some(p) = self.proc.take() {
+            p.kill();
+        }
+    }
+
+    fn spawn(&mut self) -> io::Result<Proc> {
+        let (master, slave) = open_pty()?;
+        let mut cmd = std::process::Command::new("/bin/bash");
+        cmd.args(["--noprofile", "--norc"])
+            .current_dir(&self.workdir)
+            .env_clear()
+            .envs(std::env::vars_os().filter(|(k, _)| {
+                let k = k.to_string_lossy();
+                !k.starts_with("ANTHROPIC_") && !matches!(k.as_ref(), "PS1" | "PS2" | "TERM")
+            }))
+            .env("PS1", "")
+            .env("PS2", "")
+            .env("TERM", "dumb")
+            .stdin(slave.try_clone()?)
+            .stdout(slave.try_clone()?)
+            .stderr(slave);
+        if let Some(tmp) = &self.tmp {
+            cmd.env("TMPDIR", tmp);
+        }
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn()?;
+        Ok(Proc {
+            child,
+            // SAFETY: the fd is ours and stays open as long as the AsyncFd owns it.
+            master: unsafe { AsyncFd::register(master)? },
+            dirty: false,
+        })
+    }
+
+    async fn start(&mut self) -> io::Result<()> {
+        let mut proc = self.spawn()?;
+        let (mark, printf) = sentinel();
+        let line = format!("stty -echo 2>/dev/null; set +m; {printf}");
+        let mut buf = Vec::new();
+        let started = async {
+            write_all(&proc.master, line.as_bytes()).await?;
+            match read_until(&proc.master, &mark, &mut buf).await? {
+                true => Ok(()),
+                false => Err(io::Error::other("bash exited while starting")),
+            }
+        };
+        match tokio::time::timeout(START_TIMEOUT, started).await {
+            Ok(Ok(())) => {
+                self.proc = Some(proc);
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                proc.dirty = true;
+                proc.kill();
+                Err(e)
+            }
+            Err(_) => {
+                proc.kill();
+                Err(io::Error::other("bash did not start within 5s"))
+            }
+        }
+    }
+
+    pub async fn call(&mut self, input: &Value) -> Output {
+        let inp: BashIn = match decode("bash", input) {
+            Ok(i) => i,
+            Err(o) => return o,
+        };
+        if inp.restart {
+            self.close();
+            if inp.command.is_empty() {
+                return Output::ok("bash session restarted");
+            }
+        }
+        if inp.command.is_empty() {
+            return Output::err("bash: command is required");
+        }
+        if self.proc.as_ref().is_some_and(|p| p.dirty) {
+            self.close();
+        }
+        if self.proc.is_none()
+            && let Err(e) = self.start().await
+        {
+            return Output::err(format!("bash: {e}"));
+        }
+        let timeout = match inp.timeout_ms {
+            Some(ms) if ms > 0 => Duration::from_millis(ms as u64),
+            _ => DEFAULT_TIMEOUT,
+        };
+        self.run(&inp.command, timeout).await
+    }
+
+    async fn run(&mut self, command: &str, timeout: Duration) -> Output {
+        let proc = self.proc.as_mut().expect("started");
+        proc.dirty = true;
+        let (mark, printf) = sentinel();
+        let line = format!("{{ {command}\n}} </dev/null 2>&1; {printf}");
+        let mut buf = Vec::new();
+        let mut truncated = false;
+        let job = async {
+            write_all(&proc.master, line.as_bytes()).await?;
+            read_capped(&proc.master, &mark, &mut buf, &mut truncated).await
+        };
+        let ended = match tokio::time::timeout(timeout, job).await {
+            Err(_) => Ended::TimedOut,
+            Ok(Err(_)) | Ok(Ok(None)) => Ended::ShellGone,
+            Ok(Ok(Some(status))) => Ended::Status(status),
+        };
+        let body = match find(&buf, mark.as_bytes()) {
+            Some(i) => &buf[..i],
+            None => &buf[..],
+        };
+        let mut text = clean_output(body);
+        if truncated {
+            text = format!("[output truncated]\n{text}");
+        }
+        match ended {
+            Ended::Status(code) => {
+                proc.dirty = false;
+                if code == 0 {
+                    Output::ok(text)
+                } else {
+                    Output::err(format!("{text}\nexit code: {code}"))
+                }
+            }
+            Ended::TimedOut => {
+                self.close();
+                Output::err(format!(
+                    "{text}\n[timed out]\nsession restarted after timeout"
+                ))
+            }
+            Ended::ShellGone => {
+                self.close();
+                Output::err("bash: bash session terminated")
+            }
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+async fn write_all(fd: &AsyncFd<OwnedFd>, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        let mut guard = fd.writable().await?;
+        // SAFETY: writes from our buffer to our fd.
+        let n = unsafe { libc::write(fd.as_raw_fd(), data.as_ptr().cast(), data.len()) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::WouldBlock {
+                guard.clear_ready();
+                continue;
+            }
+            return Err(e);
+        }
+        data = &data[n as usize..];
+    }
+    Ok(())
+}
+
+/// Reads whatever is available; `Ok(0)` means the terminal closed.
+async fn read_some(fd: &AsyncFd<OwnedFd>, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        let mut guard = fd.readable().await?;
+        // SAFETY: reads into our buffer from our fd.
+        let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EAGAIN) => guard.clear_ready(),
+            // The slave side is closed: the shell is gone.
+            Some(libc::EIO) => return Ok(0),
+            _ => return Err(e),
+        }
+    }
+}
+
+/// Reads until `mark` appears; false when the terminal closed first.
+async fn read_until(fd: &AsyncFd<OwnedFd>, mark: &str, buf: &mut Vec<u8>) -> io::Result<bool> {
+    let mut chunk = [0u8; 8192];
+    loop {
+        if find(buf, mark.as_bytes()).is_some_and(|i| buf[i..].contains(&b'\n')) {
+            return Ok(true);
+        }
+        let n = read_some(fd, &mut chunk).await?;
+        if n == 0 {
+            return Ok(false);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > 1 << 20 {
+            buf.drain(..buf.len() - 4096);
+        }
+    }
+}
+
+/// Reads a command's output until its sentinel and status line, keeping
+/// the last 100 KiB; returns the status (-1 when unparsable), or `None`
+/// when the shell went away.
+async fn read_capped(
+    fd: &AsyncFd<OwnedFd>,
+    mark: &str,
+    buf: &mut Vec<u8>,
+    truncated: &mut bool,
+) -> io::Result<Option<i32>> {
+    let mut chunk = [0u8; 16384];
+    loop {
+        if let Some(i) = find(buf, mark.as_bytes()) {
+            let rest = &buf[i + mark.len()..];
+            if let Some(nl) = rest.iter().position(|b| *b == b'\n') {
+                let status = std::str::from_utf8(&rest[..nl])
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok())
+                    .unwrap_or(-1);
+                let keep = i;
+                if keep > OUTPUT_CAP {
+                    buf.drain(..keep - OUTPUT_CAP);
+                    *truncated = true;
+                }
+                return Ok(Some(status));
+            }
+        }
+        let n = read_some(fd, &mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        // Bound memory: keep the cap plus room for the sentinel line.
+        let limit = OUTPUT_CAP + 4096;
+        if buf.len() > 2 * limit {
+            buf.drain(..buf.len() - limit);
+            *truncated = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn output_cleaning_strips_csi_and_carriage_returns() {
+        assert_eq!(
+            clean_output(b"\n\n\x1b[?2004hbar\r\n\x1b[1;31mred\x1b[0m\r\nx\ry\n"),
+            "bar\nred\nxy\n"
+        );
+    }
+
+    fn run(f: impl std::future::Future<Output = ()>) {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f);
+    }
+
+    #[test]
+    fn the_shell_persists_and_reports_like_the_official_tool() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        run(async {
+            let mut sh = Shell::new(root.clone(), None);
+            let call = |c: &str| json!({ "command": c });
+            assert_eq!(
+                sh.call(&call("export FOO=bar; cd sub")).await,
+                Output::ok("")
+            );
+            assert_eq!(
+                sh.call(&call("echo $FOO; pwd; echo $?")).await,
+                Output::ok(format!("bar\n{}/sub\n0\n\n", root.display()))
+            );
+            assert_eq!(
+                sh.call(&call("echo hi; false")).await,
+                Output::err("hi\n\n\nexit code: 1")
+            );
+            assert_eq!(sh.call(&call("echo err >&2")).await, Output::ok("err\n\n"));
+            let env = sh.call(&call("env | grep -c '^ANTHROPIC_' || true")).await;
+            assert_eq!(env, Output::ok("0\n\n"));
+            assert_eq!(
+                sh.call(&call("exit 3")).await,
+                Output::err("bash: bash session terminated")
+            );
+            assert_eq!(
+                sh.call(&call("pwd")).await,
+                Output::ok(format!("{}\n\n", root.display()))
+            );
+            let slow = sh
+                .call(&json!({"command": "echo partial; sleep 5", "timeout_ms": 300}))
+                .await;
+            assert_eq!(
+                slow,
+                Output::err("partial\n\n[timed out]\nsession restarted after timeout")
+            );
+            assert_eq!(
+                sh.call(&json!({"restart": true})).await,
+                Output::ok("bash session restarted")
+            );
+            assert_eq!(
+                sh.call(&json!({})).await,
+                Output::err("bash: command is required")
+            );
+            let big = sh
+                .call(&call("head -c 200000 /dev/zero | tr '\\0' x"))
+                .await;
+            assert!(
+                big.text.starts_with("[output truncated]\n"),
+                "{}",
+                &big.text[..40]
+            );
+            assert!(big.text.len() <= OUTPUT_CAP + 32);
+            sh.close();
+        });
+    }
+}

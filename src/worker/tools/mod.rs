@@ -1,0 +1,263 @@
+//! The six built-in tools of `agent_toolset_20260401` (bash, read, write,
+//! edit, glob, grep) with the official inputs, limits and texts, run on one
+//! dedicated thread per session. That thread is confined with Landlock
+//! before it runs anything, so the file tools and every process it starts
+//! (the bash shell, ripgrep) inherit the same limits. Each session also gets
+//! a private temporary directory (its bash's `TMPDIR`), removed at the end.
+
+pub mod bash;
+pub mod fs;
+pub mod guard;
+pub mod search;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{Error, Result};
+
+/// Tool names this runner executes; anything else is left to its owner.
+pub const NAMES: [&str; 6] = ["bash", "read", "write", "edit", "glob", "grep"];
+
+pub fn owns(name: &str) -> bool {
+    NAMES.contains(&name)
+}
+
+/// One tool result: a single text block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub text: String,
+    pub is_error: bool,
+}
+
+impl Output {
+    pub fn ok(text: impl Into<String>) -> Output {
+        Output {
+            text: text.into(),
+            is_error: false,
+        }
+    }
+
+    pub fn err(text: impl Into<String>) -> Output {
+        Output {
+            text: text.into(),
+            is_error: true,
+        }
+    }
+}
+
+/// Decodes a tool's input, or the official `invalid <tool> input: …` error.
+pub fn decode<T: serde::de::DeserializeOwned>(tool: &str, input: &Value) -> Result<T, Output> {
+    serde_json::from_value(input.clone())
+        .map_err(|e| Output::err(format!("invalid {tool} input: {e}")))
+}
+
+/// Where a session's tools work.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// The workdir as configured (glob and grep print paths under it).
+    pub workdir: PathBuf,
+    /// The workdir made absolute and symlink-resolved (the guard's root).
+    pub root: PathBuf,
+    pub unrestricted: bool,
+}
+
+impl Paths {
+    pub fn new(workdir: &Path, unrestricted: bool) -> Paths {
+        let abs = std::path::absolute(workdir).unwrap_or_else(|_| workdir.to_path_buf());
+        let root = abs.canonicalize().unwrap_or(abs);
+        Paths {
+            workdir: workdir.to_path_buf(),
+            root,
+            unrestricted,
+        }
+    }
+}
+
+/// Every tool of one session (the bash shell persists between calls).
+pub struct Toolbox {
+    pub paths: Paths,
+    pub shell: bash::Shell,
+}
+
+impl Toolbox {
+    pub fn new(paths: Paths, tmp: Option<PathBuf>) -> Toolbox {
+        let shell = bash::Shell::new(paths.workdir.clone(), tmp);
+        Toolbox { paths, shell }
+    }
+
+    pub async fn call(&mut self, name: &str, input: &Value) -> Output {
+        match name {
+            "bash" => self.shell.call(input).await,
+            "read" => fs::read(&self.paths, input),
+            "write" => fs::write(&self.paths, input),
+            "edit" => fs::edit(&self.paths, input),
+            "glob" => search::glob(&self.paths, input),
+            "grep" => search::grep(&self.paths, input).await,
+            other => Output::err(format!("unknown tool {other:?}")),
+        }
+    }
+}
+
+/// How to set up a session's tools.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    pub workdir: PathBuf,
+    pub unrestricted: bool,
+    /// Confine the tool thread with Landlock.
+    pub confined: bool,
+    pub session_id: String,
+}
+
+struct Job {
+    name: String,
+    input: Value,
+    reply: oneshot::Sender<Output>,
+}
+
+/// The tool thread of one session.
+pub struct Host {
+    jobs: Option<mpsc::UnboundedSender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    tmp: PathBuf,
+}
+
+/// A fresh private directory for the session's temporary files (0700).
+fn private_tmp(session_id: &str) -> Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let base = std::env::temp_dir();
+    let safe: String = session_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(40)
+        .collect();
+    for _ in 0..16 {
+        let dir = base.join(format!("ant-worker-{safe}-{:08x}", fastrand::u32(..)));
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return Ok(dir.canonicalize().unwrap_or(dir)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(Error::Io(format!(
+                    "cannot create a private temporary directory in {}: {e}",
+                    base.display()
+                )));
+            }
+        }
+    }
+    Err(Error::Io(
+        "cannot create a private temporary directory".into(),
+    ))
+}
+
+impl Host {
+    /// Starts the session's tool thread; fails when confinement was asked
+    /// for and cannot be applied.
+    pub fn start(cfg: HostConfig) -> Result<Host> {
+        let tmp = private_tmp(&cfg.session_id)?;
+        let paths = Paths::new(&cfg.workdir, cfg.unrestricted);
+        let (jobs, mut rx) = mpsc::unbounded_channel::<Job>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
+        let thread_tmp = tmp.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("ant-tools-{}", cfg.session_id))
+            .spawn(move || {
+                if cfg.confined {
+                    let rules = super::confine::Rules::for_session(&paths.root, &thread_tmp);
+                    if let Err(e) = super::confine::restrict_thread(&rules) {
+                        let _ = ready_tx.send(Err(Error::Other(format!(
+                            "cannot confine the tools with Landlock: {e}"
+                        ))));
+                        return;
+                    }
+                }
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(Error::Other(format!(
+                            "cannot start the tool runtime: {e}"
+                        ))));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                runtime.block_on(async move {
+                    let mut tools = Toolbox::new(paths, Some(thread_tmp));
+                    while let Some(mut job) = rx.recv().await {
+                        let out = tokio::select! {
+                            out = tools.call(&job.name, &job.input) => out,
+                            _ = job.reply.closed() => continue,
+                        };
+                        let _ = job.reply.send(out);
+                    }
+                    tools.shell.close();
+                });
+            })
+            .map_err(|e| Error::Other(format!("cannot start the tool thread: {e}")))?;
+        let ready = ready_rx
+            .recv()
+            .unwrap_or_else(|_| Err(Error::Other("the tool thread stopped".into())));
+        let host = Host {
+            jobs: Some(jobs),
+            thread: Some(thread),
+            tmp,
+        };
+        ready.map(|()| host)
+    }
+
+    /// Runs a tool on the session's thread. Dropping the future abandons
+    /// the call (a running bash command is killed).
+    pub async fn call(&self, name: &str, input: &Value) -> Output {
+        let (reply, rx) = oneshot::channel();
+        let job = Job {
+            name: name.to_string(),
+            input: input.clone(),
+            reply,
+        };
+        if self.jobs.as_ref().is_none_or(|j| j.send(job).is_err()) {
+            return Output::err(format!("{name}: the tool thread has stopped"));
+        }
+        rx.await
+            .unwrap_or_else(|_| Output::err(format!("{name}: the tool thread has stopped")))
+    }
+
+    /// Stops the thread (killing the shell) and removes the temporary directory.
+    pub fn close(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_dir_all(&self.tmp);
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// An I/O error in the official normalized words.
+pub fn fs_error(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => "no such file or directory".into(),
+        K::PermissionDenied => "permission denied".into(),
+        K::NotADirectory => "not a directory".into(),
+        K::IsADirectory => "is a directory".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    }
+}

@@ -1,0 +1,509 @@
+//! The `glob` and `grep` tools. glob walks the tree (no symlinks, 50,000
+//! entries at most) and lists matches newest first (200 at most); grep runs
+//! ripgrep when it is on `PATH`, else a built-in regex walk with the same
+//! skips and the 100 KiB output budget.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Output, Paths, decode, guard};
+
+pub const MAX_WALK: usize = 50_000;
+pub const MAX_GLOB_RESULTS: usize = 200;
+pub const OUTPUT_CAP: usize = 100 * 1024;
+pub const MAX_GREP_FILE: u64 = 8 * 1024 * 1024;
+
+#[derive(Deserialize)]
+struct SearchIn {
+    #[serde(default)]
+    pattern: String,
+    #[serde(default)]
+    path: Option<String>,
+}
+
+/// The directory to search: the guarded `path`, or the workdir as configured.
+fn search_root(paths: &Paths, tool: &str, path: &Option<String>) -> Result<PathBuf, String> {
+    match path.as_deref() {
+        Some(p) if !p.is_empty() => guard::check(paths, tool, p),
+        _ => Ok(paths.workdir.clone()),
+    }
+}
+
+/// Walks `root` in lexical order without following symlinks, calling `f`
+/// with each entry's `/`-separated relative path; stops after `limit` entries
+/// or when `f` returns false. Unreadable entries are skipped.
+fn walk(root: &Path, limit: usize, f: &mut dyn FnMut(&str, &Path, &std::fs::Metadata) -> bool) {
+    let mut stack: Vec<(PathBuf, String)> = vec![(root.to_path_buf(), String::new())];
+    let mut count = 0;
+    while let Some((dir, rel)) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
+        entries.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for e in entries {
+            let Ok(meta) = e.path().symlink_metadata() else {
+                continue;
+            };
+            count += 1;
+            if count > limit {
+                return;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            let rel_path = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if !f(&rel_path, &e.path(), &meta) {
+                return;
+            }
+            if meta.is_dir() {
+                subdirs.push((e.path(), rel_path));
+            }
+        }
+        // Depth first, in lexical order.
+        stack.extend(subdirs.into_iter().rev());
+    }
+}
+
+/// How a matched entry is shown: the root joined with the relative path.
+fn shown(root: &Path, rel: &str) -> String {
+    guard::clean(&root.join(rel)).to_string_lossy().into_owned()
+}
+
+pub fn glob(paths: &Paths, input: &Value) -> Output {
+    let inp: SearchIn = match decode("glob", input) {
+        Ok(i) => i,
+        Err(o) => return o,
+    };
+    match glob_inner(paths, &inp) {
+        Ok(t) => Output::ok(t),
+        Err(e) => Output::err(e),
+    }
+}
+
+fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
+    if inp.pattern.is_empty() {
+        return Err("glob: pattern is required".into());
+    }
+    let (root, pattern) = if let Some(rest) = inp.pattern.strip_prefix('/') {
+        if !paths.unrestricted {
+            return Err("glob: absolute pattern not permitted".into());
+        }
+        (PathBuf::from("/"), rest.to_string())
+    } else {
+        (search_root(paths, "glob", &inp.path)?, inp.pattern.clone())
+    };
+    let segs: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
+    if !paths.unrestricted && segs.contains(&"..") {
+        return Err(format!(
+            "glob: pattern {:?} must not contain a \"..\" segment",
+            inp.pattern
+        ));
+    }
+    if segs
+        .iter()
+        .any(|s| *s != "**" && segment_match(s, "").is_none())
+    {
+        return Err("glob: syntax error in pattern".into());
+    }
+    let mut found: Vec<(SystemTime, String)> = Vec::new();
+    walk(&root, MAX_WALK, &mut |rel, _, meta| {
+        let parts: Vec<&str> = rel.split('/').collect();
+        if path_match(&segs, &parts) {
+            let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            found.push((mtime, shown(&root, rel)));
+        }
+        true
+    });
+    if found.is_empty() {
+        return Ok("no matches".into());
+    }
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
+    found.truncate(MAX_GLOB_RESULTS);
+    Ok(found
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+/// `**` matches zero or more segments; other segments match one each.
+pub fn path_match(pat: &[&str], path: &[&str]) -> bool {
+    match pat.split_first() {
+        None => path.is_empty(),
+        Some((&"**", rest)) => (0..=path.len()).any(|i| path_match(rest, &path[i..])),
+        Some((seg, rest)) => {
+            !path.is_empty()
+                && segment_match(seg, path[0]).unwrap_or(false)
+                && path_match(rest, &path[1..])
+        }
+    }
+}
+
+/// Shell-style match of one segment (`*`, `?`, `[...]`, `[^...]`, `\`), as
+/// Go's `path.Match`; `None` for a malformed pattern.
+pub fn segment_match(pattern: &str, name: &str) -> Option<bool> {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    // Validate the whole pattern first, so errors do not depend on the name.
+    let mut i = 0;
+    while i < p.len() {
+        match p[i] {
+            '\\' if i + 1 >= p.len() => return None,
+            '\\' => i += 2,
+            '[' => i = class_end(&p, i)?,
+            _ => i += 1,
+        }
+    }
+    Some(match_from(&p, &n))
+}
+
+/// Index just past the `]` closing the class opened at `start`.
+fn class_end(p: &[char], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    if p.get(i) == Some(&'^') {
+        i += 1;
+    }
+    let mut first = true;
+    loop {
+        match p.get(i) {
+            None => return None,
+            Some(']') if !first => return Some(i + 1),
+            Some('\\') => i += 2,
+            Some(_) => i += 1,
+        }
+        first = false;
+    }
+}
+
+fn match_from(p: &[char], n: &[char]) -> bool {
+    match p.first() {
+        None => n.is_empty(),
+        Some('*') => (0..=n.len()).any(|k| match_from(&p[1..], &n[k..])),
+        Some('?') => !n.is_empty() && match_from(&p[1..], &n[1..]),
+        Some('[') => {
+            let Some(&c) = n.first() else { return false };
+            let Some(end) = class_end(p, 0) else {
+                return false;
+            };
+            class_matches(&p[1..end - 1], c) && match_from(&p[end..], &n[1..])
+        }
+        Some('\\') if p.len() > 1 => n.first() == Some(&p[1]) && match_from(&p[2..], &n[1..]),
+        Some(&c) => n.first() == Some(&c) && match_from(&p[1..], &n[1..]),
+    }
+}
+
+fn class_matches(class: &[char], c: char) -> bool {
+    let (negate, body) = match class.first() {
+        Some('^') => (true, &class[1..]),
+        _ => (false, class),
+    };
+    let mut i = 0;
+    let mut hit = false;
+    let unescape = |i: &mut usize| -> char {
+        if body[*i] == '\\' && *i + 1 < body.len() {
+            *i += 1;
+        }
+        let ch = body[*i];
+        *i += 1;
+        ch
+    };
+    while i < body.len() {
+        let lo = unescape(&mut i);
+        let hi = if i + 1 < body.len() && body[i] == '-' {
+            i += 1;
+            unescape(&mut i)
+        } else {
+            lo
+        };
+        if lo <= c && c <= hi {
+            hit = true;
+        }
+    }
+    hit != negate
+}
+
+/// The first executable named `name` on `PATH`.
+pub fn which(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| Path::new(d).join(name))
+        .find(|p| {
+            p.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+pub async fn grep(paths: &Paths, input: &Value) -> Output {
+    let inp: SearchIn = match decode("grep", input) {
+        Ok(i) => i,
+        Err(o) => return o,
+    };
+    if inp.pattern.is_empty() {
+        return Output::err("grep: pattern is required");
+    }
+    let root = match search_root(paths, "grep", &inp.path) {
+        Ok(r) => r,
+        Err(e) => return Output::err(e),
+    };
+    match which("rg") {
+        Some(rg) => ripgrep(&rg, &inp.pattern, &root).await,
+        None => builtin_grep(&inp.pattern, &root),
+    }
+}
+
+async fn ripgrep(rg: &Path, pattern: &str, root: &Path) -> Output {
+    let out = tokio::process::Command::new(rg)
+        .args([
+            "-n",
+            "--no-heading",
+            "--max-filesize",
+            "8388608",
+            "-e",
+            pattern,
+            "--",
+        ])
+        .arg(root)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await;
+    let out = match out {
+        Ok(o) => o,
+        // An rg outside what the confinement lets us run: search ourselves.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return builtin_grep(pattern, root);
+        }
+        Err(e) => return Output::err(format!("grep: rg failed: {e}")),
+    };
+    match out.status.code() {
+        Some(0) => {
+            let mut text = out.stdout;
+            let cut = text.len() > OUTPUT_CAP;
+            text.truncate(OUTPUT_CAP);
+            let mut s = String::from_utf8_lossy(&text).into_owned();
+            // Lines joined by `\n`, as the built-in search prints them.
+            if s.ends_with('\n') {
+                s.pop();
+            }
+            if cut {
+                s.push_str("\n[output truncated]");
+            }
+            Output::ok(s)
+        }
+        Some(1) => Output::ok("no matches"),
+        code => {
+            let status = match code {
+                Some(c) => format!("exit status {c}"),
+                None => "signal: killed".into(),
+            };
+            Output::err(format!(
+                "grep: rg failed: {status}: {}",
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            ))
+        }
+    }
+}
+
+/// The built-in search when ripgrep is missing.
+pub fn builtin_grep(pattern: &str, root: &Path) -> Output {
+    let re = match regex::Regex::new(pattern) {
+        Ok(r) => r,
+        Err(e) => return Output::err(format!("grep: invalid regex: {e}")),
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut budget = 0usize;
+    let mut truncated = false;
+    let mut files = 0usize;
+    let mut search_file = |path: &Path, shown: &str| -> bool {
+        files += 1;
+        if files > MAX_WALK {
+            return false;
+        }
+        let Ok(bytes) = std::fs::read(path) else {
+            return true;
+        };
+        if bytes[..bytes.len().min(512)].contains(&0) {
+            return true;
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let body = text.strip_suffix('\n').unwrap_or(&text);
+        for (i, line) in body.split('\n').enumerate() {
+            if !re.is_match(line) {
+                continue;
+            }
+            let entry = format!("{shown}:{}:{line}", i + 1);
+            budget += entry.len() + 1;
+            if budget > OUTPUT_CAP {
+                truncated = true;
+                return false;
+            }
+            lines.push(entry);
+        }
+        true
+    };
+    let small_file = |m: &std::fs::Metadata| m.is_file() && m.len() <= MAX_GREP_FILE;
+    match root.symlink_metadata() {
+        Ok(m) if m.is_file() => {
+            if small_file(&m) {
+                search_file(root, &root.to_string_lossy());
+            }
+        }
+        _ => {
+            let mut skip: Vec<String> = Vec::new();
+            walk(root, usize::MAX, &mut |rel, path, meta| {
+                if skip.iter().any(|s| rel.starts_with(s.as_str())) {
+                    return true;
+                }
+                let name = rel.rsplit('/').next().unwrap_or(rel);
+                if meta.is_dir() {
+                    if name == ".git" || name == "node_modules" {
+                        skip.push(format!("{rel}/"));
+                    }
+                    return true;
+                }
+                if !small_file(meta) {
+                    return true;
+                }
+                search_file(path, &shown(root, rel))
+            });
+        }
+    }
+    if truncated {
+        lines.push("[output truncated]".into());
+    }
+    if lines.is_empty() {
+        return Output::ok("no matches");
+    }
+    Output::ok(lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn segments_match_like_go_path_match() {
+        let m = |p: &str, n: &str| segment_match(p, n).unwrap();
+        assert!(m("*.rs", "main.rs"));
+        assert!(!m("*.rs", "main.rsx"));
+        assert!(m("a?c", "abc"));
+        assert!(m("[a-c]x", "bx"));
+        assert!(!m("[^a-c]x", "bx"));
+        assert!(m("\\*", "*"));
+        assert!(segment_match("[a-", "a").is_none());
+        assert!(segment_match("ab\\", "ab").is_none());
+        let pm = |p: &str, n: &str| {
+            path_match(
+                &p.split('/').collect::<Vec<_>>(),
+                &n.split('/').collect::<Vec<_>>(),
+            )
+        };
+        assert!(pm("**/*.go", "a.go"));
+        assert!(pm("**/*.go", "x/y/a.go"));
+        assert!(pm("src/**", "src"));
+        assert!(pm("src/**/b", "src/a/b"));
+        assert!(!pm("*.go", "x/a.go"));
+    }
+
+    #[test]
+    fn glob_lists_newest_first_and_refuses_escapes() {
+        let t = tempfile::tempdir().unwrap();
+        let p = Paths::new(t.path(), false);
+        std::fs::create_dir_all(t.path().join("sub")).unwrap();
+        std::fs::write(t.path().join("old.txt"), "").unwrap();
+        let old = std::fs::File::options()
+            .write(true)
+            .open(t.path().join("old.txt"))
+            .unwrap();
+        old.set_modified(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000))
+            .unwrap();
+        std::fs::write(t.path().join("sub/new.txt"), "").unwrap();
+        let out = glob(&p, &json!({"pattern": "**/*.txt"}));
+        let w = t.path().display();
+        assert_eq!(out, Output::ok(format!("{w}/sub/new.txt\n{w}/old.txt")));
+        assert_eq!(
+            glob(&p, &json!({"pattern": "*.md"})),
+            Output::ok("no matches")
+        );
+        assert_eq!(
+            glob(&p, &json!({"pattern": "/etc/*"})),
+            Output::err("glob: absolute pattern not permitted")
+        );
+        assert_eq!(
+            glob(&p, &json!({"pattern": "../*"})),
+            Output::err("glob: pattern \"../*\" must not contain a \"..\" segment")
+        );
+        assert_eq!(
+            glob(&p, &json!({"pattern": "*", "path": "../"})).text,
+            "glob: path \"../\" escapes workdir"
+        );
+    }
+
+    #[test]
+    fn builtin_grep_skips_binaries_and_vcs_dirs() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join(".git/config"), "needle\n").unwrap();
+        std::fs::write(root.join("bin"), b"needle\0").unwrap();
+        std::fs::write(root.join("src/a.txt"), "x\nneedle one\nneedle two\n").unwrap();
+        let w = root.display();
+        assert_eq!(
+            builtin_grep("needle", root),
+            Output::ok(format!(
+                "{w}/src/a.txt:2:needle one\n{w}/src/a.txt:3:needle two"
+            ))
+        );
+        assert_eq!(builtin_grep("absent", root), Output::ok("no matches"));
+        assert!(
+            builtin_grep("(", root)
+                .text
+                .starts_with("grep: invalid regex: ")
+        );
+        let big: String = (0..20_000).map(|i| format!("needle {i}\n")).collect();
+        std::fs::write(root.join("src/big.txt"), big).unwrap();
+        let out = builtin_grep("needle", root).text;
+        assert!(out.ends_with("\n[output truncated]"));
+        assert!(out.len() <= OUTPUT_CAP + 64);
+    }
+
+    #[test]
+    fn ripgrep_and_the_builtin_search_print_the_same_lines() {
+        let Some(rg) = which("rg") else {
+            eprintln!("skipped: ripgrep (rg) is not on PATH; only the built-in search was tested");
+            return;
+        };
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("src/a.txt"), "x\nneedle one\nneedle two\n").unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let via_rg = rt.block_on(ripgrep(&rg, "needle", root));
+        assert_eq!(via_rg, builtin_grep("needle", root));
+        assert_eq!(
+            rt.block_on(ripgrep(&rg, "absent", root)),
+            Output::ok("no matches")
+        );
+        let bad = rt.block_on(ripgrep(&rg, "(", root));
+        assert!(
+            bad.is_error && bad.text.starts_with("grep: rg failed: exit status 2: "),
+            "{}",
+            bad.text
+        );
+    }
+}

@@ -1,0 +1,422 @@
+//! `ant beta:worker poll` running the six tools for `ant-mock` sessions:
+//! the official result texts, escapes refused (Landlock for bash), the
+//! permission gate, custom tools left pending; and the wire protocol and
+//! skills against a recording server.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::worker::{Bench, path_str, wait_until, workdir};
+use crate::{Reply, Server};
+
+const QUICK: Duration = Duration::from_secs(15);
+
+#[test]
+fn a_full_turn_uses_every_tool_with_the_official_texts() {
+    let b = Bench::new(5);
+    let (_t, dir) = workdir();
+    let session = b.session(&b.agent(None));
+    let mut w = b.worker(&["poll", "--workdir", path_str(&dir), "--max-idle", "1s"]);
+    b.say(
+        &session,
+        "/write a.txt\nl1\nl2\nl3\n/end\n/write sub/b.txt\nb-line\n/end\n\
+         /read {\"file_path\": \"a.txt\", \"view_range\": [2, 3]}\n\
+         /edit a.txt\nl2\n/with\nL2\n/end\n\
+         /glob **/*.txt\n/grep b-line\n\
+         /bash export X=1; cd sub\n/bash echo $X; pwd\n/read nope.txt",
+    );
+    b.wait_turn(&session, QUICK);
+    let d = dir.display();
+    assert_eq!(
+        b.results(&session),
+        [
+            "wrote 9 bytes to a.txt".to_string(),
+            "wrote 7 bytes to sub/b.txt".into(),
+            "l2\nl3".into(),
+            "edited a.txt (1 replacement(s))".into(),
+            format!("{d}/a.txt\n{d}/sub/b.txt"),
+            format!("{d}/sub/b.txt:1:b-line"),
+            String::new(),
+            format!("1\n{d}/sub\n\n"),
+            "read nope.txt: no such file or directory".into(),
+        ]
+    );
+    let errors: Vec<bool> = b
+        .of_type(&session, "user.tool_result")
+        .iter()
+        .map(|e| e["is_error"] == true)
+        .collect();
+    assert_eq!(
+        errors,
+        [false, false, false, false, false, false, false, false, true]
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a.txt")).unwrap(),
+        "l1\nL2\nl3\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("sub/b.txt")).unwrap(),
+        "b-line\n"
+    );
+    // The turn ended, so after --max-idle the worker force-stopped the item.
+    wait_until("the item to stop", QUICK, || {
+        b.item_of(&session)["state"] == "stopped"
+    });
+    w.wait_log("msg=\"session idle after end_turn; stopping\"", QUICK);
+    assert_eq!(
+        w.log().matches("msg=\"dispatched tool\"").count(),
+        9,
+        "{}",
+        w.log()
+    );
+    assert!(w.term(QUICK).success());
+}
+
+#[test]
+fn escapes_are_refused_by_the_guard_and_by_landlock() {
+    let b = Bench::new(5);
+    let (_t, dir) = workdir();
+    let (_o, outside) = workdir();
+    std::fs::write(outside.join("secret.txt"), "outside").unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("link")).unwrap();
+    let ssh = b.home.path().join(".ssh");
+    std::fs::create_dir_all(&ssh).unwrap();
+    std::fs::write(ssh.join("id_rsa"), "PRIVATE KEY").unwrap();
+    let session = b.session(&b.agent(None));
+    let w = b.worker(&["poll", "--workdir", path_str(&dir)]);
+    b.say(
+        &session,
+        &format!(
+            "/read ../x/secret.txt\n/read link/secret.txt\n/write ../escape.txt\nx\n/end\n\
+             /bash cat {ssh}/id_rsa\n/bash echo pwned > {out}/bash.txt\n\
+             /bash echo ok > \"$TMPDIR/t\" && cat \"$TMPDIR/t\" && echo $TMPDIR",
+            ssh = ssh.display(),
+            out = outside.display()
+        ),
+    );
+    b.wait_turn(&session, QUICK);
+    let r = b.results(&session);
+    assert_eq!(r[0], "read: path \"../x/secret.txt\" escapes workdir");
+    assert_eq!(r[1], "read: path \"link/secret.txt\" escapes workdir");
+    assert_eq!(r[2], "write: path \"../escape.txt\" escapes workdir");
+    assert!(!dir.parent().unwrap().join("escape.txt").exists());
+    if w.log().contains("Landlock is not available") {
+        eprintln!("skipped the bash confinement checks: Landlock is not available on this kernel");
+        return;
+    }
+    assert!(
+        r[3].contains("Permission denied")
+            && r[3].ends_with("exit code: 1")
+            && !r[3].contains("PRIVATE"),
+        "{}",
+        r[3]
+    );
+    assert!(r[4].contains("Permission denied"), "{}", r[4]);
+    assert!(!outside.join("bash.txt").exists());
+    let tmp = r[5].strip_prefix("ok\n").expect(&r[5]).trim_end();
+    assert!(tmp.contains("ant-worker-"), "a private TMPDIR: {tmp}");
+    assert!(!std::path::Path::new(tmp).starts_with(&dir));
+    drop(w);
+}
+
+#[test]
+fn always_ask_holds_the_call_until_confirmed_and_deny_posts_nothing() {
+    let b = Bench::new(5);
+    let (_t, dir) = workdir();
+    let agent = b.agent(Some(
+        "{type: agent_toolset_20260401, default_config: {permission_policy: {type: always_ask}}}",
+    ));
+    let session = b.session(&agent);
+    let mut w = b.worker(&["poll", "--workdir", path_str(&dir)]);
+    b.say(&session, "/bash echo one\n/bash echo two");
+    w.wait_log("msg=\"tool call awaiting confirmation; holding\"", QUICK);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(b.results(&session).is_empty(), "held, not run");
+    let uses = b.of_type(&session, "agent.tool_use");
+    b.send(
+        &session,
+        json!({"type": "user.tool_confirmation", "tool_use_id": uses[0]["id"], "result": "allow"}),
+    );
+    wait_until("the confirmed call's result", QUICK, || {
+        !b.results(&session).is_empty()
+    });
+    assert_eq!(b.results(&session), ["one\n\n"]);
+    w.wait_log("msg=\"tool call confirmed\"", QUICK);
+    wait_until("the second call", QUICK, || {
+        b.of_type(&session, "agent.tool_use").len() == 2
+    });
+    let second = b.of_type(&session, "agent.tool_use")[1]["id"].clone();
+    b.send(
+        &session,
+        json!({"type": "user.tool_confirmation", "tool_use_id": second, "result": "deny", "deny_message": "no"}),
+    );
+    b.wait_turn(&session, QUICK);
+    w.wait_log("msg=\"tool call denied; not executing\"", QUICK);
+    assert_eq!(
+        b.results(&session),
+        ["one\n\n"],
+        "nothing posted for the denied call"
+    );
+    assert!(w.term(QUICK).success());
+}
+
+#[test]
+fn a_custom_tool_is_left_pending_for_its_owner() {
+    let b = Bench::new(5);
+    let (_t, dir) = workdir();
+    let session = b.session(&b.agent(None));
+    let mut w = b.worker(&["poll", "--workdir", path_str(&dir)]);
+    b.say(&session, "/tool lookup {\"q\": 1}");
+    w.wait_log(
+        "tool not owned by this runner; leaving the tool_use_id pending for its owner",
+        QUICK,
+    );
+    assert!(b.of_type(&session, "user.custom_tool_result").is_empty());
+    // Its owner can still answer it.
+    let call = b.of_type(&session, "agent.custom_tool_use")[0]["id"].clone();
+    b.send(
+        &session,
+        json!({"type": "user.custom_tool_result", "custom_tool_use_id": call, "content": [{"type": "text", "text": "42"}]}),
+    );
+    b.wait_turn(&session, QUICK);
+    assert!(w.term(QUICK).success());
+}
+
+/// A tar.gz with a wrapper directory, as skill downloads come.
+fn skill_archive() -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, data, mode) in [
+        ("pdf-skill/SKILL.md", &b"# PDF skill"[..], 0o644),
+        ("pdf-skill/scripts/fill.sh", &b"echo"[..], 0o755),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(mode);
+        h.set_path(name).unwrap();
+        h.set_cksum();
+        tar.append(&h, data).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar.into_inner().unwrap()).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn the_wire_protocol_skills_and_debug_log_match_the_official_worker() {
+    let archive = skill_archive();
+    let item = json!({"id": "work_1", "type": "work", "environment_id": "env_1", "state": "queued",
+        "created_at": "2026-01-01T00:00:00Z", "metadata": {}, "data": {"type": "session", "id": "sesn_1"}});
+    let server = Server::start(move |r, _| {
+        match (r.method.as_str(), r.path.as_str()) {
+            ("POST", "/v1/environments/env_1/work/work_1/ack") => Reply::ok(item.clone()),
+            ("POST", "/v1/environments/env_1/work/work_1/heartbeat") => Reply::ok(json!({
+                "type": "work_heartbeat", "last_heartbeat": "hb_1", "lease_extended": true,
+                "state": "active", "ttl_seconds": 30})),
+            ("POST", "/v1/environments/env_1/work/work_1/stop") => Reply::Status(204, vec![], vec![]),
+            ("GET", "/v1/sessions/sesn_1") => Reply::ok(json!({"id": "sesn_1", "type": "session",
+                "agent": {"skills": [{"type": "custom", "skill_id": "skill_1", "version": "latest"}]}})),
+            ("GET", "/v1/skills/skill_1/versions") => Reply::ok(json!({"data": [{"version": "2"}, {"version": "3"}], "next_page": null})),
+            ("GET", "/v1/skills/skill_1/versions/3") => Reply::ok(json!({"version": "3", "name": "team/pdf"})),
+            ("GET", "/v1/skills/skill_1/versions/3/content") => {
+                Reply::Status(200, vec![("content-type".into(), "application/octet-stream".into())], archive.clone())
+            }
+            ("GET", "/v1/sessions/sesn_1/events") => Reply::ok(json!({"data": [
+                {"id": "tu_1", "type": "agent.tool_use", "name": "bash", "input": {"command": "ls -1 skills/pdf skills/pdf/scripts; cat skills/pdf/SKILL.md"},
+                 "evaluated_permission": "allow", "session_thread_id": "sthr_1"}], "next_page": null})),
+            ("GET", "/v1/sessions/sesn_1/events/stream") => Reply::Chunks(200, "text/event-stream", vec![
+                (Duration::from_millis(800), b"event: session.status_idle\ndata: {\"id\":\"e2\",\"type\":\"session.status_idle\",\"stop_reason\":{\"type\":\"end_turn\"}}\n\n".to_vec()),
+                (Duration::from_secs(20), b": bye\n\n".to_vec()),
+            ]),
+            ("POST", "/v1/sessions/sesn_1/events") => Reply::ok(json!({"data": []})),
+            _ => Reply::error(404, "not_found_error", "unexpected request"),
+        }
+    });
+    let (_t, dir) = workdir();
+    std::fs::create_dir_all(dir.join("skills/mine")).unwrap();
+    let h = crate::home();
+    let out = crate::ant(h.path())
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_API_KEY", "sk-must-not-be-sent")
+        .env("ANTHROPIC_ENVIRONMENT_KEY", "env-key")
+        .args([
+            "beta:worker",
+            "run",
+            "--environment-id",
+            "env_1",
+            "--work-id",
+            "work_1",
+            "--session-id",
+            "sesn_1",
+        ])
+        .args([
+            "--workdir",
+            path_str(&dir),
+            "--max-idle",
+            "300ms",
+            "--debug",
+        ])
+        .timeout(QUICK)
+        .output()
+        .unwrap();
+    let log = crate::stderr(&out);
+    assert!(out.status.success(), "{log}");
+    let reqs = server.recorded();
+    for r in &reqs {
+        assert_eq!(
+            r.header("authorization"),
+            Some("Bearer env-key"),
+            "{} {}",
+            r.method,
+            r.path
+        );
+        assert_eq!(r.header("x-api-key"), None);
+        assert!(
+            r.query.starts_with("beta=true") || r.query.contains("beta=true"),
+            "{}",
+            r.query
+        );
+    }
+    let find = |method: &str, suffix: &str| {
+        reqs.iter()
+            .filter(|r| r.method == method && r.path.ends_with(suffix))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let beat = &find("POST", "/heartbeat")[0];
+    assert_eq!(
+        beat.query_param("expected_last_heartbeat").as_deref(),
+        Some("NO_HEARTBEAT")
+    );
+    assert_eq!(
+        beat.header("x-stainless-helper"),
+        Some("environments-worker")
+    );
+    for suffix in ["/versions", "/versions/3", "/versions/3/content"] {
+        let r = &find("GET", suffix)[0];
+        assert!(
+            r.header("anthropic-beta")
+                .unwrap()
+                .contains("skills-2025-10-02"),
+            "{suffix}"
+        );
+        assert_eq!(r.header("x-stainless-helper"), Some("environments-worker"));
+    }
+    let list = &find("GET", "/sesn_1/events")[0];
+    assert_eq!(list.query_param("limit").as_deref(), Some("1000"));
+    assert_eq!(list.query_param("order").as_deref(), Some("asc"));
+    assert_eq!(
+        list.header("x-stainless-helper"),
+        Some("session-tool-runner")
+    );
+    assert_eq!(
+        find("GET", "/events/stream")[0].header("x-stainless-helper"),
+        Some("session-tool-runner")
+    );
+    let posted = find("POST", "/sesn_1/events")[0].json();
+    let ev = &posted["events"][0];
+    assert_eq!(
+        (
+            ev["type"].clone(),
+            ev["tool_use_id"].clone(),
+            ev["is_error"].clone()
+        ),
+        (json!("user.tool_result"), json!("tu_1"), json!(false))
+    );
+    assert!(ev.get("session_thread_id").is_none());
+    assert_eq!(ev["content"][0]["type"], "text");
+    assert_eq!(
+        ev["content"][0]["text"],
+        "skills/pdf:\nSKILL.md\nscripts\n\nskills/pdf/scripts:\nfill.sh\n# PDF skill\n"
+    );
+    let stops: Vec<Value> = find("POST", "/stop").iter().map(|r| r.json()).collect();
+    assert_eq!(
+        stops,
+        [json!({"force": true})],
+        "run force-stops; no graceful stop"
+    );
+    assert!(
+        !dir.join("skills/pdf").exists(),
+        "extracted skills are removed"
+    );
+    assert!(
+        dir.join("skills/mine").exists(),
+        "other skill folders are kept"
+    );
+    assert!(
+        log.contains("[debug] > GET ") && log.contains("Bearer [redacted]"),
+        "{log}"
+    );
+    assert!(!log.contains("env-key"), "the key is redacted: {log}");
+}
+
+#[test]
+fn poll_treats_empty_answers_as_no_work_discards_unackable_items_and_stops_on_a_permanent_4xx() {
+    let polls = std::sync::atomic::AtomicUsize::new(0);
+    let item = json!({"id": "work_1", "type": "work", "environment_id": "env_1", "state": "queued",
+        "created_at": "2026-01-01T00:00:00Z", "metadata": {}, "data": {"type": "session", "id": "sesn_1"}});
+    let server = Server::start(move |r, _| {
+        if r.path.ends_with("/ack") {
+            return Reply::error(409, "conflict_error", "already claimed");
+        }
+        if r.path.ends_with("/stop") {
+            return Reply::Status(204, vec![], vec![]);
+        }
+        match polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            0 => Reply::ok(json!({})),
+            1 => Reply::Status(204, vec![], vec![]),
+            2 => Reply::ok(json!(null)),
+            3 => Reply::ok(item.clone()),
+            _ => Reply::error(401, "authentication_error", "bad environment key"),
+        }
+    });
+    let h = crate::home();
+    let out = crate::ant(h.path())
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .args([
+            "--max-retries",
+            "0",
+            "beta:worker",
+            "poll",
+            "--environment-id",
+            "env_1",
+        ])
+        .args(["--environment-key", "k", "--worker-id", "w-test"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let log = crate::stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{log}");
+    for msg in [
+        "msg=\"ack failed, discarding work item\" work_id=work_1",
+        "msg=\"backing off after unprocessable work item\"",
+        "msg=\"poll hit permanent 4xx; stopping\"",
+    ] {
+        assert!(log.contains(msg), "{msg} in {log}");
+    }
+    let reqs = server.recorded();
+    let paths: Vec<&str> = reqs
+        .iter()
+        .map(|r| r.path.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["poll", "poll", "poll", "poll", "ack", "stop", "poll"],
+        "{{}}, 204 and null are no work; the item that cannot be acknowledged is force-stopped"
+    );
+    assert_eq!(reqs[5].json(), json!({"force": true}));
+    for r in reqs.iter().filter(|r| r.path.ends_with("/poll")) {
+        assert_eq!(r.query_param("block_ms").as_deref(), Some("999"));
+        assert_eq!(r.header("anthropic-worker-id"), Some("w-test"));
+        assert_eq!(
+            r.header("x-stainless-helper"),
+            Some("environments-work-poller")
+        );
+        assert_eq!(
+            r.header("anthropic-beta"),
+            Some("managed-agents-2026-04-01")
+        );
+        assert_eq!(r.header("authorization"), Some("Bearer k"));
+    }
+}
