@@ -139,13 +139,13 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
             Arg::new(UNTIL_IDLE)
                 .long(UNTIL_IDLE)
                 .action(ArgAction::SetTrue)
-                .help("Stop when the session goes idle: exit 0 on end_turn, 10 when it waits for the client (requires_action), 11 when terminated"),
+                .help("Stop when the watched turn ends (the session's state when the stream opens decides which turn): exit 0 on end_turn, 10 when it waits for the client (requires_action), 11 when terminated or deleted, 12 when the turn failed, 13 on budget_reached, 14 on refusal"),
         )
         .arg(
             Arg::new(NO_RECONNECT)
                 .long(NO_RECONNECT)
                 .action(ArgAction::SetTrue)
-                .help("Do not reconnect (and backfill missed events) when the connection drops"),
+                .help("Do not reconnect (and backfill missed events) when the connection drops; with --until-idle, a stream that ends before the turn does exits 8"),
         );
     }
     if op.is_download() {
