@@ -292,27 +292,7 @@ pub fn mask(secret: &str) -> String {
     }
 }
 
-/// Unix seconds as an RFC 3339 UTC time (`2026-04-01T12:00:00Z`).
-pub fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
+pub use crate::http::date::rfc3339;
 
 /// How long until (or since) `secs`: `in 1h05m`, `expired 3m10s ago`.
 pub fn remaining(secs: i64) -> String {
@@ -366,13 +346,6 @@ mod tests {
         assert_eq!(mask("short"), "(set, 5 chars)");
         assert_eq!(mask("sk-ant-api03-abc"), "(set, 16 chars)");
         assert_eq!(mask(""), "(empty)");
-    }
-
-    #[test]
-    fn times_format_as_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(784_111_777), "1994-11-06T08:49:37Z");
-        assert_eq!(rfc3339(1_709_251_200), "2024-03-01T00:00:00Z");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! [`Request`] and hands back the response; it never decides how to print.
 
 pub mod body;
+pub mod date;
 pub mod debug;
 pub mod sse;
 
@@ -440,7 +441,7 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         Ok(secs) if secs.is_nan() => None,
         Ok(secs) => Some(capped_secs(secs)),
         Err(_) => {
-            let when = httpdate_secs(v)?;
+            let when = date::httpdate_secs(v)?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .ok()?
@@ -454,40 +455,6 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 /// [`Duration`] (so no value can overflow one).
 fn capped_secs(secs: f64) -> Duration {
     Duration::from_secs_f64(secs.clamp(0.0, MAX_RETRY_AFTER.as_secs_f64()))
-}
-
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to Unix seconds;
-/// `None` for anything out of range (years 1970 to 9999).
-pub(crate) fn httpdate_secs(s: &str) -> Option<u64> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    if parts.len() != 6 {
-        return None;
-    }
-    let day: i64 = parts[1].parse().ok().filter(|d| (1..=31).contains(d))?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| *m == parts[2])? as i64
-        + 1;
-    let year: i64 = parts[3]
-        .parse()
-        .ok()
-        .filter(|y| (1970..=9999).contains(y))?;
-    let hms: Vec<i64> = parts[4].split(':').filter_map(|x| x.parse().ok()).collect();
-    let [h, m, sec] = hms[..] else { return None };
-    if !((0..24).contains(&h) && (0..60).contains(&m) && (0..=60).contains(&sec)) {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm); every term is small.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146097 + doe - 719468;
-    u64::try_from(days * 86400 + h * 3600 + m * 60 + sec).ok()
 }
 
 /// Reads an error response into an [`ApiError`].
@@ -666,14 +633,6 @@ mod tests {
         h.insert("retry-after-ms", "NaN".parse().unwrap());
         h.insert("retry-after", "2".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-    }
-
-    #[test]
-    fn http_dates_parse() {
-        assert_eq!(
-            httpdate_secs("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(784111777)
-        );
     }
 
     #[test]

@@ -479,30 +479,8 @@ pub fn first_message_id(sent: &Value) -> Option<String> {
 /// second early since the header has whole seconds), as RFC 3339.
 fn attach_time(resp: &reqwest::Response) -> Option<String> {
     let date = resp.headers().get("date")?.to_str().ok()?;
-    let secs = crate::http::httpdate_secs(date)?.checked_sub(1)?;
-    Some(rfc3339(secs))
-}
-
-/// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
-fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86400) as i64;
-    let rem = secs % 86400;
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let secs = crate::http::date::httpdate_secs(date)?.checked_sub(1)?;
+    Some(crate::http::date::rfc3339(i64::try_from(secs).ok()?))
 }
 
 /// Delta previews share the id of the message they preview.
@@ -548,14 +526,6 @@ mod tests {
         assert_eq!(d(1, Some(5), 0.0), 5, "retry: sets the base");
         assert_eq!(d(3, Some(5), 0.0), 20);
         assert_eq!(d(3, Some(u64::MAX), 0.0), 8000);
-    }
-
-    #[test]
-    fn unix_seconds_format_as_rfc3339() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(784111777), "1994-11-06T08:49:37Z");
-        assert_eq!(rfc3339(1_798_761_599), "2026-12-31T23:59:59Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     #[test]

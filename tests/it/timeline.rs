@@ -9,31 +9,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use ant::http::date::rfc3339_ms;
 use serde_json::{Value, json};
 
 use crate::{End, Recorded, Reply, Server, ant, ant_at, home, stderr, stdout};
-
-/// Unix milliseconds as RFC 3339 (`2026-11-29T22:16:11.123Z`).
-fn rfc3339(ms: u64) -> String {
-    let (secs, ms) = (ms / 1000, ms % 1000);
-    let days = (secs / 86400) as i64;
-    let rem = secs % 86400;
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -117,7 +96,7 @@ impl State {
         let to = to.min(self.events.len());
         for i in self.happened..to {
             self.last_ms = now_ms().max(self.last_ms + 1);
-            self.events[i]["processed_at"] = json!(rfc3339(self.last_ms));
+            self.events[i]["processed_at"] = json!(rfc3339_ms(self.last_ms as i64));
         }
         self.happened = self.happened.max(to);
     }
@@ -146,7 +125,7 @@ impl Timeline {
         // The history happened just before: one millisecond apart.
         let start = now_ms() - history as u64 - 1;
         for (i, e) in events.iter_mut().take(history).enumerate() {
-            e["processed_at"] = json!(rfc3339(start + i as u64));
+            e["processed_at"] = json!(rfc3339_ms((start + i as u64) as i64));
         }
         let state = Arc::new(Mutex::new(State {
             events,
