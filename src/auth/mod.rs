@@ -390,7 +390,7 @@ impl Profile {
     /// is returned then. `base` is where the refresh goes.
     pub fn fresh_credentials(&self, within: i64, base: &str, debug: bool) -> Result<Value> {
         let path = &self.creds_path;
-        let mut creds = store::read_json(path)?.ok_or_else(|| {
+        let creds = store::read_json(path)?.ok_or_else(|| {
             Error::Auth(format!(
                 "not logged in (profile {:?}): no {}",
                 self.name,
@@ -415,10 +415,10 @@ impl Profile {
             self.name,
             source::expiry_phrase(expires_at)
         );
-        let Some(refresh_token) = text(Some(&creds), "/refresh_token") else {
+        if text(Some(&creds), "/refresh_token").is_none() {
             eprintln!("{prefix} and no refresh_token is stored; run `ant auth login`");
             return Ok(creds);
-        };
+        }
         if !oauth::is_secure(base) {
             eprintln!(
                 "{prefix} and refresh was not sent: OAuth token URL must be https, or http on loopback, got {base:?}"
@@ -431,20 +431,20 @@ impl Profile {
             .enable_all()
             .build()
             .map_err(|e| Error::Other(format!("cannot start runtime: {e}")))?;
-        match runtime.block_on(oauth::refresh(base, &client_id, &refresh_token, debug)) {
-            Ok(answer) => {
-                oauth::apply(&mut creds, &answer);
-                // The old refresh token may be spent: print the new token
-                // even when it cannot be stored.
-                if let Err(e) = store::write_credentials(&self.layout, path, &creds) {
-                    eprintln!(
-                        "warning: refreshed the token of profile {:?} but could not store it: {e}",
-                        self.name
-                    );
-                }
-            }
-            Err(e) => eprintln!("{prefix} and refresh failed: {e}"),
+        let mut login = OAuthProfile {
+            profile: self.name.clone(),
+            layout: self.layout.clone(),
+            path: path.clone(),
+            creds,
+            client_id,
+            base: Some(base.to_string()),
+            debug,
+        };
+        // A refreshed token that cannot be stored is still printed (the old
+        // refresh token may be spent); `renew` warns about the file.
+        if let Err(e) = runtime.block_on(login.renew(base, within)) {
+            eprintln!("{prefix} and refresh failed: {e}");
         }
-        Ok(creds)
+        Ok(login.creds)
     }
 }

@@ -22,6 +22,9 @@ pub const RENEW_WITHIN: i64 = 30;
 const EARLY_RENEW_WITHIN: i64 = 120;
 /// Wait after a failed background re-exchange before trying again.
 const BACKGROUND_RETRY: Duration = Duration::from_secs(5);
+/// How long a refresh waits for another `ant` refreshing the same login
+/// (longer than one token request may take).
+const REFRESH_LOCK_WAIT: Duration = Duration::from_secs(40);
 
 type Fut<'a> = Pin<Box<dyn std::future::Future<Output = Result<String>> + Send + 'a>>;
 
@@ -234,6 +237,25 @@ pub fn expiry_phrase(expires_at: i64) -> String {
 }
 
 impl OAuthProfile {
+    /// The access token, refreshed unless more than `within` seconds
+    /// remain. The credentials file is read again first, under a lock on
+    /// its directory: another `ant` may have refreshed meanwhile, spending
+    /// the refresh token held here, and its token is then taken as it is.
+    /// Two processes never redeem the same refresh token.
+    pub async fn renew(&mut self, origin: &str, within: i64) -> Result<String> {
+        let _lock = store::lock_dir_of(&self.path, REFRESH_LOCK_WAIT).await;
+        if store::check_private(&self.path).is_ok()
+            && let Ok(Some(v)) = store::read_json(&self.path)
+            && v.is_object()
+        {
+            self.creds = v;
+        }
+        match self.creds.get("expires_at").and_then(Value::as_i64) {
+            Some(exp) if exp - store::now() <= within => self.refreshed(origin).await,
+            _ => Ok(text(&self.creds, "access_token").unwrap_or_default()),
+        }
+    }
+
     async fn refreshed(&mut self, origin: &str) -> Result<String> {
         let refresh_token = text(&self.creds, "refresh_token")
             .ok_or_else(|| Error::Auth("no refresh_token is stored".into()))?;
@@ -255,8 +277,9 @@ impl OAuthProfile {
         Ok(text(&self.creds, "access_token").unwrap_or_default())
     }
 
-    /// Another `ant` may have refreshed (and rotated the refresh token)
-    /// at the same time: a fresher token in the file is taken as is.
+    /// A program that does not take the lock (the official CLI) may have
+    /// refreshed (and rotated the refresh token) at the same time: a
+    /// fresher token in the file is taken as is.
     fn reload_if_fresher(&mut self) -> Option<String> {
         let v = store::read_json(&self.path).ok()??;
         let exp = v.get("expires_at").and_then(Value::as_i64)?;
@@ -283,7 +306,7 @@ impl TokenSource for OAuthSource {
             if left > RENEW_WITHIN || (*failed && left > 0) {
                 return Ok(access);
             }
-            match p.refreshed(origin).await {
+            match p.renew(origin, RENEW_WITHIN).await {
                 Ok(t) => Ok(t),
                 Err(why) => {
                     if let Some(t) = p.reload_if_fresher() {

@@ -229,6 +229,31 @@ pub fn write_credentials(layout: &Layout, path: &Path, creds: &Value) -> Result<
     write_atomic(path, &json_bytes(creds), 0o600, 0o700)
 }
 
+/// An exclusive advisory lock (`flock`) on a directory, held until dropped.
+pub struct DirLock {
+    _dir: std::fs::File,
+}
+
+/// Locks the directory holding `path`, so that `ant` processes renewing
+/// the token stored there take turns: each reads the file again under the
+/// lock, and a refresh token (which the server rotates on use) is never
+/// spent twice. Waits at most `wait` for another holder; `None` when the
+/// directory cannot be locked or the wait runs out (the caller goes on
+/// unlocked rather than fail).
+pub async fn lock_dir_of(path: &Path, wait: std::time::Duration) -> Option<DirLock> {
+    let dir = std::fs::File::open(path.parent()?).ok()?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match dir.try_lock() {
+            Ok(()) => return Some(DirLock { _dir: dir }),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
 /// Makes `profile` the active one (`active_config`, holding `<profile>\n`).
 pub fn write_active(layout: &Layout, profile: &str) -> Result<()> {
     write_atomic(

@@ -13,6 +13,7 @@ mod hardening;
 mod login;
 mod mock;
 mod output;
+mod refresh;
 mod requests;
 mod secrets;
 mod server;

@@ -1,0 +1,149 @@
+//! Several `ant` processes refreshing one login at the same time, against
+//! a token endpoint that rotates refresh tokens (each one works once): one
+//! refresh is made, every process gets a working token, and the file ends
+//! with the refresh token the server will accept next.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::signin::{config_dir, mode, read_json};
+use crate::{Recorded, Reply, Server, ant_std, home, stderr};
+
+/// The server's view of the login: the refresh token it accepts next and
+/// the access tokens it issued.
+#[derive(Default)]
+struct Issued {
+    refresh: String,
+    access: Vec<String>,
+}
+
+/// A token endpoint that rotates refresh tokens and answers a refresh
+/// only after `delay` (so that concurrent refreshes overlap), and an API
+/// that accepts the access tokens it issued.
+fn rotating_server(first_refresh: &str, delay: Duration) -> (Server, Arc<Mutex<Issued>>) {
+    let issued = Arc::new(Mutex::new(Issued {
+        refresh: first_refresh.to_string(),
+        access: Vec::new(),
+    }));
+    let state = issued.clone();
+    let server = Server::start(move |r: &Recorded, i| {
+        let mut s = state.lock().unwrap();
+        if r.path == "/v1/oauth/token" {
+            let body = r.json();
+            if body["refresh_token"] != json!(s.refresh) {
+                return Reply::Json(
+                    400,
+                    json!({"error": "invalid_grant", "error_description": "refresh token already used"}),
+                );
+            }
+            let access = format!("sk-ant-oat01-fresh-{i}");
+            s.refresh = format!("sk-ant-ort01-next-{i}");
+            s.access.push(access.clone());
+            let answer = json!({"access_token": access, "refresh_token": s.refresh,
+                                "expires_in": 3600, "token_type": "Bearer"});
+            return Reply::Chunks(
+                200,
+                "application/json",
+                vec![(delay, answer.to_string().into_bytes())],
+            );
+        }
+        let bearer = r.header("authorization").unwrap_or_default();
+        if s.access.iter().any(|a| bearer == format!("Bearer {a}")) {
+            Reply::ok(json!({"data": [], "next_page": null}))
+        } else {
+            Reply::error(401, "authentication_error", "invalid or expired token")
+        }
+    });
+    (server, issued)
+}
+
+/// A logged-in profile whose token has expired.
+fn expired_login(h: &Path, base: &str) -> std::path::PathBuf {
+    let dir = config_dir(h);
+    std::fs::create_dir_all(dir.join("configs")).unwrap();
+    std::fs::write(
+        dir.join("configs/default.json"),
+        json!({"version": "1.0", "base_url": base,
+               "authentication": {"type": "user_oauth", "client_id": "client-1"}})
+        .to_string(),
+    )
+    .unwrap();
+    let creds = dir.join("credentials/default.json");
+    std::fs::create_dir_all(creds.parent().unwrap()).unwrap();
+    std::fs::write(
+        &creds,
+        json!({"version": "1.0", "type": "oauth_token", "access_token": "sk-ant-oat01-old",
+               "refresh_token": "sk-ant-ort01-first", "expires_at": 1,
+               "account_email": "dev@acme.test", "workspace_id": "wrkspc_1"})
+        .to_string(),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
+    creds
+}
+
+/// Starts `args` in `n` processes at once; returns each one's exit code,
+/// stdout and stderr.
+fn at_once(h: &Path, runs: &[&[&str]]) -> Vec<(i32, String, String)> {
+    let children: Vec<_> = runs
+        .iter()
+        .map(|args| {
+            let mut cmd: Command = ant_std(h);
+            cmd.args(*args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("ant starts")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            (
+                out.status.code().unwrap_or(-1),
+                text(&out.stdout),
+                stderr(&out),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn concurrent_refreshes_spend_the_refresh_token_once_and_all_succeed() {
+    let (server, issued) = rotating_server("sk-ant-ort01-first", Duration::from_millis(400));
+    let h = home();
+    let creds = expired_login(h.path(), &server.url);
+    let list: &[&str] = &["beta:agents", "list"];
+    let print: &[&str] = &["auth", "print-credentials", "--access-token"];
+    let results = at_once(h.path(), &[list, list, list, print, print]);
+    for (code, _, err) in &results {
+        assert_eq!(*code, 0, "{err}");
+        assert!(!err.contains("refresh failed"), "{err}");
+    }
+    let refreshes = server
+        .recorded()
+        .iter()
+        .filter(|r| r.path == "/v1/oauth/token")
+        .count();
+    assert_eq!(refreshes, 1, "one refresh for all five processes");
+    let s = issued.lock().unwrap();
+    // Every printed token is the one issued; the file holds the refresh
+    // token the server accepts next, and every other field.
+    for (_, out, _) in &results[3..] {
+        assert_eq!(out.trim(), s.access[0]);
+    }
+    let stored: Value = read_json(&creds);
+    assert_eq!(stored["access_token"], json!(s.access[0]));
+    assert_eq!(stored["refresh_token"], json!(s.refresh));
+    assert_eq!(stored["account_email"], "dev@acme.test");
+    assert_eq!(stored["workspace_id"], "wrkspc_1");
+    assert_eq!(mode(&creds), 0o600);
+}
