@@ -17,8 +17,6 @@ pub const MAX_IDENTITY_TOKEN: usize = 16 * 1024;
 /// The betas of the exchange request.
 pub const EXCHANGE_BETAS: &str = "oauth-2025-04-20,oidc-federation-2026-04-01";
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-/// Largest exchange response read.
-const MAX_RESPONSE: usize = 1 << 20;
 
 pub const MISSING_TOKEN: &str = "--identity-token[-file] / ANTHROPIC_IDENTITY_TOKEN[_FILE]";
 pub const MISSING_RULE: &str = "--federation-rule / ANTHROPIC_FEDERATION_RULE_ID";
@@ -239,6 +237,7 @@ impl Exchange {
         .map_err(|e| match e {
             Error::Network(m) => Error::Network(format!("failed to get credentials token: {m}")),
             Error::Timeout(m) => Error::Timeout(format!("failed to get credentials token: {m}")),
+            Error::Auth(m) => failed(m),
             other => other,
         })?;
         if debug {
@@ -251,8 +250,7 @@ impl Exchange {
         if answer.status != reqwest::StatusCode::OK {
             return Err(failed(self.error_text(&answer)));
         }
-        let body = &answer.body[..answer.body.len().min(MAX_RESPONSE)];
-        let v: Value = serde_json::from_slice(body)
+        let v: Value = serde_json::from_slice(&answer.body)
             .map_err(|e| failed(format!("token exchange response is not JSON: {e}")))?;
         let access_token = v
             .get("access_token")

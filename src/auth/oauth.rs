@@ -20,6 +20,8 @@ pub const DEFAULT_SCOPE: &str = "user:profile user:inference user:developer";
 pub const OAUTH_BETA: &str = "oauth-2025-04-20";
 /// Token requests give up after this long.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest token endpoint answer read; a longer one is refused unread.
+pub const MAX_ANSWER: usize = 1 << 20;
 
 /// Whether `host` (from a URL) is a loopback name or address.
 pub fn is_loopback(host: &str) -> bool {
@@ -64,7 +66,8 @@ pub struct Answer {
 }
 
 /// POSTs `body` to `url` on a client of its own (30 s timeout, no retries).
-/// `headers` are added to `content-type`.
+/// `headers` are added to `content-type`. An answer over [`MAX_ANSWER`]
+/// bytes is an error, and is not read further.
 pub async fn post(
     url: &str,
     content_type: &str,
@@ -96,7 +99,7 @@ pub async fn post(
             Error::Network(what)
         }
     };
-    let resp = req.body(body).send().await.map_err(transport)?;
+    let mut resp = req.body(body).send().await.map_err(transport)?;
     let status = resp.status();
     let request_id = resp
         .headers()
@@ -104,7 +107,16 @@ pub async fn post(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let body = resp.bytes().await.map_err(transport)?.to_vec();
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+        if body.len() + chunk.len() > MAX_ANSWER {
+            return Err(Error::Auth(format!(
+                "POST {url}: the token endpoint answered {status} with more than {} KiB; refusing to read it",
+                MAX_ANSWER / 1024
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
     Ok(Answer {
         status,
         request_id,

@@ -13,7 +13,6 @@ mod hardening;
 mod login;
 mod mock;
 mod output;
-mod refresh;
 mod requests;
 mod secrets;
 mod server;
@@ -21,6 +20,7 @@ mod sessions;
 mod signin;
 mod streams;
 mod timeline;
+mod tokens;
 mod worker;
 mod worker_tools;
 

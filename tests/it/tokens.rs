@@ -1,7 +1,8 @@
-//! Several `ant` processes refreshing one login at the same time, against
-//! a token endpoint that rotates refresh tokens (each one works once): one
-//! refresh is made, every process gets a working token, and the file ends
-//! with the refresh token the server will accept next.
+//! The token endpoint under stress: several `ant` processes refreshing one
+//! login at the same time, against a server that rotates refresh tokens
+//! (one refresh is made, every process gets a working token, and the file
+//! ends with the refresh token the server accepts next); and a server whose
+//! answer is far too large (read no further than the limit).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -146,4 +147,63 @@ fn concurrent_refreshes_spend_the_refresh_token_once_and_all_succeed() {
     assert_eq!(stored["account_email"], "dev@acme.test");
     assert_eq!(stored["workspace_id"], "wrkspc_1");
     assert_eq!(mode(&creds), 0o600);
+}
+
+/// A server that answers every request with a 200 JSON body of `size`
+/// bytes; returns its URL and how many body bytes it managed to send.
+fn endless_answer(size: usize) -> (String, std::thread::JoinHandle<usize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sent = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match conn.read(&mut buf) {
+                Ok(0) | Err(_) => return 0,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = write!(
+            conn,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {size}\r\n\r\n{{\"pad\":\""
+        );
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut sent = 0;
+        while sent < size {
+            match conn.write(&chunk) {
+                Ok(n) => sent += n,
+                Err(_) => break,
+            }
+        }
+        sent
+    });
+    (url, sent)
+}
+
+#[test]
+fn a_token_answer_over_one_mebibyte_is_refused_unread() {
+    const SIZE: usize = 256 << 20;
+    let (url, sent) = endless_answer(SIZE);
+    let h = home();
+    let out = ant_std(h.path())
+        .args(["--base-url", &url, "--identity-token", "a.b.c"])
+        .args(["--federation-rule", "fdrl_1", "--organization-id", "org-1"])
+        .args(["beta:agents", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "failed to get credentials token: POST {url}/v1/oauth/token: the token endpoint answered 200 OK with more than 1024 KiB; refusing to read it"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // The server could only fill the socket buffers once ant stopped reading.
+    let sent = sent.join().unwrap();
+    assert!(sent < 64 << 20, "ant read {sent} bytes of the answer");
 }
