@@ -3,6 +3,7 @@
 //! at `POST <scheme>://<host>/v1/oauth/token`, with the official error texts.
 //! One attempt per exchange: a failed exchange is reported, not retried.
 
+use std::io::Read;
 use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
@@ -131,17 +132,28 @@ impl Identity {
             Identity::File(path) => {
                 let p = path.display();
                 let fail = |msg: String| failed(format!("failed to get identity token: {msg}"));
-                let meta = std::fs::metadata(path)
-                    .map_err(|e| fail(format!("oauth: read identity token file {p}: {e}")))?;
-                // Never read a huge file (or a device) whole just to refuse it.
-                if meta.len() > (MAX_IDENTITY_TOKEN as u64) * 2 {
+                let read_error =
+                    |e: std::io::Error| fail(format!("oauth: read identity token file {p}: {e}"));
+                let file = std::fs::File::open(path).map_err(read_error)?;
+                let size = file.metadata().map_err(read_error)?.len();
+                // Never read a huge file, a device or an endless pipe whole
+                // just to refuse it: at most twice the limit (a token may
+                // come with whitespace around it).
+                let cap = (MAX_IDENTITY_TOKEN as u64) * 2;
+                if size > cap {
                     return Err(failed(format!(
-                        "identity token exceeds {MAX_IDENTITY_TOKEN}-byte limit (got {} bytes)",
-                        meta.len()
+                        "identity token exceeds {MAX_IDENTITY_TOKEN}-byte limit (got {size} bytes)"
                     )));
                 }
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| fail(format!("oauth: read identity token file {p}: {e}")))?;
+                let mut text = String::new();
+                file.take(cap + 1)
+                    .read_to_string(&mut text)
+                    .map_err(read_error)?;
+                if text.len() as u64 > cap {
+                    return Err(failed(format!(
+                        "identity token exceeds {MAX_IDENTITY_TOKEN}-byte limit (got more than {cap} bytes)"
+                    )));
+                }
                 let t = text.trim();
                 if t.is_empty() {
                     return Err(fail(format!("oauth: identity token file {p} is empty")));

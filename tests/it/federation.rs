@@ -410,6 +410,55 @@ fn bad_federation_setups_are_refused_before_any_request() {
     );
 }
 
+#[test]
+fn an_identity_token_stream_that_never_ends_is_cut_at_the_limit() {
+    use std::io::Write;
+    let server = Server::json(json!({}));
+    let h = home();
+    let fifo = h.path().join("token.pipe");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    // A writer that keeps sending for 30 s unless the reader goes away.
+    let path = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        let mut w = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(30) {
+            if w.write_all(&[b'x'; 16 * 1024]).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    let mut child = crate::ant_std(h.path())
+        .args(["--base-url", &server.url])
+        .args(file_flags(&fifo))
+        .args(["beta:agents", "list"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("ant kept reading the identity token stream");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "failed to get credentials token: identity token exceeds 16384-byte limit (got more than 32768 bytes)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(server.recorded().is_empty());
+}
+
 fn write_fed_profile(h: &std::path::Path, name: &str, base: &str, token_file: &std::path::Path) {
     let d = config_dir(h).join("configs");
     std::fs::create_dir_all(&d).unwrap();
