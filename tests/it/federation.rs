@@ -115,6 +115,23 @@ fn flags_exchange_the_identity_token_as_the_official_cli_does() {
 }
 
 #[test]
+fn the_oauth_beta_is_added_once() {
+    let server = fed_server(Some(3600), empty_list);
+    let h = home();
+    let out = ant(h.path())
+        .args(["--base-url", &server.url])
+        .args(fed_flags(&ci_jwt()))
+        .args(["beta:agents", "list", "--beta", "oauth-2025-04-20"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        api_calls(&server)[0].header("anthropic-beta"),
+        Some("managed-agents-2026-04-01,oauth-2025-04-20")
+    );
+}
+
+#[test]
 fn variables_and_a_token_file_work_against_ant_mock() {
     let m = ant_mock::start(ant_mock::Config {
         federation_rule: Some(RULE.into()),
