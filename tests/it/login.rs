@@ -4,13 +4,14 @@
 
 use std::path::Path;
 use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::signin::{
     Running, authorize_url, browser, code_on_page, config_dir, fetch, files_in, mode, read_json,
 };
-use crate::{Server, ant, ant_std, home, stderr, stdout};
+use crate::{Reply, Server, ant, ant_std, home, stderr, stdout};
 
 fn mock(config: ant_mock::Config) -> ant_mock::MockHandle {
     ant_mock::start(config).expect("ant-mock starts")
@@ -254,6 +255,47 @@ fn an_exchange_error_shows_the_token_endpoint_answer_and_writes_nothing() {
         )),
         "{err}"
     );
+    assert!(files_in(h.path()).is_empty(), "{:?}", files_in(h.path()));
+}
+
+#[test]
+fn ctrl_c_during_the_code_exchange_ends_the_login_and_writes_nothing() {
+    // A token endpoint that would issue a token, 5 s late.
+    let slow = Server::start(|_, _| {
+        let token = json!({"access_token": "sk-ant-oat01-late", "expires_in": 3600,
+                           "workspace": {"id": "wrkspc_1", "name": "W"}});
+        Reply::Chunks(
+            200,
+            "application/json",
+            vec![(Duration::from_secs(5), token.to_string().into_bytes())],
+        )
+    });
+    let h = home();
+    let mut cmd = ant_std(h.path());
+    cmd.args(["auth", "login", "--no-browser"]).args([
+        "--console-url",
+        &slow.url,
+        "--base-url",
+        &slow.url,
+    ]);
+    let mut run = Running::spawn(cmd);
+    let url = authorize_url(&run.wait_for("Code: "));
+    let state = url
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    run.paste(&format!("some-code#{state}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while slow.recorded().is_empty() {
+        assert!(Instant::now() < deadline, "no token exchange");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    run.interrupt();
+    let (code, err) = run.finish();
+    assert_eq!(code, 130, "{err}");
     assert!(files_in(h.path()).is_empty(), "{:?}", files_in(h.path()));
 }
 

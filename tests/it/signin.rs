@@ -161,6 +161,12 @@ impl Running {
         stdin.flush().unwrap();
     }
 
+    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    pub fn interrupt(&self) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    }
+
     /// Waits for the exit (at most 30 s); returns the code and all of stderr.
     pub fn finish(mut self) -> (i32, String) {
         drop(self.stdin.take());
