@@ -115,6 +115,73 @@ fn flags_exchange_the_identity_token_as_the_official_cli_does() {
 }
 
 #[test]
+fn service_account_id_works_after_the_command_except_as_the_memory_versions_filter() {
+    let server = fed_server(Some(3600), empty_list);
+    let h = home();
+    let sa_in_body = |args: &[&str], envs: &[(&str, &str)]| {
+        let before = exchanges(&server).len();
+        let mut cmd = ant(h.path());
+        cmd.args(["--base-url", &server.url])
+            .args(fed_flags(&ci_jwt()));
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let x = exchanges(&server);
+        assert_eq!(x.len(), before + 1);
+        x[before].json()["service_account_id"].clone()
+    };
+    // Anywhere on the line, as the official's global flags, and the flag
+    // after the command wins over the variable.
+    let list = ["beta:agents", "list", "--service-account-id", "svac_after"];
+    assert_eq!(sa_in_body(&list, &[]), json!("svac_after"));
+    let env = [("ANTHROPIC_SERVICE_ACCOUNT_ID", "svac_env")];
+    assert_eq!(sa_in_body(&list, &env), json!("svac_after"));
+    let status = ["auth", "status", "--service-account-id", "svac_status"];
+    let out = ant(h.path())
+        .args(fed_flags(&ci_jwt()))
+        .args(status)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out)
+            .contains("--service-account-id     / ANTHROPIC_SERVICE_ACCOUNT_ID     svac_status"),
+        "{}",
+        stdout(&out)
+    );
+    // memory-versions list has a filter of that name: after the command it
+    // is the filter only; before the group, or from the variable, it is the
+    // service account only.
+    let versions = [
+        "beta:memory-stores:memory-versions",
+        "list",
+        "--memory-store-id",
+        "memstore_1",
+    ];
+    let mut filtered = versions.to_vec();
+    filtered.extend(["--service-account-id", "svac_filter"]);
+    assert_eq!(sa_in_body(&filtered, &env), json!("svac_env"));
+    let calls = api_calls(&server);
+    assert_eq!(
+        calls
+            .last()
+            .unwrap()
+            .query_param("service_account_id")
+            .as_deref(),
+        Some("svac_filter")
+    );
+    let mut before = vec!["--service-account-id", "svac_before"];
+    before.extend(versions);
+    assert_eq!(sa_in_body(&before, &[]), json!("svac_before"));
+    let calls = api_calls(&server);
+    assert_eq!(
+        calls.last().unwrap().query_param("service_account_id"),
+        None
+    );
+}
+
+#[test]
 fn the_oauth_beta_is_added_once() {
     let server = fed_server(Some(3600), empty_list);
     let h = home();
