@@ -1,18 +1,17 @@
 //! Workload identity federation: the flags, variables and profile variant;
 //! the exchange on the wire; the cache (two requests, one exchange); the
 //! re-exchange after a 401; partial configuration, plain http and oversize
-//! tokens refused before any request; the precedence notice; `auth status`
-//! for each credential source; and `--debug` with secrets redacted.
-
-use std::os::unix::fs::PermissionsExt;
+//! tokens refused before any request; `--service-account-id` anywhere on
+//! the line; the precedence notice; and `--debug` with secrets redacted
+//! (`auth status` is in `status.rs`).
 
 use serde_json::{Value, json};
 
 use crate::signin::{ci_jwt, config_dir, mode, read_json};
 use crate::{Recorded, Reply, Server, ant, home, stderr, stdout};
 
-const RULE: &str = "fdrl_01ci";
-const ORG: &str = "5f2c0a8e-1b7d-4c3e-9a6f-0d8e7b6a5c4d";
+pub const RULE: &str = "fdrl_01ci";
+pub const ORG: &str = "5f2c0a8e-1b7d-4c3e-9a6f-0d8e7b6a5c4d";
 
 fn is_exchange(r: &Recorded) -> bool {
     r.path == "/v1/oauth/token"
@@ -543,7 +542,12 @@ fn an_identity_token_stream_that_never_ends_is_cut_at_the_limit() {
     assert!(server.recorded().is_empty());
 }
 
-fn write_fed_profile(h: &std::path::Path, name: &str, base: &str, token_file: &std::path::Path) {
+pub fn write_fed_profile(
+    h: &std::path::Path,
+    name: &str,
+    base: &str,
+    token_file: &std::path::Path,
+) {
     let d = config_dir(h).join("configs");
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(
@@ -687,117 +691,4 @@ fn debug_shows_the_exchange_with_the_assertion_and_tokens_redacted() {
     assert!(err.contains("\"access_token\":\"[redacted]\""), "{err}");
     assert!(err.contains("authorization: Bearer [redacted]"), "{err}");
     assert!(!err.contains(&jwt) && !err.contains("fed-token-1"), "{err}");
-}
-
-fn status(h: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> String {
-    let mut cmd = ant(h);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.args(args).args(["auth", "status"]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
-    stdout(&out)
-}
-
-fn active_line(out: &str) -> String {
-    out.lines()
-        .find(|l| l.starts_with("  (active) * "))
-        .unwrap_or_default()
-        .to_string()
-}
-
-#[test]
-fn status_shows_each_source_with_secrets_masked() {
-    let h = home();
-    // Nothing configured.
-    let out = status(h.path(), &[], &[]);
-    assert!(
-        out.contains("(profile \"default\" not configured — run `ant auth login` to set it up)"),
-        "{out}"
-    );
-    // A bearer token.
-    let out = status(
-        h.path(),
-        &["--auth-token", "bearer-0123456789abcdefWXYZ"],
-        &[],
-    );
-    assert!(
-        active_line(&out).contains("--auth-token flag (Bearer)"),
-        "{out}"
-    );
-    assert!(active_line(&out).ends_with(" …WXYZ"), "{out}");
-    // Full federation, the identity token masked.
-    let jwt = ci_jwt();
-    let out = status(
-        h.path(),
-        &[],
-        &[
-            ("ANTHROPIC_IDENTITY_TOKEN", jwt.as_str()),
-            ("ANTHROPIC_FEDERATION_RULE_ID", RULE),
-            ("ANTHROPIC_ORGANIZATION_ID", ORG),
-            ("ANTHROPIC_SERVICE_ACCOUNT_ID", "svac_01bot"),
-        ],
-    );
-    let active = active_line(&out);
-    assert!(active.contains("Federation (jwt-bearer)"), "{out}");
-    assert!(active.ends_with("see 'Federation inputs' below"), "{out}");
-    let tail: String = jwt
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    assert!(
-        out.contains(&format!("\nFederation inputs\n  --identity-token         / ANTHROPIC_IDENTITY_TOKEN         …{tail}\n")),
-        "{out}"
-    );
-    assert!(
-        out.contains(&format!(
-            "  --federation-rule        / ANTHROPIC_FEDERATION_RULE_ID     {RULE}\n"
-        )),
-        "{out}"
-    );
-    assert!(
-        out.contains("  --service-account-id     / ANTHROPIC_SERVICE_ACCOUNT_ID     svac_01bot\n"),
-        "{out}"
-    );
-    assert!(!out.contains(&jwt[..20]), "{out}");
-    // Partial federation.
-    let out = status(h.path(), &["--federation-rule", RULE], &[]);
-    assert!(
-        out.contains(
-            "Federation (jwt-bearer)                        partial — missing required inputs"
-        ),
-        "{out}"
-    );
-    assert!(
-        out.contains("⚠  Federation is partially configured and will not be used until fully set.\n   Missing:\n     - --identity-token[-file] / ANTHROPIC_IDENTITY_TOKEN[_FILE]\n     - --organization-id / ANTHROPIC_ORGANIZATION_ID\n"),
-        "{out}"
-    );
-    // A federation profile, before and after its token is cached.
-    let token_file = h.path().join("id.jwt");
-    std::fs::write(&token_file, &jwt).unwrap();
-    write_fed_profile(h.path(), "ci", "https://api.example.test", &token_file);
-    let out = status(h.path(), &["--profile", "ci"], &[]);
-    let active = active_line(&out);
-    assert!(
-        active.contains("Profile (oidc_federation) [via --profile/ANTHROPIC_PROFILE]"),
-        "{out}"
-    );
-    assert!(active.ends_with("(exchanged when a command runs)"), "{out}");
-    assert!(
-        out.contains(&format!("federation_rule_id: {RULE}")),
-        "{out}"
-    );
-    let cache = config_dir(h.path()).join("credentials/ci.json");
-    std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
-    std::fs::write(&cache, json!({"access_token": "sk-ant-oat01-cachedtokencachedtoken", "expires_at": 4_000_000_000i64}).to_string()).unwrap();
-    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let out = status(h.path(), &["--profile", "ci"], &[]);
-    assert!(active_line(&out).ends_with(" sk-ant-oat01-…oken"), "{out}");
-    let v: Value = read_json(&cache);
-    assert_eq!(v["expires_at"], 4_000_000_000i64, "status never writes");
 }

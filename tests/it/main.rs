@@ -18,6 +18,7 @@ mod secrets;
 mod server;
 mod sessions;
 mod signin;
+mod status;
 mod streams;
 mod timeline;
 mod tokens;
