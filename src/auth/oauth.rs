@@ -129,12 +129,15 @@ pub async fn post(
 /// (request_id=...): <body>`).
 fn token_from(answer: Answer) -> Result<Value> {
     if answer.status != reqwest::StatusCode::OK {
-        let body = String::from_utf8_lossy(&answer.body);
+        // What the server said, with any secret it echoed (a token, the
+        // code verifier) masked, and at most 2000 characters of it.
+        let body = debug::redact_body(&answer.body);
+        let body = body.trim();
+        let shown: String = body.chars().take(2000).collect();
+        let cut = if shown.len() < body.len() { "…" } else { "" };
         return Err(Error::Auth(format!(
-            "token endpoint returned {} (request_id={}): {}",
-            answer.status,
-            answer.request_id,
-            body.trim()
+            "token endpoint returned {} (request_id={}): {shown}{cut}",
+            answer.status, answer.request_id
         )));
     }
     let v: Value = serde_json::from_slice(&answer.body).map_err(|e| {

@@ -2,7 +2,8 @@
 //! login at the same time, against a server that rotates refresh tokens
 //! (one refresh is made, every process gets a working token, and the file
 //! ends with the refresh token the server accepts next); and a server whose
-//! answer is far too large (read no further than the limit).
+//! answer is far too large (read no further than the limit); and an error
+//! answer that echoes a secret (shown masked).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -206,4 +207,29 @@ fn a_token_answer_over_one_mebibyte_is_refused_unread() {
     // The server could only fill the socket buffers once ant stopped reading.
     let sent = sent.join().unwrap();
     assert!(sent < 64 << 20, "ant read {sent} bytes of the answer");
+}
+
+#[test]
+fn a_token_endpoint_error_that_echoes_a_secret_is_shown_redacted() {
+    let echo = Server::start(|r, _| {
+        let sent = r.json();
+        Reply::Json(
+            400,
+            json!({"error": "invalid_grant", "error_description": "refresh token revoked",
+                   "request": sent}),
+        )
+    });
+    let h = home();
+    expired_login(h.path(), &echo.url);
+    let out = ant_std(h.path())
+        .args(["auth", "print-credentials", "--access-token"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("and refresh failed: token endpoint returned 400 Bad Request (request_id=req_test_1): {\"error\":\"invalid_grant\",\"error_description\":\"refresh token revoked\""),
+        "{err}"
+    );
+    assert!(!err.contains("sk-ant-ort01-first"), "{err}");
 }
