@@ -248,7 +248,7 @@ fn status_names_the_profile_paths_sources_and_cuts_secrets() {
     let (out, err) = run(h.path(), &["auth", "status"], 0);
     assert!(err.is_empty(), "{err}");
     assert!(
-        out.contains("Profile:         default (default: no active_config)"),
+        out.contains("Active profile:  default (default: no active_config)"),
         "{out}"
     );
     let d = dir(h.path());
@@ -296,7 +296,7 @@ fn status_names_the_profile_paths_sources_and_cuts_secrets() {
     assert!(out.status.success());
     let (o, e) = (stdout(&out), stderr(&out));
     assert!(
-        o.contains("Profile:         default (from ANTHROPIC_PROFILE)"),
+        o.contains("Active profile:  default (from ANTHROPIC_PROFILE)"),
         "{o}"
     );
     let line = |needle: &str| {
@@ -336,7 +336,7 @@ fn status_names_the_profile_paths_sources_and_cuts_secrets() {
     // The flag source of --profile, and a profile with nothing configured.
     let (o, _) = run(h.path(), &["--profile", "empty", "auth", "status"], 0);
     assert!(
-        o.contains("Profile:         empty (from the --profile flag)"),
+        o.contains("Active profile:  empty (from the --profile flag)"),
         "{o}"
     );
     assert!(

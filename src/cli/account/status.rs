@@ -86,7 +86,7 @@ pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
     };
 
     let mut out = String::new();
-    let _ = writeln!(out, "Profile:         {name} ({})", source.describe());
+    let _ = writeln!(out, "Active profile:  {name} ({})", source.describe());
     let _ = writeln!(out, "Config dir:      {}", layout.dir.display());
     let _ = writeln!(out, "Profile config:  {}", layout.config(&name).display());
     let _ = writeln!(out, "Credentials:     {}", profile.creds_path.display());
