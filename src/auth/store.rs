@@ -319,14 +319,19 @@ pub fn mask(secret: &str) -> String {
 
 pub use crate::http::date::rfc3339;
 
-/// How long until (or since) `secs`: `in 1h05m`, `expired 3m10s ago`.
+/// How long until (or since) `secs`, as the official CLI prints it (Go's
+/// durations): `in 56s`, `in 1h2m0s`, `expired 5s ago`.
 pub fn remaining(secs: i64) -> String {
-    let d = secs - now();
+    relative(secs - now())
+}
+
+fn relative(d: i64) -> String {
     let span = |s: i64| {
-        if s >= 3600 {
-            format!("{}h{:02}m", s / 3600, s % 3600 / 60)
-        } else if s >= 60 {
-            format!("{}m{:02}s", s / 60, s % 60)
+        let (h, m, s) = (s / 3600, s % 3600 / 60, s % 60);
+        if h > 0 {
+            format!("{h}h{m}m{s}s")
+        } else if m > 0 {
+            format!("{m}m{s}s")
         } else {
             format!("{s}s")
         }
@@ -341,6 +346,15 @@ pub fn remaining(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiries_read_like_go_durations() {
+        assert_eq!(relative(56), "in 56s");
+        assert_eq!(relative(3720), "in 1h2m0s");
+        assert_eq!(relative(59 * 60 + 58), "in 59m58s");
+        assert_eq!(relative(-5), "expired 5s ago");
+        assert_eq!(relative(-(2 * 3600 + 5)), "expired 2h0m5s ago");
+    }
 
     #[test]
     fn names_follow_the_official_pattern() {
