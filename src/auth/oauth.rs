@@ -46,8 +46,10 @@ pub fn is_secure(base: &str) -> bool {
 pub fn token_base(console: &str, requested: &str) -> Result<String> {
     if console == DEFAULT_CONSOLE_URL && requested != DEFAULT_BASE_URL {
         return Err(Error::usage(format!(
-            "refusing to send OAuth credentials to {requested} while signing in at {console} \
-             (pass --console-url for a different sign-in server)"
+            "refusing to send OAuth credentials to {requested} while signing in at {console}: \
+             its codes are exchanged at {DEFAULT_BASE_URL} only (pass --console-url for another \
+             sign-in server, or --base-url {DEFAULT_BASE_URL} when ANTHROPIC_BASE_URL or the \
+             profile's base_url points elsewhere)"
         )));
     }
     if !is_secure(requested) {

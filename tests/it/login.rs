@@ -300,6 +300,26 @@ fn ctrl_c_during_the_code_exchange_ends_the_login_and_writes_nothing() {
 }
 
 #[test]
+fn a_public_console_code_is_never_sent_to_another_api_host() {
+    let h = home();
+    let out = ant(h.path())
+        .env("ANTHROPIC_BASE_URL", "https://gateway.example.test")
+        .args(["auth", "login", "--no-browser"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "ant: error: refusing to send OAuth credentials to https://gateway.example.test while \
+         signing in at https://platform.claude.com: its codes are exchanged at \
+         https://api.anthropic.com only (pass --console-url for another sign-in server, or \
+         --base-url https://api.anthropic.com when ANTHROPIC_BASE_URL or the profile's base_url \
+         points elsewhere)\n"
+    );
+    assert!(files_in(h.path()).is_empty(), "{:?}", files_in(h.path()));
+}
+
+#[test]
 fn a_relogin_keeps_the_config_and_only_the_named_profile_is_activated() {
     let m = mock(ant_mock::Config::default());
     let h = home();
