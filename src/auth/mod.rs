@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::http::{self, Auth};
 use source::{DiskCache, FederationSource, OAuthProfile, OAuthSource};
-use store::Layout;
+use store::{Layout, env};
 
 pub use oauth::{DEFAULT_BASE_URL, OAUTH_BETA};
 
@@ -56,10 +56,6 @@ pub struct Resolved {
     /// One-line notes for stderr (several credential sources, a defaulted
     /// client id); the caller decides whether to print them.
     pub notices: Vec<String>,
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 fn nonempty(v: &Option<String>) -> Option<String> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::store;
+use super::{store, text};
 use crate::error::{Error, Result};
 use crate::http::{self, debug};
 
@@ -229,12 +229,6 @@ pub async fn refresh(
     token_from(answer)
 }
 
-fn text<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
 /// The credentials file for a fresh login: every field of the token
 /// response, `expires_at` = now + `expires_in`.
 pub fn credentials_from(token: &Value) -> Value {
@@ -259,7 +253,7 @@ pub fn credentials_from(token: &Value) -> Value {
     ] {
         let value = match key {
             "expires_at" => expires_at.clone(),
-            _ => text(token, pointer).map(|v| json!(v)),
+            _ => text(Some(token), pointer).map(|v| json!(v)),
         };
         if let Some(v) = value {
             c.insert(key.into(), v);
@@ -281,16 +275,16 @@ pub fn apply(creds: &mut Value, token: &Value) {
         ("scope", "/scope"),
         ("account_email", "/account/email_address"),
     ] {
-        if let Some(v) = text(token, pointer) {
+        if let Some(v) = text(Some(token), pointer) {
             c.insert(key.into(), json!(v));
         }
     }
     if let Some(secs) = token.get("expires_in").and_then(Value::as_i64) {
         c.insert("expires_at".into(), json!(store::now() + secs));
     }
-    if let Some(org) = text(token, "/organization/uuid") {
+    if let Some(org) = text(Some(token), "/organization/uuid") {
         c.insert("organization_uuid".into(), json!(org));
-        if let Some(n) = text(token, "/organization/name") {
+        if let Some(n) = text(Some(token), "/organization/name") {
             c.insert("organization_name".into(), json!(n));
         }
     }

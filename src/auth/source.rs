@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::federation::{Exchange, Token};
-use super::{oauth, store};
+use super::{oauth, store, text};
 use crate::error::{Error, Result};
 use crate::http::TokenSource;
 
@@ -219,13 +219,6 @@ impl OAuthSource {
     }
 }
 
-fn text(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-}
-
 /// `expires at <time>` or `expired at <time>`.
 pub fn expiry_phrase(expires_at: i64) -> String {
     let verb = if expires_at <= store::now() {
@@ -252,12 +245,12 @@ impl OAuthProfile {
         }
         match self.creds.get("expires_at").and_then(Value::as_i64) {
             Some(exp) if exp - store::now() <= within => self.refreshed(origin).await,
-            _ => Ok(text(&self.creds, "access_token").unwrap_or_default()),
+            _ => Ok(text(Some(&self.creds), "/access_token").unwrap_or_default()),
         }
     }
 
     async fn refreshed(&mut self, origin: &str) -> Result<String> {
-        let refresh_token = text(&self.creds, "refresh_token")
+        let refresh_token = text(Some(&self.creds), "/refresh_token")
             .ok_or_else(|| Error::Auth("no refresh_token is stored".into()))?;
         let base = self.base.clone().unwrap_or_else(|| origin.to_string());
         if !oauth::is_secure(&base) {
@@ -274,7 +267,7 @@ impl OAuthProfile {
                 self.profile
             );
         }
-        Ok(text(&self.creds, "access_token").unwrap_or_default())
+        Ok(text(Some(&self.creds), "/access_token").unwrap_or_default())
     }
 
     /// A program that does not take the lock (the official CLI) may have
@@ -284,12 +277,12 @@ impl OAuthProfile {
         let v = store::read_json(&self.path).ok()??;
         let exp = v.get("expires_at").and_then(Value::as_i64)?;
         if exp - store::now() <= RENEW_WITHIN
-            || text(&v, "access_token") == text(&self.creds, "access_token")
+            || text(Some(&v), "/access_token") == text(Some(&self.creds), "/access_token")
         {
             return None;
         }
         self.creds = v;
-        text(&self.creds, "access_token")
+        text(Some(&self.creds), "/access_token")
     }
 }
 
@@ -298,7 +291,7 @@ impl TokenSource for OAuthSource {
         Box::pin(async move {
             let mut guard = self.state.lock().await;
             let (p, failed) = &mut *guard;
-            let access = text(&p.creds, "access_token").unwrap_or_default();
+            let access = text(Some(&p.creds), "/access_token").unwrap_or_default();
             let Some(expires_at) = p.creds.get("expires_at").and_then(Value::as_i64) else {
                 return Ok(access);
             };
