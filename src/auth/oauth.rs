@@ -44,9 +44,10 @@ pub fn is_secure(base: &str) -> bool {
 /// to the public API; another console names its own token host, which must
 /// be https (or http on loopback).
 pub fn token_base(console: &str, requested: &str) -> Result<String> {
+    let shown = http::mask_password(requested);
     if console == DEFAULT_CONSOLE_URL && requested != DEFAULT_BASE_URL {
         return Err(Error::usage(format!(
-            "refusing to send OAuth credentials to {requested} while signing in at {console}: \
+            "refusing to send OAuth credentials to {shown} while signing in at {console}: \
              its codes are exchanged at {DEFAULT_BASE_URL} only (pass --console-url for another \
              sign-in server, or --base-url {DEFAULT_BASE_URL} when ANTHROPIC_BASE_URL or the \
              profile's base_url points elsewhere)"
@@ -54,7 +55,7 @@ pub fn token_base(console: &str, requested: &str) -> Result<String> {
     }
     if !is_secure(requested) {
         return Err(Error::usage(format!(
-            "OAuth token URL must be https, or http on loopback, got {requested:?}"
+            "OAuth token URL must be https, or http on loopback, got {shown:?}"
         )));
     }
     Ok(requested.to_string())
@@ -93,8 +94,10 @@ pub async fn post(
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
+    // Messages name the URL without a password it may carry.
+    let shown = http::mask_password(url);
     let transport = |e: reqwest::Error| {
-        let what = format!("POST {url}: {}", http::describe_reqwest(&e));
+        let what = format!("POST {shown}: {}", http::describe_reqwest(&e));
         if e.is_timeout() {
             Error::Timeout(what)
         } else {
@@ -113,7 +116,7 @@ pub async fn post(
     while let Some(chunk) = resp.chunk().await.map_err(transport)? {
         if body.len() + chunk.len() > MAX_ANSWER {
             return Err(Error::Auth(format!(
-                "POST {url}: the token endpoint answered {status} with more than {} KiB; refusing to read it",
+                "POST {shown}: the token endpoint answered {status} with more than {} KiB; refusing to read it",
                 MAX_ANSWER / 1024
             )));
         }
@@ -164,8 +167,10 @@ fn token_from(answer: Answer) -> Result<Value> {
 /// its body (it holds codes and tokens).
 fn debug_line(what: &str, url: &str, answer: &Answer) {
     debug::note(&format!(
-        "{what} POST {url} -> {} (request_id={})",
-        answer.status, answer.request_id
+        "{what} POST {} -> {} (request_id={})",
+        http::mask_password(url),
+        answer.status,
+        answer.request_id
     ));
 }
 

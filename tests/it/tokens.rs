@@ -3,7 +3,8 @@
 //! (one refresh is made, every process gets a working token, and the file
 //! ends with the refresh token the server accepts next); and a server whose
 //! answer is far too large (read no further than the limit); and an error
-//! answer that echoes a secret (shown masked).
+//! answer that echoes a secret (shown masked); a password in the token
+//! endpoint URL (never shown).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -232,4 +233,93 @@ fn a_token_endpoint_error_that_echoes_a_secret_is_shown_redacted() {
         "{err}"
     );
     assert!(!err.contains("sk-ant-ort01-first"), "{err}");
+}
+
+#[test]
+fn a_password_in_the_token_endpoint_url_never_reaches_stderr() {
+    let refuse = Server::start(|_, _| {
+        Reply::Json(
+            400,
+            json!({"error": "invalid_grant", "error_description": "no"}),
+        )
+    });
+    let with_password = refuse.url.replace("http://", "http://user:hunter2@");
+    let masked = refuse.url.replace("http://", "http://user:***@");
+    let h = home();
+    // The refresh of a profile whose base_url has a password, by a command
+    // and by print-credentials; and a server that cannot be reached.
+    expired_login(h.path(), &with_password);
+    for args in [
+        &["beta:agents", "list", "--debug"][..],
+        &["auth", "print-credentials", "--debug"],
+    ] {
+        let out = ant_std(h.path()).args(args).output().unwrap();
+        let err = stderr(&out);
+        assert!(err.contains("refresh failed"), "{err}");
+        assert!(
+            err.contains(&format!(
+                "token refresh POST {masked}/v1/oauth/token -> 400"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://user:hunter2@{}", l.local_addr().unwrap())
+    };
+    let h = home();
+    expired_login(h.path(), &closed);
+    let out = ant_std(h.path())
+        .args(["auth", "print-credentials"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.contains("refresh failed: POST http://user:***@"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+
+    // A login refused before it starts, and the code exchange of one.
+    let h = home();
+    let out = ant_std(h.path())
+        .args([
+            "auth",
+            "login",
+            "--no-browser",
+            "--console-url",
+            &refuse.url,
+        ])
+        .args(["--base-url", "http://user:hunter2@api.example.test"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("got \"http://user:***@api.example.test\""),
+        "{}",
+        stderr(&out)
+    );
+    let mut cmd = ant_std(h.path());
+    cmd.args(["auth", "login", "--no-browser", "--debug"])
+        .args(["--console-url", &refuse.url, "--base-url", &with_password]);
+    let mut run = crate::signin::Running::spawn(cmd);
+    let url = crate::signin::authorize_url(&run.wait_for("Code: "));
+    let state = url
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    run.paste(&format!("some-code#{state}"));
+    let (code, err) = run.finish();
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains(&format!(
+            "token exchange POST {masked}/v1/oauth/token -> 400"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
 }
