@@ -44,6 +44,10 @@ pub struct Inputs {
     pub workspace_id: Option<String>,
     pub federation: federation::Inputs,
     pub debug: bool,
+    /// Use a login's stored token as it is, never refreshing it (shell
+    /// completion: a lookup cut off mid-refresh would lose the rotated
+    /// refresh token).
+    pub no_refresh: bool,
 }
 
 /// Settings resolved from flags, environment and profile.
@@ -166,7 +170,7 @@ impl Profile {
         };
         let refreshable = creds.get("expires_at").and_then(Value::as_i64).is_some()
             && text(Some(&creds), "/refresh_token").is_some();
-        if !refreshable {
+        if !refreshable || inputs.no_refresh {
             return Ok(Auth::Bearer(token));
         }
         let client_id = match text(self.config.as_ref(), "/authentication/client_id") {

@@ -4,7 +4,7 @@
 //! ends with the refresh token the server accepts next); and a server whose
 //! answer is far too large (read no further than the limit); and an error
 //! answer that echoes a secret (shown masked); a password in the token
-//! endpoint URL (never shown).
+//! endpoint URL (never shown); and shell completion, which never refreshes.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -322,4 +322,28 @@ fn a_password_in_the_token_endpoint_url_never_reaches_stderr() {
         "{err}"
     );
     assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn completion_never_spends_a_refresh_token() {
+    // A TAB press is cut off after about a second: a refresh it started
+    // could be redeemed by the server and never stored, logging the user
+    // out. Completion uses the stored token as it is.
+    let (server, _) = rotating_server("sk-ant-ort01-first", Duration::ZERO);
+    let h = home();
+    let creds = expired_login(h.path(), &server.url);
+    let before = std::fs::read(&creds).unwrap();
+    let out = ant_std(h.path())
+        .env("COMPLETION_STYLE", "fish")
+        .args(["__complete", "beta:agents", "retrieve", ""])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let asked: Vec<_> = server.recorded().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(asked, ["/v1/agents"], "no refresh");
+    assert_eq!(
+        server.recorded()[0].header("authorization"),
+        Some("Bearer sk-ant-oat01-old")
+    );
+    assert_eq!(std::fs::read(&creds).unwrap(), before);
 }
