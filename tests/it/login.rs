@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::signin::{
-    Running, authorize_url, browser, code_on_page, config_dir, fetch, files_in, mode, read_json,
+    Running, authorize_url, browser, code_on_page, config_dir, fetch, files_in, mode,
+    oauth_profile, read_json, state_of,
 };
 use crate::{Reply, Server, ant, ant_std, home, stderr, stdout};
 
@@ -280,13 +281,7 @@ fn ctrl_c_during_the_code_exchange_ends_the_login_and_writes_nothing() {
     ]);
     let mut run = Running::spawn(cmd);
     let url = authorize_url(&run.wait_for("Code: "));
-    let state = url
-        .split("state=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
+    let state = state_of(&url);
     run.paste(&format!("some-code#{state}"));
     let deadline = Instant::now() + Duration::from_secs(20);
     while slow.recorded().is_empty() {
@@ -451,22 +446,11 @@ fn credentials_readable_by_others_are_refused_before_any_request() {
     use std::os::unix::fs::PermissionsExt;
     let server = Server::json(json!({"data": [], "has_more": false}));
     let h = home();
-    let dir = config_dir(h.path());
-    std::fs::create_dir_all(dir.join("configs")).unwrap();
-    std::fs::create_dir_all(dir.join("credentials")).unwrap();
-    std::fs::write(
-        dir.join("configs/default.json"),
-        json!({"version": "1.0", "base_url": server.url,
-               "authentication": {"type": "user_oauth", "client_id": "c"}})
-        .to_string(),
-    )
-    .unwrap();
-    let creds = dir.join("credentials/default.json");
-    std::fs::write(
-        &creds,
-        json!({"access_token": "tok", "expires_at": 1}).to_string(),
-    )
-    .unwrap();
+    let creds = oauth_profile(
+        h.path(),
+        &server.url,
+        json!({"access_token": "tok", "expires_at": 1}),
+    );
     std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = list_agents(h.path());
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));

@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use serde_json::{Value, json};
 
 use crate::federation::{ORG, RULE, write_fed_profile};
-use crate::signin::{ci_jwt, config_dir, read_json};
+use crate::signin::{ci_jwt, config_dir, oauth_profile, read_json};
 use crate::{Server, ant, home, stderr, stdout};
 
 fn status(h: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> String {
@@ -127,23 +127,11 @@ fn status_shows_each_source_with_secrets_masked() {
 fn status_marks_no_credential_active_while_partial_federation_blocks_the_profile() {
     let server = Server::json(json!({"data": [], "next_page": null}));
     let h = home();
-    let dir = config_dir(h.path());
-    std::fs::create_dir_all(dir.join("configs")).unwrap();
-    std::fs::create_dir_all(dir.join("credentials")).unwrap();
-    std::fs::write(
-        dir.join("configs/default.json"),
-        json!({"version": "1.0", "base_url": server.url,
-               "authentication": {"type": "user_oauth", "client_id": "c"}})
-        .to_string(),
-    )
-    .unwrap();
-    let creds = dir.join("credentials/default.json");
-    std::fs::write(
-        &creds,
-        json!({"access_token": "sk-ant-oat01-0123456789abcdefWXYZ"}).to_string(),
-    )
-    .unwrap();
-    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
+    oauth_profile(
+        h.path(),
+        &server.url,
+        json!({"access_token": "sk-ant-oat01-0123456789abcdefWXYZ"}),
+    );
     let org = [("ANTHROPIC_ORGANIZATION_ID", ORG)];
     // Commands fail: federation is selected and incomplete.
     let out = ant(h.path())

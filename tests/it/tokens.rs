@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::signin::{config_dir, mode, read_json};
+use crate::signin::{mode, oauth_profile, read_json};
 use crate::{Recorded, Reply, Server, ant_std, home, stderr};
 
 /// The server's view of the login: the refresh token it accepts next and
@@ -66,28 +66,13 @@ fn rotating_server(first_refresh: &str, delay: Duration) -> (Server, Arc<Mutex<I
 
 /// A logged-in profile whose token has expired.
 fn expired_login(h: &Path, base: &str) -> std::path::PathBuf {
-    let dir = config_dir(h);
-    std::fs::create_dir_all(dir.join("configs")).unwrap();
-    std::fs::write(
-        dir.join("configs/default.json"),
-        json!({"version": "1.0", "base_url": base,
-               "authentication": {"type": "user_oauth", "client_id": "client-1"}})
-        .to_string(),
-    )
-    .unwrap();
-    let creds = dir.join("credentials/default.json");
-    std::fs::create_dir_all(creds.parent().unwrap()).unwrap();
-    std::fs::write(
-        &creds,
+    oauth_profile(
+        h,
+        base,
         json!({"version": "1.0", "type": "oauth_token", "access_token": "sk-ant-oat01-old",
                "refresh_token": "sk-ant-ort01-first", "expires_at": 1,
-               "account_email": "dev@acme.test", "workspace_id": "wrkspc_1"})
-        .to_string(),
+               "account_email": "dev@acme.test", "workspace_id": "wrkspc_1"}),
     )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
-    creds
 }
 
 /// Starts `args` in `n` processes at once; returns each one's exit code,
@@ -305,13 +290,7 @@ fn a_password_in_the_token_endpoint_url_never_reaches_stderr() {
         .args(["--console-url", &refuse.url, "--base-url", &with_password]);
     let mut run = crate::signin::Running::spawn(cmd);
     let url = crate::signin::authorize_url(&run.wait_for("Code: "));
-    let state = url
-        .split("state=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
+    let state = crate::signin::state_of(&url);
     run.paste(&format!("some-code#{state}"));
     let (code, err) = run.finish();
     assert_eq!(code, 3, "{err}");
