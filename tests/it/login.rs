@@ -314,6 +314,50 @@ fn a_public_console_code_is_never_sent_to_another_api_host() {
     assert!(files_in(h.path()).is_empty(), "{:?}", files_in(h.path()));
 }
 
+/// Logs in headless at a `server` that is both console and token endpoint,
+/// pasting a made-up code with the right state.
+fn paste_login(home: &Path, server: &Server, args: &[&str]) -> (i32, String) {
+    let mut cmd = ant_std(home);
+    cmd.args(["auth", "login", "--no-browser"])
+        .args(["--console-url", &server.url, "--base-url", &server.url])
+        .args(args);
+    let mut run = Running::spawn(cmd);
+    let url = authorize_url(&run.wait_for("Code: "));
+    run.paste(&format!("some-code#{}", state_of(&url)));
+    run.finish()
+}
+
+#[test]
+fn a_token_without_a_workspace_is_refused_and_another_org_is_flagged() {
+    let server = Server::start(|_, i| {
+        let mut t = json!({"access_token": "sk-ant-oat01-t", "expires_in": 3600,
+                           "organization": {"uuid": "org-b", "name": "Other"}});
+        if i > 0 {
+            t["workspace"] = json!({"id": "wrkspc_b", "name": "B"});
+        }
+        Reply::ok(t)
+    });
+    let h = home();
+    let (code, err) = paste_login(h.path(), &server, &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("no workspace bound to the issued token. Pass --workspace-id, set workspace_id on the profile, or pick a workspace in the Console consent page."),
+        "{err}"
+    );
+    assert!(files_in(h.path()).is_empty(), "{:?}", files_in(h.path()));
+    // The org asked for is not the one authorized: a warning, and the
+    // login goes on with the token's.
+    let (code, err) = paste_login(h.path(), &server, &["--organization-id", "org-a"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("⚠  Authorized into organization org-b (Other), but profile \"default\" has organization_id=org-a."),
+        "{err}"
+    );
+    let config = read_json(&config_dir(h.path()).join("configs/default.json"));
+    assert_eq!(config["organization_id"], "org-b");
+    assert_eq!(config["workspace_id"], "wrkspc_b");
+}
+
 #[test]
 fn a_relogin_keeps_the_config_and_only_the_named_profile_is_activated() {
     let m = mock(ant_mock::Config::default());
