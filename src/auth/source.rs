@@ -234,14 +234,23 @@ impl OAuthProfile {
     /// remain. The credentials file is read again first, under a lock on
     /// its directory: another `ant` may have refreshed meanwhile, spending
     /// the refresh token held here, and its token is then taken as it is.
-    /// Two processes never redeem the same refresh token.
+    /// Two processes never redeem the same refresh token, and a login
+    /// removed by `auth logout` is not written back.
     pub async fn renew(&mut self, origin: &str, within: i64) -> Result<String> {
         let _lock = store::lock_dir_of(&self.path, REFRESH_LOCK_WAIT).await;
-        if store::check_private(&self.path).is_ok()
-            && let Ok(Some(v)) = store::read_json(&self.path)
-            && v.is_object()
-        {
-            self.creds = v;
+        match store::read_json(&self.path) {
+            // `auth logout` ran meanwhile: a refresh would bring it back.
+            Ok(None) => {
+                return Err(Error::Auth(format!(
+                    "profile {:?} was logged out ({} was removed)",
+                    self.profile,
+                    self.path.display()
+                )));
+            }
+            Ok(Some(v)) if v.is_object() && store::check_private(&self.path).is_ok() => {
+                self.creds = v;
+            }
+            _ => {}
         }
         match self.creds.get("expires_at").and_then(Value::as_i64) {
             Some(exp) if exp - store::now() <= within => self.refreshed(origin).await,

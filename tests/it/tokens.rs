@@ -4,7 +4,8 @@
 //! ends with the refresh token the server accepts next); and a server whose
 //! answer is far too large (read no further than the limit); and an error
 //! answer that echoes a secret (shown masked); a password in the token
-//! endpoint URL (never shown); and shell completion, which never refreshes.
+//! endpoint URL (never shown); shell completion, which never refreshes; and
+//! a command running while the user logs out (the login stays removed).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -325,4 +326,59 @@ fn completion_never_spends_a_refresh_token() {
         Some("Bearer sk-ant-oat01-old")
     );
     assert_eq!(std::fs::read(&creds).unwrap(), before);
+}
+
+#[test]
+fn a_running_command_does_not_undo_a_logout() {
+    // Refreshed tokens live 30 s, so every request refreshes first; the
+    // first page is slow, and the user logs out meanwhile.
+    let server = Server::start(|r, i| {
+        if r.path == "/v1/oauth/token" {
+            return Reply::ok(json!({"access_token": format!("sk-ant-oat01-t{i}"),
+                                    "refresh_token": format!("sk-ant-ort01-r{i}"),
+                                    "expires_in": 30}));
+        }
+        let page = if r.query_param("page").is_some() {
+            json!({"data": [{"id": "agent_2"}], "next_page": null})
+        } else {
+            json!({"data": [{"id": "agent_1"}], "next_page": "p2"})
+        };
+        Reply::Chunks(
+            200,
+            "application/json",
+            vec![(Duration::from_millis(600), page.to_string().into_bytes())],
+        )
+    });
+    let h = home();
+    let creds = expired_login(h.path(), &server.url);
+    let child = ant_std(h.path())
+        .args(["beta:agents", "list", "--transform", "id", "-r"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !server.recorded().iter().any(|r| r.path == "/v1/agents") {
+        assert!(std::time::Instant::now() < deadline, "no API call");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = ant_std(h.path()).args(["auth", "logout"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The command finishes with the access token it holds (still valid for
+    // some seconds), but neither refreshes nor writes the file again.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "agent_1\nagent_2\n");
+    assert!(
+        stderr(&out).contains("and refresh failed: profile \"default\" was logged out"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!creds.exists(), "the credentials came back");
+    let refreshes = server
+        .recorded()
+        .iter()
+        .filter(|r| r.path == "/v1/oauth/token")
+        .count();
+    assert_eq!(refreshes, 1);
 }
