@@ -1,11 +1,11 @@
-//! The token endpoint under stress: several `ant` processes refreshing one
-//! login at the same time, against a server that rotates refresh tokens
-//! (one refresh is made, every process gets a working token, and the file
-//! ends with the refresh token the server accepts next); and a server whose
-//! answer is far too large (read no further than the limit); and an error
-//! answer that echoes a secret (shown masked); a password in the token
-//! endpoint URL (never shown); shell completion, which never refreshes; and
-//! a command running while the user logs out (the login stays removed).
+//! Token requests under stress: several `ant` processes refreshing one
+//! login at once against a server that rotates refresh tokens (one refresh,
+//! every process gets a working token, the file ends with the refresh token
+//! the server accepts next); an answer far too large (read no further than
+//! the limit); an error answer echoing a secret (shown masked); a password
+//! in the token endpoint URL (never shown); shell completion (never
+//! refreshes); a command running while the user logs out (the login stays
+//! removed).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
