@@ -551,6 +551,11 @@ fn a_profile_base_url_sends_commands_to_that_server_with_the_stored_token() {
     let h = home();
     write_creds(h.path(), "default", creds(now() + 3600));
     run(h.path(), &["profile", "set", "base_url", &server.url], 0);
+    run(
+        h.path(),
+        &["profile", "set", "workspace_id", "wrkspc_prof"],
+        0,
+    );
     let out = ant(h.path())
         .args(["beta:agents", "list"])
         .output()
@@ -563,6 +568,13 @@ fn a_profile_base_url_sends_commands_to_that_server_with_the_stored_token() {
         Some(format!("Bearer {TOKEN}").as_str())
     );
     assert_eq!(r.header("x-api-key"), None);
+    // The OAuth beta is appended to the command's own; the profile's
+    // workspace goes in its header.
+    assert_eq!(
+        r.header("anthropic-beta"),
+        Some("managed-agents-2026-04-01,oauth-2025-04-20")
+    );
+    assert_eq!(r.header("anthropic-workspace-id"), Some("wrkspc_prof"));
 }
 
 #[test]
