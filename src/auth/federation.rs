@@ -3,6 +3,7 @@
 //! at `POST <scheme>://<host>/v1/oauth/token`, with the official error texts.
 //! One attempt per exchange: a failed exchange is reported, not retried.
 
+use std::io::Read;
 use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
@@ -17,8 +18,6 @@ pub const MAX_IDENTITY_TOKEN: usize = 16 * 1024;
 /// The betas of the exchange request.
 pub const EXCHANGE_BETAS: &str = "oauth-2025-04-20,oidc-federation-2026-04-01";
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-/// Largest exchange response read.
-const MAX_RESPONSE: usize = 1 << 20;
 
 pub const MISSING_TOKEN: &str = "--identity-token[-file] / ANTHROPIC_IDENTITY_TOKEN[_FILE]";
 pub const MISSING_RULE: &str = "--federation-rule / ANTHROPIC_FEDERATION_RULE_ID";
@@ -133,17 +132,28 @@ impl Identity {
             Identity::File(path) => {
                 let p = path.display();
                 let fail = |msg: String| failed(format!("failed to get identity token: {msg}"));
-                let meta = std::fs::metadata(path)
-                    .map_err(|e| fail(format!("oauth: read identity token file {p}: {e}")))?;
-                // Never read a huge file (or a device) whole just to refuse it.
-                if meta.len() > (MAX_IDENTITY_TOKEN as u64) * 2 {
+                let read_error =
+                    |e: std::io::Error| fail(format!("oauth: read identity token file {p}: {e}"));
+                let file = std::fs::File::open(path).map_err(read_error)?;
+                let size = file.metadata().map_err(read_error)?.len();
+                // Never read a huge file, a device or an endless pipe whole
+                // just to refuse it: at most twice the limit (a token may
+                // come with whitespace around it).
+                let cap = (MAX_IDENTITY_TOKEN as u64) * 2;
+                if size > cap {
                     return Err(failed(format!(
-                        "identity token exceeds {MAX_IDENTITY_TOKEN}-byte limit (got {} bytes)",
-                        meta.len()
+                        "identity token exceeds {MAX_IDENTITY_TOKEN}-byte limit (got {size} bytes)"
                     )));
                 }
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| fail(format!("oauth: read identity token file {p}: {e}")))?;
+                let mut text = String::new();
+                file.take(cap + 1)
+                    .read_to_string(&mut text)
+                    .map_err(read_error)?;
+                if text.len() as u64 > cap {
+                    return Err(failed(format!(
+                        "identity token exceeds {MAX_IDENTITY_TOKEN}-byte limit (got more than {cap} bytes)"
+                    )));
+                }
                 let t = text.trim();
                 if t.is_empty() {
                     return Err(fail(format!("oauth: identity token file {p} is empty")));
@@ -239,6 +249,7 @@ impl Exchange {
         .map_err(|e| match e {
             Error::Network(m) => Error::Network(format!("failed to get credentials token: {m}")),
             Error::Timeout(m) => Error::Timeout(format!("failed to get credentials token: {m}")),
+            Error::Auth(m) => failed(m),
             other => other,
         })?;
         if debug {
@@ -251,8 +262,7 @@ impl Exchange {
         if answer.status != reqwest::StatusCode::OK {
             return Err(failed(self.error_text(&answer)));
         }
-        let body = &answer.body[..answer.body.len().min(MAX_RESPONSE)];
-        let v: Value = serde_json::from_slice(body)
+        let v: Value = serde_json::from_slice(&answer.body)
             .map_err(|e| failed(format!("token exchange response is not JSON: {e}")))?;
         let access_token = v
             .get("access_token")

@@ -176,9 +176,14 @@ pub fn login(o: Options) -> Result<()> {
             redirect_uri: &redirect_uri,
             state: &plan.pkce.state,
         };
-        oauth::exchange_code(&plan.token_base, &grant, o.debug)
-            .await
-            .map_err(|e| prefix("exchange code for token: ", e))
+        // Ctrl-C stays an interrupt while the code is exchanged (the
+        // handler above replaced the default, so it has to be listened to).
+        tokio::select! {
+            r = oauth::exchange_code(&plan.token_base, &grant, o.debug) => {
+                r.map_err(|e| prefix("exchange code for token: ", e))
+            }
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        }
     });
     // Do not wait for a stdin read that lost the race.
     runtime.shutdown_background();

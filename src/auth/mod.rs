@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::http::{self, Auth};
 use source::{DiskCache, FederationSource, OAuthProfile, OAuthSource};
-use store::Layout;
+use store::{Layout, env};
 
 pub use oauth::{DEFAULT_BASE_URL, OAUTH_BETA};
 
@@ -44,6 +44,10 @@ pub struct Inputs {
     pub workspace_id: Option<String>,
     pub federation: federation::Inputs,
     pub debug: bool,
+    /// Use a login's stored token as it is, never refreshing it (shell
+    /// completion: a lookup cut off mid-refresh would lose the rotated
+    /// refresh token).
+    pub no_refresh: bool,
 }
 
 /// Settings resolved from flags, environment and profile.
@@ -56,10 +60,6 @@ pub struct Resolved {
     /// One-line notes for stderr (several credential sources, a defaulted
     /// client id); the caller decides whether to print them.
     pub notices: Vec<String>,
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 fn nonempty(v: &Option<String>) -> Option<String> {
@@ -170,7 +170,7 @@ impl Profile {
         };
         let refreshable = creds.get("expires_at").and_then(Value::as_i64).is_some()
             && text(Some(&creds), "/refresh_token").is_some();
-        if !refreshable {
+        if !refreshable || inputs.no_refresh {
             return Ok(Auth::Bearer(token));
         }
         let client_id = match text(self.config.as_ref(), "/authentication/client_id") {
@@ -390,7 +390,7 @@ impl Profile {
     /// is returned then. `base` is where the refresh goes.
     pub fn fresh_credentials(&self, within: i64, base: &str, debug: bool) -> Result<Value> {
         let path = &self.creds_path;
-        let mut creds = store::read_json(path)?.ok_or_else(|| {
+        let creds = store::read_json(path)?.ok_or_else(|| {
             Error::Auth(format!(
                 "not logged in (profile {:?}): no {}",
                 self.name,
@@ -415,13 +415,14 @@ impl Profile {
             self.name,
             source::expiry_phrase(expires_at)
         );
-        let Some(refresh_token) = text(Some(&creds), "/refresh_token") else {
+        if text(Some(&creds), "/refresh_token").is_none() {
             eprintln!("{prefix} and no refresh_token is stored; run `ant auth login`");
             return Ok(creds);
-        };
+        }
         if !oauth::is_secure(base) {
             eprintln!(
-                "{prefix} and refresh was not sent: OAuth token URL must be https, or http on loopback, got {base:?}"
+                "{prefix} and refresh was not sent: OAuth token URL must be https, or http on loopback, got {:?}",
+                http::mask_password(base)
             );
             return Ok(creds);
         }
@@ -431,20 +432,20 @@ impl Profile {
             .enable_all()
             .build()
             .map_err(|e| Error::Other(format!("cannot start runtime: {e}")))?;
-        match runtime.block_on(oauth::refresh(base, &client_id, &refresh_token, debug)) {
-            Ok(answer) => {
-                oauth::apply(&mut creds, &answer);
-                // The old refresh token may be spent: print the new token
-                // even when it cannot be stored.
-                if let Err(e) = store::write_credentials(&self.layout, path, &creds) {
-                    eprintln!(
-                        "warning: refreshed the token of profile {:?} but could not store it: {e}",
-                        self.name
-                    );
-                }
-            }
-            Err(e) => eprintln!("{prefix} and refresh failed: {e}"),
+        let mut login = OAuthProfile {
+            profile: self.name.clone(),
+            layout: self.layout.clone(),
+            path: path.clone(),
+            creds,
+            client_id,
+            base: Some(base.to_string()),
+            debug,
+        };
+        // A refreshed token that cannot be stored is still printed (the old
+        // refresh token may be spent); `renew` warns about the file.
+        if let Err(e) = runtime.block_on(login.renew(base, within)) {
+            eprintln!("{prefix} and refresh failed: {e}");
         }
-        Ok(creds)
+        Ok(login.creds)
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::store;
+use super::{store, text};
 use crate::error::{Error, Result};
 use crate::http::{self, debug};
 
@@ -20,6 +20,8 @@ pub const DEFAULT_SCOPE: &str = "user:profile user:inference user:developer";
 pub const OAUTH_BETA: &str = "oauth-2025-04-20";
 /// Token requests give up after this long.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest token endpoint answer read; a longer one is refused unread.
+pub const MAX_ANSWER: usize = 1 << 20;
 
 /// Whether `host` (from a URL) is a loopback name or address.
 pub fn is_loopback(host: &str) -> bool {
@@ -42,15 +44,18 @@ pub fn is_secure(base: &str) -> bool {
 /// to the public API; another console names its own token host, which must
 /// be https (or http on loopback).
 pub fn token_base(console: &str, requested: &str) -> Result<String> {
+    let shown = http::mask_password(requested);
     if console == DEFAULT_CONSOLE_URL && requested != DEFAULT_BASE_URL {
         return Err(Error::usage(format!(
-            "refusing to send OAuth credentials to {requested} while signing in at {console} \
-             (pass --console-url for a different sign-in server)"
+            "refusing to send OAuth credentials to {shown} while signing in at {console}: \
+             its codes are exchanged at {DEFAULT_BASE_URL} only (pass --console-url for another \
+             sign-in server, or --base-url {DEFAULT_BASE_URL} when ANTHROPIC_BASE_URL or the \
+             profile's base_url points elsewhere)"
         )));
     }
     if !is_secure(requested) {
         return Err(Error::usage(format!(
-            "OAuth token URL must be https, or http on loopback, got {requested:?}"
+            "OAuth token URL must be https, or http on loopback, got {shown:?}"
         )));
     }
     Ok(requested.to_string())
@@ -64,7 +69,8 @@ pub struct Answer {
 }
 
 /// POSTs `body` to `url` on a client of its own (30 s timeout, no retries).
-/// `headers` are added to `content-type`.
+/// `headers` are added to `content-type`. An answer over [`MAX_ANSWER`]
+/// bytes is an error, and is not read further.
 pub async fn post(
     url: &str,
     content_type: &str,
@@ -88,15 +94,17 @@ pub async fn post(
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
+    // Messages name the URL without a password it may carry.
+    let shown = http::mask_password(url);
     let transport = |e: reqwest::Error| {
-        let what = format!("POST {url}: {}", http::describe_reqwest(&e));
+        let what = format!("POST {shown}: {}", http::describe_reqwest(&e));
         if e.is_timeout() {
             Error::Timeout(what)
         } else {
             Error::Network(what)
         }
     };
-    let resp = req.body(body).send().await.map_err(transport)?;
+    let mut resp = req.body(body).send().await.map_err(transport)?;
     let status = resp.status();
     let request_id = resp
         .headers()
@@ -104,7 +112,16 @@ pub async fn post(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let body = resp.bytes().await.map_err(transport)?.to_vec();
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+        if body.len() + chunk.len() > MAX_ANSWER {
+            return Err(Error::Auth(format!(
+                "POST {shown}: the token endpoint answered {status} with more than {} KiB; refusing to read it",
+                MAX_ANSWER / 1024
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
     Ok(Answer {
         status,
         request_id,
@@ -117,12 +134,15 @@ pub async fn post(
 /// (request_id=...): <body>`).
 fn token_from(answer: Answer) -> Result<Value> {
     if answer.status != reqwest::StatusCode::OK {
-        let body = String::from_utf8_lossy(&answer.body);
+        // What the server said, with any secret it echoed (a token, the
+        // code verifier) masked, and at most 2000 characters of it.
+        let body = debug::redact_body(&answer.body);
+        let body = body.trim();
+        let shown: String = body.chars().take(2000).collect();
+        let cut = if shown.len() < body.len() { "…" } else { "" };
         return Err(Error::Auth(format!(
-            "token endpoint returned {} (request_id={}): {}",
-            answer.status,
-            answer.request_id,
-            body.trim()
+            "token endpoint returned {} (request_id={}): {shown}{cut}",
+            answer.status, answer.request_id
         )));
     }
     let v: Value = serde_json::from_slice(&answer.body).map_err(|e| {
@@ -147,8 +167,10 @@ fn token_from(answer: Answer) -> Result<Value> {
 /// its body (it holds codes and tokens).
 fn debug_line(what: &str, url: &str, answer: &Answer) {
     debug::note(&format!(
-        "{what} POST {url} -> {} (request_id={})",
-        answer.status, answer.request_id
+        "{what} POST {} -> {} (request_id={})",
+        http::mask_password(url),
+        answer.status,
+        answer.request_id
     ));
 }
 
@@ -212,12 +234,6 @@ pub async fn refresh(
     token_from(answer)
 }
 
-fn text<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
 /// The credentials file for a fresh login: every field of the token
 /// response, `expires_at` = now + `expires_in`.
 pub fn credentials_from(token: &Value) -> Value {
@@ -242,7 +258,7 @@ pub fn credentials_from(token: &Value) -> Value {
     ] {
         let value = match key {
             "expires_at" => expires_at.clone(),
-            _ => text(token, pointer).map(|v| json!(v)),
+            _ => text(Some(token), pointer).map(|v| json!(v)),
         };
         if let Some(v) = value {
             c.insert(key.into(), v);
@@ -264,16 +280,16 @@ pub fn apply(creds: &mut Value, token: &Value) {
         ("scope", "/scope"),
         ("account_email", "/account/email_address"),
     ] {
-        if let Some(v) = text(token, pointer) {
+        if let Some(v) = text(Some(token), pointer) {
             c.insert(key.into(), json!(v));
         }
     }
     if let Some(secs) = token.get("expires_in").and_then(Value::as_i64) {
         c.insert("expires_at".into(), json!(store::now() + secs));
     }
-    if let Some(org) = text(token, "/organization/uuid") {
+    if let Some(org) = text(Some(token), "/organization/uuid") {
         c.insert("organization_uuid".into(), json!(org));
-        if let Some(n) = text(token, "/organization/name") {
+        if let Some(n) = text(Some(token), "/organization/name") {
             c.insert("organization_name".into(), json!(n));
         }
     }

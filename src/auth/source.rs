@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::federation::{Exchange, Token};
-use super::{oauth, store};
+use super::{oauth, store, text};
 use crate::error::{Error, Result};
 use crate::http::TokenSource;
 
@@ -22,6 +22,9 @@ pub const RENEW_WITHIN: i64 = 30;
 const EARLY_RENEW_WITHIN: i64 = 120;
 /// Wait after a failed background re-exchange before trying again.
 const BACKGROUND_RETRY: Duration = Duration::from_secs(5);
+/// How long a refresh waits for another `ant` refreshing the same login
+/// (longer than one token request may take).
+const REFRESH_LOCK_WAIT: Duration = Duration::from_secs(40);
 
 type Fut<'a> = Pin<Box<dyn std::future::Future<Output = Result<String>> + Send + 'a>>;
 
@@ -216,13 +219,6 @@ impl OAuthSource {
     }
 }
 
-fn text(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-}
-
 /// `expires at <time>` or `expired at <time>`.
 pub fn expiry_phrase(expires_at: i64) -> String {
     let verb = if expires_at <= store::now() {
@@ -234,13 +230,42 @@ pub fn expiry_phrase(expires_at: i64) -> String {
 }
 
 impl OAuthProfile {
+    /// The access token, refreshed unless more than `within` seconds
+    /// remain. The credentials file is read again first, under a lock on
+    /// its directory: another `ant` may have refreshed meanwhile, spending
+    /// the refresh token held here, and its token is then taken as it is.
+    /// Two processes never redeem the same refresh token, and a login
+    /// removed by `auth logout` is not written back.
+    pub async fn renew(&mut self, origin: &str, within: i64) -> Result<String> {
+        let _lock = store::lock_dir_of(&self.path, REFRESH_LOCK_WAIT).await;
+        match store::read_json(&self.path) {
+            // `auth logout` ran meanwhile: a refresh would bring it back.
+            Ok(None) => {
+                return Err(Error::Auth(format!(
+                    "profile {:?} was logged out ({} was removed)",
+                    self.profile,
+                    self.path.display()
+                )));
+            }
+            Ok(Some(v)) if v.is_object() && store::check_private(&self.path).is_ok() => {
+                self.creds = v;
+            }
+            _ => {}
+        }
+        match self.creds.get("expires_at").and_then(Value::as_i64) {
+            Some(exp) if exp - store::now() <= within => self.refreshed(origin).await,
+            _ => Ok(text(Some(&self.creds), "/access_token").unwrap_or_default()),
+        }
+    }
+
     async fn refreshed(&mut self, origin: &str) -> Result<String> {
-        let refresh_token = text(&self.creds, "refresh_token")
+        let refresh_token = text(Some(&self.creds), "/refresh_token")
             .ok_or_else(|| Error::Auth("no refresh_token is stored".into()))?;
         let base = self.base.clone().unwrap_or_else(|| origin.to_string());
         if !oauth::is_secure(&base) {
             return Err(Error::Auth(format!(
-                "refusing to send a refresh token over plain http to {base} (use https, or http on loopback)"
+                "refusing to send a refresh token over plain http to {} (use https, or http on loopback)",
+                crate::http::mask_password(&base)
             )));
         }
         let answer = oauth::refresh(&base, &self.client_id, &refresh_token, self.debug).await?;
@@ -252,21 +277,22 @@ impl OAuthProfile {
                 self.profile
             );
         }
-        Ok(text(&self.creds, "access_token").unwrap_or_default())
+        Ok(text(Some(&self.creds), "/access_token").unwrap_or_default())
     }
 
-    /// Another `ant` may have refreshed (and rotated the refresh token)
-    /// at the same time: a fresher token in the file is taken as is.
+    /// A program that does not take the lock (the official CLI) may have
+    /// refreshed (and rotated the refresh token) at the same time: a
+    /// fresher token in the file is taken as is.
     fn reload_if_fresher(&mut self) -> Option<String> {
         let v = store::read_json(&self.path).ok()??;
         let exp = v.get("expires_at").and_then(Value::as_i64)?;
         if exp - store::now() <= RENEW_WITHIN
-            || text(&v, "access_token") == text(&self.creds, "access_token")
+            || text(Some(&v), "/access_token") == text(Some(&self.creds), "/access_token")
         {
             return None;
         }
         self.creds = v;
-        text(&self.creds, "access_token")
+        text(Some(&self.creds), "/access_token")
     }
 }
 
@@ -275,7 +301,7 @@ impl TokenSource for OAuthSource {
         Box::pin(async move {
             let mut guard = self.state.lock().await;
             let (p, failed) = &mut *guard;
-            let access = text(&p.creds, "access_token").unwrap_or_default();
+            let access = text(Some(&p.creds), "/access_token").unwrap_or_default();
             let Some(expires_at) = p.creds.get("expires_at").and_then(Value::as_i64) else {
                 return Ok(access);
             };
@@ -283,7 +309,7 @@ impl TokenSource for OAuthSource {
             if left > RENEW_WITHIN || (*failed && left > 0) {
                 return Ok(access);
             }
-            match p.refreshed(origin).await {
+            match p.renew(origin, RENEW_WITHIN).await {
                 Ok(t) => Ok(t),
                 Err(why) => {
                     if let Some(t) = p.reload_if_fresher() {

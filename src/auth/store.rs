@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-fn env(name: &str) -> Option<String> {
+/// An environment variable, when set and not empty.
+pub fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
@@ -229,6 +230,31 @@ pub fn write_credentials(layout: &Layout, path: &Path, creds: &Value) -> Result<
     write_atomic(path, &json_bytes(creds), 0o600, 0o700)
 }
 
+/// An exclusive advisory lock (`flock`) on a directory, held until dropped.
+pub struct DirLock {
+    _dir: std::fs::File,
+}
+
+/// Locks the directory holding `path`, so that `ant` processes renewing
+/// the token stored there take turns: each reads the file again under the
+/// lock, and a refresh token (which the server rotates on use) is never
+/// spent twice. Waits at most `wait` for another holder; `None` when the
+/// directory cannot be locked or the wait runs out (the caller goes on
+/// unlocked rather than fail).
+pub async fn lock_dir_of(path: &Path, wait: std::time::Duration) -> Option<DirLock> {
+    let dir = std::fs::File::open(path.parent()?).ok()?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match dir.try_lock() {
+            Ok(()) => return Some(DirLock { _dir: dir }),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
 /// Makes `profile` the active one (`active_config`, holding `<profile>\n`).
 pub fn write_active(layout: &Layout, profile: &str) -> Result<()> {
     write_atomic(
@@ -294,14 +320,19 @@ pub fn mask(secret: &str) -> String {
 
 pub use crate::http::date::rfc3339;
 
-/// How long until (or since) `secs`: `in 1h05m`, `expired 3m10s ago`.
+/// How long until (or since) `secs`, as the official CLI prints it (Go's
+/// durations): `in 56s`, `in 1h2m0s`, `expired 5s ago`.
 pub fn remaining(secs: i64) -> String {
-    let d = secs - now();
+    relative(secs - now())
+}
+
+fn relative(d: i64) -> String {
     let span = |s: i64| {
-        if s >= 3600 {
-            format!("{}h{:02}m", s / 3600, s % 3600 / 60)
-        } else if s >= 60 {
-            format!("{}m{:02}s", s / 60, s % 60)
+        let (h, m, s) = (s / 3600, s % 3600 / 60, s % 60);
+        if h > 0 {
+            format!("{h}h{m}m{s}s")
+        } else if m > 0 {
+            format!("{m}m{s}s")
         } else {
             format!("{s}s")
         }
@@ -316,6 +347,15 @@ pub fn remaining(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiries_read_like_go_durations() {
+        assert_eq!(relative(56), "in 56s");
+        assert_eq!(relative(3720), "in 1h2m0s");
+        assert_eq!(relative(59 * 60 + 58), "in 59m58s");
+        assert_eq!(relative(-5), "expired 5s ago");
+        assert_eq!(relative(-(2 * 3600 + 5)), "expired 2h0m5s ago");
+    }
 
     #[test]
     fn names_follow_the_official_pattern() {

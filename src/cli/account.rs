@@ -18,9 +18,11 @@ const PROFILE_NOTE: &str = "Acts on the profile named by --profile or ANTHROPIC_
      else the one in active_config, else 'default'.";
 
 fn verb(name: &'static str, about: &'static str) -> Command {
-    Command::new(name)
-        .about(about)
-        .after_help(format!("{PROFILE_NOTE}\n\n{EXIT_CODES_HELP}"))
+    super::global::with_late_globals(
+        Command::new(name)
+            .about(about)
+            .after_help(format!("{PROFILE_NOTE}\n\n{EXIT_CODES_HELP}")),
+    )
 }
 
 pub fn auth_command() -> Command {

@@ -24,6 +24,7 @@ pub fn inputs(g: &GlobalArgs) -> auth::Inputs {
             service_account_id: g.service_account_id.clone(),
         },
         debug: g.debug,
+        no_refresh: false,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Flags every command accepts (declared once with clap's derive API and
 //! marked global), mirroring the official CLI's names and variables.
 
-use clap::Args;
+use clap::{Arg, ArgMatches, Args, Command};
 
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Global options")]
@@ -140,8 +140,7 @@ pub struct GlobalArgs {
     )]
     pub organization_id: Option<String>,
 
-    /// Service account to act as, svac_... (federation, optional; before the command group,
-    /// since memory-versions list has a filter of this name)
+    /// Service account to act as, svac_... (federation, optional)
     #[arg(
         id = "service-account-id",
         long = "service-account-id",
@@ -187,6 +186,44 @@ pub struct GlobalArgs {
     /// Show more detail (stream spans and token usage)
     #[arg(id = "verbose", long = "verbose", global = true)]
     pub verbose: bool,
+}
+
+/// The id of `--service-account-id` given after the command. The official
+/// CLI takes its global flags anywhere; this one cannot be a clap global,
+/// because `beta:memory-stores:memory-versions list` has a filter flag of
+/// the same name. So every other command gets a hidden copy of it.
+const LATE_SERVICE_ACCOUNT: &str = "service-account-id (after the command)";
+
+/// Adds the hidden copy of `--service-account-id` to a command that has no
+/// flag of that name.
+pub fn with_late_globals(cmd: Command) -> Command {
+    if cmd
+        .get_arguments()
+        .any(|a| a.get_long() == Some("service-account-id"))
+    {
+        return cmd;
+    }
+    cmd.arg(
+        Arg::new(LATE_SERVICE_ACCOUNT)
+            .long("service-account-id")
+            .value_name("ID")
+            .hide(true),
+    )
+}
+
+impl GlobalArgs {
+    /// Takes the value of the copy of `--service-account-id` (see
+    /// [`with_late_globals`]): after the command it wins over the flag
+    /// before the group and over `ANTHROPIC_SERVICE_ACCOUNT_ID`.
+    pub fn take_late(&mut self, matches: &ArgMatches) {
+        let mut m = matches;
+        while let Some((_, sub)) = m.subcommand() {
+            m = sub;
+        }
+        if let Ok(Some(v)) = m.try_get_one::<String>(LATE_SERVICE_ACCOUNT) {
+            self.service_account_id = Some(v.clone());
+        }
+    }
 }
 
 /// `--timeout`: seconds (`30`, `1.5`) or a duration as the official CLI

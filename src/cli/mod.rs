@@ -75,7 +75,9 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
         Ok(m) => m,
         Err(e) => return clap_failure(e),
     };
-    let globals = GlobalArgs::from_arg_matches(&matches).map_err(|e| Error::usage(one_line(&e)))?;
+    let mut globals =
+        GlobalArgs::from_arg_matches(&matches).map_err(|e| Error::usage(one_line(&e)))?;
+    globals.take_late(&matches);
     let Some((group, group_m)) = matches.subcommand() else {
         return Err(Error::usage("missing command; see 'ant --help'").into());
     };

@@ -73,7 +73,9 @@ fn build_group(cmd: Command) -> Command {
         );
     }
     if group == "beta:sessions" {
-        cmd = cmd.subcommand(super::session_run::command().after_help(EXIT_CODES_HELP));
+        cmd = cmd.subcommand(super::global::with_late_globals(
+            super::session_run::command().after_help(EXIT_CODES_HELP),
+        ));
     }
     cmd
 }
@@ -158,7 +160,7 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
                 .help("Write the content to PATH ('-' for stdout); default: stdout when piped or text, else a file named by the server"),
         );
     }
-    cmd
+    super::global::with_late_globals(cmd)
 }
 
 fn is_bool(t: u8) -> bool {

@@ -266,11 +266,12 @@ impl Client {
             headers.push(("anthropic-workspace-id".into(), ws.clone()));
         }
         let mut req_headers = req.headers.clone();
-        if !self.cfg.extra_betas.is_empty() {
-            let extra = self.cfg.extra_betas.join(",");
+        for extra in &self.cfg.extra_betas {
+            // Appended unless the request already names it.
             match req_headers.iter_mut().find(|(k, _)| k == "anthropic-beta") {
+                Some((_, v)) if v.split(',').any(|b| b.trim() == extra) => {}
                 Some((_, v)) => *v = format!("{v},{extra}"),
-                None => req_headers.push(("anthropic-beta".into(), extra)),
+                None => req_headers.push(("anthropic-beta".into(), extra.clone())),
             }
         }
         headers.extend(req_headers);

@@ -248,7 +248,7 @@ fn status_names_the_profile_paths_sources_and_cuts_secrets() {
     let (out, err) = run(h.path(), &["auth", "status"], 0);
     assert!(err.is_empty(), "{err}");
     assert!(
-        out.contains("Profile:         default (default: no active_config)"),
+        out.contains("Active profile:  default (default: no active_config)"),
         "{out}"
     );
     let d = dir(h.path());
@@ -296,7 +296,7 @@ fn status_names_the_profile_paths_sources_and_cuts_secrets() {
     assert!(out.status.success());
     let (o, e) = (stdout(&out), stderr(&out));
     assert!(
-        o.contains("Profile:         default (from ANTHROPIC_PROFILE)"),
+        o.contains("Active profile:  default (from ANTHROPIC_PROFILE)"),
         "{o}"
     );
     let line = |needle: &str| {
@@ -336,7 +336,7 @@ fn status_names_the_profile_paths_sources_and_cuts_secrets() {
     // The flag source of --profile, and a profile with nothing configured.
     let (o, _) = run(h.path(), &["--profile", "empty", "auth", "status"], 0);
     assert!(
-        o.contains("Profile:         empty (from the --profile flag)"),
+        o.contains("Active profile:  empty (from the --profile flag)"),
         "{o}"
     );
     assert!(
@@ -551,6 +551,11 @@ fn a_profile_base_url_sends_commands_to_that_server_with_the_stored_token() {
     let h = home();
     write_creds(h.path(), "default", creds(now() + 3600));
     run(h.path(), &["profile", "set", "base_url", &server.url], 0);
+    run(
+        h.path(),
+        &["profile", "set", "workspace_id", "wrkspc_prof"],
+        0,
+    );
     let out = ant(h.path())
         .args(["beta:agents", "list"])
         .output()
@@ -563,6 +568,13 @@ fn a_profile_base_url_sends_commands_to_that_server_with_the_stored_token() {
         Some(format!("Bearer {TOKEN}").as_str())
     );
     assert_eq!(r.header("x-api-key"), None);
+    // The OAuth beta is appended to the command's own; the profile's
+    // workspace goes in its header.
+    assert_eq!(
+        r.header("anthropic-beta"),
+        Some("managed-agents-2026-04-01,oauth-2025-04-20")
+    );
+    assert_eq!(r.header("anthropic-workspace-id"), Some("wrkspc_prof"));
 }
 
 #[test]

@@ -1,18 +1,17 @@
 //! Workload identity federation: the flags, variables and profile variant;
 //! the exchange on the wire; the cache (two requests, one exchange); the
 //! re-exchange after a 401; partial configuration, plain http and oversize
-//! tokens refused before any request; the precedence notice; `auth status`
-//! for each credential source; and `--debug` with secrets redacted.
-
-use std::os::unix::fs::PermissionsExt;
+//! tokens refused before any request; `--service-account-id` anywhere on
+//! the line; the precedence notice; and `--debug` with secrets redacted
+//! (`auth status` is in `status.rs`).
 
 use serde_json::{Value, json};
 
 use crate::signin::{ci_jwt, config_dir, mode, read_json};
 use crate::{Recorded, Reply, Server, ant, home, stderr, stdout};
 
-const RULE: &str = "fdrl_01ci";
-const ORG: &str = "5f2c0a8e-1b7d-4c3e-9a6f-0d8e7b6a5c4d";
+pub const RULE: &str = "fdrl_01ci";
+pub const ORG: &str = "5f2c0a8e-1b7d-4c3e-9a6f-0d8e7b6a5c4d";
 
 fn is_exchange(r: &Recorded) -> bool {
     r.path == "/v1/oauth/token"
@@ -112,6 +111,90 @@ fn flags_exchange_the_identity_token_as_the_official_cli_does() {
     );
     assert_eq!(api[0].header("anthropic-workspace-id"), Some("wrkspc_ci"));
     assert_eq!(api[0].header("x-api-key"), None);
+}
+
+#[test]
+fn service_account_id_works_after_the_command_except_as_the_memory_versions_filter() {
+    let server = fed_server(Some(3600), empty_list);
+    let h = home();
+    let sa_in_body = |args: &[&str], envs: &[(&str, &str)]| {
+        let before = exchanges(&server).len();
+        let mut cmd = ant(h.path());
+        cmd.args(["--base-url", &server.url])
+            .args(fed_flags(&ci_jwt()));
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let x = exchanges(&server);
+        assert_eq!(x.len(), before + 1);
+        x[before].json()["service_account_id"].clone()
+    };
+    // Anywhere on the line, as the official's global flags, and the flag
+    // after the command wins over the variable.
+    let list = ["beta:agents", "list", "--service-account-id", "svac_after"];
+    assert_eq!(sa_in_body(&list, &[]), json!("svac_after"));
+    let env = [("ANTHROPIC_SERVICE_ACCOUNT_ID", "svac_env")];
+    assert_eq!(sa_in_body(&list, &env), json!("svac_after"));
+    let status = ["auth", "status", "--service-account-id", "svac_status"];
+    let out = ant(h.path())
+        .args(fed_flags(&ci_jwt()))
+        .args(status)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out)
+            .contains("--service-account-id     / ANTHROPIC_SERVICE_ACCOUNT_ID     svac_status"),
+        "{}",
+        stdout(&out)
+    );
+    // memory-versions list has a filter of that name: after the command it
+    // is the filter only; before the group, or from the variable, it is the
+    // service account only.
+    let versions = [
+        "beta:memory-stores:memory-versions",
+        "list",
+        "--memory-store-id",
+        "memstore_1",
+    ];
+    let mut filtered = versions.to_vec();
+    filtered.extend(["--service-account-id", "svac_filter"]);
+    assert_eq!(sa_in_body(&filtered, &env), json!("svac_env"));
+    let calls = api_calls(&server);
+    assert_eq!(
+        calls
+            .last()
+            .unwrap()
+            .query_param("service_account_id")
+            .as_deref(),
+        Some("svac_filter")
+    );
+    let mut before = vec!["--service-account-id", "svac_before"];
+    before.extend(versions);
+    assert_eq!(sa_in_body(&before, &[]), json!("svac_before"));
+    let calls = api_calls(&server);
+    assert_eq!(
+        calls.last().unwrap().query_param("service_account_id"),
+        None
+    );
+}
+
+#[test]
+fn the_oauth_beta_is_added_once() {
+    let server = fed_server(Some(3600), empty_list);
+    let h = home();
+    let out = ant(h.path())
+        .args(["--base-url", &server.url])
+        .args(fed_flags(&ci_jwt()))
+        .args(["beta:agents", "list", "--beta", "oauth-2025-04-20"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        api_calls(&server)[0].header("anthropic-beta"),
+        Some("managed-agents-2026-04-01,oauth-2025-04-20")
+    );
 }
 
 #[test]
@@ -410,7 +493,61 @@ fn bad_federation_setups_are_refused_before_any_request() {
     );
 }
 
-fn write_fed_profile(h: &std::path::Path, name: &str, base: &str, token_file: &std::path::Path) {
+#[test]
+fn an_identity_token_stream_that_never_ends_is_cut_at_the_limit() {
+    use std::io::Write;
+    let server = Server::json(json!({}));
+    let h = home();
+    let fifo = h.path().join("token.pipe");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    // A writer that keeps sending for 30 s unless the reader goes away.
+    let path = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        let mut w = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(30) {
+            if w.write_all(&[b'x'; 16 * 1024]).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    let mut child = crate::ant_std(h.path())
+        .args(["--base-url", &server.url])
+        .args(file_flags(&fifo))
+        .args(["beta:agents", "list"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("ant kept reading the identity token stream");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "failed to get credentials token: identity token exceeds 16384-byte limit (got more than 32768 bytes)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(server.recorded().is_empty());
+}
+
+pub fn write_fed_profile(
+    h: &std::path::Path,
+    name: &str,
+    base: &str,
+    token_file: &std::path::Path,
+) {
     let d = config_dir(h).join("configs");
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(
@@ -554,117 +691,4 @@ fn debug_shows_the_exchange_with_the_assertion_and_tokens_redacted() {
     assert!(err.contains("\"access_token\":\"[redacted]\""), "{err}");
     assert!(err.contains("authorization: Bearer [redacted]"), "{err}");
     assert!(!err.contains(&jwt) && !err.contains("fed-token-1"), "{err}");
-}
-
-fn status(h: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> String {
-    let mut cmd = ant(h);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.args(args).args(["auth", "status"]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
-    stdout(&out)
-}
-
-fn active_line(out: &str) -> String {
-    out.lines()
-        .find(|l| l.starts_with("  (active) * "))
-        .unwrap_or_default()
-        .to_string()
-}
-
-#[test]
-fn status_shows_each_source_with_secrets_masked() {
-    let h = home();
-    // Nothing configured.
-    let out = status(h.path(), &[], &[]);
-    assert!(
-        out.contains("(profile \"default\" not configured — run `ant auth login` to set it up)"),
-        "{out}"
-    );
-    // A bearer token.
-    let out = status(
-        h.path(),
-        &["--auth-token", "bearer-0123456789abcdefWXYZ"],
-        &[],
-    );
-    assert!(
-        active_line(&out).contains("--auth-token flag (Bearer)"),
-        "{out}"
-    );
-    assert!(active_line(&out).ends_with(" …WXYZ"), "{out}");
-    // Full federation, the identity token masked.
-    let jwt = ci_jwt();
-    let out = status(
-        h.path(),
-        &[],
-        &[
-            ("ANTHROPIC_IDENTITY_TOKEN", jwt.as_str()),
-            ("ANTHROPIC_FEDERATION_RULE_ID", RULE),
-            ("ANTHROPIC_ORGANIZATION_ID", ORG),
-            ("ANTHROPIC_SERVICE_ACCOUNT_ID", "svac_01bot"),
-        ],
-    );
-    let active = active_line(&out);
-    assert!(active.contains("Federation (jwt-bearer)"), "{out}");
-    assert!(active.ends_with("see 'Federation inputs' below"), "{out}");
-    let tail: String = jwt
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    assert!(
-        out.contains(&format!("\nFederation inputs\n  --identity-token         / ANTHROPIC_IDENTITY_TOKEN         …{tail}\n")),
-        "{out}"
-    );
-    assert!(
-        out.contains(&format!(
-            "  --federation-rule        / ANTHROPIC_FEDERATION_RULE_ID     {RULE}\n"
-        )),
-        "{out}"
-    );
-    assert!(
-        out.contains("  --service-account-id     / ANTHROPIC_SERVICE_ACCOUNT_ID     svac_01bot\n"),
-        "{out}"
-    );
-    assert!(!out.contains(&jwt[..20]), "{out}");
-    // Partial federation.
-    let out = status(h.path(), &["--federation-rule", RULE], &[]);
-    assert!(
-        out.contains(
-            "Federation (jwt-bearer)                        partial — missing required inputs"
-        ),
-        "{out}"
-    );
-    assert!(
-        out.contains("⚠  Federation is partially configured and will not be used until fully set.\n   Missing:\n     - --identity-token[-file] / ANTHROPIC_IDENTITY_TOKEN[_FILE]\n     - --organization-id / ANTHROPIC_ORGANIZATION_ID\n"),
-        "{out}"
-    );
-    // A federation profile, before and after its token is cached.
-    let token_file = h.path().join("id.jwt");
-    std::fs::write(&token_file, &jwt).unwrap();
-    write_fed_profile(h.path(), "ci", "https://api.example.test", &token_file);
-    let out = status(h.path(), &["--profile", "ci"], &[]);
-    let active = active_line(&out);
-    assert!(
-        active.contains("Profile (oidc_federation) [via --profile/ANTHROPIC_PROFILE]"),
-        "{out}"
-    );
-    assert!(active.ends_with("(exchanged when a command runs)"), "{out}");
-    assert!(
-        out.contains(&format!("federation_rule_id: {RULE}")),
-        "{out}"
-    );
-    let cache = config_dir(h.path()).join("credentials/ci.json");
-    std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
-    std::fs::write(&cache, json!({"access_token": "sk-ant-oat01-cachedtokencachedtoken", "expires_at": 4_000_000_000i64}).to_string()).unwrap();
-    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let out = status(h.path(), &["--profile", "ci"], &[]);
-    assert!(active_line(&out).ends_with(" sk-ant-oat01-…oken"), "{out}");
-    let v: Value = read_json(&cache);
-    assert_eq!(v["expires_at"], 4_000_000_000i64, "status never writes");
 }

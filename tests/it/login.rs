@@ -4,13 +4,15 @@
 
 use std::path::Path;
 use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::signin::{
-    Running, authorize_url, browser, code_on_page, config_dir, fetch, files_in, mode, read_json,
+    Running, authorize_url, browser, code_on_page, config_dir, fetch, files_in, mode,
+    oauth_profile, read_json, state_of,
 };
-use crate::{Server, ant, ant_std, home, stderr, stdout};
+use crate::{Reply, Server, ant, ant_std, home, stderr, stdout};
 
 fn mock(config: ant_mock::Config) -> ant_mock::MockHandle {
     ant_mock::start(config).expect("ant-mock starts")
@@ -258,6 +260,105 @@ fn an_exchange_error_shows_the_token_endpoint_answer_and_writes_nothing() {
 }
 
 #[test]
+fn ctrl_c_during_the_code_exchange_ends_the_login_and_writes_nothing() {
+    // A token endpoint that would issue a token, 5 s late.
+    let slow = Server::start(|_, _| {
+        let token = json!({"access_token": "sk-ant-oat01-late", "expires_in": 3600,
+                           "workspace": {"id": "wrkspc_1", "name": "W"}});
+        Reply::Chunks(
+            200,
+            "application/json",
+            vec![(Duration::from_secs(5), token.to_string().into_bytes())],
+        )
+    });
+    let h = home();
+    let mut cmd = ant_std(h.path());
+    cmd.args(["auth", "login", "--no-browser"]).args([
+        "--console-url",
+        &slow.url,
+        "--base-url",
+        &slow.url,
+    ]);
+    let mut run = Running::spawn(cmd);
+    let url = authorize_url(&run.wait_for("Code: "));
+    let state = state_of(&url);
+    run.paste(&format!("some-code#{state}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while slow.recorded().is_empty() {
+        assert!(Instant::now() < deadline, "no token exchange");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    run.interrupt();
+    let (code, err) = run.finish();
+    assert_eq!(code, 130, "{err}");
+    assert!(files_in(h.path()).is_empty(), "{:?}", files_in(h.path()));
+}
+
+#[test]
+fn a_public_console_code_is_never_sent_to_another_api_host() {
+    let h = home();
+    let out = ant(h.path())
+        .env("ANTHROPIC_BASE_URL", "https://gateway.example.test")
+        .args(["auth", "login", "--no-browser"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "ant: error: refusing to send OAuth credentials to https://gateway.example.test while \
+         signing in at https://platform.claude.com: its codes are exchanged at \
+         https://api.anthropic.com only (pass --console-url for another sign-in server, or \
+         --base-url https://api.anthropic.com when ANTHROPIC_BASE_URL or the profile's base_url \
+         points elsewhere)\n"
+    );
+    assert!(files_in(h.path()).is_empty(), "{:?}", files_in(h.path()));
+}
+
+/// Logs in headless at a `server` that is both console and token endpoint,
+/// pasting a made-up code with the right state.
+fn paste_login(home: &Path, server: &Server, args: &[&str]) -> (i32, String) {
+    let mut cmd = ant_std(home);
+    cmd.args(["auth", "login", "--no-browser"])
+        .args(["--console-url", &server.url, "--base-url", &server.url])
+        .args(args);
+    let mut run = Running::spawn(cmd);
+    let url = authorize_url(&run.wait_for("Code: "));
+    run.paste(&format!("some-code#{}", state_of(&url)));
+    run.finish()
+}
+
+#[test]
+fn a_token_without_a_workspace_is_refused_and_another_org_is_flagged() {
+    let server = Server::start(|_, i| {
+        let mut t = json!({"access_token": "sk-ant-oat01-t", "expires_in": 3600,
+                           "organization": {"uuid": "org-b", "name": "Other"}});
+        if i > 0 {
+            t["workspace"] = json!({"id": "wrkspc_b", "name": "B"});
+        }
+        Reply::ok(t)
+    });
+    let h = home();
+    let (code, err) = paste_login(h.path(), &server, &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("no workspace bound to the issued token. Pass --workspace-id, set workspace_id on the profile, or pick a workspace in the Console consent page."),
+        "{err}"
+    );
+    assert!(files_in(h.path()).is_empty(), "{:?}", files_in(h.path()));
+    // The org asked for is not the one authorized: a warning, and the
+    // login goes on with the token's.
+    let (code, err) = paste_login(h.path(), &server, &["--organization-id", "org-a"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("⚠  Authorized into organization org-b (Other), but profile \"default\" has organization_id=org-a."),
+        "{err}"
+    );
+    let config = read_json(&config_dir(h.path()).join("configs/default.json"));
+    assert_eq!(config["organization_id"], "org-b");
+    assert_eq!(config["workspace_id"], "wrkspc_b");
+}
+
+#[test]
 fn a_relogin_keeps_the_config_and_only_the_named_profile_is_activated() {
     let m = mock(ant_mock::Config::default());
     let h = home();
@@ -389,22 +490,11 @@ fn credentials_readable_by_others_are_refused_before_any_request() {
     use std::os::unix::fs::PermissionsExt;
     let server = Server::json(json!({"data": [], "has_more": false}));
     let h = home();
-    let dir = config_dir(h.path());
-    std::fs::create_dir_all(dir.join("configs")).unwrap();
-    std::fs::create_dir_all(dir.join("credentials")).unwrap();
-    std::fs::write(
-        dir.join("configs/default.json"),
-        json!({"version": "1.0", "base_url": server.url,
-               "authentication": {"type": "user_oauth", "client_id": "c"}})
-        .to_string(),
-    )
-    .unwrap();
-    let creds = dir.join("credentials/default.json");
-    std::fs::write(
-        &creds,
-        json!({"access_token": "tok", "expires_at": 1}).to_string(),
-    )
-    .unwrap();
+    let creds = oauth_profile(
+        h.path(),
+        &server.url,
+        json!({"access_token": "tok", "expires_at": 1}),
+    );
     std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = list_agents(h.path());
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));

@@ -18,8 +18,10 @@ mod secrets;
 mod server;
 mod sessions;
 mod signin;
+mod status;
 mod streams;
 mod timeline;
+mod tokens;
 mod worker;
 mod worker_tools;
 

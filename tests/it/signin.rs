@@ -86,6 +86,34 @@ pub fn authorize_url(text: &str) -> String {
         .to_string()
 }
 
+/// The `state` parameter of an authorize URL.
+pub fn state_of(url: &str) -> String {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("a state in the authorize URL")
+}
+
+/// A logged-in `user_oauth` profile `default` whose commands go to `base`,
+/// with these credentials (0600); returns the credentials file.
+pub fn oauth_profile(home: &Path, base: &str, creds: Value) -> PathBuf {
+    let dir = config_dir(home);
+    std::fs::create_dir_all(dir.join("configs")).unwrap();
+    std::fs::create_dir_all(dir.join("credentials")).unwrap();
+    std::fs::write(
+        dir.join("configs/default.json"),
+        json!({"version": "1.0", "base_url": base,
+               "authentication": {"type": "user_oauth", "client_id": "client-1"}})
+        .to_string(),
+    )
+    .unwrap();
+    let path = dir.join("credentials/default.json");
+    std::fs::write(&path, creds.to_string()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
 /// A JWT as a CI system issues it (not signed for real: the emulator only
 /// checks its shape and expiry).
 pub fn jwt(claims: Value) -> String {
@@ -159,6 +187,12 @@ impl Running {
         let stdin = self.stdin.as_mut().expect("stdin open");
         stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
         stdin.flush().unwrap();
+    }
+
+    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    pub fn interrupt(&self) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
     }
 
     /// Waits for the exit (at most 30 s); returns the code and all of stderr.

@@ -195,6 +195,13 @@ fn authorize_checks_every_parameter() {
         assert_eq!(param(&p, "state").as_deref(), Some("st4te"));
         assert!(r.header("location").unwrap().starts_with(LOOPBACK));
     }
+    // Without a state (the client's CSRF check) no code is issued.
+    let no_state = authorize_query(LOOPBACK, &[]).replace("&state=st4te", "");
+    let r = get(no_state);
+    assert_eq!(r.status, 302);
+    let p = location_params(&r);
+    assert_eq!(param(&p, "error").as_deref(), Some("invalid_request"));
+    assert!(param(&p, "code").is_none());
 }
 
 #[test]
@@ -284,6 +291,18 @@ fn codes_are_single_use_and_bound_to_verifier_and_redirect() {
             .contains("code_verifier")
     );
     let r = exchange(a, &code1, VERIFIER, "http://localhost:1/callback");
+    assert_eq!((r.status, err(&r)), (400, "invalid_grant".into()));
+    // A state other than the authorization's (the official sends it).
+    let form = query(&[
+        ("client_id", CLIENT),
+        ("code", &code1),
+        ("code_verifier", VERIFIER),
+        ("grant_type", "authorization_code"),
+        ("redirect_uri", LOOPBACK),
+        ("state", "other"),
+    ]);
+    let form_type = [("content-type", "application/x-www-form-urlencoded")];
+    let r = call(a, "POST", "/v1/oauth/token", &form_type, form.as_bytes());
     assert_eq!((r.status, err(&r)), (400, "invalid_grant".into()));
     let r = exchange(a, &code1, VERIFIER, LOOPBACK);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::files::{self, Source, from_env};
 use crate::auth::store::{self, Layout, mask};
-use crate::auth::{DEFAULT_BASE_URL, Profile, text};
+use crate::auth::{DEFAULT_BASE_URL, Profile, Tier, configured_tiers, text};
 use crate::cli::config;
 use crate::cli::global::GlobalArgs;
 use crate::error::{Error, Result};
@@ -39,8 +39,8 @@ fn named(id: &str, name: Option<String>) -> String {
     }
 }
 
-/// Which credential wins, as `auth::resolve` decides (a partial federation
-/// setup does not count here: it is reported below instead).
+/// Which credential commands use, as `auth::resolve` decides (none while an
+/// incomplete federation setup wins: commands fail then).
 #[derive(PartialEq, Clone, Copy)]
 enum Winner {
     None,
@@ -75,22 +75,18 @@ pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
         Vec::new()
     };
     let fed_ready = fed.any_set() && fed_missing.is_empty();
-    let winner = if api_key.is_some() {
-        Winner::ApiKey
-    } else if auth_token.is_some() {
-        Winner::AuthToken
-    } else if profile_present && explicit {
-        Winner::Profile
-    } else if fed_ready {
-        Winner::Federation
-    } else if profile_present {
-        Winner::Profile
-    } else {
-        Winner::None
+    // The tier commands would use; an incomplete federation setup that
+    // wins makes them fail, so then no credential is active.
+    let winner = match configured_tiers(&inputs, Some(&profile)).first() {
+        Some(Tier::ApiKey) => Winner::ApiKey,
+        Some(Tier::AuthToken) => Winner::AuthToken,
+        Some(Tier::Federation) if fed_ready => Winner::Federation,
+        Some(Tier::ExplicitProfile | Tier::ImplicitProfile) if profile_present => Winner::Profile,
+        _ => Winner::None,
     };
 
     let mut out = String::new();
-    let _ = writeln!(out, "Profile:         {name} ({})", source.describe());
+    let _ = writeln!(out, "Active profile:  {name} ({})", source.describe());
     let _ = writeln!(out, "Config dir:      {}", layout.dir.display());
     let _ = writeln!(out, "Profile config:  {}", layout.config(&name).display());
     let _ = writeln!(out, "Credentials:     {}", profile.creds_path.display());
@@ -108,7 +104,10 @@ pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
         }
     }
     if winner == Winner::None {
-        let why = if cfg.is_none() && profile.config_error.is_none() && cr.is_none() {
+        let why = if fed.any_set() && !fed_ready {
+            "federation partially configured — commands fail until it is complete or unset; see below"
+                .to_string()
+        } else if cfg.is_none() && profile.config_error.is_none() && cr.is_none() {
             format!("profile {name:?} not configured — run `ant auth login` to set it up")
         } else if let Some(e) = &profile.config_error {
             format!("profile config unreadable: {e}")
@@ -186,11 +185,6 @@ pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
         );
         for item in &fed_missing {
             let _ = writeln!(out, "     - {item}");
-        }
-        if api_key.is_none() && auth_token.is_none() && !(profile_present && explicit) {
-            out.push_str(
-                "   Until then, commands that need a credential fail (exit 3) instead of using a profile.\n",
-            );
         }
     }
 

@@ -58,8 +58,13 @@ fn settings(flags: &[(String, String)]) -> Option<crate::auth::Resolved> {
     let cmd = GlobalArgs::augment_args(Command::new("ant"));
     let m = cmd.try_get_matches_from(argv).ok()?;
     let g = GlobalArgs::from_arg_matches(&m).ok()?;
-    // Quiet: no precedence notices while completing.
-    crate::auth::resolve(&config::inputs(&g)).ok()
+    // Quiet: no precedence notices while completing; and a login's token is
+    // never refreshed by a lookup that may be cut off.
+    let inputs = crate::auth::Inputs {
+        no_refresh: true,
+        ..config::inputs(&g)
+    };
+    crate::auth::resolve(&inputs).ok()
 }
 
 /// A short, stable hash (FNV-1a) for cache keys.
