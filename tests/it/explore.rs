@@ -36,9 +36,25 @@ pub struct Pane {
     _home: tempfile::TempDir,
 }
 
+/// What `ant`'s standard input is in a [`Pane`].
+#[derive(Clone, Copy, Debug)]
+pub enum Stdin {
+    /// The pane's terminal.
+    Terminal,
+    /// `< /dev/null`.
+    Null,
+    /// A pipe that has already ended (`echo input | ant ...`).
+    EndedPipe,
+}
+
 impl Pane {
     /// Runs `ant args...` with `env` in a fresh pane, with a home of its own.
     pub fn start(env: &[(&str, &str)], args: &[&str]) -> Pane {
+        Pane::start_with(env, args, Stdin::Terminal)
+    }
+
+    /// As [`Pane::start`], with `ant`'s stdin as `stdin` says.
+    pub fn start_with(env: &[(&str, &str)], args: &[&str], stdin: Stdin) -> Pane {
         let home = home();
         static N: AtomicUsize = AtomicUsize::new(0);
         let socket = format!(
@@ -62,8 +78,13 @@ impl Pane {
         }
         let bin = assert_cmd::cargo::cargo_bin("ant");
         let words: Vec<String> = args.iter().map(|a| quote(a)).collect();
+        let (pipe, redirect) = match stdin {
+            Stdin::Terminal => ("", ""),
+            Stdin::Null => ("", " </dev/null"),
+            Stdin::EndedPipe => ("echo input | ", ""),
+        };
         script.push_str(&format!(
-            "{} {} 2>{err}\necho $? > {exit}.tmp; stty -a > {stty}; mv {exit}.tmp {exit}\nsleep 600\n",
+            "{pipe}{} {}{redirect} 2>{err}\necho $? > {exit}.tmp; stty -a </dev/tty > {stty}; mv {exit}.tmp {exit}\nsleep 600\n",
             quote(&bin.to_string_lossy()),
             words.join(" "),
             err = quote(&dir.join("stderr").to_string_lossy()),
@@ -173,23 +194,55 @@ impl Pane {
 
     /// The pid of the `ant` process in the pane.
     pub fn ant_pid(&self) -> u32 {
+        self.find_ant().expect("ant is not running in the pane")
+    }
+
+    /// The pid of the `ant` process the pane's shell started, if it runs.
+    fn find_ant(&self) -> Option<u32> {
         let sh: u32 = self
             .tmux(&["display-message", "-p", "-t", "0", "#{pane_pid}"])
             .trim()
             .parse()
-            .unwrap();
-        let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children")).unwrap();
-        children.split_whitespace().next().unwrap().parse().unwrap()
+            .ok()?;
+        let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children")).ok()?;
+        children
+            .split_whitespace()
+            .filter_map(|c| c.parse().ok())
+            .find(|pid: &u32| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|c| c.trim() == "ant")
+            })
     }
 }
 
 impl Drop for Pane {
+    /// Closes the terminal; an `ant` that is still running after that (a
+    /// failed test) is killed, so no test leaves one behind.
     fn drop(&mut self) {
+        let ant = self.find_ant();
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .stderr(Stdio::null())
             .status();
+        if let Some(pid) = ant {
+            let start = Instant::now();
+            while alive(pid) && start.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if alive(pid) {
+                // SAFETY: killing the process this test started.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
+        }
     }
+}
+
+/// Whether process `pid` still runs (exists and is not a zombie).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
 }
 
 fn agent(i: usize) -> Value {
@@ -333,22 +386,135 @@ fn a_terminal_that_goes_away_ends_the_explorer() {
         return;
     }
     let server = agents(100);
-    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
+    for stdin in [Stdin::Terminal, Stdin::Null] {
+        let pane = Pane::start_with(
+            &api(&server),
+            &["beta:agents", "list", "--format", "explore"],
+            stdin,
+        );
+        pane.wait("the first agents", |s| s.contains("Agent number 0"));
+        let pid = pane.ant_pid();
+        // Closing the terminal (here: its tmux server) must not leave `ant`
+        // behind reading a hung-up terminal.
+        pane.tmux(&["kill-server"]);
+        let start = Instant::now();
+        while alive(pid) && start.elapsed() < DEADLINE {
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        let running = alive(pid);
+        if running {
+            // SAFETY: killing the process this test started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        assert!(
+            !running,
+            "stdin {stdin:?}: ant is still running after its terminal went away"
+        );
+    }
+}
+
+/// CPU time (in clock ticks) and voluntary context switches (how often a
+/// thread went to sleep and was woken) of all the threads of `pid`.
+fn activity(pid: u32) -> (u64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    // utime and stime are fields 14 and 15; fields[0] is field 3.
+    let cpu = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let mut switches = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let status =
+            std::fs::read_to_string(task.unwrap().path().join("status")).unwrap_or_default();
+        switches += status
+            .lines()
+            .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    (cpu, switches)
+}
+
+/// An explorer left alone sleeps: it neither spins nor wakes up on a timer,
+/// whatever its stdin (an explicit `--format explore` reads keys from the
+/// terminal when stdin is redirected), and keys still work afterwards.
+fn idles(stdin: Stdin) {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(100);
+    let pane = Pane::start_with(
+        &api(&server),
+        &["beta:agents", "list", "--format", "explore"],
+        stdin,
+    );
     pane.wait("the first agents", |s| s.contains("Agent number 0"));
     let pid = pane.ant_pid();
-    // Closing the terminal (here: its tmux server) must not leave `ant`
-    // behind reading a hung-up terminal.
-    pane.tmux(&["kill-server"]);
-    let start = Instant::now();
-    while std::path::Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z"))
-    {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "ant is still running after its terminal went away"
-        );
-        std::thread::sleep(Duration::from_millis(30));
+    std::thread::sleep(Duration::from_millis(300));
+    let (cpu, woke) = activity(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let (cpu2, woke2) = activity(pid);
+    // A loop that spins burns a core (about 200 ticks in 2 s); one that
+    // polls every 20 ms wakes up 100 times.
+    assert!(
+        cpu2 - cpu <= 10,
+        "{stdin:?}: {} ticks of CPU while idle",
+        cpu2 - cpu
+    );
+    assert!(
+        woke2 - woke <= 10,
+        "{stdin:?}: woke up {} times while idle",
+        woke2 - woke
+    );
+    pane.keys(&["j"]);
+    pane.wait("the cursor on row 2", |s| s.contains(" 2/20"));
+    pane.quit();
+}
+
+#[test]
+fn an_idle_explorer_sleeps() {
+    idles(Stdin::Terminal);
+}
+
+#[test]
+fn an_explorer_with_stdin_from_dev_null_reads_the_terminal_and_sleeps() {
+    idles(Stdin::Null);
+}
+
+#[test]
+fn an_explorer_with_stdin_from_an_ended_pipe_stays_open() {
+    idles(Stdin::EndedPipe);
+}
+
+/// The explorer redraws for the new size when the terminal is resized.
+#[test]
+fn the_explorer_follows_resizes() {
+    if !have_tmux() {
+        return;
     }
+    let server = agents(100);
+    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
+    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    let header = |s: &str| s.lines().next().unwrap_or("").trim_end().chars().count();
+    for (w, h) in [(60, 20), (120, 40), (80, 24)] {
+        pane.tmux(&[
+            "resize-window",
+            "-t",
+            "0",
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+        ]);
+        // The header's right end (the item count) sits at the right edge.
+        pane.wait(&format!("a {w}x{h} screen"), |s| {
+            s.lines().count() == h && header(s) == w && s.lines().next().unwrap().ends_with("more")
+        });
+    }
+    pane.quit();
 }
 
 #[test]
