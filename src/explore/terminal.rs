@@ -245,6 +245,12 @@ fn release_signals() {
     }
 }
 
+/// Test switch: `ANT_TEST_PANIC_IN_EXPLORER=1` makes the first key panic,
+/// so the tests can check the panic path in a real terminal.
+fn panic_on_key() -> bool {
+    std::env::var_os("ANT_TEST_PANIC_IN_EXPLORER").is_some_and(|v| v == "1")
+}
+
 /// Draws, reads keys and takes in values until the user leaves, the
 /// command stops the explorer, or a signal arrives.
 pub fn run(
@@ -256,6 +262,7 @@ pub fn run(
     let io = |e: std::io::Error| Error::Io(format!("explore: the terminal failed: {e}"));
     let mut wake_rx = &wake_pair()?.rx;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(io)?;
+    let panic_on_key = panic_on_key();
     let mut dirty = true;
     loop {
         loop {
@@ -302,6 +309,9 @@ pub fn run(
         }
         match event::read().map_err(io)? {
             Event::Key(k) if k.kind != KeyEventKind::Release => {
+                if panic_on_key {
+                    panic!("ANT_TEST_PANIC_IN_EXPLORER is set");
+                }
                 if let Some(exit) = model.key(k) {
                     return Ok(Ending::User(exit));
                 }

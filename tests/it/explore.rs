@@ -517,6 +517,29 @@ fn the_explorer_follows_resizes() {
     pane.quit();
 }
 
+/// A bug that panics inside the explorer: the terminal is put back first,
+/// then `ant` reports it and exits 1.
+#[test]
+fn a_panic_in_the_explorer_restores_the_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(100);
+    let mut env = api(&server);
+    env.push(("ANT_TEST_PANIC_IN_EXPLORER", "1"));
+    let pane = Pane::start(&env, &["beta:agents", "list"]);
+    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    pane.keys(&["j"]);
+    assert_eq!(pane.exit_code(), 1, "stderr: {}", pane.stderr());
+    pane.assert_restored();
+    assert!(
+        pane.stderr()
+            .starts_with("ant: internal error, please report: ANT_TEST_PANIC_IN_EXPLORER"),
+        "{}",
+        pane.stderr()
+    );
+}
+
 #[test]
 fn a_stream_shows_events_as_they_arrive() {
     if !have_tmux() {
