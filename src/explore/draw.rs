@@ -86,13 +86,14 @@ pub fn draw(f: &mut Frame, m: &mut Model, theme: Theme) {
     let detail = Rect::new(0, 1 + main.height, area.width, detail_h);
     let status = Rect::new(0, area.height - 1, area.width, 1);
 
-    let view_rows = {
+    let (view_rows, root_table) = {
         let view = m.view();
         let table = view.raw.is_none() && matches!(view.kind, Kind::Table(_));
-        main.height.saturating_sub(table as u16) as usize
+        let rows = main.height.saturating_sub(table as u16) as usize;
+        (rows, table && view.path.is_empty() && m.items_root())
     };
     m.page = view_rows.max(1);
-    scroll(m);
+    scroll(m, root_table && m.loading());
     draw_header(f, m, Rect::new(0, 0, area.width, 1), theme);
     let view = m.view();
     match (&view.raw, &view.kind) {
@@ -109,18 +110,25 @@ pub fn draw(f: &mut Frame, m: &mut Model, theme: Theme) {
     }
 }
 
-/// Keeps the cursor of the current view on screen.
-fn scroll(m: &mut Model) {
+/// Keeps the cursor of the current view on screen, and the "loading…" row
+/// below the last row too when the cursor is on that row.
+fn scroll(m: &mut Model, loading_row: bool) {
     let page = m.page;
+    let rows = m.rows_of(m.view());
     let view = m.views.last_mut().expect("a view");
     let (cursor, offset) = match &mut view.raw {
         Some(r) => (r.cursor, &mut r.offset),
         None => (view.cursor, &mut view.offset),
     };
+    let bottom = if loading_row && page > 1 && cursor + 1 >= rows {
+        cursor + 1
+    } else {
+        cursor
+    };
     if cursor < *offset {
         *offset = cursor;
-    } else if cursor >= *offset + page {
-        *offset = cursor + 1 - page;
+    } else if bottom >= *offset + page {
+        *offset = bottom + 1 - page;
     }
 }
 

@@ -298,6 +298,25 @@ fn list_screen_with_loading_row() {
 }
 
 #[test]
+fn the_loading_row_shows_below_the_last_row_of_a_long_list() {
+    let mut m = list(40);
+    press(&mut m, "G");
+    assert!(m.loading());
+    let shown = text(&mut m, 80, 24);
+    let rows: Vec<&str> = shown.lines().collect();
+    // Header, column titles, 12 agents, then the loading row.
+    assert!(rows[13].contains("Agent 39"), "{shown}");
+    assert!(rows[14].contains("loading…"), "{shown}");
+    // Once the page arrived the rows move up, with the cursor where it was.
+    for i in 40..60 {
+        m.push(agent(i));
+    }
+    let shown = text(&mut m, 80, 24);
+    assert!(!shown.contains("loading…"), "{shown}");
+    assert_eq!(m.cursor(), 39);
+}
+
+#[test]
 fn object_tree_with_detail_pane_wrapping_a_long_string() {
     let mut m = Model::new(Shape::One, "beta:sessions retrieve".into(), session());
     press(&mut m, "jjjjl");
