@@ -699,6 +699,11 @@ fn a_dumb_terminal_gets_json_and_no_color_gets_no_colours() {
         pane.screen()
     );
     assert_eq!(pane.stderr(), "", "the default falls back silently");
+    let styled = pane.tmux(&["capture-pane", "-p", "-e", "-t", "0"]);
+    assert!(
+        sgr_params(&styled).iter().all(|p| *p == 0),
+        "escape codes on a dumb terminal: {styled:?}"
+    );
     let mut env = api(&server);
     env.push(("NO_COLOR", "1"));
     let pane = Pane::start(&env, &["beta:agents", "list"]);
