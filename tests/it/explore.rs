@@ -548,14 +548,13 @@ fn a_stream_shows_events_as_they_arrive() {
     let event = |id: &str, ty: &str| {
         format!("event: {ty}\ndata: {}\n\n", json!({"id": id, "type": ty, "content": [{"type": "text", "text": format!("text of {id}")}]})).into_bytes()
     };
-    let chunks = vec![
-        (Duration::ZERO, event("sevt_first", "agent.message")),
-        (
-            Duration::from_secs(2),
-            event("sevt_second", "agent.message"),
-        ),
-    ];
-    let server = Server::start(move |_, _| Reply::Chunks(200, "text/event-stream", chunks.clone()));
+    // The server sends each event when the test says so.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let rx = std::sync::Mutex::new(Some(rx));
+    let server = Server::start(move |_, _| match rx.lock().unwrap().take() {
+        Some(rx) => Reply::Live(rx),
+        None => Reply::error(500, "api_error", "one stream only"),
+    });
     let pane = Pane::start(
         &api(&server),
         &[
@@ -567,14 +566,16 @@ fn a_stream_shows_events_as_they_arrive() {
             "--no-reconnect",
         ],
     );
+    tx.send(event("sevt_first", "agent.message")).unwrap();
     let s = pane.wait("the first event", |s| s.contains("sevt_first"));
-    assert!(!s.contains("sevt_second"), "both at once: {s}");
-    assert!(s.contains("live"), "{s}");
+    assert!(s.contains("1 events · live"), "{s}");
+    tx.send(event("sevt_second", "agent.message")).unwrap();
     let s = pane.wait("the second event", |s| s.contains("sevt_second"));
     assert!(
-        s.contains(" 1/"),
+        s.contains(" 1/2 "),
         "the cursor stayed on the first event: {s}"
     );
+    drop(tx);
     pane.wait("the end of the stream", |s| s.contains("ended"));
     pane.quit();
 }
@@ -650,15 +651,40 @@ fn paging_is_off_with_an_empty_pager_or_no_pager() {
     }
 }
 
+/// Only json, yaml and pretty output longer than the screen is paged: with
+/// a pager that marks every line, the rest shows unmarked.
 #[test]
-fn short_output_and_streams_are_not_paged() {
+fn short_output_jsonl_and_streams_are_not_paged() {
     if !have_tmux() {
         return;
     }
-    let server = agents(3);
-    let pane = Pane::start(&api(&server), &["beta:agents", "list", "--format", "yaml"]);
-    assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
-    assert!(pane.screen().contains("Agent number 2"));
+    let marked = |server: &Server, args: &[&str]| -> bool {
+        let mut env = api(server);
+        env.push(("PAGER", "sed s/^/PAGED:/"));
+        let pane = Pane::start(&env, args);
+        assert_eq!(pane.exit_code(), 0, "{args:?}: {}", pane.stderr());
+        let s = pane.screen();
+        assert!(
+            s.contains("agent_011CZkYpogX5F2aL") || s.contains("sevt_"),
+            "{args:?}: {s}"
+        );
+        s.contains("PAGED:")
+    };
+    let long = agents(200);
+    assert!(marked(&long, &["beta:agents", "list", "--format", "json"]));
+    assert!(marked(
+        &long,
+        &["beta:agents", "list", "--format", "pretty"]
+    ));
+    assert!(!marked(
+        &long,
+        &["beta:agents", "list", "--format", "jsonl"]
+    ));
+    let short = agents(3);
+    assert!(!marked(
+        &short,
+        &["beta:agents", "list", "--format", "yaml"]
+    ));
     let events: Vec<(&str, Value)> = (0..60)
         .map(|i| {
             (
@@ -667,20 +693,16 @@ fn short_output_and_streams_are_not_paged() {
             )
         })
         .collect();
-    let server = Server::start(move |_, _| Reply::sse(&events));
-    let pane = Pane::start(
-        &api(&server),
-        &[
-            "beta:sessions:events",
-            "stream",
-            "sesn_1",
-            "--format",
-            "json",
-            "--no-reconnect",
-        ],
-    );
-    assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
-    assert!(pane.screen().contains("sevt_059"), "{}", pane.screen());
+    let stream = Server::start(move |_, _| Reply::sse(&events));
+    let args = [
+        "beta:sessions:events",
+        "stream",
+        "sesn_1",
+        "--format",
+        "json",
+        "--no-reconnect",
+    ];
+    assert!(!marked(&stream, &args));
 }
 
 #[test]
