@@ -141,13 +141,12 @@ fn draw_header(f: &mut Frame, m: &Model, area: Rect, theme: Theme) {
         format!("{}/{}", m.cursor() + 1, rows)
     };
     if m.items_root() {
-        let n = m.loaded();
         let what = if m.shape == Shape::Stream {
-            "events"
+            "event"
         } else {
-            "items"
+            "item"
         };
-        right.push_str(&format!("  {n} {what}"));
+        right.push_str(&format!("  {}", count(m.loaded(), what)));
         right.push_str(match (m.shape, m.complete) {
             (Shape::Stream, false) => " · live",
             (Shape::Stream, true) => " · ended",

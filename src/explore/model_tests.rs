@@ -339,6 +339,33 @@ fn stream_screen_and_help_overlay() {
 }
 
 #[test]
+fn the_header_counts_in_words() {
+    let mut s = Model::new(Shape::Stream, "t".into(), json!({"id": "sevt_1"}));
+    let header = |m: &mut Model| {
+        text(m, 80, 24)
+            .lines()
+            .next()
+            .unwrap()
+            .trim_matches('"')
+            .trim_end()
+            .to_string()
+    };
+    assert!(
+        header(&mut s).ends_with("1/1  1 event · live"),
+        "{}",
+        header(&mut s)
+    );
+    s.push(json!({"id": "sevt_2"}));
+    assert!(header(&mut s).ends_with("2 events · live"));
+    let mut l = list(1);
+    assert!(
+        header(&mut l).ends_with("1 item · loading…"),
+        "{}",
+        header(&mut l)
+    );
+}
+
+#[test]
 fn tiny_screens_and_resizes_do_not_break() {
     let mut m = list(5);
     for (w, h) in [(80, 24), (20, 5), (9, 2), (200, 60), (80, 24)] {

@@ -568,7 +568,7 @@ fn a_stream_shows_events_as_they_arrive() {
     );
     tx.send(event("sevt_first", "agent.message")).unwrap();
     let s = pane.wait("the first event", |s| s.contains("sevt_first"));
-    assert!(s.contains("1 events · live"), "{s}");
+    assert!(s.contains("1 event · live"), "{s}");
     tx.send(event("sevt_second", "agent.message")).unwrap();
     let s = pane.wait("the second event", |s| s.contains("sevt_second"));
     assert!(
