@@ -337,7 +337,7 @@ fn draw_detail(f: &mut Frame, m: &Model, area: Rect, theme: Theme) {
         .title(Span::styled(title, theme.key()))
         .border_style(theme.dim());
     let text = match tree::get(&m.root, &path) {
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => detail_text(s),
         Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
         None => String::new(),
     };
@@ -352,6 +352,33 @@ fn draw_detail(f: &mut Frame, m: &Model, area: Rect, theme: Theme) {
             .block(block),
         area,
     );
+}
+
+/// A string as the detail pane shows it: tabs expanded to the next multiple
+/// of 8 columns, other control characters but line breaks as spaces (the
+/// terminal would drop them, joining words).
+fn detail_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut col = 0;
+    for c in s.chars() {
+        match c {
+            '\n' => {
+                out.push('\n');
+                col = 0;
+                continue;
+            }
+            '\t' => {
+                let n = 8 - col % 8;
+                out.extend(std::iter::repeat_n(' ', n));
+                col += n;
+                continue;
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+        col += unicode_width::UnicodeWidthChar::width(c).unwrap_or(1);
+    }
+    out
 }
 
 fn draw_status(f: &mut Frame, m: &Model, area: Rect) {

@@ -339,6 +339,18 @@ fn stream_screen_and_help_overlay() {
 }
 
 #[test]
+fn the_detail_pane_expands_tabs_and_blanks_control_characters() {
+    let mut m = Model::new(
+        Shape::One,
+        "t".into(),
+        json!({"s": "name\tvalue\nab\tc\u{1b}[2Jd"}),
+    );
+    let shown = text(&mut m, 40, 20);
+    assert!(shown.contains("name    value"), "{shown}");
+    assert!(shown.contains("ab      c [2Jd"), "{shown}");
+}
+
+#[test]
 fn the_header_counts_in_words() {
     let mut s = Model::new(Shape::Stream, "t".into(), json!({"id": "sevt_1"}));
     let header = |m: &mut Model| {
