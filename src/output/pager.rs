@@ -152,7 +152,7 @@ impl Pager {
                 self.child = Some((child, stdin));
             }
             Err(e) => {
-                eprintln!("ant: note: cannot run the pager {:?}: {e}", self.command);
+                eprintln!("note: cannot run the pager {:?}: {e}", self.command);
                 self.direct = true;
                 let _ = io::stdout().write_all(&held);
             }

@@ -651,6 +651,26 @@ fn paging_is_off_with_an_empty_pager_or_no_pager() {
     }
 }
 
+/// A pager that cannot start: one note on stderr, the output on the
+/// terminal as if there were no pager, and exit 0.
+#[test]
+fn a_pager_that_cannot_start_is_skipped_with_a_note() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(200);
+    let mut env = api(&server);
+    env.push(("PAGER", "ant-no-such-pager -R"));
+    let pane = Pane::start(&env, &["beta:agents", "list", "--format", "json"]);
+    assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
+    assert_eq!(
+        pane.stderr(),
+        "note: cannot run the pager \"ant-no-such-pager -R\": No such file or directory (os error 2)\n"
+    );
+    let s = pane.screen();
+    assert!(s.contains("agent_011CZkYpogX5F2aL00199"), "{s}");
+}
+
 /// Only json, yaml and pretty output longer than the screen is paged: with
 /// a pager that marks every line, the rest shows unmarked.
 #[test]
