@@ -88,6 +88,28 @@ fn moves_stay_inside_the_rows() {
 }
 
 #[test]
+fn paging_keys_move_by_a_screen_or_half() {
+    let mut m = list(50);
+    m.page = 10;
+    m.key(code(KeyCode::PageDown));
+    assert_eq!(m.cursor(), 10);
+    let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    m.key(ctrl('d'));
+    assert_eq!(m.cursor(), 15);
+    m.key(ctrl('u'));
+    assert_eq!(m.cursor(), 10);
+    m.key(code(KeyCode::PageUp));
+    assert_eq!(m.cursor(), 0);
+    m.key(code(KeyCode::End));
+    assert_eq!(m.cursor(), 49);
+    m.key(code(KeyCode::PageDown));
+    assert_eq!(m.cursor(), 49, "stays on the last row");
+    // Plain d and u do nothing.
+    press(&mut m, "gdu");
+    assert_eq!(m.cursor(), 0);
+}
+
+#[test]
 fn quit_keys_and_ctrl_c_even_while_searching() {
     for k in [key('q'), code(KeyCode::Esc)] {
         assert_eq!(list(2).key(k), Some(Exit::Quit));
