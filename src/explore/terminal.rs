@@ -118,6 +118,9 @@ pub fn enter() -> Result<()> {
         leave();
         Error::Io(format!("--format explore cannot use the terminal: {e}"))
     };
+    if hung_up() {
+        return Err(fail(std::io::ErrorKind::BrokenPipe.into()));
+    }
     // Let crossterm set up its reader (and its own SIGWINCH handler) first,
     // so that ours, installed next, is the one that runs.
     event::poll(Duration::ZERO).map_err(fail)?;
