@@ -651,6 +651,26 @@ fn paging_is_off_with_an_empty_pager_or_no_pager() {
     }
 }
 
+/// The pager runs with `LESS=FRX` unless `LESS` is set.
+#[test]
+fn the_pager_gets_less_frx_unless_less_is_set() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(200);
+    let out = home();
+    let seen = out.path().join("less");
+    let pager = format!("echo \"[$LESS]\" > '{}'; cat > /dev/null", seen.display());
+    for (less, want) in [(None, "[FRX]"), (Some("-i"), "[-i]")] {
+        let mut env = api(&server);
+        env.push(("PAGER", &pager));
+        env.extend(less.map(|l| ("LESS", l)));
+        let pane = Pane::start(&env, &["beta:agents", "list", "--format", "json"]);
+        assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
+        assert_eq!(std::fs::read_to_string(&seen).unwrap().trim(), want);
+    }
+}
+
 /// A pager that cannot start: one note on stderr, the output on the
 /// terminal as if there were no pager, and exit 0.
 #[test]
