@@ -365,19 +365,69 @@ fn y_prints_the_gjson_path() {
     );
 }
 
+/// Signals from outside: the terminal is put back, then `ant` dies of
+/// SIGTERM or SIGHUP as it would have (128 + the signal), or ends on SIGINT
+/// with 130 as every command does.
 #[test]
-fn sigterm_restores_the_terminal() {
+fn signals_restore_the_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(100);
+    for (sig, code) in [
+        (libc::SIGTERM, 128 + libc::SIGTERM),
+        (libc::SIGHUP, 128 + libc::SIGHUP),
+        (libc::SIGINT, 130),
+    ] {
+        let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
+        pane.wait("the first agents", |s| s.contains("Agent number 0"));
+        let pid = pane.ant_pid();
+        // SAFETY: sending a signal to the child this test started.
+        unsafe { libc::kill(pid as i32, sig) };
+        assert_eq!(pane.exit_code(), code, "signal {sig}: {}", pane.stderr());
+        pane.assert_restored();
+    }
+}
+
+/// Ctrl-C in the explorer is a key that quits, like q.
+#[test]
+fn ctrl_c_quits_with_0() {
     if !have_tmux() {
         return;
     }
     let server = agents(100);
     let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
     pane.wait("the first agents", |s| s.contains("Agent number 0"));
-    let pid = pane.ant_pid();
-    // SAFETY: sending SIGTERM to the child this test started.
-    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-    assert_eq!(pane.exit_code(), 128 + libc::SIGTERM);
+    pane.keys(&["C-c"]);
+    assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
     pane.assert_restored();
+    assert_eq!(pane.stderr(), "");
+}
+
+/// A page that fails while the explorer is open: the terminal is put back,
+/// then the error is reported with its exit code.
+#[test]
+fn an_error_while_paging_restores_the_terminal_first() {
+    if !have_tmux() {
+        return;
+    }
+    let server = Server::start(|r: &Recorded, _| match r.query_param("page") {
+        None => Reply::ok(
+            json!({"data": (0..20).map(agent).collect::<Vec<_>>(), "next_page": "cursor_20"}),
+        ),
+        Some(_) => Reply::error(400, "invalid_request_error", "the second page is broken"),
+    });
+    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
+    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    pane.keys(&["G"]);
+    assert_eq!(pane.exit_code(), 5, "{}", pane.stderr());
+    pane.assert_restored();
+    assert!(
+        pane.stderr().contains("400 Bad Request")
+            && pane.stderr().contains("the second page is broken"),
+        "{}",
+        pane.stderr()
+    );
 }
 
 #[test]
