@@ -245,6 +245,13 @@ fn alive(pid: u32) -> bool {
     })
 }
 
+/// A pane with the explorer showing the first agents of a list.
+fn explore_list(env: &[(&str, &str)], args: &[&str], stdin: Stdin) -> Pane {
+    let pane = Pane::start_with(env, args, stdin);
+    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    pane
+}
+
 fn agent(i: usize) -> Value {
     json!({"id": format!("agent_011CZkYpogX5F2aL{i:05}"), "type": "agent",
            "name": format!("Agent number {i}"), "version": 1,
@@ -379,8 +386,7 @@ fn signals_restore_the_terminal() {
         (libc::SIGHUP, 128 + libc::SIGHUP),
         (libc::SIGINT, 130),
     ] {
-        let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
-        pane.wait("the first agents", |s| s.contains("Agent number 0"));
+        let pane = explore_list(&api(&server), &["beta:agents", "list"], Stdin::Terminal);
         let pid = pane.ant_pid();
         // SAFETY: sending a signal to the child this test started.
         unsafe { libc::kill(pid as i32, sig) };
@@ -396,8 +402,7 @@ fn ctrl_c_quits_with_0() {
         return;
     }
     let server = agents(100);
-    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
-    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    let pane = explore_list(&api(&server), &["beta:agents", "list"], Stdin::Terminal);
     pane.keys(&["C-c"]);
     assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
     pane.assert_restored();
@@ -417,8 +422,7 @@ fn an_error_while_paging_restores_the_terminal_first() {
         ),
         Some(_) => Reply::error(400, "invalid_request_error", "the second page is broken"),
     });
-    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
-    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    let pane = explore_list(&api(&server), &["beta:agents", "list"], Stdin::Terminal);
     pane.keys(&["G"]);
     assert_eq!(pane.exit_code(), 5, "{}", pane.stderr());
     pane.assert_restored();
@@ -437,12 +441,11 @@ fn a_terminal_that_goes_away_ends_the_explorer() {
     }
     let server = agents(100);
     for stdin in [Stdin::Terminal, Stdin::Null] {
-        let pane = Pane::start_with(
+        let pane = explore_list(
             &api(&server),
             &["beta:agents", "list", "--format", "explore"],
             stdin,
         );
-        pane.wait("the first agents", |s| s.contains("Agent number 0"));
         let pid = pane.ant_pid();
         // Closing the terminal (here: its tmux server) must not leave `ant`
         // behind reading a hung-up terminal.
@@ -496,12 +499,11 @@ fn idles(stdin: Stdin) {
         return;
     }
     let server = agents(100);
-    let pane = Pane::start_with(
+    let pane = explore_list(
         &api(&server),
         &["beta:agents", "list", "--format", "explore"],
         stdin,
     );
-    pane.wait("the first agents", |s| s.contains("Agent number 0"));
     let pid = pane.ant_pid();
     std::thread::sleep(Duration::from_millis(300));
     let (cpu, woke) = activity(pid);
@@ -546,8 +548,7 @@ fn the_explorer_follows_resizes() {
         return;
     }
     let server = agents(100);
-    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
-    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    let pane = explore_list(&api(&server), &["beta:agents", "list"], Stdin::Terminal);
     let header = |s: &str| s.lines().next().unwrap_or("").trim_end().chars().count();
     for (w, h) in [(60, 20), (120, 40), (80, 24)] {
         pane.tmux(&[
@@ -577,8 +578,7 @@ fn a_panic_in_the_explorer_restores_the_terminal() {
     let server = agents(100);
     let mut env = api(&server);
     env.push(("ANT_TEST_PANIC_IN_EXPLORER", "1"));
-    let pane = Pane::start(&env, &["beta:agents", "list"]);
-    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    let pane = explore_list(&env, &["beta:agents", "list"], Stdin::Terminal);
     pane.keys(&["j"]);
     assert_eq!(pane.exit_code(), 1, "stderr: {}", pane.stderr());
     pane.assert_restored();
