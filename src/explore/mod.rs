@@ -11,6 +11,7 @@
 mod columns;
 pub mod draw;
 pub mod model;
+mod stderr;
 mod terminal;
 mod tree;
 

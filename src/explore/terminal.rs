@@ -1,5 +1,5 @@
-//! The terminal side of the explorer: raw mode and the alternate screen,
-//! put back on every way out (quit, error, panic, SIGTERM or SIGHUP, a
+//! The terminal side of the explorer: raw mode and the alternate screen
+//! (and stderr held back meanwhile, see [`stderr`]), put back on every way out (quit, error, panic, SIGTERM or SIGHUP, a
 //! terminal that stops answering), and the loop that draws, reads keys and
 //! takes in new values.
 //!
@@ -26,7 +26,7 @@ use ratatui::crossterm::{cursor, execute, terminal};
 use tokio::sync::watch;
 
 use super::model::Model;
-use super::{Demand, Exit, Msg, OnExit, draw};
+use super::{Demand, Exit, Msg, OnExit, draw, stderr};
 use crate::error::{Error, Result};
 
 /// The terminal is in raw mode on the alternate screen.
@@ -127,6 +127,7 @@ pub fn enter() -> Result<()> {
     catch_signals();
     terminal::enable_raw_mode().map_err(fail)?;
     ACTIVE.store(true, Ordering::SeqCst);
+    stderr::hold();
     execute!(
         std::io::stdout(),
         terminal::EnterAlternateScreen,
@@ -175,6 +176,7 @@ pub fn leave() {
         let _ = terminal::disable_raw_mode();
         let _ = out.flush();
     }
+    stderr::release();
     release_signals();
 }
 

@@ -55,6 +55,16 @@ impl Pane {
 
     /// As [`Pane::start`], with `ant`'s stdin as `stdin` says.
     pub fn start_with(env: &[(&str, &str)], args: &[&str], stdin: Stdin) -> Pane {
+        Pane::launch(env, args, stdin, true)
+    }
+
+    /// As [`Pane::start`], with `ant`'s stderr on the terminal too (and not
+    /// in [`Pane::stderr`]).
+    pub fn start_stderr_on_terminal(env: &[(&str, &str)], args: &[&str]) -> Pane {
+        Pane::launch(env, args, Stdin::Terminal, false)
+    }
+
+    fn launch(env: &[(&str, &str)], args: &[&str], stdin: Stdin, stderr_to_file: bool) -> Pane {
         let home = home();
         static N: AtomicUsize = AtomicUsize::new(0);
         let socket = format!(
@@ -83,11 +93,15 @@ impl Pane {
             Stdin::Null => ("", " </dev/null"),
             Stdin::EndedPipe => ("echo input | ", ""),
         };
+        let err = if stderr_to_file {
+            format!(" 2>{}", quote(&dir.join("stderr").to_string_lossy()))
+        } else {
+            String::new()
+        };
         script.push_str(&format!(
-            "{pipe}{} {}{redirect} 2>{err}\necho $? > {exit}.tmp; stty -a </dev/tty > {stty}; mv {exit}.tmp {exit}\nsleep 600\n",
+            "{pipe}{} {}{redirect}{err}\necho $? > {exit}.tmp; stty -a </dev/tty > {stty}; mv {exit}.tmp {exit}\nsleep 600\n",
             quote(&bin.to_string_lossy()),
             words.join(" "),
-            err = quote(&dir.join("stderr").to_string_lossy()),
             exit = quote(&dir.join("exit").to_string_lossy()),
             stty = quote(&dir.join("stty").to_string_lossy()),
         ));
@@ -407,6 +421,32 @@ fn ctrl_c_quits_with_0() {
     assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
     pane.assert_restored();
     assert_eq!(pane.stderr(), "");
+}
+
+/// What `ant` writes to stderr while the explorer is open (`--debug` logs
+/// here) is held back, and shown once the terminal is back.
+#[test]
+fn stderr_waits_until_the_explorer_closes() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(100);
+    let pane = Pane::start_stderr_on_terminal(&api(&server), &["beta:agents", "list", "--debug"]);
+    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    pane.keys(&["G"]);
+    let s = pane.wait("the second page", |s| s.contains("40 items"));
+    assert!(
+        !s.contains("[debug]"),
+        "the log is drawn over the explorer:\n{s}"
+    );
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+    pane.assert_restored();
+    let s = pane.tmux(&["capture-pane", "-p", "-t", "0", "-S", "-200"]);
+    assert!(
+        s.contains("[debug] > GET") && s.contains("page=cursor_20"),
+        "the log of the second page is shown afterwards:\n{s}"
+    );
 }
 
 /// A page that fails while the explorer is open: the terminal is put back,
