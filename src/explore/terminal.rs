@@ -119,7 +119,7 @@ pub fn enter() -> Result<()> {
         Error::Io(format!("--format explore cannot use the terminal: {e}"))
     };
     if hung_up() {
-        return Err(fail(std::io::ErrorKind::BrokenPipe.into()));
+        return Err(fail(std::io::Error::other("it hung up")));
     }
     // Let crossterm set up its reader (and its own SIGWINCH handler) first,
     // so that ours, installed next, is the one that runs.
