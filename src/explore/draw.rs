@@ -86,13 +86,14 @@ pub fn draw(f: &mut Frame, m: &mut Model, theme: Theme) {
     let detail = Rect::new(0, 1 + main.height, area.width, detail_h);
     let status = Rect::new(0, area.height - 1, area.width, 1);
 
-    let view_rows = {
+    let (view_rows, root_table) = {
         let view = m.view();
         let table = view.raw.is_none() && matches!(view.kind, Kind::Table(_));
-        main.height.saturating_sub(table as u16) as usize
+        let rows = main.height.saturating_sub(table as u16) as usize;
+        (rows, table && view.path.is_empty() && m.items_root())
     };
     m.page = view_rows.max(1);
-    scroll(m);
+    scroll(m, root_table && m.loading());
     draw_header(f, m, Rect::new(0, 0, area.width, 1), theme);
     let view = m.view();
     match (&view.raw, &view.kind) {
@@ -109,18 +110,25 @@ pub fn draw(f: &mut Frame, m: &mut Model, theme: Theme) {
     }
 }
 
-/// Keeps the cursor of the current view on screen.
-fn scroll(m: &mut Model) {
+/// Keeps the cursor of the current view on screen, and the "loading…" row
+/// below the last row too when the cursor is on that row.
+fn scroll(m: &mut Model, loading_row: bool) {
     let page = m.page;
+    let rows = m.rows_of(m.view());
     let view = m.views.last_mut().expect("a view");
     let (cursor, offset) = match &mut view.raw {
         Some(r) => (r.cursor, &mut r.offset),
         None => (view.cursor, &mut view.offset),
     };
+    let bottom = if loading_row && page > 1 && cursor + 1 >= rows {
+        cursor + 1
+    } else {
+        cursor
+    };
     if cursor < *offset {
         *offset = cursor;
-    } else if cursor >= *offset + page {
-        *offset = cursor + 1 - page;
+    } else if bottom >= *offset + page {
+        *offset = bottom + 1 - page;
     }
 }
 
@@ -133,13 +141,12 @@ fn draw_header(f: &mut Frame, m: &Model, area: Rect, theme: Theme) {
         format!("{}/{}", m.cursor() + 1, rows)
     };
     if m.items_root() {
-        let n = m.loaded();
         let what = if m.shape == Shape::Stream {
-            "events"
+            "event"
         } else {
-            "items"
+            "item"
         };
-        right.push_str(&format!("  {n} {what}"));
+        right.push_str(&format!("  {}", count(m.loaded(), what)));
         right.push_str(match (m.shape, m.complete) {
             (Shape::Stream, false) => " · live",
             (Shape::Stream, true) => " · ended",
@@ -330,7 +337,7 @@ fn draw_detail(f: &mut Frame, m: &Model, area: Rect, theme: Theme) {
         .title(Span::styled(title, theme.key()))
         .border_style(theme.dim());
     let text = match tree::get(&m.root, &path) {
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => detail_text(s),
         Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
         None => String::new(),
     };
@@ -345,6 +352,33 @@ fn draw_detail(f: &mut Frame, m: &Model, area: Rect, theme: Theme) {
             .block(block),
         area,
     );
+}
+
+/// A string as the detail pane shows it: tabs expanded to the next multiple
+/// of 8 columns, other control characters but line breaks as spaces (the
+/// terminal would drop them, joining words).
+fn detail_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut col = 0;
+    for c in s.chars() {
+        match c {
+            '\n' => {
+                out.push('\n');
+                col = 0;
+                continue;
+            }
+            '\t' => {
+                let n = 8 - col % 8;
+                out.extend(std::iter::repeat_n(' ', n));
+                col += n;
+                continue;
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+        col += unicode_width::UnicodeWidthChar::width(c).unwrap_or(1);
+    }
+    out
 }
 
 fn draw_status(f: &mut Frame, m: &Model, area: Rect) {

@@ -11,6 +11,7 @@
 mod columns;
 pub mod draw;
 pub mod model;
+mod stderr;
 mod terminal;
 mod tree;
 
@@ -137,7 +138,12 @@ impl Session {
 
     /// Adds a value (a list item or stream event).
     pub fn push(&self, v: Value) {
-        let _ = self.tx.send(Msg::Item(v));
+        self.send(Msg::Item(v));
+    }
+
+    fn send(&self, msg: Msg) {
+        let _ = self.tx.send(msg);
+        terminal::wake();
     }
 
     /// Waits until the explorer wants more than the `delivered` items it has;
@@ -155,7 +161,7 @@ impl Session {
 
     /// No more values: waits for the user to leave, then says how it ended.
     pub fn finish(mut self) -> Result<()> {
-        let _ = self.tx.send(Msg::End);
+        self.send(Msg::End);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -167,7 +173,7 @@ impl Drop for Session {
     /// The command ended early (an error, Ctrl-C): close at once.
     fn drop(&mut self) {
         if let Some(t) = self.thread.take() {
-            let _ = self.tx.send(Msg::Stop);
+            self.send(Msg::Stop);
             let _ = t.join();
         }
     }

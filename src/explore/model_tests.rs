@@ -88,6 +88,28 @@ fn moves_stay_inside_the_rows() {
 }
 
 #[test]
+fn paging_keys_move_by_a_screen_or_half() {
+    let mut m = list(50);
+    m.page = 10;
+    m.key(code(KeyCode::PageDown));
+    assert_eq!(m.cursor(), 10);
+    let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    m.key(ctrl('d'));
+    assert_eq!(m.cursor(), 15);
+    m.key(ctrl('u'));
+    assert_eq!(m.cursor(), 10);
+    m.key(code(KeyCode::PageUp));
+    assert_eq!(m.cursor(), 0);
+    m.key(code(KeyCode::End));
+    assert_eq!(m.cursor(), 49);
+    m.key(code(KeyCode::PageDown));
+    assert_eq!(m.cursor(), 49, "stays on the last row");
+    // Plain d and u do nothing.
+    press(&mut m, "gdu");
+    assert_eq!(m.cursor(), 0);
+}
+
+#[test]
 fn quit_keys_and_ctrl_c_even_while_searching() {
     for k in [key('q'), code(KeyCode::Esc)] {
         assert_eq!(list(2).key(k), Some(Exit::Quit));
@@ -298,6 +320,25 @@ fn list_screen_with_loading_row() {
 }
 
 #[test]
+fn the_loading_row_shows_below_the_last_row_of_a_long_list() {
+    let mut m = list(40);
+    press(&mut m, "G");
+    assert!(m.loading());
+    let shown = text(&mut m, 80, 24);
+    let rows: Vec<&str> = shown.lines().collect();
+    // Header, column titles, 12 agents, then the loading row.
+    assert!(rows[13].contains("Agent 39"), "{shown}");
+    assert!(rows[14].contains("loading…"), "{shown}");
+    // Once the page arrived the rows move up, with the cursor where it was.
+    for i in 40..60 {
+        m.push(agent(i));
+    }
+    let shown = text(&mut m, 80, 24);
+    assert!(!shown.contains("loading…"), "{shown}");
+    assert_eq!(m.cursor(), 39);
+}
+
+#[test]
 fn object_tree_with_detail_pane_wrapping_a_long_string() {
     let mut m = Model::new(Shape::One, "beta:sessions retrieve".into(), session());
     press(&mut m, "jjjjl");
@@ -317,6 +358,45 @@ fn stream_screen_and_help_overlay() {
     insta::assert_snapshot!("stream", text(&mut m, 80, 16));
     press(&mut m, "?");
     insta::assert_snapshot!("help", text(&mut m, 80, 24));
+}
+
+#[test]
+fn the_detail_pane_expands_tabs_and_blanks_control_characters() {
+    let mut m = Model::new(
+        Shape::One,
+        "t".into(),
+        json!({"s": "name\tvalue\nab\tc\u{1b}[2Jd"}),
+    );
+    let shown = text(&mut m, 40, 20);
+    assert!(shown.contains("name    value"), "{shown}");
+    assert!(shown.contains("ab      c [2Jd"), "{shown}");
+}
+
+#[test]
+fn the_header_counts_in_words() {
+    let mut s = Model::new(Shape::Stream, "t".into(), json!({"id": "sevt_1"}));
+    let header = |m: &mut Model| {
+        text(m, 80, 24)
+            .lines()
+            .next()
+            .unwrap()
+            .trim_matches('"')
+            .trim_end()
+            .to_string()
+    };
+    assert!(
+        header(&mut s).ends_with("1/1  1 event · live"),
+        "{}",
+        header(&mut s)
+    );
+    s.push(json!({"id": "sevt_2"}));
+    assert!(header(&mut s).ends_with("2 events · live"));
+    let mut l = list(1);
+    assert!(
+        header(&mut l).ends_with("1 item · loading…"),
+        "{}",
+        header(&mut l)
+    );
 }
 
 #[test]

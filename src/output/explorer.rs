@@ -37,14 +37,7 @@ impl ExplorePrinter {
 
     /// What `p` and `y` print once the terminal is back.
     fn on_exit(&self) -> explore::OnExit {
-        let mut render = Render {
-            format: Format::Json,
-            raw_output: self.opts.raw_output,
-            term: self.opts.term,
-            title: String::new(),
-            yaml_docs: 0,
-            pretty_items: 0,
-        };
+        let mut render = Render::new(Format::Json, self.opts.raw_output, self.opts.term, "");
         Box::new(move |exit: &Exit| {
             let text = match exit {
                 Exit::Quit => return Ok(()),

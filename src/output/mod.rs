@@ -163,14 +163,12 @@ pub fn check_transform(flag: &str, path: &str) -> Result<()> {
 pub fn printer(opts: &OutputOptions, out: Box<dyn Write>) -> Box<dyn Printer> {
     Box::new(FormatPrinter {
         out: BufWriter::new(out),
-        render: Render {
-            format: opts.format.resolved(),
-            raw_output: opts.raw_output,
-            term: opts.term,
-            title: opts.title.clone(),
-            yaml_docs: 0,
-            pretty_items: 0,
-        },
+        render: Render::new(
+            opts.format.resolved(),
+            opts.raw_output,
+            opts.term,
+            &opts.title,
+        ),
         transform: opts
             .transform
             .as_ref()
@@ -202,15 +200,7 @@ pub fn render_error_body(
     if format == Format::Raw && transform.is_none() && !(raw_output && value.is_string()) {
         return text();
     }
-    let mut render = Render {
-        format,
-        raw_output,
-        term: *term,
-        title: String::new(),
-        yaml_docs: 0,
-        pretty_items: 0,
-    };
-    match render.item(&value) {
+    match Render::new(format, raw_output, *term, "").item(&value) {
         Ok(s) => s.trim_end_matches('\n').to_string(),
         Err(_) => text(),
     }
@@ -312,6 +302,18 @@ struct Render {
 }
 
 impl Render {
+    /// A renderer for `format` (already resolved); `title` heads `pretty`.
+    fn new(format: Format, raw_output: bool, term: Terminal, title: &str) -> Render {
+        Render {
+            format,
+            raw_output,
+            term,
+            title: title.to_string(),
+            yaml_docs: 0,
+            pretty_items: 0,
+        }
+    }
+
     fn item(&mut self, value: &Value) -> Result<String> {
         if self.raw_output
             && let Value::String(s) = value

@@ -152,7 +152,7 @@ impl Pager {
                 self.child = Some((child, stdin));
             }
             Err(e) => {
-                eprintln!("ant: note: cannot run the pager {:?}: {e}", self.command);
+                eprintln!("note: cannot run the pager {:?}: {e}", self.command);
                 self.direct = true;
                 let _ = io::stdout().write_all(&held);
             }
@@ -189,22 +189,28 @@ impl Pager {
     }
 }
 
-/// Runs the pager command: split on spaces when it is plain words (so a
-/// missing program is reported), else through `sh -c`.
-fn spawn(command: &str) -> io::Result<(Child, ChildStdin)> {
-    let plain = command
+/// The pager command: split on spaces when it is plain words (so a missing
+/// program is reported), else run by `sh -c` (quotes, pipes, variables, and
+/// `NAME=value` before the program).
+fn command(pager: &str) -> Command {
+    let plain = pager
         .chars()
-        .all(|c| c.is_alphanumeric() || " -_./=+,:".contains(c));
-    let mut cmd = if plain {
-        let mut words = command.split_whitespace();
+        .all(|c| c.is_alphanumeric() || " -_./+,:".contains(c));
+    if plain {
+        let mut words = pager.split_whitespace();
         let mut c = Command::new(words.next().unwrap_or("less"));
         c.args(words);
         c
     } else {
         let mut c = Command::new("sh");
-        c.arg("-c").arg(command);
+        c.arg("-c").arg(pager);
         c
-    };
+    }
+}
+
+/// Runs the pager.
+fn spawn(pager: &str) -> io::Result<(Child, ChildStdin)> {
+    let mut cmd = command(pager);
     if std::env::var_os("LESS").is_none() {
         cmd.env("LESS", "FRX");
     }
@@ -222,6 +228,25 @@ fn spawn(command: &str) -> io::Result<(Child, ChildStdin)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn argv(pager: &str) -> Vec<String> {
+        let c = command(pager);
+        std::iter::once(c.get_program())
+            .chain(c.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn plain_words_run_directly_and_the_rest_through_sh() {
+        assert_eq!(argv("less"), ["less"]);
+        assert_eq!(argv("less -S -x4"), ["less", "-S", "-x4"]);
+        assert_eq!(argv("/usr/bin/most"), ["/usr/bin/most"]);
+        assert_eq!(argv("LESS=R less"), ["sh", "-c", "LESS=R less"]);
+        assert_eq!(argv("less --prompt=x"), ["sh", "-c", "less --prompt=x"]);
+        assert_eq!(argv("less 'a b'"), ["sh", "-c", "less 'a b'"]);
+        assert_eq!(argv("bat | cat"), ["sh", "-c", "bat | cat"]);
+    }
 
     #[test]
     fn rows_count_wrapped_lines_and_skip_colour() {

@@ -25,7 +25,7 @@ impl Terminal {
     /// - TTY: [`IsTerminal`]; `ANT_TEST_FORCE_TTY=1` forces `stdout_tty` (test switch).
     /// - colour: off when `NO_COLOR` is non-empty; `FORCE_COLOR=0` forces off;
     ///   `FORCE_COLOR` or `CLICOLOR_FORCE` (non-empty, not `0`) force on; else on iff
-    ///   stdout is a TTY.
+    ///   stdout is a TTY and `TERM` is not `dumb`.
     /// - width: the size of stdout's terminal, else `COLUMNS`, else 100.
     pub fn detect() -> Terminal {
         let size = terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| w.0 as usize);
@@ -99,7 +99,8 @@ fn color_decision(env: &dyn Fn(&str) -> Option<String>, tty: bool) -> bool {
     if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
         return true;
     }
-    tty
+    // A dumb terminal shows escape codes as garbage.
+    tty && env("TERM").is_none_or(|t| t != "dumb")
 }
 
 #[cfg(test)]
@@ -154,6 +155,14 @@ pub(super) mod tests {
         );
         assert!(decide(env(&[("CLICOLOR_FORCE", "1")]), false, false, None).color);
         assert!(!decide(env(&[("CLICOLOR_FORCE", "0")]), false, false, None).color);
+    }
+
+    #[test]
+    fn a_dumb_terminal_gets_no_colour_unless_forced() {
+        assert!(!decide(env(&[("TERM", "dumb")]), true, true, None).color);
+        assert!(decide(env(&[("TERM", "xterm")]), true, true, None).color);
+        let forced = env(&[("TERM", "dumb"), ("FORCE_COLOR", "1")]);
+        assert!(decide(forced, true, true, None).color);
     }
 
     #[test]

@@ -36,9 +36,35 @@ pub struct Pane {
     _home: tempfile::TempDir,
 }
 
+/// What `ant`'s standard input is in a [`Pane`].
+#[derive(Clone, Copy, Debug)]
+pub enum Stdin {
+    /// The pane's terminal.
+    Terminal,
+    /// `< /dev/null`.
+    Null,
+    /// A pipe that has already ended (`echo input | ant ...`).
+    EndedPipe,
+}
+
 impl Pane {
     /// Runs `ant args...` with `env` in a fresh pane, with a home of its own.
     pub fn start(env: &[(&str, &str)], args: &[&str]) -> Pane {
+        Pane::start_with(env, args, Stdin::Terminal)
+    }
+
+    /// As [`Pane::start`], with `ant`'s stdin as `stdin` says.
+    pub fn start_with(env: &[(&str, &str)], args: &[&str], stdin: Stdin) -> Pane {
+        Pane::launch(env, args, stdin, true)
+    }
+
+    /// As [`Pane::start`], with `ant`'s stderr on the terminal too (and not
+    /// in [`Pane::stderr`]).
+    pub fn start_stderr_on_terminal(env: &[(&str, &str)], args: &[&str]) -> Pane {
+        Pane::launch(env, args, Stdin::Terminal, false)
+    }
+
+    fn launch(env: &[(&str, &str)], args: &[&str], stdin: Stdin, stderr_to_file: bool) -> Pane {
         let home = home();
         static N: AtomicUsize = AtomicUsize::new(0);
         let socket = format!(
@@ -62,11 +88,20 @@ impl Pane {
         }
         let bin = assert_cmd::cargo::cargo_bin("ant");
         let words: Vec<String> = args.iter().map(|a| quote(a)).collect();
+        let (pipe, redirect) = match stdin {
+            Stdin::Terminal => ("", ""),
+            Stdin::Null => ("", " </dev/null"),
+            Stdin::EndedPipe => ("echo input | ", ""),
+        };
+        let err = if stderr_to_file {
+            format!(" 2>{}", quote(&dir.join("stderr").to_string_lossy()))
+        } else {
+            String::new()
+        };
         script.push_str(&format!(
-            "{} {} 2>{err}\necho $? > {exit}.tmp; stty -a > {stty}; mv {exit}.tmp {exit}\nsleep 600\n",
+            "{pipe}{} {}{redirect}{err}\necho $? > {exit}.tmp; stty -a </dev/tty > {stty}; mv {exit}.tmp {exit}\nsleep 600\n",
             quote(&bin.to_string_lossy()),
             words.join(" "),
-            err = quote(&dir.join("stderr").to_string_lossy()),
             exit = quote(&dir.join("exit").to_string_lossy()),
             stty = quote(&dir.join("stty").to_string_lossy()),
         ));
@@ -173,23 +208,62 @@ impl Pane {
 
     /// The pid of the `ant` process in the pane.
     pub fn ant_pid(&self) -> u32 {
+        self.find_ant().expect("ant is not running in the pane")
+    }
+
+    /// The pid of the `ant` process the pane's shell started, if it runs.
+    fn find_ant(&self) -> Option<u32> {
         let sh: u32 = self
             .tmux(&["display-message", "-p", "-t", "0", "#{pane_pid}"])
             .trim()
             .parse()
-            .unwrap();
-        let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children")).unwrap();
-        children.split_whitespace().next().unwrap().parse().unwrap()
+            .ok()?;
+        let children = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children")).ok()?;
+        children
+            .split_whitespace()
+            .filter_map(|c| c.parse().ok())
+            .find(|pid: &u32| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|c| c.trim() == "ant")
+            })
     }
 }
 
 impl Drop for Pane {
+    /// Closes the terminal; an `ant` that is still running after that (a
+    /// failed test) is killed, so no test leaves one behind.
     fn drop(&mut self) {
+        let ant = self.find_ant();
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .stderr(Stdio::null())
             .status();
+        if let Some(pid) = ant {
+            let start = Instant::now();
+            while alive(pid) && start.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if alive(pid) {
+                // SAFETY: killing the process this test started.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
+        }
     }
+}
+
+/// Whether process `pid` still runs (exists and is not a zombie).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
+}
+
+/// A pane with the explorer showing the first agents of a list.
+fn explore_list(env: &[(&str, &str)], args: &[&str], stdin: Stdin) -> Pane {
+    let pane = Pane::start_with(env, args, stdin);
+    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    pane
 }
 
 fn agent(i: usize) -> Value {
@@ -312,19 +386,92 @@ fn y_prints_the_gjson_path() {
     );
 }
 
+/// Signals from outside: the terminal is put back, then `ant` dies of
+/// SIGTERM or SIGHUP as it would have (128 + the signal), or ends on SIGINT
+/// with 130 as every command does.
 #[test]
-fn sigterm_restores_the_terminal() {
+fn signals_restore_the_terminal() {
     if !have_tmux() {
         return;
     }
     let server = agents(100);
-    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
-    pane.wait("the first agents", |s| s.contains("Agent number 0"));
-    let pid = pane.ant_pid();
-    // SAFETY: sending SIGTERM to the child this test started.
-    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-    assert_eq!(pane.exit_code(), 128 + libc::SIGTERM);
+    for (sig, code) in [
+        (libc::SIGTERM, 128 + libc::SIGTERM),
+        (libc::SIGHUP, 128 + libc::SIGHUP),
+        (libc::SIGINT, 130),
+    ] {
+        let pane = explore_list(&api(&server), &["beta:agents", "list"], Stdin::Terminal);
+        let pid = pane.ant_pid();
+        // SAFETY: sending a signal to the child this test started.
+        unsafe { libc::kill(pid as i32, sig) };
+        assert_eq!(pane.exit_code(), code, "signal {sig}: {}", pane.stderr());
+        pane.assert_restored();
+    }
+}
+
+/// Ctrl-C in the explorer is a key that quits, like q.
+#[test]
+fn ctrl_c_quits_with_0() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(100);
+    let pane = explore_list(&api(&server), &["beta:agents", "list"], Stdin::Terminal);
+    pane.keys(&["C-c"]);
+    assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
     pane.assert_restored();
+    assert_eq!(pane.stderr(), "");
+}
+
+/// What `ant` writes to stderr while the explorer is open (`--debug` logs
+/// here) is held back, and shown once the terminal is back.
+#[test]
+fn stderr_waits_until_the_explorer_closes() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(100);
+    let pane = Pane::start_stderr_on_terminal(&api(&server), &["beta:agents", "list", "--debug"]);
+    pane.wait("the first agents", |s| s.contains("Agent number 0"));
+    pane.keys(&["G"]);
+    let s = pane.wait("the second page", |s| s.contains("40 items"));
+    assert!(
+        !s.contains("[debug]"),
+        "the log is drawn over the explorer:\n{s}"
+    );
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_code(), 0);
+    pane.assert_restored();
+    let s = pane.tmux(&["capture-pane", "-p", "-t", "0", "-S", "-200"]);
+    assert!(
+        s.contains("[debug] > GET") && s.contains("page=cursor_20"),
+        "the log of the second page is shown afterwards:\n{s}"
+    );
+}
+
+/// A page that fails while the explorer is open: the terminal is put back,
+/// then the error is reported with its exit code.
+#[test]
+fn an_error_while_paging_restores_the_terminal_first() {
+    if !have_tmux() {
+        return;
+    }
+    let server = Server::start(|r: &Recorded, _| match r.query_param("page") {
+        None => Reply::ok(
+            json!({"data": (0..20).map(agent).collect::<Vec<_>>(), "next_page": "cursor_20"}),
+        ),
+        Some(_) => Reply::error(400, "invalid_request_error", "the second page is broken"),
+    });
+    let pane = explore_list(&api(&server), &["beta:agents", "list"], Stdin::Terminal);
+    pane.keys(&["G"]);
+    assert_eq!(pane.exit_code(), 5, "{}", pane.stderr());
+    pane.assert_restored();
+    assert!(
+        pane.stderr().contains("400 Bad Request")
+            && pane.stderr().contains("the second page is broken"),
+        "{}",
+        pane.stderr()
+    );
 }
 
 #[test]
@@ -333,22 +480,154 @@ fn a_terminal_that_goes_away_ends_the_explorer() {
         return;
     }
     let server = agents(100);
-    let pane = Pane::start(&api(&server), &["beta:agents", "list"]);
-    pane.wait("the first agents", |s| s.contains("Agent number 0"));
-    let pid = pane.ant_pid();
-    // Closing the terminal (here: its tmux server) must not leave `ant`
-    // behind reading a hung-up terminal.
-    pane.tmux(&["kill-server"]);
-    let start = Instant::now();
-    while std::path::Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z"))
-    {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "ant is still running after its terminal went away"
+    for stdin in [Stdin::Terminal, Stdin::Null] {
+        let pane = explore_list(
+            &api(&server),
+            &["beta:agents", "list", "--format", "explore"],
+            stdin,
         );
-        std::thread::sleep(Duration::from_millis(30));
+        let pid = pane.ant_pid();
+        // Closing the terminal (here: its tmux server) must not leave `ant`
+        // behind reading a hung-up terminal.
+        pane.tmux(&["kill-server"]);
+        let start = Instant::now();
+        while alive(pid) && start.elapsed() < DEADLINE {
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        let running = alive(pid);
+        if running {
+            // SAFETY: killing the process this test started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        assert!(
+            !running,
+            "stdin {stdin:?}: ant is still running after its terminal went away"
+        );
     }
+}
+
+/// CPU time (in clock ticks) and voluntary context switches (how often a
+/// thread went to sleep and was woken) of all the threads of `pid`.
+fn activity(pid: u32) -> (u64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    // utime and stime are fields 14 and 15; fields[0] is field 3.
+    let cpu = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let mut switches = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let status =
+            std::fs::read_to_string(task.unwrap().path().join("status")).unwrap_or_default();
+        switches += status
+            .lines()
+            .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    (cpu, switches)
+}
+
+/// An explorer left alone sleeps: it neither spins nor wakes up on a timer,
+/// whatever its stdin (an explicit `--format explore` reads keys from the
+/// terminal when stdin is redirected), and keys still work afterwards.
+fn idles(stdin: Stdin) {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(100);
+    let pane = explore_list(
+        &api(&server),
+        &["beta:agents", "list", "--format", "explore"],
+        stdin,
+    );
+    let pid = pane.ant_pid();
+    std::thread::sleep(Duration::from_millis(300));
+    let (cpu, woke) = activity(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let (cpu2, woke2) = activity(pid);
+    // A loop that spins burns a core (about 200 ticks in 2 s); one that
+    // polls every 20 ms wakes up 100 times.
+    assert!(
+        cpu2 - cpu <= 10,
+        "{stdin:?}: {} ticks of CPU while idle",
+        cpu2 - cpu
+    );
+    assert!(
+        woke2 - woke <= 10,
+        "{stdin:?}: woke up {} times while idle",
+        woke2 - woke
+    );
+    pane.keys(&["j"]);
+    pane.wait("the cursor on row 2", |s| s.contains(" 2/20"));
+    pane.quit();
+}
+
+#[test]
+fn an_idle_explorer_sleeps() {
+    idles(Stdin::Terminal);
+}
+
+#[test]
+fn an_explorer_with_stdin_from_dev_null_reads_the_terminal_and_sleeps() {
+    idles(Stdin::Null);
+}
+
+#[test]
+fn an_explorer_with_stdin_from_an_ended_pipe_stays_open() {
+    idles(Stdin::EndedPipe);
+}
+
+/// The explorer redraws for the new size when the terminal is resized.
+#[test]
+fn the_explorer_follows_resizes() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(100);
+    let pane = explore_list(&api(&server), &["beta:agents", "list"], Stdin::Terminal);
+    let header = |s: &str| s.lines().next().unwrap_or("").trim_end().chars().count();
+    for (w, h) in [(60, 20), (120, 40), (80, 24)] {
+        pane.tmux(&[
+            "resize-window",
+            "-t",
+            "0",
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+        ]);
+        // The header's right end (the item count) sits at the right edge.
+        pane.wait(&format!("a {w}x{h} screen"), |s| {
+            s.lines().count() == h && header(s) == w && s.lines().next().unwrap().ends_with("more")
+        });
+    }
+    pane.quit();
+}
+
+/// A bug that panics inside the explorer: the terminal is put back first,
+/// then `ant` reports it and exits 1.
+#[test]
+fn a_panic_in_the_explorer_restores_the_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(100);
+    let mut env = api(&server);
+    env.push(("ANT_TEST_PANIC_IN_EXPLORER", "1"));
+    let pane = explore_list(&env, &["beta:agents", "list"], Stdin::Terminal);
+    pane.keys(&["j"]);
+    assert_eq!(pane.exit_code(), 1, "stderr: {}", pane.stderr());
+    pane.assert_restored();
+    assert!(
+        pane.stderr()
+            .starts_with("ant: internal error, please report: ANT_TEST_PANIC_IN_EXPLORER"),
+        "{}",
+        pane.stderr()
+    );
 }
 
 #[test]
@@ -359,14 +638,13 @@ fn a_stream_shows_events_as_they_arrive() {
     let event = |id: &str, ty: &str| {
         format!("event: {ty}\ndata: {}\n\n", json!({"id": id, "type": ty, "content": [{"type": "text", "text": format!("text of {id}")}]})).into_bytes()
     };
-    let chunks = vec![
-        (Duration::ZERO, event("sevt_first", "agent.message")),
-        (
-            Duration::from_secs(2),
-            event("sevt_second", "agent.message"),
-        ),
-    ];
-    let server = Server::start(move |_, _| Reply::Chunks(200, "text/event-stream", chunks.clone()));
+    // The server sends each event when the test says so.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let rx = std::sync::Mutex::new(Some(rx));
+    let server = Server::start(move |_, _| match rx.lock().unwrap().take() {
+        Some(rx) => Reply::Live(rx),
+        None => Reply::error(500, "api_error", "one stream only"),
+    });
     let pane = Pane::start(
         &api(&server),
         &[
@@ -378,14 +656,16 @@ fn a_stream_shows_events_as_they_arrive() {
             "--no-reconnect",
         ],
     );
+    tx.send(event("sevt_first", "agent.message")).unwrap();
     let s = pane.wait("the first event", |s| s.contains("sevt_first"));
-    assert!(!s.contains("sevt_second"), "both at once: {s}");
-    assert!(s.contains("live"), "{s}");
+    assert!(s.contains("1 event · live"), "{s}");
+    tx.send(event("sevt_second", "agent.message")).unwrap();
     let s = pane.wait("the second event", |s| s.contains("sevt_second"));
     assert!(
-        s.contains(" 1/"),
+        s.contains(" 1/2 "),
         "the cursor stayed on the first event: {s}"
     );
+    drop(tx);
     pane.wait("the end of the stream", |s| s.contains("ended"));
     pane.quit();
 }
@@ -461,15 +741,80 @@ fn paging_is_off_with_an_empty_pager_or_no_pager() {
     }
 }
 
+/// The pager runs with `LESS=FRX` unless `LESS` is set.
 #[test]
-fn short_output_and_streams_are_not_paged() {
+fn the_pager_gets_less_frx_unless_less_is_set() {
     if !have_tmux() {
         return;
     }
-    let server = agents(3);
-    let pane = Pane::start(&api(&server), &["beta:agents", "list", "--format", "yaml"]);
+    let server = agents(200);
+    let out = home();
+    let seen = out.path().join("less");
+    let pager = format!("echo \"[$LESS]\" > '{}'; cat > /dev/null", seen.display());
+    for (less, want) in [(None, "[FRX]"), (Some("-i"), "[-i]")] {
+        let mut env = api(&server);
+        env.push(("PAGER", &pager));
+        env.extend(less.map(|l| ("LESS", l)));
+        let pane = Pane::start(&env, &["beta:agents", "list", "--format", "json"]);
+        assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
+        assert_eq!(std::fs::read_to_string(&seen).unwrap().trim(), want);
+    }
+}
+
+/// A pager that cannot start: one note on stderr, the output on the
+/// terminal as if there were no pager, and exit 0.
+#[test]
+fn a_pager_that_cannot_start_is_skipped_with_a_note() {
+    if !have_tmux() {
+        return;
+    }
+    let server = agents(200);
+    let mut env = api(&server);
+    env.push(("PAGER", "ant-no-such-pager -R"));
+    let pane = Pane::start(&env, &["beta:agents", "list", "--format", "json"]);
     assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
-    assert!(pane.screen().contains("Agent number 2"));
+    assert_eq!(
+        pane.stderr(),
+        "note: cannot run the pager \"ant-no-such-pager -R\": No such file or directory (os error 2)\n"
+    );
+    let s = pane.screen();
+    assert!(s.contains("agent_011CZkYpogX5F2aL00199"), "{s}");
+}
+
+/// Only json, yaml and pretty output longer than the screen is paged: with
+/// a pager that marks every line, the rest shows unmarked.
+#[test]
+fn short_output_jsonl_and_streams_are_not_paged() {
+    if !have_tmux() {
+        return;
+    }
+    let marked = |server: &Server, args: &[&str]| -> bool {
+        let mut env = api(server);
+        env.push(("PAGER", "sed s/^/PAGED:/"));
+        let pane = Pane::start(&env, args);
+        assert_eq!(pane.exit_code(), 0, "{args:?}: {}", pane.stderr());
+        let s = pane.screen();
+        assert!(
+            s.contains("agent_011CZkYpogX5F2aL") || s.contains("sevt_"),
+            "{args:?}: {s}"
+        );
+        s.contains("PAGED:")
+    };
+    let long = agents(200);
+    assert!(marked(&long, &["beta:agents", "list", "--format", "json"]));
+    assert!(marked(
+        &long,
+        &["beta:agents", "list", "--format", "pretty"]
+    ));
+    assert!(!marked(
+        &long,
+        &["beta:agents", "list", "--format", "jsonl"]
+    ));
+    let short = agents(3);
+    assert!(!marked(
+        &short,
+        &["beta:agents", "list", "--format", "yaml"]
+    ));
     let events: Vec<(&str, Value)> = (0..60)
         .map(|i| {
             (
@@ -478,20 +823,16 @@ fn short_output_and_streams_are_not_paged() {
             )
         })
         .collect();
-    let server = Server::start(move |_, _| Reply::sse(&events));
-    let pane = Pane::start(
-        &api(&server),
-        &[
-            "beta:sessions:events",
-            "stream",
-            "sesn_1",
-            "--format",
-            "json",
-            "--no-reconnect",
-        ],
-    );
-    assert_eq!(pane.exit_code(), 0, "{}", pane.stderr());
-    assert!(pane.screen().contains("sevt_059"), "{}", pane.screen());
+    let stream = Server::start(move |_, _| Reply::sse(&events));
+    let args = [
+        "beta:sessions:events",
+        "stream",
+        "sesn_1",
+        "--format",
+        "json",
+        "--no-reconnect",
+    ];
+    assert!(!marked(&stream, &args));
 }
 
 #[test]
@@ -510,6 +851,11 @@ fn a_dumb_terminal_gets_json_and_no_color_gets_no_colours() {
         pane.screen()
     );
     assert_eq!(pane.stderr(), "", "the default falls back silently");
+    let styled = pane.tmux(&["capture-pane", "-p", "-e", "-t", "0"]);
+    assert!(
+        sgr_params(&styled).iter().all(|p| *p == 0),
+        "escape codes on a dumb terminal: {styled:?}"
+    );
     let mut env = api(&server);
     env.push(("NO_COLOR", "1"));
     let pane = Pane::start(&env, &["beta:agents", "list"]);

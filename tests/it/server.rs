@@ -61,6 +61,9 @@ pub enum Reply {
     Chunks(u16, &'static str, Vec<(Duration, Vec<u8>)>),
     /// An event stream sent in chunks, then ended as `End` says.
     Stream(Vec<(Duration, Vec<u8>)>, End),
+    /// An event stream whose chunks the test sends when it wants (so it
+    /// need not guess how long `ant` takes); it ends when the sender is dropped.
+    Live(tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>),
     /// Close the connection without answering.
     Drop,
 }
@@ -272,6 +275,17 @@ async fn serve(
                     .map(|b| Frame::data(Bytes::from(b)))
                     .map_err(|()| std::io::Error::other("connection reset by the test"));
                 Some((frame, it))
+            });
+            hyper::Response::builder()
+                .status(200)
+                .header("content-type", "text/event-stream")
+                .body(StreamBody::new(stream).boxed())
+                .unwrap()
+        }
+        Reply::Live(rx) => {
+            let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+                let data = rx.recv().await?;
+                Some((Ok::<_, std::io::Error>(Frame::data(Bytes::from(data))), rx))
             });
             hyper::Response::builder()
                 .status(200)
