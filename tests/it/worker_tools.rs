@@ -203,12 +203,13 @@ fn skill_archive() -> Vec<u8> {
     gz.finish().unwrap()
 }
 
-#[test]
-fn the_wire_protocol_skills_and_debug_log_match_the_official_worker() {
+/// A server for one claimed item (`work_1` of `sesn_1`) whose agent has one
+/// skill (`team/pdf`, resolved from `latest`) and one bash call.
+fn skill_server() -> Server {
     let archive = skill_archive();
     let item = json!({"id": "work_1", "type": "work", "environment_id": "env_1", "state": "queued",
         "created_at": "2026-01-01T00:00:00Z", "metadata": {}, "data": {"type": "session", "id": "sesn_1"}});
-    let server = Server::start(move |r, _| {
+    Server::start(move |r, _| {
         match (r.method.as_str(), r.path.as_str()) {
             ("POST", "/v1/environments/env_1/work/work_1/ack") => Reply::ok(item.clone()),
             ("POST", "/v1/environments/env_1/work/work_1/heartbeat") => Reply::ok(json!({
@@ -232,11 +233,13 @@ fn the_wire_protocol_skills_and_debug_log_match_the_official_worker() {
             ("POST", "/v1/sessions/sesn_1/events") => Reply::ok(json!({"data": []})),
             _ => Reply::error(404, "not_found_error", "unexpected request"),
         }
-    });
-    let (_t, dir) = workdir();
-    std::fs::create_dir_all(dir.join("skills/mine")).unwrap();
+    })
+}
+
+/// `ant beta:worker run` for `work_1` of [`skill_server`] in `dir`, with `--debug`.
+fn run_item(server: &Server, dir: &std::path::Path) -> std::process::Output {
     let h = crate::home();
-    let out = crate::ant(h.path())
+    crate::ant(h.path())
         .env("ANTHROPIC_BASE_URL", &server.url)
         .env("ANTHROPIC_API_KEY", "sk-must-not-be-sent")
         .env("ANTHROPIC_ENVIRONMENT_KEY", "env-key")
@@ -250,16 +253,18 @@ fn the_wire_protocol_skills_and_debug_log_match_the_official_worker() {
             "--session-id",
             "sesn_1",
         ])
-        .args([
-            "--workdir",
-            path_str(&dir),
-            "--max-idle",
-            "300ms",
-            "--debug",
-        ])
+        .args(["--workdir", path_str(dir), "--max-idle", "300ms", "--debug"])
         .timeout(QUICK)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn the_wire_protocol_skills_and_debug_log_match_the_official_worker() {
+    let server = skill_server();
+    let (_t, dir) = workdir();
+    std::fs::create_dir_all(dir.join("skills/mine")).unwrap();
+    let out = run_item(&server, &dir);
     let log = crate::stderr(&out);
     assert!(out.status.success(), "{log}");
     let reqs = server.recorded();
@@ -419,4 +424,31 @@ fn poll_treats_empty_answers_as_no_work_discards_unackable_items_and_stops_on_a_
         );
         assert_eq!(r.header("authorization"), Some("Bearer k"));
     }
+}
+
+#[test]
+fn skills_never_follow_a_symlink_out_of_the_workdir() {
+    let server = skill_server();
+    let (_t, dir) = workdir();
+    let (_o, outside) = workdir();
+    std::fs::create_dir_all(outside.join("pdf")).unwrap();
+    std::fs::write(outside.join("pdf/keep.txt"), "mine").unwrap();
+    // A previous session's bash planted `skills` -> a directory of the user's.
+    std::os::unix::fs::symlink(&outside, dir.join("skills")).unwrap();
+    let out = run_item(&server, &dir);
+    let log = crate::stderr(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("msg=\"skill setup failed\"")
+            && log.contains("skills: path \\\"skills\\\" escapes workdir"),
+        "{log}"
+    );
+    assert!(
+        outside.join("pdf/keep.txt").exists(),
+        "nothing removed outside"
+    );
+    assert!(
+        !outside.join("pdf/SKILL.md").exists(),
+        "nothing extracted outside"
+    );
 }
