@@ -165,6 +165,11 @@ impl Bench {
 
     /// Starts `ant beta:worker VERB ARGS…` with its log going to a file.
     pub fn worker(&self, args: &[&str]) -> Worker {
+        self.worker_in(None, args)
+    }
+
+    /// [`Bench::worker`] in the directory `cwd`.
+    pub fn worker_in(&self, cwd: Option<&Path>, args: &[&str]) -> Worker {
         let log = self
             .home
             .path()
@@ -185,6 +190,9 @@ impl Bench {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap());
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
+        }
         Worker {
             child: cmd.spawn().expect("worker starts"),
             log,

@@ -75,6 +75,33 @@ fn a_full_turn_uses_every_tool_with_the_official_texts() {
 }
 
 #[test]
+fn under_a_relative_workdir_glob_and_grep_print_paths_read_can_open() {
+    let b = Bench::new(5);
+    let (_t, cwd) = workdir();
+    let session = b.session(&b.agent(None));
+    // Each session works in work/<session id>/, a relative directory.
+    let w = b.worker_in(
+        Some(&cwd),
+        &["poll", "--workdir", "work", "--max-sessions", "2"],
+    );
+    b.say(
+        &session,
+        "/write a.txt\nhello\n/end\n/glob *.txt\n/grep hello\n/read a.txt",
+    );
+    b.wait_turn(&session, QUICK);
+    let r = b.results(&session);
+    assert_eq!(r[1], "a.txt", "relative to the session's directory");
+    assert!(
+        r[2] == "a.txt:1:hello" || r[2] == "./a.txt:1:hello",
+        "built-in grep or rg: {}",
+        r[2]
+    );
+    assert_eq!(r[3], "hello\n");
+    assert!(cwd.join("work").join(&session).join("a.txt").exists());
+    drop(w);
+}
+
+#[test]
 fn escapes_are_refused_by_the_guard_and_by_landlock() {
     let b = Bench::new(5);
     let (_t, dir) = workdir();

@@ -56,7 +56,8 @@ pub fn decode<T: serde::de::DeserializeOwned>(tool: &str, input: &Value) -> Resu
 /// Where a session's tools work.
 #[derive(Debug, Clone)]
 pub struct Paths {
-    /// The workdir as configured (glob and grep print paths under it).
+    /// The workdir as configured (glob and grep print absolute paths when
+    /// it is absolute, paths relative to it when it is relative).
     pub workdir: PathBuf,
     /// The workdir made absolute and symlink-resolved (the guard's root).
     pub root: PathBuf,

@@ -24,11 +24,35 @@ struct SearchIn {
     path: Option<String>,
 }
 
-/// The directory to search: the guarded `path`, or the workdir as configured.
-fn search_root(paths: &Paths, tool: &str, path: &Option<String>) -> Result<PathBuf, String> {
+/// Where a search walks, and the prefix of the paths it prints.
+pub struct Root {
+    pub walk: PathBuf,
+    pub shown: PathBuf,
+}
+
+impl Root {
+    /// Walked and shown as it is (an absolute path).
+    pub fn at(path: &Path) -> Root {
+        Root {
+            walk: path.to_path_buf(),
+            shown: path.to_path_buf(),
+        }
+    }
+}
+
+/// The directory to search: the guarded `path`, or the workdir. The
+/// official tools print the workdir as configured, so a relative `--workdir
+/// work` gave `work/a.txt`, which neither `read` nor `bash` (both working
+/// in the workdir) can open; paths under a relative workdir are printed
+/// relative to it instead (`a.txt`; the same as the official for `.`).
+fn search_root(paths: &Paths, tool: &str, path: &Option<String>) -> Result<Root, String> {
     match path.as_deref() {
-        Some(p) if !p.is_empty() => guard::check(paths, tool, p),
-        _ => Ok(paths.workdir.clone()),
+        Some(p) if !p.is_empty() => guard::check(paths, tool, p).map(|p| Root::at(&p)),
+        _ if paths.workdir.is_absolute() => Ok(Root::at(&paths.workdir)),
+        _ => Ok(Root {
+            walk: paths.root.clone(),
+            shown: PathBuf::from("."),
+        }),
     }
 }
 
@@ -95,7 +119,7 @@ fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
         if !paths.unrestricted {
             return Err("glob: absolute pattern not permitted".into());
         }
-        (PathBuf::from("/"), rest.to_string())
+        (Root::at(Path::new("/")), rest.to_string())
     } else {
         (search_root(paths, "glob", &inp.path)?, inp.pattern.clone())
     };
@@ -113,11 +137,11 @@ fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
         return Err("glob: syntax error in pattern".into());
     }
     let mut found: Vec<(SystemTime, String)> = Vec::new();
-    walk(&root, MAX_WALK, &mut |rel, _, meta| {
+    walk(&root.walk, MAX_WALK, &mut |rel, _, meta| {
         let parts: Vec<&str> = rel.split('/').collect();
         if path_match(&segs, &parts) {
             let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            found.push((mtime, shown(&root, rel)));
+            found.push((mtime, shown(&root.shown, rel)));
         }
         true
     });
@@ -261,18 +285,24 @@ pub async fn grep(paths: &Paths, input: &Value) -> Output {
     }
 }
 
-async fn ripgrep(rg: &Path, pattern: &str, root: &Path) -> Output {
-    let out = tokio::process::Command::new(rg)
-        .args([
-            "-n",
-            "--no-heading",
-            "--max-filesize",
-            "8388608",
-            "-e",
-            pattern,
-            "--",
-        ])
-        .arg(root)
+async fn ripgrep(rg: &Path, pattern: &str, root: &Root) -> Output {
+    let mut cmd = tokio::process::Command::new(rg);
+    cmd.args([
+        "-n",
+        "--no-heading",
+        "--max-filesize",
+        "8388608",
+        "-e",
+        pattern,
+        "--",
+    ]);
+    if root.shown.is_absolute() {
+        cmd.arg(&root.walk);
+    } else {
+        // Relative paths (`./a.txt`): search `.` from the directory.
+        cmd.current_dir(&root.walk).arg(&root.shown);
+    }
+    let out = cmd
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output()
@@ -315,7 +345,7 @@ async fn ripgrep(rg: &Path, pattern: &str, root: &Path) -> Output {
 }
 
 /// The built-in search when ripgrep is missing.
-pub fn builtin_grep(pattern: &str, root: &Path) -> Output {
+pub fn builtin_grep(pattern: &str, root: &Root) -> Output {
     let re = match regex::Regex::new(pattern) {
         Ok(r) => r,
         Err(e) => return Output::err(format!("grep: invalid regex: {e}")),
@@ -352,15 +382,15 @@ pub fn builtin_grep(pattern: &str, root: &Path) -> Output {
         true
     };
     let small_file = |m: &std::fs::Metadata| m.is_file() && m.len() <= MAX_GREP_FILE;
-    match root.symlink_metadata() {
+    match root.walk.symlink_metadata() {
         Ok(m) if m.is_file() => {
             if small_file(&m) {
-                search_file(root, &root.to_string_lossy());
+                search_file(&root.walk, &root.shown.to_string_lossy());
             }
         }
         _ => {
             let mut skip: Vec<String> = Vec::new();
-            walk(root, usize::MAX, &mut |rel, path, meta| {
+            walk(&root.walk, usize::MAX, &mut |rel, path, meta| {
                 if skip.iter().any(|s| rel.starts_with(s.as_str())) {
                     return true;
                 }
@@ -374,7 +404,7 @@ pub fn builtin_grep(pattern: &str, root: &Path) -> Output {
                 if !small_file(meta) {
                     return true;
                 }
-                search_file(path, &shown(root, rel))
+                search_file(path, &shown(&root.shown, rel))
             });
         }
     }
@@ -453,13 +483,14 @@ mod tests {
     #[test]
     fn builtin_grep_skips_binaries_and_vcs_dirs() {
         let t = tempfile::tempdir().unwrap();
-        let root = t.path();
-        std::fs::create_dir_all(root.join(".git")).unwrap();
-        std::fs::create_dir_all(root.join("src")).unwrap();
-        std::fs::write(root.join(".git/config"), "needle\n").unwrap();
-        std::fs::write(root.join("bin"), b"needle\0").unwrap();
-        std::fs::write(root.join("src/a.txt"), "x\nneedle one\nneedle two\n").unwrap();
-        let w = root.display();
+        let dir = t.path();
+        let root = &Root::at(dir);
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(dir.join(".git/config"), "needle\n").unwrap();
+        std::fs::write(dir.join("bin"), b"needle\0").unwrap();
+        std::fs::write(dir.join("src/a.txt"), "x\nneedle one\nneedle two\n").unwrap();
+        let w = dir.display();
         assert_eq!(
             builtin_grep("needle", root),
             Output::ok(format!(
@@ -473,7 +504,7 @@ mod tests {
                 .starts_with("grep: invalid regex: ")
         );
         let big: String = (0..20_000).map(|i| format!("needle {i}\n")).collect();
-        std::fs::write(root.join("src/big.txt"), big).unwrap();
+        std::fs::write(dir.join("src/big.txt"), big).unwrap();
         let out = builtin_grep("needle", root).text;
         assert!(out.ends_with("\n[output truncated]"));
         assert!(out.len() <= OUTPUT_CAP + 64);
@@ -486,15 +517,28 @@ mod tests {
             return;
         };
         let t = tempfile::tempdir().unwrap();
-        let root = t.path();
-        std::fs::create_dir_all(root.join("src")).unwrap();
-        std::fs::write(root.join("src/a.txt"), "x\nneedle one\nneedle two\n").unwrap();
+        let root = &Root::at(t.path());
+        std::fs::create_dir_all(t.path().join("src")).unwrap();
+        std::fs::write(t.path().join("src/a.txt"), "x\nneedle one\nneedle two\n").unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         let via_rg = rt.block_on(ripgrep(&rg, "needle", root));
         assert_eq!(via_rg, builtin_grep("needle", root));
+        // Under a relative workdir both print paths relative to it.
+        let relative = &Root {
+            walk: t.path().to_path_buf(),
+            shown: PathBuf::from("."),
+        };
+        assert_eq!(
+            rt.block_on(ripgrep(&rg, "two", relative)),
+            Output::ok("./src/a.txt:3:needle two")
+        );
+        assert_eq!(
+            builtin_grep("two", relative),
+            Output::ok("src/a.txt:3:needle two")
+        );
         assert_eq!(
             rt.block_on(ripgrep(&rg, "absent", root)),
             Output::ok("no matches")
