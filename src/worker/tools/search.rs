@@ -4,6 +4,7 @@
 //! skips and the 100 KiB output budget.
 
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::time::SystemTime;
 
 use serde::Deserialize;
@@ -302,29 +303,41 @@ async fn ripgrep(rg: &Path, pattern: &str, root: &Root) -> Output {
         // Relative paths (`./a.txt`): search `.` from the directory.
         cmd.current_dir(&root.walk).arg(&root.shown);
     }
-    let out = cmd
-        .stdin(std::process::Stdio::null())
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
-        .output()
-        .await;
-    let out = match out {
-        Ok(o) => o,
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
         // An rg outside what the confinement lets us run: search ourselves.
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
             return builtin_grep(pattern, root);
         }
         Err(e) => return Output::err(format!("grep: rg failed: {e}")),
     };
-    match out.status.code() {
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Output::err("grep: rg failed: no output pipes");
+    };
+    // Only the first 100 KiB are kept: past that, the pipe is closed and rg
+    // stops (however much a broad pattern would have printed).
+    let (out, err) = tokio::join!(head(stdout, OUTPUT_CAP + 1), head(stderr, OUTPUT_CAP));
+    let status = child.wait().await;
+    let (mut out, err) = match (out, err) {
+        (Ok(o), Ok(e)) => (o, e),
+        (Err(e), _) | (_, Err(e)) => return Output::err(format!("grep: rg failed: {e}")),
+    };
+    let cut = out.len() > OUTPUT_CAP;
+    let code = match status {
+        _ if cut => Some(0),
+        Ok(s) => s.code(),
+        Err(e) => return Output::err(format!("grep: rg failed: {e}")),
+    };
+    match code {
         Some(0) => {
-            let mut text = out.stdout;
-            let cut = text.len() > OUTPUT_CAP;
-            text.truncate(OUTPUT_CAP);
-            let mut s = String::from_utf8_lossy(&text).into_owned();
-            // Lines joined by `\n`, as the built-in search prints them.
-            if s.ends_with('\n') {
-                s.pop();
-            }
+            out.truncate(OUTPUT_CAP);
+            let mut s = String::from_utf8_lossy(&out).into_owned();
             if cut {
                 s.push_str("\n[output truncated]");
             }
@@ -338,10 +351,26 @@ async fn ripgrep(rg: &Path, pattern: &str, root: &Root) -> Output {
             };
             Output::err(format!(
                 "grep: rg failed: {status}: {}",
-                String::from_utf8_lossy(&out.stderr).trim_end()
+                String::from_utf8_lossy(&err).trim_end()
             ))
         }
     }
+}
+
+/// The first `cap` bytes of `r`. Stops reading (and drops `r`, closing a
+/// pipe) once it has them; reads to the end otherwise.
+async fn head(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 16384];
+    while out.len() < cap {
+        let n = r.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
+    Ok(out)
 }
 
 /// The built-in search when ripgrep is missing.
@@ -524,8 +553,10 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let via_rg = rt.block_on(ripgrep(&rg, "needle", root));
-        assert_eq!(via_rg, builtin_grep("needle", root));
+        // rg's lines as it prints them (ending in a newline), the built-in's
+        // joined by newlines: both as the official tool gives them.
+        let via_rg = rt.block_on(ripgrep(&rg, "needle", root)).text;
+        assert_eq!(via_rg, builtin_grep("needle", root).text + "\n");
         // Under a relative workdir both print paths relative to it.
         let relative = &Root {
             walk: t.path().to_path_buf(),
@@ -533,7 +564,7 @@ mod tests {
         };
         assert_eq!(
             rt.block_on(ripgrep(&rg, "two", relative)),
-            Output::ok("./src/a.txt:3:needle two")
+            Output::ok("./src/a.txt:3:needle two\n")
         );
         assert_eq!(
             builtin_grep("two", relative),
@@ -549,5 +580,30 @@ mod tests {
             "{}",
             bad.text
         );
+    }
+
+    #[test]
+    fn ripgrep_output_is_cut_at_100_kib_without_reading_the_rest() {
+        let t = tempfile::tempdir().unwrap();
+        // An `rg` that prints forever (a pattern matching everything in a huge tree).
+        let rg = t.path().join("rg");
+        std::fs::write(&rg, "#!/bin/sh\nexec yes 'a.txt:1:needle'\n").unwrap();
+        std::fs::set_permissions(&rg, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let out = rt
+            .block_on(async {
+                tokio::time::timeout(
+                    std::time::Duration::from_secs(20),
+                    ripgrep(&rg, "needle", &Root::at(t.path())),
+                )
+                .await
+            })
+            .expect("returns once it has 100 KiB");
+        assert!(!out.is_error);
+        assert!(out.text.ends_with("\n[output truncated]"));
+        assert_eq!(out.text.len(), OUTPUT_CAP + "\n[output truncated]".len());
     }
 }
