@@ -57,42 +57,58 @@ fn search_root(paths: &Paths, tool: &str, path: &Option<String>) -> Result<Root,
     }
 }
 
-/// Walks `root` in lexical order without following symlinks, calling `f`
-/// with each entry's `/`-separated relative path; stops after `limit` entries
-/// or when `f` returns false. Unreadable entries are skipped.
-fn walk(root: &Path, limit: usize, f: &mut dyn FnMut(&str, &Path, &std::fs::Metadata) -> bool) {
-    let mut stack: Vec<(PathBuf, String)> = vec![(root.to_path_buf(), String::new())];
+/// What a walk does after an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Continue,
+    /// Do not descend into this directory.
+    SkipDir,
+    Stop,
+}
+
+/// The entries of `dir`, sorted by name, reversed (for a stack).
+fn children(dir: &Path, rel: &str) -> Vec<(PathBuf, String)> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    names.sort();
+    names
+        .into_iter()
+        .rev()
+        .map(|name| {
+            let shown = name.to_string_lossy();
+            let rel = if rel.is_empty() {
+                shown.into_owned()
+            } else {
+                format!("{rel}/{shown}")
+            };
+            (dir.join(&name), rel)
+        })
+        .collect()
+}
+
+/// Walks `root` depth first in lexical order (as Go's `filepath.WalkDir`:
+/// `a`, `a/x`, `b`) without following symlinks, calling `f` with each
+/// entry's `/`-separated relative path; stops after `limit` entries or when
+/// `f` says so. Unreadable entries are skipped.
+fn walk(root: &Path, limit: usize, f: &mut dyn FnMut(&str, &Path, &std::fs::Metadata) -> Step) {
+    let mut stack = children(root, "");
     let mut count = 0;
-    while let Some((dir, rel)) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
+    while let Some((path, rel)) = stack.pop() {
+        let Ok(meta) = path.symlink_metadata() else {
             continue;
         };
-        let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
-        entries.sort_by_key(|e| e.file_name());
-        let mut subdirs = Vec::new();
-        for e in entries {
-            let Ok(meta) = e.path().symlink_metadata() else {
-                continue;
-            };
-            count += 1;
-            if count > limit {
-                return;
-            }
-            let name = e.file_name().to_string_lossy().into_owned();
-            let rel_path = if rel.is_empty() {
-                name
-            } else {
-                format!("{rel}/{name}")
-            };
-            if !f(&rel_path, &e.path(), &meta) {
-                return;
-            }
-            if meta.is_dir() {
-                subdirs.push((e.path(), rel_path));
-            }
+        count += 1;
+        if count > limit {
+            return;
         }
-        // Depth first, in lexical order.
-        stack.extend(subdirs.into_iter().rev());
+        match f(&rel, &path, &meta) {
+            Step::Stop => return,
+            Step::SkipDir => continue,
+            Step::Continue if meta.is_dir() => stack.extend(children(&path, &rel)),
+            Step::Continue => {}
+        }
     }
 }
 
@@ -144,7 +160,7 @@ fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
             let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
             found.push((mtime, shown(&root.shown, rel)));
         }
-        true
+        Step::Continue
     });
     if found.is_empty() {
         return Ok("no matches".into());
@@ -418,22 +434,15 @@ pub fn builtin_grep(pattern: &str, root: &Root) -> Output {
             }
         }
         _ => {
-            let mut skip: Vec<String> = Vec::new();
             walk(&root.walk, usize::MAX, &mut |rel, path, meta| {
-                if skip.iter().any(|s| rel.starts_with(s.as_str())) {
-                    return true;
-                }
                 let name = rel.rsplit('/').next().unwrap_or(rel);
-                if meta.is_dir() {
-                    if name == ".git" || name == "node_modules" {
-                        skip.push(format!("{rel}/"));
-                    }
-                    return true;
+                if meta.is_dir() && (name == ".git" || name == "node_modules") {
+                    Step::SkipDir
+                } else if !small_file(meta) || search_file(path, &shown(&root.shown, rel)) {
+                    Step::Continue
+                } else {
+                    Step::Stop
                 }
-                if !small_file(meta) {
-                    return true;
-                }
-                search_file(path, &shown(&root.shown, rel))
             });
         }
     }
@@ -527,6 +536,15 @@ mod tests {
             ))
         );
         assert_eq!(builtin_grep("absent", root), Output::ok("no matches"));
+        // Depth first in lexical order, as the official walk: src/ before z.txt.
+        std::fs::write(dir.join("z.txt"), "needle z\n").unwrap();
+        assert_eq!(
+            builtin_grep("needle", root),
+            Output::ok(format!(
+                "{w}/src/a.txt:2:needle one\n{w}/src/a.txt:3:needle two\n{w}/z.txt:1:needle z"
+            ))
+        );
+        std::fs::remove_file(dir.join("z.txt")).unwrap();
         assert!(
             builtin_grep("(", root)
                 .text
