@@ -142,6 +142,14 @@ impl Shell {
         }
     }
 
+    /// After a call was given up: a command still running is killed, with
+    /// its shell (the next call starts a new one).
+    pub fn abandon(&mut self) {
+        if self.proc.as_ref().is_some_and(|p| p.dirty) {
+            self.close();
+        }
+    }
+
     fn spawn(&mut self) -> io::Result<Proc> {
         let (master, slave) = open_pty()?;
         let mut cmd = std::process::Command::new("/bin/bash");

@@ -190,7 +190,11 @@ impl Host {
                     while let Some(mut job) = rx.recv().await {
                         let out = tokio::select! {
                             out = tools.call(&job.name, &job.input) => out,
-                            _ = job.reply.closed() => continue,
+                            _ = job.reply.closed() => {
+                                // Timed out or given up: nothing may go on running.
+                                tools.shell.abandon();
+                                continue;
+                            }
                         };
                         let _ = job.reply.send(out);
                     }
@@ -210,7 +214,7 @@ impl Host {
     }
 
     /// Runs a tool on the session's thread. Dropping the future abandons
-    /// the call (a running bash command is killed).
+    /// the call: a running bash command is killed (with its shell).
     pub async fn call(&self, name: &str, input: &Value) -> Output {
         let (reply, rx) = oneshot::channel();
         let job = Job {
@@ -260,5 +264,63 @@ pub fn fs_error(e: &std::io::Error) -> String {
                 None => s,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::{Duration, Instant};
+
+    /// Gone, or a zombie nobody reaped yet.
+    fn dead(pid: i32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        }
+    }
+
+    #[test]
+    fn an_abandoned_bash_command_is_killed() {
+        let t = tempfile::tempdir().unwrap();
+        let host = Host::start(HostConfig {
+            workdir: t.path().to_path_buf(),
+            unrestricted: false,
+            confined: false,
+            session_id: "sesn_test".into(),
+        })
+        .unwrap();
+        let pid_file = t.path().join("pid");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let cmd =
+                json!({"command": "sh -c 'echo $$ > pid.tmp && mv pid.tmp pid && exec sleep 60'"});
+            tokio::select! {
+                out = host.call("bash", &cmd) => panic!("the command ended: {out:?}"),
+                _ = async {
+                    while !pid_file.exists() {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                } => {}
+            }
+        });
+        // The call was dropped (as the runner does after 120 s).
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let end = Instant::now() + Duration::from_secs(10);
+        while !dead(pid) {
+            assert!(Instant::now() < end, "sleep {pid} still runs");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        host.close();
     }
 }
