@@ -57,6 +57,8 @@ pub struct Options {
     /// `None`: never stop on idle.
     pub max_idle: Option<Duration>,
     pub log_format: log::Format,
+    /// A `--log-format` other than text or json (logged as text, with a warning).
+    pub unknown_log_format: Option<String>,
     pub confine: ConfineMode,
     pub max_sessions: usize,
     pub debug: bool,
@@ -156,6 +158,12 @@ fn hostname() -> Option<String> {
 /// Builds the shared context: logger, API client, confinement check.
 fn context(opts: Options, command: &str) -> Result<Arc<Ctx>> {
     let log = log::Logger::stderr(opts.log_format);
+    if let Some(f) = &opts.unknown_log_format {
+        log.warn(
+            "unknown --log-format; logging as text",
+            &[("log_format", f.into())],
+        );
+    }
     let confined = if opts.unrestricted_paths || opts.on_work.is_some() {
         false
     } else {
@@ -175,6 +183,9 @@ fn context(opts: Options, command: &str) -> Result<Arc<Ctx>> {
             }
         }
     };
+    if opts.on_work.is_none() {
+        check_workdir(&opts.workdir)?;
+    }
     Ok(Arc::new(Ctx {
         api: api::Api::new(&opts, command)?,
         log,
@@ -182,6 +193,19 @@ fn context(opts: Options, command: &str) -> Result<Arc<Ctx>> {
         confined,
         shutdown: Cancel::new(),
     }))
+}
+
+/// `--workdir` must be a directory (created when missing): checked before
+/// anything is claimed, so a wrong path does not fail item after item.
+fn check_workdir(dir: &std::path::Path) -> Result<()> {
+    let shown = dir.display();
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(Error::usage(format!("--workdir {shown}: not a directory"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir_all(dir)
+            .map_err(|e| Error::usage(format!("--workdir {shown}: cannot create it: {e}"))),
+        Err(e) => Err(Error::usage(format!("--workdir {shown}: {e}"))),
+    }
 }
 
 /// Runs `job` on a fresh runtime; SIGINT/SIGTERM cancel `ctx.shutdown`, a

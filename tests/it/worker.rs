@@ -550,11 +550,14 @@ fn sigterm_during_a_tool_call_lets_it_finish_posts_and_exits_0() {
 fn missing_flags_and_bad_values_are_usage_errors_before_any_request() {
     let server = Server::start(|_, _| Reply::ok(json!(null)));
     let h = home();
+    let (_t, dir) = workdir();
     let run = |args: &[&str]| {
         let out = ant(h.path())
             .env("ANTHROPIC_BASE_URL", &server.url)
+            .current_dir(&dir)
             .arg("beta:worker")
             .args(args)
+            .timeout(Duration::from_secs(20))
             .output()
             .unwrap();
         (out.status.code(), stderr(&out))
@@ -571,6 +574,8 @@ fn missing_flags_and_bad_values_are_usage_errors_before_any_request() {
         err.contains("--session-id") && err.contains("--work-id"),
         "{err}"
     );
+    std::fs::write(dir.join("a-file"), "").unwrap();
+    std::fs::write(dir.join("not-executable.sh"), "#!/bin/sh\n").unwrap();
     let base = [
         "poll",
         "--environment-id",
@@ -587,12 +592,32 @@ fn missing_flags_and_bad_values_are_usage_errors_before_any_request() {
             &["--max-idle", "soon"][..],
             "invalid value for --max-idle: time: invalid duration \"soon\"",
         ),
-        (&["--log-format", "xml"][..], "--log-format"),
         (&["--confine", "maybe"][..], "--confine"),
         (&["--max-sessions", "0"][..], "--max-sessions"),
         (
             &["--on-work", "no-such-script-here"][..],
             "--on-work: script \"no-such-script-here\" is unrunnable",
+        ),
+        // A path that cannot run would fail (and stop) every item claimed.
+        (
+            &["--on-work", "./no-such-script"][..],
+            "--on-work: script \"./no-such-script\" is unrunnable: no such file or directory",
+        ),
+        (
+            &["--on-work", "./not-executable.sh"][..],
+            "is unrunnable: not executable",
+        ),
+        (
+            &["--workdir", "a-file"][..],
+            "--workdir a-file: not a directory",
+        ),
+        (
+            &["--worker-id", "w\n1"][..],
+            "--worker-id (or ANTHROPIC_WORKER_ID): character 2 is a control character",
+        ),
+        (
+            &["--confine", "required", "--unrestricted-paths"][..],
+            "--confine required cannot be combined with --unrestricted-paths",
         ),
     ] {
         let args: Vec<&str> = base.iter().chain(extra).copied().collect();
@@ -600,5 +625,38 @@ fn missing_flags_and_bad_values_are_usage_errors_before_any_request() {
         assert_eq!(code, Some(2), "{extra:?}: {err}");
         assert!(err.contains(want), "{extra:?}: {err}");
     }
+    let (code, err) = run(&["poll", "--environment-id", "e", "--environment-key", "k\n"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "--environment-key (or ANTHROPIC_ENVIRONMENT_KEY): character 2 is a control character"
+        ),
+        "{err}"
+    );
     assert!(server.recorded().is_empty(), "{:#?}", server.recorded());
+}
+
+#[test]
+fn an_unknown_log_format_means_text_as_in_the_official_worker() {
+    let server =
+        Server::start(|_, _| Reply::error(401, "authentication_error", "bad environment key"));
+    let h = home();
+    let out = ant(h.path())
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .args(["--max-retries", "0", "beta:worker", "poll"])
+        .args(["--environment-id", "env_1", "--environment-key", "k"])
+        .args(["--log-format", "logfmt"])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("level=WARN msg=\"unknown --log-format; logging as text\" log_format=logfmt"),
+        "{err}"
+    );
+    assert!(
+        err.contains("level=ERROR msg=\"poll hit permanent 4xx; stopping\""),
+        "{err}"
+    );
 }
