@@ -71,6 +71,12 @@ pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<H
             workdir: workdir.clone(),
             unrestricted: ctx.opts.unrestricted_paths,
             confined: ctx.confined,
+            // Sessions never see each other's files.
+            hidden: if ctx.opts.max_sessions > 1 {
+                vec![ctx.opts.workdir.clone()]
+            } else {
+                vec![]
+            },
             session_id: session_id.clone(),
         });
         let result = match host {

@@ -228,6 +228,7 @@ fn block_on(ctx: &Arc<Ctx>, job: impl std::future::Future<Output = Result<()>>) 
             tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
             shutdown.cancel();
             tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+            tools::remove_tmp_root();
             std::process::exit(crate::error::exit::INTERRUPTED);
         };
         tokio::select! {
@@ -243,7 +244,9 @@ pub fn poll(opts: Options) -> Result<()> {
         onwork::check_runnable(script)?;
     }
     let ctx = context(opts, "ant beta:worker poll")?;
-    block_on(&ctx, poller::run(ctx.clone()))
+    let result = block_on(&ctx, poller::run(ctx.clone()));
+    tools::remove_tmp_root();
+    result
 }
 
 /// `ant beta:worker run`: one already-claimed item.
@@ -253,9 +256,11 @@ pub fn run(opts: Options) -> Result<()> {
     else {
         return Err(Error::usage("--work-id and --session-id are required"));
     };
-    block_on(&ctx, async {
+    let result = block_on(&ctx, async {
         item::run(ctx.clone(), work_id, session_id)
             .await
             .map(|_| ())
-    })
+    });
+    tools::remove_tmp_root();
+    result
 }

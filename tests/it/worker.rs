@@ -165,11 +165,12 @@ impl Bench {
 
     /// Starts `ant beta:worker VERB ARGS…` with its log going to a file.
     pub fn worker(&self, args: &[&str]) -> Worker {
-        self.worker_in(None, args)
+        self.worker_with(args, |_| {})
     }
 
-    /// [`Bench::worker`] in the directory `cwd`.
-    pub fn worker_in(&self, cwd: Option<&Path>, args: &[&str]) -> Worker {
+    /// [`Bench::worker`], with `setup` changing the command first (its
+    /// directory, more variables).
+    pub fn worker_with(&self, args: &[&str], setup: impl FnOnce(&mut Command)) -> Worker {
         let log = self
             .home
             .path()
@@ -190,9 +191,7 @@ impl Bench {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap());
-        if let Some(dir) = cwd {
-            cmd.current_dir(dir);
-        }
+        setup(&mut cmd);
         Worker {
             child: cmd.spawn().expect("worker starts"),
             log,
@@ -401,19 +400,45 @@ fn max_sessions_runs_sessions_in_parallel_in_their_own_directories() {
     wait_until("three claims", QUICK, || {
         w.log().matches("claimed work").count() == 3
     });
-    let start = Instant::now();
+    // Each call prints when it started and ended (ms): run serially, no two
+    // calls would overlap.
     for s in &sessions {
-        b.say(s, "/bash sleep 2; pwd");
+        b.say(s, "/bash date +%s%3N; sleep 3; date +%s%3N; pwd");
     }
+    let mut spans = Vec::new();
     for s in &sessions {
         wait_until("a result", QUICK, || !b.results(s).is_empty());
-        assert_eq!(b.results(s), [format!("{}/{s}\n\n", dir.display())]);
+        let out = b.results(s).remove(0);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[2], format!("{}/{s}", dir.display()), "{out}");
+        let ms = |i: usize| lines[i].parse::<u64>().expect(&out);
+        spans.push((ms(0), ms(1)));
     }
-    let took = start.elapsed();
+    let last_start = spans.iter().map(|s| s.0).max().unwrap();
+    let first_end = spans.iter().map(|s| s.1).min().unwrap();
     assert!(
-        took < Duration::from_millis(5500),
-        "serial would take 6 s, took {took:?}"
+        last_start < first_end,
+        "all three calls ran at the same time: {spans:?}"
     );
+    if !w.log().contains("Landlock is not available") {
+        // A session can read neither another's directory nor its TMPDIR.
+        let (a, other) = (&sessions[0], &sessions[1]);
+        b.say(
+            other,
+            "/write mine.txt\nsecret\n/end\n/bash echo x > $TMPDIR/t; echo $TMPDIR",
+        );
+        wait_until("the other session's calls", QUICK, || {
+            b.results(other).len() == 3
+        });
+        let tmp = b.results(other)[2].trim_end().to_string();
+        b.say(a, &format!("/bash cat ../{other}/mine.txt {tmp}/t"));
+        wait_until("the reading call", QUICK, || b.results(a).len() == 2);
+        let read = b.results(a).remove(1);
+        assert!(
+            read.matches("Permission denied").count() == 2 && !read.contains("secret"),
+            "{read}"
+        );
+    }
     assert!(w.term(QUICK).success());
 }
 

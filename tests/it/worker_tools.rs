@@ -94,10 +94,9 @@ fn under_a_relative_workdir_glob_and_grep_print_paths_read_can_open() {
     let (_t, cwd) = workdir();
     let session = b.session(&b.agent(None));
     // Each session works in work/<session id>/, a relative directory.
-    let w = b.worker_in(
-        Some(&cwd),
-        &["poll", "--workdir", "work", "--max-sessions", "2"],
-    );
+    let w = b.worker_with(&["poll", "--workdir", "work", "--max-sessions", "2"], |c| {
+        c.current_dir(&cwd);
+    });
     b.say(
         &session,
         "/write a.txt\nhello\n/end\n/glob *.txt\n/grep hello\n/read a.txt",
@@ -126,16 +125,28 @@ fn escapes_are_refused_by_the_guard_and_by_landlock() {
     let ssh = b.home.path().join(".ssh");
     std::fs::create_dir_all(&ssh).unwrap();
     std::fs::write(ssh.join("id_rsa"), "PRIVATE KEY").unwrap();
+    // ant's config directory (credentials) outside the home directory.
+    let (_c, config) = workdir();
+    std::fs::create_dir_all(config.join("credentials")).unwrap();
+    std::fs::write(config.join("credentials/default.json"), "TOKEN").unwrap();
     let session = b.session(&b.agent(None));
-    let w = b.worker(&["poll", "--workdir", path_str(&dir)]);
+    let mut w = b.worker_with(
+        &["poll", "--workdir", path_str(&dir), "--max-idle", "1s"],
+        |c| {
+            c.env("ANTHROPIC_CONFIG_DIR", &config);
+        },
+    );
     b.say(
         &session,
         &format!(
             "/read ../x/secret.txt\n/read link/secret.txt\n/write ../escape.txt\nx\n/end\n\
              /bash cat {ssh}/id_rsa\n/bash echo pwned > {out}/bash.txt\n\
-             /bash echo ok > \"$TMPDIR/t\" && cat \"$TMPDIR/t\" && echo $TMPDIR",
+             /bash echo ok > \"$TMPDIR/t\" && cat \"$TMPDIR/t\" && echo $TMPDIR\n\
+             /bash env | grep -c '^ANTHROPIC_' || true\n\
+             /bash cat {config}/credentials/default.json",
             ssh = ssh.display(),
-            out = outside.display()
+            out = outside.display(),
+            config = config.display(),
         ),
     );
     b.wait_turn(&session, QUICK);
@@ -144,23 +155,37 @@ fn escapes_are_refused_by_the_guard_and_by_landlock() {
     assert_eq!(r[1], "read: path \"link/secret.txt\" escapes workdir");
     assert_eq!(r[2], "write: path \"../escape.txt\" escapes workdir");
     assert!(!dir.parent().unwrap().join("escape.txt").exists());
+    assert_eq!(r[6], "0\n\n", "no ANTHROPIC_* variable reaches bash");
+    // The private TMPDIR is removed with the session.
+    let tmp = r[5]
+        .strip_prefix("ok\n")
+        .expect(&r[5])
+        .trim_end()
+        .to_string();
+    assert!(tmp.contains("ant-worker-"), "a private TMPDIR: {tmp}");
+    assert!(!std::path::Path::new(&tmp).starts_with(&dir));
+    w.wait_log("msg=\"session ended\"", QUICK);
+    assert!(!std::path::Path::new(&tmp).exists(), "{tmp} removed");
+    assert!(w.term(QUICK).success());
+    assert!(
+        !std::path::Path::new(&tmp).parent().unwrap().exists(),
+        "the worker's temporary directory is removed when it exits"
+    );
     if w.log().contains("Landlock is not available") {
         eprintln!("skipped the bash confinement checks: Landlock is not available on this kernel");
         return;
     }
-    assert!(
-        r[3].contains("Permission denied")
-            && r[3].ends_with("exit code: 1")
-            && !r[3].contains("PRIVATE"),
-        "{}",
-        r[3]
-    );
+    for (i, secret) in [(3, "PRIVATE"), (7, "TOKEN")] {
+        assert!(
+            r[i].contains("Permission denied")
+                && r[i].ends_with("exit code: 1")
+                && !r[i].contains(secret),
+            "{}",
+            r[i]
+        );
+    }
     assert!(r[4].contains("Permission denied"), "{}", r[4]);
     assert!(!outside.join("bash.txt").exists());
-    let tmp = r[5].strip_prefix("ok\n").expect(&r[5]).trim_end();
-    assert!(tmp.contains("ant-worker-"), "a private TMPDIR: {tmp}");
-    assert!(!std::path::Path::new(tmp).starts_with(&dir));
-    drop(w);
 }
 
 #[test]

@@ -108,6 +108,9 @@ pub struct HostConfig {
     pub unrestricted: bool,
     /// Confine the tool thread with Landlock.
     pub confined: bool,
+    /// Directories the session may not read besides the usual ones (the
+    /// other sessions' directories, with `--max-sessions`).
+    pub hidden: Vec<PathBuf>,
     pub session_id: String,
 }
 
@@ -124,31 +127,59 @@ pub struct Host {
     tmp: PathBuf,
 }
 
-/// A fresh private directory for the session's temporary files (0700).
-fn private_tmp(session_id: &str) -> Result<PathBuf> {
+/// The worker's directory for the sessions' temporary directories
+/// (`<temp>/ant-worker-<hex>/`, 0700), made on first use. Confined sessions
+/// cannot read it, except their own directory inside.
+static TMP_ROOT: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+/// A new 0700 directory `<parent>/<prefix><hex>`.
+fn fresh_dir(parent: &Path, prefix: &str) -> Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt;
-    let base = std::env::temp_dir();
-    let safe: String = session_id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .take(40)
-        .collect();
     for _ in 0..16 {
-        let dir = base.join(format!("ant-worker-{safe}-{:08x}", fastrand::u32(..)));
+        let dir = parent.join(format!("{prefix}{:016x}", fastrand::u64(..)));
         match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => return Ok(dir.canonicalize().unwrap_or(dir)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
                 return Err(Error::Io(format!(
                     "cannot create a private temporary directory in {}: {e}",
-                    base.display()
+                    parent.display()
                 )));
             }
         }
     }
-    Err(Error::Io(
-        "cannot create a private temporary directory".into(),
-    ))
+    Err(Error::Io(format!(
+        "cannot create a private temporary directory in {}",
+        parent.display()
+    )))
+}
+
+fn tmp_root() -> Result<PathBuf> {
+    let mut root = TMP_ROOT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(r) = root.as_ref() {
+        return Ok(r.clone());
+    }
+    let r = fresh_dir(&std::env::temp_dir(), "ant-worker-")?;
+    *root = Some(r.clone());
+    Ok(r)
+}
+
+/// Removes the sessions' temporary directories (when the worker exits).
+pub fn remove_tmp_root() {
+    let mut root = TMP_ROOT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(r) = root.take() {
+        let _ = std::fs::remove_dir_all(r);
+    }
+}
+
+/// A fresh private directory for the session's temporary files (0700).
+fn private_tmp(session_id: &str) -> Result<PathBuf> {
+    let safe: String = session_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(40)
+        .collect();
+    fresh_dir(&tmp_root()?, &format!("{safe}-"))
 }
 
 impl Host {
@@ -164,7 +195,11 @@ impl Host {
             .name(format!("ant-tools-{}", cfg.session_id))
             .spawn(move || {
                 if cfg.confined {
-                    let rules = super::confine::Rules::for_session(&paths.root, &thread_tmp);
+                    let mut hidden = cfg.hidden.clone();
+                    hidden.extend(thread_tmp.parent().map(Path::to_path_buf));
+                    let hidden = super::confine::private_dirs(&hidden);
+                    let rules =
+                        super::confine::Rules::for_session(&paths.root, &thread_tmp, &hidden);
                     if let Err(e) = super::confine::restrict_thread(&rules) {
                         let _ = ready_tx.send(Err(Error::Other(format!(
                             "cannot confine the tools with Landlock: {e}"
@@ -290,6 +325,7 @@ mod tests {
             workdir: t.path().to_path_buf(),
             unrestricted: false,
             confined: false,
+            hidden: vec![],
             session_id: "sesn_test".into(),
         })
         .unwrap();
@@ -322,5 +358,51 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         }
         host.close();
+    }
+
+    #[test]
+    fn the_file_tools_run_confined_beneath_the_path_guard() {
+        if let Err(why) = super::super::confine::probe() {
+            eprintln!("skipped: Landlock is not available here ({why})");
+            return;
+        }
+        let t = tempfile::tempdir().unwrap();
+        let base = t.path().canonicalize().unwrap();
+        let (work, secret) = (base.join("work"), base.join("secret"));
+        std::fs::create_dir_all(&work).unwrap();
+        std::fs::create_dir_all(&secret).unwrap();
+        std::fs::write(secret.join("key"), "s").unwrap();
+        // --unrestricted-paths lifts the guard; Landlock alone must refuse.
+        let host = Host::start(HostConfig {
+            workdir: work.clone(),
+            unrestricted: true,
+            confined: true,
+            hidden: vec![secret.clone()],
+            session_id: "sesn_test".into(),
+        })
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let key = secret.join("key").display().to_string();
+        let outside = base.join("out.txt").display().to_string();
+        let (read, write, inside) = rt.block_on(async {
+            (
+                host.call("read", &json!({"file_path": key})).await,
+                host.call("write", &json!({"file_path": outside, "content": "x"}))
+                    .await,
+                host.call("write", &json!({"file_path": "in.txt", "content": "x"}))
+                    .await,
+            )
+        });
+        host.close();
+        assert_eq!(read, Output::err(format!("read {key}: permission denied")));
+        assert!(
+            write.is_error && write.text.ends_with("permission denied"),
+            "{write:?}"
+        );
+        assert_eq!(inside, Output::ok("wrote 1 bytes to in.txt"));
+        assert!(!base.join("out.txt").exists());
     }
 }
