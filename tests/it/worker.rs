@@ -495,6 +495,34 @@ fn on_work_runs_the_script_which_runs_the_item_with_beta_worker_run() {
 }
 
 #[test]
+fn on_sigterm_the_on_work_script_gets_sigterm_and_the_item_a_graceful_stop() {
+    let b = Bench::new(30);
+    let (_t, dir) = workdir();
+    let session = b.session(&b.agent(None));
+    let script = dir.join("on-work.sh");
+    let marker = dir.join("got-term");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/bash\ntrap 'echo $ANTHROPIC_WORK_ID > {m}; exit 0' TERM\necho script-started\nwhile :; do sleep 0.1; done\n",
+            m = marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut w = b.worker(&["poll", "--on-work", path_str(&script)]);
+    w.wait_log("script-started", QUICK);
+    assert!(w.term(QUICK).success(), "{}", w.log());
+    let work = b.item_of(&session)["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        std::fs::read_to_string(&marker).expect("the script got SIGTERM"),
+        format!("{work}\n")
+    );
+    let state = b.item_of(&session)["state"].clone();
+    assert!(state == "stopping" || state == "stopped", "{state}");
+}
+
+#[test]
 fn beta_worker_run_runs_one_claimed_item_and_force_stops_it() {
     let b = Bench::new(5);
     let (_t, dir) = workdir();
