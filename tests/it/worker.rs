@@ -588,11 +588,10 @@ fn sigterm_during_a_tool_call_lets_it_finish_posts_and_exits_0() {
     let (_t, dir) = workdir();
     let session = b.session(&b.agent(None));
     let mut w = b.worker(&["poll", "--workdir", path_str(&dir)]);
-    b.say(&session, "/bash sleep 1.5; echo finished");
-    wait_until("the tool call", QUICK, || {
-        !b.of_type(&session, "agent.tool_use").is_empty()
+    b.say(&session, "/bash touch started; sleep 1.5; echo finished");
+    wait_until("the tool call to run", QUICK, || {
+        dir.join("started").exists()
     });
-    std::thread::sleep(Duration::from_millis(400));
     let status = w.term(QUICK);
     assert!(status.success(), "exit {status:?}: {}", w.log());
     assert_eq!(b.results(&session), ["finished\n\n"]);
