@@ -519,3 +519,90 @@ fn skills_never_follow_a_symlink_out_of_the_workdir() {
         "nothing extracted outside"
     );
 }
+
+/// Makes the Landlock system calls fail with ENOSYS in the started process
+/// (a seccomp filter), as on a kernel without Landlock.
+fn without_landlock(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    let stmt = |code: u16, k: u32| libc::sock_filter {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let jump = |code: u16, k: u32, jt: u8, jf: u8| libc::sock_filter { code, jt, jf, k };
+    // landlock_create_ruleset, _add_rule and _restrict_self are 444-446 on
+    // every architecture.
+    let filter = [
+        stmt(0x20, 0),                // ld [nr]
+        jump(0x35, 444, 0, 2),        // jge 444 ? next : allow
+        jump(0x25, 446, 1, 0),        // jgt 446 ? allow : next
+        stmt(0x06, 0x0005_0000 | 38), // ret ERRNO(ENOSYS)
+        stmt(0x06, 0x7fff_0000),      // ret ALLOW
+    ];
+    // SAFETY: only prctl system calls between fork and exec; the filter
+    // lives in the child's copy of this closure.
+    unsafe {
+        cmd.pre_exec(move || {
+            let prog = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut libc::sock_filter,
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(libc::PR_SET_SECCOMP, 2, &prog as *const libc::sock_fprog) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn without_landlock_the_worker_warns_once_and_confine_required_refuses() {
+    let server = Server::start(|_, _| Reply::ok(json!(null)));
+    let h = crate::home();
+    let mut cmd = crate::ant_std(h.path());
+    cmd.env("ANTHROPIC_BASE_URL", &server.url)
+        .args(["beta:worker", "poll", "--environment-id", "env_1"])
+        .args(["--environment-key", "k", "--confine", "required"]);
+    without_landlock(&mut cmd);
+    let out = assert_cmd::Command::from_std(cmd)
+        .timeout(QUICK)
+        .output()
+        .unwrap();
+    let err = crate::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--confine required: cannot confine tools with Landlock"),
+        "{err}"
+    );
+    assert!(server.recorded().is_empty(), "nothing claimed");
+
+    // --confine auto (the default): one warning, then tools run unconfined.
+    let b = Bench::new(5);
+    let (_t, dir) = workdir();
+    let (_o, outside) = workdir();
+    let agent = b.agent(None);
+    let mut w = b.worker_with(
+        &["poll", "--workdir", path_str(&dir), "--max-sessions", "2"],
+        without_landlock,
+    );
+    for _ in 0..2 {
+        let session = b.session(&agent);
+        b.say(
+            &session,
+            &format!("/bash echo x > {}/$RANDOM", outside.display()),
+        );
+        b.wait_turn(&session, QUICK);
+        assert_eq!(b.results(&session), [""], "written outside the workdir");
+    }
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 2);
+    let log = w.log();
+    assert_eq!(
+        log.matches("level=WARN msg=\"Landlock is not available; tools run unconfined (use --confine required to refuse)\"").count(),
+        1,
+        "{log}"
+    );
+    assert!(w.term(QUICK).success());
+}
