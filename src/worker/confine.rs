@@ -3,7 +3,8 @@
 //! workdir and private temporary directory; read access to the system but
 //! not to the user's home directory outside the workdir (no `~/.ssh`, no
 //! `~/.config/anthropic`), nor to ant's config directory wherever it is,
-//! nor (with `--max-sessions`) to the other sessions' directories; no
+//! nor (with `--max-sessions`) to the other sessions' directories and
+//! temporary directories; no
 //! signals to processes outside the sandbox and no abstract Unix sockets
 //! made outside it (where the kernel has Landlock ABI 6). Landlock only
 //! grants, so "everything but these" is spelled as: every entry of each

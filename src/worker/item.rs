@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::api::{WORKER, status};
 use super::heartbeat::{self, Stop};
 use super::runner::{self, End};
-use super::tools::{Host, HostConfig};
+use super::tools::{self, Host, HostConfig};
 use super::{Cancel, Ctx, skills};
 use crate::error::{Error, Result};
 
@@ -67,16 +67,18 @@ pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<H
                 skills::Extracted::default()
             }
         };
+        // Sessions never see each other's files (hiding the temporary
+        // directory's parent costs a rule per entry there: only then).
+        let hidden = if ctx.opts.max_sessions > 1 {
+            vec![ctx.opts.workdir.clone(), tools::tmp_root()?]
+        } else {
+            vec![]
+        };
         let host = Host::start(HostConfig {
             workdir: workdir.clone(),
             unrestricted: ctx.opts.unrestricted_paths,
             confined: ctx.confined,
-            // Sessions never see each other's files.
-            hidden: if ctx.opts.max_sessions > 1 {
-                vec![ctx.opts.workdir.clone()]
-            } else {
-                vec![]
-            },
+            hidden,
             session_id: session_id.clone(),
         });
         let result = match host {

@@ -109,7 +109,7 @@ pub struct HostConfig {
     /// Confine the tool thread with Landlock.
     pub confined: bool,
     /// Directories the session may not read besides the usual ones (the
-    /// other sessions' directories, with `--max-sessions`).
+    /// other sessions' directories and TMPDIRs, with `--max-sessions`).
     pub hidden: Vec<PathBuf>,
     pub session_id: String,
 }
@@ -128,8 +128,7 @@ pub struct Host {
 }
 
 /// The worker's directory for the sessions' temporary directories
-/// (`<temp>/ant-worker-<hex>/`, 0700), made on first use. Confined sessions
-/// cannot read it, except their own directory inside.
+/// (`<temp>/ant-worker-<hex>/`, 0700), made on first use.
 static TMP_ROOT: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
 
 /// A new 0700 directory `<parent>/<prefix><hex>`.
@@ -154,7 +153,7 @@ fn fresh_dir(parent: &Path, prefix: &str) -> Result<PathBuf> {
     )))
 }
 
-fn tmp_root() -> Result<PathBuf> {
+pub fn tmp_root() -> Result<PathBuf> {
     let mut root = TMP_ROOT.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(r) = root.as_ref() {
         return Ok(r.clone());
@@ -195,9 +194,7 @@ impl Host {
             .name(format!("ant-tools-{}", cfg.session_id))
             .spawn(move || {
                 if cfg.confined {
-                    let mut hidden = cfg.hidden.clone();
-                    hidden.extend(thread_tmp.parent().map(Path::to_path_buf));
-                    let hidden = super::confine::private_dirs(&hidden);
+                    let hidden = super::confine::private_dirs(&cfg.hidden);
                     let rules =
                         super::confine::Rules::for_session(&paths.root, &thread_tmp, &hidden);
                     if let Err(e) = super::confine::restrict_thread(&rules) {
