@@ -279,6 +279,14 @@ pub fn workdir() -> (tempfile::TempDir, PathBuf) {
     (t, p)
 }
 
+/// Writes an executable script `on-work.sh` in `dir`.
+pub fn script(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("on-work.sh");
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path
+}
+
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -447,19 +455,16 @@ fn on_work_runs_the_script_which_runs_the_item_with_beta_worker_run() {
     let b = Bench::new(5);
     let (_t, dir) = workdir();
     let session = b.session(&b.agent(None));
-    let script = dir.join("on-work.sh");
     let seen = dir.join("seen");
-    std::fs::write(
-        &script,
-        format!(
+    let script = script(
+        &dir,
+        &format!(
             "#!/bin/bash\nenv | grep '^ANTHROPIC_' | sort > {seen}.env\ncat > {seen}.json\necho from-the-script\nexec {ant} beta:worker run --workdir {dir} --max-idle 1s\n",
             seen = seen.display(),
             ant = assert_cmd::cargo::cargo_bin("ant").display(),
             dir = dir.display(),
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    );
     b.say(&session, "/bash echo inside");
     let mut w = b.worker(&["poll", "--on-work", path_str(&script)]);
     b.wait_turn(&session, QUICK);
@@ -499,17 +504,14 @@ fn on_sigterm_the_on_work_script_gets_sigterm_and_the_item_a_graceful_stop() {
     let b = Bench::new(30);
     let (_t, dir) = workdir();
     let session = b.session(&b.agent(None));
-    let script = dir.join("on-work.sh");
     let marker = dir.join("got-term");
-    std::fs::write(
-        &script,
-        format!(
+    let script = script(
+        &dir,
+        &format!(
             "#!/bin/bash\ntrap 'echo $ANTHROPIC_WORK_ID > {m}; exit 0' TERM\necho script-started\nwhile :; do sleep 0.1; done\n",
             m = marker.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    );
     let mut w = b.worker(&["poll", "--on-work", path_str(&script)]);
     w.wait_log("script-started", QUICK);
     assert!(w.term(QUICK).success(), "{}", w.log());
