@@ -4,11 +4,11 @@
 //! not to the user's home directory outside the workdir (no `~/.ssh`, no
 //! `~/.config/anthropic`), nor to ant's config directory wherever it is,
 //! nor (with `--max-sessions`) to the other sessions' directories and
-//! temporary directories; no
-//! signals to processes outside the sandbox and no abstract Unix sockets
-//! made outside it (where the kernel has Landlock ABI 6). Landlock only
-//! grants, so "everything but these" is spelled as: every entry of each
-//! directory on the way down to a hidden path except the next step towards it.
+//! temporary directories; no signals to processes outside the sandbox and
+//! no abstract Unix sockets made outside it (where the kernel has Landlock
+//! ABI 6). Landlock only grants, so "everything but these" is spelled as:
+//! every entry of each directory on the way down to a hidden path except
+//! the next step towards it.
 
 use std::path::{Path, PathBuf};
 

@@ -57,6 +57,13 @@ pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<H
                 workdir.display()
             ))
         })?;
+        // Sessions never see each other's files (hiding the temporary
+        // directory's parent costs a rule per entry there: only then).
+        let hidden = if ctx.opts.max_sessions > 1 {
+            vec![ctx.opts.workdir.clone(), tools::tmp_root()?]
+        } else {
+            vec![]
+        };
         let extracted = match skills::setup(&ctx, &session_id, &workdir, &session).await {
             Ok(dirs) => dirs,
             Err(e) => {
@@ -66,13 +73,6 @@ pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<H
                 );
                 skills::Extracted::default()
             }
-        };
-        // Sessions never see each other's files (hiding the temporary
-        // directory's parent costs a rule per entry there: only then).
-        let hidden = if ctx.opts.max_sessions > 1 {
-            vec![ctx.opts.workdir.clone(), tools::tmp_root()?]
-        } else {
-            vec![]
         };
         let host = Host::start(HostConfig {
             workdir: workdir.clone(),

@@ -153,6 +153,7 @@ fn fresh_dir(parent: &Path, prefix: &str) -> Result<PathBuf> {
     )))
 }
 
+/// The worker's directory of the sessions' TMPDIRs (made on first use).
 pub fn tmp_root() -> Result<PathBuf> {
     let mut root = TMP_ROOT.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(r) = root.as_ref() {
