@@ -174,17 +174,52 @@ fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
         .join("\n"))
 }
 
+/// Whether `text` matches `pattern`, where a star element matches any run
+/// of text elements and every other one exactly one (`one` says whether it
+/// does). Dynamic programming: linear in each, however many stars.
+fn wildcard<P, T>(
+    pattern: &[P],
+    text: &[T],
+    star: impl Fn(&P) -> bool,
+    one: impl Fn(&P, &T) -> bool,
+) -> bool {
+    // done[j]: the pattern so far matches text[..j].
+    let mut done = vec![false; text.len() + 1];
+    done[0] = true;
+    for p in pattern {
+        let mut next = vec![false; text.len() + 1];
+        if star(p) {
+            let mut reached = false;
+            for j in 0..=text.len() {
+                reached |= done[j];
+                next[j] = reached;
+            }
+        } else {
+            for j in 1..=text.len() {
+                next[j] = done[j - 1] && one(p, &text[j - 1]);
+            }
+        }
+        done = next;
+    }
+    done[text.len()]
+}
+
 /// `**` matches zero or more segments; other segments match one each.
 pub fn path_match(pat: &[&str], path: &[&str]) -> bool {
-    match pat.split_first() {
-        None => path.is_empty(),
-        Some((&"**", rest)) => (0..=path.len()).any(|i| path_match(rest, &path[i..])),
-        Some((seg, rest)) => {
-            !path.is_empty()
-                && segment_match(seg, path[0]).unwrap_or(false)
-                && path_match(rest, &path[1..])
-        }
-    }
+    wildcard(
+        pat,
+        path,
+        |seg| *seg == "**",
+        |seg, name| segment_match(seg, name).unwrap_or(false),
+    )
+}
+
+/// One element of a segment pattern.
+enum Tok<'a> {
+    Star,
+    Any,
+    Class(&'a [char]),
+    Lit(char),
 }
 
 /// Shell-style match of one segment (`*`, `?`, `[...]`, `[^...]`, `\`), as
@@ -193,16 +228,44 @@ pub fn segment_match(pattern: &str, name: &str) -> Option<bool> {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     // Validate the whole pattern first, so errors do not depend on the name.
+    let mut toks = Vec::new();
     let mut i = 0;
     while i < p.len() {
         match p[i] {
             '\\' if i + 1 >= p.len() => return None,
-            '\\' => i += 2,
-            '[' => i = class_end(&p, i)?,
-            _ => i += 1,
+            '\\' => {
+                toks.push(Tok::Lit(p[i + 1]));
+                i += 2;
+            }
+            '[' => {
+                let end = class_end(&p, i)?;
+                toks.push(Tok::Class(&p[i + 1..end - 1]));
+                i = end;
+            }
+            '*' => {
+                toks.push(Tok::Star);
+                i += 1;
+            }
+            '?' => {
+                toks.push(Tok::Any);
+                i += 1;
+            }
+            c => {
+                toks.push(Tok::Lit(c));
+                i += 1;
+            }
         }
     }
-    Some(match_from(&p, &n))
+    Some(wildcard(
+        &toks,
+        &n,
+        |t| matches!(t, Tok::Star),
+        |t, c| match t {
+            Tok::Star | Tok::Any => true,
+            Tok::Class(class) => class_matches(class, *c),
+            Tok::Lit(l) => l == c,
+        },
+    ))
 }
 
 /// Index just past the `]` closing the class opened at `start`.
@@ -220,23 +283,6 @@ fn class_end(p: &[char], start: usize) -> Option<usize> {
             Some(_) => i += 1,
         }
         first = false;
-    }
-}
-
-fn match_from(p: &[char], n: &[char]) -> bool {
-    match p.first() {
-        None => n.is_empty(),
-        Some('*') => (0..=n.len()).any(|k| match_from(&p[1..], &n[k..])),
-        Some('?') => !n.is_empty() && match_from(&p[1..], &n[1..]),
-        Some('[') => {
-            let Some(&c) = n.first() else { return false };
-            let Some(end) = class_end(p, 0) else {
-                return false;
-            };
-            class_matches(&p[1..end - 1], c) && match_from(&p[end..], &n[1..])
-        }
-        Some('\\') if p.len() > 1 => n.first() == Some(&p[1]) && match_from(&p[2..], &n[1..]),
-        Some(&c) => n.first() == Some(&c) && match_from(&p[1..], &n[1..]),
     }
 }
 
@@ -367,7 +413,7 @@ async fn ripgrep(rg: &Path, pattern: &str, root: &Root) -> Output {
             };
             Output::err(format!(
                 "grep: rg failed: {status}: {}",
-                String::from_utf8_lossy(&err).trim_end()
+                String::from_utf8_lossy(&err)
             ))
         }
     }
@@ -399,10 +445,17 @@ pub fn builtin_grep(pattern: &str, root: &Root) -> Output {
     let mut budget = 0usize;
     let mut truncated = false;
     let mut files = 0usize;
-    let mut search_file = |path: &Path, shown: &str| -> bool {
+    // Every regular file counts towards the 50,000, searched or too big.
+    let mut search_file = |path: &Path, meta: &std::fs::Metadata, shown: &str| -> bool {
+        if !meta.is_file() {
+            return true;
+        }
         files += 1;
         if files > MAX_WALK {
             return false;
+        }
+        if meta.len() > MAX_GREP_FILE {
+            return true;
         }
         let Ok(bytes) = std::fs::read(path) else {
             return true;
@@ -410,9 +463,10 @@ pub fn builtin_grep(pattern: &str, root: &Root) -> Output {
         if bytes[..bytes.len().min(512)].contains(&0) {
             return true;
         }
+        // Split on every newline, as the official tool: a final newline
+        // leaves an empty last line (which `^$` matches).
         let text = String::from_utf8_lossy(&bytes);
-        let body = text.strip_suffix('\n').unwrap_or(&text);
-        for (i, line) in body.split('\n').enumerate() {
+        for (i, line) in text.split('\n').enumerate() {
             if !re.is_match(line) {
                 continue;
             }
@@ -426,19 +480,16 @@ pub fn builtin_grep(pattern: &str, root: &Root) -> Output {
         }
         true
     };
-    let small_file = |m: &std::fs::Metadata| m.is_file() && m.len() <= MAX_GREP_FILE;
     match root.walk.symlink_metadata() {
         Ok(m) if m.is_file() => {
-            if small_file(&m) {
-                search_file(&root.walk, &root.shown.to_string_lossy());
-            }
+            search_file(&root.walk, &m, &root.shown.to_string_lossy());
         }
         _ => {
             walk(&root.walk, usize::MAX, &mut |rel, path, meta| {
                 let name = rel.rsplit('/').next().unwrap_or(rel);
                 if meta.is_dir() && (name == ".git" || name == "node_modules") {
                     Step::SkipDir
-                } else if !small_file(meta) || search_file(path, &shown(&root.shown, rel)) {
+                } else if search_file(path, meta, &shown(&root.shown, rel)) {
                     Step::Continue
                 } else {
                     Step::Stop
@@ -482,6 +533,24 @@ mod tests {
         assert!(pm("src/**", "src"));
         assert!(pm("src/**/b", "src/a/b"));
         assert!(!pm("*.go", "x/a.go"));
+        assert!(pm("**/**/b/**", "a/b"));
+    }
+
+    #[test]
+    fn many_stars_match_in_linear_time() {
+        // Backtracking takes exponential time on these; the official matcher does not.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let name = "a".repeat(60);
+            let stars = "*a".repeat(20) + "b";
+            let deep: Vec<&str> = std::iter::repeat_n("d", 40).collect();
+            let globs: Vec<&str> = std::iter::repeat_n("**", 20).chain(["z"]).collect();
+            let _ = tx.send((segment_match(&stars, &name), path_match(&globs, &deep)));
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("matched within 10 s");
+        assert_eq!(got, (Some(false), false));
     }
 
     #[test]
@@ -536,6 +605,11 @@ mod tests {
             ))
         );
         assert_eq!(builtin_grep("absent", root), Output::ok("no matches"));
+        // The empty line after the final newline is a line too.
+        assert_eq!(
+            builtin_grep("^$", root),
+            Output::ok(format!("{w}/src/a.txt:4:"))
+        );
         // Depth first in lexical order, as the official walk: src/ before z.txt.
         std::fs::write(dir.join("z.txt"), "needle z\n").unwrap();
         assert_eq!(
