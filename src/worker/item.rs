@@ -59,8 +59,9 @@ pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<H
         })?;
         // Sessions never see each other's files (hiding the temporary
         // directory's parent costs a rule per entry there: only then).
+        let tmp_parent = tools::tmp_root()?;
         let hidden = if ctx.opts.max_sessions > 1 {
-            vec![ctx.opts.workdir.clone(), tools::tmp_root()?]
+            vec![ctx.opts.workdir.clone(), tmp_parent.clone()]
         } else {
             vec![]
         };
@@ -79,6 +80,7 @@ pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<H
             unrestricted: ctx.opts.unrestricted_paths,
             confined: ctx.confined,
             hidden,
+            tmp_parent,
             session_id: session_id.clone(),
         });
         let result = match host {

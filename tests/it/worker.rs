@@ -181,7 +181,11 @@ impl Bench {
                 cmd.env_remove(k);
             }
         }
+        // The worker's temporary directories go with the test's.
+        let tmp = self.home.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
         cmd.env("HOME", self.home.path())
+            .env("TMPDIR", &tmp)
             .env("NO_COLOR", "1")
             .env("ANTHROPIC_BASE_URL", &self.mock.base_url)
             .env("ANTHROPIC_ENVIRONMENT_ID", &self.env)

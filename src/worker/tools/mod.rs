@@ -111,6 +111,8 @@ pub struct HostConfig {
     /// Directories the session may not read besides the usual ones (the
     /// other sessions' directories and TMPDIRs, with `--max-sessions`).
     pub hidden: Vec<PathBuf>,
+    /// Where the session's private TMPDIR is made ([`tmp_root`]).
+    pub tmp_parent: PathBuf,
     pub session_id: String,
 }
 
@@ -173,20 +175,20 @@ pub fn remove_tmp_root() {
 }
 
 /// A fresh private directory for the session's temporary files (0700).
-fn private_tmp(session_id: &str) -> Result<PathBuf> {
+fn private_tmp(parent: &Path, session_id: &str) -> Result<PathBuf> {
     let safe: String = session_id
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
         .take(40)
         .collect();
-    fresh_dir(&tmp_root()?, &format!("{safe}-"))
+    fresh_dir(parent, &format!("{safe}-"))
 }
 
 impl Host {
     /// Starts the session's tool thread; fails when confinement was asked
     /// for and cannot be applied.
     pub fn start(cfg: HostConfig) -> Result<Host> {
-        let tmp = private_tmp(&cfg.session_id)?;
+        let tmp = private_tmp(&cfg.tmp_parent, &cfg.session_id)?;
         let paths = Paths::new(&cfg.workdir, cfg.unrestricted);
         let (jobs, mut rx) = mpsc::unbounded_channel::<Job>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
@@ -324,6 +326,7 @@ mod tests {
             unrestricted: false,
             confined: false,
             hidden: vec![],
+            tmp_parent: t.path().to_path_buf(),
             session_id: "sesn_test".into(),
         })
         .unwrap();
@@ -376,6 +379,7 @@ mod tests {
             unrestricted: true,
             confined: true,
             hidden: vec![secret.clone()],
+            tmp_parent: base.clone(),
             session_id: "sesn_test".into(),
         })
         .unwrap();
