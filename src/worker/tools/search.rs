@@ -176,7 +176,8 @@ fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
 
 /// Whether `text` matches `pattern`, where a star element matches any run
 /// of text elements and every other one exactly one (`one` says whether it
-/// does). Dynamic programming: linear in each, however many stars.
+/// does). Dynamic programming: time proportional to the two lengths'
+/// product, however many stars (backtracking is exponential in them).
 fn wildcard<P, T>(
     pattern: &[P],
     text: &[T],
