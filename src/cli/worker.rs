@@ -8,6 +8,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
 
 use super::global::GlobalArgs;
 use crate::error::{EXIT_CODES_HELP, Error, Result};
+use crate::http;
 use crate::worker::{self, ConfineMode, Options, log};
 
 pub const GROUP: &str = "beta:worker";
@@ -80,9 +81,13 @@ fn common(cmd: Command) -> Command {
         .default_value("1m0s"),
     )
     .arg(
-        value("log-format", "FORMAT", "Log format on stderr: text or json")
-            .default_value("text")
-            .value_parser(["text", "json"]),
+        value(
+            "log-format",
+            "FORMAT",
+            "Log format on stderr: text or json (any other value: text, with a warning)",
+        )
+        .default_value("text")
+        .value_parser(LogFormat),
     )
     .arg(
         value(
@@ -147,6 +152,34 @@ pub fn command() -> Command {
         })
 }
 
+/// `--log-format`: `text` or `json` (offered in help and completion); as
+/// in the official worker, any other value means text.
+#[derive(Clone)]
+struct LogFormat;
+
+impl clap::builder::TypedValueParser for LogFormat {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &Command,
+        _arg: Option<&Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<String, clap::Error> {
+        Ok(value.to_string_lossy().into_owned())
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            ["text", "json"]
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
 fn string(m: &ArgMatches, id: &str) -> Option<String> {
     m.try_get_one::<String>(id).ok().flatten().cloned()
 }
@@ -167,8 +200,9 @@ fn options(m: &ArgMatches, g: &GlobalArgs, poll: bool) -> Result<Options> {
         .or_else(|| std::env::var("ANTHROPIC_BASE_URL").ok())
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| "https://api.anthropic.com".into());
-    let base_url = crate::http::validate_base_url(&base_url)?;
-    let json = string(m, "log-format").as_deref() == Some("json");
+    let base_url = http::validate_base_url(&base_url)?;
+    let log_format_text = string(m, "log-format").unwrap_or_default();
+    let json = log_format_text == "json";
     let stderr_color = crate::output::Terminal::detect().for_stderr().color;
     let log_format = match (json, stderr_color) {
         (true, _) => log::Format::Json,
@@ -180,14 +214,35 @@ fn options(m: &ArgMatches, g: &GlobalArgs, poll: bool) -> Result<Options> {
     } else {
         None
     };
+    let environment_key = nonempty("environment-key")?;
+    http::check_header_value(
+        "--environment-key (or ANTHROPIC_ENVIRONMENT_KEY)",
+        &environment_key,
+    )?;
+    let worker_id = if poll {
+        string(m, "worker-id").filter(|s| !s.is_empty())
+    } else {
+        None
+    };
+    if let Some(id) = &worker_id {
+        http::check_header_value("--worker-id (or ANTHROPIC_WORKER_ID)", id)?;
+    }
+    let unrestricted_paths =
+        m.try_get_one::<bool>("unrestricted-paths").ok().flatten() == Some(&true);
+    let confine = if string(m, "confine").as_deref() == Some("required") {
+        ConfineMode::Required
+    } else {
+        ConfineMode::Auto
+    };
+    if confine == ConfineMode::Required && unrestricted_paths {
+        return Err(Error::usage(
+            "--confine required cannot be combined with --unrestricted-paths, which lifts the confinement",
+        ));
+    }
     Ok(Options {
         environment_id: nonempty("environment-id")?,
-        environment_key: nonempty("environment-key")?,
-        worker_id: if poll {
-            string(m, "worker-id").filter(|s| !s.is_empty())
-        } else {
-            None
-        },
+        environment_key,
+        worker_id,
         session_id: if poll {
             None
         } else {
@@ -206,15 +261,12 @@ fn options(m: &ArgMatches, g: &GlobalArgs, poll: bool) -> Result<Options> {
             .filter(|w| !w.is_empty()),
         on_work,
         workdir: PathBuf::from(string(m, "workdir").unwrap_or_else(|| ".".into())),
-        unrestricted_paths: m.try_get_one::<bool>("unrestricted-paths").ok().flatten()
-            == Some(&true),
+        unrestricted_paths,
         max_idle,
         log_format,
-        confine: if string(m, "confine").as_deref() == Some("required") {
-            ConfineMode::Required
-        } else {
-            ConfineMode::Auto
-        },
+        unknown_log_format: (!matches!(log_format_text.as_str(), "text" | "json"))
+            .then_some(log_format_text),
+        confine,
         max_sessions: if poll {
             m.try_get_one::<u32>("max-sessions")
                 .ok()

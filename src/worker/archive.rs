@@ -13,6 +13,20 @@ use super::tools::guard::clean;
 pub const MAX_MEMBERS: usize = 10_000;
 pub const MAX_BYTES: u64 = 1 << 30;
 
+/// How much an archive may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub members: usize,
+    /// Decompressed bytes, all members together.
+    pub bytes: u64,
+}
+
+/// The official worker's limits.
+pub const LIMITS: Limits = Limits {
+    members: MAX_MEMBERS,
+    bytes: MAX_BYTES,
+};
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
     Dir,
@@ -23,12 +37,12 @@ enum Kind {
     Skip,
 }
 
-fn too_many() -> String {
-    format!("skill archive exceeds {MAX_MEMBERS} members")
+fn too_many(l: Limits) -> String {
+    format!("skill archive exceeds {} members", l.members)
 }
 
-fn too_big() -> String {
-    format!("skill archive exceeds {MAX_BYTES} bytes decompressed")
+fn too_big(l: Limits) -> String {
+    format!("skill archive exceeds {} bytes decompressed", l.bytes)
 }
 
 /// The segments of a member name, without empty and `.` ones.
@@ -78,6 +92,7 @@ fn write_member(
     kind: Kind,
     data: &mut dyn Read,
     budget: &mut u64,
+    limits: Limits,
 ) -> Result<(), String> {
     let io = |e: io::Error| format!("{}: {e}", path.display());
     let mkdir = |p: &Path| {
@@ -102,7 +117,7 @@ fn write_member(
                 .map_err(io)?;
             let copied = io::copy(&mut data.take(*budget + 1), &mut f).map_err(io)?;
             if copied > *budget {
-                return Err(too_big());
+                return Err(too_big(limits));
             }
             *budget -= copied;
             Ok(())
@@ -112,21 +127,26 @@ fn write_member(
 
 /// Extracts `archive` into `dest` (which must exist and be empty).
 pub fn extract(archive: &Path, dest: &Path) -> Result<(), String> {
+    extract_within(archive, dest, LIMITS)
+}
+
+/// [`extract`] with other limits.
+pub fn extract_within(archive: &Path, dest: &Path, limits: Limits) -> Result<(), String> {
     let mut f = File::open(archive).map_err(|e| format!("{}: {e}", archive.display()))?;
     let mut head = [0u8; 4];
     let n = f.read(&mut head).map_err(|e| e.to_string())?;
     f.rewind().map_err(|e| e.to_string())?;
     if n >= 4 && head == *b"PK\x03\x04" {
-        extract_zip(f, dest)
+        extract_zip(f, dest, limits)
     } else {
-        extract_tar(archive, &head[..n], dest)
+        extract_tar(archive, &head[..n], dest, limits)
     }
 }
 
-fn extract_zip(f: File, dest: &Path) -> Result<(), String> {
+fn extract_zip(f: File, dest: &Path, limits: Limits) -> Result<(), String> {
     let mut zip = zip::ZipArchive::new(f).map_err(|e| format!("reading zip: {e}"))?;
-    if zip.len() > MAX_MEMBERS {
-        return Err(too_many());
+    if zip.len() > limits.members {
+        return Err(too_many(limits));
     }
     let mut names = Vec::with_capacity(zip.len());
     let mut declared = 0u64;
@@ -137,11 +157,11 @@ fn extract_zip(f: File, dest: &Path) -> Result<(), String> {
         declared = declared.saturating_add(m.size());
         names.push(String::from_utf8_lossy(m.name_raw()).into_owned());
     }
-    if declared > MAX_BYTES {
-        return Err(too_big());
+    if declared > limits.bytes {
+        return Err(too_big(limits));
     }
     let strip = wrapper(&names);
-    let mut budget = MAX_BYTES;
+    let mut budget = limits.bytes;
     for i in 0..zip.len() {
         let mut m = zip.by_index(i).map_err(|e| format!("reading zip: {e}"))?;
         let kind = if m.is_symlink() {
@@ -155,7 +175,7 @@ fn extract_zip(f: File, dest: &Path) -> Result<(), String> {
         };
         let name = String::from_utf8_lossy(m.name_raw()).into_owned();
         if let Some(path) = target(dest, &name, strip.as_deref())? {
-            write_member(&path, kind, &mut m, &mut budget)?;
+            write_member(&path, kind, &mut m, &mut budget, limits)?;
         }
     }
     Ok(())
@@ -185,7 +205,7 @@ fn tar_kind(entry: &tar::Entry<'_, Box<dyn Read>>) -> Kind {
     }
 }
 
-fn extract_tar(archive: &Path, head: &[u8], dest: &Path) -> Result<(), String> {
+fn extract_tar(archive: &Path, head: &[u8], dest: &Path, limits: Limits) -> Result<(), String> {
     let bad = |e: io::Error| format!("reading tar: {e}");
     // First pass: count members and declared sizes.
     let mut names = Vec::new();
@@ -193,26 +213,26 @@ fn extract_tar(archive: &Path, head: &[u8], dest: &Path) -> Result<(), String> {
     let mut tar = tar::Archive::new(tar_reader(archive, head)?);
     for entry in tar.entries().map_err(bad)? {
         let entry = entry.map_err(bad)?;
-        if names.len() == MAX_MEMBERS {
-            return Err(too_many());
+        if names.len() == limits.members {
+            return Err(too_many(limits));
         }
         if tar_kind(&entry) != Kind::Skip {
             declared = declared.saturating_add(entry.header().size().unwrap_or(0));
         }
         names.push(String::from_utf8_lossy(&entry.path_bytes()).into_owned());
     }
-    if declared > MAX_BYTES {
-        return Err(too_big());
+    if declared > limits.bytes {
+        return Err(too_big(limits));
     }
     let strip = wrapper(&names);
-    let mut budget = MAX_BYTES;
+    let mut budget = limits.bytes;
     let mut tar = tar::Archive::new(tar_reader(archive, head)?);
     for entry in tar.entries().map_err(bad)? {
         let mut entry = entry.map_err(bad)?;
         let kind = tar_kind(&entry);
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         if let Some(path) = target(dest, &name, strip.as_deref())? {
-            write_member(&path, kind, &mut entry, &mut budget)?;
+            write_member(&path, kind, &mut entry, &mut budget, limits)?;
         }
     }
     Ok(())
@@ -349,5 +369,54 @@ mod tests {
             extract(&archive, &dest).unwrap_err(),
             "skill archive exceeds 10000 members"
         );
+    }
+
+    #[test]
+    fn the_decompressed_size_limit_holds_for_tar_and_zip() {
+        assert_eq!(
+            too_big(LIMITS),
+            "skill archive exceeds 1073741824 bytes decompressed"
+        );
+        let t = tempfile::tempdir().unwrap();
+        let small = Limits {
+            members: MAX_MEMBERS,
+            bytes: 10,
+        };
+        let tar = tar_bytes(&[("a", b"123456", 0o644), ("b", b"123456", 0o644)]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&tar).unwrap();
+        let mut zw = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for name in ["a", "b"] {
+            zw.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zw.write_all(b"123456").unwrap();
+        }
+        let zip = zw.finish().unwrap().into_inner();
+        for (name, bytes) in [("tar", tar), ("tgz", gz.finish().unwrap()), ("zip", zip)] {
+            let archive = t.path().join(name);
+            std::fs::write(&archive, bytes).unwrap();
+            let dest = t.path().join(format!("out-{name}"));
+            std::fs::create_dir(&dest).unwrap();
+            assert_eq!(
+                extract_within(&archive, &dest, small).unwrap_err(),
+                "skill archive exceeds 10 bytes decompressed",
+                "{name}"
+            );
+            let roomy = Limits { bytes: 12, ..small };
+            let dest = t.path().join(format!("fits-{name}"));
+            std::fs::create_dir(&dest).unwrap();
+            extract_within(&archive, &dest, roomy).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        // A member bigger than its declared size is cut off at the budget.
+        let mut budget = 4;
+        let err = write_member(
+            &t.path().join("liar"),
+            Kind::File { exec: false },
+            &mut &b"123456"[..],
+            &mut budget,
+            small,
+        )
+        .unwrap_err();
+        assert_eq!(err, "skill archive exceeds 10 bytes decompressed");
     }
 }

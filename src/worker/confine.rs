@@ -2,20 +2,26 @@
 //! shell and every process it starts): write access only to the session's
 //! workdir and private temporary directory; read access to the system but
 //! not to the user's home directory outside the workdir (no `~/.ssh`, no
-//! `~/.config/anthropic`). Landlock only grants, so "everything but home"
-//! is spelled as: every entry of each directory on the way down to `$HOME`
-//! except the next step towards it.
+//! `~/.config/anthropic`), nor to ant's config directory wherever it is,
+//! nor (with `--max-sessions`) to the other sessions' directories and
+//! temporary directories; no signals to processes outside the sandbox and
+//! no abstract Unix sockets made outside it (where the kernel has Landlock
+//! ABI 6). Landlock only grants, so "everything but these" is spelled as:
+//! every entry of each directory on the way down to a hidden path except
+//! the next step towards it.
 
 use std::path::{Path, PathBuf};
 
 use landlock::{
     ABI, Access, AccessFs, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
-    RulesetAttr, RulesetCreatedAttr, RulesetStatus,
+    RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
 };
 
 /// The newest rights this worker grants explicitly (older kernels drop
 /// what they lack; newer rights stay unhandled, hence allowed).
 const ABI_USED: ABI = ABI::V5;
+/// The newest scopes used (signals, abstract Unix sockets).
+const SCOPE_ABI: ABI = ABI::V6;
 
 /// Device files a shell needs to write to (`2>/dev/null`, the terminal).
 const DEVICES: &[&str] = &[
@@ -37,39 +43,74 @@ pub struct Rules {
     pub devices: Vec<PathBuf>,
 }
 
+/// `p` made absolute and symlink-resolved where it exists.
+fn resolved(p: &Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    abs.canonicalize().unwrap_or(abs)
+}
+
+/// What no session may read: `$HOME` and ant's config directory (which
+/// holds the credentials, and may lie outside `$HOME`), plus `extra`.
+pub fn private_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .filter(|h| h.is_absolute());
+    home.into_iter()
+        .chain(crate::auth::store::config_dir())
+        .chain(extra.iter().cloned())
+        .map(|p| resolved(&p))
+        .collect()
+}
+
 impl Rules {
     /// The rules for a session: read-write `workdir` and `tmp`; read-only
-    /// everything except `$HOME`.
-    pub fn for_session(workdir: &Path, tmp: &Path) -> Rules {
-        let home = std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .filter(|h| h.is_absolute())
-            .map(|h| h.canonicalize().unwrap_or(h));
+    /// everything except the `hidden` directories.
+    pub fn for_session(workdir: &Path, tmp: &Path, hidden: &[PathBuf]) -> Rules {
         Rules {
             read_write: vec![workdir.to_path_buf(), tmp.to_path_buf()],
-            read_only: readable_except(home.as_deref()),
+            read_only: readable_except(hidden),
             devices: DEVICES.iter().map(PathBuf::from).collect(),
         }
     }
 }
 
-/// Paths covering the whole filesystem except `hidden` (and below it).
-pub fn readable_except(hidden: Option<&Path>) -> Vec<PathBuf> {
-    let Some(hidden) = hidden.filter(|h| *h != Path::new("/")) else {
+/// Paths covering the whole filesystem except the `hidden` directories
+/// (absolute, symlink-resolved) and what is below them. Symlinks on the
+/// way are left out: a grant through one would cover its target, which may
+/// hold a hidden path (`/home -> /var/home`); targets are covered where
+/// they really are.
+pub fn readable_except(hidden: &[PathBuf]) -> Vec<PathBuf> {
+    let hidden: Vec<&Path> = hidden
+        .iter()
+        .map(PathBuf::as_path)
+        .filter(|h| h.is_absolute() && *h != Path::new("/"))
+        .collect();
+    if hidden.is_empty() {
         return vec![PathBuf::from("/")];
-    };
+    }
     let mut out = Vec::new();
-    let mut dir = PathBuf::from("/");
-    for step in hidden.components().skip(1) {
+    let mut todo = vec![PathBuf::from("/")];
+    while let Some(dir) = todo.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
-            break;
+            continue;
         };
         for e in entries.flatten() {
-            if e.file_name() != step.as_os_str() {
-                out.push(e.path());
+            let path = e.path();
+            let link = e.file_type().is_ok_and(|t| t.is_symlink());
+            // A grant covers what the path resolves to.
+            let target = if link { resolved(&path) } else { path.clone() };
+            if hidden.iter().any(|h| target.starts_with(h)) {
+                continue;
             }
+            if hidden.iter().any(|h| h.starts_with(&target)) {
+                // On the way to a hidden path: walk the real directory.
+                if !link {
+                    todo.push(path);
+                }
+                continue;
+            }
+            out.push(path);
         }
-        dir.push(step);
     }
     out.sort();
     out
@@ -95,6 +136,7 @@ pub fn restrict_thread(rules: &Rules) -> Result<(), String> {
     let mut created = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
         .handle_access(all)
+        .and_then(|r| r.scope(Scope::from_all(SCOPE_ABI)))
         .and_then(|r| r.create())
         .map_err(|e| e.to_string())?;
     let wanted = rules
@@ -140,7 +182,7 @@ mod tests {
         for d in ["home/me/.ssh", "home/other", "etc"] {
             std::fs::create_dir_all(base.join(d)).unwrap();
         }
-        let list = readable_except(Some(&base.join("home/me")));
+        let list = readable_except(&[base.join("home/me")]);
         assert!(list.contains(&base.join("etc")));
         assert!(list.contains(&base.join("home/other")));
         assert!(!list.iter().any(|p| p.starts_with(base.join("home/me"))));
@@ -148,11 +190,43 @@ mod tests {
             !list.contains(&base.join("home")),
             "only siblings on the way"
         );
-        assert_eq!(readable_except(None), vec![PathBuf::from("/")]);
+        assert_eq!(readable_except(&[]), vec![PathBuf::from("/")]);
         assert_eq!(
-            readable_except(Some(Path::new("/"))),
+            readable_except(&[PathBuf::from("/")]),
             vec![PathBuf::from("/")]
         );
+    }
+
+    #[test]
+    fn several_paths_are_hidden_and_links_to_them_are_not_granted() {
+        let t = tempfile::tempdir().unwrap();
+        let base = t.path().canonicalize().unwrap();
+        for d in [
+            "var/home/me/.ssh",
+            "var/lib",
+            "conf/anthropic",
+            "conf/other",
+        ] {
+            std::fs::create_dir_all(base.join(d)).unwrap();
+        }
+        // As on Fedora Silverblue: /home -> var/home, and a link into home.
+        std::os::unix::fs::symlink("var/home", base.join("home")).unwrap();
+        std::os::unix::fs::symlink(base.join("var/home/me/.ssh"), base.join("keys")).unwrap();
+        std::os::unix::fs::symlink("var/lib", base.join("lib")).unwrap();
+        let hidden = [base.join("var/home/me"), base.join("conf/anthropic")];
+        let list = readable_except(&hidden);
+        for h in &hidden {
+            assert!(!list.iter().any(|p| p.starts_with(h)), "{h:?}: {list:?}");
+        }
+        for link in ["home", "keys"] {
+            assert!(
+                !list.contains(&base.join(link)),
+                "{link} leads to a hidden path"
+            );
+        }
+        for readable in ["conf/other", "var/lib", "lib"] {
+            assert!(list.contains(&base.join(readable)), "{readable}: {list:?}");
+        }
     }
 
     #[test]
@@ -168,11 +242,7 @@ mod tests {
             std::fs::create_dir_all(d).unwrap();
         }
         std::fs::write(home.join("secret"), "s").unwrap();
-        let rules = Rules {
-            read_write: vec![work.clone(), tmp.clone()],
-            read_only: readable_except(Some(&home)),
-            devices: DEVICES.iter().map(PathBuf::from).collect(),
-        };
+        let rules = Rules::for_session(&work, &tmp, std::slice::from_ref(&home));
         let outcome = std::thread::spawn(move || {
             restrict_thread(&rules).unwrap();
             (
@@ -190,5 +260,43 @@ mod tests {
         .join()
         .unwrap();
         assert_eq!(outcome, (true, true, true, true, true, true));
+    }
+
+    /// The kernel's Landlock ABI version (0: none).
+    fn kernel_abi() -> i64 {
+        // SAFETY: LANDLOCK_CREATE_RULESET_VERSION reads no memory.
+        unsafe {
+            libc::syscall(
+                libc::SYS_landlock_create_ruleset,
+                std::ptr::null::<u8>(),
+                0usize,
+                1u32,
+            )
+        }
+    }
+
+    #[test]
+    fn a_confined_thread_cannot_signal_processes_outside_its_sandbox() {
+        if probe().is_err() || kernel_abi() < 6 {
+            eprintln!("skipped: this kernel has no Landlock signal scoping (ABI 6)");
+            return;
+        }
+        let mut outside = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = outside.id() as libc::pid_t;
+        let rules = Rules::for_session(Path::new("/nonexistent"), Path::new("/nonexistent"), &[]);
+        let errno = std::thread::spawn(move || {
+            restrict_thread(&rules).unwrap();
+            // SAFETY: signal 0 only checks permission.
+            let rc = unsafe { libc::kill(pid, 0) };
+            (rc == -1).then(|| std::io::Error::last_os_error().raw_os_error())
+        })
+        .join()
+        .unwrap();
+        let _ = outside.kill();
+        let _ = outside.wait();
+        assert_eq!(errno, Some(Some(libc::EPERM)));
     }
 }

@@ -4,12 +4,13 @@
 //! worker took the lease), close the tools and remove the skills we
 //! extracted (never anything else under `<workdir>/skills`).
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::api::{WORKER, status};
 use super::heartbeat::{self, Stop};
 use super::runner::{self, End};
-use super::tools::{Host, HostConfig};
+use super::tools::{self, Host, HostConfig};
 use super::{Cancel, Ctx, skills};
 use crate::error::{Error, Result};
 
@@ -19,6 +20,19 @@ pub enum Handled {
     Done,
     /// Another worker holds the lease now: leave the item alone.
     LeaseLost,
+}
+
+/// `<workdir>/<session id>/` (with `--max-sessions` > 1): the id comes from
+/// the work item, so it must name exactly one directory below the workdir.
+pub fn session_dir(workdir: &Path, session_id: &str) -> Result<PathBuf> {
+    let one_name =
+        !matches!(session_id, "" | "." | "..") && !session_id.contains(['/', '\\', '\0']);
+    if !one_name {
+        return Err(Error::Other(format!(
+            "session id {session_id:?} cannot name a directory under the workdir"
+        )));
+    }
+    Ok(workdir.join(session_id))
 }
 
 pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<Handled> {
@@ -31,18 +45,26 @@ pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<H
         beat_stop.clone(),
         session.clone(),
     ));
-    let workdir = if ctx.opts.max_sessions > 1 {
-        ctx.opts.workdir.join(&session_id)
-    } else {
-        ctx.opts.workdir.clone()
-    };
     let outcome = async {
+        let workdir = if ctx.opts.max_sessions > 1 {
+            session_dir(&ctx.opts.workdir, &session_id)?
+        } else {
+            ctx.opts.workdir.clone()
+        };
         std::fs::create_dir_all(&workdir).map_err(|e| {
             Error::Io(format!(
                 "cannot create the workdir {}: {e}",
                 workdir.display()
             ))
         })?;
+        // Sessions never see each other's files (hiding the temporary
+        // directory's parent costs a rule per entry there: only then).
+        let tmp_parent = tools::tmp_root()?;
+        let hidden = if ctx.opts.max_sessions > 1 {
+            vec![ctx.opts.workdir.clone(), tmp_parent.clone()]
+        } else {
+            vec![]
+        };
         let extracted = match skills::setup(&ctx, &session_id, &workdir, &session).await {
             Ok(dirs) => dirs,
             Err(e) => {
@@ -57,6 +79,8 @@ pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<H
             workdir: workdir.clone(),
             unrestricted: ctx.opts.unrestricted_paths,
             confined: ctx.confined,
+            hidden,
+            tmp_parent,
             session_id: session_id.clone(),
         });
         let result = match host {
@@ -116,4 +140,18 @@ pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<H
         _ => {}
     }
     outcome.map(|()| Handled::Done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_directory_is_one_name_below_the_workdir() {
+        let w = Path::new("/w");
+        assert_eq!(session_dir(w, "sesn_1").unwrap(), w.join("sesn_1"));
+        for bad in ["", ".", "..", "../x", "/etc", "a/b", "a\\b", "a\0"] {
+            assert!(session_dir(w, bad).is_err(), "{bad:?}");
+        }
+    }
 }

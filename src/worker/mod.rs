@@ -57,6 +57,8 @@ pub struct Options {
     /// `None`: never stop on idle.
     pub max_idle: Option<Duration>,
     pub log_format: log::Format,
+    /// A `--log-format` other than text or json (logged as text, with a warning).
+    pub unknown_log_format: Option<String>,
     pub confine: ConfineMode,
     pub max_sessions: usize,
     pub debug: bool,
@@ -156,6 +158,12 @@ fn hostname() -> Option<String> {
 /// Builds the shared context: logger, API client, confinement check.
 fn context(opts: Options, command: &str) -> Result<Arc<Ctx>> {
     let log = log::Logger::stderr(opts.log_format);
+    if let Some(f) = &opts.unknown_log_format {
+        log.warn(
+            "unknown --log-format; logging as text",
+            &[("log_format", f.into())],
+        );
+    }
     let confined = if opts.unrestricted_paths || opts.on_work.is_some() {
         false
     } else {
@@ -175,6 +183,9 @@ fn context(opts: Options, command: &str) -> Result<Arc<Ctx>> {
             }
         }
     };
+    if opts.on_work.is_none() {
+        check_workdir(&opts.workdir)?;
+    }
     Ok(Arc::new(Ctx {
         api: api::Api::new(&opts, command)?,
         log,
@@ -182,6 +193,19 @@ fn context(opts: Options, command: &str) -> Result<Arc<Ctx>> {
         confined,
         shutdown: Cancel::new(),
     }))
+}
+
+/// `--workdir` must be a directory (created when missing): checked before
+/// anything is claimed, so a wrong path does not fail item after item.
+fn check_workdir(dir: &std::path::Path) -> Result<()> {
+    let shown = dir.display();
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(Error::usage(format!("--workdir {shown}: not a directory"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir_all(dir)
+            .map_err(|e| Error::usage(format!("--workdir {shown}: cannot create it: {e}"))),
+        Err(e) => Err(Error::usage(format!("--workdir {shown}: {e}"))),
+    }
 }
 
 /// Runs `job` on a fresh runtime; SIGINT/SIGTERM cancel `ctx.shutdown`, a
@@ -204,6 +228,7 @@ fn block_on(ctx: &Arc<Ctx>, job: impl std::future::Future<Output = Result<()>>) 
             tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
             shutdown.cancel();
             tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+            tools::remove_tmp_root();
             std::process::exit(crate::error::exit::INTERRUPTED);
         };
         tokio::select! {
@@ -219,7 +244,9 @@ pub fn poll(opts: Options) -> Result<()> {
         onwork::check_runnable(script)?;
     }
     let ctx = context(opts, "ant beta:worker poll")?;
-    block_on(&ctx, poller::run(ctx.clone()))
+    let result = block_on(&ctx, poller::run(ctx.clone()));
+    tools::remove_tmp_root();
+    result
 }
 
 /// `ant beta:worker run`: one already-claimed item.
@@ -229,9 +256,11 @@ pub fn run(opts: Options) -> Result<()> {
     else {
         return Err(Error::usage("--work-id and --session-id are required"));
     };
-    block_on(&ctx, async {
+    let result = block_on(&ctx, async {
         item::run(ctx.clone(), work_id, session_id)
             .await
             .map(|_| ())
-    })
+    });
+    tools::remove_tmp_root();
+    result
 }

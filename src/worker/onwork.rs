@@ -17,13 +17,27 @@ use crate::error::{Error, Result};
 
 const KILL_AFTER: Duration = Duration::from_secs(30);
 
-/// A bare script name must be on `PATH` (checked before anything is claimed).
+/// The script must be runnable, checked before anything is claimed: a bare
+/// name must be an executable on `PATH` (the official worker's message), a
+/// path an executable file (the official worker only fails each item then).
 pub fn check_runnable(script: &str) -> Result<()> {
-    if script.contains('/') || which(script).is_some() {
-        return Ok(());
+    use std::os::unix::fs::PermissionsExt;
+    if !script.contains('/') {
+        return match which(script) {
+            Some(_) => Ok(()),
+            None => Err(Error::usage(format!(
+                "--on-work: script {script:?} is unrunnable: exec: {script:?}: executable file not found in $PATH"
+            ))),
+        };
     }
+    let why = match std::fs::metadata(script) {
+        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => return Ok(()),
+        Ok(m) if m.is_file() => "not executable".to_string(),
+        Ok(_) => "not a file".to_string(),
+        Err(e) => super::tools::fs_error(&e),
+    };
     Err(Error::usage(format!(
-        "--on-work: script {script:?} is unrunnable: exec: {script:?}: executable file not found in $PATH"
+        "--on-work: script {script:?} is unrunnable: {why}"
     )))
 }
 

@@ -2,13 +2,16 @@
 //! of the session's agent, resolve its version (the highest numbered one
 //! for `latest`), download the archive and extract it to
 //! `<workdir>/skills/<name>`. Unlike the official worker, cleanup removes
-//! only the folders extracted here, never the rest of `<workdir>/skills`.
+//! only the folders extracted here, never the rest of `<workdir>/skills`,
+//! and neither setup nor cleanup follows a symlink out of the workdir (the
+//! tools could have planted one: this code runs unconfined).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::tools::{Paths, guard};
 use super::{Cancel, Ctx, archive};
 use crate::error::{Error, Result};
 use crate::http::body::next_chunk;
@@ -16,9 +19,21 @@ use crate::http::body::next_chunk;
 /// What setup created, for cleanup.
 #[derive(Debug, Default)]
 pub struct Extracted {
+    /// Symlink-free paths inside the workdir.
     pub dirs: Vec<PathBuf>,
     /// `<workdir>/skills`, when it did not exist before.
     pub created_base: Option<PathBuf>,
+}
+
+/// `<workdir>/<rel>` with every symlink resolved, or an error when that
+/// leads out of the workdir (a `skills` link to the home directory, say).
+pub fn inside(workdir: &Path, rel: &str) -> Result<PathBuf> {
+    guard::check(&Paths::new(workdir, false), "skills", rel).map_err(Error::Other)
+}
+
+/// Whether `path` is still what setup resolved: no symlink on the way.
+fn unmoved(path: &Path) -> bool {
+    guard::resolve(path).as_deref() == Some(path)
 }
 
 /// A skill's version as text (the API may send a number).
@@ -71,9 +86,7 @@ pub async fn setup(
     if skills.is_empty() {
         return Ok(out);
     }
-    let base = std::path::absolute(workdir)
-        .unwrap_or_else(|_| workdir.to_path_buf())
-        .join("skills");
+    let base = inside(workdir, "skills")?;
     if !base.exists() {
         out.created_base = Some(base.clone());
     }
@@ -82,7 +95,7 @@ pub async fn setup(
             break;
         }
         let id = text(&skill["skill_id"]);
-        match one(ctx, &id, &text(&skill["version"]), &base).await {
+        match one(ctx, &id, &text(&skill["version"]), workdir).await {
             Ok(dir) => out.dirs.push(dir),
             Err(e) => ctx.log.warn(
                 "failed to download skill",
@@ -93,7 +106,7 @@ pub async fn setup(
     Ok(out)
 }
 
-async fn one(ctx: &Ctx, id: &str, version: &str, base: &Path) -> Result<PathBuf> {
+async fn one(ctx: &Ctx, id: &str, version: &str, workdir: &Path) -> Result<PathBuf> {
     let version = if numeric(version) {
         version.to_string()
     } else {
@@ -105,7 +118,8 @@ async fn one(ctx: &Ctx, id: &str, version: &str, base: &Path) -> Result<PathBuf>
         })?
     };
     let meta = ctx.api.skill_version(id, &version).await?;
-    let dest = base.join(folder(meta["name"].as_str().unwrap_or(""), id));
+    let folder = folder(meta["name"].as_str().unwrap_or(""), id);
+    let dest = inside(workdir, &format!("skills/{folder}"))?;
     let tmp = std::env::temp_dir().join(format!("ant-skill-{:016x}", fastrand::u64(..)));
     let result = async {
         let mut resp = ctx.api.skill_content(id, &version).await?;
@@ -136,16 +150,28 @@ async fn one(ctx: &Ctx, id: &str, version: &str, base: &Path) -> Result<PathBuf>
 }
 
 /// Removes the extracted folders, and `<workdir>/skills` only when setup
-/// created it and it is now empty.
+/// created it and it is now empty. A folder that a symlink now diverts
+/// (the tools replaced `skills` with a link) is left alone, with an error.
 pub fn cleanup(extracted: &Extracted) -> std::io::Result<()> {
+    let mut diverted = Vec::new();
     for d in &extracted.dirs {
+        if !unmoved(d) {
+            diverted.push(d.display().to_string());
+            continue;
+        }
         match std::fs::remove_dir_all(d) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
     }
-    if let Some(base) = &extracted.created_base {
+    if let Some(base) = extracted.created_base.as_deref().filter(|b| unmoved(b)) {
         let _ = std::fs::remove_dir(base);
+    }
+    if !diverted.is_empty() {
+        return Err(std::io::Error::other(format!(
+            "not removed, a symlink now leads elsewhere: {}",
+            diverted.join(", ")
+        )));
     }
     Ok(())
 }
@@ -186,6 +212,37 @@ mod tests {
         assert!(
             base.join("users").exists(),
             "a folder the worker did not extract stays"
+        );
+    }
+
+    #[test]
+    fn symlinks_cannot_lead_setup_or_cleanup_out_of_the_workdir() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().canonicalize().unwrap();
+        let (work, home) = (root.join("work"), root.join("home"));
+        std::fs::create_dir_all(work.join("skills/pdf")).unwrap();
+        std::fs::create_dir_all(home.join("pdf")).unwrap();
+        std::fs::write(home.join("pdf/keep.txt"), "mine").unwrap();
+        assert_eq!(
+            inside(&work, "skills/pdf").unwrap(),
+            work.join("skills/pdf")
+        );
+        let extracted = Extracted {
+            dirs: vec![work.join("skills/pdf")],
+            created_base: Some(work.join("skills")),
+        };
+        // The tools swap `skills` for a link to the home directory.
+        std::fs::remove_dir_all(work.join("skills")).unwrap();
+        std::os::unix::fs::symlink(&home, work.join("skills")).unwrap();
+        let err = cleanup(&extracted).unwrap_err().to_string();
+        assert!(err.contains("a symlink now leads elsewhere"), "{err}");
+        assert!(
+            home.join("pdf/keep.txt").exists(),
+            "nothing outside removed"
+        );
+        assert_eq!(
+            inside(&work, "skills/pdf").unwrap_err().to_string(),
+            "skills: path \"skills/pdf\" escapes workdir"
         );
     }
 }

@@ -165,6 +165,12 @@ impl Bench {
 
     /// Starts `ant beta:worker VERB ARGS…` with its log going to a file.
     pub fn worker(&self, args: &[&str]) -> Worker {
+        self.worker_with(args, |_| {})
+    }
+
+    /// [`Bench::worker`], with `setup` changing the command first (its
+    /// directory, more variables).
+    pub fn worker_with(&self, args: &[&str], setup: impl FnOnce(&mut Command)) -> Worker {
         let log = self
             .home
             .path()
@@ -175,7 +181,11 @@ impl Bench {
                 cmd.env_remove(k);
             }
         }
+        // The worker's temporary directories go with the test's.
+        let tmp = self.home.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
         cmd.env("HOME", self.home.path())
+            .env("TMPDIR", &tmp)
             .env("NO_COLOR", "1")
             .env("ANTHROPIC_BASE_URL", &self.mock.base_url)
             .env("ANTHROPIC_ENVIRONMENT_ID", &self.env)
@@ -185,6 +195,7 @@ impl Bench {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap());
+        setup(&mut cmd);
         Worker {
             child: cmd.spawn().expect("worker starts"),
             log,
@@ -272,6 +283,14 @@ pub fn workdir() -> (tempfile::TempDir, PathBuf) {
     (t, p)
 }
 
+/// Writes an executable script `on-work.sh` in `dir`.
+pub fn script(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("on-work.sh");
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path
+}
+
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -317,9 +336,9 @@ fn a_heartbeat_412_cancels_the_session_without_stopping_the_item() {
     // lease holder: neither a forced nor a graceful stop.
     w.wait_log("msg=\"session ended\"", QUICK);
     assert!(w.log().contains("reason=\"lease lost\""), "{}", w.log());
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(b.item_of(&session)["state"], "active");
+    // Once the worker has exited, whatever it would have sent is sent.
     assert!(w.term(QUICK).success());
+    assert_eq!(b.item_of(&session)["state"], "active");
 }
 
 #[test]
@@ -393,19 +412,45 @@ fn max_sessions_runs_sessions_in_parallel_in_their_own_directories() {
     wait_until("three claims", QUICK, || {
         w.log().matches("claimed work").count() == 3
     });
-    let start = Instant::now();
+    // Each call prints when it started and ended (ms): run serially, no two
+    // calls would overlap.
     for s in &sessions {
-        b.say(s, "/bash sleep 2; pwd");
+        b.say(s, "/bash date +%s%3N; sleep 3; date +%s%3N; pwd");
     }
+    let mut spans = Vec::new();
     for s in &sessions {
         wait_until("a result", QUICK, || !b.results(s).is_empty());
-        assert_eq!(b.results(s), [format!("{}/{s}\n\n", dir.display())]);
+        let out = b.results(s).remove(0);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[2], format!("{}/{s}", dir.display()), "{out}");
+        let ms = |i: usize| lines[i].parse::<u64>().expect(&out);
+        spans.push((ms(0), ms(1)));
     }
-    let took = start.elapsed();
+    let last_start = spans.iter().map(|s| s.0).max().unwrap();
+    let first_end = spans.iter().map(|s| s.1).min().unwrap();
     assert!(
-        took < Duration::from_millis(5500),
-        "serial would take 6 s, took {took:?}"
+        last_start < first_end,
+        "all three calls ran at the same time: {spans:?}"
     );
+    if !w.log().contains("Landlock is not available") {
+        // A session can read neither another's directory nor its TMPDIR.
+        let (a, other) = (&sessions[0], &sessions[1]);
+        b.say(
+            other,
+            "/write mine.txt\nsecret\n/end\n/bash echo x > $TMPDIR/t; echo $TMPDIR",
+        );
+        wait_until("the other session's calls", QUICK, || {
+            b.results(other).len() == 3
+        });
+        let tmp = b.results(other)[2].trim_end().to_string();
+        b.say(a, &format!("/bash cat ../{other}/mine.txt {tmp}/t"));
+        wait_until("the reading call", QUICK, || b.results(a).len() == 2);
+        let read = b.results(a).remove(1);
+        assert!(
+            read.matches("Permission denied").count() == 2 && !read.contains("secret"),
+            "{read}"
+        );
+    }
     assert!(w.term(QUICK).success());
 }
 
@@ -414,19 +459,16 @@ fn on_work_runs_the_script_which_runs_the_item_with_beta_worker_run() {
     let b = Bench::new(5);
     let (_t, dir) = workdir();
     let session = b.session(&b.agent(None));
-    let script = dir.join("on-work.sh");
     let seen = dir.join("seen");
-    std::fs::write(
-        &script,
-        format!(
+    let script = script(
+        &dir,
+        &format!(
             "#!/bin/bash\nenv | grep '^ANTHROPIC_' | sort > {seen}.env\ncat > {seen}.json\necho from-the-script\nexec {ant} beta:worker run --workdir {dir} --max-idle 1s\n",
             seen = seen.display(),
             ant = assert_cmd::cargo::cargo_bin("ant").display(),
             dir = dir.display(),
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    );
     b.say(&session, "/bash echo inside");
     let mut w = b.worker(&["poll", "--on-work", path_str(&script)]);
     b.wait_turn(&session, QUICK);
@@ -459,6 +501,31 @@ fn on_work_runs_the_script_which_runs_the_item_with_beta_worker_run() {
     });
     assert!(w.term(QUICK).success());
     assert_eq!(w.stdout(), "", "poll never writes stdout");
+}
+
+#[test]
+fn on_sigterm_the_on_work_script_gets_sigterm_and_the_item_a_graceful_stop() {
+    let b = Bench::new(30);
+    let (_t, dir) = workdir();
+    let session = b.session(&b.agent(None));
+    let marker = dir.join("got-term");
+    let script = script(
+        &dir,
+        &format!(
+            "#!/bin/bash\ntrap 'echo $ANTHROPIC_WORK_ID > {m}; exit 0' TERM\necho script-started\nwhile :; do sleep 0.1; done\n",
+            m = marker.display()
+        ),
+    );
+    let mut w = b.worker(&["poll", "--on-work", path_str(&script)]);
+    w.wait_log("script-started", QUICK);
+    assert!(w.term(QUICK).success(), "{}", w.log());
+    let work = b.item_of(&session)["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        std::fs::read_to_string(&marker).expect("the script got SIGTERM"),
+        format!("{work}\n")
+    );
+    let state = b.item_of(&session)["state"].clone();
+    assert!(state == "stopping" || state == "stopped", "{state}");
 }
 
 #[test]
@@ -527,11 +594,10 @@ fn sigterm_during_a_tool_call_lets_it_finish_posts_and_exits_0() {
     let (_t, dir) = workdir();
     let session = b.session(&b.agent(None));
     let mut w = b.worker(&["poll", "--workdir", path_str(&dir)]);
-    b.say(&session, "/bash sleep 1.5; echo finished");
-    wait_until("the tool call", QUICK, || {
-        !b.of_type(&session, "agent.tool_use").is_empty()
+    b.say(&session, "/bash touch started; sleep 1.5; echo finished");
+    wait_until("the tool call to run", QUICK, || {
+        dir.join("started").exists()
     });
-    std::thread::sleep(Duration::from_millis(400));
     let status = w.term(QUICK);
     assert!(status.success(), "exit {status:?}: {}", w.log());
     assert_eq!(b.results(&session), ["finished\n\n"]);
@@ -542,11 +608,14 @@ fn sigterm_during_a_tool_call_lets_it_finish_posts_and_exits_0() {
 fn missing_flags_and_bad_values_are_usage_errors_before_any_request() {
     let server = Server::start(|_, _| Reply::ok(json!(null)));
     let h = home();
+    let (_t, dir) = workdir();
     let run = |args: &[&str]| {
         let out = ant(h.path())
             .env("ANTHROPIC_BASE_URL", &server.url)
+            .current_dir(&dir)
             .arg("beta:worker")
             .args(args)
+            .timeout(Duration::from_secs(20))
             .output()
             .unwrap();
         (out.status.code(), stderr(&out))
@@ -563,6 +632,8 @@ fn missing_flags_and_bad_values_are_usage_errors_before_any_request() {
         err.contains("--session-id") && err.contains("--work-id"),
         "{err}"
     );
+    std::fs::write(dir.join("a-file"), "").unwrap();
+    std::fs::write(dir.join("not-executable.sh"), "#!/bin/sh\n").unwrap();
     let base = [
         "poll",
         "--environment-id",
@@ -579,12 +650,32 @@ fn missing_flags_and_bad_values_are_usage_errors_before_any_request() {
             &["--max-idle", "soon"][..],
             "invalid value for --max-idle: time: invalid duration \"soon\"",
         ),
-        (&["--log-format", "xml"][..], "--log-format"),
         (&["--confine", "maybe"][..], "--confine"),
         (&["--max-sessions", "0"][..], "--max-sessions"),
         (
             &["--on-work", "no-such-script-here"][..],
             "--on-work: script \"no-such-script-here\" is unrunnable",
+        ),
+        // A path that cannot run would fail (and stop) every item claimed.
+        (
+            &["--on-work", "./no-such-script"][..],
+            "--on-work: script \"./no-such-script\" is unrunnable: no such file or directory",
+        ),
+        (
+            &["--on-work", "./not-executable.sh"][..],
+            "is unrunnable: not executable",
+        ),
+        (
+            &["--workdir", "a-file"][..],
+            "--workdir a-file: not a directory",
+        ),
+        (
+            &["--worker-id", "w\n1"][..],
+            "--worker-id (or ANTHROPIC_WORKER_ID): character 2 is a control character",
+        ),
+        (
+            &["--confine", "required", "--unrestricted-paths"][..],
+            "--confine required cannot be combined with --unrestricted-paths",
         ),
     ] {
         let args: Vec<&str> = base.iter().chain(extra).copied().collect();
@@ -592,5 +683,38 @@ fn missing_flags_and_bad_values_are_usage_errors_before_any_request() {
         assert_eq!(code, Some(2), "{extra:?}: {err}");
         assert!(err.contains(want), "{extra:?}: {err}");
     }
+    let (code, err) = run(&["poll", "--environment-id", "e", "--environment-key", "k\n"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "--environment-key (or ANTHROPIC_ENVIRONMENT_KEY): character 2 is a control character"
+        ),
+        "{err}"
+    );
     assert!(server.recorded().is_empty(), "{:#?}", server.recorded());
+}
+
+#[test]
+fn an_unknown_log_format_means_text_as_in_the_official_worker() {
+    let server =
+        Server::start(|_, _| Reply::error(401, "authentication_error", "bad environment key"));
+    let h = home();
+    let out = ant(h.path())
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .args(["--max-retries", "0", "beta:worker", "poll"])
+        .args(["--environment-id", "env_1", "--environment-key", "k"])
+        .args(["--log-format", "logfmt"])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("level=WARN msg=\"unknown --log-format; logging as text\" log_format=logfmt"),
+        "{err}"
+    );
+    assert!(
+        err.contains("level=ERROR msg=\"poll hit permanent 4xx; stopping\""),
+        "{err}"
+    );
 }

@@ -13,6 +13,20 @@ use crate::{Reply, Server};
 
 const QUICK: Duration = Duration::from_secs(15);
 
+fn rg_on_path() -> bool {
+    ant::worker::tools::search::which("rg").is_some()
+}
+
+/// grep's result for these lines: rg's output as it prints it (a newline
+/// after each line), or the built-in search's lines joined by newlines.
+fn grep_lines(lines: &str) -> String {
+    if rg_on_path() {
+        format!("{lines}\n")
+    } else {
+        lines.to_string()
+    }
+}
+
 #[test]
 fn a_full_turn_uses_every_tool_with_the_official_texts() {
     let b = Bench::new(5);
@@ -37,7 +51,7 @@ fn a_full_turn_uses_every_tool_with_the_official_texts() {
             "l2\nl3".into(),
             "edited a.txt (1 replacement(s))".into(),
             format!("{d}/a.txt\n{d}/sub/b.txt"),
-            format!("{d}/sub/b.txt:1:b-line"),
+            grep_lines(&format!("{d}/sub/b.txt:1:b-line")),
             String::new(),
             format!("1\n{d}/sub\n\n"),
             "read nope.txt: no such file or directory".into(),
@@ -75,6 +89,33 @@ fn a_full_turn_uses_every_tool_with_the_official_texts() {
 }
 
 #[test]
+fn under_a_relative_workdir_glob_and_grep_print_paths_read_can_open() {
+    let b = Bench::new(5);
+    let (_t, cwd) = workdir();
+    let session = b.session(&b.agent(None));
+    // Each session works in work/<session id>/, a relative directory.
+    let w = b.worker_with(&["poll", "--workdir", "work", "--max-sessions", "2"], |c| {
+        c.current_dir(&cwd);
+    });
+    b.say(
+        &session,
+        "/write a.txt\nhello\n/end\n/glob *.txt\n/grep hello\n/read a.txt",
+    );
+    b.wait_turn(&session, QUICK);
+    let r = b.results(&session);
+    assert_eq!(r[1], "a.txt", "relative to the session's directory");
+    let grep = if rg_on_path() {
+        "./a.txt:1:hello\n"
+    } else {
+        "a.txt:1:hello"
+    };
+    assert_eq!(r[2], grep);
+    assert_eq!(r[3], "hello\n");
+    assert!(cwd.join("work").join(&session).join("a.txt").exists());
+    drop(w);
+}
+
+#[test]
 fn escapes_are_refused_by_the_guard_and_by_landlock() {
     let b = Bench::new(5);
     let (_t, dir) = workdir();
@@ -84,16 +125,28 @@ fn escapes_are_refused_by_the_guard_and_by_landlock() {
     let ssh = b.home.path().join(".ssh");
     std::fs::create_dir_all(&ssh).unwrap();
     std::fs::write(ssh.join("id_rsa"), "PRIVATE KEY").unwrap();
+    // ant's config directory (credentials) outside the home directory.
+    let (_c, config) = workdir();
+    std::fs::create_dir_all(config.join("credentials")).unwrap();
+    std::fs::write(config.join("credentials/default.json"), "TOKEN").unwrap();
     let session = b.session(&b.agent(None));
-    let w = b.worker(&["poll", "--workdir", path_str(&dir)]);
+    let mut w = b.worker_with(
+        &["poll", "--workdir", path_str(&dir), "--max-idle", "1s"],
+        |c| {
+            c.env("ANTHROPIC_CONFIG_DIR", &config);
+        },
+    );
     b.say(
         &session,
         &format!(
             "/read ../x/secret.txt\n/read link/secret.txt\n/write ../escape.txt\nx\n/end\n\
              /bash cat {ssh}/id_rsa\n/bash echo pwned > {out}/bash.txt\n\
-             /bash echo ok > \"$TMPDIR/t\" && cat \"$TMPDIR/t\" && echo $TMPDIR",
+             /bash echo ok > \"$TMPDIR/t\" && cat \"$TMPDIR/t\" && echo $TMPDIR\n\
+             /bash env | grep -c '^ANTHROPIC_' || true\n\
+             /bash cat {config}/credentials/default.json",
             ssh = ssh.display(),
-            out = outside.display()
+            out = outside.display(),
+            config = config.display(),
         ),
     );
     b.wait_turn(&session, QUICK);
@@ -102,23 +155,37 @@ fn escapes_are_refused_by_the_guard_and_by_landlock() {
     assert_eq!(r[1], "read: path \"link/secret.txt\" escapes workdir");
     assert_eq!(r[2], "write: path \"../escape.txt\" escapes workdir");
     assert!(!dir.parent().unwrap().join("escape.txt").exists());
+    assert_eq!(r[6], "0\n\n", "no ANTHROPIC_* variable reaches bash");
+    // The private TMPDIR is removed with the session.
+    let tmp = r[5]
+        .strip_prefix("ok\n")
+        .expect(&r[5])
+        .trim_end()
+        .to_string();
+    assert!(tmp.contains("ant-worker-"), "a private TMPDIR: {tmp}");
+    assert!(!std::path::Path::new(&tmp).starts_with(&dir));
+    w.wait_log("msg=\"session ended\"", QUICK);
+    assert!(!std::path::Path::new(&tmp).exists(), "{tmp} removed");
+    assert!(w.term(QUICK).success());
+    assert!(
+        !std::path::Path::new(&tmp).parent().unwrap().exists(),
+        "the worker's temporary directory is removed when it exits"
+    );
     if w.log().contains("Landlock is not available") {
         eprintln!("skipped the bash confinement checks: Landlock is not available on this kernel");
         return;
     }
-    assert!(
-        r[3].contains("Permission denied")
-            && r[3].ends_with("exit code: 1")
-            && !r[3].contains("PRIVATE"),
-        "{}",
-        r[3]
-    );
+    for (i, secret) in [(3, "PRIVATE"), (7, "TOKEN")] {
+        assert!(
+            r[i].contains("Permission denied")
+                && r[i].ends_with("exit code: 1")
+                && !r[i].contains(secret),
+            "{}",
+            r[i]
+        );
+    }
     assert!(r[4].contains("Permission denied"), "{}", r[4]);
     assert!(!outside.join("bash.txt").exists());
-    let tmp = r[5].strip_prefix("ok\n").expect(&r[5]).trim_end();
-    assert!(tmp.contains("ant-worker-"), "a private TMPDIR: {tmp}");
-    assert!(!std::path::Path::new(tmp).starts_with(&dir));
-    drop(w);
 }
 
 #[test]
@@ -203,12 +270,13 @@ fn skill_archive() -> Vec<u8> {
     gz.finish().unwrap()
 }
 
-#[test]
-fn the_wire_protocol_skills_and_debug_log_match_the_official_worker() {
+/// A server for one claimed item (`work_1` of `sesn_1`) whose agent has one
+/// skill (`team/pdf`, resolved from `latest`) and one bash call.
+fn skill_server() -> Server {
     let archive = skill_archive();
     let item = json!({"id": "work_1", "type": "work", "environment_id": "env_1", "state": "queued",
         "created_at": "2026-01-01T00:00:00Z", "metadata": {}, "data": {"type": "session", "id": "sesn_1"}});
-    let server = Server::start(move |r, _| {
+    Server::start(move |r, _| {
         match (r.method.as_str(), r.path.as_str()) {
             ("POST", "/v1/environments/env_1/work/work_1/ack") => Reply::ok(item.clone()),
             ("POST", "/v1/environments/env_1/work/work_1/heartbeat") => Reply::ok(json!({
@@ -232,11 +300,13 @@ fn the_wire_protocol_skills_and_debug_log_match_the_official_worker() {
             ("POST", "/v1/sessions/sesn_1/events") => Reply::ok(json!({"data": []})),
             _ => Reply::error(404, "not_found_error", "unexpected request"),
         }
-    });
-    let (_t, dir) = workdir();
-    std::fs::create_dir_all(dir.join("skills/mine")).unwrap();
+    })
+}
+
+/// `ant beta:worker run` for `work_1` of [`skill_server`] in `dir`, with `--debug`.
+fn run_item(server: &Server, dir: &std::path::Path) -> std::process::Output {
     let h = crate::home();
-    let out = crate::ant(h.path())
+    crate::ant(h.path())
         .env("ANTHROPIC_BASE_URL", &server.url)
         .env("ANTHROPIC_API_KEY", "sk-must-not-be-sent")
         .env("ANTHROPIC_ENVIRONMENT_KEY", "env-key")
@@ -250,16 +320,18 @@ fn the_wire_protocol_skills_and_debug_log_match_the_official_worker() {
             "--session-id",
             "sesn_1",
         ])
-        .args([
-            "--workdir",
-            path_str(&dir),
-            "--max-idle",
-            "300ms",
-            "--debug",
-        ])
+        .args(["--workdir", path_str(dir), "--max-idle", "300ms", "--debug"])
         .timeout(QUICK)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn the_wire_protocol_skills_and_debug_log_match_the_official_worker() {
+    let server = skill_server();
+    let (_t, dir) = workdir();
+    std::fs::create_dir_all(dir.join("skills/mine")).unwrap();
+    let out = run_item(&server, &dir);
     let log = crate::stderr(&out);
     assert!(out.status.success(), "{log}");
     let reqs = server.recorded();
@@ -419,4 +491,118 @@ fn poll_treats_empty_answers_as_no_work_discards_unackable_items_and_stops_on_a_
         );
         assert_eq!(r.header("authorization"), Some("Bearer k"));
     }
+}
+
+#[test]
+fn skills_never_follow_a_symlink_out_of_the_workdir() {
+    let server = skill_server();
+    let (_t, dir) = workdir();
+    let (_o, outside) = workdir();
+    std::fs::create_dir_all(outside.join("pdf")).unwrap();
+    std::fs::write(outside.join("pdf/keep.txt"), "mine").unwrap();
+    // A previous session's bash planted `skills` -> a directory of the user's.
+    std::os::unix::fs::symlink(&outside, dir.join("skills")).unwrap();
+    let out = run_item(&server, &dir);
+    let log = crate::stderr(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("msg=\"skill setup failed\"")
+            && log.contains("skills: path \\\"skills\\\" escapes workdir"),
+        "{log}"
+    );
+    assert!(
+        outside.join("pdf/keep.txt").exists(),
+        "nothing removed outside"
+    );
+    assert!(
+        !outside.join("pdf/SKILL.md").exists(),
+        "nothing extracted outside"
+    );
+}
+
+/// Makes the Landlock system calls fail with ENOSYS in the started process
+/// (a seccomp filter), as on a kernel without Landlock.
+fn without_landlock(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    let stmt = |code: u16, k: u32| libc::sock_filter {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let jump = |code: u16, k: u32, jt: u8, jf: u8| libc::sock_filter { code, jt, jf, k };
+    // landlock_create_ruleset, _add_rule and _restrict_self are 444-446 on
+    // every architecture.
+    let filter = [
+        stmt(0x20, 0),                // ld [nr]
+        jump(0x35, 444, 0, 2),        // jge 444 ? next : allow
+        jump(0x25, 446, 1, 0),        // jgt 446 ? allow : next
+        stmt(0x06, 0x0005_0000 | 38), // ret ERRNO(ENOSYS)
+        stmt(0x06, 0x7fff_0000),      // ret ALLOW
+    ];
+    // SAFETY: only prctl system calls between fork and exec; the filter
+    // lives in the child's copy of this closure.
+    unsafe {
+        cmd.pre_exec(move || {
+            let prog = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut libc::sock_filter,
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(libc::PR_SET_SECCOMP, 2, &prog as *const libc::sock_fprog) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn without_landlock_the_worker_warns_once_and_confine_required_refuses() {
+    let server = Server::start(|_, _| Reply::ok(json!(null)));
+    let h = crate::home();
+    let mut cmd = crate::ant_std(h.path());
+    cmd.env("ANTHROPIC_BASE_URL", &server.url)
+        .args(["beta:worker", "poll", "--environment-id", "env_1"])
+        .args(["--environment-key", "k", "--confine", "required"]);
+    without_landlock(&mut cmd);
+    let out = assert_cmd::Command::from_std(cmd)
+        .timeout(QUICK)
+        .output()
+        .unwrap();
+    let err = crate::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--confine required: cannot confine tools with Landlock"),
+        "{err}"
+    );
+    assert!(server.recorded().is_empty(), "nothing claimed");
+
+    // --confine auto (the default): one warning, then tools run unconfined.
+    let b = Bench::new(5);
+    let (_t, dir) = workdir();
+    let (_o, outside) = workdir();
+    let agent = b.agent(None);
+    let mut w = b.worker_with(
+        &["poll", "--workdir", path_str(&dir), "--max-sessions", "2"],
+        without_landlock,
+    );
+    for _ in 0..2 {
+        let session = b.session(&agent);
+        b.say(
+            &session,
+            &format!("/bash echo x > {}/$RANDOM", outside.display()),
+        );
+        b.wait_turn(&session, QUICK);
+        assert_eq!(b.results(&session), [""], "written outside the workdir");
+    }
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 2);
+    let log = w.log();
+    assert_eq!(
+        log.matches("level=WARN msg=\"Landlock is not available; tools run unconfined (use --confine required to refuse)\"").count(),
+        1,
+        "{log}"
+    );
+    assert!(w.term(QUICK).success());
 }

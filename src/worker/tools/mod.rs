@@ -56,7 +56,8 @@ pub fn decode<T: serde::de::DeserializeOwned>(tool: &str, input: &Value) -> Resu
 /// Where a session's tools work.
 #[derive(Debug, Clone)]
 pub struct Paths {
-    /// The workdir as configured (glob and grep print paths under it).
+    /// The workdir as configured (glob and grep print absolute paths when
+    /// it is absolute, paths relative to it when it is relative).
     pub workdir: PathBuf,
     /// The workdir made absolute and symlink-resolved (the guard's root).
     pub root: PathBuf,
@@ -107,6 +108,11 @@ pub struct HostConfig {
     pub unrestricted: bool,
     /// Confine the tool thread with Landlock.
     pub confined: bool,
+    /// Directories the session may not read besides the usual ones (the
+    /// other sessions' directories and TMPDIRs, with `--max-sessions`).
+    pub hidden: Vec<PathBuf>,
+    /// Where the session's private TMPDIR is made ([`tmp_root`]).
+    pub tmp_parent: PathBuf,
     pub session_id: String,
 }
 
@@ -123,38 +129,66 @@ pub struct Host {
     tmp: PathBuf,
 }
 
-/// A fresh private directory for the session's temporary files (0700).
-fn private_tmp(session_id: &str) -> Result<PathBuf> {
+/// The worker's directory for the sessions' temporary directories
+/// (`<temp>/ant-worker-<hex>/`, 0700), made on first use.
+static TMP_ROOT: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+/// A new 0700 directory `<parent>/<prefix><hex>`.
+fn fresh_dir(parent: &Path, prefix: &str) -> Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt;
-    let base = std::env::temp_dir();
-    let safe: String = session_id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .take(40)
-        .collect();
     for _ in 0..16 {
-        let dir = base.join(format!("ant-worker-{safe}-{:08x}", fastrand::u32(..)));
+        let dir = parent.join(format!("{prefix}{:016x}", fastrand::u64(..)));
         match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => return Ok(dir.canonicalize().unwrap_or(dir)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
                 return Err(Error::Io(format!(
                     "cannot create a private temporary directory in {}: {e}",
-                    base.display()
+                    parent.display()
                 )));
             }
         }
     }
-    Err(Error::Io(
-        "cannot create a private temporary directory".into(),
-    ))
+    Err(Error::Io(format!(
+        "cannot create a private temporary directory in {}",
+        parent.display()
+    )))
+}
+
+/// The worker's directory of the sessions' TMPDIRs (made on first use).
+pub fn tmp_root() -> Result<PathBuf> {
+    let mut root = TMP_ROOT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(r) = root.as_ref() {
+        return Ok(r.clone());
+    }
+    let r = fresh_dir(&std::env::temp_dir(), "ant-worker-")?;
+    *root = Some(r.clone());
+    Ok(r)
+}
+
+/// Removes the sessions' temporary directories (when the worker exits).
+pub fn remove_tmp_root() {
+    let mut root = TMP_ROOT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(r) = root.take() {
+        let _ = std::fs::remove_dir_all(r);
+    }
+}
+
+/// A fresh private directory for the session's temporary files (0700).
+fn private_tmp(parent: &Path, session_id: &str) -> Result<PathBuf> {
+    let safe: String = session_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(40)
+        .collect();
+    fresh_dir(parent, &format!("{safe}-"))
 }
 
 impl Host {
     /// Starts the session's tool thread; fails when confinement was asked
     /// for and cannot be applied.
     pub fn start(cfg: HostConfig) -> Result<Host> {
-        let tmp = private_tmp(&cfg.session_id)?;
+        let tmp = private_tmp(&cfg.tmp_parent, &cfg.session_id)?;
         let paths = Paths::new(&cfg.workdir, cfg.unrestricted);
         let (jobs, mut rx) = mpsc::unbounded_channel::<Job>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
@@ -163,7 +197,9 @@ impl Host {
             .name(format!("ant-tools-{}", cfg.session_id))
             .spawn(move || {
                 if cfg.confined {
-                    let rules = super::confine::Rules::for_session(&paths.root, &thread_tmp);
+                    let hidden = super::confine::private_dirs(&cfg.hidden);
+                    let rules =
+                        super::confine::Rules::for_session(&paths.root, &thread_tmp, &hidden);
                     if let Err(e) = super::confine::restrict_thread(&rules) {
                         let _ = ready_tx.send(Err(Error::Other(format!(
                             "cannot confine the tools with Landlock: {e}"
@@ -189,7 +225,11 @@ impl Host {
                     while let Some(mut job) = rx.recv().await {
                         let out = tokio::select! {
                             out = tools.call(&job.name, &job.input) => out,
-                            _ = job.reply.closed() => continue,
+                            _ = job.reply.closed() => {
+                                // Timed out or given up: nothing may go on running.
+                                tools.shell.abandon();
+                                continue;
+                            }
                         };
                         let _ = job.reply.send(out);
                     }
@@ -209,7 +249,7 @@ impl Host {
     }
 
     /// Runs a tool on the session's thread. Dropping the future abandons
-    /// the call (a running bash command is killed).
+    /// the call: a running bash command is killed (with its shell).
     pub async fn call(&self, name: &str, input: &Value) -> Output {
         let (reply, rx) = oneshot::channel();
         let job = Job {
@@ -259,5 +299,112 @@ pub fn fs_error(e: &std::io::Error) -> String {
                 None => s,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::{Duration, Instant};
+
+    /// Gone, or a zombie nobody reaped yet.
+    fn dead(pid: i32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        }
+    }
+
+    #[test]
+    fn an_abandoned_bash_command_is_killed() {
+        let t = tempfile::tempdir().unwrap();
+        let host = Host::start(HostConfig {
+            workdir: t.path().to_path_buf(),
+            unrestricted: false,
+            confined: false,
+            hidden: vec![],
+            tmp_parent: t.path().to_path_buf(),
+            session_id: "sesn_test".into(),
+        })
+        .unwrap();
+        let pid_file = t.path().join("pid");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let cmd =
+                json!({"command": "sh -c 'echo $$ > pid.tmp && mv pid.tmp pid && exec sleep 60'"});
+            tokio::select! {
+                out = host.call("bash", &cmd) => panic!("the command ended: {out:?}"),
+                _ = async {
+                    while !pid_file.exists() {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                } => {}
+            }
+        });
+        // The call was dropped (as the runner does after 120 s).
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let end = Instant::now() + Duration::from_secs(10);
+        while !dead(pid) {
+            assert!(Instant::now() < end, "sleep {pid} still runs");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        host.close();
+    }
+
+    #[test]
+    fn the_file_tools_run_confined_beneath_the_path_guard() {
+        if let Err(why) = super::super::confine::probe() {
+            eprintln!("skipped: Landlock is not available here ({why})");
+            return;
+        }
+        let t = tempfile::tempdir().unwrap();
+        let base = t.path().canonicalize().unwrap();
+        let (work, secret) = (base.join("work"), base.join("secret"));
+        std::fs::create_dir_all(&work).unwrap();
+        std::fs::create_dir_all(&secret).unwrap();
+        std::fs::write(secret.join("key"), "s").unwrap();
+        // --unrestricted-paths lifts the guard; Landlock alone must refuse.
+        let host = Host::start(HostConfig {
+            workdir: work.clone(),
+            unrestricted: true,
+            confined: true,
+            hidden: vec![secret.clone()],
+            tmp_parent: base.clone(),
+            session_id: "sesn_test".into(),
+        })
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let key = secret.join("key").display().to_string();
+        let outside = base.join("out.txt").display().to_string();
+        let (read, write, inside) = rt.block_on(async {
+            (
+                host.call("read", &json!({"file_path": key})).await,
+                host.call("write", &json!({"file_path": outside, "content": "x"}))
+                    .await,
+                host.call("write", &json!({"file_path": "in.txt", "content": "x"}))
+                    .await,
+            )
+        });
+        host.close();
+        assert_eq!(read, Output::err(format!("read {key}: permission denied")));
+        assert!(
+            write.is_error && write.text.ends_with("permission denied"),
+            "{write:?}"
+        );
+        assert_eq!(inside, Output::ok("wrote 1 bytes to in.txt"));
+        assert!(!base.join("out.txt").exists());
     }
 }

@@ -4,6 +4,7 @@
 //! skips and the 100 KiB output budget.
 
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::time::SystemTime;
 
 use serde::Deserialize;
@@ -24,50 +25,90 @@ struct SearchIn {
     path: Option<String>,
 }
 
-/// The directory to search: the guarded `path`, or the workdir as configured.
-fn search_root(paths: &Paths, tool: &str, path: &Option<String>) -> Result<PathBuf, String> {
-    match path.as_deref() {
-        Some(p) if !p.is_empty() => guard::check(paths, tool, p),
-        _ => Ok(paths.workdir.clone()),
+/// Where a search walks, and the prefix of the paths it prints.
+pub struct Root {
+    pub walk: PathBuf,
+    pub shown: PathBuf,
+}
+
+impl Root {
+    /// Walked and shown as it is (an absolute path).
+    pub fn at(path: &Path) -> Root {
+        Root {
+            walk: path.to_path_buf(),
+            shown: path.to_path_buf(),
+        }
     }
 }
 
-/// Walks `root` in lexical order without following symlinks, calling `f`
-/// with each entry's `/`-separated relative path; stops after `limit` entries
-/// or when `f` returns false. Unreadable entries are skipped.
-fn walk(root: &Path, limit: usize, f: &mut dyn FnMut(&str, &Path, &std::fs::Metadata) -> bool) {
-    let mut stack: Vec<(PathBuf, String)> = vec![(root.to_path_buf(), String::new())];
+/// The directory to search: the guarded `path`, or the workdir. The
+/// official tools print the workdir as configured, so a relative `--workdir
+/// work` gave `work/a.txt`, which neither `read` nor `bash` (both working
+/// in the workdir) can open; paths under a relative workdir are printed
+/// relative to it instead (`a.txt`; the same as the official for `.`).
+fn search_root(paths: &Paths, tool: &str, path: &Option<String>) -> Result<Root, String> {
+    match path.as_deref() {
+        Some(p) if !p.is_empty() => guard::check(paths, tool, p).map(|p| Root::at(&p)),
+        _ if paths.workdir.is_absolute() => Ok(Root::at(&paths.workdir)),
+        _ => Ok(Root {
+            walk: paths.root.clone(),
+            shown: PathBuf::from("."),
+        }),
+    }
+}
+
+/// What a walk does after an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Continue,
+    /// Do not descend into this directory.
+    SkipDir,
+    Stop,
+}
+
+/// The entries of `dir`, sorted by name, reversed (for a stack).
+fn children(dir: &Path, rel: &str) -> Vec<(PathBuf, String)> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    names.sort();
+    names
+        .into_iter()
+        .rev()
+        .map(|name| {
+            let shown = name.to_string_lossy();
+            let rel = if rel.is_empty() {
+                shown.into_owned()
+            } else {
+                format!("{rel}/{shown}")
+            };
+            (dir.join(&name), rel)
+        })
+        .collect()
+}
+
+/// Walks `root` depth first in lexical order (as Go's `filepath.WalkDir`:
+/// `a`, `a/x`, `b`) without following symlinks, calling `f` with each
+/// entry's `/`-separated relative path; stops after `limit` entries or when
+/// `f` says so. Unreadable entries are skipped.
+fn walk(root: &Path, limit: usize, f: &mut dyn FnMut(&str, &Path, &std::fs::Metadata) -> Step) {
+    let mut stack = children(root, "");
     let mut count = 0;
-    while let Some((dir, rel)) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
+    while let Some((path, rel)) = stack.pop() {
+        let Ok(meta) = path.symlink_metadata() else {
             continue;
         };
-        let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
-        entries.sort_by_key(|e| e.file_name());
-        let mut subdirs = Vec::new();
-        for e in entries {
-            let Ok(meta) = e.path().symlink_metadata() else {
-                continue;
-            };
-            count += 1;
-            if count > limit {
-                return;
-            }
-            let name = e.file_name().to_string_lossy().into_owned();
-            let rel_path = if rel.is_empty() {
-                name
-            } else {
-                format!("{rel}/{name}")
-            };
-            if !f(&rel_path, &e.path(), &meta) {
-                return;
-            }
-            if meta.is_dir() {
-                subdirs.push((e.path(), rel_path));
-            }
+        count += 1;
+        if count > limit {
+            return;
         }
-        // Depth first, in lexical order.
-        stack.extend(subdirs.into_iter().rev());
+        match f(&rel, &path, &meta) {
+            Step::Stop => return,
+            Step::SkipDir => continue,
+            Step::Continue if meta.is_dir() => stack.extend(children(&path, &rel)),
+            Step::Continue => {}
+        }
     }
 }
 
@@ -95,7 +136,7 @@ fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
         if !paths.unrestricted {
             return Err("glob: absolute pattern not permitted".into());
         }
-        (PathBuf::from("/"), rest.to_string())
+        (Root::at(Path::new("/")), rest.to_string())
     } else {
         (search_root(paths, "glob", &inp.path)?, inp.pattern.clone())
     };
@@ -113,13 +154,13 @@ fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
         return Err("glob: syntax error in pattern".into());
     }
     let mut found: Vec<(SystemTime, String)> = Vec::new();
-    walk(&root, MAX_WALK, &mut |rel, _, meta| {
+    walk(&root.walk, MAX_WALK, &mut |rel, _, meta| {
         let parts: Vec<&str> = rel.split('/').collect();
         if path_match(&segs, &parts) {
             let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            found.push((mtime, shown(&root, rel)));
+            found.push((mtime, shown(&root.shown, rel)));
         }
-        true
+        Step::Continue
     });
     if found.is_empty() {
         return Ok("no matches".into());
@@ -133,17 +174,53 @@ fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
         .join("\n"))
 }
 
+/// Whether `text` matches `pattern`, where a star element matches any run
+/// of text elements and every other one exactly one (`one` says whether it
+/// does). Dynamic programming: time proportional to the two lengths'
+/// product, however many stars (backtracking is exponential in them).
+fn wildcard<P, T>(
+    pattern: &[P],
+    text: &[T],
+    star: impl Fn(&P) -> bool,
+    one: impl Fn(&P, &T) -> bool,
+) -> bool {
+    // done[j]: the pattern so far matches text[..j].
+    let mut done = vec![false; text.len() + 1];
+    done[0] = true;
+    for p in pattern {
+        let mut next = vec![false; text.len() + 1];
+        if star(p) {
+            let mut reached = false;
+            for j in 0..=text.len() {
+                reached |= done[j];
+                next[j] = reached;
+            }
+        } else {
+            for j in 1..=text.len() {
+                next[j] = done[j - 1] && one(p, &text[j - 1]);
+            }
+        }
+        done = next;
+    }
+    done[text.len()]
+}
+
 /// `**` matches zero or more segments; other segments match one each.
 pub fn path_match(pat: &[&str], path: &[&str]) -> bool {
-    match pat.split_first() {
-        None => path.is_empty(),
-        Some((&"**", rest)) => (0..=path.len()).any(|i| path_match(rest, &path[i..])),
-        Some((seg, rest)) => {
-            !path.is_empty()
-                && segment_match(seg, path[0]).unwrap_or(false)
-                && path_match(rest, &path[1..])
-        }
-    }
+    wildcard(
+        pat,
+        path,
+        |seg| *seg == "**",
+        |seg, name| segment_match(seg, name).unwrap_or(false),
+    )
+}
+
+/// One element of a segment pattern.
+enum Tok<'a> {
+    Star,
+    Any,
+    Class(&'a [char]),
+    Lit(char),
 }
 
 /// Shell-style match of one segment (`*`, `?`, `[...]`, `[^...]`, `\`), as
@@ -152,16 +229,44 @@ pub fn segment_match(pattern: &str, name: &str) -> Option<bool> {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     // Validate the whole pattern first, so errors do not depend on the name.
+    let mut toks = Vec::new();
     let mut i = 0;
     while i < p.len() {
         match p[i] {
             '\\' if i + 1 >= p.len() => return None,
-            '\\' => i += 2,
-            '[' => i = class_end(&p, i)?,
-            _ => i += 1,
+            '\\' => {
+                toks.push(Tok::Lit(p[i + 1]));
+                i += 2;
+            }
+            '[' => {
+                let end = class_end(&p, i)?;
+                toks.push(Tok::Class(&p[i + 1..end - 1]));
+                i = end;
+            }
+            '*' => {
+                toks.push(Tok::Star);
+                i += 1;
+            }
+            '?' => {
+                toks.push(Tok::Any);
+                i += 1;
+            }
+            c => {
+                toks.push(Tok::Lit(c));
+                i += 1;
+            }
         }
     }
-    Some(match_from(&p, &n))
+    Some(wildcard(
+        &toks,
+        &n,
+        |t| matches!(t, Tok::Star),
+        |t, c| match t {
+            Tok::Star | Tok::Any => true,
+            Tok::Class(class) => class_matches(class, *c),
+            Tok::Lit(l) => l == c,
+        },
+    ))
 }
 
 /// Index just past the `]` closing the class opened at `start`.
@@ -179,23 +284,6 @@ fn class_end(p: &[char], start: usize) -> Option<usize> {
             Some(_) => i += 1,
         }
         first = false;
-    }
-}
-
-fn match_from(p: &[char], n: &[char]) -> bool {
-    match p.first() {
-        None => n.is_empty(),
-        Some('*') => (0..=n.len()).any(|k| match_from(&p[1..], &n[k..])),
-        Some('?') => !n.is_empty() && match_from(&p[1..], &n[1..]),
-        Some('[') => {
-            let Some(&c) = n.first() else { return false };
-            let Some(end) = class_end(p, 0) else {
-                return false;
-            };
-            class_matches(&p[1..end - 1], c) && match_from(&p[end..], &n[1..])
-        }
-        Some('\\') if p.len() > 1 => n.first() == Some(&p[1]) && match_from(&p[2..], &n[1..]),
-        Some(&c) => n.first() == Some(&c) && match_from(&p[1..], &n[1..]),
     }
 }
 
@@ -261,40 +349,58 @@ pub async fn grep(paths: &Paths, input: &Value) -> Output {
     }
 }
 
-async fn ripgrep(rg: &Path, pattern: &str, root: &Path) -> Output {
-    let out = tokio::process::Command::new(rg)
-        .args([
-            "-n",
-            "--no-heading",
-            "--max-filesize",
-            "8388608",
-            "-e",
-            pattern,
-            "--",
-        ])
-        .arg(root)
-        .stdin(std::process::Stdio::null())
+async fn ripgrep(rg: &Path, pattern: &str, root: &Root) -> Output {
+    let mut cmd = tokio::process::Command::new(rg);
+    cmd.args([
+        "-n",
+        "--no-heading",
+        "--max-filesize",
+        "8388608",
+        "-e",
+        pattern,
+        "--",
+    ]);
+    if root.shown.is_absolute() {
+        cmd.arg(&root.walk);
+    } else {
+        // Relative paths (`./a.txt`): search `.` from the directory.
+        cmd.current_dir(&root.walk).arg(&root.shown);
+    }
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
-        .output()
-        .await;
-    let out = match out {
-        Ok(o) => o,
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
         // An rg outside what the confinement lets us run: search ourselves.
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
             return builtin_grep(pattern, root);
         }
         Err(e) => return Output::err(format!("grep: rg failed: {e}")),
     };
-    match out.status.code() {
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Output::err("grep: rg failed: no output pipes");
+    };
+    // Only the first 100 KiB are kept: past that, the pipe is closed and rg
+    // stops (however much a broad pattern would have printed).
+    let (out, err) = tokio::join!(head(stdout, OUTPUT_CAP + 1), head(stderr, OUTPUT_CAP));
+    let status = child.wait().await;
+    let (mut out, err) = match (out, err) {
+        (Ok(o), Ok(e)) => (o, e),
+        (Err(e), _) | (_, Err(e)) => return Output::err(format!("grep: rg failed: {e}")),
+    };
+    let cut = out.len() > OUTPUT_CAP;
+    let code = match status {
+        _ if cut => Some(0),
+        Ok(s) => s.code(),
+        Err(e) => return Output::err(format!("grep: rg failed: {e}")),
+    };
+    match code {
         Some(0) => {
-            let mut text = out.stdout;
-            let cut = text.len() > OUTPUT_CAP;
-            text.truncate(OUTPUT_CAP);
-            let mut s = String::from_utf8_lossy(&text).into_owned();
-            // Lines joined by `\n`, as the built-in search prints them.
-            if s.ends_with('\n') {
-                s.pop();
-            }
+            out.truncate(OUTPUT_CAP);
+            let mut s = String::from_utf8_lossy(&out).into_owned();
             if cut {
                 s.push_str("\n[output truncated]");
             }
@@ -308,14 +414,30 @@ async fn ripgrep(rg: &Path, pattern: &str, root: &Path) -> Output {
             };
             Output::err(format!(
                 "grep: rg failed: {status}: {}",
-                String::from_utf8_lossy(&out.stderr).trim_end()
+                String::from_utf8_lossy(&err)
             ))
         }
     }
 }
 
+/// The first `cap` bytes of `r`. Stops reading (and drops `r`, closing a
+/// pipe) once it has them; reads to the end otherwise.
+async fn head(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 16384];
+    while out.len() < cap {
+        let n = r.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
+    Ok(out)
+}
+
 /// The built-in search when ripgrep is missing.
-pub fn builtin_grep(pattern: &str, root: &Path) -> Output {
+pub fn builtin_grep(pattern: &str, root: &Root) -> Output {
     let re = match regex::Regex::new(pattern) {
         Ok(r) => r,
         Err(e) => return Output::err(format!("grep: invalid regex: {e}")),
@@ -324,10 +446,17 @@ pub fn builtin_grep(pattern: &str, root: &Path) -> Output {
     let mut budget = 0usize;
     let mut truncated = false;
     let mut files = 0usize;
-    let mut search_file = |path: &Path, shown: &str| -> bool {
+    // Every regular file counts towards the 50,000, searched or too big.
+    let mut search_file = |path: &Path, meta: &std::fs::Metadata, shown: &str| -> bool {
+        if !meta.is_file() {
+            return true;
+        }
         files += 1;
         if files > MAX_WALK {
             return false;
+        }
+        if meta.len() > MAX_GREP_FILE {
+            return true;
         }
         let Ok(bytes) = std::fs::read(path) else {
             return true;
@@ -335,9 +464,10 @@ pub fn builtin_grep(pattern: &str, root: &Path) -> Output {
         if bytes[..bytes.len().min(512)].contains(&0) {
             return true;
         }
+        // Split on every newline, as the official tool: a final newline
+        // leaves an empty last line (which `^$` matches).
         let text = String::from_utf8_lossy(&bytes);
-        let body = text.strip_suffix('\n').unwrap_or(&text);
-        for (i, line) in body.split('\n').enumerate() {
+        for (i, line) in text.split('\n').enumerate() {
             if !re.is_match(line) {
                 continue;
             }
@@ -351,30 +481,20 @@ pub fn builtin_grep(pattern: &str, root: &Path) -> Output {
         }
         true
     };
-    let small_file = |m: &std::fs::Metadata| m.is_file() && m.len() <= MAX_GREP_FILE;
-    match root.symlink_metadata() {
+    match root.walk.symlink_metadata() {
         Ok(m) if m.is_file() => {
-            if small_file(&m) {
-                search_file(root, &root.to_string_lossy());
-            }
+            search_file(&root.walk, &m, &root.shown.to_string_lossy());
         }
         _ => {
-            let mut skip: Vec<String> = Vec::new();
-            walk(root, usize::MAX, &mut |rel, path, meta| {
-                if skip.iter().any(|s| rel.starts_with(s.as_str())) {
-                    return true;
-                }
+            walk(&root.walk, usize::MAX, &mut |rel, path, meta| {
                 let name = rel.rsplit('/').next().unwrap_or(rel);
-                if meta.is_dir() {
-                    if name == ".git" || name == "node_modules" {
-                        skip.push(format!("{rel}/"));
-                    }
-                    return true;
+                if meta.is_dir() && (name == ".git" || name == "node_modules") {
+                    Step::SkipDir
+                } else if search_file(path, meta, &shown(&root.shown, rel)) {
+                    Step::Continue
+                } else {
+                    Step::Stop
                 }
-                if !small_file(meta) {
-                    return true;
-                }
-                search_file(path, &shown(root, rel))
             });
         }
     }
@@ -414,6 +534,24 @@ mod tests {
         assert!(pm("src/**", "src"));
         assert!(pm("src/**/b", "src/a/b"));
         assert!(!pm("*.go", "x/a.go"));
+        assert!(pm("**/**/b/**", "a/b"));
+    }
+
+    #[test]
+    fn many_stars_match_in_linear_time() {
+        // Backtracking takes exponential time on these; the official matcher does not.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let name = "a".repeat(60);
+            let stars = "*a".repeat(20) + "b";
+            let deep: Vec<&str> = std::iter::repeat_n("d", 40).collect();
+            let globs: Vec<&str> = std::iter::repeat_n("**", 20).chain(["z"]).collect();
+            let _ = tx.send((segment_match(&stars, &name), path_match(&globs, &deep)));
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("matched within 10 s");
+        assert_eq!(got, (Some(false), false));
     }
 
     #[test]
@@ -453,13 +591,14 @@ mod tests {
     #[test]
     fn builtin_grep_skips_binaries_and_vcs_dirs() {
         let t = tempfile::tempdir().unwrap();
-        let root = t.path();
-        std::fs::create_dir_all(root.join(".git")).unwrap();
-        std::fs::create_dir_all(root.join("src")).unwrap();
-        std::fs::write(root.join(".git/config"), "needle\n").unwrap();
-        std::fs::write(root.join("bin"), b"needle\0").unwrap();
-        std::fs::write(root.join("src/a.txt"), "x\nneedle one\nneedle two\n").unwrap();
-        let w = root.display();
+        let dir = t.path();
+        let root = &Root::at(dir);
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(dir.join(".git/config"), "needle\n").unwrap();
+        std::fs::write(dir.join("bin"), b"needle\0").unwrap();
+        std::fs::write(dir.join("src/a.txt"), "x\nneedle one\nneedle two\n").unwrap();
+        let w = dir.display();
         assert_eq!(
             builtin_grep("needle", root),
             Output::ok(format!(
@@ -467,13 +606,27 @@ mod tests {
             ))
         );
         assert_eq!(builtin_grep("absent", root), Output::ok("no matches"));
+        // The empty line after the final newline is a line too.
+        assert_eq!(
+            builtin_grep("^$", root),
+            Output::ok(format!("{w}/src/a.txt:4:"))
+        );
+        // Depth first in lexical order, as the official walk: src/ before z.txt.
+        std::fs::write(dir.join("z.txt"), "needle z\n").unwrap();
+        assert_eq!(
+            builtin_grep("needle", root),
+            Output::ok(format!(
+                "{w}/src/a.txt:2:needle one\n{w}/src/a.txt:3:needle two\n{w}/z.txt:1:needle z"
+            ))
+        );
+        std::fs::remove_file(dir.join("z.txt")).unwrap();
         assert!(
             builtin_grep("(", root)
                 .text
                 .starts_with("grep: invalid regex: ")
         );
         let big: String = (0..20_000).map(|i| format!("needle {i}\n")).collect();
-        std::fs::write(root.join("src/big.txt"), big).unwrap();
+        std::fs::write(dir.join("src/big.txt"), big).unwrap();
         let out = builtin_grep("needle", root).text;
         assert!(out.ends_with("\n[output truncated]"));
         assert!(out.len() <= OUTPUT_CAP + 64);
@@ -486,15 +639,30 @@ mod tests {
             return;
         };
         let t = tempfile::tempdir().unwrap();
-        let root = t.path();
-        std::fs::create_dir_all(root.join("src")).unwrap();
-        std::fs::write(root.join("src/a.txt"), "x\nneedle one\nneedle two\n").unwrap();
+        let root = &Root::at(t.path());
+        std::fs::create_dir_all(t.path().join("src")).unwrap();
+        std::fs::write(t.path().join("src/a.txt"), "x\nneedle one\nneedle two\n").unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
-        let via_rg = rt.block_on(ripgrep(&rg, "needle", root));
-        assert_eq!(via_rg, builtin_grep("needle", root));
+        // rg's lines as it prints them (ending in a newline), the built-in's
+        // joined by newlines: both as the official tool gives them.
+        let via_rg = rt.block_on(ripgrep(&rg, "needle", root)).text;
+        assert_eq!(via_rg, builtin_grep("needle", root).text + "\n");
+        // Under a relative workdir both print paths relative to it.
+        let relative = &Root {
+            walk: t.path().to_path_buf(),
+            shown: PathBuf::from("."),
+        };
+        assert_eq!(
+            rt.block_on(ripgrep(&rg, "two", relative)),
+            Output::ok("./src/a.txt:3:needle two\n")
+        );
+        assert_eq!(
+            builtin_grep("two", relative),
+            Output::ok("src/a.txt:3:needle two")
+        );
         assert_eq!(
             rt.block_on(ripgrep(&rg, "absent", root)),
             Output::ok("no matches")
@@ -505,5 +673,30 @@ mod tests {
             "{}",
             bad.text
         );
+    }
+
+    #[test]
+    fn ripgrep_output_is_cut_at_100_kib_without_reading_the_rest() {
+        let t = tempfile::tempdir().unwrap();
+        // An `rg` that prints forever (a pattern matching everything in a huge tree).
+        let rg = t.path().join("rg");
+        std::fs::write(&rg, "#!/bin/sh\nexec yes 'a.txt:1:needle'\n").unwrap();
+        std::fs::set_permissions(&rg, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let out = rt
+            .block_on(async {
+                tokio::time::timeout(
+                    std::time::Duration::from_secs(20),
+                    ripgrep(&rg, "needle", &Root::at(t.path())),
+                )
+                .await
+            })
+            .expect("returns once it has 100 KiB");
+        assert!(!out.is_error);
+        assert!(out.text.ends_with("\n[output truncated]"));
+        assert_eq!(out.text.len(), OUTPUT_CAP + "\n[output truncated]".len());
     }
 }
