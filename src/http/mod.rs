@@ -80,16 +80,29 @@ pub fn user_agent() -> String {
     format!("ant/{} (Rust CLI)", env!("CARGO_PKG_VERSION"))
 }
 
-/// Checks a base URL: `http://` or `https://` with a host.
+/// Checks a base URL: `http://` or `https://` with a host, and nothing that
+/// the request path could not be appended to (a query or fragment) or that
+/// the URL parser would silently drop (spaces, tabs, newlines, controls).
 pub fn validate_base_url(url: &str) -> Result<String> {
     let trimmed = url.trim_end_matches('/');
-    let parsed = reqwest::Url::parse(trimmed)
-        .map_err(|e| Error::usage(format!("invalid base URL {:?}: {e}", mask_password(url))))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(Error::usage(format!(
-            "invalid base URL {:?}: must start with http:// or https:// and name a host",
-            mask_password(url)
+    let bad = |why: &str| Error::usage(format!("invalid base URL {:?}: {why}", mask_password(url)));
+    if let Some(c) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad(&format!(
+            "it holds {}, which a URL cannot",
+            match c {
+                ' ' => "a space".to_string(),
+                c => format!("the character U+{:04X}", c as u32),
+            }
         )));
+    }
+    let parsed = reqwest::Url::parse(trimmed).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(bad("must start with http:// or https:// and name a host"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad(
+            "a query (?...) or fragment (#...) cannot precede the request's path",
+        ));
     }
     Ok(trimmed.to_string())
 }
@@ -667,6 +680,27 @@ mod tests {
         assert!(validate_base_url("ftp://x").is_err());
         assert!(validate_base_url("not a url").is_err());
         assert_eq!(validate_base_url("nope").unwrap_err().exit_code(), 2);
+        assert_eq!(
+            validate_base_url("http://h/proxy/").unwrap(),
+            "http://h/proxy"
+        );
+        // The URL parser drops tabs and newlines and trims spaces and
+        // controls, which would leave the request elsewhere than shown
+        // (`http://h/\n` sent to `//v1/...`); a query or fragment would
+        // swallow the request's path.
+        for (url, why) in [
+            ("http://h/\n", "U+000A"),
+            ("http://h:1\u{1}", "U+0001"),
+            ("http://h\t/x", "U+0009"),
+            ("http://h ", "a space"),
+            (" http://h", "a space"),
+            ("http://h/?x=1", "a query"),
+            ("http://h#frag", "fragment"),
+        ] {
+            let e = validate_base_url(url).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{url:?}");
+            assert!(e.to_string().contains(why), "{url:?}: {e}");
+        }
     }
 
     mod props {

@@ -185,6 +185,27 @@ fn a_password_in_the_base_url_never_shows() {
 }
 
 #[test]
+fn a_base_url_the_parser_would_change_is_bad_input() {
+    let server = Server::json(json!({"data": []}));
+    let h = home();
+    for base in [
+        format!("{}/\n", server.url),
+        format!("{} ", server.url),
+        format!("{}/?x=1", server.url),
+    ] {
+        let out = ant_at(&server, h.path())
+            .env("ANTHROPIC_BASE_URL", &base)
+            .args(["beta:agents", "list", "--max-retries", "0"])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{base:?}: {err}");
+        assert!(err.starts_with("ant: error: invalid base URL"), "{err}");
+    }
+    assert!(server.recorded().is_empty());
+}
+
+#[test]
 fn transform_error_with_raw_output_shows_the_message_once() {
     let server = Server::start(|_, _| Reply::error(404, "not_found_error", "no such agent"));
     let h = home();
