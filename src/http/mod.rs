@@ -180,7 +180,9 @@ impl Client {
         check_config_headers(&cfg)?;
         let mut builder = reqwest::Client::builder()
             .user_agent(user_agent())
-            .connect_timeout(Duration::from_secs(30));
+            .connect_timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
+            .referer(false);
         if cfg.base_url.starts_with("http://") {
             // Plain HTTP (a local emulator or proxy) needs no TLS: skip
             // loading the system's root certificates (~2 ms per run).
@@ -404,6 +406,33 @@ impl Client {
     }
 }
 
+/// Redirects are followed only within the origin of the request (scheme,
+/// host and port), at most 10 times. Another origin is never sent the API
+/// key, token or workspace headers (reqwest would forward `x-api-key`, as
+/// Go's client does): the redirect is not followed, and its response is
+/// the error (see [`redirect_note`]).
+fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let same = attempt
+        .previous()
+        .first()
+        .is_some_and(|first| first.origin() == attempt.url().origin());
+    if !same {
+        attempt.stop()
+    } else if attempt.previous().len() > 10 {
+        attempt.error("too many redirects")
+    } else {
+        attempt.follow()
+    }
+}
+
+/// Why a redirect was not followed, for the error line.
+fn redirect_note(location: &str) -> String {
+    format!(
+        "redirected to {}, another origin; not followed, so that the credentials are not sent there",
+        mask_password(location)
+    )
+}
+
 /// `scheme://host[:port]` of a URL (the whole URL when it does not parse).
 pub fn origin(url: &str) -> String {
     match reqwest::Url::parse(url) {
@@ -483,6 +512,13 @@ async fn api_error(
         .get("request-id")
         .and_then(|v| v.to_str().ok())
         .map(String::from);
+    // A redirect that was not followed (see `same_origin_redirects`).
+    let redirect = resp
+        .status()
+        .is_redirection()
+        .then(|| resp.headers().get("location"))
+        .flatten()
+        .map(|v| redirect_note(&String::from_utf8_lossy(v.as_bytes())));
     let read = resp.bytes();
     let body = match timeout {
         Some(t) => tokio::time::timeout(t, read)
@@ -514,7 +550,7 @@ async fn api_error(
         method: method.to_string(),
         url: url.to_string(),
         kind: field("type"),
-        message: field("message"),
+        message: redirect.or_else(|| field("message")),
         request_id,
         body,
     }))

@@ -206,6 +206,39 @@ fn a_base_url_the_parser_would_change_is_bad_input() {
 }
 
 #[test]
+fn redirects_to_another_origin_are_not_followed_with_the_key() {
+    // `localhost` is another origin than `127.0.0.1`, though the same host.
+    let elsewhere = Server::json(json!({"data": []}));
+    let target = elsewhere.url.replace("127.0.0.1", "localhost") + "/collect";
+    let server = Server::start(move |r, _| {
+        let to = match r.path.as_str() {
+            "/v1/agents" => "/v1/moved".to_string(),
+            _ => target.clone(),
+        };
+        Reply::Status(307, vec![("location".into(), to)], b"moved".to_vec())
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["beta:agents", "list"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("307 Temporary Redirect"), "{err}");
+    assert!(
+        err.contains("redirected to http://localhost:") && err.contains("not followed"),
+        "{err}"
+    );
+    // The same-origin redirect was followed, once, without a Referer.
+    let seen = server.recorded();
+    let paths: Vec<&str> = seen.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/v1/agents", "/v1/moved"]);
+    assert_eq!(seen[1].header("x-api-key"), Some("sk-test-key"));
+    assert_eq!(seen[1].header("referer"), None);
+    assert!(elsewhere.recorded().is_empty(), "the key went elsewhere");
+}
+
+#[test]
 fn transform_error_with_raw_output_shows_the_message_once() {
     let server = Server::start(|_, _| Reply::error(404, "not_found_error", "no such agent"));
     let h = home();
