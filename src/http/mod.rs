@@ -3,6 +3,7 @@
 //! [`Request`] and hands back the response; it never decides how to print.
 
 pub mod body;
+pub mod cursors;
 pub mod date;
 pub mod debug;
 pub mod sse;

@@ -239,6 +239,45 @@ fn redirects_to_another_origin_are_not_followed_with_the_key() {
 }
 
 #[test]
+fn a_server_repeating_page_cursors_cannot_keep_ant_paging() {
+    // The same cursor every time, a cycle, a numeric one, and the cursor
+    // the command started from.
+    type Cursor = fn(usize) -> serde_json::Value;
+    let cases: [(&[&str], Cursor); 4] = [
+        (&[], |_| json!("p1")),
+        (&[], |n| json!(["p1", "p2"][n % 2])),
+        (&[], |_| json!(5)),
+        (&["--page", "p0"], |_| json!("p0")),
+    ];
+    for (extra, cursor) in cases {
+        let server = Server::start(move |_, n| {
+            Reply::ok(json!({"data": [{"id": format!("agent_{n}")}], "next_page": cursor(n)}))
+        });
+        let h = home();
+        let out = ant_at(&server, h.path())
+            .args([
+                "beta:agents",
+                "list",
+                "--format",
+                "jsonl",
+                "--transform",
+                "id",
+                "-r",
+            ])
+            .args(extra)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {err}");
+        assert!(err.contains("a second time"), "{err}");
+        let pages = server.recorded().len();
+        assert!(pages <= 3, "{extra:?}: {pages} pages");
+        assert_eq!(stdout(&out).lines().count(), pages);
+    }
+}
+
+#[test]
 fn transform_error_with_raw_output_shows_the_message_once() {
     let server = Server::start(|_, _| Reply::error(404, "not_found_error", "no such agent"));
     let h = home();
