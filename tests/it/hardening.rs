@@ -374,6 +374,18 @@ fn types_enums_bounds_and_required_fields_are_checked_at_every_depth() {
         Some("name: a\nmodel: m\nmetadata: {a: 1}\n"),
         "invalid value in piped input for metadata: a: expected string, got integer",
     );
+    // A body is a map of fields, never a list or a scalar.
+    for (piped, got) in [
+        ("[1, 2]\n", "array"),
+        ("5\n", "integer"),
+        ("text\n", "string"),
+    ] {
+        refused(
+            &["beta:agents", "create"],
+            Some(piped),
+            &format!("piped input: expected a map of fields (a YAML or JSON object), got {got}"),
+        );
+    }
     // Unknown fields stay allowed: the API grows faster than the table.
     let server = Server::json(json!({"id": "agent_1"}));
     let h = home();
