@@ -421,7 +421,8 @@ impl Profile {
         };
         if !oauth::is_secure(base) {
             eprintln!(
-                "{prefix} and refresh was not sent: OAuth token URL must be https, or http on loopback, got {base:?}"
+                "{prefix} and refresh was not sent: OAuth token URL must be https, or http on loopback, got {:?}",
+                http::mask_password(base)
             );
             return Ok(creds);
         }

@@ -42,15 +42,16 @@ pub fn is_secure(base: &str) -> bool {
 /// to the public API; another console names its own token host, which must
 /// be https (or http on loopback).
 pub fn token_base(console: &str, requested: &str) -> Result<String> {
+    let shown = http::mask_password(requested);
     if console == DEFAULT_CONSOLE_URL && requested != DEFAULT_BASE_URL {
         return Err(Error::usage(format!(
-            "refusing to send OAuth credentials to {requested} while signing in at {console} \
+            "refusing to send OAuth credentials to {shown} while signing in at {console} \
              (pass --console-url for a different sign-in server)"
         )));
     }
     if !is_secure(requested) {
         return Err(Error::usage(format!(
-            "OAuth token URL must be https, or http on loopback, got {requested:?}"
+            "OAuth token URL must be https, or http on loopback, got {shown:?}"
         )));
     }
     Ok(requested.to_string())
@@ -89,7 +90,11 @@ pub async fn post(
         req = req.header(*k, *v);
     }
     let transport = |e: reqwest::Error| {
-        let what = format!("POST {url}: {}", http::describe_reqwest(&e));
+        let what = format!(
+            "POST {}: {}",
+            http::mask_password(url),
+            http::describe_reqwest(&e)
+        );
         if e.is_timeout() {
             Error::Timeout(what)
         } else {
@@ -147,8 +152,10 @@ fn token_from(answer: Answer) -> Result<Value> {
 /// its body (it holds codes and tokens).
 fn debug_line(what: &str, url: &str, answer: &Answer) {
     debug::note(&format!(
-        "{what} POST {url} -> {} (request_id={})",
-        answer.status, answer.request_id
+        "{what} POST {} -> {} (request_id={})",
+        http::mask_password(url),
+        answer.status,
+        answer.request_id
     ));
 }
 

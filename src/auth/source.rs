@@ -240,7 +240,8 @@ impl OAuthProfile {
         let base = self.base.clone().unwrap_or_else(|| origin.to_string());
         if !oauth::is_secure(&base) {
             return Err(Error::Auth(format!(
-                "refusing to send a refresh token over plain http to {base} (use https, or http on loopback)"
+                "refusing to send a refresh token over plain http to {} (use https, or http on loopback)",
+                crate::http::mask_password(&base)
             )));
         }
         let answer = oauth::refresh(&base, &self.client_id, &refresh_token, self.debug).await?;

@@ -182,6 +182,20 @@ fn a_password_in_the_base_url_never_shows() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(!stderr(&out).contains("S3CRET"), "{}", stderr(&out));
+    // Sign-in refusals name the base URL too.
+    for extra in [&[][..], &["--console-url", "https://127.0.0.1:9"][..]] {
+        let out = ant(h.path())
+            .args(["auth", "login", "--no-browser"])
+            .args(["--base-url", "http://u:S3CRET@example.com"])
+            .args(extra)
+            .write_stdin("")
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("http://u:***@example.com"), "{err}");
+        assert!(!err.contains("S3CRET"), "{extra:?}: {err}");
+    }
 }
 
 #[test]
