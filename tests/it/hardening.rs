@@ -449,6 +449,26 @@ fn value_errors_are_plain_words_naming_the_flag_line_and_column() {
         Some("name: null\nmodel: m\n"),
         "invalid value in piped input for name: expected string, got null",
     );
+    // A key given twice is refused rather than one value dropped.
+    refused(
+        &["beta:agents", "create"],
+        Some("name: a\nmodel: m\nname: b\n"),
+        "Failed to parse piped data as YAML/JSON: duplicate key \"name\" at line 3, column 1",
+    );
+    refused(
+        &[
+            "beta:agents",
+            "create",
+            "--name",
+            "a",
+            "--model",
+            "m",
+            "--metadata",
+            r#"{"k": "1", "k": "2"}"#,
+        ],
+        None,
+        "invalid value for --metadata: failed to parse as YAML: duplicate key \"k\" at line 1, column 14",
+    );
 }
 
 #[test]
