@@ -292,6 +292,36 @@ fn a_server_repeating_page_cursors_cannot_keep_ant_paging() {
 }
 
 #[test]
+fn a_server_message_cannot_break_the_error_line_or_drive_the_terminal() {
+    let server = Server::start(|_, _| {
+        Reply::error(
+            400,
+            "invalid_request_error",
+            "bad\u{1b}]0;pwned\u{7}\u{1b}[2J\nsecond line\r\u{202e}txt",
+        )
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["beta:agents", "retrieve", "agent_1"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+    assert!(
+        err.ends_with(
+            r"(invalid_request_error): bad\u{1b}]0;pwned\u{7}\u{1b}[2J\nsecond line\r\u{202e}txt [request-id: req_test_1]
+"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn transform_error_with_raw_output_shows_the_message_once() {
     let server = Server::start(|_, _| Reply::error(404, "not_found_error", "no such agent"));
     let h = home();
