@@ -292,6 +292,29 @@ fn a_server_repeating_page_cursors_cannot_keep_ant_paging() {
 }
 
 #[test]
+fn endless_files_and_input_are_refused_past_the_api_limits() {
+    refused(
+        &["beta:agents", "create", "--name", "a", "--model", "m"]
+            .into_iter()
+            .chain(["--system", "@/dev/zero"])
+            .collect::<Vec<_>>(),
+        None,
+        "invalid value for --system: cannot read @/dev/zero: larger than 32 MiB, the most the API takes here",
+    );
+    refused(
+        &["beta:files", "upload", "--file", "/dev/zero"],
+        None,
+        "invalid value for --file: cannot read /dev/zero: larger than 500 MiB, the most the API takes here",
+    );
+    let piped = "a".repeat((32 << 20) + 1);
+    refused(
+        &["beta:agents", "create"],
+        Some(piped.as_str()),
+        "piped input: larger than 32 MiB, the most the API takes here",
+    );
+}
+
+#[test]
 fn a_server_message_cannot_break_the_error_line_or_drive_the_terminal() {
     let server = Server::start(|_, _| {
         Reply::error(
