@@ -18,9 +18,9 @@ pub trait Files {
 
 /// Largest file sent as a multipart part: what the Files API takes.
 pub const MAX_PART_BYTES: u64 = 500 << 20;
-/// Largest file inlined into a JSON value (and largest piped body): what
-/// the API takes as a whole request body.
-pub const MAX_INLINE_BYTES: u64 = 32 << 20;
+/// Largest file inlined into a JSON value (and largest piped body): the
+/// largest request body the API takes, a message batch's 256 MB.
+pub const MAX_INLINE_BYTES: u64 = 256 << 20;
 
 /// Reads `r` to its end, or fails once it holds more than `limit` bytes
 /// (`@/dev/zero` or `@/dev/urandom` would otherwise fill the memory).
@@ -269,7 +269,7 @@ mod tests {
         let err = resolve_str("@big", &mut f).unwrap_err();
         assert_eq!(
             err,
-            "cannot read @big: larger than 32 MiB, the most the API takes here"
+            "cannot read @big: larger than 256 MiB, the most the API takes here"
         );
         assert_eq!(
             read_part("big", &mut f).unwrap().data.len() as u64,

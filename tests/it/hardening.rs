@@ -299,19 +299,33 @@ fn endless_files_and_input_are_refused_past_the_api_limits() {
             .chain(["--system", "@/dev/zero"])
             .collect::<Vec<_>>(),
         None,
-        "invalid value for --system: cannot read @/dev/zero: larger than 32 MiB, the most the API takes here",
+        "invalid value for --system: cannot read @/dev/zero: larger than 256 MiB, the most the API takes here",
     );
     refused(
         &["beta:files", "upload", "--file", "/dev/zero"],
         None,
         "invalid value for --file: cannot read /dev/zero: larger than 500 MiB, the most the API takes here",
     );
-    let piped = "a".repeat((32 << 20) + 1);
-    refused(
-        &["beta:agents", "create"],
-        Some(piped.as_str()),
-        "piped input: larger than 32 MiB, the most the API takes here",
+    // Piped input: a sparse file one byte past the limit.
+    let server = Server::json(json!({}));
+    let h = home();
+    let big = h.path().join("big.yaml");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len((256 << 20) + 1))
+        .unwrap();
+    let out = crate::ant_std(h.path())
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_API_KEY", "k")
+        .args(["beta:agents", "create"])
+        .stdin(std::fs::File::open(&big).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "ant: error: piped input: larger than 256 MiB, the most the API takes here\n"
     );
+    assert!(server.recorded().is_empty());
 }
 
 #[test]
