@@ -107,15 +107,32 @@ fn yaml_error(e: &serde_saphyr::Error) -> String {
     use serde_saphyr::Error as E;
     use serde_saphyr::budget::BudgetBreach;
     let mut inner = e;
-    while let E::WithSnippet { error, .. } = inner {
-        inner = error;
+    let mut through_alias = false;
+    loop {
+        match inner {
+            E::WithSnippet { error, .. } => inner = error,
+            E::AliasError { error, .. } => {
+                through_alias = true;
+                inner = error;
+            }
+            _ => break,
+        }
     }
+    let expands = "aliases (*name) expand into too large a value";
     let plain = match inner {
         E::Budget {
             breach: BudgetBreach::Depth { .. },
             ..
         } => format!("nesting deeper than {MAX_DEPTH} levels"),
+        E::Budget { .. } if through_alias => expands.to_string(),
         E::Budget { .. } => "too large or too complex".to_string(),
+        E::AliasReplayCounterOverflow { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => expands.to_string(),
+        E::RecursiveReferencesRequireWeakTypes { .. } => {
+            "an alias (*name) refers to a value that contains it".to_string()
+        }
         E::MultipleDocuments { .. } => {
             "more than one YAML document (a '---' line starts another); give one".to_string()
         }
@@ -395,6 +412,24 @@ pub(crate) mod tests {
         );
         let e = parse_yaml("{~: 1}").unwrap_err();
         assert!(e.starts_with("a key is null; keys must be text"), "{e}");
+        // Aliases that expand past the parser's budget (a "billion laughs"),
+        // or that contain themselves.
+        let mut bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for (name, prev) in ["b", "c", "d", "e", "f", "g"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f"])
+        {
+            let refs = vec![format!("*{prev}"); 10].join(", ");
+            bomb.push_str(&format!("{name}: &{name} [{refs}]\n"));
+        }
+        assert_eq!(
+            parse_yaml(&bomb).unwrap_err(),
+            "aliases (*name) expand into too large a value at line 1, column 11"
+        );
+        assert_eq!(
+            parse_yaml("&x [*x, *x]").unwrap_err(),
+            "an alias (*name) refers to a value that contains it at line 1, column 5"
+        );
         for bad in [
             "a: [1, 2\nb: 3",
             "{a: *x}",
@@ -402,13 +437,18 @@ pub(crate) mod tests {
             "x: 1\n  y: 2",
             "\"open",
             "a: !!int x",
+            &bomb,
+            "{a: &x {b: *x}}",
         ] {
             let e = parse_yaml(bad).unwrap_err();
             assert!(
                 e.contains(" at line ") && e.contains(", column "),
                 "{bad:?}: {e}"
             );
-            for internal in ["Option<", "from_str", "budget", "Depth", "struct", "u64"] {
+            for internal in [
+                "Option<", "from_str", "budget", "Depth", "Nodes", "{ ", "struct", "u64",
+                "breached",
+            ] {
                 assert!(!e.contains(internal), "{bad:?}: {e}");
             }
         }
