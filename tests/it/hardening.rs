@@ -382,10 +382,16 @@ fn transform_error_with_raw_output_shows_the_message_once() {
 fn refused(args: &[&str], stdin: Option<&str>, expect: &str) {
     let server = Server::json(json!({}));
     let h = home();
-    let mut cmd = ant_at(&server, h.path());
-    cmd.args(args);
+    let mut cmd = crate::ant_std(h.path());
+    cmd.env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_API_KEY", "sk-test-key")
+        .args(args);
     if let Some(text) = stdin {
-        cmd.write_stdin(text);
+        // From a file: a pipe written by another thread may miss the
+        // 10 ms in which `ant` looks for piped input on a loaded machine.
+        let path = h.path().join("stdin");
+        std::fs::write(&path, text).unwrap();
+        cmd.stdin(std::fs::File::open(&path).unwrap());
     }
     let out = cmd.output().unwrap();
     let err = stderr(&out);
