@@ -37,12 +37,15 @@ fn main() {
 fn one_line(text: &str) -> String {
     let unsafe_char =
         |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    text.chars()
-        .map(|c| match unsafe_char(c) {
-            true => c.escape_debug().to_string(),
-            false => c.to_string(),
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A bug: one line on stderr (a backtrace too when `RUST_BACKTRACE` asks for

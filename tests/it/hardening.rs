@@ -294,10 +294,7 @@ fn a_server_repeating_page_cursors_cannot_keep_ant_paging() {
 #[test]
 fn endless_files_and_input_are_refused_past_the_api_limits() {
     refused(
-        &["beta:agents", "create", "--name", "a", "--model", "m"]
-            .into_iter()
-            .chain(["--system", "@/dev/zero"])
-            .collect::<Vec<_>>(),
+        &agent_create(&["--system", "@/dev/zero"]),
         None,
         "invalid value for --system: cannot read @/dev/zero: larger than 256 MiB, the most the API takes here",
     );
@@ -405,10 +402,16 @@ fn refused(args: &[&str], stdin: Option<&str>, expect: &str) {
     assert!(server.recorded().is_empty(), "bad input must not be sent");
 }
 
+/// `beta:agents create --name a --model m` followed by `extra`.
+fn agent_create<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["beta:agents", "create", "--name", "a", "--model", "m"];
+    args.extend_from_slice(extra);
+    args
+}
+
 #[test]
 fn types_enums_bounds_and_required_fields_are_checked_at_every_depth() {
-    let agent = ["beta:agents", "create", "--name", "a", "--model", "m"];
-    let with = |extra: &[&'static str]| [&agent[..], extra].concat();
+    let with = agent_create;
     refused(
         &with(&["--metadata", "{a: 1}"]),
         None,
@@ -494,16 +497,7 @@ fn value_errors_are_plain_words_naming_the_flag_line_and_column() {
         "invalid value for --event: failed to parse as YAML: nesting deeper than 64 levels at line 1, column 65",
     );
     refused(
-        &[
-            "beta:agents",
-            "create",
-            "--name",
-            "a",
-            "--model",
-            "m",
-            "--metadata",
-            "{~: x}",
-        ],
+        &agent_create(&["--metadata", "{~: x}"]),
         None,
         "invalid value for --metadata: failed to parse as YAML: a key is null; keys must be text (quote \"null\" to mean the word) at line 1, column 2",
     );
@@ -529,16 +523,7 @@ fn value_errors_are_plain_words_naming_the_flag_line_and_column() {
         "Failed to parse piped data as YAML/JSON: duplicate key \"name\" at line 3, column 1",
     );
     refused(
-        &[
-            "beta:agents",
-            "create",
-            "--name",
-            "a",
-            "--model",
-            "m",
-            "--metadata",
-            r#"{"k": "1", "k": "2"}"#,
-        ],
+        &agent_create(&["--metadata", r#"{"k": "1", "k": "2"}"#]),
         None,
         "invalid value for --metadata: failed to parse as YAML: duplicate key \"k\" at line 1, column 14",
     );
@@ -557,16 +542,7 @@ fn transform_syntax_is_checked_before_sending() {
         "invalid value for --transform-error \"{error.message\": unclosed '{' (no matching '}') at character 1",
     );
     refused(
-        &[
-            "beta:agents",
-            "create",
-            "--name",
-            "a",
-            "--model",
-            "m",
-            "--transform",
-            "@keys",
-        ],
+        &agent_create(&["--transform", "@keys"]),
         None,
         "invalid value for --transform \"@keys\": @keys is not supported by ant (modifiers: @this, @reverse, @ugly, @pretty, @valid, @flatten, @join; escape a literal @ as \\@) at character 1",
     );
