@@ -73,27 +73,26 @@ async fn guarded(
         }
     }
     let mut task = Task(tokio::spawn(work));
-    match (&mut task.0).await {
-        Ok(resp) => resp,
-        Err(e) => {
-            let why = match e.try_into_panic() {
-                Ok(p) => p
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
+    let e = match (&mut task.0).await {
+        Ok(resp) => return resp,
+        Err(e) => match e.try_into_panic() {
+            Ok(p) => {
+                let why = (p.downcast_ref::<&str>().map(|s| s.to_string()))
                     .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a panic".into()),
-                Err(_) => "cancelled".into(),
-            };
-            let what = format!("a request handler failed: {why}");
-            shared.violation(what.clone());
-            let e = ApiError::new(500, "api_error", format!("ant-mock bug: {what}"));
-            let rid = request_id();
-            let mut resp = error_response(&e, &rid);
-            resp.headers_mut()
-                .insert("request-id", rid.parse().expect("ascii id"));
-            resp
-        }
-    }
+                    .unwrap_or_else(|| "a panic".into());
+                let what = format!("a request handler failed: {why}");
+                shared.violation(what.clone());
+                ApiError::new(500, "api_error", format!("ant-mock bug: {what}"))
+            }
+            // Only when the runtime itself is going away.
+            Err(_) => ApiError::new(503, "overloaded_error", "ant-mock is shutting down"),
+        },
+    };
+    let rid = request_id();
+    let mut resp = error_response(&e, &rid);
+    resp.headers_mut()
+        .insert("request-id", rid.parse().expect("ascii id"));
+    resp
 }
 
 pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<RespBody> {
