@@ -605,3 +605,38 @@ fn a_custom_credentials_path_is_refreshed_in_place_and_logged_out() {
     );
     assert!(dir(h.path()).join("configs/work.json").exists());
 }
+
+#[test]
+fn a_broken_profile_config_is_an_error_not_the_default_host() {
+    // With an API key the profile gives no credential, but its base URL
+    // and workspace still count: a config that cannot be parsed must not
+    // turn into requests to the default API host.
+    let server = Server::json(json!({"data": []}));
+    let h = home();
+    let d = dir(h.path()).join("configs");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("default.json"), "{\"base_url\": ").unwrap();
+    let out = ant(h.path())
+        .env("ANTHROPIC_API_KEY", "sk-test")
+        .args(["beta:agents", "list"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("ant: error: profile \"default\": cannot parse ")
+            && err.contains("configs/default.json")
+            && err.contains("(it would give the base_url)"),
+        "{err}"
+    );
+    // Given by flag or environment, the settings need no profile.
+    let out = ant(h.path())
+        .env("ANTHROPIC_API_KEY", "sk-test")
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_WORKSPACE_ID", "wrkspc_1")
+        .args(["beta:agents", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(server.recorded().len(), 1);
+}
