@@ -240,7 +240,7 @@ fn every_credential_bearing_command_keeps_its_secrets_out_of_debug_output() {
     }
 
     // Vault credentials against the emulator, which must not echo them either.
-    let mock = ant_mock::start(Default::default()).expect("mock");
+    let mock = crate::checked_mock(Default::default());
     let h = home();
     let run = |args: &[&str]| {
         ant(h.path())
