@@ -422,7 +422,7 @@ impl Profile {
         let Some(expires_at) = creds.get("expires_at").and_then(Value::as_i64) else {
             return Ok(creds);
         };
-        if expires_at - store::now() > within {
+        if expires_at.saturating_sub(store::now()) > within {
             return Ok(creds);
         }
         let prefix = format!(

@@ -26,7 +26,7 @@ const BACKGROUND_RETRY: Duration = Duration::from_secs(5);
 type Fut<'a> = Pin<Box<dyn std::future::Future<Output = Result<String>> + Send + 'a>>;
 
 fn seconds_left(expires_at: Option<i64>) -> Option<i64> {
-    expires_at.map(|e| e - store::now())
+    expires_at.map(|e| e.saturating_sub(store::now()))
 }
 
 /// Where an `oidc_federation` profile keeps its token between runs.
@@ -44,10 +44,11 @@ impl DiskCache {
         let v = store::read_json(&self.path).ok()??;
         let access_token = v.get("access_token")?.as_str()?.to_string();
         let expires_at = v.get("expires_at")?.as_i64()?;
-        (expires_at - store::now() > RENEW_WITHIN && !access_token.is_empty()).then_some(Token {
-            access_token,
-            expires_at: Some(expires_at),
-        })
+        (expires_at.saturating_sub(store::now()) > RENEW_WITHIN && !access_token.is_empty())
+            .then_some(Token {
+                access_token,
+                expires_at: Some(expires_at),
+            })
     }
 
     /// Stores a token that expires (one that never does is not cached),
@@ -261,7 +262,7 @@ impl OAuthProfile {
     fn reload_if_fresher(&mut self) -> Option<String> {
         let v = store::read_json(&self.path).ok()??;
         let exp = v.get("expires_at").and_then(Value::as_i64)?;
-        if exp - store::now() <= RENEW_WITHIN
+        if exp.saturating_sub(store::now()) <= RENEW_WITHIN
             || text(&v, "access_token") == text(&self.creds, "access_token")
         {
             return None;
@@ -280,7 +281,7 @@ impl TokenSource for OAuthSource {
             let Some(expires_at) = p.creds.get("expires_at").and_then(Value::as_i64) else {
                 return Ok(access);
             };
-            let left = expires_at - store::now();
+            let left = expires_at.saturating_sub(store::now());
             if left > RENEW_WITHIN || (*failed && left > 0) {
                 return Ok(access);
             }

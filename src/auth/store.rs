@@ -296,7 +296,7 @@ pub use crate::http::date::rfc3339;
 
 /// How long until (or since) `secs`: `in 1h05m`, `expired 3m10s ago`.
 pub fn remaining(secs: i64) -> String {
-    let d = secs - now();
+    let d = secs.saturating_sub(now());
     let span = |s: i64| {
         if s >= 3600 {
             format!("{}h{:02}m", s / 3600, s % 3600 / 60)
@@ -307,7 +307,7 @@ pub fn remaining(secs: i64) -> String {
         }
     };
     if d <= 0 {
-        format!("expired {} ago", span(-d))
+        format!("expired {} ago", span(d.saturating_neg()))
     } else {
         format!("in {}", span(d))
     }

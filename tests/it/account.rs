@@ -640,3 +640,27 @@ fn a_broken_profile_config_is_an_error_not_the_default_host() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(server.recorded().len(), 1);
 }
+
+#[test]
+fn any_stored_expiry_is_shown_and_used_without_overflow() {
+    let server = Server::json(json!({"data": []}));
+    for expires_at in [i64::MIN, i64::MAX] {
+        let h = home();
+        write_config(h.path(), "default", oauth_config(json!({})));
+        write_creds(
+            h.path(),
+            "default",
+            json!({"type": "oauth_token", "access_token": "sk-ant-oat01-0123456789abcdefghij",
+                   "expires_at": expires_at}),
+        );
+        let out = ant(h.path()).args(["auth", "status"]).output().unwrap();
+        assert!(out.status.success(), "{expires_at}: {}", stderr(&out));
+        let out = ant(h.path())
+            .env("ANTHROPIC_BASE_URL", &server.url)
+            .args(["beta:agents", "list", "--max-retries", "0"])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("internal error"), "{expires_at}: {err}");
+    }
+}
