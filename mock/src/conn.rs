@@ -125,7 +125,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     let timeout = shared.config.read_timeout;
     let svc = service_fn(move |req| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(crate::server::handle(shared, req).await) }
+        async move { Ok::<_, Infallible>(crate::server::handle_guarded(shared, req).await) }
     });
     let served = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())

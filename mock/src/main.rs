@@ -28,17 +28,21 @@ Options:
   --check-responses        Check every response against its schema; a mismatch
                            becomes a 500 naming it (for developing ant-mock)
   --work-ttl SECONDS       Lease of a self-hosted work item after each heartbeat
-                           (default 30)
+                           (default 30, at most 3600)
   --quiet                  Do not log requests to stderr
   --oauth-deny             Answer every OAuth authorization with error=access_denied
   --federation-rule ID     The only federation rule id the jwt-bearer grant accepts
                            (default: any fdrl_...)
-  --token-ttl SECONDS      Lifetime of issued OAuth access tokens (default 3600)
+  --token-ttl SECONDS      Lifetime of issued OAuth access tokens (default 3600,
+                           at most a year)
   -h, --help               Show this help
 
 The first line on stdout is the base URL, e.g. http://127.0.0.1:4010.
 See docs/mock.md for the endpoints and the scripted agent's directives.
 ";
+
+/// Longest `--token-ttl`: a year.
+const MAX_TOKEN_TTL: u64 = 365 * 24 * 3600;
 
 fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
     let mut c = ant_mock::Config {
@@ -99,14 +103,22 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
             "--check-responses" => c.check_responses = true,
             "--work-ttl" => {
                 c.work_ttl_secs = num(&flag, value(&flag)?)?;
-                if c.work_ttl_secs == 0 {
-                    return Err("--work-ttl must be at least 1 second".into());
+                let max = ant_mock::work::MAX_TTL_SECONDS;
+                if !(1..=max).contains(&c.work_ttl_secs) {
+                    return Err(format!("--work-ttl must be 1 to {max} seconds"));
                 }
             }
             "--quiet" | "-q" => c.quiet = true,
             "--oauth-deny" => c.oauth_deny = true,
             "--federation-rule" => c.federation_rule = Some(value(&flag)?),
-            "--token-ttl" => c.token_ttl = num(&flag, value(&flag)?)?,
+            "--token-ttl" => {
+                c.token_ttl = num(&flag, value(&flag)?)?;
+                if c.token_ttl > MAX_TOKEN_TTL {
+                    return Err(format!(
+                        "--token-ttl must be at most {MAX_TOKEN_TTL} seconds (a year)"
+                    ));
+                }
+            }
             other => return Err(format!("unknown argument {other:?} (see --help)")),
         }
     }
@@ -232,8 +244,15 @@ mod tests {
             &["--read-timeout", "-1"],
             &["--read-timeout", "1e9"],
             &["--max-body", "lots"],
+            // Past these, lease and token expiry times overflowed.
+            &["--work-ttl", "18446744073709551615"],
+            &["--work-ttl", "3601"],
+            &["--work-ttl", "0"],
+            &["--token-ttl", "18446744073709551615"],
         ] {
             assert!(args(bad).is_err(), "{bad:?}");
         }
+        assert_eq!(args(&["--work-ttl", "3600"]).unwrap().work_ttl_secs, 3600);
+        assert_eq!(args(&["--token-ttl", "0"]).unwrap().token_ttl, 0);
     }
 }

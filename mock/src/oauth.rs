@@ -376,9 +376,12 @@ fn issue(shared: &Shared, g: &Grant, refreshable: bool) -> Value {
     let ttl = shared.config.token_ttl;
     let access = format!("{ACCESS_PREFIX}{}", random());
     let mut tokens = shared.oauth.lock();
-    tokens
-        .access
-        .insert(access.clone(), Instant::now() + Duration::from_secs(ttl));
+    tokens.access.insert(access.clone(), {
+        // Saturating: `Config::token_ttl` may be any number.
+        let now = Instant::now();
+        (now.checked_add(Duration::from_secs(ttl)))
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400))
+    });
     let mut v = json!({
         "access_token": access,
         "token_type": "Bearer",

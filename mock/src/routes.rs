@@ -259,23 +259,28 @@ fn is_array(param: &Param) -> bool {
 }
 
 /// Types one query or form value: the first reading (string, integer,
-/// number, boolean) the schema accepts, else the string.
+/// number, boolean) the schema accepts; else the first of the parameter's
+/// type, so that the check names what is wrong (`limit=0` is out of
+/// range, not "a string"); else the string.
 fn typed_scalar(param: &Param, s: &str) -> Value {
-    let mut candidates = vec![Value::String(s.to_string())];
+    use ant::api::types::{BOOLEAN, INTEGER, NUMBER, STRING};
+    let mut candidates = vec![(STRING, Value::String(s.to_string()))];
     if let Ok(i) = s.parse::<i64>() {
-        candidates.push(Value::from(i));
+        candidates.push((INTEGER | NUMBER, Value::from(i)));
     }
-    if let Ok(f) = s.parse::<f64>() {
-        candidates.push(Value::from(f));
+    if let Ok(f) = s.parse::<f64>()
+        && f.is_finite()
+    {
+        candidates.push((NUMBER, Value::from(f)));
     }
     if s == "true" || s == "false" {
-        candidates.push(Value::Bool(s == "true"));
+        candidates.push((BOOLEAN, Value::Bool(s == "true")));
     }
-    let first = candidates[0].clone();
-    candidates
-        .into_iter()
-        .find(|v| validate(v, param.schema, Options::STRICT).is_ok())
-        .unwrap_or(first)
+    let valid = candidates
+        .iter()
+        .find(|(_, v)| validate(v, param.schema, Options::STRICT).is_ok());
+    let of_type = || candidates.iter().find(|(t, _)| t & param.types != 0);
+    valid.or_else(of_type).unwrap_or(&candidates[0]).1.clone()
 }
 
 /// Validates one parameter value against its schema.

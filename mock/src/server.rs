@@ -51,6 +51,50 @@ pub fn stop_sessions(shared: &Shared) {
     }
 }
 
+/// Runs `handle` in a task of its own, so that a bug that panics answers
+/// `500` (and is recorded as a violation, failing the tests) instead of
+/// cutting the connection. The task ends with the connection.
+pub(crate) async fn handle_guarded(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Response<RespBody> {
+    guarded(shared.clone(), handle(shared, req)).await
+}
+
+async fn guarded(
+    shared: Arc<Shared>,
+    work: impl Future<Output = Response<RespBody>> + Send + 'static,
+) -> Response<RespBody> {
+    /// Aborts the task when the connection goes away first.
+    struct Task(tokio::task::JoinHandle<Response<RespBody>>);
+    impl Drop for Task {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut task = Task(tokio::spawn(work));
+    let e = match (&mut task.0).await {
+        Ok(resp) => return resp,
+        Err(e) => match e.try_into_panic() {
+            Ok(p) => {
+                let why = (p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".into());
+                let what = format!("a request handler failed: {why}");
+                shared.violation(what.clone());
+                ApiError::new(500, "api_error", format!("ant-mock bug: {what}"))
+            }
+            // Only when the runtime itself is going away.
+            Err(_) => ApiError::new(503, "overloaded_error", "ant-mock is shutting down"),
+        },
+    };
+    let rid = request_id();
+    let mut resp = error_response(&e, &rid);
+    resp.headers_mut()
+        .insert("request-id", rid.parse().expect("ascii id"));
+    resp
+}
+
 pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<RespBody> {
     let rid = request_id();
     let method = req.method().as_str().to_string();
@@ -333,6 +377,19 @@ pub fn error_response(e: &ApiError, rid: &str) -> Response<RespBody> {
 #[cfg(test)]
 mod tests {
     use super::host_allowed;
+
+    #[tokio::test]
+    async fn a_handler_that_panics_answers_500_and_is_recorded() {
+        let shared = std::sync::Arc::new(crate::store::Shared::new(
+            Default::default(),
+            std::env::temp_dir(),
+        ));
+        let resp = super::guarded(shared.clone(), async { panic!("boom") }).await;
+        assert_eq!(resp.status(), 500);
+        assert!(resp.headers().contains_key("request-id"));
+        let v = shared.violations();
+        assert_eq!(v, ["a request handler failed: boom"]);
+    }
 
     #[test]
     fn only_local_ip_or_bind_hosts_are_served() {

@@ -267,8 +267,13 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let offset_min = match s.get(i..)? {
         "Z" | "z" => 0,
         rest if rest.len() == 6 => {
-            let sign = if rest.starts_with('-') { -1 } else { 1 };
-            sign * (rest[1..3].parse::<i64>().ok()? * 60 + rest[4..6].parse::<i64>().ok()?)
+            let sign = match (rest.as_bytes()[0], rest.as_bytes()[3]) {
+                (b'+', b':') => 1,
+                (b'-', b':') => -1,
+                _ => return None,
+            };
+            let num = |r: std::ops::Range<usize>| rest.get(r)?.parse::<i64>().ok();
+            sign * (num(1..3)? * 60 + num(4..6)?)
         }
         _ => return None,
     };
@@ -509,6 +514,24 @@ mod tests {
             Some(ms as i64)
         );
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn hostile_timestamps_are_refused_without_panicking() {
+        // Query values are the client's: multi-byte characters where the
+        // offset's digits go, signs, garbage.
+        for bad in [
+            "2026-01-01T00:00:00\u{e9}1234",
+            "2026-01-01T00:00:00+\u{e9}:00",
+            "2026-01-01T00:00:00+01\u{e9}0",
+            "2026-01-01T00:00:00x01:00",
+            "2026-01-01T00:00:00+01x00",
+            "2026-01-01T00:00:00.\u{e9}Z",
+            "\u{e9}\u{e9}\u{e9}\u{e9}-01-01T00:00:00Z",
+            "2026-01-01T00:00:00",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub const NO_HEARTBEAT: &str = "NO_HEARTBEAT";
 pub const DEFAULT_RECLAIM_MS: u64 = 5000;
 /// How long a worker counts as polling after its last poll (for stats).
 const POLLING_WINDOW_MS: u64 = 60_000;
-const MAX_TTL_SECONDS: u64 = 3600;
+/// Longest lease a heartbeat can ask for (`desired_ttl_seconds`), and the
+/// longest `--work-ttl`.
+pub const MAX_TTL_SECONDS: u64 = 3600;
 
 /// One work item: its public JSON plus the lease bookkeeping.
 pub struct WorkRec {
@@ -168,7 +170,7 @@ impl Queue {
             .min_by_key(|w| w.state() != "queued")?;
         pick.set("starting");
         pick.json["acknowledged_at"] = Value::Null;
-        pick.lease_until = now + ttl * 1000;
+        pick.lease_until = now.saturating_add(ttl.saturating_mul(1000));
         pick.last_touch = now;
         pick.lease_beat = None;
         Some(pick.json.clone())
@@ -236,7 +238,7 @@ impl Queue {
         }
         w.lease_beat = Some(stamp.clone());
         w.json["latest_heartbeat_at"] = json!(stamp);
-        w.lease_until = now + ttl * 1000;
+        w.lease_until = now.saturating_add(ttl.saturating_mul(1000));
         w.last_touch = now;
         Ok(Beat {
             last_heartbeat: stamp,
@@ -366,6 +368,17 @@ mod tests {
         now: u64,
     ) -> Result<Beat, ApiError> {
         q.heartbeat("env_1", id, expected, 2, stamp.into(), now)
+    }
+
+    #[test]
+    fn any_lease_length_is_taken_without_overflow() {
+        let (mut q, id) = queue_with_one();
+        assert!(q.poll("env_1", None, 5000, u64::MAX, T0).is_some());
+        let decade = 10 * 365 * 86_400_000;
+        assert!(q.poll("env_1", None, 0, 2, T0 + decade).is_none(), "leased");
+        q.ack("env_1", &id, T0).unwrap();
+        let b = q.heartbeat("env_1", &id, Some(NO_HEARTBEAT), u64::MAX, "hb".into(), T0);
+        assert_eq!(b.unwrap().ttl_seconds, MAX_TTL_SECONDS);
     }
 
     #[test]

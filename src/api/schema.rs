@@ -216,7 +216,7 @@ impl Path {
 }
 
 /// JSON type name of a value; whole numbers count as `integer`.
-fn type_of(v: &Value) -> &'static str {
+pub fn type_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",

@@ -279,7 +279,7 @@ impl Exchange {
         let expires_at = v
             .get("expires_in")
             .and_then(Value::as_i64)
-            .map(|s| store::now() + s);
+            .map(|s| store::now().saturating_add(s));
         Ok(Token {
             access_token: access_token.to_string(),
             expires_at,

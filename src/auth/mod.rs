@@ -339,15 +339,30 @@ pub fn resolve(inputs: &Inputs) -> Result<Resolved> {
         None => Auth::None,
     };
 
-    let profile_setting = |key: &str| profile.as_ref().and_then(|p| p.setting(key));
-    let base = nonempty(&inputs.base_url)
-        .or_else(|| env("ANTHROPIC_BASE_URL"))
-        .or_else(|| profile_setting("base_url"))
-        .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+    // A setting the profile would give; a config file that cannot be read
+    // is an error then, never silently the default (another API host).
+    let profile_setting = |key: &str| -> Result<Option<String>> {
+        match profile.as_ref() {
+            Some(p) => match &p.config_error {
+                Some(e) => Err(Error::usage(format!(
+                    "profile {:?}: {e} (it would give the {key})",
+                    p.name
+                ))),
+                None => Ok(p.setting(key)),
+            },
+            None => Ok(None),
+        }
+    };
+    let base = match nonempty(&inputs.base_url).or_else(|| env("ANTHROPIC_BASE_URL")) {
+        Some(b) => b,
+        None => profile_setting("base_url")?.unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+    };
     let base_url = http::validate_base_url(&base)?;
-    let workspace_id = nonempty(&inputs.workspace_id)
-        .or_else(|| env("ANTHROPIC_WORKSPACE_ID"))
-        .or_else(|| profile_setting("workspace_id"));
+    let workspace_id =
+        match nonempty(&inputs.workspace_id).or_else(|| env("ANTHROPIC_WORKSPACE_ID")) {
+            Some(w) => Some(w),
+            None => profile_setting("workspace_id")?,
+        };
     Ok(Resolved {
         base_url,
         auth,
@@ -407,7 +422,7 @@ impl Profile {
         let Some(expires_at) = creds.get("expires_at").and_then(Value::as_i64) else {
             return Ok(creds);
         };
-        if expires_at - store::now() > within {
+        if expires_at.saturating_sub(store::now()) > within {
             return Ok(creds);
         }
         let prefix = format!(

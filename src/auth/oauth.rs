@@ -244,7 +244,7 @@ pub fn credentials_from(token: &Value) -> Value {
     let expires_at = token
         .get("expires_in")
         .and_then(Value::as_i64)
-        .map(|s| json!(store::now() + s));
+        .map(|s| json!(store::now().saturating_add(s)));
     for (key, pointer) in [
         ("access_token", "/access_token"),
         ("expires_at", ""),
@@ -285,7 +285,10 @@ pub fn apply(creds: &mut Value, token: &Value) {
         }
     }
     if let Some(secs) = token.get("expires_in").and_then(Value::as_i64) {
-        c.insert("expires_at".into(), json!(store::now() + secs));
+        c.insert(
+            "expires_at".into(),
+            json!(store::now().saturating_add(secs)),
+        );
     }
     if let Some(org) = text(Some(token), "/organization/uuid") {
         c.insert("organization_uuid".into(), json!(org));
@@ -354,6 +357,17 @@ mod tests {
         }
         let exp = c["expires_at"].as_i64().unwrap();
         assert!((store::now() + 55..=store::now() + 65).contains(&exp));
+    }
+
+    #[test]
+    fn any_expires_in_a_server_sends_is_taken_without_overflow() {
+        for (secs, want) in [(i64::MAX, i64::MAX), (i64::MIN, i64::MIN + store::now())] {
+            let token = json!({"access_token": "a", "expires_in": secs});
+            assert_eq!(credentials_from(&token)["expires_at"], want);
+            let mut c = json!({});
+            apply(&mut c, &token);
+            assert_eq!(c["expires_at"], want);
+        }
     }
 
     #[test]

@@ -29,7 +29,7 @@ const REFRESH_LOCK_WAIT: Duration = Duration::from_secs(40);
 type Fut<'a> = Pin<Box<dyn std::future::Future<Output = Result<String>> + Send + 'a>>;
 
 fn seconds_left(expires_at: Option<i64>) -> Option<i64> {
-    expires_at.map(|e| e - store::now())
+    expires_at.map(|e| e.saturating_sub(store::now()))
 }
 
 /// Where an `oidc_federation` profile keeps its token between runs.
@@ -47,10 +47,11 @@ impl DiskCache {
         let v = store::read_json(&self.path).ok()??;
         let access_token = v.get("access_token")?.as_str()?.to_string();
         let expires_at = v.get("expires_at")?.as_i64()?;
-        (expires_at - store::now() > RENEW_WITHIN && !access_token.is_empty()).then_some(Token {
-            access_token,
-            expires_at: Some(expires_at),
-        })
+        (expires_at.saturating_sub(store::now()) > RENEW_WITHIN && !access_token.is_empty())
+            .then_some(Token {
+                access_token,
+                expires_at: Some(expires_at),
+            })
     }
 
     /// Stores a token that expires (one that never does is not cached),
@@ -286,7 +287,7 @@ impl OAuthProfile {
     fn reload_if_fresher(&mut self) -> Option<String> {
         let v = store::read_json(&self.path).ok()??;
         let exp = v.get("expires_at").and_then(Value::as_i64)?;
-        if exp - store::now() <= RENEW_WITHIN
+        if exp.saturating_sub(store::now()) <= RENEW_WITHIN
             || text(Some(&v), "/access_token") == text(Some(&self.creds), "/access_token")
         {
             return None;
@@ -305,7 +306,7 @@ impl TokenSource for OAuthSource {
             let Some(expires_at) = p.creds.get("expires_at").and_then(Value::as_i64) else {
                 return Ok(access);
             };
-            let left = expires_at - store::now();
+            let left = expires_at.saturating_sub(store::now());
             if left > RENEW_WITHIN || (*failed && left > 0) {
                 return Ok(access);
             }

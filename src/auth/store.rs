@@ -323,7 +323,7 @@ pub use crate::http::date::rfc3339;
 /// How long until (or since) `secs`, as the official CLI prints it (Go's
 /// durations): `in 56s`, `in 1h2m0s`, `expired 5s ago`.
 pub fn remaining(secs: i64) -> String {
-    relative(secs - now())
+    relative(secs.saturating_sub(now()))
 }
 
 fn relative(d: i64) -> String {
@@ -338,7 +338,7 @@ fn relative(d: i64) -> String {
         }
     };
     if d <= 0 {
-        format!("expired {} ago", span(-d))
+        format!("expired {} ago", span(d.saturating_neg()))
     } else {
         format!("in {}", span(d))
     }

@@ -227,15 +227,15 @@ impl GlobalArgs {
 }
 
 /// `--timeout`: seconds (`30`, `1.5`) or a duration as the official CLI
-/// writes them (`90s`, `5m`), positive and finite, at most
-/// [`MAX_TIMEOUT`](crate::http::MAX_TIMEOUT), so it always fits a `Duration`.
+/// writes them (`90s`, `5m`), from 1 ms to
+/// [`MAX_TIMEOUT`](crate::http::MAX_TIMEOUT), so it always fits a `Duration`
+/// and never rounds to no time at all.
 fn parse_timeout(text: &str) -> Result<f64, String> {
     let max = crate::http::MAX_TIMEOUT.as_secs_f64();
     match parse_seconds(text)? {
-        t if t.is_finite() && t > 0.0 && t <= max => Ok(t),
-        t if t.is_finite() && t > max => {
-            Err(format!("at most {max} seconds (one year) is allowed"))
-        }
+        t if (0.001..=max).contains(&t) => Ok(t),
+        t if t > max => Err(format!("at most {max} seconds (one year) is allowed")),
+        t if t > 0.0 => Err("at least 0.001 seconds (1 ms) is needed".into()),
         _ => Err("expected a positive number of seconds".into()),
     }
 }
@@ -285,9 +285,24 @@ mod tests {
         assert_eq!(parse_timeout("2.5"), Ok(2.5));
         assert_eq!(parse_timeout("5m"), Ok(300.0));
         assert_eq!(parse_timeout("31536000"), Ok(31536000.0));
-        for bad in ["0", "-1", "inf", "NaN", "2e19", "1e300", "x", "", "0s"] {
+        assert_eq!(parse_timeout("1ms"), Ok(0.001));
+        for bad in [
+            "0", "-1", "inf", "NaN", "2e19", "1e300", "x", "", "0s", "1e-300",
+        ] {
             assert!(parse_timeout(bad).is_err(), "{bad}");
         }
+        // Each says what is wrong.
+        let too_long = "at most 31536000 seconds (one year) is allowed";
+        assert_eq!(parse_timeout("inf").unwrap_err(), too_long);
+        assert_eq!(parse_timeout("1e400").unwrap_err(), too_long);
+        assert_eq!(
+            parse_timeout("1e-300").unwrap_err(),
+            "at least 0.001 seconds (1 ms) is needed"
+        );
+        assert_eq!(
+            parse_timeout("NaN").unwrap_err(),
+            "expected a positive number of seconds"
+        );
     }
 
     #[test]

@@ -195,9 +195,9 @@ fn reads_stdin_elsewhere(input: &Input) -> bool {
 }
 
 /// Stdin counts as piped when it is a non-empty regular file, or a pipe or
-/// socket with data within 10 ms (IDE terminals leave an idle pipe).
+/// socket with data within 10 ms (IDE terminals leave an idle pipe). More
+/// than the API takes in a request body is an error (`FileTooLarge`).
 pub fn piped_stdin_bytes() -> std::io::Result<Option<Vec<u8>>> {
-    use std::io::Read;
     // SAFETY: fstat and poll on fd 0 with properly sized, zeroed structs.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     if unsafe { libc::fstat(0, &mut st) } != 0 {
@@ -219,8 +219,10 @@ pub fn piped_stdin_bytes() -> std::io::Result<Option<Vec<u8>>> {
     if !ready {
         return Ok(None);
     }
-    let mut buf = Vec::new();
-    std::io::stdin().lock().read_to_end(&mut buf)?;
+    let buf = crate::request::files::read_capped(
+        std::io::stdin().lock(),
+        crate::request::files::MAX_INLINE_BYTES,
+    )?;
     Ok(if buf.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -228,9 +230,16 @@ pub fn piped_stdin_bytes() -> std::io::Result<Option<Vec<u8>>> {
     })
 }
 
+/// A failure reading piped input: too much of it is bad input.
+pub fn stdin_error(e: std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::FileTooLarge => Error::usage(format!("piped input: {e}")),
+        _ => Error::Io(format!("reading stdin: {e}")),
+    }
+}
+
 fn read_piped_stdin() -> Result<Option<serde_json::Value>> {
-    let Some(bytes) = piped_stdin_bytes().map_err(|e| Error::Io(format!("reading stdin: {e}")))?
-    else {
+    let Some(bytes) = piped_stdin_bytes().map_err(stdin_error)? else {
         return Ok(None);
     };
     let text = String::from_utf8(bytes)

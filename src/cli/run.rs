@@ -214,6 +214,11 @@ impl Job<'_> {
     async fn pages(&self, mut req: Request, paging: Paging) -> Result<()> {
         let mut p = self.printer(Shape::List);
         let backward = paging.backward.filter(|(param, _)| req.has_query(param));
+        let (param, field) = backward.unwrap_or((paging.request_param, paging.response_field));
+        let mut cursors = crate::http::cursors::Cursors::default();
+        if let Some((_, first)) = req.query.iter().find(|(k, _)| k == param) {
+            cursors.next(&self.op.name(), first)?;
+        }
         let mut printed = 0i64;
         loop {
             // The explorer asks for the next page only when it needs it.
@@ -242,14 +247,16 @@ impl Job<'_> {
             if paging.has_more && page.get("has_more").and_then(Value::as_bool) != Some(true) {
                 break;
             }
-            let (param, field) = backward.unwrap_or((paging.request_param, paging.response_field));
             let next = page.get(field).and_then(|v| match v {
                 Value::String(s) if !s.is_empty() => Some(s.clone()),
                 Value::Number(n) => Some(n.to_string()),
                 _ => None,
             });
             match next {
-                Some(cursor) if !empty => req.set_query(param, &cursor),
+                Some(cursor) if !empty => {
+                    cursors.next(&self.op.name(), &cursor)?;
+                    req.set_query(param, &cursor);
+                }
                 _ => break,
             }
         }

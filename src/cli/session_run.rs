@@ -74,8 +74,7 @@ fn message_text(m: &ArgMatches) -> Result<String> {
     let text = match m.get_one::<String>("message") {
         Some(t) => t.clone(),
         None => {
-            let piped =
-                super::piped_stdin_bytes().map_err(|e| Error::Io(format!("reading stdin: {e}")))?;
+            let piped = super::piped_stdin_bytes().map_err(super::stdin_error)?;
             match piped {
                 Some(bytes) => String::from_utf8(bytes)
                     .map(|s| s.trim_end().to_string())

@@ -9,16 +9,46 @@ use crate::error::{ApiError, Error, Result};
 use crate::request::Request;
 
 /// The next body chunk; transport errors mid-body are network errors.
+/// With `log`, the `--debug` log shows each line once it is complete, so a
+/// secret split across two chunks is still seen (and masked) whole.
 pub async fn next_chunk(resp: &mut reqwest::Response, log: bool) -> Result<Option<bytes::Bytes>> {
     let chunk = resp
         .chunk()
         .await
         .map_err(|e| Error::Network(format!("reading the response: {}", describe_reqwest(&e))))?;
-    if let (true, Some(c)) = (log, &chunk) {
-        debug::chunk(c);
+    if log {
+        // The unfinished last line travels with the response.
+        let mut pending = resp
+            .extensions_mut()
+            .remove::<PendingLine>()
+            .unwrap_or_default();
+        match &chunk {
+            Some(c) => {
+                pending.0.extend_from_slice(c);
+                if let Some(end) = pending.0.iter().rposition(|b| *b == b'\n') {
+                    let rest = pending.0.split_off(end + 1);
+                    debug::chunk(&pending.0);
+                    pending.0 = rest;
+                }
+                if pending.0.len() > MAX_PENDING {
+                    debug::chunk(&std::mem::take(&mut pending.0));
+                }
+                resp.extensions_mut().insert(pending);
+            }
+            None if !pending.0.is_empty() => debug::chunk(&pending.0),
+            None => {}
+        }
     }
     Ok(chunk)
 }
+
+/// Longest unfinished line held back from the log (a body without line
+/// ends is logged in pieces of this size).
+const MAX_PENDING: usize = 1 << 20;
+
+/// Bytes of a streamed body's line not yet logged.
+#[derive(Clone, Default)]
+struct PendingLine(Vec<u8>);
 
 /// An `error` event inside a stream, as an API error with a fitting status.
 pub fn stream_error(req: &Request, client: &Client, v: &Value) -> Error {

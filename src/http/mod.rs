@@ -3,6 +3,7 @@
 //! [`Request`] and hands back the response; it never decides how to print.
 
 pub mod body;
+pub mod cursors;
 pub mod date;
 pub mod debug;
 pub mod sse;
@@ -80,16 +81,29 @@ pub fn user_agent() -> String {
     format!("ant/{} (Rust CLI)", env!("CARGO_PKG_VERSION"))
 }
 
-/// Checks a base URL: `http://` or `https://` with a host.
+/// Checks a base URL: `http://` or `https://` with a host, and nothing that
+/// the request path could not be appended to (a query or fragment) or that
+/// the URL parser would silently drop (spaces, tabs, newlines, controls).
 pub fn validate_base_url(url: &str) -> Result<String> {
     let trimmed = url.trim_end_matches('/');
-    let parsed = reqwest::Url::parse(trimmed)
-        .map_err(|e| Error::usage(format!("invalid base URL {:?}: {e}", mask_password(url))))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(Error::usage(format!(
-            "invalid base URL {:?}: must start with http:// or https:// and name a host",
-            mask_password(url)
+    let bad = |why: &str| Error::usage(format!("invalid base URL {:?}: {why}", mask_password(url)));
+    if let Some(c) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad(&format!(
+            "it holds {}, which a URL cannot",
+            match c {
+                ' ' => "a space".to_string(),
+                c => format!("the character U+{:04X}", c as u32),
+            }
         )));
+    }
+    let parsed = reqwest::Url::parse(trimmed).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(bad("must start with http:// or https:// and name a host"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad(
+            "a query (?...) or fragment (#...) cannot precede the request's path",
+        ));
     }
     Ok(trimmed.to_string())
 }
@@ -167,7 +181,9 @@ impl Client {
         check_config_headers(&cfg)?;
         let mut builder = reqwest::Client::builder()
             .user_agent(user_agent())
-            .connect_timeout(Duration::from_secs(30));
+            .connect_timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
+            .referer(false);
         if cfg.base_url.starts_with("http://") {
             // Plain HTTP (a local emulator or proxy) needs no TLS: skip
             // loading the system's root certificates (~2 ms per run).
@@ -392,6 +408,33 @@ impl Client {
     }
 }
 
+/// Redirects are followed only within the origin of the request (scheme,
+/// host and port), at most 10 times. Another origin is never sent the API
+/// key, token or workspace headers (reqwest would forward `x-api-key`, as
+/// Go's client does): the redirect is not followed, and its response is
+/// the error (see [`redirect_note`]).
+fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let same = attempt
+        .previous()
+        .first()
+        .is_some_and(|first| first.origin() == attempt.url().origin());
+    if !same {
+        attempt.stop()
+    } else if attempt.previous().len() > 10 {
+        attempt.error("too many redirects")
+    } else {
+        attempt.follow()
+    }
+}
+
+/// Why a redirect was not followed, for the error line.
+fn redirect_note(location: &str) -> String {
+    format!(
+        "redirected to {}, another origin; not followed, so that the credentials are not sent there",
+        mask_password(location)
+    )
+}
+
 /// `scheme://host[:port]` of a URL (the whole URL when it does not parse).
 pub fn origin(url: &str) -> String {
     match reqwest::Url::parse(url) {
@@ -471,6 +514,13 @@ async fn api_error(
         .get("request-id")
         .and_then(|v| v.to_str().ok())
         .map(String::from);
+    // A redirect that was not followed (see `same_origin_redirects`).
+    let redirect = resp
+        .status()
+        .is_redirection()
+        .then(|| resp.headers().get("location"))
+        .flatten()
+        .map(|v| redirect_note(&String::from_utf8_lossy(v.as_bytes())));
     let read = resp.bytes();
     let body = match timeout {
         Some(t) => tokio::time::timeout(t, read)
@@ -502,7 +552,7 @@ async fn api_error(
         method: method.to_string(),
         url: url.to_string(),
         kind: field("type"),
-        message: field("message"),
+        message: redirect.or_else(|| field("message")),
         request_id,
         body,
     }))
@@ -668,6 +718,27 @@ mod tests {
         assert!(validate_base_url("ftp://x").is_err());
         assert!(validate_base_url("not a url").is_err());
         assert_eq!(validate_base_url("nope").unwrap_err().exit_code(), 2);
+        assert_eq!(
+            validate_base_url("http://h/proxy/").unwrap(),
+            "http://h/proxy"
+        );
+        // The URL parser drops tabs and newlines and trims spaces and
+        // controls, which would leave the request elsewhere than shown
+        // (`http://h/\n` sent to `//v1/...`); a query or fragment would
+        // swallow the request's path.
+        for (url, why) in [
+            ("http://h/\n", "U+000A"),
+            ("http://h:1\u{1}", "U+0001"),
+            ("http://h\t/x", "U+0009"),
+            ("http://h ", "a space"),
+            (" http://h", "a space"),
+            ("http://h/?x=1", "a query"),
+            ("http://h#frag", "fragment"),
+        ] {
+            let e = validate_base_url(url).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{url:?}");
+            assert!(e.to_string().contains(why), "{url:?}: {e}");
+        }
     }
 
     mod props {

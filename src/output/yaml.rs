@@ -137,4 +137,21 @@ mod tests {
         assert_eq!(render(&json!(null)).unwrap(), "null\n");
         assert_eq!(render(&json!([])).unwrap(), "[]\n");
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(crate::proptest_config())]
+
+            #[test]
+            fn prop_yaml_output_reads_back_as_a_flag_value(
+                v in crate::request::value::tests::props::json(),
+            ) {
+                let y = render(&v).unwrap();
+                prop_assert_eq!(crate::request::value::parse_yaml(&y), Ok(v), "{}", y);
+            }
+        }
+    }
 }

@@ -9,10 +9,34 @@ use base64::Engine;
 use serde_json::Value;
 
 /// Where `@` references read from. The real one reads the disk and stdin
-/// (stdin at most once); tests use an in-memory map.
+/// (stdin at most once); tests use an in-memory map. A source longer than
+/// `limit` bytes is an error, found without reading more than that.
 pub trait Files {
-    fn read(&mut self, path: &str) -> std::io::Result<Vec<u8>>;
-    fn read_stdin(&mut self) -> std::io::Result<Vec<u8>>;
+    fn read(&mut self, path: &str, limit: u64) -> std::io::Result<Vec<u8>>;
+    fn read_stdin(&mut self, limit: u64) -> std::io::Result<Vec<u8>>;
+}
+
+/// Largest file sent as a multipart part: what the Files API takes.
+pub const MAX_PART_BYTES: u64 = 500 << 20;
+/// Largest file inlined into a JSON value (and largest piped body): the
+/// largest request body the API takes, a message batch's 256 MB.
+pub const MAX_INLINE_BYTES: u64 = 256 << 20;
+
+/// Reads `r` to its end, or fails once it holds more than `limit` bytes
+/// (`@/dev/zero` or `@/dev/urandom` would otherwise fill the memory).
+pub fn read_capped(r: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    r.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "larger than {} MiB, the most the API takes here",
+                limit >> 20
+            ),
+        ));
+    }
+    Ok(buf)
 }
 
 /// Reads files from disk and stdin.
@@ -22,20 +46,18 @@ pub struct DiskFiles {
 }
 
 impl Files for DiskFiles {
-    fn read(&mut self, path: &str) -> std::io::Result<Vec<u8>> {
-        std::fs::read(path)
+    fn read(&mut self, path: &str, limit: u64) -> std::io::Result<Vec<u8>> {
+        read_capped(std::fs::File::open(path)?, limit)
     }
 
-    fn read_stdin(&mut self) -> std::io::Result<Vec<u8>> {
+    fn read_stdin(&mut self, limit: u64) -> std::io::Result<Vec<u8>> {
         if self.stdin_used {
             return Err(std::io::Error::other(
                 "standard input can only be read once",
             ));
         }
         self.stdin_used = true;
-        let mut buf = Vec::new();
-        std::io::stdin().lock().read_to_end(&mut buf)?;
-        Ok(buf)
+        read_capped(std::io::stdin().lock(), limit)
     }
 }
 
@@ -71,11 +93,11 @@ fn is_stdin(path: &str) -> bool {
     path == "-" || path == "/dev/stdin"
 }
 
-fn read(files: &mut dyn Files, path: &str) -> std::io::Result<Vec<u8>> {
+fn read(files: &mut dyn Files, path: &str, limit: u64) -> std::io::Result<Vec<u8>> {
     if is_stdin(path) {
-        files.read_stdin()
+        files.read_stdin(limit)
     } else {
-        files.read(path)
+        files.read(path, limit)
     }
 }
 
@@ -99,11 +121,22 @@ pub fn resolve_str(s: &str, files: &mut dyn Files) -> Result<Option<String>, Str
     let Some((path, mode)) = reference(s) else {
         return Ok(None);
     };
-    match read(files, path) {
+    match read(files, path, MAX_INLINE_BYTES) {
         Ok(bytes) => Ok(Some(inline(bytes, mode))),
-        Err(_) if !path.contains('.') && !path.contains('/') && !is_stdin(path) => Ok(None),
+        Err(e) if is_literal(path, &e) => Ok(None),
         Err(e) => Err(format!("cannot read {s}: {}", io_reason(&e))),
     }
+}
+
+/// Whether `@word` that could not be read is the literal text (`@username`):
+/// a plain word naming no file (or a directory); a file that exists but
+/// cannot be read, or is too large, is an error.
+fn is_literal(path: &str, e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{IsADirectory, NotFound};
+    !path.contains('.')
+        && !path.contains('/')
+        && !is_stdin(path)
+        && matches!(e.kind(), NotFound | IsADirectory)
 }
 
 /// The reason part of an I/O error, without the OS error number.
@@ -145,9 +178,9 @@ pub fn read_reference(s: &str, files: &mut dyn Files) -> Option<Result<Vec<u8>, 
         return None;
     }
     let (path, _) = reference(s)?;
-    match read(files, path) {
+    match read(files, path, MAX_INLINE_BYTES) {
         Ok(b) => Some(Ok(b)),
-        Err(_) if !path.contains('.') && !path.contains('/') && !is_stdin(path) => None,
+        Err(e) if is_literal(path, &e) => None,
         Err(e) => Some(Err(format!("cannot read {s}: {}", io_reason(&e)))),
     }
 }
@@ -160,7 +193,8 @@ pub fn read_part(path: &str, files: &mut dyn Files) -> Result<FileData, String> 
         .or_else(|| path.strip_prefix("@data://"))
         .or_else(|| path.strip_prefix('@'))
         .unwrap_or(path);
-    let data = read(files, path).map_err(|e| format!("cannot read {path}: {}", io_reason(&e)))?;
+    let data = read(files, path, MAX_PART_BYTES)
+        .map_err(|e| format!("cannot read {path}: {}", io_reason(&e)))?;
     let filename = if is_stdin(path) {
         "stdin".to_string()
     } else {
@@ -195,16 +229,19 @@ impl MemFiles {
 }
 
 impl Files for MemFiles {
-    fn read(&mut self, path: &str) -> std::io::Result<Vec<u8>> {
-        self.files.get(path).cloned().ok_or_else(|| {
+    fn read(&mut self, path: &str, limit: u64) -> std::io::Result<Vec<u8>> {
+        let data = self.files.get(path).ok_or_else(|| {
             std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory")
-        })
+        })?;
+        read_capped(&data[..], limit)
     }
 
-    fn read_stdin(&mut self) -> std::io::Result<Vec<u8>> {
-        self.stdin
+    fn read_stdin(&mut self, limit: u64) -> std::io::Result<Vec<u8>> {
+        let data = self
+            .stdin
             .take()
-            .ok_or_else(|| std::io::Error::other("standard input can only be read once"))
+            .ok_or_else(|| std::io::Error::other("standard input can only be read once"))?;
+        read_capped(&data[..], limit)
     }
 }
 
@@ -217,6 +254,27 @@ mod tests {
         MemFiles::default()
             .with("notes.txt", "hello\n")
             .with("blob.bin", vec![0u8, 159, 146, 150])
+    }
+
+    #[test]
+    fn reads_stop_past_their_limit() {
+        assert_eq!(read_capped(&b"abcd"[..], 4).unwrap(), b"abcd");
+        let e = read_capped(std::io::repeat(0), 1 << 20).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::FileTooLarge);
+        assert_eq!(
+            e.to_string(),
+            "larger than 1 MiB, the most the API takes here"
+        );
+        let mut f = MemFiles::default().with("big", vec![b'a'; (MAX_INLINE_BYTES + 1) as usize]);
+        let err = resolve_str("@big", &mut f).unwrap_err();
+        assert_eq!(
+            err,
+            "cannot read @big: larger than 256 MiB, the most the API takes here"
+        );
+        assert_eq!(
+            read_part("big", &mut f).unwrap().data.len() as u64,
+            MAX_INLINE_BYTES + 1
+        );
     }
 
     #[test]

@@ -273,7 +273,6 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
 
     // Piped body: parameter keys fill unset flags; the rest is the body.
     let mut body_map: Map<String, Value> = Map::new();
-    let mut whole_body: Option<Value> = None;
     if let Some(mut piped) = input.stdin {
         if !multipart {
             files::resolve_value(&mut piped, files)
@@ -331,8 +330,13 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
                         "Cannot merge flags with a body that is not a map",
                     ));
                 }
+                // Every request body of the API is an object of fields: a
+                // list or a scalar would only be refused by the server.
                 if op.body != BodyKind::None {
-                    whole_body = Some(other);
+                    return Err(Error::usage(format!(
+                        "piped input: expected a map of fields (a YAML or JSON object), got {}",
+                        api::schema::type_of(&other)
+                    )));
                 }
             }
         }
@@ -350,7 +354,6 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
         .iter()
         .filter(|p| p.required)
         .filter(|p| !values.contains_key(p.name) && !body_map.contains_key(p.name))
-        .filter(|_| whole_body.is_none())
         .map(|p| format!("--{}", p.flag))
         .collect();
     match missing.len() {
@@ -443,11 +446,8 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
 
     let body = match op.body {
         BodyKind::None => Body::None,
-        BodyKind::Json => match whole_body {
-            Some(v) => Body::Json(v),
-            None if body_map.is_empty() => Body::None,
-            None => Body::Json(sorted(Value::Object(body_map))),
-        },
+        BodyKind::Json if body_map.is_empty() => Body::None,
+        BodyKind::Json => Body::Json(sorted(Value::Object(body_map))),
         BodyKind::Multipart => {
             Body::Multipart(multipart_parts(op, body_map, multipart_files, files)?)
         }

@@ -263,3 +263,16 @@ fn a_non_map_body_cannot_merge_with_flags() {
         "Cannot merge flags with a body that is not a map"
     );
 }
+
+#[test]
+fn a_non_map_body_is_bad_input() {
+    let o = op("beta:agents", "create");
+    for (piped, got) in [(json!([1, 2]), "array"), (json!(true), "boolean")] {
+        let err = build_with(o, &[], Some(piped), &[]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert_eq!(
+            err.to_string(),
+            format!("piped input: expected a map of fields (a YAML or JSON object), got {got}")
+        );
+    }
+}

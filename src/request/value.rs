@@ -8,12 +8,13 @@ use crate::api::types::{self, ARRAY, BOOLEAN, INTEGER, NULL, NUMBER, OBJECT, STR
 
 /// Parses relaxed YAML (which covers JSON and flow style) with safe options:
 /// YAML 1.1 booleans (`yes`, `on`) and leading-zero numbers stay strings,
-/// duplicate keys keep the last value.
+/// and a key given twice in one map is an error (as YAML says, and as the
+/// official CLI's parser does), never a value silently dropped.
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
         with_snippet: false,
     };
     if text.trim().is_empty() {
@@ -21,10 +22,80 @@ pub fn parse_yaml(text: &str) -> Result<Value, String> {
     }
     // JSON is YAML, but a few characters JSON allows raw in strings (DEL,
     // C1 controls, U+FFFE) are not printable YAML: valid JSON reads as JSON.
-    if let Ok(v) = serde_json::from_str::<Value>(text) {
-        return Ok(v);
+    match serde_json::from_str::<Unique>(text) {
+        Ok(Unique(v)) => return Ok(v),
+        // Our own error: a duplicate key.
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            let text = e.to_string();
+            let what = text.rsplit_once(" at line ").map_or(&*text, |(m, _)| m);
+            return Err(format!(
+                "{what} at line {}, column {}",
+                e.line(),
+                e.column()
+            ));
+        }
+        Err(_) => {}
     }
     serde_saphyr::from_str_with_options::<Value>(text, options).map_err(|e| yaml_error(&e))
+}
+
+/// A JSON value read with a key given twice in one object refused
+/// (serde_json's own `Value` silently keeps the last).
+struct Unique(Value);
+
+impl<'de> serde::Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueVisitor).map(Unique)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(n.into())
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(n.into())
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Unique(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+            }
+            let Unique(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// Deepest nesting of lists and maps the YAML parser accepts.
@@ -36,21 +107,40 @@ fn yaml_error(e: &serde_saphyr::Error) -> String {
     use serde_saphyr::Error as E;
     use serde_saphyr::budget::BudgetBreach;
     let mut inner = e;
-    while let E::WithSnippet { error, .. } = inner {
-        inner = error;
+    let mut through_alias = false;
+    loop {
+        match inner {
+            E::WithSnippet { error, .. } => inner = error,
+            E::AliasError { error, .. } => {
+                through_alias = true;
+                inner = error;
+            }
+            _ => break,
+        }
     }
+    let expands = "aliases (*name) expand into too large a value";
     let plain = match inner {
         E::Budget {
             breach: BudgetBreach::Depth { .. },
             ..
         } => format!("nesting deeper than {MAX_DEPTH} levels"),
+        E::Budget { .. } if through_alias => expands.to_string(),
         E::Budget { .. } => "too large or too complex".to_string(),
+        E::AliasReplayCounterOverflow { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => expands.to_string(),
+        E::RecursiveReferencesRequireWeakTypes { .. } => {
+            "an alias (*name) refers to a value that contains it".to_string()
+        }
         E::MultipleDocuments { .. } => {
             "more than one YAML document (a '---' line starts another); give one".to_string()
         }
         E::NullIntoString { .. } => {
             "a key is null; keys must be text (quote \"null\" to mean the word)".to_string()
         }
+        E::DuplicateMappingKey { key: Some(k), .. } => format!("duplicate key {k:?}"),
+        E::DuplicateMappingKey { key: None, .. } => "duplicate key".to_string(),
         // The parser's user-facing wording; it ends with the location.
         other => {
             let text = other.render_with_formatter(&serde_saphyr::UserMessageFormatter);
@@ -241,9 +331,26 @@ pub(crate) mod tests {
             parse_typed("{foo: 1, bar: yes, baz: null, z: 017}", OBJECT).unwrap(),
             json!({"foo": 1, "bar": "yes", "baz": null, "z": "017"})
         );
+        // A key given twice is refused, in YAML and in JSON, at any depth;
+        // a merge key's values may still be overridden.
+        for (text, at) in [
+            ("{a: 1, a: 2}", "line 1, column 8"),
+            ("x: {b: 1}\ny: {b: 1, b: 2}", "line 2, column 11"),
+            (r#"{"a": 1, "a": 2}"#, "line 1, column 12"),
+            (r#"[{"a": {"b": 1, "b": 2}}]"#, "line 1, column 19"),
+        ] {
+            assert_eq!(
+                parse_yaml(text),
+                Err(format!(
+                    "duplicate key {:?} at {at}",
+                    if text.contains('b') { "b" } else { "a" }
+                )),
+                "{text}"
+            );
+        }
         assert_eq!(
-            parse_typed("{a: 1, a: 2}", OBJECT).unwrap(),
-            json!({"a": 2})
+            parse_typed("{<<: {a: 1, b: 1}, a: 2}", OBJECT).unwrap(),
+            json!({"a": 2, "b": 1})
         );
         assert_eq!(
             parse_typed("{url: http://example.com/x?a=b}", OBJECT).unwrap(),
@@ -305,6 +412,24 @@ pub(crate) mod tests {
         );
         let e = parse_yaml("{~: 1}").unwrap_err();
         assert!(e.starts_with("a key is null; keys must be text"), "{e}");
+        // Aliases that expand past the parser's budget (a "billion laughs"),
+        // or that contain themselves.
+        let mut bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for (name, prev) in ["b", "c", "d", "e", "f", "g"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f"])
+        {
+            let refs = vec![format!("*{prev}"); 10].join(", ");
+            bomb.push_str(&format!("{name}: &{name} [{refs}]\n"));
+        }
+        assert_eq!(
+            parse_yaml(&bomb).unwrap_err(),
+            "aliases (*name) expand into too large a value at line 1, column 11"
+        );
+        assert_eq!(
+            parse_yaml("&x [*x, *x]").unwrap_err(),
+            "an alias (*name) refers to a value that contains it at line 1, column 5"
+        );
         for bad in [
             "a: [1, 2\nb: 3",
             "{a: *x}",
@@ -312,13 +437,18 @@ pub(crate) mod tests {
             "x: 1\n  y: 2",
             "\"open",
             "a: !!int x",
+            &bomb,
+            "{a: &x {b: *x}}",
         ] {
             let e = parse_yaml(bad).unwrap_err();
             assert!(
                 e.contains(" at line ") && e.contains(", column "),
                 "{bad:?}: {e}"
             );
-            for internal in ["Option<", "from_str", "budget", "Depth", "struct", "u64"] {
+            for internal in [
+                "Option<", "from_str", "budget", "Depth", "Nodes", "{ ", "struct", "u64",
+                "breached",
+            ] {
                 assert!(!e.contains(internal), "{bad:?}: {e}");
             }
         }

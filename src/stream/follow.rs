@@ -392,6 +392,7 @@ impl Follow<'_> {
         let mut after_last = by_time || last.is_none();
         let mut out = Vec::new();
         let mut before_last = Vec::new();
+        let mut cursors = crate::http::cursors::Cursors::default();
         loop {
             let page = self.get_json(&req, "backfill").await?;
             for ev in page
@@ -418,7 +419,10 @@ impl Follow<'_> {
                 }
             }
             match page.get("next_page").and_then(Value::as_str) {
-                Some(next) if !next.is_empty() => req.set_query("page", next),
+                Some(next) if !next.is_empty() => {
+                    cursors.next("backfill", next)?;
+                    req.set_query("page", next);
+                }
                 _ => break,
             }
         }

@@ -125,6 +125,7 @@ impl Api {
     /// empty or has no next page.
     async fn all_pages(&self, req: &mut Request) -> Result<Vec<Value>> {
         let mut out = Vec::new();
+        let mut cursors = crate::http::cursors::Cursors::default();
         loop {
             let page = self.call(req, None).await?;
             let data = page["data"].as_array().cloned().unwrap_or_default();
@@ -133,7 +134,10 @@ impl Api {
             }
             out.extend(data);
             match page["next_page"].as_str() {
-                Some(next) if !next.is_empty() => req.set_query("page", next),
+                Some(next) if !next.is_empty() => {
+                    cursors.next(&req.path, next)?;
+                    req.set_query("page", next);
+                }
                 _ => break,
             }
         }

@@ -617,3 +617,62 @@ fn a_custom_credentials_path_is_refreshed_in_place_and_logged_out() {
     );
     assert!(dir(h.path()).join("configs/work.json").exists());
 }
+
+#[test]
+fn a_broken_profile_config_is_an_error_not_the_default_host() {
+    // With an API key the profile gives no credential, but its base URL
+    // and workspace still count: a config that cannot be parsed must not
+    // turn into requests to the default API host.
+    let server = Server::json(json!({"data": []}));
+    let h = home();
+    let d = dir(h.path()).join("configs");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("default.json"), "{\"base_url\": ").unwrap();
+    let out = ant(h.path())
+        .env("ANTHROPIC_API_KEY", "sk-test")
+        .args(["beta:agents", "list"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("ant: error: profile \"default\": cannot parse ")
+            && err.contains("configs/default.json")
+            && err.contains("(it would give the base_url)"),
+        "{err}"
+    );
+    // Given by flag or environment, the settings need no profile.
+    let out = ant(h.path())
+        .env("ANTHROPIC_API_KEY", "sk-test")
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_WORKSPACE_ID", "wrkspc_1")
+        .args(["beta:agents", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(server.recorded().len(), 1);
+}
+
+#[test]
+fn any_stored_expiry_is_shown_and_used_without_overflow() {
+    let server = Server::json(json!({"data": []}));
+    for expires_at in [i64::MIN, i64::MAX] {
+        let h = home();
+        write_config(h.path(), "default", oauth_config(json!({})));
+        write_creds(
+            h.path(),
+            "default",
+            json!({"type": "oauth_token", "access_token": "sk-ant-oat01-0123456789abcdefghij",
+                   "expires_at": expires_at}),
+        );
+        let out = ant(h.path()).args(["auth", "status"]).output().unwrap();
+        assert!(out.status.success(), "{expires_at}: {}", stderr(&out));
+        let out = ant(h.path())
+            .env("ANTHROPIC_BASE_URL", &server.url)
+            .args(["beta:agents", "list", "--max-retries", "0"])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("internal error"), "{expires_at}: {err}");
+    }
+}

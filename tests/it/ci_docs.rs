@@ -177,11 +177,10 @@ fn the_ci_federation_guide_runs_as_written() {
         );
         return;
     }
-    let m = ant_mock::start(ant_mock::Config {
+    let m = crate::checked_mock(ant_mock::Config {
         federation_rule: Some(RULE.into()),
         ..Default::default()
-    })
-    .unwrap();
+    });
     let blocks = blocks();
 
     // GitHub Actions.

@@ -199,11 +199,10 @@ fn the_oauth_beta_is_added_once() {
 
 #[test]
 fn variables_and_a_token_file_work_against_ant_mock() {
-    let m = ant_mock::start(ant_mock::Config {
+    let m = crate::checked_mock(ant_mock::Config {
         federation_rule: Some(RULE.into()),
         ..Default::default()
-    })
-    .unwrap();
+    });
     let h = home();
     let file = h.path().join("id-token");
     std::fs::write(&file, format!("{}\n", ci_jwt())).unwrap();

@@ -182,6 +182,177 @@ fn a_password_in_the_base_url_never_shows() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(!stderr(&out).contains("S3CRET"), "{}", stderr(&out));
+    // Sign-in refusals name the base URL too.
+    for extra in [&[][..], &["--console-url", "https://127.0.0.1:9"][..]] {
+        let out = ant(h.path())
+            .args(["auth", "login", "--no-browser"])
+            .args(["--base-url", "http://u:S3CRET@example.com"])
+            .args(extra)
+            .write_stdin("")
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("http://u:***@example.com"), "{err}");
+        assert!(!err.contains("S3CRET"), "{extra:?}: {err}");
+    }
+}
+
+#[test]
+fn a_base_url_the_parser_would_change_is_bad_input() {
+    let server = Server::json(json!({"data": []}));
+    let h = home();
+    for base in [
+        format!("{}/\n", server.url),
+        format!("{} ", server.url),
+        format!("{}/?x=1", server.url),
+    ] {
+        let out = ant_at(&server, h.path())
+            .env("ANTHROPIC_BASE_URL", &base)
+            .args(["beta:agents", "list", "--max-retries", "0"])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{base:?}: {err}");
+        assert!(err.starts_with("ant: error: invalid base URL"), "{err}");
+    }
+    assert!(server.recorded().is_empty());
+}
+
+#[test]
+fn redirects_to_another_origin_are_not_followed_with_the_key() {
+    // `localhost` is another origin than `127.0.0.1`, though the same host.
+    let elsewhere = Server::json(json!({"data": []}));
+    let target = elsewhere.url.replace("127.0.0.1", "localhost") + "/collect";
+    let server = Server::start(move |r, _| {
+        let to = match r.path.as_str() {
+            "/v1/agents" => "/v1/moved".to_string(),
+            _ => target.clone(),
+        };
+        Reply::Status(307, vec![("location".into(), to)], b"moved".to_vec())
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["beta:agents", "list"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("307 Temporary Redirect"), "{err}");
+    assert!(
+        err.contains("redirected to http://localhost:") && err.contains("not followed"),
+        "{err}"
+    );
+    // The same-origin redirect was followed, once, without a Referer.
+    let seen = server.recorded();
+    let paths: Vec<&str> = seen.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/v1/agents", "/v1/moved"]);
+    assert_eq!(seen[1].header("x-api-key"), Some("sk-test-key"));
+    assert_eq!(seen[1].header("referer"), None);
+    assert!(elsewhere.recorded().is_empty(), "the key went elsewhere");
+}
+
+#[test]
+fn a_server_repeating_page_cursors_cannot_keep_ant_paging() {
+    // The same cursor every time, a cycle, a numeric one, and the cursor
+    // the command started from.
+    type Cursor = fn(usize) -> serde_json::Value;
+    let cases: [(&[&str], Cursor); 4] = [
+        (&[], |_| json!("p1")),
+        (&[], |n| json!(["p1", "p2"][n % 2])),
+        (&[], |_| json!(5)),
+        (&["--page", "p0"], |_| json!("p0")),
+    ];
+    for (extra, cursor) in cases {
+        let server = Server::start(move |_, n| {
+            Reply::ok(json!({"data": [{"id": format!("agent_{n}")}], "next_page": cursor(n)}))
+        });
+        let h = home();
+        let out = ant_at(&server, h.path())
+            .args([
+                "beta:agents",
+                "list",
+                "--format",
+                "jsonl",
+                "--transform",
+                "id",
+                "-r",
+            ])
+            .args(extra)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {err}");
+        assert!(err.contains("a second time"), "{err}");
+        let pages = server.recorded().len();
+        assert!(pages <= 3, "{extra:?}: {pages} pages");
+        assert_eq!(stdout(&out).lines().count(), pages);
+    }
+}
+
+#[test]
+fn endless_files_and_input_are_refused_past_the_api_limits() {
+    refused(
+        &agent_create(&["--system", "@/dev/zero"]),
+        None,
+        "invalid value for --system: cannot read @/dev/zero: larger than 256 MiB, the most the API takes here",
+    );
+    refused(
+        &["beta:files", "upload", "--file", "/dev/zero"],
+        None,
+        "invalid value for --file: cannot read /dev/zero: larger than 500 MiB, the most the API takes here",
+    );
+    // Piped input: a sparse file one byte past the limit.
+    let server = Server::json(json!({}));
+    let h = home();
+    let big = h.path().join("big.yaml");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len((256 << 20) + 1))
+        .unwrap();
+    let out = crate::ant_std(h.path())
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_API_KEY", "k")
+        .args(["beta:agents", "create"])
+        .stdin(std::fs::File::open(&big).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "ant: error: piped input: larger than 256 MiB, the most the API takes here\n"
+    );
+    assert!(server.recorded().is_empty());
+}
+
+#[test]
+fn a_server_message_cannot_break_the_error_line_or_drive_the_terminal() {
+    let server = Server::start(|_, _| {
+        Reply::error(
+            400,
+            "invalid_request_error",
+            "bad\u{1b}]0;pwned\u{7}\u{1b}[2J\nsecond line\r\u{202e}txt",
+        )
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["beta:agents", "retrieve", "agent_1"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+    assert!(
+        err.ends_with(
+            r"(invalid_request_error): bad\u{1b}]0;pwned\u{7}\u{1b}[2J\nsecond line\r\u{202e}txt [request-id: req_test_1]
+"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -208,10 +379,16 @@ fn transform_error_with_raw_output_shows_the_message_once() {
 fn refused(args: &[&str], stdin: Option<&str>, expect: &str) {
     let server = Server::json(json!({}));
     let h = home();
-    let mut cmd = ant_at(&server, h.path());
-    cmd.args(args);
+    let mut cmd = crate::ant_std(h.path());
+    cmd.env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_API_KEY", "sk-test-key")
+        .args(args);
     if let Some(text) = stdin {
-        cmd.write_stdin(text);
+        // From a file: a pipe written by another thread may miss the
+        // 10 ms in which `ant` looks for piped input on a loaded machine.
+        let path = h.path().join("stdin");
+        std::fs::write(&path, text).unwrap();
+        cmd.stdin(std::fs::File::open(&path).unwrap());
     }
     let out = cmd.output().unwrap();
     let err = stderr(&out);
@@ -225,10 +402,16 @@ fn refused(args: &[&str], stdin: Option<&str>, expect: &str) {
     assert!(server.recorded().is_empty(), "bad input must not be sent");
 }
 
+/// `beta:agents create --name a --model m` followed by `extra`.
+fn agent_create<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["beta:agents", "create", "--name", "a", "--model", "m"];
+    args.extend_from_slice(extra);
+    args
+}
+
 #[test]
 fn types_enums_bounds_and_required_fields_are_checked_at_every_depth() {
-    let agent = ["beta:agents", "create", "--name", "a", "--model", "m"];
-    let with = |extra: &[&'static str]| [&agent[..], extra].concat();
+    let with = agent_create;
     refused(
         &with(&["--metadata", "{a: 1}"]),
         None,
@@ -281,6 +464,18 @@ fn types_enums_bounds_and_required_fields_are_checked_at_every_depth() {
         Some("name: a\nmodel: m\nmetadata: {a: 1}\n"),
         "invalid value in piped input for metadata: a: expected string, got integer",
     );
+    // A body is a map of fields, never a list or a scalar.
+    for (piped, got) in [
+        ("[1, 2]\n", "array"),
+        ("5\n", "integer"),
+        ("text\n", "string"),
+    ] {
+        refused(
+            &["beta:agents", "create"],
+            Some(piped),
+            &format!("piped input: expected a map of fields (a YAML or JSON object), got {got}"),
+        );
+    }
     // Unknown fields stay allowed: the API grows faster than the table.
     let server = Server::json(json!({"id": "agent_1"}));
     let h = home();
@@ -302,16 +497,7 @@ fn value_errors_are_plain_words_naming_the_flag_line_and_column() {
         "invalid value for --event: failed to parse as YAML: nesting deeper than 64 levels at line 1, column 65",
     );
     refused(
-        &[
-            "beta:agents",
-            "create",
-            "--name",
-            "a",
-            "--model",
-            "m",
-            "--metadata",
-            "{~: x}",
-        ],
+        &agent_create(&["--metadata", "{~: x}"]),
         None,
         "invalid value for --metadata: failed to parse as YAML: a key is null; keys must be text (quote \"null\" to mean the word) at line 1, column 2",
     );
@@ -330,6 +516,17 @@ fn value_errors_are_plain_words_naming_the_flag_line_and_column() {
         Some("name: null\nmodel: m\n"),
         "invalid value in piped input for name: expected string, got null",
     );
+    // A key given twice is refused rather than one value dropped.
+    refused(
+        &["beta:agents", "create"],
+        Some("name: a\nmodel: m\nname: b\n"),
+        "Failed to parse piped data as YAML/JSON: duplicate key \"name\" at line 3, column 1",
+    );
+    refused(
+        &agent_create(&["--metadata", r#"{"k": "1", "k": "2"}"#]),
+        None,
+        "invalid value for --metadata: failed to parse as YAML: duplicate key \"k\" at line 1, column 14",
+    );
 }
 
 #[test]
@@ -345,16 +542,7 @@ fn transform_syntax_is_checked_before_sending() {
         "invalid value for --transform-error \"{error.message\": unclosed '{' (no matching '}') at character 1",
     );
     refused(
-        &[
-            "beta:agents",
-            "create",
-            "--name",
-            "a",
-            "--model",
-            "m",
-            "--transform",
-            "@keys",
-        ],
+        &agent_create(&["--transform", "@keys"]),
         None,
         "invalid value for --transform \"@keys\": @keys is not supported by ant (modifiers: @this, @reverse, @ugly, @pretty, @valid, @flatten, @join; escape a literal @ as \\@) at character 1",
     );

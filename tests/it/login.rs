@@ -14,8 +14,8 @@ use crate::signin::{
 };
 use crate::{Reply, Server, ant, ant_std, home, stderr, stdout};
 
-fn mock(config: ant_mock::Config) -> ant_mock::MockHandle {
-    ant_mock::start(config).expect("ant-mock starts")
+fn mock(config: ant_mock::Config) -> crate::CheckedMock {
+    crate::checked_mock(config)
 }
 
 /// `ant auth login` at the emulator, with `args`.

@@ -29,6 +29,36 @@ use std::path::Path;
 
 pub use server::{End, Recorded, Reply, Server};
 
+/// An in-process ant-mock whose every response must have matched its
+/// schema (`check_responses`, on by default in the library): dropping it
+/// at the end of a test that otherwise passed fails the test if one did
+/// not, streamed events included (those cannot turn into a 500).
+pub struct CheckedMock(pub ant_mock::MockHandle);
+
+pub fn checked_mock(config: ant_mock::Config) -> CheckedMock {
+    CheckedMock(ant_mock::start(config).expect("ant-mock starts"))
+}
+
+impl std::ops::Deref for CheckedMock {
+    type Target = ant_mock::MockHandle;
+    fn deref(&self) -> &ant_mock::MockHandle {
+        &self.0
+    }
+}
+
+impl Drop for CheckedMock {
+    fn drop(&mut self) {
+        let violations = self.0.violations();
+        if !std::thread::panicking() {
+            assert!(
+                violations.is_empty(),
+                "ant-mock responses not matching their schemas:\n{}",
+                violations.join("\n")
+            );
+        }
+    }
+}
+
 /// `ant` with a clean environment: no real credentials or config leak in.
 pub fn ant(home: &Path) -> assert_cmd::Command {
     assert_cmd::Command::from_std(ant_std(home))

@@ -6,32 +6,17 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::{ant, home, stderr, stdout};
+use crate::{CheckedMock, ant, checked_mock, home, stderr, stdout};
 
 pub struct Mock {
-    pub handle: ant_mock::MockHandle,
+    pub handle: CheckedMock,
     pub home: tempfile::TempDir,
-}
-
-/// Every response ant-mock gave must have matched its schema
-/// (`check_responses` is on by default in the library).
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let violations = self.handle.violations();
-        if !std::thread::panicking() {
-            assert!(
-                violations.is_empty(),
-                "ant-mock responses not matching their schemas:\n{}",
-                violations.join("\n")
-            );
-        }
-    }
 }
 
 impl Mock {
     pub fn start(config: ant_mock::Config) -> Mock {
         Mock {
-            handle: ant_mock::start(config).expect("ant-mock starts"),
+            handle: checked_mock(config),
             home: home(),
         }
     }

@@ -4,10 +4,11 @@
 //! so a new one fails here until it is covered.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::{Server, ant, ant_at, home, stderr, stdout};
+use crate::{Reply, Server, ant, ant_at, home, stderr, stdout};
 
 /// Whether a schema (following `$ref`s into the table) marks a secret.
 fn carries_secret(s: &Value, seen: &mut Vec<String>) -> bool {
@@ -239,7 +240,7 @@ fn every_credential_bearing_command_keeps_its_secrets_out_of_debug_output() {
     }
 
     // Vault credentials against the emulator, which must not echo them either.
-    let mock = ant_mock::start(Default::default()).expect("mock");
+    let mock = crate::checked_mock(Default::default());
     let h = home();
     let run = |args: &[&str]| {
         ant(h.path())
@@ -294,4 +295,49 @@ fn every_credential_bearing_command_keeps_its_secrets_out_of_debug_output() {
         assert!(out.status.success(), "{}", stderr(&out));
         assert!(!stdout(&out).contains("SECRET-") && !stderr(&out).contains("SECRET-"));
     }
+}
+
+#[test]
+fn a_secret_split_across_stream_chunks_is_masked_in_debug_output() {
+    let first = br#"event: agent.message
+data: {"id":"sevt_1","type":"agent.message","content":[],"authorization_tok"#
+        .to_vec();
+    let second = b"en\":\"SECRET-split\"}\n\nevent: session.status_idle\n\
+        data: {\"id\":\"sevt_2\",\"type\":\"session.status_idle\",\"stop_reason\":{\"type\":\"end_turn\"}}\n\n"
+        .to_vec();
+    let server = Server::start(move |r, _| {
+        if r.path.ends_with("/events") {
+            Reply::ok(json!({"data": [], "next_page": null}))
+        } else {
+            Reply::Chunks(
+                200,
+                "text/event-stream",
+                vec![
+                    (Duration::ZERO, first.clone()),
+                    (Duration::from_millis(300), second.clone()),
+                ],
+            )
+        }
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["--debug", "beta:sessions:events", "stream", "sesn_1"])
+        .args([
+            "--until-idle",
+            "--format",
+            "jsonl",
+            "--transform",
+            "id",
+            "-r",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(stdout(&out), "sevt_1\nsevt_2\n");
+    assert!(!err.contains("SECRET-"), "{err}");
+    assert!(
+        err.contains(r#""authorization_token":"[redacted]""#),
+        "{err}"
+    );
 }

@@ -296,3 +296,29 @@ fn max_items_zero_prints_nothing() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
 }
+
+#[test]
+fn a_backfill_whose_page_cursor_repeats_stops_instead_of_looping() {
+    let server = Server::start(|r, n| {
+        if r.path.ends_with("/events") {
+            // Always more, always the same cursor.
+            let ev = json!({"id": format!("sevt_b{n}"), "type": "agent.message", "content": []});
+            Reply::ok(json!({"data": [ev], "next_page": "page_again"}))
+        } else {
+            Reply::sse(&[(
+                "session.status_running",
+                json!({"id": "sevt_1", "type": "session.status_running"}),
+            )])
+        }
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["beta:sessions:events", "stream", "sesn_1", "--until-idle"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("\"page_again\" a second time"), "{err}");
+    assert!(server.recorded().len() < 10, "{}", server.recorded().len());
+}

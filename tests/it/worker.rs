@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::{Reply, Server, ant, home, stderr};
+use crate::{CheckedMock, Reply, Server, ant, checked_mock, home, stderr};
 
 /// ant-mock with a self-hosted environment.
 pub struct Bench {
-    pub mock: ant_mock::MockHandle,
+    pub mock: CheckedMock,
     pub home: tempfile::TempDir,
     pub env: String,
 }
@@ -29,11 +29,10 @@ pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
 
 impl Bench {
     pub fn new(work_ttl_secs: u64) -> Bench {
-        let mock = ant_mock::start(ant_mock::Config {
+        let mock = checked_mock(ant_mock::Config {
             work_ttl_secs,
             ..Default::default()
-        })
-        .expect("ant-mock starts");
+        });
         let mut b = Bench {
             mock,
             home: home(),

@@ -66,6 +66,13 @@ fn say_think_echo_and_event_log() {
         ))
         .json();
     assert_eq!(later["data"].as_array().unwrap().len(), 7);
+    // A timestamp with a multi-byte character where the offset goes is a
+    // 400, not a handler that panics and drops the connection.
+    let bad = c.get(&format!(
+        "/v1/sessions/{sid}/events?created_at[gte]=2026-01-01T00:00:00%C3%A91234"
+    ));
+    assert_eq!(bad.status, 400, "{}", bad.message());
+    assert!(bad.message().contains("not an RFC 3339 timestamp"));
     assert_eq!(
         c.get(&format!("/v1/sessions/{sid}")).json()["status"],
         "idle"

@@ -163,8 +163,15 @@ fn pagination_walks_every_item_once() {
         }
     }
     assert_eq!(names, ["e4", "e3", "e2", "e1", "e0"]);
-    assert_eq!(c.get("/v1/environments?limit=0").status, 400);
-    assert_eq!(c.get("/v1/environments?limit=1001").status, 400);
+    // Out of range is said as such, not as "a string".
+    for limit in ["0", "-1", "1001"] {
+        let r = c.get(&format!("/v1/environments?limit={limit}"));
+        assert_eq!(r.status, 400);
+        assert!(r.message().starts_with("limit: "), "{}", r.message());
+        assert!(!r.message().contains("string"), "{limit}: {}", r.message());
+    }
+    let r = c.get("/v1/environments?limit=ten");
+    assert_eq!(r.message(), "limit: expected integer, got string");
     assert_eq!(c.get("/v1/environments?page=garbage").status, 400);
     // Sessions list pages both ways.
     let sid = session(&c);

@@ -447,3 +447,17 @@ fn the_jwt_bearer_grant_checks_the_rule_and_the_assertion() {
         (400, json!("invalid_request"))
     );
 }
+
+#[test]
+fn any_configured_lifetime_issues_tokens() {
+    // The expiry once overflowed (and the handler panicked) for huge TTLs.
+    let (_h, c) = start(ant_mock::Config {
+        token_ttl: u64::MAX,
+        ..Default::default()
+    });
+    let a = c.addr.as_str();
+    let t = exchange(a, &code(a), VERIFIER, LOOPBACK);
+    assert_eq!(t.status, 200, "{}", String::from_utf8_lossy(&t.body));
+    let access = t.json()["access_token"].as_str().unwrap().to_string();
+    assert_eq!(list_agents(a, &access, "oauth-2025-04-20").status, 200);
+}

@@ -9,29 +9,29 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-/// The groups ant-mock emulates (without `beta:`).
-const GROUPS: &[&str] = &[
-    "agents",
-    "agents:versions",
-    "environments",
-    "sessions",
-    "sessions:events",
-    "sessions:resources",
-    "sessions:threads",
-    "sessions:threads:events",
-    "files",
-    "vaults",
-    "vaults:credentials",
-    "memory-stores",
-    "memory-stores:memories",
-    "memory-stores:memory-versions",
-];
+/// The `(group, verb)` pairs ant-mock answers (groups without `beta:`),
+/// read from its dispatch table, so that an operation the emulator starts
+/// answering is covered here at once.
+fn dispatched() -> BTreeSet<(String, String)> {
+    let table = include_str!("../../src/resources/mod.rs");
+    let mut out = BTreeSet::new();
+    for piece in table.split("(\"").skip(1) {
+        // `group", "verb") => ...`
+        let fields: Vec<&str> = piece.splitn(4, '"').collect();
+        if let [group, ", ", verb, rest] = fields[..]
+            && rest.starts_with(')')
+        {
+            out.insert((group.to_string(), verb.to_string()));
+        }
+    }
+    out
+}
 
-/// Operations of those groups that never answer with a body to check:
-/// not emulated, or always refused (the primary thread cannot be archived).
+/// Operations ant-mock answers that never answer with a body to check:
+/// always refused (the primary thread cannot be archived), or `204`.
 const NEVER_ANSWERED: &[&str] = &[
-    "beta:vaults:credentials mcp-oauth-validate",
     "beta:sessions:threads archive",
+    "beta:environments:work stop",
 ];
 
 fn ok(r: Resp) -> Value {
@@ -57,10 +57,16 @@ fn every_emulated_response_matches_its_schema() {
     let (store, _) = memory_stores(&c);
     vaults(&c);
     sessions(&c, &agent, &envs, &files, &store);
+    work_queue(&c, &agent);
 
+    let dispatched = dispatched();
+    assert!(dispatched.len() > 60, "the dispatch table was not read");
     let expected: BTreeSet<String> = ant::api::OPERATIONS
         .iter()
-        .filter(|op| GROUPS.contains(&op.group.trim_start_matches("beta:")))
+        .filter(|op| {
+            let group = op.group.trim_start_matches("beta:");
+            dispatched.contains(&(group.to_string(), op.verb.to_string()))
+        })
         .filter(|op| op.response_schema.is_some())
         .map(|op| op.name())
         .filter(|name| !NEVER_ANSWERED.contains(&name.as_str()))
@@ -355,4 +361,40 @@ fn sessions(c: &Client, agent: &str, envs: &[String], files: &[String], store: &
     hs.until("session.status_idle");
     ok(c.post(&format!("/v1/sessions/{hid}/archive?beta=true"), json!({})));
     ok(c.delete(&format!("/v1/sessions/{hid}?beta=true")));
+}
+
+/// A self-hosted environment's work queue, as a worker (with its
+/// environment key) and an operator use it.
+fn work_queue(c: &Client, agent: &str) {
+    let env = id(&ok(c.post(
+        "/v1/environments?beta=true",
+        json!({"name": "queue", "config": {"type": "self_hosted"}}),
+    )));
+    ok(c.post(
+        "/v1/sessions?beta=true",
+        json!({"agent": agent, "environment_id": env}),
+    ));
+    let worker = Client {
+        addr: c.addr.clone(),
+        key: Some("Bearer env-key".into()),
+    };
+    let base = format!("/v1/environments/{env}/work");
+    ok(worker.get(&format!("{base}/stats?beta=true")));
+    let item = ok(worker.get(&format!("{base}/poll?beta=true&block_ms=999")));
+    let wid = id(&item);
+    // No more work: `null`.
+    ok(worker.get(&format!("{base}/poll?beta=true&block_ms=1")));
+    let one = format!("{base}/{wid}");
+    ok(worker.raw("POST", &format!("{one}/ack?beta=true"), "", b""));
+    ok(worker.raw(
+        "POST",
+        &format!("{one}/heartbeat?beta=true&expected_last_heartbeat=NO_HEARTBEAT"),
+        "",
+        b"",
+    ));
+    ok(c.post(&format!("{one}?beta=true"), json!({"metadata": {"a": "1"}})));
+    ok(c.get(&format!("{one}?beta=true")));
+    ok(c.get(&format!("{base}?beta=true")));
+    let stop = worker.post(&format!("{one}/stop?beta=true"), json!({"force": true}));
+    assert_eq!(stop.status, 204);
 }
