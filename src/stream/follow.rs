@@ -90,14 +90,22 @@ pub struct Cursor {
     since: Option<String>,
     /// The server's reconnection time (`retry:`), in milliseconds.
     retry_ms: Option<u64>,
+    /// Set while the session is at rest as it was at attach.
+    at_rest: Option<AtRest>,
+}
+
+/// The session was at rest at attach: stop after the buffered events (at
+/// the event with this id if the stream replays it, or when the stream goes
+/// quiet), with the outcome its history gave, unless a new turn starts.
+struct AtRest {
+    id: Option<String>,
+    outcome: Outcome,
 }
 
 /// A stream whose first connection is open.
 pub struct Opened {
     resp: reqwest::Response,
     cur: Cursor,
-    /// Set when the session was at rest at attach: stop after the buffered events.
-    stop_hint: Option<(Option<String>, Outcome)>,
 }
 
 /// How reading one connection ended.
@@ -152,42 +160,34 @@ impl Follow<'_> {
             printed: 0,
             since: attach_time(&resp),
             retry_ms: None,
+            at_rest: None,
         };
-        let mut stop_hint = None;
         if read_state && self.watch.until_idle() {
             match self.attach(&mut cur).await? {
                 Attach::Wait => {}
-                Attach::Stop(id, outcome) => stop_hint = Some((id, outcome)),
+                Attach::Stop(id, outcome) => cur.at_rest = Some(AtRest { id, outcome }),
             }
         }
-        Ok(Opened {
-            resp,
-            cur,
-            stop_hint,
-        })
+        Ok(Opened { resp, cur })
     }
 
     /// Follows the opened stream, handing each new event to `emit` in order.
     pub async fn run(&mut self, opened: Opened, emit: &mut Emit<'_>) -> Result<Outcome> {
-        let Opened {
-            mut resp,
-            mut cur,
-            mut stop_hint,
-        } = opened;
+        let Opened { mut resp, mut cur } = opened;
         let mut backoff = 0u32;
         // Events printed up to the last reconnection (backfill counts as progress).
         let mut before = 0;
         loop {
             let opened = Instant::now();
-            let why = match self.read(resp, &mut cur, &mut stop_hint, emit).await? {
+            let why = match self.read(resp, &mut cur, emit).await? {
                 Read::Done(outcome) => return Ok(outcome),
                 Read::Closed(why) => why,
             };
-            if let Some((_, outcome)) = stop_hint.take() {
-                // Idle at attach, and the stream ended without more to say.
-                return Ok(outcome);
-            }
             if !self.reconnect {
+                if let Some(rest) = cur.at_rest.take() {
+                    // Idle at attach: how the turn ended is known already.
+                    return Ok(rest.outcome);
+                }
                 if self.watch.until_idle() {
                     let how = why.map(|e| format!(": {e}")).unwrap_or_default();
                     return Err(Error::Network(format!(
@@ -213,18 +213,22 @@ impl Follow<'_> {
         &mut self,
         mut resp: reqwest::Response,
         cur: &mut Cursor,
-        stop_hint: &mut Option<(Option<String>, Outcome)>,
         emit: &mut Emit<'_>,
     ) -> Result<Read> {
         let mut decoder = sse::SseDecoder::new();
         let mut events = Vec::new();
-        let mut deadline = stop_hint.as_ref().map(|_| Instant::now() + IDLE_GRACE);
+        // While at rest, a stream quiet this long has delivered its buffered events.
+        let grace = |cur: &Cursor| cur.at_rest.as_ref().map(|_| Instant::now() + IDLE_GRACE);
+        let mut deadline = grace(cur);
         loop {
             let next = next_chunk(&mut resp, self.client.cfg.debug);
             let read = match deadline {
                 Some(d) => match tokio::time::timeout_at(d.into(), next).await {
                     Ok(r) => r,
-                    Err(_) => return Ok(Read::Done(take_outcome(stop_hint))),
+                    Err(_) => {
+                        let rest = cur.at_rest.take().expect("at rest");
+                        return Ok(Read::Done(rest.outcome));
+                    }
                 },
                 None => next.await,
             };
@@ -244,25 +248,10 @@ impl Follow<'_> {
                 if ev.event == "error" {
                     return Err(stream_error(&self.stream, self.client, &value));
                 }
-                let hinted = stop_hint.as_ref().is_some_and(|(id, _)| {
-                    id.is_some() && value.get("id").and_then(Value::as_str) == id.as_deref()
-                });
                 if let Some(done) = self.deliver(&value, cur, emit).await? {
                     return Ok(Read::Done(done));
                 }
-                if hinted {
-                    // The idle the session was in at attach: the buffered events are out.
-                    return Ok(Read::Done(take_outcome(stop_hint)));
-                }
-                if stop_hint.is_some() {
-                    if self.watch.is_armed() {
-                        // A new turn started since: follow it to its idle.
-                        *stop_hint = None;
-                        deadline = None;
-                    } else {
-                        deadline = Some(Instant::now() + IDLE_GRACE);
-                    }
-                }
+                deadline = grace(cur);
             }
         }
     }
@@ -312,7 +301,8 @@ impl Follow<'_> {
         if self.max_items >= 0 && cur.printed >= self.max_items {
             return Ok(Some(Outcome::Ended));
         }
-        if let Some(id) = ev.get("id").and_then(Value::as_str)
+        let id = ev.get("id").and_then(Value::as_str);
+        if let Some(id) = id
             && !is_preview(ev)
             && !cur.seen.insert(id)
         {
@@ -327,6 +317,16 @@ impl Follow<'_> {
         cur.printed += 1;
         if let Some(done) = self.watch.check(ev) {
             return Ok(Some(done));
+        }
+        if let Some(rest) = &cur.at_rest {
+            if rest.id.is_some() && rest.id.as_deref() == id {
+                // The idle the session was in at attach: the buffered events are out.
+                return Ok(cur.at_rest.take().map(|r| r.outcome));
+            }
+            if self.watch.is_armed() {
+                // A new turn started since: follow it to its idle.
+                cur.at_rest = None;
+            }
         }
         if self.max_items >= 0 && cur.printed >= self.max_items {
             return Ok(Some(Outcome::Ended));
@@ -458,10 +458,6 @@ pub fn reconnect_delay(n: u32, retry_ms: Option<u64>, jitter: f64) -> Duration {
     grown
         .min(BACKOFF_MAX)
         .mul_f64(1.0 - jitter.clamp(0.0, 1.0) * 0.5)
-}
-
-fn take_outcome(hint: &mut Option<(Option<String>, Outcome)>) -> Outcome {
-    hint.take().map_or(Outcome::Ended, |(_, o)| o)
 }
 
 /// The id of the first `user.message` in a send response.

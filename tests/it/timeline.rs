@@ -334,6 +334,22 @@ fn attaching_to_an_idle_session_prints_the_buffered_events_then_stops() {
 }
 
 #[test]
+fn a_drop_while_replaying_an_idle_sessions_buffered_events_loses_none() {
+    let mut first = conn(0, 0, End::Reset);
+    first.cut = Some(3);
+    let t = Timeline::new(
+        events(&turn(3, "budget_reached")),
+        6,
+        6,
+        vec![first, conn(0, 0, HOLD)],
+    );
+    let (out, took) = watch(&t, &[]);
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
+    assert_eq!(stdout(&out), t.ids(0, 6));
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
 fn attaching_to_a_session_that_never_ran_waits_for_its_first_turn() {
     let mut first = conn(0, 5, HOLD);
     first.delay = Duration::from_millis(500); // the message is sent later
