@@ -329,8 +329,9 @@ impl Job<'_> {
         let outcome = follow
             .run(opened, &mut |ev, _| p.item(ev).map(|()| vec![]))
             .await;
-        p.finish()?;
-        outcome?.into_result()
+        // How the turn ended says more than a --transform that matched nothing.
+        let finished = p.finish();
+        outcome?.into_result().and(finished)
     }
 
     async fn download(&self, req: Request) -> Result<()> {

@@ -99,7 +99,8 @@ impl Turn<'_> {
                 }
             }
         };
-        sink.finish()?;
+        // How the turn ended says more than a --transform that matched nothing.
+        let finished = sink.finish();
         let outcome = outcome?;
         match &outcome {
             Outcome::Idle(StopReason::RequiresAction(ids)) => explain_pending(&sid, ids, &custom),
@@ -108,7 +109,7 @@ impl Turn<'_> {
             }
             _ => {}
         }
-        outcome.into_result()
+        outcome.into_result().and(finished)
     }
 
     async fn session_id(&self) -> Result<String> {

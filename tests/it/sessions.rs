@@ -84,6 +84,22 @@ fn run_exits_with_the_code_of_each_stop_reason() {
 }
 
 #[test]
+fn run_reports_a_failed_turn_even_when_the_transform_matches_nothing() {
+    let m = Mock::new();
+    let session = m.session();
+    let out = m
+        .cmd()
+        .args(["beta:sessions", "run", "--session-id", &session])
+        .args(["-m", "/fail boom", "--format", "jsonl"])
+        .args(["--transform", "stop_details.category"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(12), "{}", stderr(&out));
+    assert!(stderr(&out).contains("boom"), "{}", stderr(&out));
+}
+
+#[test]
 fn stream_until_idle_exits_with_the_code_of_each_stop_reason() {
     let m = Mock::new();
     for (message, code) in [

@@ -536,3 +536,26 @@ fn no_server_at_all_fails_fast_with_8() {
         );
     }
 }
+
+#[test]
+fn a_transform_that_matches_nothing_does_not_hide_how_the_turn_ended() {
+    let t = Timeline::new(
+        events(&turn(2, "retries_exhausted")),
+        5,
+        5,
+        vec![conn(0, 0, HOLD)],
+    );
+    let h = home();
+    let out = ant_at(&t.server, h.path())
+        .args(["beta:sessions:events", "stream", "sesn_1", "--until-idle"])
+        .args(["--format", "jsonl", "--transform", "no.such.field"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(12), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("retries_exhausted"),
+        "{}",
+        stderr(&out)
+    );
+}
