@@ -266,12 +266,15 @@ impl Job<'_> {
             if line.is_empty() {
                 return Ok(true);
             }
+            if self.limit_reached(printed) {
+                return Ok(false);
+            }
             match serde_json::from_slice::<Value>(line) {
                 Ok(v) => p.item(&v)?,
                 Err(_) => p.raw(line)?,
             }
             printed += 1;
-            Ok(!(self.max_items >= 0 && printed >= self.max_items))
+            Ok(!self.limit_reached(printed))
         };
         while let Some(chunk) = next_chunk(&mut resp, self.client.cfg.debug).await? {
             buf.extend_from_slice(&chunk);
@@ -304,6 +307,9 @@ impl Job<'_> {
                     serde_json::from_str(&ev.data).unwrap_or(Value::String(ev.data.clone()));
                 if ev.event == "error" {
                     return Err(stream_error(&req, self.client, &value));
+                }
+                if self.limit_reached(printed) {
+                    return p.finish();
                 }
                 p.item(&value)?;
                 printed += 1;

@@ -174,6 +174,9 @@ impl Follow<'_> {
     /// Follows the opened stream, handing each new event to `emit` in order.
     pub async fn run(&mut self, opened: Opened, emit: &mut Emit<'_>) -> Result<Outcome> {
         let Opened { mut resp, mut cur } = opened;
+        if self.max_items == 0 {
+            return Ok(Outcome::Ended);
+        }
         let mut backoff = 0u32;
         // Events printed up to the last reconnection (backfill counts as progress).
         let mut before = 0;

@@ -296,3 +296,65 @@ fn max_items_zero_prints_nothing() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
 }
+
+#[test]
+fn max_items_zero_prints_nothing_and_waits_for_nothing() {
+    // A quiet session stream: nothing to wait for.
+    let server = Server::start(|_, _| {
+        crate::Reply::Stream(vec![], crate::End::Hold(std::time::Duration::from_secs(30)))
+    });
+    let h = home();
+    let started = std::time::Instant::now();
+    let out = ant_at(&server, h.path())
+        .args([
+            "beta:sessions:events",
+            "stream",
+            "sesn_1",
+            "--max-items",
+            "0",
+        ])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // A message stream and a JSON-lines download print no item either.
+    let sse = Server::start(|_, _| {
+        Reply::sse(&[
+            ("message_start", json!({"type": "message_start"})),
+            ("message_stop", json!({"type": "message_stop"})),
+        ])
+    });
+    let out = ant_at(&sse, h.path())
+        .args(["messages", "create", "--model", "m", "--max-tokens", "5"])
+        .args(["--message", "{role: user, content: hi}", "--stream"])
+        .args(["--max-items", "0", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let lines = Server::start(|_, _| {
+        crate::Reply::Chunks(
+            200,
+            "application/binary",
+            vec![(
+                std::time::Duration::ZERO,
+                b"{\"a\":1}\n{\"a\":2}\n".to_vec(),
+            )],
+        )
+    });
+    let out = ant_at(&lines, h.path())
+        .args([
+            "messages:batches",
+            "results",
+            "msgbatch_1",
+            "--max-items",
+            "0",
+        ])
+        .args(["--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+}
