@@ -453,10 +453,11 @@ impl Follow<'_> {
 }
 
 /// The delay before reconnection attempt `n` (1-based): the server's
-/// `retry:` time or 100 ms, doubled per attempt, at most 8 s, with up to
-/// half of it taken off at random (`jitter` in 0..1).
+/// `retry:` time (1 ms at least, so that it can grow) or 100 ms, doubled per
+/// attempt, at most 8 s, with up to half of it taken off at random (`jitter`
+/// in 0..1).
 pub fn reconnect_delay(n: u32, retry_ms: Option<u64>, jitter: f64) -> Duration {
-    let base = retry_ms.map_or(BACKOFF_MIN, Duration::from_millis);
+    let base = retry_ms.map_or(BACKOFF_MIN, |ms| Duration::from_millis(ms.max(1)));
     let grown = base.saturating_mul(1u32 << n.saturating_sub(1).min(16));
     grown
         .min(BACKOFF_MAX)
@@ -525,6 +526,9 @@ mod tests {
         assert_eq!(d(1, Some(5), 0.0), 5, "retry: sets the base");
         assert_eq!(d(3, Some(5), 0.0), 20);
         assert_eq!(d(3, Some(u64::MAX), 0.0), 8000);
+        // `retry: 0` must not make a server that closes empty streams a tight loop.
+        assert!(d(1, Some(0), 0.0) >= 1, "{}", d(1, Some(0), 0.0));
+        assert_eq!(d(14, Some(0), 0.0), 8000, "it still grows to the cap");
     }
 
     #[test]
