@@ -559,4 +559,23 @@ fn a_missing_command_shows_that_levels_commands() {
         assert!(all.contains(&format!("\n  {verb} ")), "{verb}: {all}");
     }
     assert!(all.contains("'ant beta:sessions <command>'"), "{all}");
+    // The same when global flags come from the environment (clap counts
+    // them as arguments given), as they do for anyone with a key set.
+    for args in [&[][..], &["beta:sessions"][..]] {
+        let out = crate::ant(h.path())
+            .env("ANTHROPIC_API_KEY", "sk-ant-test")
+            .env("ANTHROPIC_BASE_URL", "http://127.0.0.1:1")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let all = format!("{}{}", crate::stdout(&out), crate::stderr(&out));
+        let listed = if args.is_empty() {
+            "beta:agents"
+        } else {
+            "\n  run "
+        };
+        assert!(all.contains(listed), "{args:?}: {all}");
+        assert!(all.contains("a command is required"), "{args:?}: {all}");
+    }
 }
