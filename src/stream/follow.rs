@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::stop::{Attach, HISTORY_TYPES, Outcome, StopReason, Watch, stream_ids};
+use super::stop::{Attach, HISTORY_TYPES, Outcome, StopReason, Watch, stream_ids, ty};
 use crate::error::{Error, Result};
 use crate::http::body::{next_chunk, stream_error};
 use crate::http::{Client, sse};
@@ -315,7 +315,9 @@ impl Follow<'_> {
             cur.since = Some(at.to_string());
         }
         for answer in emit(ev, &mut self.watch)? {
-            self.send(&answer).await?;
+            if let Err(e) = self.send(&answer).await {
+                self.answered_elsewhere(&answer, e).await?;
+            }
         }
         cur.printed += 1;
         if let Some(done) = self.watch.check(ev) {
@@ -432,6 +434,38 @@ impl Follow<'_> {
         Ok(out)
     }
 
+    /// A tool confirmation the server refused is no error when another
+    /// client answered that tool use first: the session's events show it.
+    async fn answered_elsewhere(&self, answer: &Request, e: Error) -> Result<()> {
+        let tool_use = answer
+            .json_body()
+            .and_then(|b| b.pointer("/events/0"))
+            .filter(|ev| ty(ev) == "user.tool_confirmation")
+            .and_then(|ev| ev.get("tool_use_id"))
+            .and_then(Value::as_str);
+        let refused = matches!(&e, Error::Api(a) if (400..500).contains(&a.status));
+        let Some(id) = tool_use.filter(|_| refused && is_session_list(&self.stream.path)) else {
+            return Err(e);
+        };
+        let mut req = list_request(&self.stream);
+        req.set_query("order", "desc");
+        req.set_query("limit", HISTORY_PAGE);
+        req.query
+            .push(("types[]".into(), "user.tool_confirmation".into()));
+        let page = self
+            .get_json(&req, "checking the tool confirmation")
+            .await?;
+        let answered = page
+            .get("data")
+            .and_then(Value::as_array)
+            .is_some_and(|d| d.iter().any(|c| c["tool_use_id"] == id));
+        if !answered {
+            return Err(e);
+        }
+        eprintln!("Tool use {id} was already answered by another client.");
+        Ok(())
+    }
+
     /// Sends events; returns the response body (the stored events).
     pub async fn send(&self, req: &Request) -> Result<Value> {
         let resp = self.client.send(req, "application/json").await?;
@@ -485,10 +519,7 @@ fn attach_time(resp: &reqwest::Response) -> Option<String> {
 
 /// Delta previews share the id of the message they preview.
 fn is_preview(ev: &Value) -> bool {
-    matches!(
-        ev.get("type").and_then(Value::as_str),
-        Some("event_start" | "event_delta")
-    )
+    matches!(ty(ev), "event_start" | "event_delta")
 }
 
 /// Errors worth reconnecting after: network trouble, timeouts, 408/409/429 and 5xx.

@@ -162,7 +162,8 @@ pub fn stream_ids(path: &str) -> (Option<&str>, Option<&str>) {
     (after("sessions"), after("threads"))
 }
 
-fn ty(ev: &Value) -> &str {
+/// An event's type (`""` when it has none).
+pub fn ty(ev: &Value) -> &str {
     ev.get("type").and_then(Value::as_str).unwrap_or("")
 }
 

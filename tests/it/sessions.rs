@@ -384,3 +384,87 @@ fn run_names_only_the_missing_flags_and_refuses_an_empty_message() {
         stderr(&out)
     );
 }
+
+/// A server where another client answers the tool confirmation first: the
+/// stream shows its answer, `ant`'s own is refused, and the events list
+/// shows the other answer when `answered` (else nothing).
+fn answered_elsewhere(answered: bool) -> Server {
+    let ev = |id: &str, ty: &str, extra: Value| {
+        let mut e = json!({"id": id, "type": ty});
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        (ty.to_string(), e)
+    };
+    let stream = vec![
+        ev("sevt_1", "user.message", json!({})),
+        ev("sevt_2", "session.status_running", json!({})),
+        ev(
+            "tu_1",
+            "agent.tool_use",
+            json!({"name": "bash", "input": {"command": "ls"},
+                                            "evaluated_permission": "ask"}),
+        ),
+        ev(
+            "sevt_4",
+            "session.status_idle",
+            json!({"stop_reason": {"type": "requires_action", "event_ids": ["tu_1"]}}),
+        ),
+        ev(
+            "sevt_5",
+            "user.tool_confirmation",
+            json!({"tool_use_id": "tu_1", "result": "allow"}),
+        ),
+        ev("sevt_6", "session.status_running", json!({})),
+        ev(
+            "sevt_7",
+            "session.status_idle",
+            json!({"stop_reason": {"type": "end_turn"}}),
+        ),
+    ];
+    Server::start(move |r, _| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", p) if p.ends_with("/stream") => {
+            let events: Vec<(&str, Value)> = stream
+                .iter()
+                .map(|(t, e)| (t.as_str(), e.clone()))
+                .collect();
+            Reply::sse(&events)
+        }
+        ("POST", _) if r.body_text().contains("user.tool_confirmation") => Reply::error(
+            400,
+            "invalid_request_error",
+            "events[0].tool_use_id: \"tu_1\" was already answered",
+        ),
+        ("POST", _) => Reply::ok(json!({"data": [{"id": "sevt_1", "type": "user.message"}]})),
+        _ if answered => Reply::ok(json!({"data": [stream[4].1.clone()], "next_page": null})),
+        _ => Reply::ok(json!({"data": [], "next_page": null})),
+    })
+}
+
+#[test]
+fn a_confirmation_another_client_gave_first_does_not_end_run() {
+    let h = crate::home();
+    let server = answered_elsewhere(true);
+    let out = crate::ant_at(&server, h.path())
+        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
+        .args(["--approve", "all", "--format", "jsonl"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("already answered"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out).lines().count(), 7, "{}", stdout(&out));
+    // A refused confirmation nobody else gave is an error.
+    let server = answered_elsewhere(false);
+    let out = crate::ant_at(&server, h.path())
+        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
+        .args(["--approve", "all", "--format", "jsonl"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+}
