@@ -7,7 +7,8 @@
 //!   for the next idle; an idle session stops at once with its stop reason;
 //!   a terminated one stops with 11.
 //! - `run` waits for its own turn ([`Watch::expect_own`]): only an idle after
-//!   its own message's echo, and after the session ran again, counts.
+//!   its own message's echo (known by id, else by text), and after the
+//!   session ran again, counts.
 //! - Session streams follow the session's statuses, thread streams their
 //!   thread's; an idle waiting only on events the client answered does not stop.
 
@@ -121,13 +122,35 @@ pub const HISTORY_TYPES: &[&str] = &[
     "user.interrupt",
 ];
 
-/// `run`'s own message: its id, whether its echo was seen, and whether the
-/// session ran after it.
+/// `run`'s own message: its id (else its text, to know its echo by),
+/// whether its echo was seen, and whether the session ran after it.
 #[derive(Debug, Default)]
 struct Own {
-    id: String,
+    id: Option<String>,
+    text: String,
     echoed: bool,
     ran: bool,
+}
+
+impl Own {
+    fn is_echo(&self, ev: &Value) -> bool {
+        ty(ev) == "user.message"
+            && match &self.id {
+                Some(own) => id(ev) == Some(own.as_str()),
+                None => text_of(ev) == self.text,
+            }
+    }
+}
+
+/// The text blocks of a message, one per line.
+fn text_of(ev: &Value) -> String {
+    let blocks = ev.get("content").and_then(Value::as_array);
+    let texts: Vec<&str> = blocks
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .collect();
+    texts.join("\n")
 }
 
 /// The state of one watched stream.
@@ -238,9 +261,11 @@ impl Watch {
     }
 
     /// `run`: only the turn that handles this message (sent by us) counts.
-    pub fn expect_own(&mut self, message_id: &str) {
+    /// Its echo is known by the id the send returned, or else by its text.
+    pub fn expect_own(&mut self, message_id: Option<&str>, text: &str) {
         self.own = Some(Own {
-            id: message_id.to_string(),
+            id: message_id.map(String::from),
+            text: text.to_string(),
             ..Default::default()
         });
         self.armed = false;
@@ -305,8 +330,8 @@ impl Watch {
             return Some(self.end("terminated"));
         }
         if let Some(own) = &mut self.own
-            && t == "user.message"
-            && id(ev) == Some(own.id.as_str())
+            && !own.echoed
+            && own.is_echo(ev)
         {
             own.echoed = true;
         }

@@ -207,7 +207,7 @@ fn run_stops_only_at_the_idle_of_its_own_turn() {
     // echo (or before it, when echoes come as messages are processed).
     for echo_first in [true, false] {
         let mut w = session_watch();
-        w.expect_own("mine");
+        w.expect_own(Some("mine"), "hi");
         let mut events = vec![
             ev("e1", "agent.message", "t1"),
             idle("e2", "end_turn", "t2"),
@@ -298,4 +298,25 @@ fn stop_reasons_map_to_documented_exit_codes() {
         .unwrap_err()
         .to_string();
     assert!(unknown.contains("paused"), "{unknown}");
+}
+
+#[test]
+fn without_an_id_run_knows_its_echo_by_its_text() {
+    let message = |id: &str, text: &str| json!({"id": id, "type": "user.message", "content": [{"type": "text", "text": text}]});
+    let mut w = session_watch();
+    w.expect_own(None, "hi");
+    let earlier = [
+        message("e1", "earlier"),
+        ev("e2", "session.status_running", "t2"),
+        idle("e3", "end_turn", "t3"),
+    ];
+    for e in &earlier {
+        assert_eq!(w.check(e), None, "{e}");
+    }
+    w.check(&message("e4", "hi"));
+    w.check(&ev("e5", "session.status_running", "t5"));
+    assert_eq!(
+        w.check(&idle("e6", "end_turn", "t6")),
+        Some(Outcome::Idle(StopReason::EndTurn))
+    );
 }

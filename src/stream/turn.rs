@@ -75,9 +75,9 @@ impl Turn<'_> {
         };
         // Once sent, the message is in the session: Ctrl-C interrupts from here.
         let sent = follow.send(&message).await?;
-        if let Some(own) = first_message_id(&sent) {
-            follow.watch.expect_own(&own);
-        }
+        follow
+            .watch
+            .expect_own(first_message_id(&sent).as_deref(), &self.text);
         let mut custom: Vec<Value> = Vec::new();
         let outcome = {
             let approve = self.approve;

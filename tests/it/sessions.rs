@@ -468,3 +468,50 @@ fn a_confirmation_another_client_gave_first_does_not_end_run() {
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
 }
+
+#[test]
+fn run_without_an_id_in_the_send_response_waits_for_its_messages_echo() {
+    let text = |t: &str| json!([{"type": "text", "text": t}]);
+    let events = vec![
+        (
+            "user.message",
+            json!({"id": "sevt_1", "type": "user.message", "content": text("earlier")}),
+        ),
+        (
+            "session.status_running",
+            json!({"id": "sevt_2", "type": "session.status_running"}),
+        ),
+        (
+            "session.status_idle",
+            json!({"id": "sevt_3", "type": "session.status_idle",
+                                        "stop_reason": {"type": "end_turn"}}),
+        ),
+        (
+            "user.message",
+            json!({"id": "sevt_4", "type": "user.message", "content": text("hi")}),
+        ),
+        (
+            "session.status_running",
+            json!({"id": "sevt_5", "type": "session.status_running"}),
+        ),
+        (
+            "session.status_idle",
+            json!({"id": "sevt_6", "type": "session.status_idle",
+                                        "stop_reason": {"type": "budget_reached"}}),
+        ),
+    ];
+    let server = Server::start(move |r, _| match r.method.as_str() {
+        "GET" if r.path.ends_with("/stream") => Reply::sse(&events),
+        "POST" => Reply::ok(json!({})),
+        _ => Reply::ok(json!({"data": [], "next_page": null})),
+    });
+    let h = crate::home();
+    let out = crate::ant_at(&server, h.path())
+        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
+        .args(["--format", "jsonl"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 6, "{}", stdout(&out));
+}
