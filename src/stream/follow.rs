@@ -56,7 +56,8 @@ impl Seen {
     }
 }
 
-/// Consecutive failed attempts to reopen a stream before giving up.
+/// Consecutive failed attempts to reopen a stream (or connections ended by
+/// an error event) before giving up.
 const MAX_REOPEN_FAILURES: u32 = 10;
 /// The first reconnection delay, unless the server set one with `retry:`.
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
@@ -178,6 +179,9 @@ impl Follow<'_> {
             return Ok(Outcome::Ended);
         }
         let mut backoff = 0u32;
+        // Failed attempts in a row: reconnections that failed, and
+        // connections that ended with an error event before any progress.
+        let mut failures = 0u32;
         // Events printed up to the last reconnection (backfill counts as progress).
         let mut before = 0;
         loop {
@@ -199,12 +203,23 @@ impl Follow<'_> {
                 }
                 return why.map_or(Ok(Outcome::Ended), Err);
             }
-            if cur.printed > before || opened.elapsed() >= HEALTHY {
+            let progress = cur.printed > before || opened.elapsed() >= HEALTHY;
+            if progress {
                 backoff = 0;
             }
+            failures = match &why {
+                Some(Error::Api(_)) if !progress => failures + 1,
+                _ => 0,
+            };
             before = cur.printed;
             let why = why.unwrap_or_else(|| Error::Network("the server closed the stream".into()));
-            resp = match self.reopen(&mut cur, why, &mut backoff, emit).await? {
+            if failures >= MAX_REOPEN_FAILURES {
+                return Err(why);
+            }
+            resp = match self
+                .reopen(&mut cur, why, &mut backoff, &mut failures, emit)
+                .await?
+            {
                 Ok(r) => r,
                 Err(done) => return Ok(done),
             };
@@ -249,7 +264,12 @@ impl Follow<'_> {
                 }
                 let value: Value = serde_json::from_str(&ev.data).unwrap_or(Value::String(ev.data));
                 if ev.event == "error" {
-                    return Err(stream_error(&self.stream, self.client, &value));
+                    // Overloaded or failing: like a dropped connection.
+                    let e = stream_error(&self.stream, self.client, &value);
+                    if self.reconnect && retryable(&e) {
+                        return Ok(Read::Closed(Some(e)));
+                    }
+                    return Err(e);
                 }
                 if let Some(done) = self.deliver(&value, cur, emit).await? {
                     return Ok(Read::Done(done));
@@ -266,9 +286,9 @@ impl Follow<'_> {
         cur: &mut Cursor,
         mut why: Error,
         backoff: &mut u32,
+        failures: &mut u32,
         emit: &mut Emit<'_>,
     ) -> Result<std::result::Result<reqwest::Response, Outcome>> {
-        let mut failures = 0u32;
         loop {
             *backoff += 1;
             self.pause(*backoff, cur.retry_ms, &why).await;
@@ -285,8 +305,8 @@ impl Follow<'_> {
                     }
                     return Ok(Ok(resp));
                 }
-                Err(e) if retryable(&e) && failures + 1 < MAX_REOPEN_FAILURES => {
-                    failures += 1;
+                Err(e) if retryable(&e) && *failures + 1 < MAX_REOPEN_FAILURES => {
+                    *failures += 1;
                     why = e;
                 }
                 Err(e) => return Err(e),

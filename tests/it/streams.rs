@@ -358,3 +358,71 @@ fn max_items_zero_prints_nothing_and_waits_for_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
 }
+
+#[test]
+fn an_overloaded_error_event_reconnects_and_a_client_error_event_ends_the_stream() {
+    let running = json!({"id": "sevt_1", "type": "session.status_running",
+                         "processed_at": "2026-04-01T12:00:00.000Z"});
+    let idle = json!({"id": "sevt_2", "type": "session.status_idle",
+                      "stop_reason": {"type": "end_turn"}, "processed_at": "2026-04-01T12:00:01.000Z"});
+    let serve = |kind: &'static str| {
+        let (running, idle) = (running.clone(), idle.clone());
+        let streams = std::sync::atomic::AtomicUsize::new(0);
+        Server::start(move |r, _| {
+            if !r.path.ends_with("/stream") {
+                return Reply::ok(json!({"data": [running.clone()], "next_page": null}));
+            }
+            let error = json!({"type": "error", "error": {"type": kind, "message": "try later"}});
+            match streams.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 => Reply::sse(&[
+                    ("session.status_running", running.clone()),
+                    ("error", error),
+                ]),
+                _ => Reply::sse(&[("session.status_idle", idle.clone())]),
+            }
+        })
+    };
+    let h = home();
+    let server = serve("overloaded_error");
+    let out = stream_ids(&server, h.path(), "--until-idle");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "sevt_1\nsevt_2\n");
+    assert!(stderr(&out).contains("reconnecting in"), "{}", stderr(&out));
+    let server = serve("invalid_request_error");
+    let out = stream_ids(&server, h.path(), "--until-idle");
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("try later"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_stream_that_keeps_sending_error_events_is_given_up_after_ten() {
+    let server = Server::start(|r, _| {
+        if !r.path.ends_with("/stream") {
+            return Reply::ok(json!({"data": [], "next_page": null}));
+        }
+        let error =
+            json!({"type": "error", "error": {"type": "overloaded_error", "message": "busy"}});
+        // `retry: 1` keeps the test quick.
+        crate::Reply::Chunks(
+            200,
+            "text/event-stream",
+            vec![(
+                std::time::Duration::ZERO,
+                format!("retry: 1\n\nevent: error\ndata: {error}\n\n").into_bytes(),
+            )],
+        )
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["beta:sessions:events", "stream", "sesn_1", "--until-idle"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let streams = server
+        .recorded()
+        .iter()
+        .filter(|r| r.path.ends_with("/stream"))
+        .count();
+    assert_eq!(streams, 10, "{}", stderr(&out));
+}
