@@ -305,6 +305,8 @@ impl Follow<'_> {
                     }
                     return Ok(Ok(resp));
                 }
+                // The session (or thread) was there a moment ago: it was deleted.
+                Err(Error::Api(a)) if a.status == 404 => return Ok(Err(self.watch.deleted())),
                 Err(e) if retryable(&e) && *failures + 1 < MAX_REOPEN_FAILURES => {
                     *failures += 1;
                     why = e;

@@ -311,6 +311,11 @@ impl Watch {
         }
     }
 
+    /// The session was deleted (e.g. while the stream was away).
+    pub fn deleted(&self) -> Outcome {
+        self.end("deleted")
+    }
+
     /// The session is gone: an error for `--until-idle`, else a normal end.
     fn end(&self, what: &'static str) -> Outcome {
         if self.until_idle {

@@ -426,3 +426,32 @@ fn a_stream_that_keeps_sending_error_events_is_given_up_after_ten() {
         .count();
     assert_eq!(streams, 10, "{}", stderr(&out));
 }
+
+#[test]
+fn a_session_deleted_while_disconnected_ends_like_a_deleted_session() {
+    let serve = || {
+        let running = json!({"id": "sevt_1", "type": "session.status_running",
+                             "processed_at": "2026-04-01T12:00:00.000Z"});
+        let streams = std::sync::atomic::AtomicUsize::new(0);
+        Server::start(move |r, _| {
+            let first = !r.path.ends_with("/stream")
+                || streams.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+            if !first {
+                Reply::error(404, "not_found_error", "session not found")
+            } else if r.path.ends_with("/stream") {
+                Reply::sse(&[("session.status_running", running.clone())])
+            } else {
+                Reply::ok(json!({"data": [running.clone()], "next_page": null}))
+            }
+        })
+    };
+    let h = home();
+    let server = serve();
+    let out = stream_ids(&server, h.path(), "--until-idle");
+    assert_eq!(out.status.code(), Some(11), "{}", stderr(&out));
+    assert!(stderr(&out).contains("deleted"), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "sevt_1\n");
+    let server = serve();
+    let out = stream_ids(&server, h.path(), "--max-items=-1");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
