@@ -109,6 +109,18 @@ pub struct Opened {
     cur: Cursor,
 }
 
+impl Opened {
+    /// How the session's last turn ended, when it was at rest at attach.
+    pub fn at_rest(&self) -> Option<&Outcome> {
+        self.cur.at_rest.as_ref().map(|r| &r.outcome)
+    }
+
+    /// Follow the next turn rather than stop at the state found at attach.
+    pub fn follow_next_turn(&mut self) {
+        self.cur.at_rest = None;
+    }
+}
+
 /// How reading one connection ended.
 enum Read {
     Done(Outcome),

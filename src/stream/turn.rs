@@ -68,11 +68,21 @@ impl Turn<'_> {
             reconnect: self.reconnect,
             max_items: -1,
         };
-        let opened = tokio::select! {
+        let mut opened = tokio::select! {
             biased;
             _ = sigint.recv() => return Err(Error::Interrupted),
-            opened = follow.open(false) => opened?,
+            opened = follow.open(true) => opened?,
         };
+        // A session waiting for the client, or gone, cannot take the message.
+        match opened.at_rest() {
+            Some(Outcome::Idle(StopReason::RequiresAction(ids))) => {
+                explain_pending(&sid, ids, None);
+                eprintln!("Your message was not sent: answer first, then run again.");
+                return Outcome::Idle(StopReason::RequiresAction(ids.clone())).into_result();
+            }
+            Some(gone @ Outcome::Terminated(_)) => return gone.clone().into_result(),
+            _ => opened.follow_next_turn(),
+        }
         // Once sent, the message is in the session: Ctrl-C interrupts from here.
         let sent = follow.send(&message).await?;
         follow
@@ -103,7 +113,9 @@ impl Turn<'_> {
         let finished = sink.finish();
         let outcome = outcome?;
         match &outcome {
-            Outcome::Idle(StopReason::RequiresAction(ids)) => explain_pending(&sid, ids, &custom),
+            Outcome::Idle(StopReason::RequiresAction(ids)) => {
+                explain_pending(&sid, ids, Some(&custom))
+            }
             Outcome::Idle(StopReason::EndTurn) => {
                 eprintln!("Continue with: ant beta:sessions run --session-id {sid} --message '...'")
             }
@@ -202,17 +214,35 @@ fn respond(
 }
 
 /// On stderr: what the client must send back for each pending event.
-fn explain_pending(sid: &str, ids: &[String], custom: &[Value]) {
+/// `custom` holds the custom tool calls seen, when the turn was watched.
+fn explain_pending(sid: &str, ids: &[String], custom: Option<&[Value]>) {
     eprintln!("The session is waiting for you ({}).", ids.join(", "));
+    let result = |id: &str| {
+        format!(
+            "ant beta:sessions:events send {sid} --event '{{type: user.custom_tool_result, custom_tool_use_id: {id}, content: [{{type: text, text: \"RESULT\"}}]}}'"
+        )
+    };
+    let confirm = |id: &str| {
+        format!(
+            "ant beta:sessions:events send {sid} --event '{{type: user.tool_confirmation, tool_use_id: {id}, result: allow}}'"
+        )
+    };
     for id in ids {
-        match custom.iter().find(|c| c["id"].as_str() == Some(id)) {
-            Some(c) => eprintln!(
-                "Custom tool {} was called with {}. Send its result with:\n  ant beta:sessions:events send {sid} --event '{{type: user.custom_tool_result, custom_tool_use_id: {id}, content: [{{type: text, text: \"RESULT\"}}]}}'",
+        match custom.map(|c| c.iter().find(|c| c["id"].as_str() == Some(id))) {
+            Some(Some(c)) => eprintln!(
+                "Custom tool {} was called with {}. Send its result with:\n  {}",
                 c["name"].as_str().unwrap_or("?"),
-                c["input"]
+                c["input"],
+                result(id)
+            ),
+            Some(None) => eprintln!(
+                "Tool use {id} needs a confirmation. Answer with:\n  {}",
+                confirm(id)
             ),
             None => eprintln!(
-                "Tool use {id} needs a confirmation. Answer with:\n  ant beta:sessions:events send {sid} --event '{{type: user.tool_confirmation, tool_use_id: {id}, result: allow}}'"
+                "Event {id} needs a confirmation or a custom tool result:\n  {}\n  {}",
+                confirm(id),
+                result(id)
             ),
         }
     }

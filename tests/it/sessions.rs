@@ -515,3 +515,46 @@ fn run_without_an_id_in_the_send_response_waits_for_its_messages_echo() {
     assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 6, "{}", stdout(&out));
 }
+
+#[test]
+fn run_on_a_session_waiting_for_the_client_says_so_and_sends_nothing() {
+    let m = Mock::new();
+    let session = m.session();
+    let first = m
+        .cmd()
+        .args([
+            "beta:sessions",
+            "run",
+            "--session-id",
+            &session,
+            "-m",
+            "/tool get_weather {}",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(10), "{}", stderr(&first));
+    let out = m
+        .cmd()
+        .args([
+            "beta:sessions",
+            "run",
+            "--session-id",
+            &session,
+            "-m",
+            "/say hi",
+        ])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("user.custom_tool_result") && err.contains("not sent"),
+        "{err}"
+    );
+    let messages = events(&m, &session)
+        .iter()
+        .filter(|e| e["type"] == "user.message")
+        .count();
+    assert_eq!(messages, 1, "the second message was not sent");
+}
