@@ -84,7 +84,14 @@ impl Turn<'_> {
             _ => opened.follow_next_turn(),
         }
         // Once sent, the message is in the session: Ctrl-C interrupts from here.
-        let sent = follow.send(&message).await?;
+        let sent = tokio::select! {
+            biased;
+            _ = sigint.recv() => {
+                eprintln!("Not waiting for the message to be sent: it may have reached the session; {}", stop_hint(&sid));
+                return Err(Error::Interrupted);
+            }
+            sent = follow.send(&message) => sent?,
+        };
         follow
             .watch
             .expect_own(first_message_id(&sent).as_deref(), &self.text);
@@ -148,9 +155,7 @@ impl Turn<'_> {
         run: std::pin::Pin<&mut impl std::future::Future<Output = Result<Outcome>>>,
         sigint: &mut Signal,
     ) {
-        let hint = format!(
-            "to stop it: ant beta:sessions:events send {sid} --event '{{type: user.interrupt}}'"
-        );
+        let hint = stop_hint(sid);
         eprintln!("Interrupting the turn (user.interrupt); Ctrl-C again to quit at once.");
         let sent = async {
             let req = send_event(sid, &json!({"type": "user.interrupt"}))?;
@@ -180,6 +185,11 @@ impl Turn<'_> {
             ),
         }
     }
+}
+
+/// How to stop the session by hand.
+fn stop_hint(sid: &str) -> String {
+    format!("to stop it: ant beta:sessions:events send {sid} --event '{{type: user.interrupt}}'")
 }
 
 /// What to send back after an event: a confirmation for a tool use that

@@ -558,3 +558,41 @@ fn run_on_a_session_waiting_for_the_client_says_so_and_sends_nothing() {
         .count();
     assert_eq!(messages, 1, "the second message was not sent");
 }
+
+#[test]
+fn ctrl_c_while_the_message_is_being_sent_quits_at_once() {
+    // A server that never answers the send.
+    let server = Server::start(|r, _| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", p) if p.ends_with("/stream") => {
+            Reply::Stream(vec![], End::Hold(Duration::from_secs(60)))
+        }
+        ("POST", _) => Reply::Chunks(
+            200,
+            "application/json",
+            vec![(Duration::from_secs(60), b"{}".to_vec())],
+        ),
+        _ => Reply::ok(json!({"data": [], "next_page": null})),
+    });
+    let h = crate::home();
+    let run = Command::new(assert_cmd::cargo::cargo_bin("ant"))
+        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
+        .env_clear()
+        .env("HOME", h.path())
+        .env("ANTHROPIC_CONFIG_DIR", h.path())
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_API_KEY", "k")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !server.recorded().iter().any(|r| r.method == "POST") {
+        assert!(start.elapsed() < Duration::from_secs(20), "never sent");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    interrupt(&run);
+    let interrupted = Instant::now();
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(interrupted.elapsed() < Duration::from_secs(10));
+    assert!(stderr(&out).contains("user.interrupt"), "{}", stderr(&out));
+}
