@@ -202,11 +202,13 @@ impl Follow<'_> {
                 Read::Done(outcome) => return Ok(outcome),
                 Read::Closed(why) => why,
             };
+            // Idle at attach, and no buffered events to finish (or no
+            // reconnecting to finish them): how the turn ended is known.
+            let replaying = self.reconnect && cur.printed > 0;
+            if let Some(rest) = cur.at_rest.take_if(|_| !replaying) {
+                return Ok(rest.outcome);
+            }
             if !self.reconnect {
-                if let Some(rest) = cur.at_rest.take() {
-                    // Idle at attach: how the turn ended is known already.
-                    return Ok(rest.outcome);
-                }
                 if self.watch.until_idle() {
                     let how = why.map(|e| format!(": {e}")).unwrap_or_default();
                     return Err(Error::Network(format!(

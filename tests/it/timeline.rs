@@ -402,6 +402,33 @@ fn a_drop_right_after_the_first_event_loses_and_repeats_nothing() {
 }
 
 #[test]
+fn a_drop_before_any_event_prints_nothing_old_and_misses_nothing() {
+    // The session had a turn before; the stream drops at once, and the next
+    // turn happens while the client is away.
+    let mut kinds = turn(1, "end_turn");
+    kinds.extend(turn(2, "budget_reached"));
+    let t = Timeline::new(
+        events(&kinds),
+        4,
+        0,
+        vec![conn(0, 0, End::Reset), conn(5, 0, HOLD)],
+    );
+    let (out, _) = watch(&t, &[]);
+    // At attach the session was idle: it stops at once, printing nothing old.
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let never_ran = Timeline::new(
+        events(&turn(2, "budget_reached")),
+        0,
+        0,
+        vec![conn(0, 0, End::Reset), conn(5, 0, HOLD)],
+    );
+    let (out, _) = watch(&never_ran, &[]);
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
+    assert_eq!(stdout(&out), never_ran.ids(0, 5));
+}
+
+#[test]
 fn a_gap_of_many_events_is_backfilled_in_order() {
     let evs = events(&turn(1200, "end_turn"));
     let t = Timeline::new(
