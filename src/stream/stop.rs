@@ -5,7 +5,8 @@
 //! - At attach, the session's recent history decides ([`Watch::attach`]):
 //!   pending user input, a running session or one that never ran means wait
 //!   for the next idle; an idle session stops at once with its stop reason;
-//!   a terminated one stops with 11.
+//!   a terminated one stops with 11. New user input or a new running status
+//!   arriving after that means wait for the next idle too.
 //! - `run` waits for its own turn ([`Watch::expect_own`]): only an idle after
 //!   its own message's echo (known by id, else by text), and after the
 //!   session ran again, counts.
@@ -344,6 +345,11 @@ impl Watch {
             && let Some(message) = fatal_error(ev)
         {
             self.turn_error = Some(message);
+        }
+        // New input for a session at rest: as at attach, wait for the next
+        // idle (the running status may take a while to come).
+        if self.own.is_none() && USER_INPUT.contains(&t) && self.in_scope(ev) && !self.is_old(ev) {
+            self.armed = true;
         }
         match self.status_of(ev)? {
             "running" | "rescheduled" => {

@@ -320,3 +320,22 @@ fn without_an_id_run_knows_its_echo_by_its_text() {
         Some(Outcome::Idle(StopReason::EndTurn))
     );
 }
+
+#[test]
+fn new_user_input_while_at_rest_waits_for_the_next_idle_like_at_attach() {
+    let mut w = session_watch();
+    let Attach::Stop(..) = w.attach(&[idle("e1", "end_turn", "t1")]) else {
+        panic!("idle")
+    };
+    assert!(!w.is_armed());
+    // Replayed from the buffer: old, it changes nothing.
+    assert_eq!(w.check(&ev("e0", "user.message", "t0")), None);
+    assert!(!w.is_armed());
+    // Sent after attach (the session may take a while to report running).
+    assert_eq!(w.check(&ev("e2", "user.message", "t2")), None);
+    assert!(w.is_armed());
+    assert_eq!(
+        w.check(&idle("e3", "budget_reached", "t3")),
+        Some(Outcome::Idle(StopReason::BudgetReached))
+    );
+}
