@@ -546,11 +546,17 @@ pub fn first_message_id(sent: &Value) -> Option<String> {
 }
 
 /// When the stream opened, by the server's clock (its `Date` header, a
-/// second early since the header has whole seconds), as RFC 3339.
+/// second early since the header has whole seconds).
 fn attach_time(resp: &reqwest::Response) -> Option<String> {
-    let date = resp.headers().get("date")?.to_str().ok()?;
+    since_date(resp.headers().get("date")?.to_str().ok()?)
+}
+
+/// An HTTP date less one second, as RFC 3339 with milliseconds like
+/// `processed_at`, so that the two compare as text.
+fn since_date(date: &str) -> Option<String> {
     let secs = crate::http::date::httpdate_secs(date)?.checked_sub(1)?;
-    Some(crate::http::date::rfc3339(i64::try_from(secs).ok()?))
+    let ms = i64::try_from(secs).ok()?.checked_mul(1000)?;
+    Some(crate::http::date::rfc3339_ms(ms))
 }
 
 /// Delta previews share the id of the message they preview.
@@ -596,6 +602,14 @@ mod tests {
         // `retry: 0` must not make a server that closes empty streams a tight loop.
         assert!(d(1, Some(0), 0.0) >= 1, "{}", d(1, Some(0), 0.0));
         assert_eq!(d(14, Some(0), 0.0), 8000, "it still grows to the cap");
+    }
+
+    #[test]
+    fn the_attach_time_compares_as_text_with_processed_at() {
+        let since = since_date("Sun, 06 Nov 1994 08:49:38 GMT").unwrap();
+        assert_eq!(since, "1994-11-06T08:49:37.000Z");
+        assert!("1994-11-06T08:49:37.250Z" > since.as_str());
+        assert!("1994-11-06T08:49:36.999Z" < since.as_str());
     }
 
     #[test]
