@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::stop::{Attach, HISTORY_TYPES, Outcome, StopReason, Watch, stream_ids, ty};
+use super::stop::{Attach, HISTORY_TYPES, Outcome, THREAD_STATUS_TYPES, Watch, stream_ids, ty};
 use crate::error::{Error, Result};
 use crate::http::body::{next_chunk, stream_error};
 use crate::http::{Client, sse};
@@ -375,41 +375,58 @@ impl Follow<'_> {
         Ok(None)
     }
 
-    /// Reads the session's (or thread's) state once, for the stop rules.
+    /// Reads the session's (or thread's) state once, for the stop rules:
+    /// one page of the session's recent history (newest first, statuses,
+    /// errors and user events). For a thread, its object first says whether
+    /// it is the primary thread and whether it runs; the session's history
+    /// (which has thread statuses, where thread lists cannot be filtered)
+    /// then says how its last turn ended.
     async fn attach(&mut self, cur: &mut Cursor) -> Result<Attach> {
         let (Some(sid), thread) = stream_ids(&self.stream.path) else {
             return Ok(Attach::Wait);
         };
-        let mut req = list_request(&self.stream);
-        let Some(tid) = thread else {
-            req.set_query("order", "desc");
-            req.set_query("limit", HISTORY_PAGE);
-            for t in HISTORY_TYPES {
-                req.query.push(("types[]".into(), (*t).into()));
-            }
-            let page = self
-                .get_json(&req, "reading the session's recent events")
-                .await?;
-            let history = page.get("data").and_then(Value::as_array);
-            let history = history.map(Vec::as_slice).unwrap_or_default();
-            if cur.since.is_none() {
-                cur.since = history
-                    .first()
-                    .and_then(|e| e.get("processed_at"))
-                    .and_then(Value::as_str)
-                    .map(String::from);
-            }
-            return Ok(self.watch.attach(history));
-        };
-        // Thread event lists cannot be filtered: the thread object says.
         let base = self.stream.path.split("/sessions/").next().unwrap_or("");
-        req.path = format!("{base}/sessions/{sid}/threads/{tid}");
+        let mut req = list_request(&self.stream);
         req.query.retain(|(k, _)| k == "beta");
-        let thread = self.get_json(&req, "reading the thread's status").await?;
-        Ok(match thread.get("status").and_then(Value::as_str) {
-            Some("idle") => Attach::Stop(None, Outcome::Idle(StopReason::EndTurn)),
-            Some("terminated") => Attach::Stop(None, Outcome::Terminated("terminated")),
-            _ => Attach::Wait,
+        let mut running = false;
+        let mut types = HISTORY_TYPES.to_vec();
+        if let Some(tid) = thread {
+            req.path = format!("{base}/sessions/{sid}/threads/{tid}");
+            let thread = self.get_json(&req, "reading the thread").await?;
+            // No parent: the primary thread, whose statuses are the session's.
+            if thread.get("parent_thread_id").is_none_or(Value::is_null) {
+                self.watch.primary_thread();
+            }
+            running = matches!(
+                thread.get("status").and_then(Value::as_str),
+                Some("running" | "rescheduling")
+            );
+            types.extend(THREAD_STATUS_TYPES);
+        }
+        req.path = format!("{base}/sessions/{sid}/events");
+        req.set_query("order", "desc");
+        req.set_query("limit", HISTORY_PAGE);
+        for t in types {
+            req.query.push(("types[]".into(), t.into()));
+        }
+        let page = self
+            .get_json(&req, "reading the session's recent events")
+            .await?;
+        let history = page.get("data").and_then(Value::as_array);
+        let history = history.map(Vec::as_slice).unwrap_or_default();
+        if cur.since.is_none() {
+            cur.since = history
+                .first()
+                .and_then(|e| e.get("processed_at"))
+                .and_then(Value::as_str)
+                .map(String::from);
+        }
+        Ok(match self.watch.attach(history) {
+            Attach::Stop(..) if running => {
+                self.watch.wait();
+                Attach::Wait
+            }
+            decided => decided,
         })
     }
 

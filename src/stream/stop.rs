@@ -11,7 +11,9 @@
 //!   its own message's echo (known by id, else by text), and after the
 //!   session ran again, counts.
 //! - Session streams follow the session's statuses, thread streams their
-//!   thread's; an idle waiting only on events the client answered does not stop.
+//!   thread's (the primary thread's are the session's; a sub-agent thread
+//!   also stops when the whole session is at rest); an idle waiting only on
+//!   events the client answered does not stop.
 
 use std::collections::HashSet;
 
@@ -108,6 +110,14 @@ const USER_INPUT: &[&str] = &[
     "user.tool_confirmation",
     "user.custom_tool_result",
     "user.interrupt",
+];
+
+/// The statuses of threads, in the session's history (for thread streams).
+pub const THREAD_STATUS_TYPES: &[&str] = &[
+    "session.thread_status_running",
+    "session.thread_status_idle",
+    "session.thread_status_rescheduled",
+    "session.thread_status_terminated",
 ];
 
 /// The event types the attach-time history needs (the `types[]` filter).
@@ -236,9 +246,7 @@ impl Watch {
             .get("processed_at")
             .and_then(Value::as_str)
             .map(String::from);
-        let pending_input = newest_first[..i]
-            .iter()
-            .any(|e| USER_INPUT.contains(&ty(e)));
+        let pending_input = newest_first[..i].iter().any(|e| self.is_input(e));
         match self.status_of(status_ev).unwrap_or_default() {
             "terminated" => Attach::Stop(id(status_ev).map(String::from), self.end("terminated")),
             "idle" if !pending_input => {
@@ -259,6 +267,17 @@ impl Watch {
                 Attach::Wait
             }
         }
+    }
+
+    /// The watched thread is the session's primary thread: its statuses
+    /// are the session's.
+    pub fn primary_thread(&mut self) {
+        self.thread = None;
+    }
+
+    /// Wait for the next idle, whatever the history said.
+    pub fn wait(&mut self) {
+        self.armed = true;
     }
 
     /// `run`: only the turn that handles this message (sent by us) counts.
@@ -303,11 +322,15 @@ impl Watch {
                     .get("session_thread_id")
                     .and_then(Value::as_str)
                     .is_none_or(|t| t == tid);
-                // The thread's own statuses; the session's too, since a
-                // session at rest has every thread at rest.
+                // The thread's own statuses; the session at rest too, since
+                // then every thread is (the session running may be another
+                // thread's work).
                 t.strip_prefix("session.thread_status_")
                     .filter(|_| own)
-                    .or_else(|| t.strip_prefix("session.status_"))
+                    .or_else(|| {
+                        t.strip_prefix("session.status_")
+                            .filter(|s| matches!(*s, "idle" | "terminated"))
+                    })
             }
         }
     }
@@ -348,7 +371,7 @@ impl Watch {
         }
         // New input for a session at rest: as at attach, wait for the next
         // idle (the running status may take a while to come).
-        if self.own.is_none() && USER_INPUT.contains(&t) && self.in_scope(ev) && !self.is_old(ev) {
+        if self.own.is_none() && self.is_input(ev) && !self.is_old(ev) {
             self.armed = true;
         }
         match self.status_of(ev)? {
@@ -380,6 +403,15 @@ impl Watch {
             "terminated" => Some(self.end("terminated")),
             _ => None,
         }
+    }
+
+    /// User input for the watched session, or thread (addressed to it).
+    fn is_input(&self, ev: &Value) -> bool {
+        USER_INPUT.contains(&ty(ev))
+            && self
+                .thread
+                .as_deref()
+                .is_none_or(|tid| ev.get("session_thread_id").and_then(Value::as_str) == Some(tid))
     }
 
     fn in_scope(&self, ev: &Value) -> bool {

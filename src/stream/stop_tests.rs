@@ -339,3 +339,50 @@ fn new_user_input_while_at_rest_waits_for_the_next_idle_like_at_attach() {
         Some(Outcome::Idle(StopReason::BudgetReached))
     );
 }
+
+fn thread_status(id: &str, status: &str, thread: &str, at: &str) -> Value {
+    json!({"id": id, "type": format!("session.thread_status_{status}"), "processed_at": at,
+           "session_thread_id": thread})
+}
+
+#[test]
+fn a_sub_agent_thread_at_rest_stops_with_its_own_stop_reason() {
+    let mut w = Watch::for_stream("/v1/sessions/s1/threads/sthr_2/stream", true);
+    let mut thread_idle = thread_status("e3", "idle", "sthr_2", "t3");
+    thread_idle["stop_reason"] = json!({"type": "budget_reached"});
+    let history = [
+        // The coordinator goes on: the session's running status is not the thread's.
+        ev("e4", "session.status_running", "t4"),
+        ev("e5", "user.message", "t5"),
+        thread_idle,
+        thread_status("e2", "running", "sthr_2", "t2"),
+        thread_status("e1", "idle", "sthr_9", "t1"),
+    ];
+    assert_eq!(
+        w.attach(&history),
+        Attach::Stop(Some("e3".into()), Outcome::Idle(StopReason::BudgetReached))
+    );
+    // Live, the coordinator running does not make the thread's turn pending.
+    assert_eq!(w.check(&ev("e6", "session.status_running", "t6")), None);
+    assert!(!w.is_armed());
+    // Input for that thread does.
+    let mut confirm = ev("e7", "user.tool_confirmation", "t7");
+    confirm["session_thread_id"] = json!("sthr_2");
+    w.check(&confirm);
+    assert!(w.is_armed());
+}
+
+#[test]
+fn the_primary_thread_follows_the_sessions_statuses() {
+    let mut w = Watch::for_stream("/v1/sessions/s1/threads/sthr_1/stream", true);
+    w.primary_thread();
+    let history = [
+        ev("e2", "session.status_running", "t2"),
+        idle("e1", "end_turn", "t1"),
+    ];
+    assert_eq!(w.attach(&history), Attach::Wait);
+    assert_eq!(
+        w.check(&idle("e3", "refusal", "t3")),
+        Some(Outcome::Idle(StopReason::Refusal(None)))
+    );
+}

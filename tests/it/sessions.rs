@@ -596,3 +596,26 @@ fn ctrl_c_while_the_message_is_being_sent_quits_at_once() {
     assert!(interrupted.elapsed() < Duration::from_secs(10));
     assert!(stderr(&out).contains("user.interrupt"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_thread_stream_attached_to_an_idle_thread_exits_with_its_stop_reason() {
+    let m = Mock::new();
+    let session = m.session();
+    send(&m, &session, "/say hi\n/budget");
+    let thread = m.id(&["beta:sessions:threads", "list", "--session-id", &session]);
+    let out = m
+        .cmd()
+        .args([
+            "beta:sessions:threads:events",
+            "stream",
+            "--session-id",
+            &session,
+            &thread,
+        ])
+        .args(["--until-idle", "--format", "jsonl"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
+    assert_eq!(said(&stdout(&out)), ["hi"]);
+}

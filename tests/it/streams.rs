@@ -455,3 +455,47 @@ fn a_session_deleted_while_disconnected_ends_like_a_deleted_session() {
     let out = stream_ids(&server, h.path(), "--max-items=-1");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn a_sub_agent_thread_stream_stops_with_the_threads_own_stop_reason() {
+    let server = Server::start(|r, _| {
+        if r.path.ends_with("/threads/sthr_2") {
+            return Reply::ok(
+                json!({"id": "sthr_2", "type": "session_thread", "status": "idle",
+                                    "parent_thread_id": "sthr_1"}),
+            );
+        }
+        if r.path.ends_with("/stream") {
+            return Reply::Stream(vec![], crate::End::Hold(std::time::Duration::from_secs(30)));
+        }
+        // The session's history: the coordinator still runs after the
+        // sub-agent thread stopped.
+        assert!(r.path.ends_with("/sessions/sesn_1/events"), "{}", r.path);
+        assert!(
+            r.query.contains("types[]=session.thread_status_idle"),
+            "{}",
+            r.query
+        );
+        Reply::ok(json!({"data": [
+            {"id": "sevt_3", "type": "session.status_running", "processed_at": "2026-04-01T12:00:03Z"},
+            {"id": "sevt_2", "type": "session.thread_status_idle", "session_thread_id": "sthr_2",
+             "stop_reason": {"type": "refusal"}, "processed_at": "2026-04-01T12:00:02Z"},
+            {"id": "sevt_1", "type": "session.thread_status_running", "session_thread_id": "sthr_2",
+             "processed_at": "2026-04-01T12:00:01Z"},
+        ], "next_page": null}))
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args([
+            "beta:sessions:threads:events",
+            "stream",
+            "--session-id",
+            "sesn_1",
+            "sthr_2",
+        ])
+        .args(["--until-idle"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(14), "{}", stderr(&out));
+}
