@@ -312,6 +312,13 @@ impl Watch {
         }
     }
 
+    /// Whether an event surely happened after the attach-time history: not
+    /// in it, and processed after its newest status.
+    fn is_new(&self, ev: &Value) -> bool {
+        let at = ev.get("processed_at").and_then(Value::as_str);
+        !self.is_old(ev) && at.is_some_and(|t| self.history_time.as_deref().is_none_or(|h| t > h))
+    }
+
     /// The status an event reports for the watched session or thread.
     fn status_of<'v>(&self, ev: &'v Value) -> Option<&'v str> {
         let t = ty(ev);
@@ -371,7 +378,7 @@ impl Watch {
         }
         // New input for a session at rest: as at attach, wait for the next
         // idle (the running status may take a while to come).
-        if self.own.is_none() && self.is_input(ev) && !self.is_old(ev) {
+        if self.own.is_none() && self.is_input(ev) && self.is_new(ev) {
             self.armed = true;
         }
         match self.status_of(ev)? {

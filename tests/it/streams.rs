@@ -132,6 +132,8 @@ fn stream_ids(server: &Server, home: &std::path::Path, flag: &str) -> std::proce
             "id",
             "-r",
         ])
+        // A regression that hangs fails here instead of holding the suite.
+        .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap()
 }
