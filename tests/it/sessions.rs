@@ -237,36 +237,11 @@ fn a_second_ctrl_c_quits_at_once_and_says_how_to_stop_the_session() {
         _ => Reply::ok(json!({"data": [], "next_page": null})),
     });
     let h = crate::home();
-    let run = Command::new(assert_cmd::cargo::cargo_bin("ant"))
-        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
-        .env_clear()
-        .env("HOME", h.path())
-        .env("ANTHROPIC_CONFIG_DIR", h.path())
-        .env("ANTHROPIC_BASE_URL", &server.url)
-        .env("ANTHROPIC_API_KEY", "k")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let run = spawn_run(&server, h.path());
     let start = Instant::now();
-    while !server.recorded().iter().any(|r| r.method == "POST") {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the message was never sent"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_post(&server, "user.message");
     interrupt(&run);
-    while !server
-        .recorded()
-        .iter()
-        .any(|r| r.body_text().contains("user.interrupt"))
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "no interrupt was sent"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_post(&server, "user.interrupt");
     interrupt(&run);
     let out = run.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
@@ -276,6 +251,37 @@ fn a_second_ctrl_c_quits_at_once_and_says_how_to_stop_the_session() {
         err.contains("ant beta:sessions:events send sesn_1 --event '{type: user.interrupt}'"),
         "{err}"
     );
+}
+
+/// `ant beta:sessions run --session-id sesn_1 -m hi` against `server`, in
+/// the background with stderr piped.
+fn spawn_run(server: &Server, home: &std::path::Path) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("ant"))
+        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
+        .env_clear()
+        .env("HOME", home)
+        .env("ANTHROPIC_CONFIG_DIR", home)
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_API_KEY", "k")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (20 s at most) until `server` got a POST whose body has `what`.
+fn wait_for_post(server: &Server, what: &str) {
+    let start = Instant::now();
+    while !server
+        .recorded()
+        .iter()
+        .any(|r| r.method == "POST" && r.body_text().contains(what))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no POST with {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// `run` in a terminal (tmux) on an agent whose tools always ask.
@@ -385,51 +391,47 @@ fn run_names_only_the_missing_flags_and_refuses_an_empty_message() {
     );
 }
 
+/// An SSE event for [`Reply::sse`]: `{id, type, ...extra}`.
+fn event(id: &str, ty: &'static str, extra: Value) -> (&'static str, Value) {
+    let mut e = json!({"id": id, "type": ty});
+    e.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    (ty, e)
+}
+
 /// A server where another client answers the tool confirmation first: the
 /// stream shows its answer, `ant`'s own is refused, and the events list
 /// shows the other answer when `answered` (else nothing).
 fn answered_elsewhere(answered: bool) -> Server {
-    let ev = |id: &str, ty: &str, extra: Value| {
-        let mut e = json!({"id": id, "type": ty});
-        e.as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        (ty.to_string(), e)
-    };
     let stream = vec![
-        ev("sevt_1", "user.message", json!({})),
-        ev("sevt_2", "session.status_running", json!({})),
-        ev(
+        event("sevt_1", "user.message", json!({})),
+        event("sevt_2", "session.status_running", json!({})),
+        event(
             "tu_1",
             "agent.tool_use",
             json!({"name": "bash", "input": {"command": "ls"},
                                             "evaluated_permission": "ask"}),
         ),
-        ev(
+        event(
             "sevt_4",
             "session.status_idle",
             json!({"stop_reason": {"type": "requires_action", "event_ids": ["tu_1"]}}),
         ),
-        ev(
+        event(
             "sevt_5",
             "user.tool_confirmation",
             json!({"tool_use_id": "tu_1", "result": "allow"}),
         ),
-        ev("sevt_6", "session.status_running", json!({})),
-        ev(
+        event("sevt_6", "session.status_running", json!({})),
+        event(
             "sevt_7",
             "session.status_idle",
             json!({"stop_reason": {"type": "end_turn"}}),
         ),
     ];
     Server::start(move |r, _| match (r.method.as_str(), r.path.as_str()) {
-        ("GET", p) if p.ends_with("/stream") => {
-            let events: Vec<(&str, Value)> = stream
-                .iter()
-                .map(|(t, e)| (t.as_str(), e.clone()))
-                .collect();
-            Reply::sse(&events)
-        }
+        ("GET", p) if p.ends_with("/stream") => Reply::sse(&stream),
         ("POST", _) if r.body_text().contains("user.tool_confirmation") => Reply::error(
             400,
             "invalid_request_error",
@@ -471,34 +473,15 @@ fn a_confirmation_another_client_gave_first_does_not_end_run() {
 
 #[test]
 fn run_without_an_id_in_the_send_response_waits_for_its_messages_echo() {
-    let text = |t: &str| json!([{"type": "text", "text": t}]);
+    let text = |t: &str| json!({"content": [{"type": "text", "text": t}]});
+    let idle = |reason: &str| json!({"stop_reason": {"type": reason}});
     let events = vec![
-        (
-            "user.message",
-            json!({"id": "sevt_1", "type": "user.message", "content": text("earlier")}),
-        ),
-        (
-            "session.status_running",
-            json!({"id": "sevt_2", "type": "session.status_running"}),
-        ),
-        (
-            "session.status_idle",
-            json!({"id": "sevt_3", "type": "session.status_idle",
-                                        "stop_reason": {"type": "end_turn"}}),
-        ),
-        (
-            "user.message",
-            json!({"id": "sevt_4", "type": "user.message", "content": text("hi")}),
-        ),
-        (
-            "session.status_running",
-            json!({"id": "sevt_5", "type": "session.status_running"}),
-        ),
-        (
-            "session.status_idle",
-            json!({"id": "sevt_6", "type": "session.status_idle",
-                                        "stop_reason": {"type": "budget_reached"}}),
-        ),
+        event("sevt_1", "user.message", text("earlier")),
+        event("sevt_2", "session.status_running", json!({})),
+        event("sevt_3", "session.status_idle", idle("end_turn")),
+        event("sevt_4", "user.message", text("hi")),
+        event("sevt_5", "session.status_running", json!({})),
+        event("sevt_6", "session.status_idle", idle("budget_reached")),
     ];
     let server = Server::start(move |r, _| match r.method.as_str() {
         "GET" if r.path.ends_with("/stream") => Reply::sse(&events),
@@ -574,21 +557,8 @@ fn ctrl_c_while_the_message_is_being_sent_quits_at_once() {
         _ => Reply::ok(json!({"data": [], "next_page": null})),
     });
     let h = crate::home();
-    let run = Command::new(assert_cmd::cargo::cargo_bin("ant"))
-        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
-        .env_clear()
-        .env("HOME", h.path())
-        .env("ANTHROPIC_CONFIG_DIR", h.path())
-        .env("ANTHROPIC_BASE_URL", &server.url)
-        .env("ANTHROPIC_API_KEY", "k")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while !server.recorded().iter().any(|r| r.method == "POST") {
-        assert!(start.elapsed() < Duration::from_secs(20), "never sent");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let run = spawn_run(&server, h.path());
+    wait_for_post(&server, "user.message");
     interrupt(&run);
     let interrupted = Instant::now();
     let out = run.wait_with_output().unwrap();

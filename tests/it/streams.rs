@@ -281,26 +281,6 @@ fn ctrl_c_stops_a_stream_with_exit_130() {
 
 #[test]
 fn max_items_zero_prints_nothing() {
-    let (server, _) = flaky_server(3, 10);
-    let h = home();
-    let out = ant_at(&server, h.path())
-        .args([
-            "beta:sessions:events",
-            "stream",
-            "sesn_1",
-            "--max-items",
-            "0",
-            "--format",
-            "jsonl",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "");
-}
-
-#[test]
-fn max_items_zero_prints_nothing_and_waits_for_nothing() {
     // A quiet session stream: nothing to wait for.
     let server = Server::start(|_, _| {
         crate::Reply::Stream(vec![], crate::End::Hold(std::time::Duration::from_secs(30)))
