@@ -18,7 +18,7 @@ use crate::output::{self, Format, OutputOptions, Printer, Shape, Terminal};
 use crate::request::{self, Body, Input, Request, files::DiskFiles};
 use crate::stream::follow::Follow;
 use crate::stream::sink;
-use crate::stream::stop::Watch;
+use crate::stream::stop::{Outcome, Watch};
 
 /// Client-side flags of the command.
 pub struct Extras {
@@ -335,6 +335,12 @@ impl Job<'_> {
         let outcome = follow
             .run(opened, &mut |ev, _| p.item(ev).map(|()| vec![]))
             .await;
+        if self.until_idle && matches!(outcome, Ok(Outcome::Ended)) {
+            eprintln!(
+                "note: --max-items {} reached before the turn ended",
+                self.max_items
+            );
+        }
         // How the turn ended says more than a --transform that matched nothing.
         let finished = p.finish();
         outcome?.into_result().and(finished)

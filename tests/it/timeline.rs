@@ -306,6 +306,33 @@ fn attaching_mid_turn_waits_for_the_idle() {
 }
 
 #[test]
+fn a_turn_that_ends_between_the_stream_opening_and_the_history_read_stops_there() {
+    let mut kinds = turn(2, "end_turn");
+    kinds.extend(turn(5, "refusal"));
+    // The rest of the turn happens as the stream opens: the history read
+    // already sees its idle, and the stream delivers it live.
+    let t = Timeline::new(events(&kinds), 7, 0, vec![conn(0, 6, HOLD)]);
+    let (out, took) = watch(&t, &[]);
+    assert_eq!(out.status.code(), Some(14), "{}", stderr(&out));
+    assert_eq!(stdout(&out), t.ids(7, 13));
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(t.history_reads(), [13], "the history read saw the idle");
+}
+
+#[test]
+fn max_items_before_the_turn_ends_says_so() {
+    let t = Timeline::new(events(&turn(5, "end_turn")), 0, 0, vec![conn(0, 8, HOLD)]);
+    let (out, _) = watch(&t, &["--max-items", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), t.ids(0, 3));
+    assert!(
+        stderr(&out).contains("--max-items 3 reached before the turn ended"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn attaching_to_a_session_waiting_for_the_client_exits_10_at_once() {
     let kinds = turn(1, "requires_action");
     let mut evs = events(&kinds);
