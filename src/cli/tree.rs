@@ -73,7 +73,7 @@ fn build_group(cmd: Command) -> Command {
         );
     }
     if group == "beta:sessions" {
-        cmd = cmd.subcommand(super::session_run::command().after_help(EXIT_CODES_HELP));
+        cmd = cmd.subcommand(super::session_run::command());
     }
     cmd
 }

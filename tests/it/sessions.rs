@@ -353,6 +353,19 @@ fn end_of_input_at_the_approval_prompt_is_no_answer() {
 }
 
 #[test]
+fn run_help_explains_the_turn_it_waits_for_and_the_exit_codes() {
+    let h = crate::home();
+    let out = crate::ant(h.path())
+        .args(["beta:sessions", "run", "--help"])
+        .output()
+        .unwrap();
+    let help = stdout(&out);
+    assert!(help.contains("its own message"), "{help}");
+    assert!(help.contains("user.interrupt"), "{help}");
+    assert!(help.contains("14   the agent refused"), "{help}");
+}
+
+#[test]
 fn run_names_only_the_missing_flags_and_refuses_an_empty_message() {
     let m = Mock::new();
     let out = m
