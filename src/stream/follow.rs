@@ -551,15 +551,12 @@ pub fn reconnect_delay(n: u32, retry_ms: Option<u64>, jitter: f64) -> Duration {
         .mul_f64(1.0 - jitter.clamp(0.0, 1.0) * 0.5)
 }
 
-/// The id of the first `user.message` in a send response.
-pub fn first_message_id(sent: &Value) -> Option<String> {
+/// The first `user.message` in a send response (the stored event).
+pub fn first_message(sent: &Value) -> Option<&Value> {
     sent.get("data")?
         .as_array()?
         .iter()
-        .find(|e| e.get("type").and_then(Value::as_str) == Some("user.message"))?
-        .get("id")?
-        .as_str()
-        .map(String::from)
+        .find(|e| ty(e) == "user.message")
 }
 
 /// When the stream opened, by the server's clock (its `Date` header, a
@@ -658,12 +655,12 @@ mod tests {
     }
 
     #[test]
-    fn the_own_message_id_comes_from_the_send_response() {
+    fn the_own_message_comes_from_the_send_response() {
         let sent = serde_json::json!({"data": [
             {"id": "sevt_0", "type": "user.interrupt"},
             {"id": "sevt_1", "type": "user.message"}
         ]});
-        assert_eq!(first_message_id(&sent).as_deref(), Some("sevt_1"));
-        assert_eq!(first_message_id(&Value::Null), None);
+        assert_eq!(first_message(&sent).unwrap()["id"], "sevt_1");
+        assert_eq!(first_message(&Value::Null), None);
     }
 }

@@ -291,6 +291,11 @@ impl Watch {
         self.armed = false;
     }
 
+    /// Whether `ev` is the echo of `run`'s own message.
+    pub fn is_own_echo(&self, ev: &Value) -> bool {
+        self.own.as_ref().is_some_and(|o| o.is_echo(ev))
+    }
+
     /// The client answered this event; an idle waiting only on answered
     /// events does not stop the stream.
     pub fn answered(&mut self, event_id: &str) {

@@ -2,15 +2,17 @@
 //! its stream, send the user message, show the agent's work, answer tool
 //! confirmations, and stop at the idle that ends *this message's* turn.
 //! Ctrl-C interrupts the turn it started: one `user.interrupt`, up to 5 s
-//! for the idle, then exit 130; a second Ctrl-C quits at once.
+//! for the idle, then exit 130; a second Ctrl-C quits at once. While its
+//! message is still queued behind another turn, Ctrl-C interrupts nothing.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::confirm::{self, Approve};
-use super::follow::{Follow, first_message_id};
+use super::follow::{Follow, first_message};
 use super::stop::{Outcome, StopReason, Watch};
 use crate::error::{Error, Result};
 use crate::http::Client;
@@ -92,16 +94,22 @@ impl Turn<'_> {
             }
             sent = follow.send(&message) => sent?,
         };
-        follow
-            .watch
-            .expect_own(first_message_id(&sent).as_deref(), &self.text);
+        let own = first_message(&sent);
+        let own_id = own.and_then(|m| m.get("id")).and_then(Value::as_str);
+        follow.watch.expect_own(own_id, &self.text);
+        // Queued behind another turn (`processed_at: null`) until its echo.
+        let queued = Cell::new(own.is_some_and(|m| m.get("processed_at") == Some(&Value::Null)));
         let mut custom: Vec<Value> = Vec::new();
         let outcome = {
             let approve = self.approve;
             let sid = sid.as_str();
             let custom = &mut custom;
             let sink = &mut *sink;
+            let queued = &queued;
             let mut emit = |ev: &Value, watch: &mut Watch| -> Result<Vec<Request>> {
+                if watch.is_own_echo(ev) {
+                    queued.set(false);
+                }
                 sink.item(ev)?;
                 respond(ev, watch, approve, sid, custom)
             };
@@ -111,7 +119,12 @@ impl Turn<'_> {
                 biased;
                 outcome = &mut run => outcome,
                 _ = sigint.recv() => {
-                    self.interrupt(sid, run, &mut sigint).await;
+                    if queued.get() {
+                        // Its turn has not started: interrupt no other.
+                        eprintln!("Your message is still queued behind the session's current turn: nothing was interrupted, and it runs when that turn ends; {}", stop_hint(sid));
+                    } else {
+                        self.interrupt(sid, run, &mut sigint).await;
+                    }
                     Err(Error::Interrupted)
                 }
             }

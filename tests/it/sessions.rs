@@ -222,6 +222,39 @@ fn ctrl_c_in_run_interrupts_the_turn_it_started() {
 }
 
 #[test]
+fn ctrl_c_while_its_message_is_queued_interrupts_no_other_turn() {
+    let m = Mock::new();
+    let session = m.session();
+    send(&m, &session, "/sleep 30");
+    let mut run = spawn(
+        &m,
+        &[
+            "beta:sessions",
+            "run",
+            "--session-id",
+            &session,
+            "-m",
+            "/say mine",
+            "--format",
+            "jsonl",
+        ],
+    );
+    // The busy turn's buffered events come first; the message is sent next.
+    let _stdout = wait_for_line(&mut run, "session.status_running");
+    std::thread::sleep(Duration::from_millis(700));
+    interrupt(&run);
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("queued"), "{}", stderr(&out));
+    let log = events(&m, &session);
+    assert!(
+        log.iter().all(|e| e["type"] != "user.interrupt"),
+        "the other turn was interrupted: {log:#?}"
+    );
+    assert_eq!(log.last().unwrap()["type"], "session.status_running");
+}
+
+#[test]
 fn a_second_ctrl_c_quits_at_once_and_says_how_to_stop_the_session() {
     // A server whose answer to the interrupt never comes.
     let server = Server::start(|r, _| match (r.method.as_str(), r.path.as_str()) {
