@@ -114,11 +114,10 @@ fn bad_input_is_a_one_line_usage_error_and_never_sent() {
 fn malformed_piped_body_is_a_usage_error() {
     let server = Server::json(json!({}));
     let h = home();
-    let out = ant_at(&server, h.path())
-        .args(["beta:agents", "create"])
-        .write_stdin("name: [unclosed\n")
-        .output()
-        .unwrap();
+    let out = crate::output_piped(
+        crate::ant_at_std(&server, h.path()).args(["beta:agents", "create"]),
+        "name: [unclosed\n",
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("Failed to parse piped data as YAML/JSON"));
     assert!(server.recorded().is_empty());
@@ -529,11 +528,10 @@ fn a_read_loop_deletes_every_listed_session() {
         ]
     );
     // Without the ID on the command line, piped input still names it.
-    let out = crate::ant_at(&server, h.path())
-        .args(["beta:sessions", "delete"])
-        .write_stdin("session_id: sesn_9\n")
-        .output()
-        .unwrap();
+    let out = crate::output_piped(
+        crate::ant_at_std(&server, h.path()).args(["beta:sessions", "delete"]),
+        "session_id: sesn_9\n",
+    );
     assert!(out.status.success(), "{}", crate::stderr(&out));
     assert_eq!(
         server.recorded().last().unwrap().path,
