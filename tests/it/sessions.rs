@@ -239,9 +239,8 @@ fn ctrl_c_while_its_message_is_queued_interrupts_no_other_turn() {
             "jsonl",
         ],
     );
-    // The busy turn's buffered events come first; the message is sent next.
+    // `run` prints the busy turn's buffered events once its message is sent.
     let _stdout = wait_for_line(&mut run, "session.status_running");
-    std::thread::sleep(Duration::from_millis(700));
     interrupt(&run);
     let out = run.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
