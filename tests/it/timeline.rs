@@ -286,16 +286,18 @@ fn watch(t: &Timeline, extra: &[&str]) -> (std::process::Output, Duration) {
 
 #[test]
 fn attaching_mid_turn_waits_for_the_idle() {
+    // The turns end differently, so stopping at the earlier one shows.
     let mut kinds = turn(2, "end_turn");
-    kinds.extend(turn(5, "end_turn"));
+    kinds.extend(turn(5, "budget_reached"));
     let evs = events(&kinds);
     // Attach after the second turn's running status and one message; the
-    // rest of the turn happens after the history read.
+    // rest of the turn happens after the history read, later than the 1.5 s
+    // an idle session's stream may stay quiet.
     let mut live = conn(0, 6, HOLD);
-    live.delay = Duration::from_millis(500);
+    live.delay = Duration::from_millis(2000);
     let t = Timeline::new(evs, 7, 0, vec![live]);
     let (out, took) = watch(&t, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
     assert_eq!(stdout(&out), t.ids(7, 13));
     assert!(took < Duration::from_secs(10), "{took:?}");
     assert_eq!(
