@@ -331,12 +331,24 @@ fn clap_failure(e: clap::Error) -> std::result::Result<(), Failure> {
             let _ = e.print();
             return Ok(());
         }
-        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = e.print();
+        // The second kind when global flags come from the environment
+        // (`ANTHROPIC_API_KEY`): clap then counts them as arguments given.
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
             let argv: Vec<String> = std::env::args().skip(1).collect();
-            let group = argv.iter().find(|a| {
-                crate::api::groups().contains(&a.as_str()) || *a == "auth" || *a == "profile"
-            });
+            let mut root = tree::root();
+            root.build();
+            let group = argv
+                .iter()
+                .find(|a| root.find_subcommand(a.as_str()).is_some());
+            if e.kind() == ErrorKind::MissingSubcommand {
+                let level = match group {
+                    Some(g) => root.find_subcommand_mut(g).expect("a group"),
+                    None => &mut root,
+                };
+                eprint!("{}", level.render_help());
+            } else {
+                let _ = e.print();
+            }
             let hint = match group {
                 Some(g) => format!("a command is required: 'ant {g} <command>' (one of those above; add --help to one for its flags)"),
                 None => "a command is required: 'ant <group> <command>' (groups above; 'ant <group> --help' lists a group's commands)".to_string(),

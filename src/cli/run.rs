@@ -18,7 +18,7 @@ use crate::output::{self, Format, OutputOptions, Printer, Shape, Terminal};
 use crate::request::{self, Body, Input, Request, files::DiskFiles};
 use crate::stream::follow::Follow;
 use crate::stream::sink;
-use crate::stream::stop::Watch;
+use crate::stream::stop::{Outcome, Watch};
 
 /// Client-side flags of the command.
 pub struct Extras {
@@ -273,12 +273,15 @@ impl Job<'_> {
             if line.is_empty() {
                 return Ok(true);
             }
+            if self.limit_reached(printed) {
+                return Ok(false);
+            }
             match serde_json::from_slice::<Value>(line) {
                 Ok(v) => p.item(&v)?,
                 Err(_) => p.raw(line)?,
             }
             printed += 1;
-            Ok(!(self.max_items >= 0 && printed >= self.max_items))
+            Ok(!self.limit_reached(printed))
         };
         while let Some(chunk) = next_chunk(&mut resp, self.client.cfg.debug).await? {
             buf.extend_from_slice(&chunk);
@@ -312,6 +315,9 @@ impl Job<'_> {
                 if ev.event == "error" {
                     return Err(stream_error(&req, self.client, &value));
                 }
+                if self.limit_reached(printed) {
+                    return p.finish();
+                }
                 p.item(&value)?;
                 printed += 1;
                 if self.limit_reached(printed) {
@@ -336,8 +342,15 @@ impl Job<'_> {
         let outcome = follow
             .run(opened, &mut |ev, _| p.item(ev).map(|()| vec![]))
             .await;
-        p.finish()?;
-        outcome?.into_result()
+        if self.until_idle && matches!(outcome, Ok(Outcome::Ended)) {
+            eprintln!(
+                "note: --max-items {} reached before the turn ended",
+                self.max_items
+            );
+        }
+        // How the turn ended says more than a --transform that matched nothing.
+        let finished = p.finish();
+        outcome?.into_result().and(finished)
     }
 
     async fn download(&self, req: Request) -> Result<()> {

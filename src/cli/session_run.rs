@@ -9,7 +9,7 @@ use super::Failure;
 use super::global::GlobalArgs;
 use super::run::Context;
 use crate::api::Operation;
-use crate::error::{Error, Result};
+use crate::error::{EXIT_CODES_HELP, Error, Result};
 use crate::request::direct::{build_with, send_event};
 use crate::stream::confirm::Approve;
 use crate::stream::sink::{event_sink, readable};
@@ -20,14 +20,13 @@ pub const VERB: &str = "run";
 pub fn command() -> Command {
     Command::new(VERB)
         .about("Create (or continue) a session, send a message and show the agent's work until it is idle")
-        .after_help(
-            "It waits for the turn of its own message, also on a busy session. Exit codes: 0 when \
-             the turn ended (end_turn), 10 when it waits for a custom tool result or a tool \
-             confirmation, 11 when the session was terminated or deleted, 12 when the turn failed \
-             (retries_exhausted, a session error, or an unknown stop reason), 13 when it reached \
-             its budget, 14 when the agent refused, 130 on Ctrl-C (which interrupts the turn: one \
-             user.interrupt, then up to 5 s for the session to stop; Ctrl-C again quits at once).",
-        )
+        .after_help(format!(
+            "It waits for the turn of its own message, also on a busy session; on a session \
+             that waits for a tool confirmation or a custom tool result it sends nothing (exit \
+             10). Its exit code says how the turn ended (10 to 14 below). Ctrl-C interrupts the \
+             turn: one user.interrupt, then up to 5 s for the session to stop, exit 130; Ctrl-C \
+             again quits at once.\n\n{EXIT_CODES_HELP}"
+        ))
         .arg(
             Arg::new("agent")
                 .long("agent")

@@ -74,7 +74,7 @@ fn build_group(cmd: Command) -> Command {
     }
     if group == "beta:sessions" {
         cmd = cmd.subcommand(super::global::with_late_globals(
-            super::session_run::command().after_help(EXIT_CODES_HELP),
+            super::session_run::command(),
         ));
     }
     cmd

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::stop::{Attach, HISTORY_TYPES, Outcome, StopReason, Watch, stream_ids};
+use super::stop::{Attach, HISTORY_TYPES, Outcome, THREAD_STATUS_TYPES, Watch, stream_ids, ty};
 use crate::error::{Error, Result};
 use crate::http::body::{next_chunk, stream_error};
 use crate::http::{Client, sse};
@@ -56,7 +56,8 @@ impl Seen {
     }
 }
 
-/// Consecutive failed attempts to reopen a stream before giving up.
+/// Consecutive failed attempts to reopen a stream (or connections ended by
+/// an error event) before giving up.
 const MAX_REOPEN_FAILURES: u32 = 10;
 /// The first reconnection delay, unless the server set one with `retry:`.
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
@@ -90,14 +91,34 @@ pub struct Cursor {
     since: Option<String>,
     /// The server's reconnection time (`retry:`), in milliseconds.
     retry_ms: Option<u64>,
+    /// Set while the session is at rest as it was at attach.
+    at_rest: Option<AtRest>,
+}
+
+/// The session was at rest at attach: stop after the buffered events (at
+/// the event with this id if the stream replays it, or when the stream goes
+/// quiet), with the outcome its history gave, unless a new turn starts.
+struct AtRest {
+    id: Option<String>,
+    outcome: Outcome,
 }
 
 /// A stream whose first connection is open.
 pub struct Opened {
     resp: reqwest::Response,
     cur: Cursor,
-    /// Set when the session was at rest at attach: stop after the buffered events.
-    stop_hint: Option<(Option<String>, Outcome)>,
+}
+
+impl Opened {
+    /// How the session's last turn ended, when it was at rest at attach.
+    pub fn at_rest(&self) -> Option<&Outcome> {
+        self.cur.at_rest.as_ref().map(|r| &r.outcome)
+    }
+
+    /// Follow the next turn rather than stop at the state found at attach.
+    pub fn follow_next_turn(&mut self) {
+        self.cur.at_rest = None;
+    }
 }
 
 /// How reading one connection ended.
@@ -152,40 +173,40 @@ impl Follow<'_> {
             printed: 0,
             since: attach_time(&resp),
             retry_ms: None,
+            at_rest: None,
         };
-        let mut stop_hint = None;
         if read_state && self.watch.until_idle() {
             match self.attach(&mut cur).await? {
                 Attach::Wait => {}
-                Attach::Stop(id, outcome) => stop_hint = Some((id, outcome)),
+                Attach::Stop(id, outcome) => cur.at_rest = Some(AtRest { id, outcome }),
             }
         }
-        Ok(Opened {
-            resp,
-            cur,
-            stop_hint,
-        })
+        Ok(Opened { resp, cur })
     }
 
     /// Follows the opened stream, handing each new event to `emit` in order.
     pub async fn run(&mut self, opened: Opened, emit: &mut Emit<'_>) -> Result<Outcome> {
-        let Opened {
-            mut resp,
-            mut cur,
-            mut stop_hint,
-        } = opened;
+        let Opened { mut resp, mut cur } = opened;
+        if self.max_items == 0 {
+            return Ok(Outcome::Ended);
+        }
         let mut backoff = 0u32;
+        // Failed attempts in a row: reconnections that failed, and
+        // connections that ended with an error event before any progress.
+        let mut failures = 0u32;
         // Events printed up to the last reconnection (backfill counts as progress).
         let mut before = 0;
         loop {
             let opened = Instant::now();
-            let why = match self.read(resp, &mut cur, &mut stop_hint, emit).await? {
+            let why = match self.read(resp, &mut cur, emit).await? {
                 Read::Done(outcome) => return Ok(outcome),
                 Read::Closed(why) => why,
             };
-            if let Some((_, outcome)) = stop_hint.take() {
-                // Idle at attach, and the stream ended without more to say.
-                return Ok(outcome);
+            // Idle at attach, and no buffered events to finish (or no
+            // reconnecting to finish them): how the turn ended is known.
+            let replaying = self.reconnect && cur.printed > 0;
+            if let Some(rest) = cur.at_rest.take_if(|_| !replaying) {
+                return Ok(rest.outcome);
             }
             if !self.reconnect {
                 if self.watch.until_idle() {
@@ -196,12 +217,23 @@ impl Follow<'_> {
                 }
                 return why.map_or(Ok(Outcome::Ended), Err);
             }
-            if cur.printed > before || opened.elapsed() >= HEALTHY {
+            let progress = cur.printed > before || opened.elapsed() >= HEALTHY;
+            if progress {
                 backoff = 0;
             }
+            failures = match &why {
+                Some(Error::Api(_)) if !progress => failures + 1,
+                _ => 0,
+            };
             before = cur.printed;
             let why = why.unwrap_or_else(|| Error::Network("the server closed the stream".into()));
-            resp = match self.reopen(&mut cur, why, &mut backoff, emit).await? {
+            if failures >= MAX_REOPEN_FAILURES {
+                return Err(why);
+            }
+            resp = match self
+                .reopen(&mut cur, why, &mut backoff, &mut failures, emit)
+                .await?
+            {
                 Ok(r) => r,
                 Err(done) => return Ok(done),
             };
@@ -213,18 +245,22 @@ impl Follow<'_> {
         &mut self,
         mut resp: reqwest::Response,
         cur: &mut Cursor,
-        stop_hint: &mut Option<(Option<String>, Outcome)>,
         emit: &mut Emit<'_>,
     ) -> Result<Read> {
         let mut decoder = sse::SseDecoder::new();
         let mut events = Vec::new();
-        let mut deadline = stop_hint.as_ref().map(|_| Instant::now() + IDLE_GRACE);
+        // While at rest, a stream quiet this long has delivered its buffered events.
+        let grace = |cur: &Cursor| cur.at_rest.as_ref().map(|_| Instant::now() + IDLE_GRACE);
+        let mut deadline = grace(cur);
         loop {
             let next = next_chunk(&mut resp, self.client.cfg.debug);
             let read = match deadline {
                 Some(d) => match tokio::time::timeout_at(d.into(), next).await {
                     Ok(r) => r,
-                    Err(_) => return Ok(Read::Done(take_outcome(stop_hint))),
+                    Err(_) => {
+                        let rest = cur.at_rest.take().expect("at rest");
+                        return Ok(Read::Done(rest.outcome));
+                    }
                 },
                 None => next.await,
             };
@@ -242,27 +278,17 @@ impl Follow<'_> {
                 }
                 let value: Value = serde_json::from_str(&ev.data).unwrap_or(Value::String(ev.data));
                 if ev.event == "error" {
-                    return Err(stream_error(&self.stream, self.client, &value));
+                    // Overloaded or failing: like a dropped connection.
+                    let e = stream_error(&self.stream, self.client, &value);
+                    if self.reconnect && retryable(&e) {
+                        return Ok(Read::Closed(Some(e)));
+                    }
+                    return Err(e);
                 }
-                let hinted = stop_hint.as_ref().is_some_and(|(id, _)| {
-                    id.is_some() && value.get("id").and_then(Value::as_str) == id.as_deref()
-                });
                 if let Some(done) = self.deliver(&value, cur, emit).await? {
                     return Ok(Read::Done(done));
                 }
-                if hinted {
-                    // The idle the session was in at attach: the buffered events are out.
-                    return Ok(Read::Done(take_outcome(stop_hint)));
-                }
-                if stop_hint.is_some() {
-                    if self.watch.is_armed() {
-                        // A new turn started since: follow it to its idle.
-                        *stop_hint = None;
-                        deadline = None;
-                    } else {
-                        deadline = Some(Instant::now() + IDLE_GRACE);
-                    }
-                }
+                deadline = grace(cur);
             }
         }
     }
@@ -274,9 +300,9 @@ impl Follow<'_> {
         cur: &mut Cursor,
         mut why: Error,
         backoff: &mut u32,
+        failures: &mut u32,
         emit: &mut Emit<'_>,
     ) -> Result<std::result::Result<reqwest::Response, Outcome>> {
-        let mut failures = 0u32;
         loop {
             *backoff += 1;
             self.pause(*backoff, cur.retry_ms, &why).await;
@@ -293,8 +319,10 @@ impl Follow<'_> {
                     }
                     return Ok(Ok(resp));
                 }
-                Err(e) if retryable(&e) && failures + 1 < MAX_REOPEN_FAILURES => {
-                    failures += 1;
+                // The session (or thread) was there a moment ago: it was deleted.
+                Err(Error::Api(a)) if a.status == 404 => return Ok(Err(self.watch.deleted())),
+                Err(e) if retryable(&e) && *failures + 1 < MAX_REOPEN_FAILURES => {
+                    *failures += 1;
                     why = e;
                 }
                 Err(e) => return Err(e),
@@ -312,7 +340,8 @@ impl Follow<'_> {
         if self.max_items >= 0 && cur.printed >= self.max_items {
             return Ok(Some(Outcome::Ended));
         }
-        if let Some(id) = ev.get("id").and_then(Value::as_str)
+        let id = ev.get("id").and_then(Value::as_str);
+        if let Some(id) = id
             && !is_preview(ev)
             && !cur.seen.insert(id)
         {
@@ -322,11 +351,23 @@ impl Follow<'_> {
             cur.since = Some(at.to_string());
         }
         for answer in emit(ev, &mut self.watch)? {
-            self.send(&answer).await?;
+            if let Err(e) = self.send(&answer).await {
+                self.answered_elsewhere(&answer, e).await?;
+            }
         }
         cur.printed += 1;
         if let Some(done) = self.watch.check(ev) {
             return Ok(Some(done));
+        }
+        if let Some(rest) = &cur.at_rest {
+            if rest.id.is_some() && rest.id.as_deref() == id {
+                // The idle the session was in at attach: the buffered events are out.
+                return Ok(cur.at_rest.take().map(|r| r.outcome));
+            }
+            if self.watch.is_armed() {
+                // A new turn started since: follow it to its idle.
+                cur.at_rest = None;
+            }
         }
         if self.max_items >= 0 && cur.printed >= self.max_items {
             return Ok(Some(Outcome::Ended));
@@ -334,41 +375,58 @@ impl Follow<'_> {
         Ok(None)
     }
 
-    /// Reads the session's (or thread's) state once, for the stop rules.
+    /// Reads the session's (or thread's) state once, for the stop rules:
+    /// one page of the session's recent history (newest first, statuses,
+    /// errors and user events). For a thread, its object first says whether
+    /// it is the primary thread and whether it runs; the session's history
+    /// (which has thread statuses, where thread lists cannot be filtered)
+    /// then says how its last turn ended.
     async fn attach(&mut self, cur: &mut Cursor) -> Result<Attach> {
         let (Some(sid), thread) = stream_ids(&self.stream.path) else {
             return Ok(Attach::Wait);
         };
-        let mut req = list_request(&self.stream);
-        let Some(tid) = thread else {
-            req.set_query("order", "desc");
-            req.set_query("limit", HISTORY_PAGE);
-            for t in HISTORY_TYPES {
-                req.query.push(("types[]".into(), (*t).into()));
-            }
-            let page = self
-                .get_json(&req, "reading the session's recent events")
-                .await?;
-            let history = page.get("data").and_then(Value::as_array);
-            let history = history.map(Vec::as_slice).unwrap_or_default();
-            if cur.since.is_none() {
-                cur.since = history
-                    .first()
-                    .and_then(|e| e.get("processed_at"))
-                    .and_then(Value::as_str)
-                    .map(String::from);
-            }
-            return Ok(self.watch.attach(history));
-        };
-        // Thread event lists cannot be filtered: the thread object says.
         let base = self.stream.path.split("/sessions/").next().unwrap_or("");
-        req.path = format!("{base}/sessions/{sid}/threads/{tid}");
+        let mut req = list_request(&self.stream);
         req.query.retain(|(k, _)| k == "beta");
-        let thread = self.get_json(&req, "reading the thread's status").await?;
-        Ok(match thread.get("status").and_then(Value::as_str) {
-            Some("idle") => Attach::Stop(None, Outcome::Idle(StopReason::EndTurn)),
-            Some("terminated") => Attach::Stop(None, Outcome::Terminated("terminated")),
-            _ => Attach::Wait,
+        let mut running = false;
+        let mut types = HISTORY_TYPES.to_vec();
+        if let Some(tid) = thread {
+            req.path = format!("{base}/sessions/{sid}/threads/{tid}");
+            let thread = self.get_json(&req, "reading the thread").await?;
+            // No parent: the primary thread, whose statuses are the session's.
+            if thread.get("parent_thread_id").is_none_or(Value::is_null) {
+                self.watch.primary_thread();
+            }
+            running = matches!(
+                thread.get("status").and_then(Value::as_str),
+                Some("running" | "rescheduling")
+            );
+            types.extend(THREAD_STATUS_TYPES);
+        }
+        req.path = format!("{base}/sessions/{sid}/events");
+        req.set_query("order", "desc");
+        req.set_query("limit", HISTORY_PAGE);
+        for t in types {
+            req.query.push(("types[]".into(), t.into()));
+        }
+        let page = self
+            .get_json(&req, "reading the session's recent events")
+            .await?;
+        let history = page.get("data").and_then(Value::as_array);
+        let history = history.map(Vec::as_slice).unwrap_or_default();
+        if cur.since.is_none() {
+            cur.since = history
+                .first()
+                .and_then(|e| e.get("processed_at"))
+                .and_then(Value::as_str)
+                .map(String::from);
+        }
+        Ok(match self.watch.attach(history) {
+            Attach::Stop(..) if running => {
+                self.watch.wait();
+                Attach::Wait
+            }
+            decided => decided,
         })
     }
 
@@ -433,6 +491,38 @@ impl Follow<'_> {
         Ok(out)
     }
 
+    /// A tool confirmation the server refused is no error when another
+    /// client answered that tool use first: the session's events show it.
+    async fn answered_elsewhere(&self, answer: &Request, e: Error) -> Result<()> {
+        let tool_use = answer
+            .json_body()
+            .and_then(|b| b.pointer("/events/0"))
+            .filter(|ev| ty(ev) == "user.tool_confirmation")
+            .and_then(|ev| ev.get("tool_use_id"))
+            .and_then(Value::as_str);
+        let refused = matches!(&e, Error::Api(a) if (400..500).contains(&a.status));
+        let Some(id) = tool_use.filter(|_| refused && is_session_list(&self.stream.path)) else {
+            return Err(e);
+        };
+        let mut req = list_request(&self.stream);
+        req.set_query("order", "desc");
+        req.set_query("limit", HISTORY_PAGE);
+        req.query
+            .push(("types[]".into(), "user.tool_confirmation".into()));
+        let page = self
+            .get_json(&req, "checking the tool confirmation")
+            .await?;
+        let answered = page
+            .get("data")
+            .and_then(Value::as_array)
+            .is_some_and(|d| d.iter().any(|c| c["tool_use_id"] == id));
+        if !answered {
+            return Err(e);
+        }
+        eprintln!("Tool use {id} was already answered by another client.");
+        Ok(())
+    }
+
     /// Sends events; returns the response body (the stored events).
     pub async fn send(&self, req: &Request) -> Result<Value> {
         let resp = self.client.send(req, "application/json").await?;
@@ -454,45 +544,42 @@ impl Follow<'_> {
 }
 
 /// The delay before reconnection attempt `n` (1-based): the server's
-/// `retry:` time or 100 ms, doubled per attempt, at most 8 s, with up to
-/// half of it taken off at random (`jitter` in 0..1).
+/// `retry:` time (1 ms at least, so that it can grow) or 100 ms, doubled per
+/// attempt, at most 8 s, with up to half of it taken off at random (`jitter`
+/// in 0..1).
 pub fn reconnect_delay(n: u32, retry_ms: Option<u64>, jitter: f64) -> Duration {
-    let base = retry_ms.map_or(BACKOFF_MIN, Duration::from_millis);
+    let base = retry_ms.map_or(BACKOFF_MIN, |ms| Duration::from_millis(ms.max(1)));
     let grown = base.saturating_mul(1u32 << n.saturating_sub(1).min(16));
     grown
         .min(BACKOFF_MAX)
         .mul_f64(1.0 - jitter.clamp(0.0, 1.0) * 0.5)
 }
 
-fn take_outcome(hint: &mut Option<(Option<String>, Outcome)>) -> Outcome {
-    hint.take().map_or(Outcome::Ended, |(_, o)| o)
-}
-
-/// The id of the first `user.message` in a send response.
-pub fn first_message_id(sent: &Value) -> Option<String> {
+/// The first `user.message` in a send response (the stored event).
+pub fn first_message(sent: &Value) -> Option<&Value> {
     sent.get("data")?
         .as_array()?
         .iter()
-        .find(|e| e.get("type").and_then(Value::as_str) == Some("user.message"))?
-        .get("id")?
-        .as_str()
-        .map(String::from)
+        .find(|e| ty(e) == "user.message")
 }
 
 /// When the stream opened, by the server's clock (its `Date` header, a
-/// second early since the header has whole seconds), as RFC 3339.
+/// second early since the header has whole seconds).
 fn attach_time(resp: &reqwest::Response) -> Option<String> {
-    let date = resp.headers().get("date")?.to_str().ok()?;
+    since_date(resp.headers().get("date")?.to_str().ok()?)
+}
+
+/// An HTTP date less one second, as RFC 3339 with milliseconds like
+/// `processed_at`, so that the two compare as text.
+fn since_date(date: &str) -> Option<String> {
     let secs = crate::http::date::httpdate_secs(date)?.checked_sub(1)?;
-    Some(crate::http::date::rfc3339(i64::try_from(secs).ok()?))
+    let ms = i64::try_from(secs).ok()?.checked_mul(1000)?;
+    Some(crate::http::date::rfc3339_ms(ms))
 }
 
 /// Delta previews share the id of the message they preview.
 fn is_preview(ev: &Value) -> bool {
-    matches!(
-        ev.get("type").and_then(Value::as_str),
-        Some("event_start" | "event_delta")
-    )
+    matches!(ty(ev), "event_start" | "event_delta")
 }
 
 /// Errors worth reconnecting after: network trouble, timeouts, 408/409/429 and 5xx.
@@ -530,6 +617,17 @@ mod tests {
         assert_eq!(d(1, Some(5), 0.0), 5, "retry: sets the base");
         assert_eq!(d(3, Some(5), 0.0), 20);
         assert_eq!(d(3, Some(u64::MAX), 0.0), 8000);
+        // `retry: 0` must not make a server that closes empty streams a tight loop.
+        assert!(d(1, Some(0), 0.0) >= 1, "{}", d(1, Some(0), 0.0));
+        assert_eq!(d(14, Some(0), 0.0), 8000, "it still grows to the cap");
+    }
+
+    #[test]
+    fn the_attach_time_compares_as_text_with_processed_at() {
+        let since = since_date("Sun, 06 Nov 1994 08:49:38 GMT").unwrap();
+        assert_eq!(since, "1994-11-06T08:49:37.000Z");
+        assert!("1994-11-06T08:49:37.250Z" > since.as_str());
+        assert!("1994-11-06T08:49:36.999Z" < since.as_str());
     }
 
     #[test]
@@ -561,12 +659,12 @@ mod tests {
     }
 
     #[test]
-    fn the_own_message_id_comes_from_the_send_response() {
+    fn the_own_message_comes_from_the_send_response() {
         let sent = serde_json::json!({"data": [
             {"id": "sevt_0", "type": "user.interrupt"},
             {"id": "sevt_1", "type": "user.message"}
         ]});
-        assert_eq!(first_message_id(&sent).as_deref(), Some("sevt_1"));
-        assert_eq!(first_message_id(&Value::Null), None);
+        assert_eq!(first_message(&sent).unwrap()["id"], "sevt_1");
+        assert_eq!(first_message(&Value::Null), None);
     }
 }

@@ -5,11 +5,15 @@
 //! - At attach, the session's recent history decides ([`Watch::attach`]):
 //!   pending user input, a running session or one that never ran means wait
 //!   for the next idle; an idle session stops at once with its stop reason;
-//!   a terminated one stops with 11.
+//!   a terminated one stops with 11. New user input or a new running status
+//!   arriving after that means wait for the next idle too.
 //! - `run` waits for its own turn ([`Watch::expect_own`]): only an idle after
-//!   its own message's echo, and after the session ran again, counts.
+//!   its own message's echo (known by id, else by text), and after the
+//!   session ran again, counts.
 //! - Session streams follow the session's statuses, thread streams their
-//!   thread's; an idle waiting only on events the client answered does not stop.
+//!   thread's (the primary thread's are the session's; a sub-agent thread
+//!   also stops when the whole session is at rest); an idle waiting only on
+//!   events the client answered does not stop.
 
 use std::collections::HashSet;
 
@@ -108,6 +112,14 @@ const USER_INPUT: &[&str] = &[
     "user.interrupt",
 ];
 
+/// The statuses of threads, in the session's history (for thread streams).
+pub const THREAD_STATUS_TYPES: &[&str] = &[
+    "session.thread_status_running",
+    "session.thread_status_idle",
+    "session.thread_status_rescheduled",
+    "session.thread_status_terminated",
+];
+
 /// The event types the attach-time history needs (the `types[]` filter).
 pub const HISTORY_TYPES: &[&str] = &[
     "session.status_running",
@@ -121,13 +133,35 @@ pub const HISTORY_TYPES: &[&str] = &[
     "user.interrupt",
 ];
 
-/// `run`'s own message: its id, whether its echo was seen, and whether the
-/// session ran after it.
+/// `run`'s own message: its id (else its text, to know its echo by),
+/// whether its echo was seen, and whether the session ran after it.
 #[derive(Debug, Default)]
 struct Own {
-    id: String,
+    id: Option<String>,
+    text: String,
     echoed: bool,
     ran: bool,
+}
+
+impl Own {
+    fn is_echo(&self, ev: &Value) -> bool {
+        ty(ev) == "user.message"
+            && match &self.id {
+                Some(own) => id(ev) == Some(own.as_str()),
+                None => text_of(ev) == self.text,
+            }
+    }
+}
+
+/// The text blocks of a message, one per line.
+fn text_of(ev: &Value) -> String {
+    let blocks = ev.get("content").and_then(Value::as_array);
+    let texts: Vec<&str> = blocks
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .collect();
+    texts.join("\n")
 }
 
 /// The state of one watched stream.
@@ -162,7 +196,8 @@ pub fn stream_ids(path: &str) -> (Option<&str>, Option<&str>) {
     (after("sessions"), after("threads"))
 }
 
-fn ty(ev: &Value) -> &str {
+/// An event's type (`""` when it has none).
+pub fn ty(ev: &Value) -> &str {
     ev.get("type").and_then(Value::as_str).unwrap_or("")
 }
 
@@ -211,9 +246,7 @@ impl Watch {
             .get("processed_at")
             .and_then(Value::as_str)
             .map(String::from);
-        let pending_input = newest_first[..i]
-            .iter()
-            .any(|e| USER_INPUT.contains(&ty(e)));
+        let pending_input = newest_first[..i].iter().any(|e| self.is_input(e));
         match self.status_of(status_ev).unwrap_or_default() {
             "terminated" => Attach::Stop(id(status_ev).map(String::from), self.end("terminated")),
             "idle" if !pending_input => {
@@ -236,13 +269,31 @@ impl Watch {
         }
     }
 
+    /// The watched thread is the session's primary thread: its statuses
+    /// are the session's.
+    pub fn primary_thread(&mut self) {
+        self.thread = None;
+    }
+
+    /// Wait for the next idle, whatever the history said.
+    pub fn wait(&mut self) {
+        self.armed = true;
+    }
+
     /// `run`: only the turn that handles this message (sent by us) counts.
-    pub fn expect_own(&mut self, message_id: &str) {
+    /// Its echo is known by the id the send returned, or else by its text.
+    pub fn expect_own(&mut self, message_id: Option<&str>, text: &str) {
         self.own = Some(Own {
-            id: message_id.to_string(),
+            id: message_id.map(String::from),
+            text: text.to_string(),
             ..Default::default()
         });
         self.armed = false;
+    }
+
+    /// Whether `ev` is the echo of `run`'s own message.
+    pub fn is_own_echo(&self, ev: &Value) -> bool {
+        self.own.as_ref().is_some_and(|o| o.is_echo(ev))
     }
 
     /// The client answered this event; an idle waiting only on answered
@@ -266,6 +317,13 @@ impl Watch {
         }
     }
 
+    /// Whether an event surely happened after the attach-time history: not
+    /// in it, and processed after its newest status.
+    fn is_new(&self, ev: &Value) -> bool {
+        let at = ev.get("processed_at").and_then(Value::as_str);
+        !self.is_old(ev) && at.is_some_and(|t| self.history_time.as_deref().is_none_or(|h| t > h))
+    }
+
     /// The status an event reports for the watched session or thread.
     fn status_of<'v>(&self, ev: &'v Value) -> Option<&'v str> {
         let t = ty(ev);
@@ -276,13 +334,22 @@ impl Watch {
                     .get("session_thread_id")
                     .and_then(Value::as_str)
                     .is_none_or(|t| t == tid);
-                // The thread's own statuses; the session's too, since a
-                // session at rest has every thread at rest.
+                // The thread's own statuses; the session at rest too, since
+                // then every thread is (the session running may be another
+                // thread's work).
                 t.strip_prefix("session.thread_status_")
                     .filter(|_| own)
-                    .or_else(|| t.strip_prefix("session.status_"))
+                    .or_else(|| {
+                        t.strip_prefix("session.status_")
+                            .filter(|s| matches!(*s, "idle" | "terminated"))
+                    })
             }
         }
+    }
+
+    /// The session was deleted (e.g. while the stream was away).
+    pub fn deleted(&self) -> Outcome {
+        self.end("deleted")
     }
 
     /// The session is gone: an error for `--until-idle`, else a normal end.
@@ -304,8 +371,8 @@ impl Watch {
             return Some(self.end("terminated"));
         }
         if let Some(own) = &mut self.own
-            && t == "user.message"
-            && id(ev) == Some(own.id.as_str())
+            && !own.echoed
+            && own.is_echo(ev)
         {
             own.echoed = true;
         }
@@ -313,6 +380,11 @@ impl Watch {
             && let Some(message) = fatal_error(ev)
         {
             self.turn_error = Some(message);
+        }
+        // New input for a session at rest: as at attach, wait for the next
+        // idle (the running status may take a while to come).
+        if self.own.is_none() && self.is_input(ev) && self.is_new(ev) {
+            self.armed = true;
         }
         match self.status_of(ev)? {
             "running" | "rescheduled" => {
@@ -343,6 +415,15 @@ impl Watch {
             "terminated" => Some(self.end("terminated")),
             _ => None,
         }
+    }
+
+    /// User input for the watched session, or thread (addressed to it).
+    fn is_input(&self, ev: &Value) -> bool {
+        USER_INPUT.contains(&ty(ev))
+            && self
+                .thread
+                .as_deref()
+                .is_none_or(|tid| ev.get("session_thread_id").and_then(Value::as_str) == Some(tid))
     }
 
     fn in_scope(&self, ev: &Value) -> bool {

@@ -207,7 +207,7 @@ fn run_stops_only_at_the_idle_of_its_own_turn() {
     // echo (or before it, when echoes come as messages are processed).
     for echo_first in [true, false] {
         let mut w = session_watch();
-        w.expect_own("mine");
+        w.expect_own(Some("mine"), "hi");
         let mut events = vec![
             ev("e1", "agent.message", "t1"),
             idle("e2", "end_turn", "t2"),
@@ -298,4 +298,93 @@ fn stop_reasons_map_to_documented_exit_codes() {
         .unwrap_err()
         .to_string();
     assert!(unknown.contains("paused"), "{unknown}");
+}
+
+#[test]
+fn without_an_id_run_knows_its_echo_by_its_text() {
+    let message = |id: &str, text: &str| json!({"id": id, "type": "user.message", "content": [{"type": "text", "text": text}]});
+    let mut w = session_watch();
+    w.expect_own(None, "hi");
+    let earlier = [
+        message("e1", "earlier"),
+        ev("e2", "session.status_running", "t2"),
+        idle("e3", "end_turn", "t3"),
+    ];
+    for e in &earlier {
+        assert_eq!(w.check(e), None, "{e}");
+    }
+    w.check(&message("e4", "hi"));
+    w.check(&ev("e5", "session.status_running", "t5"));
+    assert_eq!(
+        w.check(&idle("e6", "end_turn", "t6")),
+        Some(Outcome::Idle(StopReason::EndTurn))
+    );
+}
+
+#[test]
+fn new_user_input_while_at_rest_waits_for_the_next_idle_like_at_attach() {
+    let mut w = session_watch();
+    let Attach::Stop(..) = w.attach(&[idle("e1", "end_turn", "t1")]) else {
+        panic!("idle")
+    };
+    assert!(!w.is_armed());
+    // Replayed from the buffer: old, it changes nothing; nor does input
+    // whose time is unknown.
+    assert_eq!(w.check(&ev("e0", "user.message", "t0")), None);
+    assert_eq!(w.check(&json!({"id": "e00", "type": "user.message"})), None);
+    assert!(!w.is_armed());
+    // Sent after attach (the session may take a while to report running).
+    assert_eq!(w.check(&ev("e2", "user.message", "t2")), None);
+    assert!(w.is_armed());
+    assert_eq!(
+        w.check(&idle("e3", "budget_reached", "t3")),
+        Some(Outcome::Idle(StopReason::BudgetReached))
+    );
+}
+
+fn thread_status(id: &str, status: &str, thread: &str, at: &str) -> Value {
+    json!({"id": id, "type": format!("session.thread_status_{status}"), "processed_at": at,
+           "session_thread_id": thread})
+}
+
+#[test]
+fn a_sub_agent_thread_at_rest_stops_with_its_own_stop_reason() {
+    let mut w = Watch::for_stream("/v1/sessions/s1/threads/sthr_2/stream", true);
+    let mut thread_idle = thread_status("e3", "idle", "sthr_2", "t3");
+    thread_idle["stop_reason"] = json!({"type": "budget_reached"});
+    let history = [
+        // The coordinator goes on: the session's running status is not the thread's.
+        ev("e4", "session.status_running", "t4"),
+        ev("e5", "user.message", "t5"),
+        thread_idle,
+        thread_status("e2", "running", "sthr_2", "t2"),
+        thread_status("e1", "idle", "sthr_9", "t1"),
+    ];
+    assert_eq!(
+        w.attach(&history),
+        Attach::Stop(Some("e3".into()), Outcome::Idle(StopReason::BudgetReached))
+    );
+    // Live, the coordinator running does not make the thread's turn pending.
+    assert_eq!(w.check(&ev("e6", "session.status_running", "t6")), None);
+    assert!(!w.is_armed());
+    // Input for that thread does.
+    let mut confirm = ev("e7", "user.tool_confirmation", "t7");
+    confirm["session_thread_id"] = json!("sthr_2");
+    w.check(&confirm);
+    assert!(w.is_armed());
+}
+
+#[test]
+fn the_primary_thread_follows_the_sessions_statuses() {
+    let mut w = Watch::for_stream("/v1/sessions/s1/threads/sthr_1/stream", true);
+    w.primary_thread();
+    let history = [
+        ev("e2", "session.status_running", "t2"),
+        idle("e1", "end_turn", "t1"),
+    ];
+    assert_eq!(w.attach(&history), Attach::Wait);
+    assert_eq!(
+        w.check(&idle("e3", "refusal", "t3")),
+        Some(Outcome::Idle(StopReason::Refusal(None)))
+    );
 }

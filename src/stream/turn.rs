@@ -2,15 +2,17 @@
 //! its stream, send the user message, show the agent's work, answer tool
 //! confirmations, and stop at the idle that ends *this message's* turn.
 //! Ctrl-C interrupts the turn it started: one `user.interrupt`, up to 5 s
-//! for the idle, then exit 130; a second Ctrl-C quits at once.
+//! for the idle, then exit 130; a second Ctrl-C quits at once. While its
+//! message is still queued behind another turn, Ctrl-C interrupts nothing.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::confirm::{self, Approve};
-use super::follow::{Follow, first_message_id};
+use super::follow::{Follow, first_message};
 use super::stop::{Outcome, StopReason, Watch};
 use crate::error::{Error, Result};
 use crate::http::Client;
@@ -68,23 +70,46 @@ impl Turn<'_> {
             reconnect: self.reconnect,
             max_items: -1,
         };
-        let opened = tokio::select! {
+        let mut opened = tokio::select! {
             biased;
             _ = sigint.recv() => return Err(Error::Interrupted),
-            opened = follow.open(false) => opened?,
+            opened = follow.open(true) => opened?,
         };
-        // Once sent, the message is in the session: Ctrl-C interrupts from here.
-        let sent = follow.send(&message).await?;
-        if let Some(own) = first_message_id(&sent) {
-            follow.watch.expect_own(&own);
+        // A session waiting for the client, or gone, cannot take the message.
+        match opened.at_rest() {
+            Some(Outcome::Idle(StopReason::RequiresAction(ids))) => {
+                explain_pending(&sid, ids, None);
+                eprintln!("Your message was not sent: answer first, then run again.");
+                return Outcome::Idle(StopReason::RequiresAction(ids.clone())).into_result();
+            }
+            Some(gone @ Outcome::Terminated(_)) => return gone.clone().into_result(),
+            _ => opened.follow_next_turn(),
         }
+        // Once sent, the message is in the session: Ctrl-C interrupts from here.
+        let sent = tokio::select! {
+            biased;
+            _ = sigint.recv() => {
+                eprintln!("Not waiting for the message to be sent: it may have reached the session; {}", stop_hint(&sid));
+                return Err(Error::Interrupted);
+            }
+            sent = follow.send(&message) => sent?,
+        };
+        let own = first_message(&sent);
+        let own_id = own.and_then(|m| m.get("id")).and_then(Value::as_str);
+        follow.watch.expect_own(own_id, &self.text);
+        // Queued behind another turn (`processed_at: null`) until its echo.
+        let queued = Cell::new(own.is_some_and(|m| m.get("processed_at") == Some(&Value::Null)));
         let mut custom: Vec<Value> = Vec::new();
         let outcome = {
             let approve = self.approve;
             let sid = sid.as_str();
             let custom = &mut custom;
             let sink = &mut *sink;
+            let queued = &queued;
             let mut emit = |ev: &Value, watch: &mut Watch| -> Result<Vec<Request>> {
+                if watch.is_own_echo(ev) {
+                    queued.set(false);
+                }
                 sink.item(ev)?;
                 respond(ev, watch, approve, sid, custom)
             };
@@ -94,21 +119,29 @@ impl Turn<'_> {
                 biased;
                 outcome = &mut run => outcome,
                 _ = sigint.recv() => {
-                    self.interrupt(sid, run, &mut sigint).await;
+                    if queued.get() {
+                        // Its turn has not started: interrupt no other.
+                        eprintln!("Your message is still queued behind the session's current turn: nothing was interrupted, and it runs when that turn ends; {}", stop_hint(sid));
+                    } else {
+                        self.interrupt(sid, run, &mut sigint).await;
+                    }
                     Err(Error::Interrupted)
                 }
             }
         };
-        sink.finish()?;
+        // How the turn ended says more than a --transform that matched nothing.
+        let finished = sink.finish();
         let outcome = outcome?;
         match &outcome {
-            Outcome::Idle(StopReason::RequiresAction(ids)) => explain_pending(&sid, ids, &custom),
+            Outcome::Idle(StopReason::RequiresAction(ids)) => {
+                explain_pending(&sid, ids, Some(&custom))
+            }
             Outcome::Idle(StopReason::EndTurn) => {
                 eprintln!("Continue with: ant beta:sessions run --session-id {sid} --message '...'")
             }
             _ => {}
         }
-        outcome.into_result()
+        outcome.into_result().and(finished)
     }
 
     async fn session_id(&self) -> Result<String> {
@@ -135,9 +168,7 @@ impl Turn<'_> {
         run: std::pin::Pin<&mut impl std::future::Future<Output = Result<Outcome>>>,
         sigint: &mut Signal,
     ) {
-        let hint = format!(
-            "to stop it: ant beta:sessions:events send {sid} --event '{{type: user.interrupt}}'"
-        );
+        let hint = stop_hint(sid);
         eprintln!("Interrupting the turn (user.interrupt); Ctrl-C again to quit at once.");
         let sent = async {
             let req = send_event(sid, &json!({"type": "user.interrupt"}))?;
@@ -167,6 +198,11 @@ impl Turn<'_> {
             ),
         }
     }
+}
+
+/// How to stop the session by hand.
+fn stop_hint(sid: &str) -> String {
+    format!("to stop it: ant beta:sessions:events send {sid} --event '{{type: user.interrupt}}'")
 }
 
 /// What to send back after an event: a confirmation for a tool use that
@@ -201,17 +237,35 @@ fn respond(
 }
 
 /// On stderr: what the client must send back for each pending event.
-fn explain_pending(sid: &str, ids: &[String], custom: &[Value]) {
+/// `custom` holds the custom tool calls seen, when the turn was watched.
+fn explain_pending(sid: &str, ids: &[String], custom: Option<&[Value]>) {
     eprintln!("The session is waiting for you ({}).", ids.join(", "));
+    let result = |id: &str| {
+        format!(
+            "ant beta:sessions:events send {sid} --event '{{type: user.custom_tool_result, custom_tool_use_id: {id}, content: [{{type: text, text: \"RESULT\"}}]}}'"
+        )
+    };
+    let confirm = |id: &str| {
+        format!(
+            "ant beta:sessions:events send {sid} --event '{{type: user.tool_confirmation, tool_use_id: {id}, result: allow}}'"
+        )
+    };
     for id in ids {
-        match custom.iter().find(|c| c["id"].as_str() == Some(id)) {
-            Some(c) => eprintln!(
-                "Custom tool {} was called with {}. Send its result with:\n  ant beta:sessions:events send {sid} --event '{{type: user.custom_tool_result, custom_tool_use_id: {id}, content: [{{type: text, text: \"RESULT\"}}]}}'",
+        match custom.map(|c| c.iter().find(|c| c["id"].as_str() == Some(id))) {
+            Some(Some(c)) => eprintln!(
+                "Custom tool {} was called with {}. Send its result with:\n  {}",
                 c["name"].as_str().unwrap_or("?"),
-                c["input"]
+                c["input"],
+                result(id)
+            ),
+            Some(None) => eprintln!(
+                "Tool use {id} needs a confirmation. Answer with:\n  {}",
+                confirm(id)
             ),
             None => eprintln!(
-                "Tool use {id} needs a confirmation. Answer with:\n  ant beta:sessions:events send {sid} --event '{{type: user.tool_confirmation, tool_use_id: {id}, result: allow}}'"
+                "Event {id} needs a confirmation or a custom tool result:\n  {}\n  {}",
+                confirm(id),
+                result(id)
             ),
         }
     }

@@ -114,11 +114,10 @@ fn bad_input_is_a_one_line_usage_error_and_never_sent() {
 fn malformed_piped_body_is_a_usage_error() {
     let server = Server::json(json!({}));
     let h = home();
-    let out = ant_at(&server, h.path())
-        .args(["beta:agents", "create"])
-        .write_stdin("name: [unclosed\n")
-        .output()
-        .unwrap();
+    let out = crate::output_piped(
+        crate::ant_at_std(&server, h.path()).args(["beta:agents", "create"]),
+        "name: [unclosed\n",
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("Failed to parse piped data as YAML/JSON"));
     assert!(server.recorded().is_empty());
@@ -529,11 +528,10 @@ fn a_read_loop_deletes_every_listed_session() {
         ]
     );
     // Without the ID on the command line, piped input still names it.
-    let out = crate::ant_at(&server, h.path())
-        .args(["beta:sessions", "delete"])
-        .write_stdin("session_id: sesn_9\n")
-        .output()
-        .unwrap();
+    let out = crate::output_piped(
+        crate::ant_at_std(&server, h.path()).args(["beta:sessions", "delete"]),
+        "session_id: sesn_9\n",
+    );
     assert!(out.status.success(), "{}", crate::stderr(&out));
     assert_eq!(
         server.recorded().last().unwrap().path,
@@ -559,4 +557,23 @@ fn a_missing_command_shows_that_levels_commands() {
         assert!(all.contains(&format!("\n  {verb} ")), "{verb}: {all}");
     }
     assert!(all.contains("'ant beta:sessions <command>'"), "{all}");
+    // The same when global flags come from the environment (clap counts
+    // them as arguments given), as they do for anyone with a key set.
+    for args in [&[][..], &["beta:sessions"][..]] {
+        let out = crate::ant(h.path())
+            .env("ANTHROPIC_API_KEY", "sk-ant-test")
+            .env("ANTHROPIC_BASE_URL", "http://127.0.0.1:1")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let all = format!("{}{}", crate::stdout(&out), crate::stderr(&out));
+        let listed = if args.is_empty() {
+            "beta:agents"
+        } else {
+            "\n  run "
+        };
+        assert!(all.contains(listed), "{args:?}: {all}");
+        assert!(all.contains("a command is required"), "{args:?}: {all}");
+    }
 }

@@ -13,9 +13,8 @@ fn file_references_inline_text_base64_and_stdin() {
     std::fs::write(dir.join("prompt.txt"), "be brief").unwrap();
     std::fs::write(dir.join("bin.dat"), [0u8, 1, 2, 255]).unwrap();
     let server = Server::json(json!({}));
-    ant_at(&server, dir)
-        .current_dir(dir)
-        .args([
+    let out = crate::output_piped(
+        crate::ant_at_std(&server, dir).current_dir(dir).args([
             "beta:agents",
             "create",
             "--name",
@@ -28,10 +27,10 @@ fn file_references_inline_text_base64_and_stdin() {
             "@data://prompt.txt",
             "--metadata",
             "{a: '@bin.dat', b: '\\@literal', c: '@-'}",
-        ])
-        .write_stdin("from stdin")
-        .assert()
-        .success();
+        ]),
+        "from stdin",
+    );
+    assert!(out.status.success(), "{}", crate::stderr(&out));
     let v = server.only().json();
     assert_eq!(v["name"], json!("be brief"));
     assert_eq!(v["system"], json!("be brief"));
@@ -61,12 +60,13 @@ fn upload_sends_a_multipart_file_part() {
     assert!(b.contains("Content-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\nhello file\r\n"), "{b}");
     // piped `file: PATH` does the same
     let server = Server::json(json!({"id": "file_1"}));
-    ant_at(&server, h.path())
-        .current_dir(h.path())
-        .args(["beta:files", "upload"])
-        .write_stdin("file: notes.txt\n")
-        .assert()
-        .success();
+    let out = crate::output_piped(
+        crate::ant_at_std(&server, h.path())
+            .current_dir(h.path())
+            .args(["beta:files", "upload"]),
+        "file: notes.txt\n",
+    );
+    assert!(out.status.success(), "{}", crate::stderr(&out));
     assert!(server.only().body_text().contains("filename=\"notes.txt\""));
 }
 
@@ -111,12 +111,13 @@ fn piped_yaml_naming_files_uploads_them_as_parts() {
         if group == "beta:skills:versions" {
             args.push("skill_1");
         }
-        ant_at(&server, h.path())
-            .current_dir(h.path())
-            .args(&args)
-            .write_stdin("files:\n  - ./SKILL.md\n  - tool.py\ndisplay_title: x\n")
-            .assert()
-            .success();
+        let out = crate::output_piped(
+            crate::ant_at_std(&server, h.path())
+                .current_dir(h.path())
+                .args(&args),
+            "files:\n  - ./SKILL.md\n  - tool.py\ndisplay_title: x\n",
+        );
+        assert!(out.status.success(), "{}", crate::stderr(&out));
         let r = server.only();
         assert_eq!(r.path, path);
         let b = r.body_text();
@@ -136,12 +137,12 @@ fn piped_yaml_naming_files_uploads_them_as_parts() {
     }
     // Anything but paths is refused before sending.
     let server = Server::json(json!({}));
-    let out = ant_at(&server, h.path())
-        .current_dir(h.path())
-        .args(["beta:skills", "create"])
-        .write_stdin("files: [{a: 1}]\n")
-        .output()
-        .unwrap();
+    let out = crate::output_piped(
+        crate::ant_at_std(&server, h.path())
+            .current_dir(h.path())
+            .args(["beta:skills", "create"]),
+        "files: [{a: 1}]\n",
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(crate::stderr(&out).contains("files must be a list of file paths"));
     assert!(server.recorded().is_empty());

@@ -94,6 +94,56 @@ pub fn ant_at(server: &Server, home: &Path) -> assert_cmd::Command {
     cmd
 }
 
+/// Stdin for `ant`: a pipe that already holds `text`, written and closed
+/// before `ant` starts, so `ant`'s 10 ms wait for piped data never races a
+/// writer thread on a busy machine (as `write_stdin` does).
+pub fn piped(text: &str) -> std::process::Stdio {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: pipe(2) fills two new descriptors that the Files below own.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+    let (read, mut write) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    assert!(text.len() < 16 * 1024, "more than a pipe holds");
+    write.write_all(text.as_bytes()).expect("write to the pipe");
+    drop(write);
+    read.into()
+}
+
+/// [`ant_at`] as a `std::process::Command`.
+pub fn ant_at_std(server: &Server, home: &Path) -> std::process::Command {
+    let mut cmd = ant_std(home);
+    cmd.env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_API_KEY", "sk-test-key");
+    cmd
+}
+
+/// Runs `cmd` with `text` on stdin: a pipe that holds it, closed, before
+/// `ant` starts, so `ant`'s 10 ms wait for piped data never races a writer
+/// thread on a busy machine (as assert_cmd's `write_stdin` does).
+pub fn output_piped(cmd: &mut std::process::Command, text: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: pipe(2) fills two new descriptors, each owned by one File below.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+    let (read, mut write) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    assert!(text.len() < 16 * 1024, "more than a pipe holds");
+    write.write_all(text.as_bytes()).expect("write to the pipe");
+    drop(write);
+    cmd.stdin(read).output().expect("ant runs")
+}
+
 pub fn home() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
 }

@@ -32,6 +32,14 @@ impl Mock {
         cmd
     }
 
+    /// [`Mock::cmd`] as a `std::process::Command` (see [`crate::output_piped`]).
+    pub fn cmd_std(&self) -> std::process::Command {
+        let mut cmd = crate::ant_std(self.home.path());
+        cmd.env("ANTHROPIC_BASE_URL", &self.handle.base_url)
+            .env("ANTHROPIC_API_KEY", "test-key");
+        cmd
+    }
+
     /// Runs ant and returns stdout, asserting success.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.cmd().args(args).output().unwrap();
@@ -185,9 +193,8 @@ fn sessions_run_renders_the_turn_and_names_the_session() {
     let m = Mock::new();
     let agent = m.agent("{type: agent_toolset_20260401}");
     let env = m.environment();
-    let out = m
-        .cmd()
-        .args([
+    let out = crate::output_piped(
+        m.cmd_std().args([
             "beta:sessions",
             "run",
             "--agent",
@@ -196,10 +203,9 @@ fn sessions_run_renders_the_turn_and_names_the_session() {
             &env,
             "--format",
             "pretty",
-        ])
-        .write_stdin("Say hello\n/say All done.")
-        .output()
-        .unwrap();
+        ]),
+        "Say hello\n/say All done.",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
@@ -308,12 +314,10 @@ fn custom_tool_round_trip() {
 fn server_side_validation_errors_map_to_exit_codes() {
     let m = Mock::new();
     // An unknown field passes the client (which allows new API fields) and the server refuses it.
-    let out = m
-        .cmd()
-        .args(["beta:agents", "create"])
-        .write_stdin("name: a\nmodel: claude-opus-4-7\nsurprise: 1\n")
-        .output()
-        .unwrap();
+    let out = crate::output_piped(
+        m.cmd_std().args(["beta:agents", "create"]),
+        "name: a\nmodel: claude-opus-4-7\nsurprise: 1\n",
+    );
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("surprise") && stderr(&out).contains("invalid_request_error"),

@@ -13,12 +13,12 @@ pub fn send(args: &[&str]) -> Recorded {
 fn send_stdin(args: &[&str], stdin: Option<&str>) -> Recorded {
     let server = Server::json(json!({"id": "x"}));
     let h = home();
-    let mut cmd = ant_at(&server, h.path());
+    let mut cmd = crate::ant_at_std(&server, h.path());
     cmd.args(args);
-    if let Some(s) = stdin {
-        cmd.write_stdin(s);
-    }
-    let out = cmd.output().unwrap();
+    let out = match stdin {
+        Some(s) => crate::output_piped(&mut cmd, s),
+        None => cmd.output().unwrap(),
+    };
     assert!(
         out.status.success(),
         "ant {args:?} failed: {}",

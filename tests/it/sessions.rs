@@ -84,6 +84,22 @@ fn run_exits_with_the_code_of_each_stop_reason() {
 }
 
 #[test]
+fn run_reports_a_failed_turn_even_when_the_transform_matches_nothing() {
+    let m = Mock::new();
+    let session = m.session();
+    let out = m
+        .cmd()
+        .args(["beta:sessions", "run", "--session-id", &session])
+        .args(["-m", "/fail boom", "--format", "jsonl"])
+        .args(["--transform", "stop_details.category"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(12), "{}", stderr(&out));
+    assert!(stderr(&out).contains("boom"), "{}", stderr(&out));
+}
+
+#[test]
 fn stream_until_idle_exits_with_the_code_of_each_stop_reason() {
     let m = Mock::new();
     for (message, code) in [
@@ -206,6 +222,38 @@ fn ctrl_c_in_run_interrupts_the_turn_it_started() {
 }
 
 #[test]
+fn ctrl_c_while_its_message_is_queued_interrupts_no_other_turn() {
+    let m = Mock::new();
+    let session = m.session();
+    send(&m, &session, "/sleep 30");
+    let mut run = spawn(
+        &m,
+        &[
+            "beta:sessions",
+            "run",
+            "--session-id",
+            &session,
+            "-m",
+            "/say mine",
+            "--format",
+            "jsonl",
+        ],
+    );
+    // `run` prints the busy turn's buffered events once its message is sent.
+    let _stdout = wait_for_line(&mut run, "session.status_running");
+    interrupt(&run);
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("queued"), "{}", stderr(&out));
+    let log = events(&m, &session);
+    assert!(
+        log.iter().all(|e| e["type"] != "user.interrupt"),
+        "the other turn was interrupted: {log:#?}"
+    );
+    assert_eq!(log.last().unwrap()["type"], "session.status_running");
+}
+
+#[test]
 fn a_second_ctrl_c_quits_at_once_and_says_how_to_stop_the_session() {
     // A server whose answer to the interrupt never comes.
     let server = Server::start(|r, _| match (r.method.as_str(), r.path.as_str()) {
@@ -221,36 +269,11 @@ fn a_second_ctrl_c_quits_at_once_and_says_how_to_stop_the_session() {
         _ => Reply::ok(json!({"data": [], "next_page": null})),
     });
     let h = crate::home();
-    let run = Command::new(assert_cmd::cargo::cargo_bin("ant"))
-        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
-        .env_clear()
-        .env("HOME", h.path())
-        .env("ANTHROPIC_CONFIG_DIR", h.path())
-        .env("ANTHROPIC_BASE_URL", &server.url)
-        .env("ANTHROPIC_API_KEY", "k")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let run = spawn_run(&server, h.path());
     let start = Instant::now();
-    while !server.recorded().iter().any(|r| r.method == "POST") {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the message was never sent"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_post(&server, "user.message");
     interrupt(&run);
-    while !server
-        .recorded()
-        .iter()
-        .any(|r| r.body_text().contains("user.interrupt"))
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "no interrupt was sent"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_post(&server, "user.interrupt");
     interrupt(&run);
     let out = run.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
@@ -260,6 +283,37 @@ fn a_second_ctrl_c_quits_at_once_and_says_how_to_stop_the_session() {
         err.contains("ant beta:sessions:events send sesn_1 --event '{type: user.interrupt}'"),
         "{err}"
     );
+}
+
+/// `ant beta:sessions run --session-id sesn_1 -m hi` against `server`, in
+/// the background with stderr piped.
+fn spawn_run(server: &Server, home: &std::path::Path) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("ant"))
+        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
+        .env_clear()
+        .env("HOME", home)
+        .env("ANTHROPIC_CONFIG_DIR", home)
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .env("ANTHROPIC_API_KEY", "k")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (20 s at most) until `server` got a POST whose body has `what`.
+fn wait_for_post(server: &Server, what: &str) {
+    let start = Instant::now();
+    while !server
+        .recorded()
+        .iter()
+        .any(|r| r.method == "POST" && r.body_text().contains(what))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no POST with {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// `run` in a terminal (tmux) on an agent whose tools always ask.
@@ -331,6 +385,19 @@ fn end_of_input_at_the_approval_prompt_is_no_answer() {
 }
 
 #[test]
+fn run_help_explains_the_turn_it_waits_for_and_the_exit_codes() {
+    let h = crate::home();
+    let out = crate::ant(h.path())
+        .args(["beta:sessions", "run", "--help"])
+        .output()
+        .unwrap();
+    let help = stdout(&out);
+    assert!(help.contains("its own message"), "{help}");
+    assert!(help.contains("user.interrupt"), "{help}");
+    assert!(help.contains("14   the agent refused"), "{help}");
+}
+
+#[test]
 fn run_names_only_the_missing_flags_and_refuses_an_empty_message() {
     let m = Mock::new();
     let out = m
@@ -367,4 +434,197 @@ fn run_names_only_the_missing_flags_and_refuses_an_empty_message() {
         "{}",
         stderr(&out)
     );
+}
+
+/// An SSE event for [`Reply::sse`]: `{id, type, ...extra}`.
+fn event(id: &str, ty: &'static str, extra: Value) -> (&'static str, Value) {
+    let mut e = json!({"id": id, "type": ty});
+    e.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    (ty, e)
+}
+
+/// A server where another client answers the tool confirmation first: the
+/// stream shows its answer, `ant`'s own is refused, and the events list
+/// shows the other answer when `answered` (else nothing).
+fn answered_elsewhere(answered: bool) -> Server {
+    let stream = vec![
+        event("sevt_1", "user.message", json!({})),
+        event("sevt_2", "session.status_running", json!({})),
+        event(
+            "tu_1",
+            "agent.tool_use",
+            json!({"name": "bash", "input": {"command": "ls"},
+                                            "evaluated_permission": "ask"}),
+        ),
+        event(
+            "sevt_4",
+            "session.status_idle",
+            json!({"stop_reason": {"type": "requires_action", "event_ids": ["tu_1"]}}),
+        ),
+        event(
+            "sevt_5",
+            "user.tool_confirmation",
+            json!({"tool_use_id": "tu_1", "result": "allow"}),
+        ),
+        event("sevt_6", "session.status_running", json!({})),
+        event(
+            "sevt_7",
+            "session.status_idle",
+            json!({"stop_reason": {"type": "end_turn"}}),
+        ),
+    ];
+    Server::start(move |r, _| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", p) if p.ends_with("/stream") => Reply::sse(&stream),
+        ("POST", _) if r.body_text().contains("user.tool_confirmation") => Reply::error(
+            400,
+            "invalid_request_error",
+            "events[0].tool_use_id: \"tu_1\" was already answered",
+        ),
+        ("POST", _) => Reply::ok(json!({"data": [{"id": "sevt_1", "type": "user.message"}]})),
+        _ if answered => Reply::ok(json!({"data": [stream[4].1.clone()], "next_page": null})),
+        _ => Reply::ok(json!({"data": [], "next_page": null})),
+    })
+}
+
+#[test]
+fn a_confirmation_another_client_gave_first_does_not_end_run() {
+    let h = crate::home();
+    // Refused, and another client's answer is there: the turn goes on; not
+    // there: the refusal is the error.
+    for (answered, code) in [(true, 0), (false, 5)] {
+        let server = answered_elsewhere(answered);
+        let out = crate::ant_at(&server, h.path())
+            .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
+            .args(["--approve", "all", "--format", "jsonl"])
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+        if answered {
+            let err = stderr(&out);
+            assert!(err.contains("already answered by another client"), "{err}");
+            assert_eq!(stdout(&out).lines().count(), 7, "{}", stdout(&out));
+        }
+    }
+}
+
+#[test]
+fn run_without_an_id_in_the_send_response_waits_for_its_messages_echo() {
+    let text = |t: &str| json!({"content": [{"type": "text", "text": t}]});
+    let idle = |reason: &str| json!({"stop_reason": {"type": reason}});
+    let events = vec![
+        event("sevt_1", "user.message", text("earlier")),
+        event("sevt_2", "session.status_running", json!({})),
+        event("sevt_3", "session.status_idle", idle("end_turn")),
+        event("sevt_4", "user.message", text("hi")),
+        event("sevt_5", "session.status_running", json!({})),
+        event("sevt_6", "session.status_idle", idle("budget_reached")),
+    ];
+    let server = Server::start(move |r, _| match r.method.as_str() {
+        "GET" if r.path.ends_with("/stream") => Reply::sse(&events),
+        "POST" => Reply::ok(json!({})),
+        _ => Reply::ok(json!({"data": [], "next_page": null})),
+    });
+    let h = crate::home();
+    let out = crate::ant_at(&server, h.path())
+        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
+        .args(["--format", "jsonl"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 6, "{}", stdout(&out));
+}
+
+#[test]
+fn run_on_a_session_waiting_for_the_client_says_so_and_sends_nothing() {
+    let m = Mock::new();
+    let session = m.session();
+    let first = m
+        .cmd()
+        .args([
+            "beta:sessions",
+            "run",
+            "--session-id",
+            &session,
+            "-m",
+            "/tool get_weather {}",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(10), "{}", stderr(&first));
+    let out = m
+        .cmd()
+        .args([
+            "beta:sessions",
+            "run",
+            "--session-id",
+            &session,
+            "-m",
+            "/say hi",
+        ])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("user.custom_tool_result") && err.contains("not sent"),
+        "{err}"
+    );
+    let messages = events(&m, &session)
+        .iter()
+        .filter(|e| e["type"] == "user.message")
+        .count();
+    assert_eq!(messages, 1, "the second message was not sent");
+}
+
+#[test]
+fn ctrl_c_while_the_message_is_being_sent_quits_at_once() {
+    // A server that never answers the send.
+    let server = Server::start(|r, _| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", p) if p.ends_with("/stream") => {
+            Reply::Stream(vec![], End::Hold(Duration::from_secs(60)))
+        }
+        ("POST", _) => Reply::Chunks(
+            200,
+            "application/json",
+            vec![(Duration::from_secs(60), b"{}".to_vec())],
+        ),
+        _ => Reply::ok(json!({"data": [], "next_page": null})),
+    });
+    let h = crate::home();
+    let run = spawn_run(&server, h.path());
+    wait_for_post(&server, "user.message");
+    interrupt(&run);
+    let interrupted = Instant::now();
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(interrupted.elapsed() < Duration::from_secs(10));
+    assert!(stderr(&out).contains("user.interrupt"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_thread_stream_attached_to_an_idle_thread_exits_with_its_stop_reason() {
+    let m = Mock::new();
+    let session = m.session();
+    send(&m, &session, "/say hi\n/budget");
+    let thread = m.id(&["beta:sessions:threads", "list", "--session-id", &session]);
+    let out = m
+        .cmd()
+        .args([
+            "beta:sessions:threads:events",
+            "stream",
+            "--session-id",
+            &session,
+            &thread,
+        ])
+        .args(["--until-idle", "--format", "jsonl"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
+    assert_eq!(said(&stdout(&out)), ["hi"]);
 }

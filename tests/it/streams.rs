@@ -132,6 +132,8 @@ fn stream_ids(server: &Server, home: &std::path::Path, flag: &str) -> std::proce
             "id",
             "-r",
         ])
+        // A regression that hangs fails here instead of holding the suite.
+        .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap()
 }
@@ -279,8 +281,12 @@ fn ctrl_c_stops_a_stream_with_exit_130() {
 
 #[test]
 fn max_items_zero_prints_nothing() {
-    let (server, _) = flaky_server(3, 10);
+    // A quiet session stream: nothing to wait for.
+    let server = Server::start(|_, _| {
+        crate::Reply::Stream(vec![], crate::End::Hold(std::time::Duration::from_secs(30)))
+    });
     let h = home();
+    let started = std::time::Instant::now();
     let out = ant_at(&server, h.path())
         .args([
             "beta:sessions:events",
@@ -288,12 +294,50 @@ fn max_items_zero_prints_nothing() {
             "sesn_1",
             "--max-items",
             "0",
-            "--format",
-            "jsonl",
         ])
+        .timeout(std::time::Duration::from_secs(20))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // A message stream and a JSON-lines download print no item either.
+    let sse = Server::start(|_, _| {
+        Reply::sse(&[
+            ("message_start", json!({"type": "message_start"})),
+            ("message_stop", json!({"type": "message_stop"})),
+        ])
+    });
+    let out = ant_at(&sse, h.path())
+        .args(["messages", "create", "--model", "m", "--max-tokens", "5"])
+        .args(["--message", "{role: user, content: hi}", "--stream"])
+        .args(["--max-items", "0", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let lines = Server::start(|_, _| {
+        crate::Reply::Chunks(
+            200,
+            "application/binary",
+            vec![(
+                std::time::Duration::ZERO,
+                b"{\"a\":1}\n{\"a\":2}\n".to_vec(),
+            )],
+        )
+    });
+    let out = ant_at(&lines, h.path())
+        .args([
+            "messages:batches",
+            "results",
+            "msgbatch_1",
+            "--max-items",
+            "0",
+        ])
+        .args(["--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
 }
 
@@ -321,4 +365,145 @@ fn a_backfill_whose_page_cursor_repeats_stops_instead_of_looping() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("\"page_again\" a second time"), "{err}");
     assert!(server.recorded().len() < 10, "{}", server.recorded().len());
+}
+
+#[test]
+fn an_overloaded_error_event_reconnects_and_a_client_error_event_ends_the_stream() {
+    let running = json!({"id": "sevt_1", "type": "session.status_running",
+                         "processed_at": "2026-04-01T12:00:00.000Z"});
+    let idle = json!({"id": "sevt_2", "type": "session.status_idle",
+                      "stop_reason": {"type": "end_turn"}, "processed_at": "2026-04-01T12:00:01.000Z"});
+    let serve = |kind: &'static str| {
+        let (running, idle) = (running.clone(), idle.clone());
+        let streams = std::sync::atomic::AtomicUsize::new(0);
+        Server::start(move |r, _| {
+            if !r.path.ends_with("/stream") {
+                return Reply::ok(json!({"data": [running.clone()], "next_page": null}));
+            }
+            let error = json!({"type": "error", "error": {"type": kind, "message": "try later"}});
+            match streams.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 => Reply::sse(&[
+                    ("session.status_running", running.clone()),
+                    ("error", error),
+                ]),
+                _ => Reply::sse(&[("session.status_idle", idle.clone())]),
+            }
+        })
+    };
+    let h = home();
+    let server = serve("overloaded_error");
+    let out = stream_ids(&server, h.path(), "--until-idle");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "sevt_1\nsevt_2\n");
+    assert!(stderr(&out).contains("reconnecting in"), "{}", stderr(&out));
+    let server = serve("invalid_request_error");
+    let out = stream_ids(&server, h.path(), "--until-idle");
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("try later"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_stream_that_keeps_sending_error_events_is_given_up_after_ten() {
+    let server = Server::start(|r, _| {
+        if !r.path.ends_with("/stream") {
+            return Reply::ok(json!({"data": [], "next_page": null}));
+        }
+        let error =
+            json!({"type": "error", "error": {"type": "overloaded_error", "message": "busy"}});
+        // `retry: 1` keeps the test quick.
+        crate::Reply::Chunks(
+            200,
+            "text/event-stream",
+            vec![(
+                std::time::Duration::ZERO,
+                format!("retry: 1\n\nevent: error\ndata: {error}\n\n").into_bytes(),
+            )],
+        )
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["beta:sessions:events", "stream", "sesn_1", "--until-idle"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let streams = server
+        .recorded()
+        .iter()
+        .filter(|r| r.path.ends_with("/stream"))
+        .count();
+    assert_eq!(streams, 10, "{}", stderr(&out));
+}
+
+#[test]
+fn a_session_deleted_while_disconnected_ends_like_a_deleted_session() {
+    let serve = || {
+        let running = json!({"id": "sevt_1", "type": "session.status_running",
+                             "processed_at": "2026-04-01T12:00:00.000Z"});
+        let streams = std::sync::atomic::AtomicUsize::new(0);
+        Server::start(move |r, _| {
+            let first = !r.path.ends_with("/stream")
+                || streams.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+            if !first {
+                Reply::error(404, "not_found_error", "session not found")
+            } else if r.path.ends_with("/stream") {
+                Reply::sse(&[("session.status_running", running.clone())])
+            } else {
+                Reply::ok(json!({"data": [running.clone()], "next_page": null}))
+            }
+        })
+    };
+    let h = home();
+    let server = serve();
+    let out = stream_ids(&server, h.path(), "--until-idle");
+    assert_eq!(out.status.code(), Some(11), "{}", stderr(&out));
+    assert!(stderr(&out).contains("deleted"), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "sevt_1\n");
+    let server = serve();
+    let out = stream_ids(&server, h.path(), "--max-items=-1");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn a_sub_agent_thread_stream_stops_with_the_threads_own_stop_reason() {
+    let server = Server::start(|r, _| {
+        if r.path.ends_with("/threads/sthr_2") {
+            return Reply::ok(
+                json!({"id": "sthr_2", "type": "session_thread", "status": "idle",
+                                    "parent_thread_id": "sthr_1"}),
+            );
+        }
+        if r.path.ends_with("/stream") {
+            return Reply::Stream(vec![], crate::End::Hold(std::time::Duration::from_secs(30)));
+        }
+        // The session's history: the coordinator still runs after the
+        // sub-agent thread stopped.
+        assert!(r.path.ends_with("/sessions/sesn_1/events"), "{}", r.path);
+        assert!(
+            r.query.contains("types[]=session.thread_status_idle"),
+            "{}",
+            r.query
+        );
+        Reply::ok(json!({"data": [
+            {"id": "sevt_3", "type": "session.status_running", "processed_at": "2026-04-01T12:00:03Z"},
+            {"id": "sevt_2", "type": "session.thread_status_idle", "session_thread_id": "sthr_2",
+             "stop_reason": {"type": "refusal"}, "processed_at": "2026-04-01T12:00:02Z"},
+            {"id": "sevt_1", "type": "session.thread_status_running", "session_thread_id": "sthr_2",
+             "processed_at": "2026-04-01T12:00:01Z"},
+        ], "next_page": null}))
+    });
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args([
+            "beta:sessions:threads:events",
+            "stream",
+            "--session-id",
+            "sesn_1",
+            "sthr_2",
+        ])
+        .args(["--until-idle"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(14), "{}", stderr(&out));
 }

@@ -58,10 +58,13 @@ fn turn(n: usize, reason: &str) -> Vec<Value> {
 pub struct Conn {
     /// Events that happen while the client is away, before this connection opens.
     pub away: usize,
-    /// A pause before the live events.
+    /// A pause before the live events: they happen (and are listed) only then.
     pub delay: Duration,
     /// Events emitted live on this connection.
     pub live: usize,
+    /// The connection ends after sending this many events (of the buffered
+    /// and live ones); the rest of the live events happen all the same.
+    pub cut: Option<usize>,
     pub end: End,
 }
 
@@ -70,6 +73,7 @@ pub fn conn(away: usize, live: usize, end: End) -> Conn {
         away,
         delay: Duration::ZERO,
         live,
+        cut: None,
         end,
     }
 }
@@ -78,8 +82,12 @@ const HOLD: End = End::Hold(Duration::from_secs(30));
 
 struct State {
     events: Vec<Value>,
-    /// Events that have happened (are listed).
+    /// Events given their time so far (they are listed once that time has come).
     happened: usize,
+    /// When each of those happens and is listed (Unix ms).
+    at_ms: Vec<u64>,
+    /// For each attach-time history read (`order=desc`): the events listed then.
+    history_reads: Vec<usize>,
     /// Trailing events of the history never sent to a stream (buffered for the first).
     buffered: usize,
     conns: Vec<Conn>,
@@ -93,12 +101,25 @@ struct State {
 impl State {
     /// Events up to `to` happen now: they get their `processed_at`.
     fn happen(&mut self, to: usize) {
+        self.happen_at(to, now_ms());
+    }
+
+    /// Events up to `to` happen at `ms` (Unix ms): they are listed from
+    /// then on, and their `processed_at` are one ms apart at least.
+    fn happen_at(&mut self, to: usize, ms: u64) {
         let to = to.min(self.events.len());
         for i in self.happened..to {
-            self.last_ms = now_ms().max(self.last_ms + 1);
+            self.last_ms = ms.max(self.last_ms + 1);
             self.events[i]["processed_at"] = json!(rfc3339_ms(self.last_ms as i64));
+            self.at_ms.push(ms);
         }
         self.happened = self.happened.max(to);
+    }
+
+    /// How many events have happened by now.
+    fn listed(&self) -> usize {
+        let now = now_ms();
+        self.at_ms.iter().take_while(|t| **t <= now).count()
     }
 }
 
@@ -121,28 +142,27 @@ impl Timeline {
         conns: Vec<Conn>,
         retry_ms: Option<u64>,
     ) -> Self {
-        let mut events = events;
-        // The history happened just before: one millisecond apart.
-        let start = now_ms() - history as u64 - 1;
-        for (i, e) in events.iter_mut().take(history).enumerate() {
-            e["processed_at"] = json!(rfc3339_ms((start + i as u64) as i64));
-        }
-        let state = Arc::new(Mutex::new(State {
+        let mut state = State {
             events,
-            happened: history,
+            happened: 0,
+            at_ms: Vec::new(),
+            history_reads: Vec::new(),
             buffered,
             conns,
             opened: 0,
             retry_ms,
-            last_ms: start + history as u64,
-        }));
+            last_ms: 0,
+        };
+        // The history happened just before: one millisecond apart.
+        state.happen_at(history, now_ms() - history as u64 - 1);
+        let state = Arc::new(Mutex::new(state));
         let st = state.clone();
         let server = Server::start(move |r, _| {
             let mut s = st.lock().unwrap();
             if r.path.ends_with("/stream") {
                 stream(&mut s)
             } else if r.path.ends_with("/events") {
-                list(&s, r)
+                list(&mut s, r)
             } else {
                 Reply::error(404, "not_found_error", "unexpected path")
             }
@@ -161,6 +181,11 @@ impl Timeline {
 
     pub fn connections(&self) -> usize {
         self.state.lock().unwrap().opened
+    }
+
+    /// How many events had happened at each attach-time history read.
+    pub fn history_reads(&self) -> Vec<usize> {
+        self.state.lock().unwrap().history_reads.clone()
     }
 
     /// The ids of events `from..to`, one per line.
@@ -191,13 +216,14 @@ fn stream(s: &mut State) -> Reply {
     } else {
         live_from
     };
-    // Emitted now: the list shows them (the client would see them live).
-    s.happen(live_from + c.live);
+    // Emitted after the delay: the list shows them from then on.
+    s.happen_at(live_from + c.live, now_ms() + c.delay.as_millis() as u64);
     let mut chunks: Vec<(Duration, Vec<u8>)> = Vec::new();
     if let Some(ms) = s.retry_ms {
         chunks.push((Duration::ZERO, format!("retry: {ms}\n\n").into_bytes()));
     }
-    for (i, e) in s.events[from..s.happened].iter().enumerate() {
+    let to = c.cut.map_or(s.happened, |n| (from + n).min(s.happened));
+    for (i, e) in s.events[from..to].iter().enumerate() {
         let pause = if from + i == live_from {
             c.delay
         } else {
@@ -212,7 +238,7 @@ fn stream(s: &mut State) -> Reply {
     Reply::Stream(chunks, c.end)
 }
 
-fn list(s: &State, r: &Recorded) -> Reply {
+fn list(s: &mut State, r: &Recorded) -> Reply {
     let q = |k: &str| r.query_param(k);
     let types: Vec<String> = r
         .query
@@ -222,7 +248,11 @@ fn list(s: &State, r: &Recorded) -> Reply {
         .collect();
     let time = |e: &Value| e["processed_at"].as_str().unwrap().to_string();
     let bound = |k: &str| q(&format!("created_at[{k}]"));
-    let mut items: Vec<&Value> = s.events[..s.happened]
+    let listed = s.listed();
+    if q("order").as_deref() == Some("desc") {
+        s.history_reads.push(listed);
+    }
+    let mut items: Vec<&Value> = s.events[..listed]
         .iter()
         .filter(|e| types.is_empty() || types.iter().any(|t| e["type"] == t.as_str()))
         .filter(|e| bound("gte").is_none_or(|b| time(e) >= b))
@@ -256,15 +286,52 @@ fn watch(t: &Timeline, extra: &[&str]) -> (std::process::Output, Duration) {
 
 #[test]
 fn attaching_mid_turn_waits_for_the_idle() {
+    // The turns end differently, so stopping at the earlier one shows.
     let mut kinds = turn(2, "end_turn");
-    kinds.extend(turn(5, "end_turn"));
+    kinds.extend(turn(5, "budget_reached"));
     let evs = events(&kinds);
-    // Attach after the second turn's running status and one message.
-    let t = Timeline::new(evs, 7, 0, vec![conn(0, 6, HOLD)]);
+    // Attach after the second turn's running status and one message; the
+    // rest of the turn happens after the history read, later than the 1.5 s
+    // an idle session's stream may stay quiet.
+    let mut live = conn(0, 6, HOLD);
+    live.delay = Duration::from_millis(2000);
+    let t = Timeline::new(evs, 7, 0, vec![live]);
     let (out, took) = watch(&t, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
     assert_eq!(stdout(&out), t.ids(7, 13));
     assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(
+        t.history_reads(),
+        [7],
+        "the history read saw the turn running"
+    );
+}
+
+#[test]
+fn a_turn_that_ends_between_the_stream_opening_and_the_history_read_stops_there() {
+    let mut kinds = turn(2, "end_turn");
+    kinds.extend(turn(5, "refusal"));
+    // The rest of the turn happens as the stream opens: the history read
+    // already sees its idle, and the stream delivers it live.
+    let t = Timeline::new(events(&kinds), 7, 0, vec![conn(0, 6, HOLD)]);
+    let (out, took) = watch(&t, &[]);
+    assert_eq!(out.status.code(), Some(14), "{}", stderr(&out));
+    assert_eq!(stdout(&out), t.ids(7, 13));
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(t.history_reads(), [13], "the history read saw the idle");
+}
+
+#[test]
+fn max_items_before_the_turn_ends_says_so() {
+    let t = Timeline::new(events(&turn(5, "end_turn")), 0, 0, vec![conn(0, 8, HOLD)]);
+    let (out, _) = watch(&t, &["--max-items", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), t.ids(0, 3));
+    assert!(
+        stderr(&out).contains("--max-items 3 reached before the turn ended"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -296,6 +363,22 @@ fn attaching_to_an_idle_session_prints_the_buffered_events_then_stops() {
 }
 
 #[test]
+fn a_drop_while_replaying_an_idle_sessions_buffered_events_loses_none() {
+    let mut first = conn(0, 0, End::Reset);
+    first.cut = Some(3);
+    let t = Timeline::new(
+        events(&turn(3, "budget_reached")),
+        6,
+        6,
+        vec![first, conn(0, 0, HOLD)],
+    );
+    let (out, took) = watch(&t, &[]);
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
+    assert_eq!(stdout(&out), t.ids(0, 6));
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
 fn attaching_to_a_session_that_never_ran_waits_for_its_first_turn() {
     let mut first = conn(0, 5, HOLD);
     first.delay = Duration::from_millis(500); // the message is sent later
@@ -303,6 +386,7 @@ fn attaching_to_a_session_that_never_ran_waits_for_its_first_turn() {
     let (out, _) = watch(&t, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), t.ids(0, 5));
+    assert_eq!(t.history_reads(), [0], "the history read saw no turn yet");
 }
 
 #[test]
@@ -344,6 +428,33 @@ fn a_drop_right_after_the_first_event_loses_and_repeats_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), t.ids(0, 9));
     assert_eq!(t.connections(), 3);
+}
+
+#[test]
+fn a_drop_before_any_event_prints_nothing_old_and_misses_nothing() {
+    // The session had a turn before; the stream drops at once, and the next
+    // turn happens while the client is away.
+    let mut kinds = turn(1, "end_turn");
+    kinds.extend(turn(2, "budget_reached"));
+    let t = Timeline::new(
+        events(&kinds),
+        4,
+        0,
+        vec![conn(0, 0, End::Reset), conn(5, 0, HOLD)],
+    );
+    let (out, _) = watch(&t, &[]);
+    // At attach the session was idle: it stops at once, printing nothing old.
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let never_ran = Timeline::new(
+        events(&turn(2, "budget_reached")),
+        0,
+        0,
+        vec![conn(0, 0, End::Reset), conn(5, 0, HOLD)],
+    );
+    let (out, _) = watch(&never_ran, &[]);
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
+    assert_eq!(stdout(&out), never_ran.ids(0, 5));
 }
 
 #[test]
@@ -480,4 +591,27 @@ fn no_server_at_all_fails_fast_with_8() {
             started.elapsed()
         );
     }
+}
+
+#[test]
+fn a_transform_that_matches_nothing_does_not_hide_how_the_turn_ended() {
+    let t = Timeline::new(
+        events(&turn(2, "retries_exhausted")),
+        5,
+        5,
+        vec![conn(0, 0, HOLD)],
+    );
+    let h = home();
+    let out = ant_at(&t.server, h.path())
+        .args(["beta:sessions:events", "stream", "sesn_1", "--until-idle"])
+        .args(["--format", "jsonl", "--transform", "no.such.field"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(12), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("retries_exhausted"),
+        "{}",
+        stderr(&out)
+    );
 }
