@@ -318,16 +318,26 @@ fn parse_body(
             let parts = parse_multipart(&raw.content_type, &raw.body)?;
             let mut fields = Map::new();
             for part in &parts {
+                // A list field's parts are named `name[]`, one part per element.
+                let (name, element) = match part.name.strip_suffix("[]") {
+                    Some(base) => (base, true),
+                    None => (part.name.as_str(), false),
+                };
                 let param = op
                     .params
                     .iter()
-                    .find(|p| p.loc == Loc::Body && p.wire == part.name)
+                    .find(|p| p.loc == Loc::Body && p.wire == name && p.repeated == element)
                     .ok_or_else(|| ApiError::invalid(format!("{}: unknown field", part.name)))?;
                 if param.file {
-                    fields.insert(
-                        part.name.clone(),
-                        Value::String(part.filename.clone().unwrap_or_default()),
-                    );
+                    let file = Value::String(part.filename.clone().unwrap_or_default());
+                    if element {
+                        let list = fields.entry(name).or_insert_with(|| Value::Array(vec![]));
+                        if let Value::Array(items) = list {
+                            items.push(file);
+                        }
+                    } else {
+                        fields.insert(part.name.clone(), file);
+                    }
                 } else {
                     let text = String::from_utf8_lossy(&part.data).into_owned();
                     let v = typed_scalar(param, &text);
