@@ -3,7 +3,7 @@
 //! ends at the turn's idle, and Ctrl-C interrupts the turn `run` started.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -122,16 +122,12 @@ fn stream_until_idle_exits_with_the_code_of_each_stop_reason() {
 
 /// `ant args...` in the background with stdout piped.
 fn spawn(m: &Mock, args: &[&str]) -> Child {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ant"));
-    cmd.args(args)
-        .env_clear()
-        .env("HOME", m.home.path())
-        .env("ANTHROPIC_CONFIG_DIR", m.home.path().join("anthropic"))
-        .env("ANTHROPIC_BASE_URL", &m.handle.base_url)
-        .env("ANTHROPIC_API_KEY", "test-key")
+    m.cmd_std()
+        .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd.spawn().unwrap()
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 #[test]
@@ -288,13 +284,10 @@ fn a_second_ctrl_c_quits_at_once_and_says_how_to_stop_the_session() {
 /// `ant beta:sessions run --session-id sesn_1 -m hi` against `server`, in
 /// the background with stderr piped.
 fn spawn_run(server: &Server, home: &std::path::Path) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("ant"))
-        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
-        .env_clear()
-        .env("HOME", home)
-        .env("ANTHROPIC_CONFIG_DIR", home)
+    crate::ant_std(home)
         .env("ANTHROPIC_BASE_URL", &server.url)
         .env("ANTHROPIC_API_KEY", "k")
+        .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
