@@ -61,6 +61,7 @@ impl Context {
             Some(_) => Command::Other,
             None => Command::NoExplore,
         };
+        let kind = kind.asking_for_values(g.raw_output || g.transform.is_some());
         let choice = choose::detect(requested, kind, g.no_pager);
         if let Some(note) = &choice.note {
             eprintln!("note: {note}");

@@ -71,7 +71,7 @@ pub fn ugly(json: &[u8]) -> Vec<u8> {
                 i += 1;
                 while i < json.len() {
                     out.push(json[i]);
-                    if json[i] == b'"' && backslashes_before(json, i, 0) % 2 == 0 {
+                    if json[i] == b'"' && backslashes_before(json, i, 0).is_multiple_of(2) {
                         break;
                     }
                     i += 1;
@@ -167,7 +167,7 @@ impl Layout<'_> {
         let json = self.json;
         let mut i = s + 1;
         while i < json.len() {
-            if json[i] == b'"' && backslashes_before(json, i, s + 1) % 2 == 0 {
+            if json[i] == b'"' && backslashes_before(json, i, s + 1).is_multiple_of(2) {
                 i += 1;
                 break;
             }

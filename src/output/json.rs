@@ -66,7 +66,8 @@ pub(crate) fn raw(raw: &[u8], dress: Dress) -> Vec<u8> {
 }
 
 fn decorate(text: Vec<u8>, dress: Dress) -> Vec<u8> {
-    if !dress.color && !(dress.tty && needs_escaping(&text)) {
+    let escape = dress.tty && needs_escaping(&text);
+    if !dress.color && !escape {
         return text;
     }
     let mut out = Vec::with_capacity(text.len() * 2);
@@ -161,7 +162,7 @@ fn string_end(text: &[u8], i: usize) -> usize {
 
 /// Whether the text holds DEL or a C1 control character (U+0080..U+009F).
 fn needs_escaping(text: &[u8]) -> bool {
-    text.iter().any(|&b| b == 0x7f)
+    text.contains(&0x7f)
         || text
             .windows(2)
             .any(|w| w[0] == 0xc2 && (0x80..0xa0).contains(&w[1]))

@@ -33,16 +33,15 @@ pub fn get<'j>(json: &'j [u8], path: &[u8]) -> Res<'j> {
                 return parse(&rjson).into_owned();
             }
         }
-        if path[0] == b'[' || path[0] == b'{' {
-            if let Some((subs, rest)) = parse_sub_selectors(path) {
-                if rest.is_empty() || rest[0] == b'|' || rest[0] == b'.' {
-                    let res = multipath(json, path[0], &subs);
-                    return match rest.is_empty() {
-                        true => res,
-                        false => res.get(&rest[1..]),
-                    };
-                }
-            }
+        if (path[0] == b'[' || path[0] == b'{')
+            && let Some((subs, rest)) = parse_sub_selectors(path)
+            && (rest.is_empty() || rest[0] == b'|' || rest[0] == b'.')
+        {
+            let res = multipath(json, path[0], &subs);
+            return match rest.is_empty() {
+                true => res,
+                false => res.get(&rest[1..]),
+            };
         }
     }
     let mut c = Ctx {

@@ -502,23 +502,15 @@ pub(super) fn parse_sub_selectors<'a>(path: &'a [u8]) -> Option<(Vec<Selector<'a
     while i < path.len() {
         match path[i] {
             b'\\' => i += 1,
-            b'@' => {
-                if modifier == 0 && i > 0 && (path[i - 1] == b'.' || path[i - 1] == b'|') {
-                    modifier = i;
-                }
+            b'@' if modifier == 0 && i > 0 && (path[i - 1] == b'.' || path[i - 1] == b'|') => {
+                modifier = i;
             }
-            b':' => {
-                if modifier == 0 && colon == 0 && depth == 1 {
-                    colon = i;
-                }
-            }
-            b',' => {
-                if depth == 1 {
-                    push(&mut sels, start, colon, i);
-                    colon = 0;
-                    modifier = 0;
-                    start = i + 1;
-                }
+            b':' if modifier == 0 && colon == 0 && depth == 1 => colon = i,
+            b',' if depth == 1 => {
+                push(&mut sels, start, colon, i);
+                colon = 0;
+                modifier = 0;
+                start = i + 1;
             }
             b'"' => {
                 i += 1;

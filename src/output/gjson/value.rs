@@ -342,6 +342,14 @@ pub fn parse_string(json: &[u8], i: usize) -> (usize, &[u8], bool, bool) {
     (i, &json[s - 1..], false, false)
 }
 
+/// The index of the quote closing a string whose text starts at `from`
+/// (the length of `json` when it is not closed).
+fn closing_quote(json: &[u8], from: usize) -> usize {
+    (from..json.len())
+        .find(|&i| json[i] == b'"' && !escaped_quote(json, i, from))
+        .unwrap_or(json.len())
+}
+
 /// A number from `i`: (index after it, its text).
 pub fn parse_number(json: &[u8], i: usize) -> (usize, &[u8]) {
     let s = i;
@@ -377,11 +385,7 @@ pub fn parse_squash(json: &[u8], i: usize) -> (usize, &[u8]) {
     while i < json.len() {
         match json[i] {
             b'"' => {
-                i += 1;
-                let s2 = i;
-                while i < json.len() && !(json[i] == b'"' && !escaped_quote(json, i, s2)) {
-                    i += 1;
-                }
+                i = closing_quote(json, i + 1);
             }
             b'{' | b'(' | b'[' => depth += 1,
             b'}' | b')' | b']' => {
@@ -407,11 +411,7 @@ pub fn squash(json: &[u8]) -> &[u8] {
     while i < json.len() {
         match json[i] {
             b'"' => {
-                i += 1;
-                let s2 = i;
-                while i < json.len() && !(json[i] == b'"' && !escaped_quote(json, i, s2)) {
-                    i += 1;
-                }
+                i = closing_quote(json, i + 1);
                 if depth == 0 {
                     return if i >= json.len() {
                         json
