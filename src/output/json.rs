@@ -7,6 +7,7 @@
 //! terminal. Piped, the bytes are exactly the official's.
 
 use anstyle::{AnsiColor, Color, Style};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::json::pretty;
@@ -45,8 +46,14 @@ pub(crate) fn indented(raw: &[u8], dress: Dress) -> Vec<u8> {
 /// `--format jsonl`: the value on one line (no whitespace outside strings),
 /// ending in a newline.
 pub(crate) fn line(raw: &[u8], dress: Dress) -> Vec<u8> {
-    let ugly = pretty::ugly(raw);
-    let mut out = super::gjson::parse_value(&ugly).raw.into_owned();
+    let mut out = pretty::ugly(raw);
+    // The first value of the compact text, as GJSON's `@ugly` leaves it.
+    let (start, len) = match super::gjson::parse_value(&out).raw {
+        Cow::Borrowed(v) => (v.as_ptr() as usize - out.as_ptr() as usize, v.len()),
+        Cow::Owned(_) => (0, out.len()),
+    };
+    out.truncate(start + len);
+    out.drain(..start);
     out.push(b'\n');
     decorate(out, dress)
 }
