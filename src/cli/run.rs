@@ -327,15 +327,9 @@ impl Job<'_> {
                 if ev.event == "ping" {
                     continue;
                 }
-                let (value, json) = match serde_json::from_str::<Value>(&ev.data) {
-                    Ok(v) => (v, ev.data),
-                    Err(_) => {
-                        let v = Value::String(ev.data);
-                        let text = v.to_string();
-                        (v, text)
-                    }
-                };
-                if ev.event == "error" {
+                let error = ev.event == "error";
+                let (value, json) = ev.into_json();
+                if error {
                     return Err(stream_error(&req, self.client, &value));
                 }
                 if self.limit_reached(printed) {

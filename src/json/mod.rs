@@ -168,4 +168,4 @@ fn hex4(h: &[u8]) -> u32 {
         .fold(0, |n, &d| n * 16 + (d as char).to_digit(16).unwrap_or(0))
 }
 
-pub(crate) use scan::{skip_ws as scan_ws, value_end as value_end_at};
+pub(crate) use scan::{skip_string as string_end, skip_ws as scan_ws, value_end as value_end_at};

@@ -198,8 +198,9 @@ fn literal_end(b: &[u8], at: usize, word: &[u8]) -> Result<usize, Invalid> {
     }
 }
 
-/// The end of the string literal at `at` in valid JSON.
-fn skip_string(b: &[u8], at: usize) -> usize {
+/// The end of the string literal at `at` in valid JSON (just past its
+/// closing quote).
+pub(crate) fn skip_string(b: &[u8], at: usize) -> usize {
     let mut i = at + 1;
     while i < b.len() {
         match b[i] {

@@ -90,7 +90,7 @@ fn decorate(text: Vec<u8>, dress: Dress) -> Vec<u8> {
         let c = text[i];
         match c {
             b'"' => {
-                let end = string_end(&text, i);
+                let end = crate::json::string_end(&text, i);
                 let style = if key { KEY } else { STRING };
                 w.styled(style, |o| escape_controls(o, &text[i..end], dress.tty));
                 key = false;
@@ -152,19 +152,6 @@ impl std::fmt::Write for VecWriter<'_> {
         self.0.extend_from_slice(s.as_bytes());
         Ok(())
     }
-}
-
-/// The end of the string literal at `i` (just past its closing quote).
-fn string_end(text: &[u8], i: usize) -> usize {
-    let mut j = i + 1;
-    while j < text.len() {
-        match text[j] {
-            b'"' => return j + 1,
-            b'\\' => j += 2,
-            _ => j += 1,
-        }
-    }
-    text.len()
 }
 
 /// Whether the text holds DEL or a C1 control character (U+0080..U+009F).

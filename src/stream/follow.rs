@@ -278,15 +278,9 @@ impl Follow<'_> {
                 if ev.event == "ping" {
                     continue;
                 }
-                let (value, json) = match serde_json::from_str::<Value>(&ev.data) {
-                    Ok(v) => (v, ev.data),
-                    Err(_) => {
-                        let v = Value::String(ev.data);
-                        let text = v.to_string();
-                        (v, text)
-                    }
-                };
-                if ev.event == "error" {
+                let error = ev.event == "error";
+                let (value, json) = ev.into_json();
+                if error {
                     // Overloaded or failing: like a dropped connection.
                     let e = stream_error(&self.stream, self.client, &value);
                     if self.reconnect && retryable(&e) {

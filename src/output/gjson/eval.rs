@@ -12,8 +12,8 @@ use super::paths::{
     parse_sub_selectors, parse_uint, query_matches, split_possible_pipe,
 };
 use super::value::{
-    Kind, Res, append_json_string, escaped_quote, parse, parse_any, parse_float, parse_literal,
-    parse_number, parse_squash, parse_string, valid,
+    Kind, Res, append_json_string, escaped_quote, parse, parse_any, parse_literal, parse_number,
+    parse_squash, parse_string, valid,
 };
 use super::wildcard::match_limit;
 
@@ -99,11 +99,7 @@ fn multipath<'j>(json: &'j [u8], kind: u8, subs: &[Selector<'_>]) -> Res<'j> {
         n += 1;
     }
     b.push(kind + 2);
-    Res {
-        kind: Kind::Json,
-        raw: Cow::Owned(b),
-        ..Res::default()
-    }
+    Res::of_json(b)
 }
 
 /// The walk's state: the input, what was found, and a pipe still to apply.
@@ -165,26 +161,10 @@ fn parse_object<'j, 'p>(c: &mut Ctx<'j, 'p>, mut i: usize, path: &'p [u8]) -> (u
         let hit = pmatch && !rp.more;
         // Its value.
         while i < json.len() {
-            let num = match json[i] {
-                b'"' => {
-                    let (next, val, vesc, ok) = parse_string(json, i + 1);
-                    if !ok {
-                        return (next, false);
-                    }
-                    i = next;
-                    if hit {
-                        c.value = string_res(val, vesc);
-                        return (i, true);
-                    }
-                    false
-                }
-                b'{' | b'[' => {
+            match json[i] {
+                open @ (b'{' | b'[') => {
                     if pmatch && !hit {
-                        let (next, h) = if json[i] == b'{' {
-                            parse_object(c, i + 1, rp.path)
-                        } else {
-                            parse_array(c, i + 1, rp.path)
-                        };
+                        let (next, h) = nested(c, open, i + 1, rp.path);
                         i = next;
                         if h {
                             return (i, true);
@@ -193,40 +173,25 @@ fn parse_object<'j, 'p>(c: &mut Ctx<'j, 'p>, mut i: usize, path: &'p [u8]) -> (u
                         let (next, val) = parse_squash(json, i);
                         i = next;
                         if hit {
-                            c.value = json_res(val);
+                            c.value = Res::of_json(val);
                             return (i, true);
                         }
                     }
-                    false
                 }
-                b'n' if i + 1 < json.len() && json[i + 1] != b'u' => true,
-                b'n' | b't' | b'f' => {
-                    let kind = literal_kind(json[i]);
-                    let (next, val) = parse_literal(json, i);
-                    i = next;
-                    if hit {
-                        c.value = Res {
-                            kind,
-                            raw: Cow::Borrowed(val),
-                            ..Res::default()
-                        };
-                        return (i, true);
+                _ => match scalar(json, i) {
+                    Scalar::Value(next, res) => {
+                        i = next;
+                        if hit {
+                            c.value = res;
+                            return (i, true);
+                        }
                     }
-                    false
-                }
-                b'+' | b'-' | b'0'..=b'9' | b'i' | b'I' | b'N' => true,
-                _ => {
-                    i += 1;
-                    continue;
-                }
-            };
-            if num {
-                let (next, val) = parse_number(json, i);
-                i = next;
-                if hit {
-                    c.value = number_res(val);
-                    return (i, true);
-                }
+                    Scalar::Unclosed(next) => return (next, false),
+                    Scalar::Other => {
+                        i += 1;
+                        continue;
+                    }
+                },
             }
             break;
         }
@@ -234,41 +199,56 @@ fn parse_object<'j, 'p>(c: &mut Ctx<'j, 'p>, mut i: usize, path: &'p [u8]) -> (u
     (i, false)
 }
 
+/// A nested object or array (its opening bracket just before `i`).
+fn nested<'j, 'p>(c: &mut Ctx<'j, 'p>, open: u8, i: usize, path: &'p [u8]) -> (usize, bool) {
+    if open == b'{' {
+        parse_object(c, i, path)
+    } else {
+        parse_array(c, i, path)
+    }
+}
+
+/// A string, number or literal at some index.
+enum Scalar<'j> {
+    /// The value and the index after it.
+    Value(usize, Res<'j>),
+    /// A string without its closing quote; the index where the input ends.
+    Unclosed(usize),
+    /// Not the start of a scalar.
+    Other,
+}
+
+fn scalar(json: &[u8], i: usize) -> Scalar<'_> {
+    let c = json[i];
+    let number = |i| {
+        let (next, val) = parse_number(json, i);
+        Scalar::Value(next, Res::of_number(val))
+    };
+    match c {
+        b'"' => match parse_string(json, i + 1) {
+            (next, val, escaped, true) => Scalar::Value(next, Res::of_string(val, escaped)),
+            (next, ..) => Scalar::Unclosed(next),
+        },
+        b'n' if i + 1 < json.len() && json[i + 1] != b'u' => number(i),
+        b'n' | b't' | b'f' => {
+            let (next, val) = parse_literal(json, i);
+            let res = Res {
+                kind: literal_kind(c),
+                raw: Cow::Borrowed(val),
+                ..Res::default()
+            };
+            Scalar::Value(next, res)
+        }
+        b'+' | b'-' | b'0'..=b'9' | b'i' | b'I' | b'N' => number(i),
+        _ => Scalar::Other,
+    }
+}
+
 fn literal_kind(c: u8) -> Kind {
     match c {
         b't' => Kind::True,
         b'f' => Kind::False,
         _ => Kind::Null,
-    }
-}
-
-fn string_res(raw: &[u8], escaped: bool) -> Res<'_> {
-    let inner = &raw[1..raw.len() - 1];
-    Res {
-        kind: Kind::String,
-        raw: Cow::Borrowed(raw),
-        text: match escaped {
-            true => Cow::Owned(crate::json::unescape(inner)),
-            false => Cow::Borrowed(inner),
-        },
-        num: 0.0,
-    }
-}
-
-fn json_res(raw: &[u8]) -> Res<'_> {
-    Res {
-        kind: Kind::Json,
-        raw: Cow::Borrowed(raw),
-        ..Res::default()
-    }
-}
-
-fn number_res(raw: &[u8]) -> Res<'_> {
-    Res {
-        kind: Kind::Number,
-        raw: Cow::Borrowed(raw),
-        text: Cow::Borrowed(b""),
-        num: parse_float(raw),
     }
 }
 
@@ -299,85 +279,41 @@ fn parse_array<'j, 'p>(c: &mut Ctx<'j, 'p>, mut i: usize, path: &'p [u8]) -> (us
         // which makes `..` JSON Lines an array).
         while i <= json.len() {
             let ch = json.get(i).copied().unwrap_or(b']');
-            let num = match ch {
-                b'"' => {
-                    let (next, val, vesc, ok) = parse_string(json, i + 1);
-                    if !ok {
-                        return (next, false);
-                    }
+            let found = match ch {
+                b'{' | b'[' if pmatch && !hit => {
+                    let (next, h) = nested(c, ch, i + 1, rp.path);
                     i = next;
-                    if rp.query.on {
-                        if query(c, &mut rp, &mut multires, string_res(val, vesc)) {
-                            return (i, true);
-                        }
-                    } else if hit && !rp.alogok {
-                        c.value = string_res(val, vesc);
+                    hit = h;
+                    if hit && !rp.alogok {
                         return (i, true);
                     }
-                    false
+                    None
                 }
                 b'{' | b'[' => {
-                    if pmatch && !hit {
-                        let (next, h) = if ch == b'{' {
-                            parse_object(c, i + 1, rp.path)
-                        } else {
-                            parse_array(c, i + 1, rp.path)
-                        };
-                        i = next;
-                        hit = h;
-                        if hit && !rp.alogok {
-                            return (i, true);
-                        }
-                    } else {
-                        let (next, val) = parse_squash(json, i);
-                        i = next;
-                        if rp.query.on {
-                            if query(c, &mut rp, &mut multires, json_res(val)) {
-                                return (i, true);
-                            }
-                        } else if hit && !rp.alogok {
-                            c.value = json_res(val);
-                            return (i, true);
-                        }
-                    }
-                    false
-                }
-                b'n' if i + 1 < json.len() && json[i + 1] != b'u' => true,
-                b'n' | b't' | b'f' => {
-                    let kind = literal_kind(ch);
-                    let (next, val) = parse_literal(json, i);
+                    let (next, val) = parse_squash(json, i);
                     i = next;
-                    let res = Res {
-                        kind,
-                        raw: Cow::Borrowed(val),
-                        ..Res::default()
-                    };
-                    if rp.query.on {
-                        if query(c, &mut rp, &mut multires, res) {
-                            return (i, true);
-                        }
-                    } else if hit && !rp.alogok {
-                        c.value = res;
-                        return (i, true);
-                    }
-                    false
+                    Some(Res::of_json(val))
                 }
-                b'+' | b'-' | b'0'..=b'9' | b'i' | b'I' | b'N' => true,
                 b']' => return close(c, &mut rp, i, h, &alog, multires),
-                _ => {
-                    i += 1;
-                    continue;
-                }
+                _ => match scalar(json, i) {
+                    Scalar::Value(next, res) => {
+                        i = next;
+                        Some(res)
+                    }
+                    Scalar::Unclosed(next) => return (next, false),
+                    Scalar::Other => {
+                        i += 1;
+                        continue;
+                    }
+                },
             };
-            if num {
-                let (next, val) = parse_number(json, i);
-                i = next;
+            if let Some(res) = found {
                 if rp.query.on {
-                    if query(c, &mut rp, &mut multires, number_res(val)) {
+                    if query(c, &mut rp, &mut multires, res) {
                         return (i, true);
                     }
                 } else if hit && !rp.alogok {
-                    c.value = number_res(val);
+                    c.value = res;
                     return (i, true);
                 }
             }
@@ -433,11 +369,7 @@ fn close<'j, 'p>(
                 }
             }
             out.push(b']');
-            c.value = Res {
-                kind: Kind::Json,
-                raw: Cow::Owned(out),
-                ..Res::default()
-            };
+            c.value = Res::of_json(out);
             return (i + 1, true);
         }
         let n = h - 1;
@@ -452,13 +384,9 @@ fn close<'j, 'p>(
     if !c.value.exists() {
         if !multires.is_empty() {
             multires.push(b']');
-            c.value = Res {
-                kind: Kind::Json,
-                raw: Cow::Owned(multires),
-                ..Res::default()
-            };
+            c.value = Res::of_json(multires);
         } else if rp.query.all {
-            c.value = json_res(b"[]");
+            c.value = Res::of_json(b"[]");
         }
     }
     (i + 1, false)

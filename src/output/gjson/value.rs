@@ -30,6 +30,40 @@ pub struct Res<'a> {
 }
 
 impl<'a> Res<'a> {
+    /// A string from its literal `raw` (with quotes); `escaped` when it has
+    /// backslash escapes to decode.
+    pub fn of_string(raw: &'a [u8], escaped: bool) -> Res<'a> {
+        let inner = &raw[1..raw.len() - 1];
+        Res {
+            kind: Kind::String,
+            raw: Cow::Borrowed(raw),
+            text: match escaped {
+                true => Cow::Owned(crate::json::unescape(inner)),
+                false => Cow::Borrowed(inner),
+            },
+            num: 0.0,
+        }
+    }
+
+    /// An array or object from its text.
+    pub fn of_json(raw: impl Into<Cow<'a, [u8]>>) -> Res<'a> {
+        Res {
+            kind: Kind::Json,
+            raw: raw.into(),
+            ..Res::default()
+        }
+    }
+
+    /// A number from its text.
+    pub fn of_number(raw: &'a [u8]) -> Res<'a> {
+        Res {
+            kind: Kind::Number,
+            raw: Cow::Borrowed(raw),
+            text: Cow::Borrowed(b""),
+            num: parse_float(raw),
+        }
+    }
+
     pub fn exists(&self) -> bool {
         self.kind != Kind::Null || !self.raw.is_empty()
     }
@@ -152,17 +186,7 @@ impl<'a> Res<'a> {
                     return;
                 }
                 i = next;
-                let inner = &raw[1..raw.len() - 1];
-                key = Res {
-                    kind: Kind::String,
-                    raw: Cow::Borrowed(raw),
-                    text: if escaped {
-                        Cow::Owned(crate::json::unescape(inner))
-                    } else {
-                        Cow::Borrowed(inner)
-                    },
-                    num: 0.0,
-                };
+                key = Res::of_string(raw, escaped);
             }
             while i < json.len() && (json[i] <= b' ' || json[i] == b',' || json[i] == b':') {
                 i += 1;
@@ -209,11 +233,7 @@ pub fn parse_float(raw: &[u8]) -> f64 {
 pub fn parse(json: &[u8]) -> Res<'_> {
     for (i, &c) in json.iter().enumerate() {
         if c == b'{' || c == b'[' {
-            return Res {
-                kind: Kind::Json,
-                raw: Cow::Borrowed(&json[i..]),
-                ..Res::default()
-            };
+            return Res::of_json(&json[i..]);
         }
         if c <= b' ' {
             continue;
@@ -241,13 +261,7 @@ pub fn parse(json: &[u8]) -> Res<'_> {
 }
 
 fn number(json: &[u8]) -> Res<'_> {
-    let raw = tonum(json);
-    Res {
-        kind: Kind::Number,
-        raw: Cow::Borrowed(raw),
-        text: Cow::Borrowed(b""),
-        num: parse_float(raw),
-    }
+    Res::of_number(tonum(json))
 }
 
 fn literal(kind: Kind, json: &[u8]) -> Res<'_> {
@@ -350,30 +364,25 @@ fn closing_quote(json: &[u8], from: usize) -> usize {
         .unwrap_or(json.len())
 }
 
-/// A number from `i`: (index after it, its text).
+/// A number from `i`: (index after it, its text), up to whitespace, `,`,
+/// `]` or `}`.
 pub fn parse_number(json: &[u8], i: usize) -> (usize, &[u8]) {
-    let s = i;
-    let mut i = i + 1;
-    while i < json.len() {
-        if json[i] <= b' ' || matches!(json[i], b',' | b']' | b'}') {
-            return (i, &json[s..i]);
-        }
-        i += 1;
-    }
-    (i.min(json.len()), &json[s.min(json.len())..])
+    scan_from(json, i, |c| c <= b' ' || matches!(c, b',' | b']' | b'}'))
 }
 
-/// A literal from `i`: (index after it, its text).
+/// A literal from `i`: (index after it, its text), its lowercase letters.
 pub fn parse_literal(json: &[u8], i: usize) -> (usize, &[u8]) {
-    let s = i;
-    let mut i = i + 1;
-    while i < json.len() {
-        if !json[i].is_ascii_lowercase() {
-            return (i, &json[s..i]);
-        }
-        i += 1;
-    }
-    (i.min(json.len()), &json[s.min(json.len())..])
+    scan_from(json, i, |c| !c.is_ascii_lowercase())
+}
+
+/// The run from `i` (its first byte whatever it is) up to a byte that `stop`s it.
+fn scan_from(json: &[u8], i: usize, stop: impl Fn(u8) -> bool) -> (usize, &[u8]) {
+    let s = i.min(json.len());
+    let end = (i + 1..json.len())
+        .find(|&j| stop(json[j]))
+        .unwrap_or(json.len())
+        .max(s);
+    (end, &json[s..end])
 }
 
 /// An array or object (or a `(`...`)` group) from its opening bracket at
@@ -440,11 +449,11 @@ pub fn parse_any(json: &[u8], mut i: usize, hit: bool) -> (usize, Res<'_>, bool)
         let c = json[i];
         if c == b'{' || c == b'[' {
             let (next, val) = parse_squash(json, i);
-            let mut res = Res::default();
-            if hit {
-                res.raw = Cow::Borrowed(val);
-                res.kind = Kind::Json;
-            }
+            let res = if hit {
+                Res::of_json(val)
+            } else {
+                Res::default()
+            };
             return (next, res, true);
         }
         if c <= b' ' {
@@ -457,20 +466,11 @@ pub fn parse_any(json: &[u8], mut i: usize, hit: bool) -> (usize, Res<'_>, bool)
                 if !ok {
                     return (next, Res::default(), false);
                 }
-                let mut res = Res::default();
-                if hit {
-                    let inner = &raw[1..raw.len() - 1];
-                    res = Res {
-                        kind: Kind::String,
-                        raw: Cow::Borrowed(raw),
-                        text: if escaped {
-                            Cow::Owned(crate::json::unescape(inner))
-                        } else {
-                            Cow::Borrowed(inner)
-                        },
-                        num: 0.0,
-                    };
-                }
+                let res = if hit {
+                    Res::of_string(raw, escaped)
+                } else {
+                    Res::default()
+                };
                 return (next, res, true);
             }
             b'n' if i + 1 < json.len() && json[i + 1] != b'u' => true,
@@ -492,15 +492,11 @@ pub fn parse_any(json: &[u8], mut i: usize, hit: bool) -> (usize, Res<'_>, bool)
         };
         if num {
             let (next, val) = parse_number(json, i);
-            let mut res = Res::default();
-            if hit {
-                res = Res {
-                    kind: Kind::Number,
-                    raw: Cow::Borrowed(val),
-                    text: Cow::Borrowed(b""),
-                    num: parse_float(val),
-                };
-            }
+            let res = if hit {
+                Res::of_number(val)
+            } else {
+                Res::default()
+            };
             return (next, res, true);
         }
         i += 1;
