@@ -118,3 +118,30 @@ fn ugly_drops_whitespace_outside_strings_only() {
         b"{\"a b\":[1,\"x\\\" y\"]}"
     );
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    proptest! {
+        #![proptest_config(crate::proptest_config())]
+
+        #[test]
+        fn prop_layouts_keep_the_value(v in crate::request::value::tests::props::json()) {
+            let text = v.to_string();
+            let laid: Value = serde_json::from_slice(&pretty(text.as_bytes())).unwrap();
+            prop_assert_eq!(&laid, &v);
+            let line: Value = serde_json::from_slice(&ugly(text.as_bytes())).unwrap();
+            prop_assert_eq!(&line, &v);
+            let sorted = Options { sort_keys: true, width: 20, ..Options::default() };
+            let _ = pretty_options(text.as_bytes(), &sorted);
+        }
+
+        #[test]
+        fn prop_any_bytes_lay_out_without_panicking(b in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = pretty(&b);
+            let _ = ugly(&b);
+        }
+    }
+}

@@ -225,3 +225,25 @@ fn nothing_found_is_none() {
     }
     assert_eq!(raw(r#"{"a":[1,2]}"#, "a.#(>5)#"), Some("[]".into()));
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(crate::proptest_config())]
+
+        #[test]
+        fn prop_paths_never_panic_on_any_text(
+            text in "[\\[\\]{}\":,a-z0-9 .\\\\#@!*?|()=<>%~-]{0,40}",
+            path in prop_oneof![
+                "[a-z0-9.|#@!*?\\\\(){}\\[\\],:\"=<>%~ -]{1,24}",
+                "(@this|@reverse|@keys|@values|@tostr|@fromstr|@group|@dig:a|@flatten|@join|@pretty|@ugly|@valid|a|#|0|\\.\\.#)([.|](@reverse|@keys|a|#|0|\\{a,b\\}|\\[a\\])){0,3}",
+            ],
+        ) {
+            if let Ok(p) = parse(&path) {
+                let _ = get(&text, &p);
+            }
+        }
+    }
+}
