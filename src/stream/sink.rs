@@ -42,15 +42,15 @@ pub fn event_sink(op: &Operation, opts: &OutputOptions, verbose: bool) -> Box<dy
 struct TranscriptPrinter(Transcript);
 
 impl Printer for TranscriptPrinter {
-    fn item(&mut self, value: &Value) -> Result<()> {
-        self.0.event(value)
-    }
-
-    fn raw(&mut self, body: &[u8]) -> Result<()> {
-        match serde_json::from_slice::<Value>(body) {
+    fn item(&mut self, json: &str) -> Result<()> {
+        match serde_json::from_str::<Value>(json) {
             Ok(v) => self.0.event(&v),
             Err(_) => Ok(()),
         }
+    }
+
+    fn event(&mut self, _json: &str, value: &Value) -> Result<()> {
+        self.0.event(value)
     }
 
     fn finish(&mut self) -> Result<()> {
