@@ -103,7 +103,7 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
             "--check-responses" => c.check_responses = true,
             "--work-ttl" => {
                 c.work_ttl_secs = num(&flag, value(&flag)?)?;
-                let max = ant_mock::work::MAX_TTL_SECONDS;
+                let max = ant_mock::store::work::MAX_TTL_SECONDS;
                 if !(1..=max).contains(&c.work_ttl_secs) {
                     return Err(format!("--work-ttl must be 1 to {max} seconds"));
                 }

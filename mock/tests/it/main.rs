@@ -4,6 +4,7 @@
 mod agent;
 mod api;
 mod fidelity;
+mod layers;
 mod limits;
 mod oauth;
 mod python_sdk;

@@ -13,7 +13,7 @@ use crate::support::*;
 /// read from its dispatch table, so that an operation the emulator starts
 /// answering is covered here at once.
 fn dispatched() -> BTreeSet<(String, String)> {
-    let table = include_str!("../../src/resources/mod.rs");
+    let table = include_str!("../../src/router/dispatch.rs");
     let mut out = BTreeSet::new();
     for piece in table.split("(\"").skip(1) {
         // `group", "verb") => ...`

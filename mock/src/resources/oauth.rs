@@ -7,7 +7,6 @@
 //! accepted as `Authorization: Bearer` on every API route until they expire.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -15,8 +14,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::routes::parse_query;
-use crate::server::Reply;
+use super::Reply;
+use crate::form::parse_query;
+use crate::store::oauth::{Grant, Pending};
 use crate::store::{ApiError, Shared};
 
 /// Issued access tokens start with this (other bearer values are accepted
@@ -31,46 +31,6 @@ const ORG_NAME: &str = "ant-mock";
 const ORG_UUID: &str = "00000000-0000-4000-8000-00000000a17e";
 const EMAIL: &str = "developer@ant-mock.local";
 const WORKSPACE: &str = "wrkspc_01antmockdefault0000000";
-
-/// Who a token speaks for.
-#[derive(Clone)]
-struct Grant {
-    client_id: String,
-    scope: String,
-    org: String,
-    workspace: String,
-}
-
-/// An authorization code waiting to be exchanged.
-struct Pending {
-    grant: Grant,
-    redirect_uri: String,
-    challenge: String,
-    state: String,
-    issued: Instant,
-    used: bool,
-}
-
-#[derive(Default)]
-struct Tokens {
-    codes: HashMap<String, Pending>,
-    /// Refresh token → grant (rotated on use).
-    refresh: HashMap<String, Grant>,
-    /// Access token → when it expires.
-    access: HashMap<String, Instant>,
-}
-
-/// The server's OAuth state.
-#[derive(Default)]
-pub struct OAuth {
-    tokens: Mutex<Tokens>,
-}
-
-impl OAuth {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Tokens> {
-        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
 
 /// Whether a request is one of the OAuth routes (they need no API key).
 pub fn is_oauth_route(method: &str, path: &str) -> bool {

@@ -14,8 +14,7 @@ use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
 use serde_json::Value;
 
-use crate::resources::Answer;
-use crate::server::{Reply, RespBody};
+use crate::resources::{Answer, Reply, RespBody};
 use crate::store::{ApiError, Shared};
 
 /// Checks a handler's answer. A JSON body that does not match becomes a

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::store::{ApiError, new_id, rfc3339};
+use super::{ApiError, new_id, rfc3339};
 
 /// `expected_last_heartbeat` that claims a lease nobody holds.
 pub const NO_HEARTBEAT: &str = "NO_HEARTBEAT";
@@ -288,7 +288,7 @@ impl Queue {
         patch: &Value,
     ) -> Result<Value, ApiError> {
         let w = self.get_mut(env_id, work_id)?;
-        crate::store::merge_metadata(&mut w.json["metadata"], patch);
+        super::merge_metadata(&mut w.json["metadata"], patch);
         Ok(w.json.clone())
     }
 

@@ -1,5 +1,12 @@
-//! Shared state of the emulator: the in-memory resource tables, ids,
-//! timestamps, the error type handlers return, and cursor pagination.
+//! The bottom layer: shared state of the emulator (the in-memory resource
+//! tables), ids, timestamps, the error type handlers return, and paging;
+//! with the configuration, the session event log, the work queue and the
+//! OAuth server's tokens in submodules. It imports only leaf modules.
+
+mod config;
+pub mod events;
+pub mod oauth;
+pub mod work;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -7,7 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
-use crate::Config;
+pub use config::{Config, DEFAULT_MAX_BODY};
+
 use crate::stream::Hub;
 
 /// Everything a request handler or a session worker can reach.
@@ -20,7 +28,7 @@ pub struct Shared {
     violations: Mutex<Vec<String>>,
     /// Operations (`group verb`) whose responses were checked.
     checked: Mutex<std::collections::BTreeSet<String>>,
-    pub oauth: crate::oauth::OAuth,
+    pub oauth: oauth::OAuth,
 }
 
 impl Shared {
@@ -73,6 +81,18 @@ impl Shared {
     pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Stops the scripted agents and ends their streams, so their tasks do
+    /// not outlive the server.
+    pub fn stop_sessions(&self) {
+        let mut st = self.lock();
+        for s in st.sessions.iter_mut() {
+            if let Some(w) = s.worker.take() {
+                w.abort();
+            }
+            s.hub.close();
+        }
+    }
 }
 
 /// One agent: every version, newest last.
@@ -122,7 +142,7 @@ pub struct State {
     pub memories: Vec<Value>,
     pub memory_versions: Vec<Value>,
     /// The work queue of self-hosted environments.
-    pub work: crate::work::Queue,
+    pub work: work::Queue,
     /// Last timestamp handed out, so timestamps never go backwards.
     pub last_ms: u64,
 }

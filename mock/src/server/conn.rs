@@ -108,7 +108,7 @@ pub async fn serve(
         }
         // else: dropped, closing it; the client sees the connection end.
     }
-    crate::server::stop_sessions(&shared);
+    shared.stop_sessions();
 }
 
 /// Accept errors that concern only the connection being accepted.
@@ -125,7 +125,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     let timeout = shared.config.read_timeout;
     let svc = service_fn(move |req| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(crate::server::handle_guarded(shared, req).await) }
+        async move { Ok::<_, Infallible>(super::handle_guarded(shared, req).await) }
     });
     let served = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())

@@ -1,55 +1,25 @@
-//! HTTP plumbing of one request: applies the fault flags (latency, random
-//! failures), the host check, authentication, the body size limit and read
-//! timeout and the `request-id` header, logs one line per request, and turns
-//! handler results into hyper responses.
+//! The HTTP server, the top layer: connections (`conn.rs`) and the plumbing
+//! of one request: the fault flags (latency, random failures), the host
+//! check, authentication, the body size limit and read timeout and the
+//! `request-id` header; it hands the request to the router (or the OAuth
+//! routes), logs one line per request, and turns answers into hyper
+//! responses.
 
-use std::convert::Infallible;
+pub mod conn;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Incoming};
 use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::store::{ApiError, Shared, request_id};
-use crate::stream::ChannelBody;
-
-pub type RespBody = BoxBody<Bytes, Infallible>;
-
-/// What a handler answers.
-pub enum Reply {
-    Json(u16, Value),
-    Raw {
-        status: u16,
-        content_type: String,
-        body: Bytes,
-    },
-    Sse(ChannelBody),
-    /// An event stream already boxed (e.g. wrapped by the response check).
-    Stream(RespBody),
-    /// `302 Found` to this location.
-    Redirect(String),
-}
-
-impl Reply {
-    pub fn ok(v: Value) -> Self {
-        Reply::Json(200, v)
-    }
-}
-
-/// Stops the scripted agents and ends their streams, so their tasks do not
-/// outlive the server.
-pub fn stop_sessions(shared: &Shared) {
-    let mut st = shared.lock();
-    for s in st.sessions.iter_mut() {
-        if let Some(w) = s.worker.take() {
-            w.abort();
-        }
-        s.hub.close();
-    }
-}
+use crate::resources::oauth;
+use crate::resources::{Reply, RespBody};
+use crate::router::{RawRequest, route};
+use crate::store::{ApiError, Shared, api_key_id, request_id};
 
 /// Runs `handle` in a task of its own, so that a bug that panics answers
 /// `500` (and is recorded as a violation, failing the tests) instead of
@@ -243,7 +213,7 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
     let bearer = authed("authorization")
         .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_string()))
         .filter(|v| !v.is_empty());
-    let oauth_route = crate::oauth::is_oauth_route(parts.method.as_str(), parts.uri.path());
+    let oauth_route = oauth::is_oauth_route(parts.method.as_str(), parts.uri.path());
     if api_key.is_none() && bearer.is_none() && !oauth_route {
         return Err(ApiError::new(
             401,
@@ -252,7 +222,7 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
         ));
     }
     if let (None, Some(token), false) = (&api_key, &bearer, oauth_route) {
-        crate::oauth::check_bearer(shared, token, &authed("anthropic-beta").unwrap_or_default())?;
+        oauth::check_bearer(shared, token, &authed("anthropic-beta").unwrap_or_default())?;
     }
     let bytes = read_body(&shared.config, body).await?;
     let content_type = parts
@@ -262,9 +232,9 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
         .unwrap_or("")
         .to_string();
     if oauth_route {
-        return Ok(crate::oauth::handle(
+        return Ok(oauth::handle(
             shared,
-            &crate::oauth::OAuthRequest {
+            &oauth::OAuthRequest {
                 method: parts.method.as_str(),
                 path: parts.uri.path(),
                 query: parts.uri.query().unwrap_or(""),
@@ -274,7 +244,7 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
             },
         ));
     }
-    let req = crate::routes::RawRequest {
+    let req = RawRequest {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
         query: parts.uri.query().unwrap_or("").to_string(),
@@ -285,15 +255,15 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
             .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
             .collect(),
         body: bytes,
-        api_key_id: crate::store::api_key_id(api_key.or(bearer).as_deref().unwrap_or("")),
+        api_key_id: api_key_id(api_key.or(bearer).as_deref().unwrap_or("")),
     };
-    crate::routes::route(shared, req).await
+    route(shared, req).await
 }
 
 /// Reads a request body: refused with `413` past `max_body`, before reading
 /// when its length is declared and as soon as it grows past it otherwise,
 /// and with `408` when it does not arrive within `read_timeout`.
-async fn read_body(config: &crate::Config, body: Incoming) -> Result<Bytes, ApiError> {
+async fn read_body(config: &crate::store::Config, body: Incoming) -> Result<Bytes, ApiError> {
     let max = config.max_body;
     let too_large = || {
         ApiError::new(
