@@ -10,6 +10,7 @@ mod federation;
 mod files;
 mod generated;
 mod hardening;
+mod imports;
 mod login;
 mod mock;
 mod output;
