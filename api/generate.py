@@ -29,9 +29,11 @@ TYPE_NAMES = [(STRING, "string"), (INTEGER, "integer"), (NUMBER, "number"), (BOO
               (OBJECT, "object"), (ARRAY, "array"), (NULL, "null")]
 
 # Flags every command already has (global or client-side); a parameter never takes these names.
+# `--workspace-id` and `--organization-id` are global flags too, but an Admin API parameter of
+# that name takes it on its own command (clap then does not give that command the global flag).
 RESERVED_FLAGS = {"debug", "base-url", "format", "format-error", "transform", "transform-error",
-                  "raw-output", "api-key", "auth-token", "webhook-key", "profile", "identity-token",
-                  "identity-token-file", "federation-rule", "organization-id", "workspace-id",
+                  "raw-output", "api-key", "admin-key", "auth-token", "webhook-key", "profile",
+                  "identity-token", "identity-token-file", "federation-rule",
                   "max-retries", "timeout", "max-items", "output", "help", "verbose"}
 # Headers sent from global flags rather than per-command flags.
 GLOBAL_HEADERS = {"anthropic-workspace-id"}
@@ -413,8 +415,7 @@ def build():
     with open(COMPAT) as f:
         compat = json.load(f)
     g = Gen(catalog, compat)
-    endpoints = [e for e in catalog["endpoints"] if "organization" not in e["resource"].split(":")]
-    endpoints = compat["extra_operations"] + endpoints
+    endpoints = compat["extra_operations"] + catalog["endpoints"]
     ops = [g.operation(e) for e in endpoints]
     for ev in ("BetaManagedAgentsStreamSessionEvents", "BetaManagedAgentsStreamSessionThreadEvents"):
         g.collect_refs({"$ref": f"#/$defs/{ev}"})

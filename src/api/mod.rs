@@ -233,6 +233,12 @@ impl Operation {
         )
     }
 
+    /// Admin API operations (`organization:*`, `beta:organization:*`): they
+    /// take an admin API key (`sk-ant-admin...`) in `x-api-key`.
+    pub fn is_admin(&self) -> bool {
+        self.path.starts_with("/v1/organizations/")
+    }
+
     pub fn is_download(&self) -> bool {
         self.response == Response::Binary
     }

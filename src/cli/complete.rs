@@ -368,6 +368,7 @@ impl Ctx<'_> {
     fn globals(&self) -> Vec<(String, String)> {
         [
             "api-key",
+            "admin-key",
             "auth-token",
             "base-url",
             "profile",

@@ -1,6 +1,6 @@
 //! The clap command tree, built from the endpoint table. Groups and verbs are
 //! deferred (`Command::defer`), so `ant --version` or one command's `--help`
-//! never pays for building all ~150 commands' flags.
+//! never pays for building all ~375 commands' flags.
 
 use clap::{Arg, ArgAction, Args, Command, ValueHint};
 
@@ -18,6 +18,14 @@ pub const POSITIONAL: &str = "ID";
 pub const EXTRA_POSITIONAL: &str = "EXTRA";
 pub const UNTIL_IDLE: &str = "until-idle";
 pub const NO_RECONNECT: &str = "no-reconnect";
+
+/// Said by every Admin API command's help (see `Operation::is_admin`).
+pub const ADMIN_AUTH_HELP: &str = "\
+Admin API: authenticate with an admin API key (sk-ant-admin..., created in the Console by an
+organization admin), sent as x-api-key. --admin-key or ANTHROPIC_ADMIN_KEY wins over the other
+credentials for these commands (and is ignored by the others); without it the usual credentials
+are sent. These commands send no anthropic-workspace-id header (admin keys act for the whole
+organization); where one has a --workspace-id flag, that is its own parameter. See docs/admin.md.";
 
 pub fn root() -> Command {
     let mut cmd = Command::new("ant")
@@ -65,10 +73,15 @@ fn build_group(cmd: Command) -> Command {
     let group = cmd.get_name().to_string();
     let mut cmd = cmd;
     for op in api::group_ops(&group) {
+        let after = if op.is_admin() {
+            format!("{ADMIN_AUTH_HELP}\n\n{EXIT_CODES_HELP}")
+        } else {
+            EXIT_CODES_HELP.to_string()
+        };
         cmd = cmd.subcommand(
             Command::new(op.verb)
                 .about(op.summary)
-                .after_help(EXIT_CODES_HELP)
+                .after_help(after)
                 .defer(build_verb),
         );
     }
@@ -112,7 +125,13 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
             );
     }
     for p in op.params {
-        cmd = cmd.arg(param_arg(p));
+        // An Admin API parameter named like a global flag (`--workspace-id`,
+        // `--organization-id`) takes its place on this command.
+        if cmd.get_arguments().any(|a| a.get_id() == p.flag) {
+            cmd = cmd.mut_arg(p.flag, |_| param_arg(p));
+        } else {
+            cmd = cmd.arg(param_arg(p));
+        }
         for inner in p.inner {
             cmd = cmd.arg(inner_arg(p, inner));
         }

@@ -50,7 +50,7 @@ pub fn list_op_for(key: &str, beta: bool) -> Option<&'static Operation> {
 /// The settings of the line being completed: its credential, base URL,
 /// profile and workspace flags, falling back to env and profile like a
 /// normal command.
-fn settings(flags: &[(String, String)]) -> Option<crate::auth::Resolved> {
+fn settings(flags: &[(String, String)], admin: bool) -> Option<crate::auth::Resolved> {
     let mut argv = vec!["ant".to_string()];
     for (k, v) in flags {
         argv.push(format!("--{k}={v}"));
@@ -64,7 +64,11 @@ fn settings(flags: &[(String, String)]) -> Option<crate::auth::Resolved> {
         no_refresh: true,
         ..config::inputs(&g)
     };
-    crate::auth::resolve(&inputs).ok()
+    let mut resolved = crate::auth::resolve(&inputs).ok()?;
+    if admin {
+        config::admin(&mut resolved, &g);
+    }
+    Some(resolved)
 }
 
 /// A short, stable hash (FNV-1a) for cache keys.
@@ -199,7 +203,7 @@ pub fn ids(
     path: &[(&'static Param, String)],
     globals: &[(String, String)],
 ) -> Vec<Cand> {
-    let Some(resolved) = settings(globals) else {
+    let Some(resolved) = settings(globals, list.is_admin()) else {
         return Vec::new();
     };
     let (secret, secret_kind) = match &resolved.auth {
