@@ -23,6 +23,7 @@ pub mod server;
 pub mod sha256;
 pub mod store;
 pub mod stream;
+pub mod synth;
 pub mod tools;
 
 pub use store::{Config, DEFAULT_MAX_BODY};

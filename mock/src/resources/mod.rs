@@ -7,6 +7,7 @@ pub mod agents;
 pub mod environments;
 pub mod events;
 pub mod files;
+pub mod generic;
 pub mod memory;
 pub mod oauth;
 pub mod sessions;

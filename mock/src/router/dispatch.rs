@@ -1,16 +1,17 @@
 //! The dispatch table: which resource handler answers each operation of the
-//! endpoint table (groups without their `beta:` prefix).
+//! endpoint table (groups without their `beta:` prefix); every operation
+//! no hand-written resource answers goes to the generic emulation.
 
 use std::sync::Arc;
 
 use crate::resources::*;
 use crate::store::Shared;
 
-/// Runs the handler for an operation (group without its `beta:` prefix), or
-/// `None` when ant-mock does not emulate it.
-pub async fn dispatch(shared: &Arc<Shared>, group: &str, verb: &str, req: &Req) -> Option<Answer> {
+/// Runs the handler for an operation (group without its `beta:` prefix):
+/// a hand-written resource, else the generic emulation.
+pub async fn dispatch(shared: &Arc<Shared>, group: &str, verb: &str, req: &Req) -> Answer {
     let s = shared;
-    Some(match (group, verb) {
+    match (group, verb) {
         ("agents", "create") => agents::create(s, req),
         ("agents", "retrieve") => agents::retrieve(s, req),
         ("agents", "update") => agents::update(s, req),
@@ -81,6 +82,6 @@ pub async fn dispatch(shared: &Arc<Shared>, group: &str, verb: &str, req: &Req) 
         ("memory-stores:memory-versions", "list") => memory::versions_list(s, req),
         ("memory-stores:memory-versions", "retrieve") => memory::version_retrieve(s, req),
         ("memory-stores:memory-versions", "redact") => memory::version_redact(s, req),
-        _ => return None,
-    })
+        _ => generic::handle(s, req),
+    }
 }

@@ -56,17 +56,11 @@ pub async fn route(shared: &Arc<Shared>, raw: RawRequest) -> Result<Reply, ApiEr
         headers: raw.headers,
     };
     let group = op.group.strip_prefix("beta:").unwrap_or(op.group);
-    match dispatch::dispatch(shared, group, op.verb, &req).await {
-        Some(r) if shared.config.check_responses => check::answer(shared, op, r),
-        Some(r) => r,
-        None => Err(ApiError::new(
-            404,
-            "not_found_error",
-            format!(
-                "endpoint `{} {}` ({} {}) is not emulated by ant-mock",
-                op.group, op.verb, op.method, op.path
-            ),
-        )),
+    let answer = dispatch::dispatch(shared, group, op.verb, &req).await;
+    if shared.config.check_responses {
+        check::answer(shared, op, answer)
+    } else {
+        answer
     }
 }
 

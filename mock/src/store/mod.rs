@@ -5,6 +5,7 @@
 
 mod config;
 pub mod events;
+pub mod generic;
 pub mod oauth;
 pub mod work;
 
@@ -143,6 +144,8 @@ pub struct State {
     pub memory_versions: Vec<Value>,
     /// The work queue of self-hosted environments.
     pub work: work::Queue,
+    /// Everything the generic emulation keeps.
+    pub generic: generic::Tables,
     /// Last timestamp handed out, so timestamps never go backwards.
     pub last_ms: u64,
 }
@@ -370,7 +373,7 @@ pub fn paginate(
 }
 
 /// The `limit` query parameter (default 20, 1 to 1000).
-fn page_limit(query: &Map<String, Value>) -> Result<usize, ApiError> {
+pub fn page_limit(query: &Map<String, Value>) -> Result<usize, ApiError> {
     let limit = match query.get("limit") {
         None | Some(Value::Null) => 20,
         Some(v) => v.as_i64().unwrap_or(-1),
@@ -382,7 +385,7 @@ fn page_limit(query: &Map<String, Value>) -> Result<usize, ApiError> {
 }
 
 /// The offset the `page` cursor points at (0 without one).
-fn page_start(query: &Map<String, Value>) -> Result<usize, ApiError> {
+pub fn page_start(query: &Map<String, Value>) -> Result<usize, ApiError> {
     match query.get("page").and_then(Value::as_str) {
         None => Ok(0),
         Some(p) => decode_cursor(p)
@@ -445,7 +448,7 @@ pub fn paginate_both(
     }))
 }
 
-fn encode_cursor(offset: usize) -> String {
+pub fn encode_cursor(offset: usize) -> String {
     format!("page_{:x}", (offset as u64) ^ 0x5bd1_e995)
 }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["sha256", "stream", "tools"],
     &["store"],
-    &["form"],
+    &["form", "synth"],
     &["agent"],
     &["resources"],
     &["router"],

@@ -4,6 +4,7 @@
 mod agent;
 mod api;
 mod fidelity;
+mod generic;
 mod layers;
 mod limits;
 mod oauth;
