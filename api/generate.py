@@ -250,6 +250,17 @@ class Gen:
         if schema:
             response["schema"] = schema
             self.collect_refs(schema)
+        # Operations that stream when asked (`stream: true`): each event's schema, with the
+        # `ping` and `error` events the API sends in every stream besides the SDK's union.
+        item = resp.get("stream_item_schema")
+        if response["kind"] == "json_or_sse" and item:
+            error = "#/$defs/BetaErrorResponse" if group.startswith("beta:") else "#/$defs/ErrorResponse"
+            response["stream_schema"] = {"anyOf": [
+                item,
+                {"type": "object", "properties": {"type": {"const": "ping", "type": "string"}},
+                 "required": ["type"]},
+                {"$ref": error}]}
+            self.collect_refs(response["stream_schema"])
         if e.get("multipart"):
             body_kind = "multipart"
         elif body:
@@ -484,6 +495,8 @@ def render_rust(doc):
             out.append(f"        response: Response::{variant},")
         rs = f"Some({rust_str(compact(r['schema']))})" if "schema" in r else "None"
         out.append(f"        response_schema: {rs},")
+        ss = f"Some({rust_str(compact(r['stream_schema']))})" if "stream_schema" in r else "None"
+        out.append(f"        stream_schema: {ss},")
         out.append("        params: &[")
         for p in op["params"]:
             out.append("            Param {")

@@ -17,6 +17,7 @@
 
 pub mod agent;
 pub mod form;
+pub mod model;
 pub mod resources;
 pub mod router;
 pub mod server;

@@ -16,6 +16,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::JsonOrSse,
         response_schema: None,
+        stream_schema: None,
         params: &[
             Param {
                 name: "max_tokens_to_sample",
@@ -168,6 +169,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/MessageBatch"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
@@ -216,6 +218,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/MessageBatch"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "message_batch_id",
@@ -246,6 +249,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_MessageBatch_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -306,6 +310,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/DeletedMessageBatch"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "message_batch_id",
@@ -336,6 +341,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/MessageBatch"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "message_batch_id",
@@ -366,6 +372,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Jsonl,
         response_schema: Some(r##"{"$ref":"#/$defs/MessageBatchIndividualResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "message_batch_id",
@@ -396,6 +403,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::JsonOrSse,
         response_schema: Some(r##"{"$ref":"#/$defs/Message"}"##),
+        stream_schema: Some(r##"{"anyOf":[{"$ref":"#/$defs/RawMessageStreamEvent"},{"type":"object","properties":{"type":{"const":"ping","type":"string"}},"required":["type"]},{"$ref":"#/$defs/ErrorResponse"}]}"##),
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
@@ -777,6 +785,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/MessageTokensCount"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
@@ -986,6 +995,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ModelInfo"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "model_id",
@@ -1016,6 +1026,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_ModelInfo_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -1091,6 +1102,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_FileMetadata_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "ids",
@@ -1151,6 +1163,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/DeletedFile"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "file_id",
@@ -1181,6 +1194,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Binary,
         response_schema: None,
+        stream_schema: None,
         params: &[
             Param {
                 name: "file_id",
@@ -1211,6 +1225,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/FileMetadata"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "file_id",
@@ -1241,6 +1256,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Multipart,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/FileMetadata"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "file",
@@ -1286,6 +1302,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Multipart,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/SkillVersion"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -1331,6 +1348,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/SkillVersion"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -1376,6 +1394,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_SkillVersion_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -1436,6 +1455,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/DeletedSkillVersion"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -1481,6 +1501,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Multipart,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/Skill"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "files",
@@ -1526,6 +1547,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/Skill"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -1556,6 +1578,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_Skill_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -1616,6 +1639,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/DeletedSkill"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -1646,6 +1670,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/UserProfileActionURL"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_profile_id",
@@ -1693,6 +1718,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/UserProfile"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "access_type",
@@ -1776,6 +1802,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/UserProfile"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_profile_id",
@@ -1806,6 +1833,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/UserProfile"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_profile_id",
@@ -1904,6 +1932,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_UserProfile_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "enforcement_status",
@@ -1994,6 +2023,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/DeletedUserProfile"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_profile_id",
@@ -2024,6 +2054,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/APIKey"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "api_key_id",
@@ -2054,6 +2085,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/APIKey"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "api_key_id",
@@ -2114,6 +2146,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_APIKey_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -2219,6 +2252,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ExternalKey"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "provider_config",
@@ -2302,6 +2336,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ExternalKey"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "external_key_id",
@@ -2332,6 +2367,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ExternalKey"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "external_key_id",
@@ -2415,6 +2451,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_ExternalKey_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -2460,6 +2497,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ExternalKeyDeleteResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "external_key_id",
@@ -2490,6 +2528,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ExternalKeyValidateResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "external_key_id",
@@ -2520,6 +2559,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/FederationIssuer"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "issuer_url",
@@ -2616,6 +2656,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/FederationIssuer"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_issuer_id",
@@ -2646,6 +2687,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/FederationIssuer"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_issuer_id",
@@ -2772,6 +2814,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_FederationIssuer_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "include_archived",
@@ -2832,6 +2875,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/FederationIssuer"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_issuer_id",
@@ -2862,6 +2906,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_FederationRuleWorkspace_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_rule_id",
@@ -2922,6 +2967,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/FederationRuleWorkspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_rule_id",
@@ -2967,6 +3013,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/anthropic__types__organization__federation__rules__workspace_remove_response__WorkspaceRemoveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_rule_id",
@@ -3012,6 +3059,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/FederationRule"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "issuer_id",
@@ -3171,6 +3219,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/FederationRule"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_rule_id",
@@ -3201,6 +3250,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/FederationRule"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_rule_id",
@@ -3360,6 +3410,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_FederationRule_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "include_archived",
@@ -3435,6 +3486,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/FederationRule"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_rule_id",
@@ -3465,6 +3517,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/OrganizationInvite"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "email",
@@ -3525,6 +3578,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/OrganizationInvite"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "invite_id",
@@ -3555,6 +3609,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_OrganizationInvite_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -3660,6 +3715,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/InviteDeleteResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "invite_id",
@@ -3690,6 +3746,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_ServiceAccountWorkspaceMember_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "service_account_id",
@@ -3750,6 +3807,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ServiceAccountWorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "service_account_id",
@@ -3810,6 +3868,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/anthropic__types__organization__service_accounts__workspace_remove_response__WorkspaceRemoveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "service_account_id",
@@ -3855,6 +3914,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ServiceAccount"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "name",
@@ -3915,6 +3975,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ServiceAccount"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "service_account_id",
@@ -3945,6 +4006,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ServiceAccount"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "service_account_id",
@@ -4005,6 +4067,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_ServiceAccount_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "include_archived",
@@ -4065,6 +4128,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ServiceAccount"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "service_account_id",
@@ -4095,6 +4159,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/OrganizationUser"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_id",
@@ -4125,6 +4190,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/OrganizationUser"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_id",
@@ -4170,6 +4236,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_OrganizationUser_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -4260,6 +4327,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/UserRemoveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_id",
@@ -4290,6 +4358,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/WorkspaceRateLimit"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -4353,6 +4422,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_WorkspaceRateLimit_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -4443,6 +4513,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/WorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -4488,6 +4559,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/WorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -4548,6 +4620,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_WorkspaceMember_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -4623,6 +4696,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/WorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -4683,6 +4757,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/MemberRemoveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -4728,6 +4803,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ServiceAccountWorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -4773,6 +4849,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ServiceAccountWorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -4833,6 +4910,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_ServiceAccountWorkspaceMember_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -4893,6 +4971,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ServiceAccountWorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -4953,6 +5032,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ServiceAccountRemoveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -4998,6 +5078,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/Workspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "name",
@@ -5107,6 +5188,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/Workspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -5137,6 +5219,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/Workspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -5260,6 +5343,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_Workspace_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -5365,6 +5449,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/Workspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -5395,6 +5480,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_OrganizationRateLimit_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "group_type",
@@ -5470,6 +5556,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/OrganizationComplianceSettings"}"##),
+        stream_schema: None,
         params: &[
         ],
     },
@@ -5485,6 +5572,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/OrganizationComplianceSettings"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "state",
@@ -5517,6 +5605,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_AnalyticsSingleDayActivitySummary_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "starting_date",
@@ -5607,6 +5696,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_AnalyticsUserActivity_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "date",
@@ -5757,6 +5847,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_AnalyticsProjectActivity_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "date",
@@ -5907,6 +5998,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_AnalyticsConnectorActivity_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "date",
@@ -6057,6 +6149,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_AnalyticsPluginActivity_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "date",
@@ -6207,6 +6300,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_AnalyticsSkillActivity_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "date",
@@ -6357,6 +6451,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_AnalyticsArtifactActivity_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "date",
@@ -6447,6 +6542,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_SpendSummary_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -6522,6 +6618,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/SpendLimitIncreaseRequest"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "spend_limit_increase_request_id",
@@ -6552,6 +6649,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_SpendLimitIncreaseRequest_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "actor_ids",
@@ -6627,6 +6725,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/anthropic__types__organization__spend_limits__increase_request_approve_response__IncreaseRequestApproveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "spend_limit_increase_request_id",
@@ -6702,6 +6801,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/SpendLimitIncreaseRequest"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "spend_limit_increase_request_id",
@@ -6747,6 +6847,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_RBACGroupMember_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_group_id",
@@ -6807,6 +6908,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/RBACGroupMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_group_id",
@@ -6852,6 +6954,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/DeletedRBACGroupMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_group_id",
@@ -6897,6 +7000,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/RBACGroup"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "name",
@@ -6927,6 +7031,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/RBACGroup"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_group_id",
@@ -6957,6 +7062,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/RBACGroup"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_group_id",
@@ -7002,6 +7108,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_RBACGroup_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -7047,6 +7154,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/DeletedRBACGroup"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_group_id",
@@ -7077,6 +7185,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_RBACRolePermission_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_role_id",
@@ -7137,6 +7246,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/RBACRole"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_role_id",
@@ -7167,6 +7277,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_RBACRole_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -7212,6 +7323,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/OrganizationInfo"}"##),
+        stream_schema: None,
         params: &[
         ],
     },
@@ -7227,6 +7339,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaModelInfo"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "model_id",
@@ -7257,6 +7370,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_BetaModelInfo_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -7332,6 +7446,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaMessageBatch"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
@@ -7380,6 +7495,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaMessageBatch"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "message_batch_id",
@@ -7410,6 +7526,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_BetaMessageBatch_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -7470,6 +7587,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedMessageBatch"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "message_batch_id",
@@ -7500,6 +7618,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaMessageBatch"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "message_batch_id",
@@ -7530,6 +7649,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Jsonl,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaMessageBatchIndividualResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "message_batch_id",
@@ -7560,6 +7680,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::JsonOrSse,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaMessage"}"##),
+        stream_schema: Some(r##"{"anyOf":[{"$ref":"#/$defs/BetaRawMessageStreamEvent"},{"type":"object","properties":{"type":{"const":"ping","type":"string"}},"required":["type"]},{"$ref":"#/$defs/BetaErrorResponse"}]}"##),
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
@@ -8104,6 +8225,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaMessageTokensCount"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "anthropic-user-profile-id",
@@ -8419,6 +8541,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsAgent_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "agent_id",
@@ -8479,6 +8602,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsAgent"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "model",
@@ -8674,6 +8798,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsAgent"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "agent_id",
@@ -8719,6 +8844,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsAgent"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "agent_id",
@@ -8944,6 +9070,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsAgent_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "created_at[gte]",
@@ -9034,6 +9161,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsAgent"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "agent_id",
@@ -9064,6 +9192,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWork"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "environment_id",
@@ -9109,6 +9238,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWork"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "environment_id",
@@ -9169,6 +9299,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaSelfHostedWork_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "environment_id",
@@ -9229,6 +9360,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWork"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "environment_id",
@@ -9274,6 +9406,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWorkHeartbeatResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "environment_id",
@@ -9349,6 +9482,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"anyOf":[{"$ref":"#/$defs/BetaSelfHostedWork"},{"type":"null"}]}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "environment_id",
@@ -9424,6 +9558,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWorkQueueStats"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "environment_id",
@@ -9454,6 +9589,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSelfHostedWork"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "environment_id",
@@ -9514,6 +9650,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaEnvironment"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "name",
@@ -9608,6 +9745,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaEnvironment"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "environment_id",
@@ -9638,6 +9776,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaEnvironment"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "environment_id",
@@ -9747,6 +9886,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaEnvironment_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "include_archived",
@@ -9807,6 +9947,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaEnvironmentDeleteResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "environment_id",
@@ -9837,6 +9978,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaEnvironment"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "environment_id",
@@ -9867,6 +10009,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsSessionEvent_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10017,6 +10160,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSendSessionEvents"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10074,6 +10218,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Sse,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsStreamSessionEvents"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10119,6 +10264,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ResourceRetrieveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10164,6 +10310,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ResourceUpdateResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10224,6 +10371,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsSessionResource_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10284,6 +10432,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeleteSessionResource"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10329,6 +10478,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsFileResource"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10404,6 +10554,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsSessionEvent_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10479,6 +10630,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Sse,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsStreamSessionThreadEvents"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10539,6 +10691,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSessionThread"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10584,6 +10737,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsSessionThread_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10659,6 +10813,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSessionThread"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10704,6 +10859,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSession"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "agent",
@@ -10867,6 +11023,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSession"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -10897,6 +11054,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSession"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -11008,6 +11166,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncBidirectionalPageCursor_BetaManagedAgentsSession_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "agent_id",
@@ -11218,6 +11377,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeletedSession"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -11248,6 +11408,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsSession"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "session_id",
@@ -11278,6 +11439,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeployment"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "agent",
@@ -11470,6 +11632,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeployment"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "deployment_id",
@@ -11500,6 +11663,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeployment"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "deployment_id",
@@ -11707,6 +11871,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsDeployment_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "agent_id",
@@ -11827,6 +11992,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeployment"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "deployment_id",
@@ -11857,6 +12023,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeployment"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "deployment_id",
@@ -11887,6 +12054,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeploymentRun"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "deployment_id",
@@ -11917,6 +12085,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeployment"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "deployment_id",
@@ -11947,6 +12116,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeploymentRun"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "deployment_run_id",
@@ -11977,6 +12147,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsDeploymentRun_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "created_at[gt]",
@@ -12127,6 +12298,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsCredential"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "vault_id",
@@ -12213,6 +12385,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsCredential"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "vault_id",
@@ -12258,6 +12431,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsCredential"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "vault_id",
@@ -12357,6 +12531,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsCredential_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "vault_id",
@@ -12432,6 +12607,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeletedCredential"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "vault_id",
@@ -12477,6 +12653,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsCredential"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "vault_id",
@@ -12522,6 +12699,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsCredentialValidation"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "vault_id",
@@ -12567,6 +12745,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsVault"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "display_name",
@@ -12612,6 +12791,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsVault"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "vault_id",
@@ -12642,6 +12822,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsVault"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "vault_id",
@@ -12702,6 +12883,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsVault_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "include_archived",
@@ -12762,6 +12944,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeletedVault"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "vault_id",
@@ -12792,6 +12975,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsVault"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "vault_id",
@@ -12822,6 +13006,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemory"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "memory_store_id",
@@ -12897,6 +13082,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemory"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "memory_store_id",
@@ -12957,6 +13143,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemory"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "memory_store_id",
@@ -13065,6 +13252,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsMemoryListItem_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "memory_store_id",
@@ -13170,6 +13358,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeletedMemory"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "memory_store_id",
@@ -13230,6 +13419,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemoryVersion"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "memory_store_id",
@@ -13290,6 +13480,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsMemoryVersion_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "memory_store_id",
@@ -13470,6 +13661,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemoryVersion"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "memory_store_id",
@@ -13515,6 +13707,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemoryStore"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "name",
@@ -13575,6 +13768,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemoryStore"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "memory_store_id",
@@ -13605,6 +13799,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemoryStore"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "memory_store_id",
@@ -13680,6 +13875,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsMemoryStore_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "created_at[gte]",
@@ -13770,6 +13966,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsDeletedMemoryStore"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "memory_store_id",
@@ -13800,6 +13997,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaManagedAgentsMemoryStore"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "memory_store_id",
@@ -13830,6 +14028,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaFileMetadata_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "ids",
@@ -13935,6 +14134,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedFile"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "file_id",
@@ -13965,6 +14165,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Binary,
         response_schema: None,
+        stream_schema: None,
         params: &[
             Param {
                 name: "file_id",
@@ -13995,6 +14196,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaFileMetadata"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "file_id",
@@ -14025,6 +14227,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Multipart,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaFileMetadata"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "file",
@@ -14070,6 +14273,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Multipart,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSkillVersion"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -14115,6 +14319,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSkillVersion"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -14160,6 +14365,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaSkillVersion_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -14220,6 +14426,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedSkillVersion"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -14265,6 +14472,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Binary,
         response_schema: None,
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -14310,6 +14518,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Multipart,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSkill"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "files",
@@ -14370,6 +14579,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSkill"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -14400,6 +14610,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaSkill_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -14460,6 +14671,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedSkill"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "skill_id",
@@ -14490,6 +14702,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaUserProfileActionURL"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_profile_id",
@@ -14537,6 +14750,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaUserProfile"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "access_type",
@@ -14665,6 +14879,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaUserProfile"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_profile_id",
@@ -14695,6 +14910,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaUserProfile"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_profile_id",
@@ -14838,6 +15054,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaUserProfile_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -14913,6 +15130,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedUserProfile"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_profile_id",
@@ -14943,6 +15161,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaUserProfileEnrollmentURL"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_profile_id",
@@ -14973,6 +15192,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDream"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "inputs",
@@ -15058,6 +15278,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDream"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "dream_id",
@@ -15088,6 +15309,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaDream_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "created_at[gt]",
@@ -15193,6 +15415,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDream"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "dream_id",
@@ -15223,6 +15446,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDream"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "dream_id",
@@ -15253,6 +15477,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnelCertificate"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "tunnel_id",
@@ -15298,6 +15523,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnelCertificate"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "tunnel_id",
@@ -15343,6 +15569,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaTunnelCertificate_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "tunnel_id",
@@ -15418,6 +15645,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnelCertificate"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "tunnel_id",
@@ -15463,6 +15691,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnel"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "display_name",
@@ -15493,6 +15722,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnel"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "tunnel_id",
@@ -15523,6 +15753,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaTunnel_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "include_archived",
@@ -15583,6 +15814,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnel"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "tunnel_id",
@@ -15613,6 +15845,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnelToken"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "tunnel_id",
@@ -15643,6 +15876,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTunnelToken"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "tunnel_id",
@@ -15688,6 +15922,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaAPIKey"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "api_key_id",
@@ -15718,6 +15953,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaAPIKey"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "api_key_id",
@@ -15778,6 +16014,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_BetaAPIKey_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -15883,6 +16120,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaExternalKey"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "provider_config",
@@ -15967,6 +16205,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaExternalKey"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "external_key_id",
@@ -15997,6 +16236,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaExternalKey"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "external_key_id",
@@ -16081,6 +16321,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaExternalKey_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -16126,6 +16367,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ExternalKeyDeleteResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "external_key_id",
@@ -16156,6 +16398,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ExternalKeyValidateResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "external_key_id",
@@ -16186,6 +16429,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaFederationIssuer"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "issuer_url",
@@ -16282,6 +16526,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaFederationIssuer"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_issuer_id",
@@ -16312,6 +16557,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaFederationIssuer"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_issuer_id",
@@ -16438,6 +16684,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaFederationIssuer_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "include_archived",
@@ -16498,6 +16745,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaFederationIssuer"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_issuer_id",
@@ -16528,6 +16776,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaFederationRuleWorkspace_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_rule_id",
@@ -16588,6 +16837,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaFederationRuleWorkspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_rule_id",
@@ -16633,6 +16883,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/anthropic__types__beta__organization__federation__rules__workspace_remove_response__WorkspaceRemoveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_rule_id",
@@ -16678,6 +16929,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaFederationRule"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "issuer_id",
@@ -16852,6 +17104,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaFederationRule"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_rule_id",
@@ -16882,6 +17135,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaFederationRule"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_rule_id",
@@ -17056,6 +17310,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaFederationRule_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "include_archived",
@@ -17131,6 +17386,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaFederationRule"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "federation_rule_id",
@@ -17161,6 +17417,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaOrganizationInvite"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "email",
@@ -17221,6 +17478,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaOrganizationInvite"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "invite_id",
@@ -17251,6 +17509,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_BetaOrganizationInvite_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -17356,6 +17615,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/InviteDeleteResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "invite_id",
@@ -17386,6 +17646,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaServiceAccountWorkspaceMember_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "service_account_id",
@@ -17446,6 +17707,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaServiceAccountWorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "service_account_id",
@@ -17506,6 +17768,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/anthropic__types__beta__organization__service_accounts__workspace_remove_response__WorkspaceRemoveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "service_account_id",
@@ -17551,6 +17814,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaServiceAccount"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "name",
@@ -17611,6 +17875,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaServiceAccount"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "service_account_id",
@@ -17641,6 +17906,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaServiceAccount"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "service_account_id",
@@ -17701,6 +17967,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaServiceAccount_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "include_archived",
@@ -17761,6 +18028,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaServiceAccount"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "service_account_id",
@@ -17791,6 +18059,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaOrganizationUser"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_id",
@@ -17821,6 +18090,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaOrganizationUser"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_id",
@@ -17866,6 +18136,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_BetaOrganizationUser_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -17956,6 +18227,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/UserRemoveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_id",
@@ -17986,6 +18258,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaOrganizationUser"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "user_id",
@@ -18016,6 +18289,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaWorkspaceRateLimit"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18079,6 +18353,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaWorkspaceRateLimit_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18169,6 +18444,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaWorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18214,6 +18490,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaWorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18274,6 +18551,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_BetaWorkspaceMember_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18349,6 +18627,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaWorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18409,6 +18688,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/MemberRemoveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18454,6 +18734,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaServiceAccountWorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18499,6 +18780,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaServiceAccountWorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18559,6 +18841,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaServiceAccountWorkspaceMember_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18619,6 +18902,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaServiceAccountWorkspaceMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18679,6 +18963,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/ServiceAccountRemoveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18724,6 +19009,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaWorkspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "name",
@@ -18833,6 +19119,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaWorkspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18863,6 +19150,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaWorkspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -18986,6 +19274,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_BetaWorkspace_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -19091,6 +19380,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaWorkspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "workspace_id",
@@ -19121,6 +19411,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaOrganizationRateLimit_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "group_type",
@@ -19196,6 +19487,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaComplianceSettings"}"##),
+        stream_schema: None,
         params: &[
         ],
     },
@@ -19211,6 +19503,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaComplianceSettings"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "state",
@@ -19243,6 +19536,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaAnalyticsSingleDayActivitySummary_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "starting_date",
@@ -19333,6 +19627,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaAnalyticsUserActivity_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "date",
@@ -19483,6 +19778,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaAnalyticsProjectActivity_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "date",
@@ -19633,6 +19929,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaAnalyticsConnectorActivity_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "date",
@@ -19783,6 +20080,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaAnalyticsPluginActivity_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "date",
@@ -19933,6 +20231,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaAnalyticsSkillActivity_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "date",
@@ -20083,6 +20382,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaAnalyticsArtifactActivity_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "date",
@@ -20173,6 +20473,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: true, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncReportPageCursor_BetaAnalyticsUsageItem_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "starting_at",
@@ -20623,6 +20924,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: true, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncReportPageCursor_BetaAnalyticsCostItem_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "starting_at",
@@ -21073,6 +21375,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: true, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncReportPageCursor_BetaAnalyticsUsageReportTimeBucket_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "starting_at",
@@ -21328,6 +21631,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: true, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncReportPageCursor_BetaAnalyticsUsageUsersItem_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "starting_at",
@@ -21628,6 +21932,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: true, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncReportPageCursor_BetaAnalyticsCostReportTimeBucket_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "starting_at",
@@ -21883,6 +22188,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: true, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncReportPageCursor_BetaAnalyticsCostUsersItem_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "starting_at",
@@ -22183,6 +22489,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaSpendSummary_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -22258,6 +22565,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSpendLimitIncreaseRequest"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "spend_limit_increase_request_id",
@@ -22288,6 +22596,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaSpendLimitIncreaseRequest_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "actor_ids",
@@ -22363,6 +22672,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/anthropic__types__beta__organization__spend_limits__increase_request_approve_response__IncreaseRequestApproveResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "spend_limit_increase_request_id",
@@ -22438,6 +22748,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSpendLimitIncreaseRequest"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "spend_limit_increase_request_id",
@@ -22483,6 +22794,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSpendLimit"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "spend_limit_id",
@@ -22513,6 +22825,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaSpendLimit_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -22588,6 +22901,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/SpendLimitDeleteResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "spend_limit_id",
@@ -22618,6 +22932,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaSpendLimit"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "amount",
@@ -22682,6 +22997,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaRBACGroupMember_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_group_id",
@@ -22742,6 +23058,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaRBACGroupMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_group_id",
@@ -22787,6 +23104,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedRBACGroupMember"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_group_id",
@@ -22832,6 +23150,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaRBACGroup"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "name",
@@ -22862,6 +23181,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaRBACGroup"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_group_id",
@@ -22892,6 +23212,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaRBACGroup"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_group_id",
@@ -22937,6 +23258,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaRBACGroup_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -22982,6 +23304,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedRBACGroup"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_group_id",
@@ -23012,6 +23335,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaRBACRolePermission_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_role_id",
@@ -23072,6 +23396,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaRBACRole"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "rbac_role_id",
@@ -23102,6 +23427,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaRBACRole_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -23147,6 +23473,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Multipart,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaPluginVersion"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "plugin_id",
@@ -23207,6 +23534,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaPluginVersion"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "plugin_id",
@@ -23267,6 +23595,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaPluginVersion_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "plugin_id",
@@ -23342,6 +23671,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Binary,
         response_schema: None,
+        stream_schema: None,
         params: &[
             Param {
                 name: "plugin_id",
@@ -23402,6 +23732,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaPluginInstallationSetting_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "plugin_id",
@@ -23492,6 +23823,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedPluginInstallationSetting"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "plugin_id",
@@ -23537,6 +23869,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaPluginInstallationSetting"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "plugin_id",
@@ -23597,6 +23930,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaPluginShare_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "plugin_id",
@@ -23687,6 +24021,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Multipart,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaPlugin"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "files",
@@ -23747,6 +24082,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaPlugin"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "plugin_id",
@@ -23792,6 +24128,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaPlugin"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "plugin_id",
@@ -23837,6 +24174,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaPlugin_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "created_at[gt]",
@@ -24002,6 +24340,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedPlugin"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "plugin_id",
@@ -24032,6 +24371,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaPluginMarketplace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "marketplace_id",
@@ -24077,6 +24417,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaPluginMarketplace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "marketplace_id",
@@ -24122,6 +24463,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaPluginMarketplace_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -24212,6 +24554,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Multipart,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaPluginMarketplaceValidationReport"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "archive",
@@ -24242,6 +24585,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaPluginMarketplaceValidationReport"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "repository_url",
@@ -24287,6 +24631,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaTelemetryDestinationWorkspace_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "destination_id",
@@ -24347,6 +24692,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTelemetryDestinationWorkspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "destination_id",
@@ -24392,6 +24738,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedTelemetryDestinationWorkspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "destination_id",
@@ -24437,6 +24784,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTelemetryDestination"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "endpoint_url",
@@ -24535,6 +24883,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTelemetryDestination"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "destination_id",
@@ -24565,6 +24914,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTelemetryDestination"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "destination_id",
@@ -24695,6 +25045,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaTelemetryDestination_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -24755,6 +25106,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedTelemetryDestination"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "destination_id",
@@ -24785,6 +25137,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaTelemetryDestinationTestResponse"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "destination_id",
@@ -24815,6 +25168,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaNewOrganizationWebhookEndpoint"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "enabled_events",
@@ -24890,6 +25244,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaOrganizationWebhookEndpoint"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "webhook_endpoint_id",
@@ -24920,6 +25275,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaOrganizationWebhookEndpoint"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "webhook_endpoint_id",
@@ -25025,6 +25381,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_BetaOrganizationWebhookEndpoint_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "after_id",
@@ -25100,6 +25457,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaDeletedOrganizationWebhookEndpoint"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "webhook_endpoint_id",
@@ -25130,6 +25488,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaOrganizationWebhookEndpointSigningSecret"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "webhook_endpoint_id",
@@ -25160,6 +25519,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaClaudeTagSlackChannel"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "slack",
@@ -25215,6 +25575,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaClaudeTagSlackChannel"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "id",
@@ -25260,6 +25621,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaClaudeTagSlackChannel"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "id",
@@ -25312,6 +25674,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaClaudeTagSlackChannel_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "slack_workspace_id",
@@ -25402,6 +25765,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaClaudeTagDeletedSlackChannel"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "id",
@@ -25432,6 +25796,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaClaudeTagSlackWorkspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "id",
@@ -25477,6 +25842,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaClaudeTagSlackWorkspace"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "id",
@@ -25529,6 +25895,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaClaudeTagSlackWorkspace_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "include_inherited",
@@ -25604,6 +25971,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaClaudeTagBundleTarget"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "bundle_id",
@@ -25634,6 +26002,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaClaudeTagBundleTarget"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "bundle_id",
@@ -25679,6 +26048,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaClaudeTagBundleTarget_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "bundle_id",
@@ -25739,6 +26109,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaClaudeTagDeletedBundleTarget"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "bundle_id",
@@ -25784,6 +26155,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaClaudeTagBundle"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "bundle_id",
@@ -25814,6 +26186,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::Json,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaClaudeTagBundle"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "bundle_id",
@@ -25859,6 +26232,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaClaudeTagBundle_"}"##),
+        stream_schema: None,
         params: &[
             Param {
                 name: "limit",
@@ -25904,6 +26278,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: Body::None,
         response: Response::Json,
         response_schema: Some(r##"{"$ref":"#/$defs/BetaOrganization"}"##),
+        stream_schema: None,
         params: &[
         ],
     },
@@ -26179,6 +26554,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaCitationWebSearchResultLocationParam", r##"{"properties":{"cited_text":{"type":"string"},"encrypted_index":{"type":"string"},"title":{"anyOf":[{"type":"string"},{"type":"null"}]},"type":{"const":"web_search_result_location","type":"string"},"url":{"type":"string"}},"required":["cited_text","encrypted_index","title","type","url"],"type":"object"}"##),
     ("BetaCitationsConfigParam", r##"{"additionalProperties":true,"properties":{"enabled":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("BetaCitationsConfigParamParam", r##"{"properties":{"enabled":{"type":"boolean"}},"type":"object"}"##),
+    ("BetaCitationsDelta", r##"{"additionalProperties":true,"properties":{"citation":{"anyOf":[{"$ref":"#/$defs/BetaCitationCharLocation"},{"$ref":"#/$defs/BetaCitationPageLocation"},{"$ref":"#/$defs/BetaCitationContentBlockLocation"},{"$ref":"#/$defs/BetaCitationsWebSearchResultLocation"},{"$ref":"#/$defs/BetaCitationSearchResultLocation"}],"discriminator":{"propertyName":"type","mapping":{"char_location":"#/$defs/BetaCitationCharLocation","page_location":"#/$defs/BetaCitationPageLocation","content_block_location":"#/$defs/BetaCitationContentBlockLocation","web_search_result_location":"#/$defs/BetaCitationsWebSearchResultLocation","search_result_location":"#/$defs/BetaCitationSearchResultLocation"}}},"type":{"const":"citations_delta","type":"string"}},"required":["citation","type"],"type":"object"}"##),
     ("BetaCitationsWebSearchResultLocation", r##"{"additionalProperties":true,"properties":{"cited_text":{"type":"string"},"encrypted_index":{"type":"string"},"title":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"web_search_result_location","type":"string"},"url":{"type":"string"}},"required":["cited_text","encrypted_index","type","url"],"type":"object"}"##),
     ("BetaClaudeTagBundle", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"description":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"display_name":{"type":"string"},"instructions":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"bundle","type":"string"},"updated_at":{"format":"date-time","type":"string"}},"required":["id","created_at","display_name","type","updated_at"],"type":"object"}"##),
     ("BetaClaudeTagBundleTarget", r##"{"anyOf":[{"$ref":"#/$defs/BetaClaudeTagSlackChannelBundleTarget"},{"$ref":"#/$defs/BetaClaudeTagSlackWorkspaceBundleTarget"}],"discriminator":{"propertyName":"type","mapping":{"slack_channel":"#/$defs/BetaClaudeTagSlackChannelBundleTarget","slack_workspace":"#/$defs/BetaClaudeTagSlackWorkspaceBundleTarget"}}}"##),
@@ -26242,6 +26618,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaCompactionBlockParam", r##"{"properties":{"type":{"const":"compaction","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"content":{"anyOf":[{"type":"string"},{"type":"null"}]},"encrypted_content":{"anyOf":[{"type":"string"},{"type":"null"}]},"signature":{"anyOf":[{"type":"string"},{"type":"null"}]},"tool_changes":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaRequestToolAdditionBlockParam"},{"$ref":"#/$defs/BetaRequestToolRemovalBlockParam"}]},"type":"array"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("BetaCompactionCapability", r##"{"additionalProperties":true,"properties":{"summarize":{"$ref":"#/$defs/BetaCapabilitySupport"},"supported":{"type":"boolean"}},"required":["summarize","supported"],"type":"object"}"##),
     ("BetaCompactionConfigParam", r##"{"properties":{"type":{"const":"summarize","type":"string"},"instructions":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
+    ("BetaCompactionContentBlockDelta", r##"{"additionalProperties":true,"properties":{"content":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"encrypted_content":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"compaction_delta","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaCompactionIterationUsage", r##"{"additionalProperties":true,"properties":{"cache_creation":{"anyOf":[{"$ref":"#/$defs/BetaCacheCreation"},{"type":"null"}],"default":null},"cache_creation_input_tokens":{"type":"integer"},"cache_read_input_tokens":{"type":"integer"},"input_tokens":{"type":"integer"},"output_tokens":{"type":"integer"},"type":{"const":"compaction","type":"string"}},"required":["cache_creation_input_tokens","cache_read_input_tokens","input_tokens","output_tokens","type"],"type":"object"}"##),
     ("BetaComplianceSettings", r##"{"additionalProperties":true,"properties":{"state":{"anyOf":[{"$ref":"#/$defs/BetaComplianceSettingsStateEnabled"},{"$ref":"#/$defs/BetaComplianceSettingsStateDisabled"}],"discriminator":{"propertyName":"type","mapping":{"enabled":"#/$defs/BetaComplianceSettingsStateEnabled","disabled":"#/$defs/BetaComplianceSettingsStateDisabled"}}},"type":{"const":"compliance_settings","type":"string"}},"required":["state","type"],"type":"object"}"##),
     ("BetaComplianceSettingsStateDisabled", r##"{"additionalProperties":true,"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
@@ -26364,6 +26741,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaGatewayTimeoutErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"timeout_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("BetaImageBlockParam", r##"{"properties":{"source":{"anyOf":[{"$ref":"#/$defs/BetaBase64ImageSourceParam"},{"$ref":"#/$defs/BetaURLImageSourceParam"},{"$ref":"#/$defs/BetaFileImageSourceParam"}]},"type":{"const":"image","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"transformations":{"anyOf":[{"$ref":"#/$defs/BetaImageTransformationsParam"},{"type":"null"}]}},"required":["source","type"],"type":"object"}"##),
     ("BetaImageTransformationsParam", r##"{"properties":{"oversized_image":{"enum":["downsize","error"],"type":"string"}},"type":"object"}"##),
+    ("BetaInputJSONDelta", r##"{"additionalProperties":true,"properties":{"partial_json":{"type":"string"},"type":{"const":"input_json_delta","type":"string"}},"required":["partial_json","type"],"type":"object"}"##),
     ("BetaInputTokensClearAtLeastParam", r##"{"properties":{"type":{"const":"input_tokens","type":"string"},"value":{"type":"integer"}},"required":["type","value"],"type":"object"}"##),
     ("BetaInputTokensTriggerParam", r##"{"properties":{"type":{"const":"input_tokens","type":"string"},"value":{"type":"integer"}},"required":["type","value"],"type":"object"}"##),
     ("BetaInvalidRequestErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"invalid_request_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
@@ -26765,6 +27143,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaMessageBatchIndividualResponse", r##"{"additionalProperties":true,"properties":{"custom_id":{"type":"string"},"result":{"anyOf":[{"$ref":"#/$defs/BetaMessageBatchSucceededResult"},{"$ref":"#/$defs/BetaMessageBatchErroredResult"},{"$ref":"#/$defs/BetaMessageBatchCanceledResult"},{"$ref":"#/$defs/BetaMessageBatchExpiredResult"}],"discriminator":{"propertyName":"type","mapping":{"succeeded":"#/$defs/BetaMessageBatchSucceededResult","errored":"#/$defs/BetaMessageBatchErroredResult","canceled":"#/$defs/BetaMessageBatchCanceledResult","expired":"#/$defs/BetaMessageBatchExpiredResult"}}}},"required":["custom_id","result"],"type":"object"}"##),
     ("BetaMessageBatchRequestCounts", r##"{"additionalProperties":true,"properties":{"canceled":{"type":"integer"},"errored":{"type":"integer"},"expired":{"type":"integer"},"processing":{"type":"integer"},"succeeded":{"type":"integer"}},"required":["canceled","errored","expired","processing","succeeded"],"type":"object"}"##),
     ("BetaMessageBatchSucceededResult", r##"{"additionalProperties":true,"properties":{"message":{"$ref":"#/$defs/BetaMessage"},"type":{"const":"succeeded","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaMessageDeltaUsage", r##"{"additionalProperties":true,"properties":{"cache_creation_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"cache_read_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"fallback_credit":{"anyOf":[{"$ref":"#/$defs/BetaFallbackCreditUsage"},{"type":"null"}],"default":null},"input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"iterations":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaMessageIterationUsage"},{"$ref":"#/$defs/BetaCompactionIterationUsage"},{"$ref":"#/$defs/BetaAdvisorMessageIterationUsage"},{"$ref":"#/$defs/BetaFallbackMessageIterationUsage"}],"discriminator":{"propertyName":"type","mapping":{"message":"#/$defs/BetaMessageIterationUsage","compaction":"#/$defs/BetaCompactionIterationUsage","advisor_message":"#/$defs/BetaAdvisorMessageIterationUsage","fallback_message":"#/$defs/BetaFallbackMessageIterationUsage"}}},"type":"array"},{"type":"null"}],"default":null},"output_tokens":{"type":"integer"},"output_tokens_details":{"anyOf":[{"$ref":"#/$defs/BetaOutputTokensDetails"},{"type":"null"}],"default":null},"server_tool_use":{"anyOf":[{"$ref":"#/$defs/BetaServerToolUsage"},{"type":"null"}],"default":null}},"required":["output_tokens"],"type":"object"}"##),
     ("BetaMessageIterationUsage", r##"{"additionalProperties":true,"properties":{"cache_creation":{"anyOf":[{"$ref":"#/$defs/BetaCacheCreation"},{"type":"null"}],"default":null},"cache_creation_input_tokens":{"type":"integer"},"cache_read_input_tokens":{"type":"integer"},"input_tokens":{"type":"integer"},"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"},{"type":"null"}],"default":null},"output_tokens":{"type":"integer"},"type":{"const":"message","type":"string"}},"required":["cache_creation_input_tokens","cache_read_input_tokens","input_tokens","output_tokens","type"],"type":"object"}"##),
     ("BetaMessageParam", r##"{"anyOf":[{"$ref":"#/$defs/BetaUserMessageParam"},{"$ref":"#/$defs/BetaAssistantMessageParam"},{"$ref":"#/$defs/BetaSystemMessageParam"}]}"##),
     ("BetaMessageTokensCount", r##"{"additionalProperties":true,"properties":{"context_management":{"anyOf":[{"$ref":"#/$defs/BetaCountTokensContextManagementResponse"},{"type":"null"}],"default":null},"input_tokens":{"type":"integer"}},"required":["input_tokens"],"type":"object"}"##),
@@ -26832,6 +27211,13 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaRBACRoleSourceBuiltIn", r##"{"additionalProperties":true,"properties":{"type":{"const":"built_in","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaRBACRoleSourceCustom", r##"{"additionalProperties":true,"properties":{"type":{"const":"custom","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaRateLimitErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"rate_limit_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaRawContentBlockDeltaEvent", r##"{"additionalProperties":true,"properties":{"delta":{"anyOf":[{"$ref":"#/$defs/BetaTextDelta"},{"$ref":"#/$defs/BetaInputJSONDelta"},{"$ref":"#/$defs/BetaCitationsDelta"},{"$ref":"#/$defs/BetaThinkingDelta"},{"$ref":"#/$defs/BetaSignatureDelta"},{"$ref":"#/$defs/BetaCompactionContentBlockDelta"}],"discriminator":{"propertyName":"type","mapping":{"text_delta":"#/$defs/BetaTextDelta","input_json_delta":"#/$defs/BetaInputJSONDelta","citations_delta":"#/$defs/BetaCitationsDelta","thinking_delta":"#/$defs/BetaThinkingDelta","signature_delta":"#/$defs/BetaSignatureDelta","compaction_delta":"#/$defs/BetaCompactionContentBlockDelta"}}},"index":{"type":"integer"},"type":{"const":"content_block_delta","type":"string"}},"required":["delta","index","type"],"type":"object"}"##),
+    ("BetaRawContentBlockStartEvent", r##"{"additionalProperties":true,"properties":{"content_block":{"anyOf":[{"$ref":"#/$defs/BetaTextBlock"},{"$ref":"#/$defs/BetaThinkingBlock"},{"$ref":"#/$defs/BetaRedactedThinkingBlock"},{"$ref":"#/$defs/BetaToolUseBlock"},{"$ref":"#/$defs/BetaServerToolUseBlock"},{"$ref":"#/$defs/BetaWebSearchToolResultBlock"},{"$ref":"#/$defs/BetaWebFetchToolResultBlock"},{"$ref":"#/$defs/BetaAdvisorToolResultBlock"},{"$ref":"#/$defs/BetaCodeExecutionToolResultBlock"},{"$ref":"#/$defs/BetaBashCodeExecutionToolResultBlock"},{"$ref":"#/$defs/BetaTextEditorCodeExecutionToolResultBlock"},{"$ref":"#/$defs/BetaToolSearchToolResultBlock"},{"$ref":"#/$defs/BetaMCPToolUseBlock"},{"$ref":"#/$defs/BetaMCPToolResultBlock"},{"$ref":"#/$defs/BetaContainerUploadBlock"},{"$ref":"#/$defs/BetaCompactionBlock"},{"$ref":"#/$defs/BetaFallbackBlock"},{"$ref":"#/$defs/BetaMCPToolListingBlock"}],"discriminator":{"propertyName":"type","mapping":{"text":"#/$defs/BetaTextBlock","thinking":"#/$defs/BetaThinkingBlock","redacted_thinking":"#/$defs/BetaRedactedThinkingBlock","tool_use":"#/$defs/BetaToolUseBlock","server_tool_use":"#/$defs/BetaServerToolUseBlock","web_search_tool_result":"#/$defs/BetaWebSearchToolResultBlock","web_fetch_tool_result":"#/$defs/BetaWebFetchToolResultBlock","advisor_tool_result":"#/$defs/BetaAdvisorToolResultBlock","code_execution_tool_result":"#/$defs/BetaCodeExecutionToolResultBlock","bash_code_execution_tool_result":"#/$defs/BetaBashCodeExecutionToolResultBlock","text_editor_code_execution_tool_result":"#/$defs/BetaTextEditorCodeExecutionToolResultBlock","tool_search_tool_result":"#/$defs/BetaToolSearchToolResultBlock","mcp_tool_use":"#/$defs/BetaMCPToolUseBlock","mcp_tool_result":"#/$defs/BetaMCPToolResultBlock","container_upload":"#/$defs/BetaContainerUploadBlock","compaction":"#/$defs/BetaCompactionBlock","fallback":"#/$defs/BetaFallbackBlock","mcp_tool_listing":"#/$defs/BetaMCPToolListingBlock"}}},"index":{"type":"integer"},"type":{"const":"content_block_start","type":"string"}},"required":["content_block","index","type"],"type":"object"}"##),
+    ("BetaRawContentBlockStopEvent", r##"{"additionalProperties":true,"properties":{"index":{"type":"integer"},"type":{"const":"content_block_stop","type":"string"}},"required":["index","type"],"type":"object"}"##),
+    ("BetaRawMessageDeltaEvent", r##"{"additionalProperties":true,"properties":{"context_management":{"anyOf":[{"$ref":"#/$defs/BetaContextManagementResponse"},{"type":"null"}],"default":null},"delta":{"$ref":"#/$defs/anthropic__types__beta__beta_raw_message_delta_event__Delta"},"type":{"const":"message_delta","type":"string"},"usage":{"$ref":"#/$defs/BetaMessageDeltaUsage"},"input_transformations":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaThinkingDroppedInputTransformation"},{"$ref":"#/$defs/BetaThinkingMismatchAllowedInputTransformation"}],"discriminator":{"propertyName":"type","mapping":{"thinking_dropped":"#/$defs/BetaThinkingDroppedInputTransformation","thinking_mismatch_allowed":"#/$defs/BetaThinkingMismatchAllowedInputTransformation"}}},"type":"array"},{"type":"null"}],"default":null}},"required":["delta","type","usage"],"type":"object"}"##),
+    ("BetaRawMessageStartEvent", r##"{"additionalProperties":true,"properties":{"message":{"$ref":"#/$defs/BetaMessage"},"type":{"const":"message_start","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("BetaRawMessageStopEvent", r##"{"additionalProperties":true,"properties":{"type":{"const":"message_stop","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("BetaRawMessageStreamEvent", r##"{"anyOf":[{"$ref":"#/$defs/BetaRawMessageStartEvent"},{"$ref":"#/$defs/BetaRawMessageDeltaEvent"},{"$ref":"#/$defs/BetaRawMessageStopEvent"},{"$ref":"#/$defs/BetaRawContentBlockStartEvent"},{"$ref":"#/$defs/BetaRawContentBlockDeltaEvent"},{"$ref":"#/$defs/BetaRawContentBlockStopEvent"}],"discriminator":{"propertyName":"type","mapping":{"message_start":"#/$defs/BetaRawMessageStartEvent","message_delta":"#/$defs/BetaRawMessageDeltaEvent","message_stop":"#/$defs/BetaRawMessageStopEvent","content_block_start":"#/$defs/BetaRawContentBlockStartEvent","content_block_delta":"#/$defs/BetaRawContentBlockDeltaEvent","content_block_stop":"#/$defs/BetaRawContentBlockStopEvent"}}}"##),
     ("BetaRedactedThinkingBlock", r##"{"additionalProperties":true,"properties":{"data":{"type":"string"},"type":{"const":"redacted_thinking","type":"string"}},"required":["data","type"],"type":"object"}"##),
     ("BetaRedactedThinkingBlockParam", r##"{"properties":{"data":{"type":"string"},"type":{"const":"redacted_thinking","type":"string"}},"required":["data","type"],"type":"object"}"##),
     ("BetaRefusalStopDetails", r##"{"additionalProperties":true,"properties":{"category":{"anyOf":[{"enum":["cyber","bio","frontier_llm","reasoning_extraction","general_harms"],"type":"string"},{"type":"null"}],"default":null},"explanation":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"fallback_credit_token":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"x-secret":true},"fallback_has_prefill_claim":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"recommended_model":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"refusal","type":"string"}},"required":["type"],"type":"object"}"##),
@@ -26867,6 +27253,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaServiceAccountTargetParam", r##"{"properties":{"service_account_id":{"type":"string"},"type":{"const":"service_account","type":"string"},"service_account_name":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["service_account_id","type"],"type":"object"}"##),
     ("BetaServiceAccountWorkspaceMember", r##"{"additionalProperties":true,"properties":{"created_by_actor_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"implicit":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"service_account_id":{"type":"string"},"type":{"const":"service_account_workspace_member","type":"string"},"workspace_id":{"type":"string"},"workspace_role":{"enum":["workspace_admin","workspace_billing","workspace_developer","workspace_restricted_developer","workspace_user"],"type":"string"}},"required":["service_account_id","type","workspace_id","workspace_role"],"type":"object"}"##),
     ("BetaSessionWorkData", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"session","type":"string"}},"required":["id","type"],"type":"object"}"##),
+    ("BetaSignatureDelta", r##"{"additionalProperties":true,"properties":{"signature":{"type":"string"},"type":{"const":"signature_delta","type":"string"}},"required":["signature","type"],"type":"object"}"##),
     ("BetaSkill", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"display_name":{"type":"string"},"latest_version_id":{"type":"string"},"source":{"$ref":"#/$defs/BetaSkillSource"},"type":{"const":"skill","type":"string"},"updated_at":{"format":"date-time","type":"string"}},"required":["id","created_at","display_name","latest_version_id","source","type","updated_at"],"type":"object"}"##),
     ("BetaSkillParams", r##"{"properties":{"skill_id":{"type":"string"},"type":{"enum":["anthropic","custom"],"type":"string"},"version":{"type":"string"}},"required":["skill_id","type"],"type":"object"}"##),
     ("BetaSkillSource", r##"{"additionalProperties":true,"properties":{"type":{"enum":["custom","anthropic","anthropic_example","plugin"],"type":"string"}},"required":["type"],"type":"object"}"##),
@@ -26915,6 +27302,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaTelemetryDestinationWorkspacesParams", r##"{"anyOf":[{"$ref":"#/$defs/BetaTelemetryDestinationWorkspacesAllParams"},{"$ref":"#/$defs/BetaTelemetryDestinationWorkspacesIncludeParams"},{"$ref":"#/$defs/BetaTelemetryDestinationWorkspacesExcludeParams"}]}"##),
     ("BetaTextBlock", r##"{"additionalProperties":true,"properties":{"citations":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaCitationCharLocation"},{"$ref":"#/$defs/BetaCitationPageLocation"},{"$ref":"#/$defs/BetaCitationContentBlockLocation"},{"$ref":"#/$defs/BetaCitationsWebSearchResultLocation"},{"$ref":"#/$defs/BetaCitationSearchResultLocation"}],"discriminator":{"propertyName":"type","mapping":{"char_location":"#/$defs/BetaCitationCharLocation","page_location":"#/$defs/BetaCitationPageLocation","content_block_location":"#/$defs/BetaCitationContentBlockLocation","web_search_result_location":"#/$defs/BetaCitationsWebSearchResultLocation","search_result_location":"#/$defs/BetaCitationSearchResultLocation"}}},"type":"array"},{"type":"null"}],"default":null},"text":{"type":"string"},"type":{"const":"text","type":"string"}},"required":["text","type"],"type":"object"}"##),
     ("BetaTextBlockParam", r##"{"properties":{"text":{"type":"string"},"type":{"const":"text","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"citations":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/BetaCitationCharLocationParam"},{"$ref":"#/$defs/BetaCitationPageLocationParam"},{"$ref":"#/$defs/BetaCitationContentBlockLocationParam"},{"$ref":"#/$defs/BetaCitationWebSearchResultLocationParam"},{"$ref":"#/$defs/BetaCitationSearchResultLocationParam"}]},"type":"array"},{"type":"null"}]}},"required":["text","type"],"type":"object"}"##),
+    ("BetaTextDelta", r##"{"additionalProperties":true,"properties":{"text":{"type":"string"},"type":{"const":"text_delta","type":"string"}},"required":["text","type"],"type":"object"}"##),
     ("BetaTextEditorCodeExecutionCreateResultBlock", r##"{"additionalProperties":true,"properties":{"is_file_update":{"type":"boolean"},"type":{"const":"text_editor_code_execution_create_result","type":"string"}},"required":["is_file_update","type"],"type":"object"}"##),
     ("BetaTextEditorCodeExecutionCreateResultBlockParam", r##"{"properties":{"is_file_update":{"type":"boolean"},"type":{"const":"text_editor_code_execution_create_result","type":"string"}},"required":["is_file_update","type"],"type":"object"}"##),
     ("BetaTextEditorCodeExecutionStrReplaceResultBlock", r##"{"additionalProperties":true,"properties":{"lines":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"default":null},"new_lines":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"new_start":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"old_lines":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"old_start":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"type":{"const":"text_editor_code_execution_str_replace_result","type":"string"}},"required":["type"],"type":"object"}"##),
@@ -26933,6 +27321,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("BetaThinkingConfigBetweenToolsParam", r##"{"properties":{"type":{"const":"between_tools","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaThinkingConfigDisabledParam", r##"{"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
     ("BetaThinkingConfigEnabledParam", r##"{"properties":{"budget_tokens":{"type":"integer"},"type":{"const":"enabled","type":"string"},"block_binding":{"anyOf":[{"$ref":"#/$defs/BetaThinkingBlockBindingParam"},{"type":"null"}]},"display":{"anyOf":[{"enum":["summarized","omitted","updates"],"type":"string"},{"type":"null"}]}},"required":["budget_tokens","type"],"type":"object"}"##),
+    ("BetaThinkingDelta", r##"{"additionalProperties":true,"properties":{"estimated_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"thinking":{"type":"string"},"type":{"const":"thinking_delta","type":"string"}},"required":["thinking","type"],"type":"object"}"##),
     ("BetaThinkingDroppedInputTransformation", r##"{"additionalProperties":true,"properties":{"path":{"type":"string"},"reason":{"enum":["model_binding_mismatch","prefix_binding_mismatch","organization_binding_mismatch","end_user_binding_mismatch"],"type":"string"},"type":{"const":"thinking_dropped","type":"string"}},"required":["path","reason","type"],"type":"object"}"##),
     ("BetaThinkingMismatchAllowedInputTransformation", r##"{"additionalProperties":true,"properties":{"path":{"type":"string"},"reason":{"enum":["model_binding_mismatch","prefix_binding_mismatch","organization_binding_mismatch","end_user_binding_mismatch"],"type":"string"},"type":{"const":"thinking_mismatch_allowed","type":"string"}},"required":["path","reason","type"],"type":"object"}"##),
     ("BetaThinkingTurnsParam", r##"{"properties":{"type":{"const":"thinking_turns","type":"string"},"value":{"type":"integer"}},"required":["type","value"],"type":"object"}"##),
@@ -27110,6 +27499,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("CitationWebSearchResultLocationParam", r##"{"properties":{"cited_text":{"type":"string"},"encrypted_index":{"type":"string"},"title":{"anyOf":[{"type":"string"},{"type":"null"}]},"type":{"const":"web_search_result_location","type":"string"},"url":{"type":"string"}},"required":["cited_text","encrypted_index","title","type","url"],"type":"object"}"##),
     ("CitationsConfig", r##"{"additionalProperties":true,"properties":{"enabled":{"type":"boolean"}},"required":["enabled"],"type":"object"}"##),
     ("CitationsConfigParam", r##"{"properties":{"enabled":{"type":"boolean"}},"type":"object"}"##),
+    ("CitationsDelta", r##"{"additionalProperties":true,"properties":{"citation":{"anyOf":[{"$ref":"#/$defs/CitationCharLocation"},{"$ref":"#/$defs/CitationPageLocation"},{"$ref":"#/$defs/CitationContentBlockLocation"},{"$ref":"#/$defs/CitationsWebSearchResultLocation"},{"$ref":"#/$defs/CitationsSearchResultLocation"}],"discriminator":{"propertyName":"type","mapping":{"char_location":"#/$defs/CitationCharLocation","page_location":"#/$defs/CitationPageLocation","content_block_location":"#/$defs/CitationContentBlockLocation","web_search_result_location":"#/$defs/CitationsWebSearchResultLocation","search_result_location":"#/$defs/CitationsSearchResultLocation"}}},"type":{"const":"citations_delta","type":"string"}},"required":["citation","type"],"type":"object"}"##),
     ("CitationsSearchResultLocation", r##"{"additionalProperties":true,"properties":{"cited_text":{"type":"string"},"end_block_index":{"type":"integer"},"search_result_index":{"type":"integer"},"source":{"type":"string"},"start_block_index":{"type":"integer"},"title":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"search_result_location","type":"string"}},"required":["cited_text","end_block_index","search_result_index","source","start_block_index","type"],"type":"object"}"##),
     ("CitationsWebSearchResultLocation", r##"{"additionalProperties":true,"properties":{"cited_text":{"type":"string"},"encrypted_index":{"type":"string"},"title":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"web_search_result_location","type":"string"},"url":{"type":"string"}},"required":["cited_text","encrypted_index","type","url"],"type":"object"}"##),
     ("CodeExecutionOutputBlock", r##"{"additionalProperties":true,"properties":{"file_id":{"type":"string"},"type":{"const":"code_execution_output","type":"string"}},"required":["file_id","type"],"type":"object"}"##),
@@ -27195,6 +27585,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("ImageBlockParam", r##"{"properties":{"source":{"anyOf":[{"$ref":"#/$defs/Base64ImageSourceParam"},{"$ref":"#/$defs/URLImageSourceParam"},{"$ref":"#/$defs/FileImageSourceParam"}]},"type":{"const":"image","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"transformations":{"anyOf":[{"$ref":"#/$defs/ImageTransformationsParam"},{"type":"null"}]}},"required":["source","type"],"type":"object"}"##),
     ("ImageTransformationsParam", r##"{"properties":{"oversized_image":{"enum":["downsize","error"],"type":"string"}},"type":"object"}"##),
     ("InitialEvent", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsUserMessageEventParams"},{"$ref":"#/$defs/BetaManagedAgentsUserDefineOutcomeEventParams"}]}"##),
+    ("InputJSONDelta", r##"{"additionalProperties":true,"properties":{"partial_json":{"type":"string"},"type":{"const":"input_json_delta","type":"string"}},"required":["partial_json","type"],"type":"object"}"##),
     ("InvalidRequestErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"invalid_request_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("InviteDeleteResponse", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"type":{"const":"invite_deleted","type":"string"}},"required":["id","type"],"type":"object"}"##),
     ("JSONOutputFormatParam", r##"{"properties":{"schema":{"additionalProperties":true,"type":"object"},"type":{"const":"json_schema","type":"string"}},"required":["schema","type"],"type":"object"}"##),
@@ -27215,6 +27606,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("MessageBatchRequestCounts", r##"{"additionalProperties":true,"properties":{"canceled":{"type":"integer"},"errored":{"type":"integer"},"expired":{"type":"integer"},"processing":{"type":"integer"},"succeeded":{"type":"integer"}},"required":["canceled","errored","expired","processing","succeeded"],"type":"object"}"##),
     ("MessageBatchSucceededResult", r##"{"additionalProperties":true,"properties":{"message":{"$ref":"#/$defs/Message"},"type":{"const":"succeeded","type":"string"}},"required":["message","type"],"type":"object"}"##),
     ("MessageCountTokensToolParam", r##"{"anyOf":[{"$ref":"#/$defs/ToolParam"},{"$ref":"#/$defs/ToolBash20250124Param"},{"$ref":"#/$defs/CodeExecutionTool20250522Param"},{"$ref":"#/$defs/CodeExecutionTool20250825Param"},{"$ref":"#/$defs/CodeExecutionTool20260120Param"},{"$ref":"#/$defs/CodeExecutionTool20260521Param"},{"$ref":"#/$defs/BrowserToolset20260801Param"},{"$ref":"#/$defs/MemoryTool20250818Param"},{"$ref":"#/$defs/ComputerToolset20260801Param"},{"$ref":"#/$defs/ToolTextEditor20250124Param"},{"$ref":"#/$defs/ToolTextEditor20250429Param"},{"$ref":"#/$defs/ToolTextEditor20250728Param"},{"$ref":"#/$defs/WebSearchTool20250305Param"},{"$ref":"#/$defs/WebFetchTool20250910Param"},{"$ref":"#/$defs/WebSearchTool20260209Param"},{"$ref":"#/$defs/WebFetchTool20260209Param"},{"$ref":"#/$defs/WebFetchTool20260309Param"},{"$ref":"#/$defs/WebSearchTool20260318Param"},{"$ref":"#/$defs/WebFetchTool20260318Param"},{"$ref":"#/$defs/ToolSearchToolBm25_20251119Param"},{"$ref":"#/$defs/ToolSearchToolRegex20251119Param"}]}"##),
+    ("MessageDeltaUsage", r##"{"additionalProperties":true,"properties":{"cache_creation_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"cache_read_input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"input_tokens":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"output_tokens":{"type":"integer"},"output_tokens_details":{"anyOf":[{"$ref":"#/$defs/OutputTokensDetails"},{"type":"null"}],"default":null},"server_tool_use":{"anyOf":[{"$ref":"#/$defs/ServerToolUsage"},{"type":"null"}],"default":null}},"required":["output_tokens"],"type":"object"}"##),
     ("MessageParam", r##"{"anyOf":[{"$ref":"#/$defs/UserMessageParam"},{"$ref":"#/$defs/AssistantMessageParam"},{"$ref":"#/$defs/SystemMessageParam"}]}"##),
     ("MessageTokensCount", r##"{"additionalProperties":true,"properties":{"input_tokens":{"type":"integer"}},"required":["input_tokens"],"type":"object"}"##),
     ("MetadataParam", r##"{"properties":{"user_id":{"anyOf":[{"type":"string"},{"type":"null"}]}},"type":"object"}"##),
@@ -27253,6 +27645,13 @@ pub static DEFS: &[(&str, &str)] = &[
     ("RBACRoleSourceBuiltIn", r##"{"additionalProperties":true,"properties":{"type":{"const":"built_in","type":"string"}},"required":["type"],"type":"object"}"##),
     ("RBACRoleSourceCustom", r##"{"additionalProperties":true,"properties":{"type":{"const":"custom","type":"string"}},"required":["type"],"type":"object"}"##),
     ("RateLimitErrorObject", r##"{"additionalProperties":true,"properties":{"message":{"type":"string"},"type":{"const":"rate_limit_error","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("RawContentBlockDeltaEvent", r##"{"additionalProperties":true,"properties":{"delta":{"anyOf":[{"$ref":"#/$defs/TextDelta"},{"$ref":"#/$defs/InputJSONDelta"},{"$ref":"#/$defs/CitationsDelta"},{"$ref":"#/$defs/ThinkingDelta"},{"$ref":"#/$defs/SignatureDelta"}],"discriminator":{"propertyName":"type","mapping":{"text_delta":"#/$defs/TextDelta","input_json_delta":"#/$defs/InputJSONDelta","citations_delta":"#/$defs/CitationsDelta","thinking_delta":"#/$defs/ThinkingDelta","signature_delta":"#/$defs/SignatureDelta"}}},"index":{"type":"integer"},"type":{"const":"content_block_delta","type":"string"}},"required":["delta","index","type"],"type":"object"}"##),
+    ("RawContentBlockStartEvent", r##"{"additionalProperties":true,"properties":{"content_block":{"anyOf":[{"$ref":"#/$defs/TextBlock"},{"$ref":"#/$defs/ThinkingBlock"},{"$ref":"#/$defs/RedactedThinkingBlock"},{"$ref":"#/$defs/ToolUseBlock"},{"$ref":"#/$defs/ServerToolUseBlock"},{"$ref":"#/$defs/WebSearchToolResultBlock"},{"$ref":"#/$defs/WebFetchToolResultBlock"},{"$ref":"#/$defs/CodeExecutionToolResultBlock"},{"$ref":"#/$defs/BashCodeExecutionToolResultBlock"},{"$ref":"#/$defs/TextEditorCodeExecutionToolResultBlock"},{"$ref":"#/$defs/ToolSearchToolResultBlock"},{"$ref":"#/$defs/ContainerUploadBlock"}],"discriminator":{"propertyName":"type","mapping":{"text":"#/$defs/TextBlock","thinking":"#/$defs/ThinkingBlock","redacted_thinking":"#/$defs/RedactedThinkingBlock","tool_use":"#/$defs/ToolUseBlock","server_tool_use":"#/$defs/ServerToolUseBlock","web_search_tool_result":"#/$defs/WebSearchToolResultBlock","web_fetch_tool_result":"#/$defs/WebFetchToolResultBlock","code_execution_tool_result":"#/$defs/CodeExecutionToolResultBlock","bash_code_execution_tool_result":"#/$defs/BashCodeExecutionToolResultBlock","text_editor_code_execution_tool_result":"#/$defs/TextEditorCodeExecutionToolResultBlock","tool_search_tool_result":"#/$defs/ToolSearchToolResultBlock","container_upload":"#/$defs/ContainerUploadBlock"}}},"index":{"type":"integer"},"type":{"const":"content_block_start","type":"string"}},"required":["content_block","index","type"],"type":"object"}"##),
+    ("RawContentBlockStopEvent", r##"{"additionalProperties":true,"properties":{"index":{"type":"integer"},"type":{"const":"content_block_stop","type":"string"}},"required":["index","type"],"type":"object"}"##),
+    ("RawMessageDeltaEvent", r##"{"additionalProperties":true,"properties":{"delta":{"$ref":"#/$defs/anthropic__types__raw_message_delta_event__Delta"},"type":{"const":"message_delta","type":"string"},"usage":{"$ref":"#/$defs/MessageDeltaUsage"}},"required":["delta","type","usage"],"type":"object"}"##),
+    ("RawMessageStartEvent", r##"{"additionalProperties":true,"properties":{"message":{"$ref":"#/$defs/Message"},"type":{"const":"message_start","type":"string"}},"required":["message","type"],"type":"object"}"##),
+    ("RawMessageStopEvent", r##"{"additionalProperties":true,"properties":{"type":{"const":"message_stop","type":"string"}},"required":["type"],"type":"object"}"##),
+    ("RawMessageStreamEvent", r##"{"anyOf":[{"$ref":"#/$defs/RawMessageStartEvent"},{"$ref":"#/$defs/RawMessageDeltaEvent"},{"$ref":"#/$defs/RawMessageStopEvent"},{"$ref":"#/$defs/RawContentBlockStartEvent"},{"$ref":"#/$defs/RawContentBlockDeltaEvent"},{"$ref":"#/$defs/RawContentBlockStopEvent"}],"discriminator":{"propertyName":"type","mapping":{"message_start":"#/$defs/RawMessageStartEvent","message_delta":"#/$defs/RawMessageDeltaEvent","message_stop":"#/$defs/RawMessageStopEvent","content_block_start":"#/$defs/RawContentBlockStartEvent","content_block_delta":"#/$defs/RawContentBlockDeltaEvent","content_block_stop":"#/$defs/RawContentBlockStopEvent"}}}"##),
     ("RedactedThinkingBlock", r##"{"additionalProperties":true,"properties":{"data":{"type":"string"},"type":{"const":"redacted_thinking","type":"string"}},"required":["data","type"],"type":"object"}"##),
     ("RedactedThinkingBlockParam", r##"{"properties":{"data":{"type":"string"},"type":{"const":"redacted_thinking","type":"string"}},"required":["data","type"],"type":"object"}"##),
     ("RefusalStopDetails", r##"{"additionalProperties":true,"properties":{"category":{"anyOf":[{"enum":["cyber","bio","frontier_llm","reasoning_extraction","general_harms"],"type":"string"},{"type":"null"}],"default":null},"explanation":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"type":{"const":"refusal","type":"string"}},"required":["type"],"type":"object"}"##),
@@ -27274,6 +27673,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("ServiceAccountTarget", r##"{"additionalProperties":true,"properties":{"service_account_id":{"type":"string"},"type":{"const":"service_account","type":"string"},"service_account_name":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"required":["service_account_id","type"],"type":"object"}"##),
     ("ServiceAccountTargetParam", r##"{"properties":{"service_account_id":{"type":"string"},"type":{"const":"service_account","type":"string"},"service_account_name":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["service_account_id","type"],"type":"object"}"##),
     ("ServiceAccountWorkspaceMember", r##"{"additionalProperties":true,"properties":{"created_by_actor_id":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null},"implicit":{"anyOf":[{"type":"boolean"},{"type":"null"}],"default":null},"service_account_id":{"type":"string"},"type":{"const":"service_account_workspace_member","type":"string"},"workspace_id":{"type":"string"},"workspace_role":{"enum":["workspace_admin","workspace_billing","workspace_developer","workspace_restricted_developer","workspace_user"],"type":"string"}},"required":["service_account_id","type","workspace_id","workspace_role"],"type":"object"}"##),
+    ("SignatureDelta", r##"{"additionalProperties":true,"properties":{"signature":{"type":"string"},"type":{"const":"signature_delta","type":"string"}},"required":["signature","type"],"type":"object"}"##),
     ("Skill", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"created_at":{"format":"date-time","type":"string"},"display_name":{"type":"string"},"latest_version_id":{"type":"string"},"source":{"$ref":"#/$defs/SkillSource"},"type":{"const":"skill","type":"string"},"updated_at":{"format":"date-time","type":"string"}},"required":["id","created_at","display_name","latest_version_id","source","type","updated_at"],"type":"object"}"##),
     ("SkillParams", r##"{"properties":{"skill_id":{"type":"string"},"type":{"enum":["anthropic","custom"],"type":"string"},"version":{"type":"string"}},"required":["skill_id","type"],"type":"object"}"##),
     ("SkillSource", r##"{"additionalProperties":true,"properties":{"type":{"enum":["custom","anthropic","anthropic_example","plugin"],"type":"string"}},"required":["type"],"type":"object"}"##),
@@ -27394,6 +27794,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("SystemMessageParam", r##"{"properties":{"content":{"anyOf":[{"type":"string"},{"items":{"$ref":"#/$defs/TextBlockParam"},"type":"array"}]},"role":{"const":"system","type":"string"}},"required":["content","role"],"type":"object"}"##),
     ("TextBlock", r##"{"additionalProperties":true,"properties":{"citations":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/CitationCharLocation"},{"$ref":"#/$defs/CitationPageLocation"},{"$ref":"#/$defs/CitationContentBlockLocation"},{"$ref":"#/$defs/CitationsWebSearchResultLocation"},{"$ref":"#/$defs/CitationsSearchResultLocation"}],"discriminator":{"propertyName":"type","mapping":{"char_location":"#/$defs/CitationCharLocation","page_location":"#/$defs/CitationPageLocation","content_block_location":"#/$defs/CitationContentBlockLocation","web_search_result_location":"#/$defs/CitationsWebSearchResultLocation","search_result_location":"#/$defs/CitationsSearchResultLocation"}}},"type":"array"},{"type":"null"}],"default":null},"text":{"type":"string"},"type":{"const":"text","type":"string"}},"required":["text","type"],"type":"object"}"##),
     ("TextBlockParam", r##"{"properties":{"text":{"type":"string"},"type":{"const":"text","type":"string"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"citations":{"anyOf":[{"items":{"anyOf":[{"$ref":"#/$defs/CitationCharLocationParam"},{"$ref":"#/$defs/CitationPageLocationParam"},{"$ref":"#/$defs/CitationContentBlockLocationParam"},{"$ref":"#/$defs/CitationWebSearchResultLocationParam"},{"$ref":"#/$defs/CitationSearchResultLocationParam"}]},"type":"array"},{"type":"null"}]}},"required":["text","type"],"type":"object"}"##),
+    ("TextDelta", r##"{"additionalProperties":true,"properties":{"text":{"type":"string"},"type":{"const":"text_delta","type":"string"}},"required":["text","type"],"type":"object"}"##),
     ("TextEditorCodeExecutionCreateResultBlock", r##"{"additionalProperties":true,"properties":{"is_file_update":{"type":"boolean"},"type":{"const":"text_editor_code_execution_create_result","type":"string"}},"required":["is_file_update","type"],"type":"object"}"##),
     ("TextEditorCodeExecutionCreateResultBlockParam", r##"{"properties":{"is_file_update":{"type":"boolean"},"type":{"const":"text_editor_code_execution_create_result","type":"string"}},"required":["is_file_update","type"],"type":"object"}"##),
     ("TextEditorCodeExecutionStrReplaceResultBlock", r##"{"additionalProperties":true,"properties":{"lines":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"default":null},"new_lines":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"new_start":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"old_lines":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"old_start":{"anyOf":[{"type":"integer"},{"type":"null"}],"default":null},"type":{"const":"text_editor_code_execution_str_replace_result","type":"string"}},"required":["type"],"type":"object"}"##),
@@ -27413,6 +27814,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("ThinkingConfigDisabledParam", r##"{"properties":{"type":{"const":"disabled","type":"string"}},"required":["type"],"type":"object"}"##),
     ("ThinkingConfigEnabledParam", r##"{"properties":{"budget_tokens":{"type":"integer"},"type":{"const":"enabled","type":"string"},"display":{"anyOf":[{"enum":["summarized","omitted"],"type":"string"},{"type":"null"}]}},"required":["budget_tokens","type"],"type":"object"}"##),
     ("ThinkingConfigParam", r##"{"anyOf":[{"$ref":"#/$defs/ThinkingConfigEnabledParam"},{"$ref":"#/$defs/ThinkingConfigDisabledParam"},{"$ref":"#/$defs/ThinkingConfigBetweenToolsParam"},{"$ref":"#/$defs/ThinkingConfigAdaptiveParam"}]}"##),
+    ("ThinkingDelta", r##"{"additionalProperties":true,"properties":{"thinking":{"type":"string"},"type":{"const":"thinking_delta","type":"string"}},"required":["thinking","type"],"type":"object"}"##),
     ("ThinkingTypes", r##"{"additionalProperties":true,"properties":{"adaptive":{"$ref":"#/$defs/CapabilitySupport"},"between_tools":{"$ref":"#/$defs/CapabilitySupport"},"disabled":{"$ref":"#/$defs/CapabilitySupport"},"enabled":{"$ref":"#/$defs/CapabilitySupport"}},"required":["adaptive","between_tools","disabled","enabled"],"type":"object"}"##),
     ("Tool", r##"{"anyOf":[{"$ref":"#/$defs/BetaManagedAgentsAgentToolset20260401Params"},{"$ref":"#/$defs/BetaManagedAgentsMCPToolsetParams"},{"$ref":"#/$defs/BetaManagedAgentsCustomToolParams"}]}"##),
     ("ToolBash20250124Param", r##"{"properties":{"name":{"const":"bash","type":"string"},"type":{"const":"bash_20250124","type":"string"},"allowed_callers":{"items":{"enum":["direct","code_execution_20250825","code_execution_20260120","code_execution_20260521"],"type":"string"},"type":"array"},"cache_control":{"anyOf":[{"$ref":"#/$defs/CacheControlEphemeralParam"},{"type":"null"}]},"defer_loading":{"type":"boolean"},"input_examples":{"items":{"additionalProperties":true,"type":"object"},"type":"array"},"strict":{"type":"boolean"}},"required":["name","type"],"type":"object"}"##),
@@ -27503,6 +27905,7 @@ pub static DEFS: &[(&str, &str)] = &[
     ("__main____Model__2", r##"{"anyOf":[{"type":"string"},{"$ref":"#/$defs/BetaDreamModelConfigParam"}]}"##),
     ("__main____ProviderConfig__1", r##"{"anyOf":[{"$ref":"#/$defs/AWSExternalKeyConfigParam"},{"$ref":"#/$defs/GCPExternalKeyConfigParam"},{"$ref":"#/$defs/AzureExternalKeyConfigParam"}]}"##),
     ("__main____ProviderConfig__2", r##"{"anyOf":[{"$ref":"#/$defs/BetaAWSExternalKeyConfigParam"},{"$ref":"#/$defs/BetaGCPExternalKeyConfigParam"},{"$ref":"#/$defs/BetaAzureExternalKeyConfigParam"}]}"##),
+    ("anthropic__types__beta__beta_raw_message_delta_event__Delta", r##"{"additionalProperties":true,"properties":{"container":{"anyOf":[{"$ref":"#/$defs/BetaContainer"},{"type":"null"}],"default":null},"stop_details":{"anyOf":[{"$ref":"#/$defs/BetaRefusalStopDetails"},{"type":"null"}],"default":null},"stop_reason":{"anyOf":[{"enum":["end_turn","max_tokens","stop_sequence","tool_use","pause_turn","compaction","refusal","model_context_window_exceeded"],"type":"string"},{"type":"null"}],"default":null},"stop_sequence":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("anthropic__types__beta__beta_tool_param__InputSchemaTyped", r##"{"properties":{"type":{"const":"object","type":"string"},"properties":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}]},"required":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
     ("anthropic__types__beta__message_create_params__MessageCreateParamsNonStreaming", r##"{"properties":{"max_tokens":{"type":"integer"},"messages":{"items":{"anyOf":[{"$ref":"#/$defs/BetaUserMessageParam"},{"$ref":"#/$defs/BetaAssistantMessageParam"},{"$ref":"#/$defs/BetaSystemMessageParam"}]},"type":"array"},"model":{"anyOf":[{"enum":["claude-fable-5-2","claude-mythos-5-2","claude-haiku-5-5","claude-sonnet-5-5","claude-fable-5-1","claude-opus-5-5","claude-mythos-5-1","claude-sonnet-5","claude-fable-5","claude-mythos-5","claude-opus-5","claude-opus-4-8","claude-opus-4-7","claude-mythos-preview","claude-opus-4-6","claude-sonnet-4-6","claude-haiku-4-5","claude-haiku-4-5-20251001","claude-opus-4-5","claude-opus-4-5-20251101","claude-sonnet-4-5","claude-sonnet-4-5-20250929"],"type":"string"},{"type":"string"}]},"billing_policy":{"anyOf":[{"$ref":"#/$defs/BetaBillingPolicyParam"},{"type":"null"}]},"cache_control":{"anyOf":[{"$ref":"#/$defs/BetaCacheControlEphemeralParam"},{"type":"null"}]},"compaction":{"anyOf":[{"$ref":"#/$defs/BetaCompactionConfigParam"},{"type":"null"}]},"container":{"anyOf":[{"$ref":"#/$defs/BetaContainerParams"},{"type":"string"},{"type":"null"}]},"context_management":{"anyOf":[{"$ref":"#/$defs/BetaContextManagementConfigParam"},{"type":"null"}]},"diagnostics":{"anyOf":[{"$ref":"#/$defs/BetaDiagnosticsParam"},{"type":"null"}]},"fallback_credit_token":{"anyOf":[{"type":"string"},{"$ref":"#/$defs/BetaFallbackCreditTokenParam"},{"type":"null"}],"x-secret":true},"fallbacks":{"anyOf":[{"items":{"$ref":"#/$defs/BetaFallbackParam"},"type":"array"},{"const":"default","type":"string"},{"type":"null"}]},"inference_geo":{"anyOf":[{"type":"string"},{"type":"null"}]},"mcp_servers":{"items":{"$ref":"#/$defs/BetaRequestMCPServerURLDefinitionParam"},"type":"array"},"metadata":{"$ref":"#/$defs/BetaMetadataParam"},"output_config":{"$ref":"#/$defs/BetaOutputConfigParam"},"service_tier":{"enum":["auto","standard_only"],"type":"string"},"speed":{"anyOf":[{"enum":["standard","fast"],"type":"string"},{"type":"null"}]},"stop_sequences":{"items":{"type":"string"},"type":"array"},"system":{"anyOf":[{"type":"string"},{"items":{"$ref":"#/$defs/BetaTextBlockParam"},"type":"array"}]},"thinking":{"anyOf":[{"$ref":"#/$defs/BetaThinkingConfigEnabledParam"},{"$ref":"#/$defs/BetaThinkingConfigDisabledParam"},{"$ref":"#/$defs/BetaThinkingConfigBetweenToolsParam"},{"$ref":"#/$defs/BetaThinkingConfigAdaptiveParam"}]},"thread":{"anyOf":[{"$ref":"#/$defs/BetaThreadCreateParams"},{"$ref":"#/$defs/BetaThreadContinueParams"},{"type":"null"}]},"tool_choice":{"anyOf":[{"$ref":"#/$defs/BetaToolChoiceAutoParam"},{"$ref":"#/$defs/BetaToolChoiceAnyParam"},{"$ref":"#/$defs/BetaToolChoiceToolParam"},{"$ref":"#/$defs/BetaToolChoiceNoneParam"}]},"tools":{"items":{"anyOf":[{"$ref":"#/$defs/BetaToolParam"},{"$ref":"#/$defs/BetaToolBash20241022Param"},{"$ref":"#/$defs/BetaToolBash20250124Param"},{"$ref":"#/$defs/BetaCodeExecutionTool20250522Param"},{"$ref":"#/$defs/BetaCodeExecutionTool20250825Param"},{"$ref":"#/$defs/BetaCodeExecutionTool20260120Param"},{"$ref":"#/$defs/BetaCodeExecutionTool20260521Param"},{"$ref":"#/$defs/BetaBrowserToolset20260801Param"},{"$ref":"#/$defs/BetaToolComputerUse20241022Param"},{"$ref":"#/$defs/BetaMemoryTool20250818Param"},{"$ref":"#/$defs/BetaToolComputerUse20250124Param"},{"$ref":"#/$defs/BetaToolTextEditor20241022Param"},{"$ref":"#/$defs/BetaToolComputerUse20251124Param"},{"$ref":"#/$defs/BetaComputerToolset20260801Param"},{"$ref":"#/$defs/BetaToolTextEditor20250124Param"},{"$ref":"#/$defs/BetaToolTextEditor20250429Param"},{"$ref":"#/$defs/BetaToolTextEditor20250728Param"},{"$ref":"#/$defs/BetaWebSearchTool20250305Param"},{"$ref":"#/$defs/BetaWebFetchTool20250910Param"},{"$ref":"#/$defs/BetaWebSearchTool20260209Param"},{"$ref":"#/$defs/BetaWebFetchTool20260209Param"},{"$ref":"#/$defs/BetaWebFetchTool20260309Param"},{"$ref":"#/$defs/BetaWebSearchTool20260318Param"},{"$ref":"#/$defs/BetaWebFetchTool20260318Param"},{"$ref":"#/$defs/BetaAdvisorTool20260301Param"},{"$ref":"#/$defs/BetaToolSearchToolBm25_20251119Param"},{"$ref":"#/$defs/BetaToolSearchToolRegex20251119Param"},{"$ref":"#/$defs/BetaMCPToolsetParam"}]},"type":"array"},"betas":{"items":{"anyOf":[{"type":"string"},{"enum":["computer-use-2024-10-22","computer-use-2025-01-24","output-128k-2025-02-19","mcp-client-2025-04-04","mcp-client-2025-11-20","dev-full-thinking-2025-05-14","interleaved-thinking-2025-05-14","code-execution-2025-05-22","context-1m-2025-08-07","context-management-2025-06-27","model-context-window-exceeded-2025-08-26","fast-mode-2026-02-01","output-300k-2026-03-24","user-profiles-2026-03-24","user-profiles-2026-08-18","user-profiles-2026-09-04","advisor-tool-2026-03-01","managed-agents-2026-04-01","dreaming-2026-04-21","thinking-token-count-2026-05-13","server-side-fallback-2026-06-01","server-side-fallback-2026-07-01","fallback-credit-2026-06-01","fallback-credit-2026-07-01","agent-memory-2026-07-22","mid-conversation-tool-changes-2026-07-01","compact-2026-01-12","computer-use-2025-11-24","mcp-tunnels-2026-06-22","structured-outputs-2025-11-13","task-budgets-2026-03-13","thinking-display-updates-2026-08-18","mid-conversation-output-config-2026-07-01","thinking-binding-controls-2026-08-01","mid-conversation-system-clear-at-2026-08-21","compact-2026-09-04","inline-tools-2026-09-15","mcp-client-2026-09-15","ce-plugins-2026-09-01","spend-limit-reads-2026-09-26","telemetry-destinations-2026-08-11","webhooks-2026-10-07","admin-user-sign-out-2026-10-08","message-threads-2026-08-12","analytics-usage-cost-2026-08-24","experimental-claude-tag-2026-10-21","message-batches-2024-09-24","prompt-caching-2024-07-31","pdfs-2024-09-25","token-counting-2024-11-01","token-efficient-tools-2025-02-19","files-api-2025-04-14","extended-cache-ttl-2025-04-11","skills-2025-10-02","cache-diagnosis-2026-04-07","ce-user-management-2026-07-13","user-profiles-billing-2026-10-01"],"type":"string"}]},"type":"array"},"user_profile_id":{"type":"string"},"workspace_id":{"type":"string"},"stream":{"const":false,"type":"boolean"}},"required":["max_tokens","messages","model"],"type":"object"}"##),
     ("anthropic__types__beta__messages__batch_create_params__Request", r##"{"properties":{"custom_id":{"type":"string"},"params":{"$ref":"#/$defs/anthropic__types__beta__message_create_params__MessageCreateParamsNonStreaming"}},"required":["custom_id","params"],"type":"object"}"##),
@@ -27514,5 +27917,6 @@ pub static DEFS: &[(&str, &str)] = &[
     ("anthropic__types__organization__federation__rules__workspace_remove_response__WorkspaceRemoveResponse", r##"{"additionalProperties":true,"properties":{"federation_rule_id":{"type":"string"},"type":{"const":"federation_rule_workspace_deleted","type":"string"},"workspace_id":{"type":"string"}},"required":["federation_rule_id","type","workspace_id"],"type":"object"}"##),
     ("anthropic__types__organization__service_accounts__workspace_remove_response__WorkspaceRemoveResponse", r##"{"additionalProperties":true,"properties":{"service_account_id":{"type":"string"},"type":{"const":"service_account_workspace_member_deleted","type":"string"},"workspace_id":{"type":"string"}},"required":["service_account_id","type","workspace_id"],"type":"object"}"##),
     ("anthropic__types__organization__spend_limits__increase_request_approve_response__IncreaseRequestApproveResponse", r##"{"additionalProperties":true,"properties":{"id":{"type":"string"},"actor":{"anyOf":[{"$ref":"#/$defs/SpendLimitUserActor"},{"$ref":"#/$defs/SpendLimitScopedAPIKeyActor"}],"discriminator":{"propertyName":"type","mapping":{"user_actor":"#/$defs/SpendLimitUserActor","scoped_api_key_actor":"#/$defs/SpendLimitScopedAPIKeyActor"}}},"created_at":{"format":"date-time","type":"string"},"period":{"enum":["daily","monthly","weekly"],"type":"string"},"resolved_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"default":null},"resolved_by":{"anyOf":[{"$ref":"#/$defs/SpendLimitUserActor"},{"$ref":"#/$defs/SpendLimitScopedAPIKeyActor"},{"type":"null"}],"default":null},"spend_limit":{"anyOf":[{"$ref":"#/$defs/SpendLimit"},{"type":"null"}],"default":null},"spend_summary":{"anyOf":[{"$ref":"#/$defs/SpendSummary"},{"type":"null"}],"default":null},"status":{"enum":["approved","denied","pending"],"type":"string"},"type":{"const":"spend_limit_increase_request","type":"string"}},"required":["id","actor","created_at","period","status","type"],"type":"object"}"##),
+    ("anthropic__types__raw_message_delta_event__Delta", r##"{"additionalProperties":true,"properties":{"container":{"anyOf":[{"$ref":"#/$defs/Container"},{"type":"null"}],"default":null},"stop_details":{"anyOf":[{"$ref":"#/$defs/RefusalStopDetails"},{"type":"null"}],"default":null},"stop_reason":{"anyOf":[{"enum":["end_turn","max_tokens","stop_sequence","tool_use","pause_turn","refusal","model_context_window_exceeded"],"type":"string"},{"type":"null"}],"default":null},"stop_sequence":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null}},"type":"object"}"##),
     ("anthropic__types__tool_param__InputSchemaTyped", r##"{"additionalProperties":true,"properties":{"type":{"const":"object","type":"string"},"properties":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}]},"required":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}]}},"required":["type"],"type":"object"}"##),
 ];

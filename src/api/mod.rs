@@ -165,6 +165,9 @@ pub struct Operation {
     /// JSON Schema of the response body (a page's whole envelope); for event
     /// streams and JSON lines, of each item. `None` for downloads.
     pub response_schema: Option<&'static str>,
+    /// For operations that stream when asked (`stream: true`): JSON Schema of
+    /// each event, `ping` and `error` included.
+    pub stream_schema: Option<&'static str>,
 }
 
 impl Operation {

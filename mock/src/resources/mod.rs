@@ -4,11 +4,14 @@
 //! the server above them; the router's dispatch table names them.
 
 pub mod agents;
+pub mod batches;
 pub mod environments;
 pub mod events;
 pub mod files;
 pub mod generic;
 pub mod memory;
+pub mod messages;
+pub mod models;
 pub mod oauth;
 pub mod sessions;
 pub mod vaults;

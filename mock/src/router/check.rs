@@ -22,29 +22,21 @@ use crate::store::{ApiError, Shared};
 /// each event is checked as it goes out (and recorded when it fails, since
 /// the status is already sent).
 pub fn answer(shared: &Arc<Shared>, op: &'static Operation, answer: Answer) -> Answer {
-    let Some(schema) = op.response_schema else {
-        return answer;
-    };
     match answer {
         Ok(Reply::Json(status, v)) if (200..300).contains(&status) => {
+            let Some(schema) = op.response_schema else {
+                return Ok(Reply::Json(status, v));
+            };
             shared.checked(op.name());
             match validate(&v, schema, Options::STRICT) {
                 Ok(()) => Ok(Reply::Json(status, v)),
-                Err(e) => {
-                    let what = format!(
-                        "response of `{} {}` does not match its schema: {e}",
-                        op.group, op.verb
-                    );
-                    shared.violation(what.clone());
-                    Err(ApiError::new(
-                        500,
-                        "api_error",
-                        format!("ant-mock bug: {what}"),
-                    ))
-                }
+                Err(e) => Err(mismatch(shared, op, format!("{e}"))),
             }
         }
         Ok(Reply::Sse(body)) => {
+            let Some(schema) = op.stream_schema.or(op.response_schema) else {
+                return Ok(Reply::Sse(body));
+            };
             shared.checked(op.name());
             Ok(Reply::Stream(RespBody::new(CheckedStream {
                 inner: http_body_util::BodyExt::boxed(body),
@@ -54,8 +46,43 @@ pub fn answer(shared: &Arc<Shared>, op: &'static Operation, answer: Answer) -> A
                 shared: shared.clone(),
             })))
         }
+        // JSON lines (batch results): each line against the item schema.
+        Ok(Reply::Raw {
+            status,
+            content_type,
+            body,
+        }) if op.response == ant::api::Response::Jsonl && (200..300).contains(&status) => {
+            if let Some(schema) = op.response_schema {
+                shared.checked(op.name());
+                for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    let v: Value = serde_json::from_slice(line).map_err(|e| {
+                        mismatch(shared, op, format!("line {}: not JSON: {e}", i + 1))
+                    })?;
+                    validate(&v, schema, Options::STRICT)
+                        .map_err(|e| mismatch(shared, op, format!("line {}: {e}", i + 1)))?;
+                }
+            }
+            Ok(Reply::Raw {
+                status,
+                content_type,
+                body,
+            })
+        }
         other => other,
     }
+}
+
+/// Records a response that does not match its schema; the `500` it becomes.
+fn mismatch(shared: &Shared, op: &Operation, what: String) -> ApiError {
+    let what = format!(
+        "response of `{} {}` does not match its schema: {what}",
+        op.group, op.verb
+    );
+    shared.violation(what.clone());
+    ApiError::new(500, "api_error", format!("ant-mock bug: {what}"))
 }
 
 /// An SSE body passed through unchanged while its events are checked.

@@ -12,6 +12,17 @@ use crate::store::Shared;
 pub async fn dispatch(shared: &Arc<Shared>, group: &str, verb: &str, req: &Req) -> Answer {
     let s = shared;
     match (group, verb) {
+        ("messages", "create") => messages::create(s, req),
+        ("messages", "count-tokens") => messages::count_tokens(s, req),
+        ("completions", "create") => messages::complete(s, req),
+        ("messages:batches", "create") => batches::create(s, req),
+        ("messages:batches", "retrieve") => batches::retrieve(s, req),
+        ("messages:batches", "list") => batches::list(s, req),
+        ("messages:batches", "cancel") => batches::cancel(s, req),
+        ("messages:batches", "delete") => batches::delete(s, req),
+        ("messages:batches", "results") => batches::results(s, req),
+        ("models", "retrieve") => models::retrieve(s, req),
+        ("models", "list") => models::list(s, req),
         ("agents", "create") => agents::create(s, req),
         ("agents", "retrieve") => agents::retrieve(s, req),
         ("agents", "update") => agents::update(s, req),

@@ -42,6 +42,8 @@ pub struct Config {
     pub token_ttl: u64,
     /// Lease of a work item after each heartbeat, in seconds (self-hosted workers).
     pub work_ttl_secs: u64,
+    /// How long a message batch stays `in_progress` before it ends.
+    pub batch_delay: std::time::Duration,
 }
 
 /// The real API's request size limit (32 MB).
@@ -66,6 +68,7 @@ impl Default for Config {
             federation_rule: None,
             token_ttl: 3600,
             work_ttl_secs: 30,
+            batch_delay: std::time::Duration::from_secs(1),
         }
     }
 }

@@ -126,6 +126,14 @@ pub struct SessionRec {
     pub unprocessed: usize,
 }
 
+/// A message batch: its object, each request's result (decided when it is
+/// created, shown once it ends) and when it ends.
+pub struct BatchRec {
+    pub json: Value,
+    pub results: Vec<Value>,
+    pub ends_at_ms: u64,
+}
+
 pub struct FileRec {
     pub meta: Value,
     pub data: bytes::Bytes,
@@ -144,6 +152,7 @@ pub struct State {
     pub memory_versions: Vec<Value>,
     /// The work queue of self-hosted environments.
     pub work: work::Queue,
+    pub batches: Vec<BatchRec>,
     /// Everything the generic emulation keeps.
     pub generic: generic::Tables,
     /// Last timestamp handed out, so timestamps never go backwards.

@@ -10,7 +10,7 @@ const LAYERS: &[&[&str]] = &[
     &["sha256", "stream", "tools"],
     &["store"],
     &["form", "synth"],
-    &["agent"],
+    &["agent", "model"],
     &["resources"],
     &["router"],
     &["server"],

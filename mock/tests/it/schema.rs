@@ -50,7 +50,11 @@ fn id(v: &Value) -> String {
 
 #[test]
 fn every_emulated_response_matches_its_schema() {
-    let (h, c) = start(Default::default());
+    let (h, c) = start(ant_mock::Config {
+        batch_delay: std::time::Duration::ZERO,
+        ..Default::default()
+    });
+    messages(&c);
     let agent = agents(&c);
     let envs = environments(&c);
     let files = files(&c);
@@ -75,6 +79,56 @@ fn every_emulated_response_matches_its_schema() {
     let missed: Vec<&String> = expected.difference(&checked).collect();
     assert!(missed.is_empty(), "never checked: {missed:?}");
     assert!(h.violations().is_empty(), "{:#?}", h.violations());
+}
+
+/// Messages (plain, streamed, with tools and thinking), token counts,
+/// batches and models, GA and beta.
+fn messages(c: &Client) {
+    for beta in ["", "?beta=true"] {
+        let tools = json!([{"name": "get_weather", "description": "d",
+            "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]);
+        let ask = |text: &str| {
+            json!({"model": "claude-opus-4-7", "max_tokens": 200,
+            "messages": [{"role": "user", "content": text}], "tools": tools,
+            "thinking": {"type": "enabled", "budget_tokens": 1024}})
+        };
+        ok(c.post(
+            &format!("/v1/messages{beta}"),
+            ask("hello\n/tool get_weather"),
+        ));
+        ok(c.post(&format!("/v1/messages{beta}"), ask("/refuse no")));
+        let mut streamed = ask("hello there\n/tool get_weather {\"city\": \"Paris\"}");
+        streamed["stream"] = json!(true);
+        let r = c.post(&format!("/v1/messages{beta}"), streamed);
+        assert!(String::from_utf8_lossy(&r.body).contains("event: message_stop"));
+        let mut overloaded = ask("hi\n/overload 3");
+        overloaded["stream"] = json!(true);
+        let r = c.post(&format!("/v1/messages{beta}"), overloaded);
+        assert!(String::from_utf8_lossy(&r.body).contains("overloaded_error"));
+        let count = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+        ok(c.post(&format!("/v1/messages/count_tokens{beta}"), count));
+        let batch = ok(c.post(
+            &format!("/v1/messages/batches{beta}"),
+            json!({"requests": [
+                {"custom_id": "a", "params": {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}},
+                {"custom_id": "b", "params": {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "/expire"}]}},
+                {"custom_id": "c", "params": {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "/overload"}]}}]}),
+        ));
+        let bid = id(&batch);
+        let sep = if beta.is_empty() { "?" } else { "&" };
+        ok(c.get(&format!("/v1/messages/batches/{bid}{beta}")));
+        ok(c.get(&format!("/v1/messages/batches{beta}{sep}limit=2")));
+        ok(c.post(
+            &format!("/v1/messages/batches/{bid}/cancel{beta}"),
+            json!({}),
+        ));
+        let results = c.get(&format!("/v1/messages/batches/{bid}/results{beta}"));
+        assert_eq!(results.status, 200);
+        assert_eq!(String::from_utf8_lossy(&results.body).lines().count(), 3);
+        ok(c.delete(&format!("/v1/messages/batches/{bid}{beta}")));
+        ok(c.get(&format!("/v1/models{beta}")));
+        ok(c.get(&format!("/v1/models/claude-opus-4-7{beta}")));
+    }
 }
 
 fn agents(c: &Client) -> String {
