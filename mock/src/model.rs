@@ -36,6 +36,8 @@ pub struct Reply {
     pub overload_after: Option<usize>,
     /// `/expire` (batches): the request expires instead of running.
     pub expire: bool,
+    /// `/slow MS`: the pause between stream events, in milliseconds.
+    pub slow_ms: u64,
 }
 
 /// A reply the request itself makes impossible (a `400`).
@@ -119,6 +121,7 @@ pub fn reply(body: &Map<String, Value>) -> Result<Reply, Refused> {
     let mut stop_details = None;
     let mut overload_after = None;
     let mut expire = false;
+    let mut slow_ms = 0;
     let mut echo: Vec<&str> = Vec::new();
     let flush = |echo: &mut Vec<&str>, content: &mut Vec<Value>| {
         if !echo.is_empty() {
@@ -182,6 +185,13 @@ pub fn reply(body: &Map<String, Value>) -> Result<Reply, Refused> {
                 overload_after = Some(rest.parse().unwrap_or(4));
             }
             "/expire" => expire = true,
+            "/slow" => {
+                slow_ms = rest
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|ms| *ms <= 10_000)
+                    .ok_or_else(|| format!("/slow {rest}: expected milliseconds, 0 to 10000"))?;
+            }
             other => {
                 return Err(format!(
                     "{other}: not a directive of the scripted model (see docs/mock.md)"
@@ -239,6 +249,7 @@ pub fn reply(body: &Map<String, Value>) -> Result<Reply, Refused> {
         output_tokens: 0,
         overload_after,
         expire,
+        slow_ms,
     };
     stop_at_sequences(&mut reply, body);
     truncate(

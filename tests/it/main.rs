@@ -13,6 +13,7 @@ mod generated;
 mod hardening;
 mod imports;
 mod login;
+mod messages;
 mod mock;
 mod output;
 mod requests;

@@ -3,6 +3,7 @@
 //! scripted model (`crate::model`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -20,16 +21,33 @@ pub fn model_name(req: &Req) -> String {
     }
 }
 
-/// An SSE body that sends `events` and ends.
-fn stream_of(events: Vec<(String, Value)>) -> Reply {
+/// An SSE body that sends `events` (`pause` apart) and ends.
+fn stream_of(events: Vec<(String, Value)>, pause: Duration) -> Reply {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    for (name, data) in events {
-        let _ = tx.send(Arc::new(Item {
+    let items = events.into_iter().map(|(name, data)| {
+        Arc::new(Item {
             event_type: name,
             id: None,
             data: data.to_string(),
             preview_of: None,
-        }));
+        })
+    });
+    if pause.is_zero() {
+        for item in items {
+            let _ = tx.send(item);
+        }
+    } else {
+        let items: Vec<_> = items.collect();
+        tokio::spawn(async move {
+            for (i, item) in items.into_iter().enumerate() {
+                if i > 0 {
+                    tokio::time::sleep(pause).await;
+                }
+                if tx.send(item).is_err() {
+                    return;
+                }
+            }
+        });
     }
     Reply::Sse(sse_body(rx, None))
 }
@@ -50,7 +68,8 @@ pub fn create(_s: &Arc<Shared>, req: &Req) -> Answer {
     let id = new_id("msg");
     let name = model_name(req);
     if req.field("stream").and_then(Value::as_bool) == Some(true) {
-        return Ok(stream_of(model::events(&reply, &id, &name)));
+        let pause = Duration::from_millis(reply.slow_ms);
+        return Ok(stream_of(model::events(&reply, &id, &name), pause));
     }
     if reply.overload_after.is_some() {
         return Err(overloaded());
@@ -84,5 +103,5 @@ pub fn complete(_s: &Arc<Shared>, req: &Req) -> Answer {
     let mut last = done;
     last["completion"] = json!("");
     events.push(("completion".into(), last));
-    Ok(stream_of(events))
+    Ok(stream_of(events, Duration::ZERO))
 }
