@@ -6,6 +6,7 @@ mod admin;
 mod ci_docs;
 mod cli;
 mod completion;
+mod every_endpoint;
 mod explore;
 mod federation;
 mod files;

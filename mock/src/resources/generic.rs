@@ -165,8 +165,9 @@ fn build(
         .iter()
         .map(|(k, v)| (k.to_string(), json!(v)))
         .collect();
+    let keyed = synth::property(schema, key.0).is_some_and(|s| synth::fits(&json!(key.1), s));
     ids.insert(key.0.to_string(), json!(key.1));
-    if synth::property(schema, key.0).is_none() {
+    if !keyed {
         // Items known by their `id` (a workspace is `{workspace_id}` in paths).
         ids.insert("id".into(), json!(key.1));
     }
@@ -275,6 +276,16 @@ pub fn handle(s: &Arc<Shared>, req: &Req) -> Answer {
                     .filter(|(_, v)| visible(&req.query, v) && matches(&req.query, v))
                     .cloned()
                     .collect()
+            };
+            // Items made by the beta or the GA twin of this list take its shape.
+            let own =
+                synth::property(&schema, paging.items).and_then(|d| synth::resolve(d).get("items"));
+            let items = match own.cloned() {
+                Some(s) => items
+                    .into_iter()
+                    .map(|(k, v)| (k, answer_from(&v, &s)))
+                    .collect(),
+                None => items,
             };
             Ok(Reply::ok(page(items, &req.query, paging, &schema)?))
         }

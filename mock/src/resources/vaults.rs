@@ -233,3 +233,26 @@ pub fn cred_archive(s: &Arc<Shared>, req: &Req) -> Answer {
     archive_in(c, now);
     Ok(Reply::ok(c.clone()))
 }
+
+/// `mcp-oauth-validate`: an `mcp_oauth` credential that is not archived and
+/// has not expired is `valid` (ant-mock cannot probe the server, so there
+/// is no `mcp_probe`); any other credential is `invalid`.
+pub fn cred_validate(s: &Arc<Shared>, req: &Req) -> Answer {
+    let mut st = s.lock();
+    let now = st.now();
+    let c = cred_of(&mut st, req)?;
+    let auth = &c["auth"];
+    let expired = auth["expires_at"]
+        .as_str()
+        .and_then(crate::store::parse_rfc3339)
+        .is_some_and(|t| t < crate::store::now_ms() as i64);
+    let valid = auth["type"] == "mcp_oauth" && c["archived_at"].is_null() && !expired;
+    Ok(Reply::ok(json!({
+        "type": "vault_credential_validation",
+        "credential_id": c["id"],
+        "vault_id": req.p("vault_id"),
+        "status": if valid { "valid" } else { "invalid" },
+        "has_refresh_token": !auth["refresh"].is_null(),
+        "validated_at": now,
+    })))
+}

@@ -79,6 +79,7 @@ pub async fn dispatch(shared: &Arc<Shared>, group: &str, verb: &str, req: &Req) 
         ("vaults:credentials", "list") => vaults::cred_list(s, req),
         ("vaults:credentials", "delete") => vaults::cred_delete(s, req),
         ("vaults:credentials", "archive") => vaults::cred_archive(s, req),
+        ("vaults:credentials", "mcp-oauth-validate") => vaults::cred_validate(s, req),
         ("memory-stores", "create") => memory::store_create(s, req),
         ("memory-stores", "retrieve") => memory::store_retrieve(s, req),
         ("memory-stores", "update") => memory::store_update(s, req),

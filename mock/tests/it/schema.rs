@@ -296,6 +296,13 @@ fn vaults(c: &Client) {
         ));
         let one = format!("{creds}/{}", id(&cred));
         ok(c.get(&format!("{one}?beta=true")));
+        let check = ok(c.post(&format!("{one}/mcp_oauth_validate?beta=true"), json!({})));
+        let valid = if kind == "mcp_oauth" {
+            "valid"
+        } else {
+            "invalid"
+        };
+        assert_eq!(check["status"], valid, "{check}");
         ok(c.post(
             &format!("{one}?beta=true"),
             json!({"display_name": "c2", "auth": {"type": kind}}),
