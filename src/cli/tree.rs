@@ -219,7 +219,9 @@ pub fn param_help(p: &Param) -> String {
     };
     let t = if p.repeated { p.item_types } else { p.types };
     let timestamp = p.timestamp();
-    let mut kind = if p.file {
+    let mut kind = if p.file && p.repeated {
+        "file path, or a directory: its files, named under the directory's name".to_string()
+    } else if p.file {
         "file path ('-' for stdin)".to_string()
     } else if timestamp.is_some() {
         "RFC 3339 timestamp, e.g. 2026-01-31T09:30:00Z".to_string()

@@ -197,8 +197,14 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
     for flag in &input.flags {
         match flag {
             Flag::Param(p, raw) if p.file => {
-                let data = files::read_part(raw, files).map_err(|e| flag_error(p, None, e))?;
-                multipart_files.push((p.name.to_string(), data));
+                let parts = if p.repeated {
+                    files::read_parts(raw, files)
+                } else {
+                    files::read_part(raw, files).map(|d| vec![d])
+                };
+                for data in parts.map_err(|e| flag_error(p, None, e))? {
+                    multipart_files.push((p.name.to_string(), data));
+                }
                 values.insert(p.name.to_string(), Value::Null);
             }
             Flag::Param(p, raw) if p.repeated => {
@@ -307,10 +313,16 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
                                     }
                                 };
                                 for path in paths {
-                                    let data = files::read_part(path, files).map_err(|e| {
+                                    let parts = if p.repeated {
+                                        files::read_parts(path, files)
+                                    } else {
+                                        files::read_part(path, files).map(|d| vec![d])
+                                    };
+                                    for data in parts.map_err(|e| {
                                         Error::usage(format!("piped input: {k}: {e}"))
-                                    })?;
-                                    multipart_files.push((p.name.to_string(), data));
+                                    })? {
+                                        multipart_files.push((p.name.to_string(), data));
+                                    }
                                 }
                                 values.insert(p.name.to_string(), Value::Null);
                             }

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod models;
 pub mod oauth;
 pub mod sessions;
+pub mod skills;
 pub mod vaults;
 pub mod work;
 

@@ -134,6 +134,18 @@ pub struct BatchRec {
     pub ends_at_ms: u64,
 }
 
+/// A skill and its versions, oldest first.
+pub struct SkillRec {
+    pub json: Value,
+    pub versions: Vec<SkillVersionRec>,
+}
+
+/// A skill version and its files (`path`, bytes).
+pub struct SkillVersionRec {
+    pub json: Value,
+    pub files: Vec<(String, bytes::Bytes)>,
+}
+
 pub struct FileRec {
     pub meta: Value,
     pub data: bytes::Bytes,
@@ -153,6 +165,7 @@ pub struct State {
     /// The work queue of self-hosted environments.
     pub work: work::Queue,
     pub batches: Vec<BatchRec>,
+    pub skills: Vec<SkillRec>,
     /// Everything the generic emulation keeps.
     pub generic: generic::Tables,
     /// Last timestamp handed out, so timestamps never go backwards.

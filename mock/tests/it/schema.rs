@@ -55,6 +55,7 @@ fn every_emulated_response_matches_its_schema() {
         ..Default::default()
     });
     messages(&c);
+    skills(&c);
     let agent = agents(&c);
     let envs = environments(&c);
     let files = files(&c);
@@ -128,6 +129,33 @@ fn messages(c: &Client) {
         ok(c.delete(&format!("/v1/messages/batches/{bid}{beta}")));
         ok(c.get(&format!("/v1/models{beta}")));
         ok(c.get(&format!("/v1/models/claude-opus-4-7{beta}")));
+    }
+}
+
+/// Skills and versions (uploaded as a folder), GA and beta.
+fn skills(c: &Client) {
+    let body = b"--b\r\nContent-Disposition: form-data; name=\"files[]\"; filename=\"hi/SKILL.md\"\r\n\r\n---\nname: hi\ndescription: Says hi\n---\n\r\n--b\r\nContent-Disposition: form-data; name=\"files[]\"; filename=\"hi/run.py\"\r\n\r\nprint(1)\r\n--b--\r\n";
+    let ct = "multipart/form-data; boundary=b";
+    for beta in ["", "?beta=true"] {
+        let skill = ok(c.raw("POST", &format!("/v1/skills{beta}"), ct, body));
+        let sid = id(&skill);
+        ok(c.get(&format!("/v1/skills/{sid}{beta}")));
+        ok(c.get(&format!("/v1/skills{beta}")));
+        let v = ok(c.raw(
+            "POST",
+            &format!("/v1/skills/{sid}/versions{beta}"),
+            ct,
+            body,
+        ));
+        let vid = id(&v);
+        ok(c.get(&format!("/v1/skills/{sid}/versions/{vid}{beta}")));
+        ok(c.get(&format!("/v1/skills/{sid}/versions{beta}")));
+        let zip = c.get(&format!(
+            "/v1/skills/{sid}/versions/{vid}/content?beta=true"
+        ));
+        assert_eq!((zip.status, &zip.body[..2]), (200, &b"PK"[..]));
+        ok(c.delete(&format!("/v1/skills/{sid}/versions/{vid}{beta}")));
+        ok(c.delete(&format!("/v1/skills/{sid}{beta}")));
     }
 }
 
