@@ -388,7 +388,10 @@ fn every_operation_answers_through_ant_with_a_schema_valid_body() {
         _ if o.is_list() => 0,
         "poll" => 1,
         "ack" => 2,
-        _ => 3,
+        // A paused deployment is unpaused before it runs.
+        "pause" => 3,
+        "unpause" => 4,
+        _ => 5,
     };
     readers.sort_by_key(|o| (order(o), depth(o)));
     let mut destroyers: Vec<&'static Operation> =

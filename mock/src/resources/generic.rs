@@ -356,11 +356,17 @@ pub fn handle(s: &Arc<Shared>, req: &Req) -> Answer {
                     body: bytes::Bytes::from(item.to_string()),
                 });
             }
-            if op.verb == "archive" {
-                for (field, v) in [("archived_at", json!(now)), ("status", json!("archived"))] {
-                    if synth::property(&schema, field).is_some_and(|s| synth::fits(&v, s)) {
-                        item[field] = v;
-                    }
+            // Actions that change a state field the schema has.
+            let changes: &[(&str, Value)] = match op.verb {
+                "archive" => &[("archived_at", json!(now)), ("status", json!("archived"))],
+                "pause" => &[("status", json!("paused"))],
+                "unpause" => &[("status", json!("active"))],
+                "cancel" => &[("status", json!("canceled"))],
+                _ => &[],
+            };
+            for (field, v) in changes {
+                if synth::property(&schema, field).is_some_and(|s| synth::fits(v, s)) {
+                    item[*field] = v.clone();
                 }
             }
             if synth::property(&schema, "id").is_some() && synth::fits(item, &schema) {

@@ -5,6 +5,7 @@
 
 pub mod agents;
 pub mod batches;
+pub mod deployments;
 pub mod environments;
 pub mod events;
 pub mod files;

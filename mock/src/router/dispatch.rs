@@ -30,6 +30,8 @@ pub async fn dispatch(shared: &Arc<Shared>, group: &str, verb: &str, req: &Req) 
         ("skills:versions", "list") => skills::version_list(s, req),
         ("skills:versions", "delete") => skills::version_delete(s, req),
         ("skills:versions", "download") => skills::version_download(s, req),
+        ("deployments", "create") | ("deployments", "update") => deployments::store(s, req),
+        ("deployments", "run") => deployments::run(s, req),
         ("models", "retrieve") => models::retrieve(s, req),
         ("models", "list") => models::list(s, req),
         ("agents", "create") => agents::create(s, req),

@@ -121,3 +121,66 @@ fn reports_have_one_row_per_time_bucket() {
     assert_eq!(bad.status, 400, "{}", bad.message());
     assert!(h.violations().is_empty(), "{:?}", h.violations());
 }
+
+#[test]
+fn a_deployment_run_starts_a_session_with_its_initial_events() {
+    let (h, c) = start(Default::default());
+    let agent = ok(c.post(
+        "/v1/agents?beta=true",
+        json!({"name": "a", "model": "claude-opus-4-7"}),
+    ));
+    let env = ok(c.post(
+        "/v1/environments?beta=true",
+        json!({"name": "e", "config": {"type": "cloud", "networking": {"type": "unrestricted"}}}),
+    ));
+    let dep = ok(c.post(
+        "/v1/deployments?beta=true",
+        json!({"name": "nightly", "agent": agent["id"], "environment_id": env["id"],
+               "initial_events": [{"type": "user.message", "content": [{"type": "text", "text": "/say nightly run"}]}]}),
+    ));
+    assert_eq!(
+        dep["agent"],
+        json!({"type": "agent", "id": agent["id"], "version": 1})
+    );
+    let dep_id = dep["id"].as_str().unwrap();
+    let run = ok(c.post(
+        &format!("/v1/deployments/{dep_id}/run?beta=true"),
+        json!({}),
+    ));
+    assert_eq!(
+        (
+            run["deployment_id"].as_str(),
+            run["trigger_context"]["type"].as_str()
+        ),
+        (Some(dep_id), Some("manual"))
+    );
+    let sid = run["session_id"].as_str().unwrap();
+    let session = ok(c.get(&format!("/v1/sessions/{sid}?beta=true")));
+    assert_eq!(session["agent"]["id"], agent["id"]);
+    let mut stream = c.stream(&format!("/v1/sessions/{sid}/events/stream?beta=true"));
+    let evs = stream.until("session.status_idle");
+    let said: Vec<&Event> = of_type(&evs, "agent.message");
+    assert_eq!(said[0].data["content"][0]["text"], "nightly run");
+    let again = ok(c.get(&format!(
+        "/v1/deployment_runs/{}?beta=true",
+        run["id"].as_str().unwrap()
+    )));
+    assert_eq!(again["session_id"], sid);
+    let paused = ok(c.post(
+        &format!("/v1/deployments/{dep_id}/pause?beta=true"),
+        json!({}),
+    ));
+    assert_eq!(paused["status"], "paused");
+    let refused = c.post(
+        &format!("/v1/deployments/{dep_id}/run?beta=true"),
+        json!({}),
+    );
+    assert_eq!(refused.status, 400, "{}", refused.message());
+    let bad = c.post(
+        "/v1/deployments?beta=true",
+        json!({"name": "x", "agent": "agent_nope",
+        "environment_id": env["id"], "initial_events": []}),
+    );
+    assert_eq!(bad.status, 404, "{}", bad.message());
+    assert!(h.violations().is_empty(), "{:?}", h.violations());
+}

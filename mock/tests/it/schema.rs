@@ -63,6 +63,16 @@ fn every_emulated_response_matches_its_schema() {
     vaults(&c);
     sessions(&c, &agent, &envs, &files, &store);
     work_queue(&c, &agent);
+    let dep = ok(c.post(
+        "/v1/deployments?beta=true",
+        json!({"name": "d", "agent": agent, "environment_id": envs[0], "initial_events": []}),
+    ));
+    let dep = id(&dep);
+    ok(c.post(
+        &format!("/v1/deployments/{dep}?beta=true"),
+        json!({"name": "d2"}),
+    ));
+    ok(c.post(&format!("/v1/deployments/{dep}/run?beta=true"), json!({})));
 
     let dispatched = dispatched();
     assert!(dispatched.len() > 60, "the dispatch table was not read");
