@@ -28,6 +28,30 @@ are sent. These commands send no anthropic-workspace-id header (admin keys act f
 organization); where one has a --workspace-id flag, that is its own parameter. See docs/admin.md.";
 
 pub fn root() -> Command {
+    root_with(|_| true)
+}
+
+/// The root command for a command line: with only the groups its words name
+/// when it names some (building the root gives every group a copy of each
+/// global flag, which for all ~150 groups costs a millisecond at start-up),
+/// else with every group (for `--help`, group suggestions, completion of
+/// group names); `--version` needs none.
+pub fn root_for(words: &[String]) -> Command {
+    let named = |g: &str| words.iter().any(|w| w == g);
+    let any = words.iter().any(|w| {
+        api::groups().contains(&w.as_str())
+            || matches!(w.as_str(), "auth" | "profile")
+            || w == super::worker::GROUP
+    });
+    let version = words.iter().any(|w| w == "--version" || w == "-V");
+    match (any, version) {
+        (true, _) => root_with(named),
+        (false, true) => root_with(|_| false),
+        (false, false) => root(),
+    }
+}
+
+fn root_with(wanted: impl Fn(&str) -> bool) -> Command {
     let mut cmd = Command::new("ant")
         .version(env!("CARGO_PKG_VERSION"))
         .about("A fast, scriptable command-line client for the Claude Platform API")
@@ -44,10 +68,13 @@ pub fn root() -> Command {
     // Stable groups first, then beta ones; each alphabetical, parents before children.
     let mut groups = api::groups();
     groups.sort_by_key(|g| (g.starts_with("beta:"), *g));
-    cmd = cmd
-        .subcommand(super::account::auth_command())
-        .subcommand(super::account::profile_command());
-    for group in groups {
+    if wanted("auth") {
+        cmd = cmd.subcommand(super::account::auth_command());
+    }
+    if wanted("profile") {
+        cmd = cmd.subcommand(super::account::profile_command());
+    }
+    for group in groups.into_iter().filter(|g| wanted(g)) {
         cmd = cmd.subcommand(
             Command::new(group)
                 .about(group_about(group))
@@ -58,7 +85,10 @@ pub fn root() -> Command {
         );
     }
     // `beta:worker` is not an API group; it sorts last among the beta ones.
-    cmd.subcommand(super::worker::command())
+    if wanted(super::worker::GROUP) {
+        cmd = cmd.subcommand(super::worker::command());
+    }
+    cmd
 }
 
 fn group_about(group: &str) -> String {

@@ -509,12 +509,7 @@ fn a_skill_folder_round_trips_through_ant_mock() {
         std::fs::write(skill.join(name), data).unwrap();
     }
     let ant = |args: &[&str]| {
-        let out = crate::ant_std(h.path())
-            .env("ANTHROPIC_BASE_URL", &mock.0.base_url)
-            .env("ANTHROPIC_API_KEY", "test")
-            .args(args)
-            .output()
-            .unwrap();
+        let out = mock.ant(h.path()).args(args).output().unwrap();
         assert!(
             out.status.success(),
             "{args:?}: {}",
@@ -574,9 +569,8 @@ fn a_skill_folder_round_trips_through_ant_mock() {
     assert_eq!(back, want);
     // A folder without SKILL.md is refused, naming what is missing.
     std::fs::remove_file(skill.join("SKILL.md")).unwrap();
-    let out = crate::ant_std(h.path())
-        .env("ANTHROPIC_BASE_URL", &mock.0.base_url)
-        .env("ANTHROPIC_API_KEY", "test")
+    let out = mock
+        .ant(h.path())
         .args(["beta:skills", "create", "--file", &dir])
         .output()
         .unwrap();

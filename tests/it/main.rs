@@ -43,6 +43,16 @@ pub fn checked_mock(config: ant_mock::Config) -> CheckedMock {
     CheckedMock(ant_mock::start(config).expect("ant-mock starts"))
 }
 
+impl CheckedMock {
+    /// [`ant_std`] pointed at this emulator with a test key.
+    pub fn ant(&self, home: &Path) -> std::process::Command {
+        let mut cmd = ant_std(home);
+        cmd.env("ANTHROPIC_BASE_URL", &self.0.base_url)
+            .env("ANTHROPIC_API_KEY", "test");
+        cmd
+    }
+}
+
 impl std::ops::Deref for CheckedMock {
     type Target = ant_mock::MockHandle;
     fn deref(&self) -> &ant_mock::MockHandle {

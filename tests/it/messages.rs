@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::process::Stdio;
 
-use crate::{ant_std, checked_mock, home};
+use crate::{checked_mock, home};
 
 fn ask(text: &str) -> Vec<String> {
     [
@@ -30,9 +30,8 @@ fn a_streamed_message_is_rendered_live_on_a_terminal() {
     let h = home();
     let story = "Once upon a time, a lighthouse keeper counted the ships";
     // `/slow 150`: 150 ms between events, so the stream lasts over a second.
-    let mut child = ant_std(h.path())
-        .env("ANTHROPIC_BASE_URL", &mock.0.base_url)
-        .env("ANTHROPIC_API_KEY", "test")
+    let mut child = mock
+        .ant(h.path())
         .env("ANT_TEST_FORCE_TTY", "1")
         .args(ask(&format!("{story}\n/slow 150")))
         .stdout(Stdio::piped())
@@ -61,9 +60,8 @@ fn a_streamed_message_is_rendered_live_on_a_terminal() {
 fn a_streamed_message_prints_its_events_as_json_when_piped() {
     let mock = checked_mock(Default::default());
     let h = home();
-    let out = ant_std(h.path())
-        .env("ANTHROPIC_BASE_URL", &mock.0.base_url)
-        .env("ANTHROPIC_API_KEY", "test")
+    let out = mock
+        .ant(h.path())
         .args(ask("Hello, scripted model"))
         .output()
         .unwrap();
