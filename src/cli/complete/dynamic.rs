@@ -26,7 +26,8 @@ pub const TTL: Duration = Duration::from_secs(5);
 
 /// The list operation whose items are the IDs named `key` (`agent_id`,
 /// `thread_id`, `version`): a list in a group whose other operations take
-/// `key` as their last path parameter. Prefers the beta group when `beta`.
+/// `key` as their last path parameter. Prefers the beta group when `beta`,
+/// then the list needing the fewest path parameters.
 pub fn list_op_for(key: &str, beta: bool) -> Option<&'static Operation> {
     let mut found: Vec<&'static Operation> = Vec::new();
     for g in groups() {
@@ -40,11 +41,10 @@ pub fn list_op_for(key: &str, beta: bool) -> Option<&'static Operation> {
             found.push(list);
         }
     }
-    found
-        .iter()
-        .find(|o| o.group.starts_with("beta:") == beta)
-        .or(found.first())
-        .copied()
+    // Several groups may take the key (a workspace is also an item of a
+    // federation rule's workspaces): the list needing the fewest other IDs.
+    found.sort_by_key(|o| (o.group.starts_with("beta:") != beta, o.path_params().count()));
+    found.first().copied()
 }
 
 /// The settings of the line being completed: its credential, base URL,
