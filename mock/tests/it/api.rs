@@ -131,7 +131,8 @@ fn auth_and_not_found() {
     assert_eq!(c.get("/v1/environments/env_nope").status, 404);
     // Every operation of the table is answered (none is "not emulated").
     assert_eq!(c.get("/v1/models").status, 200);
-    // A multipart list field (`files[]`) is read as the list it is.
+    // A multipart list field (`files[]`) is read as the list it is: the
+    // answer is about the skill's SKILL.md, not the body's shape.
     let body = b"--b\r\nContent-Disposition: form-data; name=\"files[]\"; filename=\"SKILL.md\"\r\nContent-Type: text/markdown\r\n\r\n# s\r\n--b--\r\n";
     let skills = c.raw(
         "POST",
@@ -139,7 +140,12 @@ fn auth_and_not_found() {
         "multipart/form-data; boundary=b",
         body,
     );
-    assert_eq!(skills.status, 200, "{}", skills.message());
+    assert_eq!(skills.status, 400, "{}", skills.message());
+    assert!(
+        skills.message().starts_with("SKILL.md: its front matter"),
+        "{}",
+        skills.message()
+    );
     assert_eq!(c.get("/v2/whatever").status, 404);
     c.key = None;
     let r = c.get("/v1/agents");

@@ -43,7 +43,12 @@ pub fn list_op_for(key: &str, beta: bool) -> Option<&'static Operation> {
     }
     // Several groups may take the key (a workspace is also an item of a
     // federation rule's workspaces): the list needing the fewest other IDs.
-    found.sort_by_key(|o| (o.group.starts_with("beta:") != beta, o.path_params().count()));
+    found.sort_by_key(|o| {
+        (
+            o.group.starts_with("beta:") != beta,
+            o.path_params().count(),
+        )
+    });
     found.first().copied()
 }
 
