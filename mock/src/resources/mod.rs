@@ -16,6 +16,7 @@ pub mod models;
 pub mod oauth;
 pub mod sessions;
 pub mod skills;
+pub mod tunnels;
 pub mod vaults;
 pub mod work;
 

@@ -166,6 +166,8 @@ pub struct State {
     pub work: work::Queue,
     pub batches: Vec<BatchRec>,
     pub skills: Vec<SkillRec>,
+    /// The connection token of each tunnel, by tunnel id.
+    pub tunnel_tokens: std::collections::HashMap<String, String>,
     /// Everything the generic emulation keeps.
     pub generic: generic::Tables,
     /// Last timestamp handed out, so timestamps never go backwards.

@@ -184,3 +184,41 @@ fn a_deployment_run_starts_a_session_with_its_initial_events() {
     assert_eq!(bad.status, 404, "{}", bad.message());
     assert!(h.violations().is_empty(), "{:?}", h.violations());
 }
+
+#[test]
+fn a_tunnel_keeps_its_token_until_rotated() {
+    let (h, c) = start(Default::default());
+    let t = ok(c.post("/v1/tunnels?beta=true", json!({"display_name": "office"})));
+    let id = t["id"].as_str().unwrap();
+    assert!(
+        t["domain"]
+            .as_str()
+            .unwrap()
+            .ends_with(".tunnels.ant-mock.local"),
+        "{t}"
+    );
+    assert!(
+        t.get("tunnel_token").is_none(),
+        "the token is not part of the tunnel"
+    );
+    let reveal = format!("/v1/tunnels/{id}/reveal_token?beta=true");
+    let first = ok(c.post(&reveal, json!({})))["tunnel_token"].clone();
+    assert_eq!(ok(c.post(&reveal, json!({})))["tunnel_token"], first);
+    let rotated = ok(c.post(
+        &format!("/v1/tunnels/{id}/rotate_token?beta=true"),
+        json!({}),
+    ));
+    assert_ne!(rotated["tunnel_token"], first);
+    assert_eq!(
+        ok(c.post(&reveal, json!({})))["tunnel_token"],
+        rotated["tunnel_token"]
+    );
+    ok(c.post(&format!("/v1/tunnels/{id}/archive?beta=true"), json!({})));
+    assert_eq!(c.post(&reveal, json!({})).status, 400);
+    assert_eq!(
+        c.post("/v1/tunnels/tnl_nope/reveal_token?beta=true", json!({}))
+            .status,
+        404
+    );
+    assert!(h.violations().is_empty(), "{:?}", h.violations());
+}

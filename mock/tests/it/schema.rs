@@ -73,6 +73,15 @@ fn every_emulated_response_matches_its_schema() {
         json!({"name": "d2"}),
     ));
     ok(c.post(&format!("/v1/deployments/{dep}/run?beta=true"), json!({})));
+    let tunnel = id(&ok(c.post("/v1/tunnels?beta=true", json!({}))));
+    ok(c.post(
+        &format!("/v1/tunnels/{tunnel}/reveal_token?beta=true"),
+        json!({}),
+    ));
+    ok(c.post(
+        &format!("/v1/tunnels/{tunnel}/rotate_token?beta=true"),
+        json!({}),
+    ));
 
     let dispatched = dispatched();
     assert!(dispatched.len() > 60, "the dispatch table was not read");
