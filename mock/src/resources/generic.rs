@@ -172,6 +172,15 @@ fn build(
         ids.insert("id".into(), json!(key.1));
     }
     synth::overlay(&mut item, &ids, schema);
+    // Links and invitations made now expire later, not now.
+    if !seeded && synth::property(schema, "expires_at").is_some() {
+        let later = json!(crate::store::rfc3339(crate::store::now_ms() + 3_600_000));
+        synth::overlay(
+            &mut item,
+            &Map::from_iter([("expires_at".to_string(), later)]),
+            schema,
+        );
+    }
     synth::overlay(&mut item, body, schema);
     item
 }

@@ -55,6 +55,24 @@ fn items_are_created_retrieved_updated_listed_and_deleted_by_their_id() {
         c.get("/v1/organizations/workspaces/nope/members").status,
         404
     );
+    let profile = ok(c.post("/v1/user_profiles?beta=true", json!({"name": "Ada"})));
+    let pid = profile["id"].as_str().unwrap();
+    let link = ok(c.post(
+        &format!("/v1/user_profiles/{pid}/enrollment_url?beta=true"),
+        json!({}),
+    ));
+    assert!(
+        link["expires_at"].as_str().unwrap() > profile["created_at"].as_str().unwrap(),
+        "a link made now expires later: {link}"
+    );
+    let url = json!({"action": {"type": "enroll_end_user"}});
+    let r = c.post("/v1/user_profiles/uprof_nope/action_urls?beta=true", url);
+    assert_eq!(
+        r.status,
+        404,
+        "an action URL needs its user profile: {}",
+        r.message()
+    );
     let gone = ok(c.delete(&format!("{path}/user_1")));
     assert_eq!(gone["type"], "workspace_member_deleted");
     assert_eq!(c.get(&format!("{path}/user_1")).status, 404);
