@@ -5,12 +5,15 @@
 //! checks this):
 //!
 //! 1. `store`: configuration, state, ids, timestamps, paging, the session event
-//!    log, the work queue; beside it the leaf modules `sha256`, `stream` (SSE
-//!    hubs and bodies), `tools` (sandboxed file tools) and `form` (query
-//!    strings, multipart bodies).
-//! 2. the scripted behaviour: `agent` (sessions' scripted agent).
-//! 3. `resources`: the request handlers, one module per resource group, with
-//!    the request and answer types they share.
+//!    log, the work queue, the generic emulation's tables; below it the leaf
+//!    modules `sha256`, `stream` (SSE hubs and bodies) and `tools` (sandboxed
+//!    file tools); beside it, above, `form` (query strings, multipart bodies)
+//!    and `synth` (values built from JSON Schemas).
+//! 2. the scripted behaviour: `agent` (sessions' scripted agent) and `model`
+//!    (the Messages API's scripted model).
+//! 3. `resources`: the request handlers, one module per resource group, and
+//!    `generic` for every operation without one, with the request and answer
+//!    types they share.
 //! 4. `router`: matches requests to the endpoint table, validates them,
 //!    dispatches them to a resource and checks the answers.
 //! 5. `server`: connections and HTTP plumbing; this file starts it.
