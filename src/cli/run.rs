@@ -53,10 +53,10 @@ impl Context {
                 output::check_transform(flag, path)?;
             }
         }
-        let kind = match command
+        let op = command
             .split_once(' ')
-            .and_then(|(g, v)| Operation::find(g, v))
-        {
+            .and_then(|(g, v)| Operation::find(g, v));
+        let kind = match op {
             Some(op) if op.is_read() && !op.is_session_stream() => Command::Read,
             Some(_) => Command::Other,
             None => Command::NoExplore,
@@ -67,7 +67,7 @@ impl Context {
             eprintln!("note: {note}");
         }
         let format = choice.format;
-        let resolved = config::resolve(g)?;
+        let resolved = config::resolve_for(g, op.is_some_and(Operation::is_admin))?;
         let client = Client::new(http::Config {
             base_url: resolved.base_url,
             auth: resolved.auth,
