@@ -201,8 +201,8 @@ mod tests {
         let path = gjson_path(&p);
         assert_eq!(path, r"a\.b.x\*y\?.0.k\|\@\#");
         let get = |path: &str| {
-            let path = crate::output::gjson::parse(path).unwrap();
-            let found = crate::output::gjson::get(&text, &path).expect("found");
+            let path = crate::json::gjson::parse(path).unwrap();
+            let found = crate::json::gjson::get(&text, &path).expect("found");
             String::from_utf8(found.raw.into_owned()).unwrap()
         };
         assert_eq!(get(&path), "\"found\"");

@@ -5,6 +5,7 @@
 //! hand out their items as slices of the page ([`Doc::items`]); the layout
 //! of `--format json` is [`pretty`]'s.
 
+pub mod gjson;
 pub mod pretty;
 mod scan;
 

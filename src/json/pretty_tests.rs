@@ -128,7 +128,7 @@ mod props {
         #![proptest_config(crate::proptest_config())]
 
         #[test]
-        fn prop_layouts_keep_the_value(v in crate::request::value::tests::props::json()) {
+        fn prop_layouts_keep_the_value(v in crate::arbitrary_json()) {
             let text = v.to_string();
             let laid: Value = serde_json::from_slice(&pretty(text.as_bytes())).unwrap();
             prop_assert_eq!(&laid, &v);

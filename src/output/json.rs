@@ -48,7 +48,7 @@ pub(crate) fn indented(raw: &[u8], dress: Dress) -> Vec<u8> {
 pub(crate) fn line(raw: &[u8], dress: Dress) -> Vec<u8> {
     let mut out = pretty::ugly(raw);
     // The first value of the compact text, as GJSON's `@ugly` leaves it.
-    let (start, len) = match super::gjson::parse_value(&out).raw {
+    let (start, len) = match crate::json::gjson::parse_value(&out).raw {
         Cow::Borrowed(v) => (v.as_ptr() as usize - out.as_ptr() as usize, v.len()),
         Cow::Owned(_) => (0, out.len()),
     };

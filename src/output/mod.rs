@@ -9,7 +9,7 @@
 
 pub mod choose;
 mod explorer;
-pub mod gjson;
+use crate::json::gjson;
 mod json;
 mod pager;
 mod pretty;

@@ -5,8 +5,8 @@
 
 use std::borrow::Cow;
 
-use super::gjson;
 use crate::error::{Error, Result};
+use crate::json::gjson;
 
 /// A checked `--transform` path (GJSON syntax).
 #[derive(Debug, Clone)]

@@ -479,31 +479,9 @@ pub(crate) mod tests {
         );
     }
 
-    pub(crate) mod props {
+    mod props {
         use super::*;
         use proptest::prelude::*;
-
-        /// Arbitrary JSON values, a few levels deep.
-        pub fn json() -> impl Strategy<Value = Value> {
-            let leaf = prop_oneof![
-                Just(Value::Null),
-                any::<bool>().prop_map(Value::Bool),
-                any::<i64>().prop_map(Value::from),
-                any::<u64>().prop_map(Value::from),
-                any::<f64>()
-                    .prop_filter("finite", |f| f.is_finite())
-                    .prop_map(Value::from),
-                any::<String>().prop_map(Value::String),
-                "[a-z0-9 .:#'\"-]{0,12}".prop_map(Value::String),
-            ];
-            leaf.prop_recursive(5, 48, 6, |inner| {
-                prop_oneof![
-                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                    prop::collection::vec((any::<String>(), inner), 0..6)
-                        .prop_map(|kv| Value::Object(kv.into_iter().collect())),
-                ]
-            })
-        }
 
         /// The types a field holding `v` would accept.
         fn field_types(v: &Value) -> u8 {
@@ -540,7 +518,7 @@ pub(crate) mod tests {
             }
 
             #[test]
-            fn prop_json_values_round_trip_through_flag_values(v in json()) {
+            fn prop_json_values_round_trip_through_flag_values(v in crate::arbitrary_json()) {
                 let typed = field_types(&v);
                 prop_assert_eq!(parse_typed(&flag_text(&v), typed), Ok(v.clone()));
                 // Untyped fields read structures and quoted strings as

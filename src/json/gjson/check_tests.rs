@@ -236,7 +236,7 @@ mod props {
                 "[a-z0-9.|#@!*?\\\\(){}\\[\\],:\"=<>%~ -]{0,32}",
                 "(friends|name|age|children|#|@reverse|@this|\\{first,\"k\":age\\}|#\\(age>4\\)#?|[0-9])([.|](friends|first|age|#|@pretty|\\[first,age\\]|[0-9])){0,5}",
             ],
-            v in crate::request::value::tests::props::json(),
+            v in crate::arbitrary_json(),
         ) {
             if let Ok(p) = parse(&path) {
                 let _ = get(&doc().to_string(), &p);
