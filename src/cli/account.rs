@@ -86,7 +86,7 @@ fn auth_verbs(cmd: Command) -> Command {
 
 pub fn profile_command() -> Command {
     Command::new("profile")
-        .about("activate, list, get, set (profiles under the config directory)")
+        .about("activate, list, get, set, unset (profiles under the config directory)")
         .disable_help_subcommand(true)
         .subcommand_required(true)
         .arg_required_else_help(true)
@@ -130,7 +130,8 @@ fn profile_verbs(cmd: Command) -> Command {
             .long_about(format!(
                 "Set one key of the profile's config, creating configs/<profile>.json when it does not \
                  exist. Keys: {keys}. scope, client_id and console_url only apply to user_oauth \
-                 profiles. Changing organization_id clears workspace_id. An empty value removes the key."
+                 profiles. Changing organization_id clears workspace_id. A value of null (or empty) removes \
+                 the key, as 'ant profile unset KEY' does."
             ))
             .arg(
                 Arg::new("key")
@@ -141,8 +142,17 @@ fn profile_verbs(cmd: Command) -> Command {
                 Arg::new("value")
                     .value_name("VALUE")
                     .allow_hyphen_values(true)
-                    .help("New value, required (base_url and console_url must be http(s) URLs; empty removes the key)"),
+                    .help("New value, required (base_url and console_url must be http(s) URLs; null or empty removes the key)"),
             ),
+        )
+        .subcommand(
+            verb("unset", "Remove one key from the profile's config")
+                .override_usage("ant profile unset <KEY>")
+                .arg(
+                    Arg::new("key")
+                        .value_name("KEY")
+                        .help(format!("Key to remove, required: {keys}")),
+                ),
         )
 }
 
@@ -156,6 +166,7 @@ pub fn run(group: &str, verb: &str, m: &ArgMatches, g: &GlobalArgs) -> Result<()
         ("profile", "activate") => profile::activate(m),
         ("profile", "get") => profile::get(m, g),
         ("profile", "set") => profile::set(m, g),
+        ("profile", "unset") => profile::unset(m, g),
         _ => Err(Error::usage(format!("unknown command {group} {verb}"))),
     }
 }
