@@ -79,6 +79,7 @@ impl Outcome {
     }
 }
 
+/// One line: the category, the explanation and the whole `stop_details`.
 fn refusal_text(details: Option<&Value>) -> String {
     let mut s = "the agent refused (refusal)".to_string();
     let field = |k: &str| details.and_then(|d| d.get(k)).and_then(Value::as_str);
@@ -89,7 +90,7 @@ fn refusal_text(details: Option<&Value>) -> String {
         s.push_str(&format!("; explanation: {e}"));
     }
     if let Some(d) = details.filter(|d| !d.is_null()) {
-        s.push_str(&format!("\nstop_details: {d}"));
+        s.push_str(&format!("; stop_details: {d}"));
     }
     s
 }

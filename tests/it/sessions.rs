@@ -80,6 +80,10 @@ fn run_exits_with_the_code_of_each_stop_reason() {
         let out = m.run_turn(&agent, &env, message, &[]);
         assert_eq!(out.status.code(), Some(code), "{message}: {}", stderr(&out));
         assert!(stderr(&out).contains(needle), "{message}: {}", stderr(&out));
+        // The error is one real line: no escaped newline inside it.
+        let err = stderr(&out);
+        let line = err.lines().find(|l| l.starts_with("ant: error:"));
+        assert!(line.is_none_or(|l| !l.contains("\\n")), "{err}");
     }
 }
 
