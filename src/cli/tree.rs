@@ -132,7 +132,7 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
                 .long(MAX_ITEMS)
                 .value_name("N")
                 .allow_negative_numbers(true)
-                .value_parser(clap::value_parser!(i64))
+                .value_parser(parse_max_items)
                 .help("Stop after N items (-1: no limit)"),
         );
     }
@@ -161,6 +161,16 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
         );
     }
     super::global::with_late_globals(cmd)
+}
+
+/// `--max-items`: a count of items, or -1 for no limit (as in the official
+/// CLI); any other negative number is refused rather than read as no limit.
+fn parse_max_items(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= -1 => Ok(n),
+        Ok(_) => Err("a count of items (0 or more), or -1 for no limit".into()),
+        Err(_) => Err("expected a whole number of items, or -1 for no limit".into()),
+    }
 }
 
 fn is_bool(t: u8) -> bool {
@@ -306,6 +316,16 @@ mod tests {
             "{help}"
         );
         assert_eq!(value_name(p), "TIMESTAMP");
+    }
+
+    #[test]
+    fn max_items_takes_a_count_or_minus_one() {
+        assert_eq!(parse_max_items("10"), Ok(10));
+        assert_eq!(parse_max_items("0"), Ok(0));
+        assert_eq!(parse_max_items("-1"), Ok(-1));
+        for bad in ["-5", "-2", "abc", "1.5", ""] {
+            assert!(parse_max_items(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

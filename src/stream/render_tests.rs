@@ -191,8 +191,7 @@ fn self_hosted_tool_results_render_like_cloud_ones() {
     let err = r#"{"type":"user.tool_result","is_error":true,"content":[{"type":"text","text":"exit 1\nno such file"}]}"#;
     let red = render_with("1,80,0,0", err);
     assert_eq!(
-        red,
-        "  \u{1b}[31mexit 1\u{1b}[0m\n  \u{1b}[31mno such file\u{1b}[0m\n",
+        red, "  \u{1b}[31mexit 1\u{1b}[0m\n  \u{1b}[31mno such file\u{1b}[0m\n",
         "{red:?}"
     );
     let ok = render_with("1,80,0,0", &user(1));

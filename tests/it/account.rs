@@ -117,8 +117,14 @@ fn set_null_and_unset_remove_the_key() {
     run(h.path(), &["profile", "set", "workspace_id", "wrkspc_2"], 0);
     run(h.path(), &["profile", "set", "base_url", &server.url], 0);
     let (_, err) = run(h.path(), &["profile", "unset", "workspace_id"], 0);
-    assert!(err.contains("Removed workspace_id from profile \"default\""), "{err}");
-    assert_eq!(read(&path), json!({"version": "1.0", "base_url": server.url}));
+    assert!(
+        err.contains("Removed workspace_id from profile \"default\""),
+        "{err}"
+    );
+    assert_eq!(
+        read(&path),
+        json!({"version": "1.0", "base_url": server.url})
+    );
     let (_, err) = run(h.path(), &["profile", "unset", "workspace_id"], 0);
     assert!(err.contains("workspace_id is not set"), "{err}");
     let (_, err) = run(h.path(), &["profile", "unset", "nope"], 2);

@@ -9,6 +9,7 @@ mod explore;
 mod federation;
 mod files;
 mod generated;
+mod guidance;
 mod hardening;
 mod login;
 mod mock;
