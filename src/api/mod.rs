@@ -5,6 +5,7 @@
 
 #[rustfmt::skip]
 mod generated;
+mod group_help;
 pub mod schema;
 pub mod secrets;
 
@@ -247,6 +248,16 @@ pub fn groups() -> Vec<&'static str> {
         }
     }
     out
+}
+
+/// The one-line description of a command group (`beta:agents`), the same
+/// for its beta and stable variants.
+pub fn group_help(group: &str) -> Option<&'static str> {
+    let key = group.strip_prefix("beta:").unwrap_or(group);
+    group_help::GROUP_HELP
+        .binary_search_by(|(k, _)| (*k).cmp(key))
+        .ok()
+        .map(|i| group_help::GROUP_HELP[i].1)
 }
 
 /// The operations of one group.
