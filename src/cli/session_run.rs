@@ -9,7 +9,7 @@ use super::Failure;
 use super::global::GlobalArgs;
 use super::run::Context;
 use crate::api::Operation;
-use crate::error::{EXIT_CODES_HELP, Error, Result};
+use crate::error::{Error, Result};
 use crate::request::direct::{build_with, send_event};
 use crate::stream::confirm::Approve;
 use crate::stream::sink::{event_sink, readable};
@@ -20,13 +20,13 @@ pub const VERB: &str = "run";
 pub fn command() -> Command {
     Command::new(VERB)
         .about("Create (or continue) a session, send a message and show the agent's work until it is idle")
-        .after_help(format!(
+        .after_help(
             "It waits for the turn of its own message, also on a busy session; on a session \
              that waits for a tool confirmation or a custom tool result it sends nothing (exit \
              10). Its exit code says how the turn ended (10 to 14 below). Ctrl-C interrupts the \
              turn: one user.interrupt, then up to 5 s for the session to stop, exit 130; Ctrl-C \
-             again quits at once.\n\n{EXIT_CODES_HELP}"
-        ))
+             again quits at once.",
+        )
         .arg(
             Arg::new("agent")
                 .long("agent")

@@ -19,15 +19,15 @@ pub const EXTRA_POSITIONAL: &str = "EXTRA";
 pub const UNTIL_IDLE: &str = "until-idle";
 pub const NO_RECONNECT: &str = "no-reconnect";
 
+/// `ant --version`: `0.1.0 (abc1234, 2026-12-06)`, the commit and build
+/// date from `build.rs` (the date alone when built without git).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("ANT_BUILD_INFO"));
+
 pub fn root() -> Command {
     let mut cmd = Command::new("ant")
-        .version(env!("CARGO_PKG_VERSION"))
+        .version(VERSION)
         .about("A fast, scriptable command-line client for the Claude Platform API")
-        .long_about(
-            "A fast, scriptable command-line client for the Claude Platform API.\n\n\
-             Commands take the form `ant <group> <verb> [flags]`, e.g. `ant beta:agents create`.",
-        )
-        .after_help(EXIT_CODES_HELP)
+        .override_usage("ant <group> <command> [flags]   (e.g. ant beta:agents create --help)")
         .subcommand_required(true)
         .arg_required_else_help(true)
         .disable_help_subcommand(true)
@@ -42,7 +42,7 @@ pub fn root() -> Command {
     for group in groups {
         cmd = cmd.subcommand(
             Command::new(group)
-                .about(group_about(group))
+                .about(super::help::group_about(group))
                 .disable_help_subcommand(true)
                 .subcommand_required(true)
                 .arg_required_else_help(true)
@@ -50,27 +50,21 @@ pub fn root() -> Command {
         );
     }
     // `beta:worker` is not an API group; it sorts last among the beta ones.
-    cmd.subcommand(super::worker::command())
-}
-
-fn group_about(group: &str) -> String {
-    let mut verbs: Vec<&str> = api::group_ops(group).map(|o| o.verb).collect();
-    if group == "beta:sessions" {
-        verbs.push(super::session_run::VERB);
-    }
-    verbs.join(", ")
+    cmd = cmd.subcommand(super::worker::command());
+    let commands = super::help::root_commands(&cmd);
+    let examples =
+        super::help::examples_text(&super::help::examples::quickstart(), super::help::width());
+    cmd.help_template(format!(
+        "{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{commands}\nGlobal options:\n{{options}}{{after-help}}"
+    ))
+    .after_help(format!("{examples}\n{EXIT_CODES_HELP}"))
 }
 
 fn build_group(cmd: Command) -> Command {
     let group = cmd.get_name().to_string();
     let mut cmd = cmd;
     for op in api::group_ops(&group) {
-        cmd = cmd.subcommand(
-            Command::new(op.verb)
-                .about(op.summary)
-                .after_help(EXIT_CODES_HELP)
-                .defer(build_verb),
-        );
+        cmd = cmd.subcommand(Command::new(op.verb).about(op.summary).defer(build_verb));
     }
     if group == "beta:sessions" {
         cmd = cmd.subcommand(super::global::with_late_globals(
@@ -112,7 +106,7 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
             );
     }
     for p in op.params {
-        cmd = cmd.arg(param_arg(p));
+        cmd = cmd.arg(param_arg(p, op));
         for inner in p.inner {
             cmd = cmd.arg(inner_arg(p, inner));
         }
@@ -200,7 +194,8 @@ fn type_name(t: u8) -> &'static str {
 }
 
 /// Help text saying what a flag takes: type, allowed values, required.
-pub fn param_help(p: &Param) -> String {
+/// `'null' to clear` only where it means something: on an update.
+pub fn param_help(p: &Param, op: &Operation) -> String {
     let mut parts: Vec<String> = Vec::new();
     let what = match p.loc {
         api::Loc::Path => "path",
@@ -225,7 +220,7 @@ pub fn param_help(p: &Param) -> String {
         parts.push(format!("one of: {}", p.enum_values.join(", ")));
     }
     let nullable = timestamp.unwrap_or(p.types & types::NULL != 0);
-    if nullable && !p.repeated {
+    if nullable && !p.repeated && op.verb == "update" {
         parts.push("'null' to clear".into());
     }
     if p.repeated {
@@ -239,11 +234,11 @@ pub fn param_help(p: &Param) -> String {
     parts.join("; ")
 }
 
-fn param_arg(p: &'static Param) -> Arg {
+fn param_arg(p: &'static Param, op: &Operation) -> Arg {
     let mut arg = Arg::new(p.flag)
         .long(p.flag)
         .value_name(value_name(p))
-        .help(param_help(p))
+        .help(param_help(p, op))
         .action(ArgAction::Append);
     arg = value_syntax(arg, p.types);
     if p.file {
@@ -309,13 +304,26 @@ mod tests {
     fn timestamps_say_rfc_3339_and_offer_null_only_when_allowed() {
         let op = Operation::find("beta:sessions", "list").unwrap();
         let p = op.param("created_at[lt]").unwrap();
-        let help = param_help(p);
+        let help = param_help(p, op);
         assert!(help.contains("RFC 3339 timestamp"), "{help}");
         assert!(
             !help.contains("any value") && !help.contains("null"),
             "{help}"
         );
         assert_eq!(value_name(p), "TIMESTAMP");
+    }
+
+    #[test]
+    fn null_clears_only_on_updates() {
+        let create = Operation::find("beta:agents", "create").unwrap();
+        let update = Operation::find("beta:agents", "update").unwrap();
+        let system = |op: &Operation| param_help(op.param("system").unwrap(), op);
+        assert!(!system(create).contains("null"), "{}", system(create));
+        assert!(
+            system(update).contains("'null' to clear"),
+            "{}",
+            system(update)
+        );
     }
 
     #[test]
@@ -332,7 +340,7 @@ mod tests {
     fn every_flag_says_what_it_takes() {
         for op in api::OPERATIONS {
             for p in op.params {
-                let h = param_help(p);
+                let h = param_help(p, op);
                 assert!(h.contains(':'), "{} --{}: {h}", op.name(), p.flag);
             }
         }

@@ -133,13 +133,18 @@ fn ids_without_credentials_fall_back_to_flags() {
 #[test]
 fn completion_commands_themselves() {
     assert_eq!(cands(&["@completion", "z"]), ["zsh"]);
+    assert_eq!(cands(&["completion", "b"]), ["bash"]);
     assert_eq!(files(&["@manpages", "-o", ""]), "");
 }
 
 #[test]
 fn output_per_shell() {
     let c = Cand::new("beta:agents", "create,  list\tand more");
-    assert_eq!(format_cand(&c, Style::Bash), "beta:agents");
+    // The bash script shows descriptions when it lists several candidates.
+    assert_eq!(
+        format_cand(&c, Style::Bash),
+        "beta:agents\tcreate, list and more"
+    );
     assert_eq!(
         format_cand(&c, Style::Zsh),
         "beta\\:agents:create, list and more"
