@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::spinner::note;
 use super::stop::{Attach, HISTORY_TYPES, Outcome, THREAD_STATUS_TYPES, Watch, stream_ids, ty};
 use crate::error::{Error, Result};
 use crate::http::body::{next_chunk, stream_error};
@@ -519,7 +520,7 @@ impl Follow<'_> {
         if !answered {
             return Err(e);
         }
-        eprintln!("Tool use {id} was already answered by another client.");
+        note!("Tool use {id} was already answered by another client.");
         Ok(())
     }
 
@@ -538,7 +539,7 @@ impl Follow<'_> {
         } else {
             format!("{:.1} s", delay.as_secs_f64())
         };
-        eprintln!("reconnecting in {shown}: {why}");
+        note!("reconnecting in {shown}: {why}");
         tokio::time::sleep(delay).await;
     }
 }

@@ -18,6 +18,8 @@ pub struct RenderOptions {
     pub width: usize,
     pub verbose: bool,
     pub tty: bool,
+    /// A spinner on stderr shows the waits: no "thinking…" on stdout.
+    pub spinner: bool,
 }
 
 /// Tool results show at most this many lines unless `verbose`.
@@ -331,7 +333,7 @@ impl Transcript {
     fn thinking(&mut self) {
         let live = self.lives.last();
         let mid_line = live.is_some_and(|l| l.open && l.col + l.word_w > 0);
-        if self.opts.tty && self.transient == 0 && !mid_line {
+        if self.opts.tty && !self.opts.spinner && self.transient == 0 && !mid_line {
             let t = self.paint(THINKING, DIM);
             self.buf.push_str(&t);
             self.transient = width(THINKING);

@@ -25,6 +25,7 @@ fn render_with(o: &str, jsonl: &str) -> String {
         width,
         verbose,
         tty,
+        spinner: false,
     };
     let mut t = Transcript::new(opts, Box::new(sink.clone()));
     for l in jsonl.lines().filter(|l| !l.trim().is_empty()) {

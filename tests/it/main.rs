@@ -6,6 +6,7 @@ mod ci_docs;
 mod cli;
 mod completion;
 mod explore;
+mod feedback;
 mod federation;
 mod files;
 mod generated;

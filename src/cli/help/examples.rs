@@ -36,6 +36,13 @@ pub fn quote(word: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         word.to_string()
+    } else if word.contains('\n') {
+        // bash, zsh and ksh read `$'...'` with its escapes.
+        let escaped = word
+            .replace('\\', "\\\\")
+            .replace('\'', "\\'")
+            .replace('\n', "\\n");
+        format!("$'{escaped}'")
     } else if !word.contains('\'') {
         format!("'{word}'")
     } else {
@@ -526,5 +533,6 @@ mod tests {
         assert_eq!(quote("a b"), "'a b'");
         assert_eq!(quote("it's $x"), "\"it's \\$x\"");
         assert_eq!(quote("{a: 1}"), "'{a: 1}'");
+        assert_eq!(quote("\n\nHuman: it's"), "$'\\n\\nHuman: it\\'s'");
     }
 }

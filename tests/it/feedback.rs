@@ -1,0 +1,39 @@
+//! Output that never goes quiet: a spinner while a session works (on a
+//! terminal only), a word for an empty list and for a session already at
+//! rest, `auth status` failing without credentials, `run` refusing flags it
+//! would ignore, and the worker's start line.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::explore::{Pane, have_tmux};
+use crate::mock::Mock;
+use crate::{Server, ant, ant_at, home, stderr, stdout};
+
+#[test]
+fn a_spinner_says_what_a_running_turn_waits_for_on_a_terminal_only() {
+    let m = Mock::new();
+    let agent = m.agent("{type: agent_toolset_20260401}");
+    let env = m.environment();
+    let args = [
+        "beta:sessions", "run", "--agent", &agent, "--environment-id", &env, "-m", "/sleep 4\n/say done",
+    ];
+    if have_tmux() {
+        let pane = Pane::start_stderr_on_terminal(
+            &[("ANTHROPIC_BASE_URL", m.handle.base_url.as_str()), ("ANTHROPIC_API_KEY", "k")],
+            &args,
+        );
+        let screen = pane.wait("the spinner", |s| s.contains("the agent is working ("));
+        assert!(screen.contains("s)"), "it counts the time: {screen}");
+        let end = pane.wait("the end of the turn", |s| s.contains("done"));
+        assert_eq!(pane.exit_code(), 0, "{end}");
+        let last = pane.screen();
+        assert!(!last.contains("the agent is working"), "cleared at the end: {last}");
+    }
+    // Piped: no spinner, nothing but the session's notes on stderr.
+    let out = m.cmd().args(args).timeout(Duration::from_secs(30)).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(!err.contains("working") && !err.contains('\r'), "{err:?}");
+}
