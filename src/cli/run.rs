@@ -260,7 +260,12 @@ impl Job<'_> {
                 _ => break,
             }
         }
-        p.finish()
+        let finished = p.finish();
+        // On a terminal an empty list would print nothing at all.
+        if printed == 0 && self.opts.term.stdout_tty && self.opts.format != Format::Raw {
+            eprintln!("no {}", items_noun(self.op));
+        }
+        finished
     }
 
     async fn jsonl(&self, req: Request) -> Result<()> {
@@ -395,6 +400,11 @@ impl Job<'_> {
         }
         Ok(())
     }
+}
+
+/// What a list holds, for "no agents": the last word of its group.
+fn items_noun(op: &Operation) -> String {
+    op.group.rsplit(':').next().unwrap_or(op.group).replace('-', " ")
 }
 
 fn progress_bar(total: Option<u64>, show: bool) -> Option<indicatif::ProgressBar> {

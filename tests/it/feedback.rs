@@ -37,3 +37,30 @@ fn a_spinner_says_what_a_running_turn_waits_for_on_a_terminal_only() {
     let err = stderr(&out);
     assert!(!err.contains("working") && !err.contains('\r'), "{err:?}");
 }
+
+#[test]
+fn an_empty_list_on_a_terminal_says_so() {
+    let server = Server::json(json!({"data": [], "has_more": false, "first_id": null, "last_id": null}));
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .env("ANT_TEST_FORCE_TTY", "1")
+        .args(["beta:agents", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(stderr(&out), "no agents\n");
+    // Piped, an empty list stays empty: scripts read nothing.
+    let out = ant_at(&server, h.path()).args(["beta:memory-stores:memories", "list", "--memory-store-id", "m"]).output().unwrap();
+    assert_eq!((stdout(&out).as_str(), stderr(&out).as_str()), ("", ""));
+    // The default on a terminal (the explorer) says it too, once the
+    // terminal is back.
+    if have_tmux() {
+        let pane = Pane::start_stderr_on_terminal(
+            &[("ANTHROPIC_BASE_URL", server.url.as_str()), ("ANTHROPIC_API_KEY", "k")],
+            &["beta:memory-stores:memories", "list", "--memory-store-id", "m"],
+        );
+        assert_eq!(pane.exit_code(), 0);
+        assert!(pane.screen().contains("no memories"), "{}", pane.screen());
+    }
+}
