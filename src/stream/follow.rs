@@ -104,6 +104,20 @@ struct AtRest {
     outcome: Outcome,
 }
 
+impl AtRest {
+    /// Its outcome, said on stderr: the stream may have shown nothing, and
+    /// stops although no turn ended while it was open.
+    fn ended(self) -> Outcome {
+        let state = match &self.outcome {
+            Outcome::Idle(r) => format!("already idle ({})", r.wire_name()),
+            Outcome::Terminated(what) => format!("already {what}"),
+            Outcome::Ended => "at rest".to_string(),
+        };
+        note!("note: the session was {state} when the stream opened, so --until-idle stopped there");
+        self.outcome
+    }
+}
+
 /// A stream whose first connection is open.
 pub struct Opened {
     resp: reqwest::Response,
@@ -207,7 +221,7 @@ impl Follow<'_> {
             // reconnecting to finish them): how the turn ended is known.
             let replaying = self.reconnect && cur.printed > 0;
             if let Some(rest) = cur.at_rest.take_if(|_| !replaying) {
-                return Ok(rest.outcome);
+                return Ok(rest.ended());
             }
             if !self.reconnect {
                 if self.watch.until_idle() {
@@ -260,7 +274,7 @@ impl Follow<'_> {
                     Ok(r) => r,
                     Err(_) => {
                         let rest = cur.at_rest.take().expect("at rest");
-                        return Ok(Read::Done(rest.outcome));
+                        return Ok(Read::Done(rest.ended()));
                     }
                 },
                 None => next.await,
@@ -363,7 +377,7 @@ impl Follow<'_> {
         if let Some(rest) = &cur.at_rest {
             if rest.id.is_some() && rest.id.as_deref() == id {
                 // The idle the session was in at attach: the buffered events are out.
-                return Ok(cur.at_rest.take().map(|r| r.outcome));
+                return Ok(cur.at_rest.take().map(AtRest::ended));
             }
             if self.watch.is_armed() {
                 // A new turn started since: follow it to its idle.

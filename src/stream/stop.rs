@@ -37,6 +37,21 @@ pub enum StopReason {
     Unknown(String),
 }
 
+impl StopReason {
+    /// The stop reason as the API writes it (`end_turn`).
+    pub fn wire_name(&self) -> &str {
+        match self {
+            StopReason::EndTurn => "end_turn",
+            StopReason::RequiresAction(_) => "requires_action",
+            StopReason::RetriesExhausted => "retries_exhausted",
+            StopReason::Failed(_) => "end_turn after a session.error",
+            StopReason::BudgetReached => "budget_reached",
+            StopReason::Refusal(_) => "refusal",
+            StopReason::Unknown(r) => r,
+        }
+    }
+}
+
 /// How a followed stream ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {

@@ -64,3 +64,38 @@ fn an_empty_list_on_a_terminal_says_so() {
         assert!(pane.screen().contains("no memories"), "{}", pane.screen());
     }
 }
+
+#[test]
+fn until_idle_on_a_session_at_rest_says_why_it_stopped() {
+    let m = Mock::new();
+    let agent = m.agent("{type: agent_toolset_20260401}");
+    let env = m.environment();
+    let out = m.run_turn(&agent, &env, "/say hi", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let session = m.ok(&["beta:sessions", "list", "--transform", "id", "-r"]);
+    let session = session.trim();
+    let out = m
+        .cmd()
+        .args(["beta:sessions:events", "stream", session, "--until-idle"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the session was already idle (end_turn) when the stream opened"),
+        "{}",
+        stderr(&out)
+    );
+    // A session waiting for a custom tool result: the same, with its exit code.
+    let out = m.run_turn(&agent, &env, "/tool get_weather {}", &[]);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+    let waiting = m.ok(&["beta:sessions", "list", "--max-items", "1", "--transform", "id", "-r"]);
+    let out = m
+        .cmd()
+        .args(["beta:sessions:events", "stream", waiting.trim(), "--until-idle"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+    assert!(stderr(&out).contains("already idle (requires_action)"), "{}", stderr(&out));
+}
