@@ -369,7 +369,7 @@ fn status_names_the_profile_paths_sources_and_cuts_secrets() {
     );
 
     // The flag source of --profile, and a profile with nothing configured.
-    let (o, _) = run(h.path(), &["--profile", "empty", "auth", "status"], 0);
+    let (o, _) = run(h.path(), &["--profile", "empty", "auth", "status"], 3);
     assert!(
         o.contains("Active profile:  empty (from the --profile flag)"),
         "{o}"
