@@ -404,7 +404,11 @@ impl Job<'_> {
 
 /// What a list holds, for "no agents": the last word of its group.
 fn items_noun(op: &Operation) -> String {
-    op.group.rsplit(':').next().unwrap_or(op.group).replace('-', " ")
+    op.group
+        .rsplit(':')
+        .next()
+        .unwrap_or(op.group)
+        .replace('-', " ")
 }
 
 fn progress_bar(total: Option<u64>, show: bool) -> Option<indicatif::ProgressBar> {

@@ -95,7 +95,27 @@ fn message_text(m: &ArgMatches) -> Result<String> {
 pub fn run(g: &GlobalArgs, m: &ArgMatches) -> std::result::Result<(), Failure> {
     let get = |k: &str| m.get_one::<String>(k).cloned();
     let session = match get("session-id") {
-        Some(id) => Session::Existing(id),
+        Some(id) => {
+            // A session keeps the agent, environment and title it was created with.
+            let ignored: Vec<&str> = [
+                ("agent", "--agent"),
+                ("environment-id", "--environment-id"),
+                ("title", "--title"),
+            ]
+            .into_iter()
+            .filter(|(k, _)| get(k).is_some())
+            .map(|(_, flag)| flag)
+            .collect();
+            if !ignored.is_empty() {
+                return Err(Error::usage(format!(
+                    "{} cannot be used with --session-id: they set up a new session, and {id} keeps its own (drop {}, or drop --session-id to start a new session)",
+                    ignored.join(" and "),
+                    if ignored.len() > 1 { "them" } else { "it" }
+                ))
+                .into());
+            }
+            Session::Existing(id)
+        }
         None => {
             let missing: Vec<&str> = [("agent", "--agent"), ("environment-id", "--environment-id")]
                 .into_iter()

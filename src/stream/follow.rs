@@ -113,7 +113,9 @@ impl AtRest {
             Outcome::Terminated(what) => format!("already {what}"),
             Outcome::Ended => "at rest".to_string(),
         };
-        note!("note: the session was {state} when the stream opened, so --until-idle stopped there");
+        note!(
+            "note: the session was {state} when the stream opened, so --until-idle stopped there"
+        );
         self.outcome
     }
 }

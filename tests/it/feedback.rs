@@ -17,11 +17,21 @@ fn a_spinner_says_what_a_running_turn_waits_for_on_a_terminal_only() {
     let agent = m.agent("{type: agent_toolset_20260401}");
     let env = m.environment();
     let args = [
-        "beta:sessions", "run", "--agent", &agent, "--environment-id", &env, "-m", "/sleep 4\n/say done",
+        "beta:sessions",
+        "run",
+        "--agent",
+        &agent,
+        "--environment-id",
+        &env,
+        "-m",
+        "/sleep 4\n/say done",
     ];
     if have_tmux() {
         let pane = Pane::start_stderr_on_terminal(
-            &[("ANTHROPIC_BASE_URL", m.handle.base_url.as_str()), ("ANTHROPIC_API_KEY", "k")],
+            &[
+                ("ANTHROPIC_BASE_URL", m.handle.base_url.as_str()),
+                ("ANTHROPIC_API_KEY", "k"),
+            ],
             &args,
         );
         let screen = pane.wait("the spinner", |s| s.contains("the agent is working ("));
@@ -29,10 +39,18 @@ fn a_spinner_says_what_a_running_turn_waits_for_on_a_terminal_only() {
         let end = pane.wait("the end of the turn", |s| s.contains("done"));
         assert_eq!(pane.exit_code(), 0, "{end}");
         let last = pane.screen();
-        assert!(!last.contains("the agent is working"), "cleared at the end: {last}");
+        assert!(
+            !last.contains("the agent is working"),
+            "cleared at the end: {last}"
+        );
     }
     // Piped: no spinner, nothing but the session's notes on stderr.
-    let out = m.cmd().args(args).timeout(Duration::from_secs(30)).output().unwrap();
+    let out = m
+        .cmd()
+        .args(args)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(!err.contains("working") && !err.contains('\r'), "{err:?}");
@@ -40,7 +58,8 @@ fn a_spinner_says_what_a_running_turn_waits_for_on_a_terminal_only() {
 
 #[test]
 fn an_empty_list_on_a_terminal_says_so() {
-    let server = Server::json(json!({"data": [], "has_more": false, "first_id": null, "last_id": null}));
+    let server =
+        Server::json(json!({"data": [], "has_more": false, "first_id": null, "last_id": null}));
     let h = home();
     let out = ant_at(&server, h.path())
         .env("ANT_TEST_FORCE_TTY", "1")
@@ -51,14 +70,30 @@ fn an_empty_list_on_a_terminal_says_so() {
     assert_eq!(stdout(&out), "");
     assert_eq!(stderr(&out), "no agents\n");
     // Piped, an empty list stays empty: scripts read nothing.
-    let out = ant_at(&server, h.path()).args(["beta:memory-stores:memories", "list", "--memory-store-id", "m"]).output().unwrap();
+    let out = ant_at(&server, h.path())
+        .args([
+            "beta:memory-stores:memories",
+            "list",
+            "--memory-store-id",
+            "m",
+        ])
+        .output()
+        .unwrap();
     assert_eq!((stdout(&out).as_str(), stderr(&out).as_str()), ("", ""));
     // The default on a terminal (the explorer) says it too, once the
     // terminal is back.
     if have_tmux() {
         let pane = Pane::start_stderr_on_terminal(
-            &[("ANTHROPIC_BASE_URL", server.url.as_str()), ("ANTHROPIC_API_KEY", "k")],
-            &["beta:memory-stores:memories", "list", "--memory-store-id", "m"],
+            &[
+                ("ANTHROPIC_BASE_URL", server.url.as_str()),
+                ("ANTHROPIC_API_KEY", "k"),
+            ],
+            &[
+                "beta:memory-stores:memories",
+                "list",
+                "--memory-store-id",
+                "m",
+            ],
         );
         assert_eq!(pane.exit_code(), 0);
         assert!(pane.screen().contains("no memories"), "{}", pane.screen());
@@ -89,13 +124,49 @@ fn until_idle_on_a_session_at_rest_says_why_it_stopped() {
     // A session waiting for a custom tool result: the same, with its exit code.
     let out = m.run_turn(&agent, &env, "/tool get_weather {}", &[]);
     assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
-    let waiting = m.ok(&["beta:sessions", "list", "--max-items", "1", "--transform", "id", "-r"]);
+    let waiting = m.ok(&[
+        "beta:sessions",
+        "list",
+        "--max-items",
+        "1",
+        "--transform",
+        "id",
+        "-r",
+    ]);
     let out = m
         .cmd()
-        .args(["beta:sessions:events", "stream", waiting.trim(), "--until-idle"])
+        .args([
+            "beta:sessions:events",
+            "stream",
+            waiting.trim(),
+            "--until-idle",
+        ])
         .timeout(Duration::from_secs(30))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
-    assert!(stderr(&out).contains("already idle (requires_action)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("already idle (requires_action)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn run_refuses_flags_a_continued_session_would_ignore() {
+    let server = Server::json(json!({}));
+    let h = home();
+    for (extra, named) in [
+        (&["--agent", "agent_1", "--environment-id", "env_1"][..], "--agent and --environment-id cannot be used with --session-id"),
+        (&["--title", "t"][..], "--title cannot be used with --session-id"),
+    ] {
+        let out = ant_at(&server, h.path())
+            .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(named), "{}", stderr(&out));
+    }
+    assert!(server.recorded().is_empty(), "nothing is sent");
 }
