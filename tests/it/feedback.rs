@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::explore::{Pane, have_tmux};
 use crate::mock::Mock;
-use crate::{Server, ant, ant_at, home, stderr, stdout};
+use crate::{Server, ant_at, home, stderr, stdout};
 
 #[test]
 fn a_spinner_says_what_a_running_turn_waits_for_on_a_terminal_only() {
@@ -157,8 +157,14 @@ fn run_refuses_flags_a_continued_session_would_ignore() {
     let server = Server::json(json!({}));
     let h = home();
     for (extra, named) in [
-        (&["--agent", "agent_1", "--environment-id", "env_1"][..], "--agent and --environment-id cannot be used with --session-id"),
-        (&["--title", "t"][..], "--title cannot be used with --session-id"),
+        (
+            &["--agent", "agent_1", "--environment-id", "env_1"][..],
+            "--agent and --environment-id cannot be used with --session-id",
+        ),
+        (
+            &["--title", "t"][..],
+            "--title cannot be used with --session-id",
+        ),
     ] {
         let out = ant_at(&server, h.path())
             .args(["beta:sessions", "run", "--session-id", "sesn_1", "-m", "hi"])
@@ -169,4 +175,59 @@ fn run_refuses_flags_a_continued_session_would_ignore() {
         assert!(stderr(&out).contains(named), "{}", stderr(&out));
     }
     assert!(server.recorded().is_empty(), "nothing is sent");
+}
+
+#[test]
+fn the_worker_says_what_it_polls_and_warns_when_root() {
+    use crate::worker::{Bench, path_str, workdir};
+    let b = Bench::new(30);
+    let (_dir, work) = workdir();
+    // As this user.
+    let mut w = b.worker(&["poll", "--workdir", path_str(&work)]);
+    w.wait_log("polling for work", Duration::from_secs(20));
+    let first = w.log().lines().next().unwrap_or_default().to_string();
+    assert!(first.contains("msg=\"polling for work\""), "{first}");
+    for part in [
+        format!("environment_id={}", b.env),
+        format!("workdir={}", work.display()),
+        format!("base_url={}", b.mock.base_url),
+    ] {
+        assert!(first.contains(&part), "{part} in {first}");
+    }
+    let root = unsafe { libc::geteuid() } == 0;
+    assert_eq!(w.log().contains("running as root"), root, "{}", w.log());
+    w.term(Duration::from_secs(20));
+    // As an unprivileged user, when this test can become one: no warning.
+    let setpriv = std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if root && setpriv {
+        use std::os::unix::fs::PermissionsExt;
+        let open = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(open.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let out = std::process::Command::new("timeout")
+            .args([
+                "5",
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+            ])
+            .arg(assert_cmd::cargo::cargo_bin("ant"))
+            .args(["beta:worker", "poll", "--workdir", path_str(open.path())])
+            .env_clear()
+            .env("HOME", open.path())
+            .env("TMPDIR", open.path())
+            .env("ANTHROPIC_BASE_URL", &b.mock.base_url)
+            .env("ANTHROPIC_ENVIRONMENT_ID", &b.env)
+            .env("ANTHROPIC_ENVIRONMENT_KEY", "k")
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert!(
+            err.contains("polling for work") && !err.contains("running as root"),
+            "{err}"
+        );
+    }
 }
