@@ -212,7 +212,8 @@ impl Job<'_> {
 
     /// Fetches page after page, printing each item as it arrives.
     async fn pages(&self, mut req: Request, paging: Paging) -> Result<()> {
-        let mut p = self.printer(Shape::List);
+        let mut p = sink::list_sink(self.op, self.opts, self.verbose)
+            .unwrap_or_else(|| self.printer(Shape::List));
         let backward = paging.backward.filter(|(param, _)| req.has_query(param));
         let (param, field) = backward.unwrap_or((paging.request_param, paging.response_field));
         let mut cursors = crate::http::cursors::Cursors::default();

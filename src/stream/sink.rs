@@ -35,20 +35,37 @@ pub fn event_sink(op: &Operation, opts: &OutputOptions, verbose: bool) -> Box<dy
     let printer: Box<dyn Printer> = if !(readable(opts) && op.is_session_stream()) {
         output::open(opts, Shape::Stream)
     } else {
-        let render = RenderOptions {
-            color: opts.term.color,
-            width: opts.term.width,
-            verbose,
-            tty: opts.term.stdout_tty,
-            spinner,
-        };
-        Box::new(TranscriptPrinter(Transcript::new(render, out())))
+        transcript(opts, verbose, opts.term.stdout_tty, spinner)
     };
     if spinner {
         Box::new(Spinning::new(printer))
     } else {
         printer
     }
+}
+
+/// `--format pretty` on a session's (or thread's) events list: the same
+/// transcript as the stream, so a finished session can be read again.
+pub fn list_sink(op: &Operation, opts: &OutputOptions, verbose: bool) -> Option<Box<dyn Printer>> {
+    let events = op.verb == "list"
+        && matches!(
+            op.group,
+            "beta:sessions:events" | "beta:sessions:threads:events"
+        );
+    (events && opts.format == Format::Pretty && opts.transform.is_none())
+        .then(|| transcript(opts, verbose, false, false))
+}
+
+fn transcript(opts: &OutputOptions, verbose: bool, tty: bool, spinner: bool) -> Box<dyn Printer> {
+    let render = RenderOptions {
+        color: opts.term.color,
+        width: opts.term.width,
+        verbose,
+        tty,
+        spinner,
+    };
+    let out = Box::new(std::io::stdout()) as Box<dyn Write>;
+    Box::new(TranscriptPrinter(Transcript::new(render, out)))
 }
 
 /// The transcript renderer as a printer of events.

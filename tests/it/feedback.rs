@@ -231,3 +231,53 @@ fn the_worker_says_what_it_polls_and_warns_when_root() {
         );
     }
 }
+
+#[test]
+fn events_list_in_pretty_is_the_transcript() {
+    let m = Mock::new();
+    let agent = m.agent("{type: agent_toolset_20260401}");
+    let env = m.environment();
+    let out = m.run_turn(
+        &agent,
+        &env,
+        "/write a.txt\nhello\n/end\n/say Wrote it.",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let session = m.ok(&[
+        "beta:sessions",
+        "list",
+        "--max-items",
+        "1",
+        "--transform",
+        "id",
+        "-r",
+    ]);
+    let text = m.ok(&[
+        "beta:sessions:events",
+        "list",
+        session.trim(),
+        "--format",
+        "pretty",
+    ]);
+    for part in [
+        "> /write a.txt",
+        "▸ write  a.txt",
+        "Wrote it.",
+        "· idle (end_turn)",
+    ] {
+        assert!(text.contains(part), "{part:?} in:\n{text}");
+    }
+    assert!(!text.contains("processed_at"), "not a YAML dump:\n{text}");
+    // --transform still gets the values.
+    let types = m.ok(&[
+        "beta:sessions:events",
+        "list",
+        session.trim(),
+        "--format",
+        "pretty",
+        "--transform",
+        "type",
+    ]);
+    assert!(types.contains("session.status_idle"), "{types}");
+}
