@@ -171,10 +171,10 @@ fn run_github(workflow: &Value, mock: &str, rule: &str) -> Result<Vec<String>, (
 fn the_ci_federation_guide_runs_as_written() {
     let missing = missing_tools();
     if !missing.is_empty() {
-        eprintln!(
-            "skipping the ci-federation.md check: {} not installed",
+        crate::skipped(&format!(
+            "the ci-federation.md check: {} not installed",
             missing.join(", ")
-        );
+        ));
         return;
     }
     let m = crate::checked_mock(ant_mock::Config {
@@ -263,8 +263,8 @@ fn the_ci_federation_guide_runs_as_written() {
         .collect();
     assert_eq!(sh.len(), 3, "start ant-mock, the commands, the failure");
     let Some(mock_bin) = mock_binary() else {
-        eprintln!(
-            "skipping the local rehearsal: the ant-mock binary is not built (cargo test --workspace builds it)"
+        crate::skipped(
+            "the local rehearsal: the ant-mock binary is not built (cargo test --workspace builds it)",
         );
         return;
     };

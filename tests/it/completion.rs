@@ -37,9 +37,9 @@ fn have(shell: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!(
-            "SKIPPED: {shell} is not installed (apt-get install -y bash-completion zsh fish; .ci/run does)"
-        );
+        crate::skipped(&format!(
+            "{shell} is not installed (apt-get install -y bash-completion zsh fish; .ci/run does)"
+        ));
     }
     ok
 }
@@ -366,7 +366,7 @@ fn bash_completes_with_bash_completion_package() {
         return;
     }
     if !Path::new("/usr/share/bash-completion/bash_completion").exists() {
-        eprintln!("SKIPPED: the bash-completion package is not installed");
+        crate::skipped("the bash-completion package is not installed");
         return;
     }
     let h = home();

@@ -23,7 +23,7 @@ pub fn have_tmux() -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!("SKIPPED: tmux is not installed (apt-get install -y tmux; .ci/run does)");
+        crate::skipped("tmux is not installed (apt-get install -y tmux; .ci/run does)");
     }
     ok
 }

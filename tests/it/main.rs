@@ -146,6 +146,13 @@ pub fn output_piped(cmd: &mut std::process::Command, text: &str) -> std::process
     cmd.stdin(read).output().expect("ant runs")
 }
 
+/// Says that a test (or part of one) was skipped, and why, where `cargo
+/// test` shows it: on the real stderr (the harness captures `eprintln!`).
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {why}");
+}
+
 pub fn home() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
 }
