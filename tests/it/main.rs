@@ -4,6 +4,7 @@
 mod account;
 mod ci_docs;
 mod cli;
+mod docs_run;
 mod completion;
 mod explore;
 mod federation;
