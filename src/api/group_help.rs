@@ -3,284 +3,80 @@
 
 /// One line per command group, keyed without the `beta:` prefix, sorted by key.
 pub static GROUP_HELP: &[(&str, &str)] = &[
-    (
-        "agents",
-        "Agents: a model with its system prompt, tools, skills and MCP servers, versioned, used by sessions",
-    ),
-    (
-        "agents:versions",
-        "The versions of an agent: every update keeps the previous one",
-    ),
-    (
-        "completions",
-        "Legacy text completions (the API before Messages)",
-    ),
-    (
-        "deployment-runs",
-        "The runs of deployments: each one a session started by a deployment",
-    ),
-    (
-        "deployments",
-        "Deployments: an agent in an environment, started on a schedule or on demand",
-    ),
-    (
-        "dreams",
-        "Dreams: background jobs that consolidate an agent's memories (from memory stores or past sessions) into a memory store",
-    ),
-    (
-        "environments",
-        "Environments: where a session's tools run, a cloud container or your own machine (self_hosted)",
-    ),
-    (
-        "environments:work",
-        "The work queue of a self-hosted environment, as a worker sees it (see also beta:worker)",
-    ),
-    (
-        "files",
-        "Files uploaded once and referenced from messages, sessions and skills",
-    ),
-    (
-        "memory-stores",
-        "Memory stores: what agents remember across sessions",
-    ),
-    (
-        "memory-stores:memories",
-        "The memories (text documents) in a memory store",
-    ),
-    (
-        "memory-stores:memory-versions",
-        "The history of the memories in a memory store: every change is a version",
-    ),
-    (
-        "messages",
-        "Messages: send a conversation to a model and get its reply",
-    ),
-    (
-        "messages:batches",
-        "Message batches: many message requests processed asynchronously, at lower cost",
-    ),
-    (
-        "models",
-        "The models available to you, with their capabilities",
-    ),
+    ("agents", "Agents: a model with its system prompt, tools, skills and MCP servers, versioned, used by sessions"),
+    ("agents:versions", "The versions of an agent: every update keeps the previous one"),
+    ("completions", "Legacy text completions (the API before Messages)"),
+    ("deployment-runs", "The runs of deployments: each one a session started by a deployment"),
+    ("deployments", "Deployments: an agent in an environment, started on a schedule or on demand"),
+    ("dreams", "Dreams: background jobs that consolidate an agent's memories (from memory stores or past sessions) into a memory store"),
+    ("environments", "Environments: where a session's tools run, a cloud container or your own machine (self_hosted)"),
+    ("environments:work", "The work queue of a self-hosted environment, as a worker sees it (see also beta:worker)"),
+    ("files", "Files uploaded once and referenced from messages, sessions and skills"),
+    ("memory-stores", "Memory stores: what agents remember across sessions"),
+    ("memory-stores:memories", "The memories (text documents) in a memory store"),
+    ("memory-stores:memory-versions", "The history of the memories in a memory store: every change is a version"),
+    ("messages", "Messages: send a conversation to a model and get its reply"),
+    ("messages:batches", "Message batches: many message requests processed asynchronously, at lower cost"),
+    ("models", "The models available to you, with their capabilities"),
     ("organization", "Your organization: its ID, name and type"),
-    (
-        "organization:analytics:apps:chat:projects",
-        "Analytics: usage of Claude apps' chat projects",
-    ),
-    (
-        "organization:analytics:artifacts",
-        "Analytics: artifacts created in Claude apps",
-    ),
-    (
-        "organization:analytics:connectors",
-        "Analytics: use of connectors",
-    ),
+    ("organization:analytics:apps:chat:projects", "Analytics: usage of Claude apps' chat projects"),
+    ("organization:analytics:artifacts", "Analytics: artifacts created in Claude apps"),
+    ("organization:analytics:connectors", "Analytics: use of connectors"),
     ("organization:analytics:cost", "Analytics: cost over time"),
-    (
-        "organization:analytics:cost-report",
-        "Analytics: the cost report, grouped as you choose",
-    ),
-    (
-        "organization:analytics:plugins",
-        "Analytics: use of plugins",
-    ),
+    ("organization:analytics:cost-report", "Analytics: the cost report, grouped as you choose"),
+    ("organization:analytics:plugins", "Analytics: use of plugins"),
     ("organization:analytics:skills", "Analytics: use of skills"),
-    (
-        "organization:analytics:summaries",
-        "Analytics: daily summaries of the organization's activity",
-    ),
-    (
-        "organization:analytics:usage",
-        "Analytics: token usage over time",
-    ),
-    (
-        "organization:analytics:usage-report",
-        "Analytics: the usage report, grouped as you choose",
-    ),
-    (
-        "organization:analytics:user-cost-report",
-        "Analytics: cost per user",
-    ),
-    (
-        "organization:analytics:user-usage-report",
-        "Analytics: usage per user",
-    ),
-    (
-        "organization:analytics:users",
-        "Analytics: activity per user",
-    ),
-    (
-        "organization:api-keys",
-        "The organization's API keys: list, inspect, rename or disable them",
-    ),
-    (
-        "organization:claude-tag:bundles",
-        "Claude tag: bundles of settings for tagging Claude in Slack",
-    ),
-    (
-        "organization:claude-tag:bundles:targets",
-        "Claude tag: where a bundle applies",
-    ),
-    (
-        "organization:claude-tag:slack-channels",
-        "Claude tag: the Slack channels where Claude can be tagged",
-    ),
-    (
-        "organization:claude-tag:slack-workspaces",
-        "Claude tag: the connected Slack workspaces",
-    ),
-    (
-        "organization:compliance-settings",
-        "The organization's compliance settings (data retention and the like)",
-    ),
-    (
-        "organization:external-keys",
-        "Keys of your own model providers that the organization can use",
-    ),
-    (
-        "organization:federation:issuers",
-        "Workload identity federation: the OIDC issuers whose tokens are trusted",
-    ),
-    (
-        "organization:federation:rules",
-        "Workload identity federation: rules that turn a trusted token into API access",
-    ),
-    (
-        "organization:federation:rules:workspaces",
-        "The workspaces a federation rule grants access to",
-    ),
-    (
-        "organization:invites",
-        "Invitations to join the organization",
-    ),
-    (
-        "organization:plugin-marketplaces",
-        "Plugin marketplaces available to the organization",
-    ),
-    (
-        "organization:plugins",
-        "Plugins published in the organization",
-    ),
-    (
-        "organization:plugins:installation-settings",
-        "Where and how a plugin is installed",
-    ),
+    ("organization:analytics:summaries", "Analytics: daily summaries of the organization's activity"),
+    ("organization:analytics:usage", "Analytics: token usage over time"),
+    ("organization:analytics:usage-report", "Analytics: the usage report, grouped as you choose"),
+    ("organization:analytics:user-cost-report", "Analytics: cost per user"),
+    ("organization:analytics:user-usage-report", "Analytics: usage per user"),
+    ("organization:analytics:users", "Analytics: activity per user"),
+    ("organization:api-keys", "The organization's API keys: list, inspect, rename or disable them"),
+    ("organization:claude-tag:bundles", "Claude tag: bundles of settings for tagging Claude in Slack"),
+    ("organization:claude-tag:bundles:targets", "Claude tag: where a bundle applies"),
+    ("organization:claude-tag:slack-channels", "Claude tag: the Slack channels where Claude can be tagged"),
+    ("organization:claude-tag:slack-workspaces", "Claude tag: the connected Slack workspaces"),
+    ("organization:compliance-settings", "The organization's compliance settings (data retention and the like)"),
+    ("organization:external-keys", "Keys of your own model providers that the organization can use"),
+    ("organization:federation:issuers", "Workload identity federation: the OIDC issuers whose tokens are trusted"),
+    ("organization:federation:rules", "Workload identity federation: rules that turn a trusted token into API access"),
+    ("organization:federation:rules:workspaces", "The workspaces a federation rule grants access to"),
+    ("organization:invites", "Invitations to join the organization"),
+    ("organization:plugin-marketplaces", "Plugin marketplaces available to the organization"),
+    ("organization:plugins", "Plugins published in the organization"),
+    ("organization:plugins:installation-settings", "Where and how a plugin is installed"),
     ("organization:plugins:shares", "Who a plugin is shared with"),
     ("organization:plugins:versions", "The versions of a plugin"),
     ("organization:rate-limits", "The organization's rate limits"),
-    (
-        "organization:rbac-groups",
-        "Groups of users for role-based access control",
-    ),
-    (
-        "organization:rbac-groups:members",
-        "The members of an access-control group",
-    ),
-    (
-        "organization:rbac-roles",
-        "Roles for role-based access control",
-    ),
-    (
-        "organization:rbac-roles:permissions",
-        "The permissions a role grants",
-    ),
-    (
-        "organization:service-accounts",
-        "Service accounts: identities for automation, such as CI",
-    ),
-    (
-        "organization:service-accounts:workspaces",
-        "The workspaces a service account belongs to",
-    ),
-    (
-        "organization:spend-limits",
-        "Spend limits of the organization and its workspaces",
-    ),
-    (
-        "organization:spend-limits:effective",
-        "The spend limits in effect",
-    ),
-    (
-        "organization:spend-limits:increase-requests",
-        "Requests to raise a spend limit",
-    ),
-    (
-        "organization:telemetry-destinations",
-        "Where the organization's telemetry (OpenTelemetry traces) is sent",
-    ),
-    (
-        "organization:telemetry-destinations:workspaces",
-        "The workspaces that send telemetry to a destination",
-    ),
-    (
-        "organization:users",
-        "The organization's members and their roles",
-    ),
-    (
-        "organization:webhooks",
-        "Webhooks: HTTPS endpoints notified of the organization's events",
-    ),
-    (
-        "organization:workspaces",
-        "Workspaces: separate spaces for keys, limits and resources",
-    ),
-    (
-        "organization:workspaces:members",
-        "The members of a workspace and their roles",
-    ),
-    (
-        "organization:workspaces:rate-limits",
-        "The rate limits of a workspace",
-    ),
-    (
-        "organization:workspaces:service-accounts",
-        "The service accounts of a workspace",
-    ),
-    (
-        "sessions",
-        "Sessions: an agent at work in an environment; 'run' does a whole turn in one command",
-    ),
-    (
-        "sessions:events",
-        "A session's events: send messages, list the history, follow the live stream",
-    ),
-    (
-        "sessions:resources",
-        "Resources (files, repositories, memory stores) attached to a session",
-    ),
-    (
-        "sessions:threads",
-        "The threads of a multi-agent session, one per agent",
-    ),
-    (
-        "sessions:threads:events",
-        "The events of one thread of a session: list or follow them",
-    ),
-    (
-        "skills",
-        "Skills: folders of instructions and scripts an agent can load when needed",
-    ),
+    ("organization:rbac-groups", "Groups of users for role-based access control"),
+    ("organization:rbac-groups:members", "The members of an access-control group"),
+    ("organization:rbac-roles", "Roles for role-based access control"),
+    ("organization:rbac-roles:permissions", "The permissions a role grants"),
+    ("organization:service-accounts", "Service accounts: identities for automation, such as CI"),
+    ("organization:service-accounts:workspaces", "The workspaces a service account belongs to"),
+    ("organization:spend-limits", "Spend limits of the organization and its workspaces"),
+    ("organization:spend-limits:effective", "The spend limits in effect"),
+    ("organization:spend-limits:increase-requests", "Requests to raise a spend limit"),
+    ("organization:telemetry-destinations", "Where the organization's telemetry (OpenTelemetry traces) is sent"),
+    ("organization:telemetry-destinations:workspaces", "The workspaces that send telemetry to a destination"),
+    ("organization:users", "The organization's members and their roles"),
+    ("organization:webhooks", "Webhooks: HTTPS endpoints notified of the organization's events"),
+    ("organization:workspaces", "Workspaces: separate spaces for keys, limits and resources"),
+    ("organization:workspaces:members", "The members of a workspace and their roles"),
+    ("organization:workspaces:rate-limits", "The rate limits of a workspace"),
+    ("organization:workspaces:service-accounts", "The service accounts of a workspace"),
+    ("sessions", "Sessions: an agent at work in an environment; 'run' does a whole turn in one command"),
+    ("sessions:events", "A session's events: send messages, list the history, follow the live stream"),
+    ("sessions:resources", "Resources (files, repositories, memory stores) attached to a session"),
+    ("sessions:threads", "The threads of a multi-agent session, one per agent"),
+    ("sessions:threads:events", "The events of one thread of a session: list or follow them"),
+    ("skills", "Skills: folders of instructions and scripts an agent can load when needed"),
     ("skills:versions", "The versions of a skill"),
-    (
-        "tunnels",
-        "MCP tunnels: a domain through which agents reach MCP servers on your own network",
-    ),
-    (
-        "tunnels:certificates",
-        "The TLS certificates of an MCP tunnel",
-    ),
-    (
-        "user-profiles",
-        "User profiles: the people your application acts for, with their access and trust settings",
-    ),
-    (
-        "user-profiles:action-urls",
-        "Links a user profile opens to act on its settings (enrollment, verification)",
-    ),
-    (
-        "vaults",
-        "Vaults: credentials (MCP OAuth and bearer tokens) that agents use without seeing them",
-    ),
+    ("tunnels", "MCP tunnels: a domain through which agents reach MCP servers on your own network"),
+    ("tunnels:certificates", "The TLS certificates of an MCP tunnel"),
+    ("user-profiles", "User profiles: the people your application acts for, with their access and trust settings"),
+    ("user-profiles:action-urls", "Links a user profile opens to act on its settings (enrollment, verification)"),
+    ("vaults", "Vaults: credentials (MCP OAuth and bearer tokens) that agents use without seeing them"),
     ("vaults:credentials", "The credentials stored in a vault"),
 ];

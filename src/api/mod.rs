@@ -5,6 +5,7 @@
 
 #[rustfmt::skip]
 mod generated;
+#[rustfmt::skip]
 mod group_help;
 pub mod schema;
 pub mod secrets;

@@ -48,7 +48,10 @@ pub fn blocks(markdown: &str) -> Result<Vec<Block>, String> {
         if let Some(rest) = trimmed.strip_prefix(NOT_RUN) {
             let why = rest.trim().strip_suffix("-->").unwrap_or("").trim();
             if why.is_empty() {
-                return Err(format!("line {}: a not-run marker needs a reason: {line}", i + 1));
+                return Err(format!(
+                    "line {}: a not-run marker needs a reason: {line}",
+                    i + 1
+                ));
             }
             marker = Some((i + 1, why.to_string()));
             continue;
@@ -58,7 +61,9 @@ pub fn blocks(markdown: &str) -> Result<Vec<Block>, String> {
             if let Some((at, _)) = &marker
                 && !trimmed.is_empty()
             {
-                return Err(format!("line {at}: a not-run marker must come right before a sh block"));
+                return Err(format!(
+                    "line {at}: a not-run marker must come right before a sh block"
+                ));
             }
             continue;
         }
@@ -82,11 +87,15 @@ pub fn blocks(markdown: &str) -> Result<Vec<Block>, String> {
                 not_run: not_run.map(|(_, why)| why),
             });
         } else if let Some((at, _)) = not_run {
-            return Err(format!("line {at}: a not-run marker must come right before a sh block, not ```{info}"));
+            return Err(format!(
+                "line {at}: a not-run marker must come right before a sh block, not ```{info}"
+            ));
         }
     }
     if let Some((at, _)) = marker {
-        return Err(format!("line {at}: a not-run marker at the end, before no block"));
+        return Err(format!(
+            "line {at}: a not-run marker at the end, before no block"
+        ));
     }
     Ok(out)
 }
@@ -165,7 +174,11 @@ pub fn run_doc(path: &Path) -> DocRun {
         .env_clear()
         .env(
             "PATH",
-            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()),
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
         )
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join(".config"))
@@ -217,10 +230,7 @@ pub fn run_doc(path: &Path) -> DocRun {
             result: Ok(()),
         },
         (Some(s), Some(line)) => {
-            let why = format!(
-                "{name}:{line}: this block failed ({s}):\n{}",
-                shown(line)
-            );
+            let why = format!("{name}:{line}: this block failed ({s}):\n{}", shown(line));
             fail(output, why)
         }
         (None, Some(line)) => {
@@ -259,7 +269,10 @@ fn every_sh_block_of_the_readme_and_docs_runs() {
         let run = run_doc(&doc);
         ran += 1;
         if let Err(why) = run.result {
-            failures.push(format!("{why}\n--- output (last lines) ---\n{}", tail(&run.output, 40)));
+            failures.push(format!(
+                "{why}\n--- output (last lines) ---\n{}",
+                tail(&run.output, 40)
+            ));
         }
     }
     assert!(ran >= 5 || !only.is_empty(), "only {ran} documents found");
@@ -272,7 +285,10 @@ fn blocks_are_found_marked_and_checked() {
               ```yaml\nx: 1\n```\n  ```bash\n  echo indented\n  ```\n````sh\n```\n````\n";
     let b = blocks(md).unwrap();
     assert_eq!(b.len(), 4);
-    assert_eq!((b[0].line, b[0].text.as_str(), b[0].not_run.as_deref()), (2, "echo a\n", None));
+    assert_eq!(
+        (b[0].line, b[0].text.as_str(), b[0].not_run.as_deref()),
+        (2, "echo a\n", None)
+    );
     assert_eq!(b[1].not_run.as_deref(), Some("opens a browser"));
     assert_eq!(b[2].text, "echo indented\n");
     assert_eq!(b[3].text, "```\n");

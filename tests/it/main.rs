@@ -4,8 +4,8 @@
 mod account;
 mod ci_docs;
 mod cli;
-mod docs_run;
 mod completion;
+mod docs_run;
 mod explore;
 mod federation;
 mod feedback;
