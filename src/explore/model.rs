@@ -148,13 +148,13 @@ impl Model {
     pub fn end(&mut self) {
         self.complete = true;
         match self.seek.take() {
-            Some(Seek::Search { query, origin, .. }) => {
-                if !self.find_from(&query, origin, true, true, true) {
-                    self.set_root_cursor(origin);
-                    self.message =
-                        Some(format!("no match for {query:?} in {} items", self.loaded()));
-                }
+            Some(Seek::Search { query, origin, .. })
+                if !self.find_from(&query, origin, true, true, true) =>
+            {
+                self.set_root_cursor(origin);
+                self.message = Some(format!("no match for {query:?} in {} items", self.loaded()));
             }
+            Some(Seek::Search { .. }) => {}
             Some(Seek::End) => self.set_root_cursor(usize::MAX),
             None => {}
         }
@@ -351,15 +351,15 @@ impl Model {
         self.message = None;
         // A search or `G` loading more: Esc stops it where it is; any other
         // key stops it too, and does what it does.
-        if let Some(seek) = self.seek.take() {
-            if k.code == KeyCode::Esc {
-                let what = match seek {
-                    Seek::Search { .. } => "search",
-                    Seek::End => "G",
-                };
-                self.message = Some(format!("{what} stopped at {} items", self.loaded()));
-                return None;
-            }
+        if let Some(seek) = self.seek.take()
+            && k.code == KeyCode::Esc
+        {
+            let what = match seek {
+                Seek::Search { .. } => "search",
+                Seek::End => "G",
+            };
+            self.message = Some(format!("{what} stopped at {} items", self.loaded()));
+            return None;
         }
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Help => None,
