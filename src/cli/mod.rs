@@ -328,10 +328,12 @@ fn clap_failure(e: clap::Error) -> std::result::Result<(), Failure> {
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
             let words = help::command_words(&argv);
             let group = words.first();
-            match group.and_then(|_| help::render(&words[..1], false)) {
-                Some(text) => eprint!("{text}"),
-                None => eprint!("{}", tree::root().render_help()),
-            }
+            let level = if group.is_some() {
+                &words[..1]
+            } else {
+                &[][..]
+            };
+            eprint!("{}", help::render(level, false).unwrap_or_default());
             let hint = match group {
                 Some(g) => format!("a command is required: 'ant {g} <command>' (one of those above; add --help to one for its flags)"),
                 None => "a command is required: 'ant <group> <command>' (groups above; 'ant <group> --help' lists a group's commands)".to_string(),

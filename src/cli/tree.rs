@@ -6,7 +6,6 @@ use clap::{Arg, ArgAction, Args, Command, ValueHint};
 
 use super::global::GlobalArgs;
 use crate::api::{self, Inner, Operation, Param, types};
-use crate::error::EXIT_CODES_HELP;
 
 /// Client-side flag ids (never sent to the API).
 pub const MAX_ITEMS: &str = "max-items";
@@ -50,14 +49,8 @@ pub fn root() -> Command {
         );
     }
     // `beta:worker` is not an API group; it sorts last among the beta ones.
-    cmd = cmd.subcommand(super::worker::command());
-    let commands = super::help::root_commands(&cmd);
-    let examples =
-        super::help::examples_text(&super::help::examples::quickstart(), super::help::width());
-    cmd.help_template(format!(
-        "{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{commands}\nGlobal options:\n{{options}}{{after-help}}"
-    ))
-    .after_help(format!("{examples}\n{EXIT_CODES_HELP}"))
+    // The help page is `help::root_help`'s, made only when asked for.
+    cmd.subcommand(super::worker::command())
 }
 
 fn build_group(cmd: Command) -> Command {

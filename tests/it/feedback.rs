@@ -281,3 +281,42 @@ fn events_list_in_pretty_is_the_transcript() {
     ]);
     assert!(types.contains("session.status_idle"), "{types}");
 }
+
+/// A self-hosted session's tool results (`user.tool_result`, posted by the
+/// worker) show as the cloud's do: all their lines with --verbose, and the
+/// first ones with a count of the rest without it.
+#[test]
+fn a_self_hosted_tool_result_shows_every_line_with_verbose() {
+    use crate::worker::{Bench, path_str, workdir};
+    let b = Bench::new(30);
+    let (_dir, work) = workdir();
+    let mut w = b.worker(&["poll", "--workdir", path_str(&work), "--max-sessions", "2"]);
+    let agent = b.agent(None);
+    let run = |extra: &[&str], script: &str| {
+        let out = b
+            .cmd()
+            .args([
+                "beta:sessions",
+                "run",
+                "--agent",
+                &agent,
+                "--environment-id",
+                &b.env,
+            ])
+            .args(["--format", "pretty", "-m", script])
+            .args(extra)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let text = run(
+        &["--verbose"],
+        "/bash for i in 1 2 3; do echo L$((i*111)); done",
+    );
+    assert!(text.contains("  L111\n  L222\n  L333\n"), "{text}");
+    let text = run(&[], "/bash seq 1 10");
+    assert!(text.contains("  6\n  … (4 more lines)\n"), "{text}");
+    w.term(Duration::from_secs(20));
+}

@@ -316,9 +316,27 @@ pub fn command_words(argv: &[String]) -> Vec<String> {
     out
 }
 
-/// The help page of a group or verb (`None` at the top: clap's own);
-/// `long` for `--help`: a command's long description, where it has one.
+/// `ant --help`: what `ant` is, its groups and what each is for, the
+/// commands outside the API, the global options, the quickstart as examples
+/// and every exit code.
+pub fn root_help() -> String {
+    let cmd = super::tree::root();
+    let commands = root_commands(&cmd);
+    let examples = examples_text(&examples::quickstart(), width());
+    let mut cmd = cmd
+        .help_template(format!(
+            "{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{commands}\nGlobal options:\n{{options}}{{after-help}}"
+        ))
+        .after_help(format!("{examples}\n{}", crate::error::EXIT_CODES_HELP));
+    cmd.render_help().to_string()
+}
+
+/// The help page of the top (`[]`), a group or a verb; `long` for
+/// `--help`: a command's long description, where it has one.
 pub fn render(words: &[String], long: bool) -> Option<String> {
+    if words.is_empty() {
+        return Some(root_help());
+    }
     let refs: Vec<&str> = words.iter().map(String::as_str).collect();
     let root = super::docs::built_path(&refs);
     let group = root.find_subcommand(refs.first()?)?;
