@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The crate's own date arithmetic (it has no dependencies).
+#[allow(dead_code)]
+#[path = "src/http/date.rs"]
+mod date;
+
 /// `git ARGS` in this package's directory: its trimmed output, if it worked.
 fn git(args: &[&str]) -> Option<String> {
     let out = Command::new("git").args(args).output().ok()?;
@@ -40,21 +45,9 @@ fn commit() -> Option<String> {
     git(&["rev-parse", "--short=7", "HEAD"])
 }
 
-/// Days since 1970-01-01 as (year, month, day) in the proleptic Gregorian calendar.
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/http/date.rs");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     let secs = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
@@ -64,8 +57,7 @@ fn main() {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64)
         });
-    let (y, m, d) = civil(secs.div_euclid(86_400));
-    let date = format!("{y:04}-{m:02}-{d:02}");
+    let date = date::rfc3339(secs)[..10].to_string();
     let info = match commit() {
         Some(c) => format!(" ({c}, {date})"),
         None => format!(" ({date})"),

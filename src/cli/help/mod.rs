@@ -168,21 +168,31 @@ pub fn examples_text(list: &[examples::Example], width: usize) -> String {
             }
             parts.push(part);
         }
-        let mut line = String::from("  $");
-        for p in parts {
-            if line.chars().count() + 1 + p.chars().count() > width.saturating_sub(2)
-                && line.trim() != "$"
-            {
-                out.push_str(&line);
-                out.push_str(" \\\n");
-                line = String::from("     ");
-            }
-            line.push(' ');
-            line.push_str(&p);
-        }
-        out.push_str(&line);
-        out.push('\n');
+        out.push_str(&flow(&parts, "  $", " \\", width.saturating_sub(2)));
     }
+    out
+}
+
+/// `pieces` after `start`, one space apart, on lines of at most `width`
+/// columns; a line that goes on ends with `cont` and the next is indented.
+fn flow(pieces: &[String], start: &str, cont: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = start.to_string();
+    let mut placed = 0;
+    for p in pieces {
+        if placed > 0 && line.chars().count() + 1 + p.chars().count() > width {
+            out.push_str(&line);
+            out.push_str(cont);
+            out.push('\n');
+            line = String::from("     ");
+            placed = 0;
+        }
+        line.push(' ');
+        line.push_str(p);
+        placed += 1;
+    }
+    out.push_str(&line);
+    out.push('\n');
     out
 }
 
@@ -202,23 +212,13 @@ fn inner_flags_text(op: &Operation, width: usize) -> Option<String> {
                 s
             })
             .collect();
-        let mut line = String::from(" ");
-        for (i, n) in names.iter().enumerate() {
-            let piece = if i + 1 < names.len() {
-                format!("{n},")
-            } else {
-                n.clone()
-            };
-            if line.trim().len() > 1 && line.chars().count() + 1 + piece.chars().count() > width {
-                out.push_str(&line);
-                out.push('\n');
-                line = String::from("     ");
-            }
-            line.push(' ');
-            line.push_str(&piece);
-        }
-        out.push_str(&line);
-        out.push('\n');
+        let last = names.len() - 1;
+        let pieces: Vec<String> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| if i < last { format!("{n},") } else { n.clone() })
+            .collect();
+        out.push_str(&flow(&pieces, " ", "", width));
     }
     (!out.is_empty()).then(|| {
         format!("Inner flags set one field of an object flag (--model.id claude-opus-4-7):\n{out}")
