@@ -94,18 +94,17 @@ fn message_text(m: &ArgMatches) -> Result<String> {
 
 pub fn run(g: &GlobalArgs, m: &ArgMatches) -> std::result::Result<(), Failure> {
     let get = |k: &str| m.get_one::<String>(k).cloned();
+    // The flags of `keys` given (`given`) or not, as `--name`s.
+    let flags = |keys: &[&'static str], given: bool| -> Vec<String> {
+        keys.iter()
+            .filter(|k| get(k).is_some() == given)
+            .map(|k| format!("--{k}"))
+            .collect()
+    };
     let session = match get("session-id") {
         Some(id) => {
             // A session keeps the agent, environment and title it was created with.
-            let ignored: Vec<&str> = [
-                ("agent", "--agent"),
-                ("environment-id", "--environment-id"),
-                ("title", "--title"),
-            ]
-            .into_iter()
-            .filter(|(k, _)| get(k).is_some())
-            .map(|(_, flag)| flag)
-            .collect();
+            let ignored = flags(&["agent", "environment-id", "title"], true);
             if !ignored.is_empty() {
                 return Err(Error::usage(format!(
                     "{} cannot be used with --session-id: they set up a new session, and {id} keeps its own (drop {}, or drop --session-id to start a new session)",
@@ -117,11 +116,7 @@ pub fn run(g: &GlobalArgs, m: &ArgMatches) -> std::result::Result<(), Failure> {
             Session::Existing(id)
         }
         None => {
-            let missing: Vec<&str> = [("agent", "--agent"), ("environment-id", "--environment-id")]
-                .into_iter()
-                .filter(|(k, _)| get(k).is_none())
-                .map(|(_, flag)| flag)
-                .collect();
+            let missing = flags(&["agent", "environment-id"], false);
             if !missing.is_empty() {
                 return Err(Error::usage(format!(
                     "Required flag{} \"{}\" not set (or give --session-id to continue a session)",
@@ -130,14 +125,14 @@ pub fn run(g: &GlobalArgs, m: &ArgMatches) -> std::result::Result<(), Failure> {
                 ))
                 .into());
             }
-            let mut flags = vec![
+            let mut values = vec![
                 ("agent", json!(get("agent"))),
                 ("environment-id", json!(get("environment-id"))),
             ];
             if let Some(t) = get("title") {
-                flags.push(("title", json!(t)));
+                values.push(("title", json!(t)));
             }
-            Session::Create(build_with("beta:sessions", "create", &flags)?)
+            Session::Create(build_with("beta:sessions", "create", &values)?)
         }
     };
     let text = message_text(m)?;

@@ -100,31 +100,9 @@ fn an_empty_list_on_a_terminal_says_so() {
     }
 }
 
-#[test]
-fn until_idle_on_a_session_at_rest_says_why_it_stopped() {
-    let m = Mock::new();
-    let agent = m.agent("{type: agent_toolset_20260401}");
-    let env = m.environment();
-    let out = m.run_turn(&agent, &env, "/say hi", &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let session = m.ok(&["beta:sessions", "list", "--transform", "id", "-r"]);
-    let session = session.trim();
-    let out = m
-        .cmd()
-        .args(["beta:sessions:events", "stream", session, "--until-idle"])
-        .timeout(Duration::from_secs(30))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("the session was already idle (end_turn) when the stream opened"),
-        "{}",
-        stderr(&out)
-    );
-    // A session waiting for a custom tool result: the same, with its exit code.
-    let out = m.run_turn(&agent, &env, "/tool get_weather {}", &[]);
-    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
-    let waiting = m.ok(&[
+/// The newest session's ID.
+fn newest_session(m: &Mock) -> String {
+    let id = m.ok(&[
         "beta:sessions",
         "list",
         "--max-items",
@@ -133,23 +111,39 @@ fn until_idle_on_a_session_at_rest_says_why_it_stopped() {
         "id",
         "-r",
     ]);
+    id.trim().to_string()
+}
+
+/// `stream SESSION --until-idle`: (exit code, stderr).
+fn until_idle(m: &Mock, session: &str) -> (Option<i32>, String) {
     let out = m
         .cmd()
-        .args([
-            "beta:sessions:events",
-            "stream",
-            waiting.trim(),
-            "--until-idle",
-        ])
+        .args(["beta:sessions:events", "stream", session, "--until-idle"])
         .timeout(Duration::from_secs(30))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+    (out.status.code(), stderr(&out))
+}
+
+#[test]
+fn until_idle_on_a_session_at_rest_says_why_it_stopped() {
+    let m = Mock::new();
+    let agent = m.agent("{type: agent_toolset_20260401}");
+    let env = m.environment();
+    let out = m.run_turn(&agent, &env, "/say hi", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (code, err) = until_idle(&m, &newest_session(&m));
+    assert_eq!(code, Some(0), "{err}");
     assert!(
-        stderr(&out).contains("already idle (requires_action)"),
-        "{}",
-        stderr(&out)
+        err.contains("the session was already idle (end_turn) when the stream opened"),
+        "{err}"
     );
+    // A session waiting for a custom tool result: the same, with its exit code.
+    let out = m.run_turn(&agent, &env, "/tool get_weather {}", &[]);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+    let (code, err) = until_idle(&m, &newest_session(&m));
+    assert_eq!(code, Some(10), "{err}");
+    assert!(err.contains("already idle (requires_action)"), "{err}");
 }
 
 #[test]
@@ -244,19 +238,11 @@ fn events_list_in_pretty_is_the_transcript() {
         &[],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let session = m.ok(&[
-        "beta:sessions",
-        "list",
-        "--max-items",
-        "1",
-        "--transform",
-        "id",
-        "-r",
-    ]);
+    let session = newest_session(&m);
     let text = m.ok(&[
         "beta:sessions:events",
         "list",
-        session.trim(),
+        &session,
         "--format",
         "pretty",
     ]);
