@@ -242,6 +242,7 @@ class Gen:
         if kind == "page":
             pg = e["pagination"]
             style = compat_page(pg)
+            style["limit_caps_items"] = key in compat["limit_caps_items"]["operations"]
             response = {"kind": "page", "paging": style}
         # The body's schema (a page's whole envelope); for event streams, each event's.
         schema = resp.get("schema") or resp.get("item_schema")
@@ -418,6 +419,10 @@ def build():
     endpoints = [e for e in catalog["endpoints"] if "organization" not in e["resource"].split(":")]
     endpoints = compat["extra_operations"] + endpoints
     ops = [g.operation(e) for e in endpoints]
+    lists = {f"{o['group']} {o['verb']}" for o in ops if o["response"]["kind"] == "page"}
+    unknown = set(compat["limit_caps_items"]["operations"]) - lists
+    if unknown:
+        sys.exit(f"cli-compat.json limit_caps_items: not list commands: {sorted(unknown)}")
     for ev in ("BetaManagedAgentsStreamSessionEvents", "BetaManagedAgentsStreamSessionThreadEvents"):
         g.collect_refs({"$ref": f"#/$defs/{ev}"})
     ops = [strip_docs(o) for o in ops]
@@ -479,7 +484,8 @@ def render_rust(doc):
             back = f"Some(({json.dumps(p['backward'][0])}, {json.dumps(p['backward'][1])}))" if p["backward"] else "None"
             out.append(f"        response: Response::Page(Paging {{ items: {json.dumps(p['items'])}, "
                        f"request_param: {json.dumps(p['request_param'])}, response_field: {json.dumps(p['response_field'])}, "
-                       f"has_more: {str(p['has_more']).lower()}, backward: {back} }}),")
+                       f"has_more: {str(p['has_more']).lower()}, backward: {back}, "
+                       f"limit_caps_items: {str(p['limit_caps_items']).lower()} }}),")
         else:
             variant = {"json": "Json", "json_or_sse": "JsonOrSse", "sse": "Sse", "binary": "Binary", "jsonl": "Jsonl"}[r["kind"]]
             out.append(f"        response: Response::{variant},")

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod error;
 pub mod explore;
 pub mod http;
+pub mod json;
 pub mod output;
 pub mod request;
 pub mod stream;

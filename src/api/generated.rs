@@ -244,7 +244,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: None,
         beta_flag: false,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
+        response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")), limit_caps_items: true }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_MessageBatch_"}"##),
         params: &[
             Param {
@@ -1014,7 +1014,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: None,
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
+        response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")), limit_caps_items: true }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_ModelInfo_"}"##),
         params: &[
             Param {
@@ -1089,7 +1089,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: None,
         beta_flag: false,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_FileMetadata_"}"##),
         params: &[
             Param {
@@ -1374,7 +1374,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: None,
         beta_flag: false,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_SkillVersion_"}"##),
         params: &[
             Param {
@@ -1554,7 +1554,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: None,
         beta_flag: false,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_Skill_"}"##),
         params: &[
             Param {
@@ -1902,7 +1902,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: None,
         beta_flag: false,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_UserProfile_"}"##),
         params: &[
             Param {
@@ -2052,7 +2052,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: None,
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
+        response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")), limit_caps_items: true }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_BetaModelInfo_"}"##),
         params: &[
             Param {
@@ -2205,7 +2205,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("message-batches-2024-09-24"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")) }),
+        response: Response::Page(Paging { items: "data", request_param: "after_id", response_field: "last_id", has_more: true, backward: Some(("before_id", "first_id")), limit_caps_items: true }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPage_BetaMessageBatch_"}"##),
         params: &[
             Param {
@@ -3214,7 +3214,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsAgent_"}"##),
         params: &[
             Param {
@@ -3739,7 +3739,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsAgent_"}"##),
         params: &[
             Param {
@@ -3964,7 +3964,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaSelfHostedWork_"}"##),
         params: &[
             Param {
@@ -4542,7 +4542,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaEnvironment_"}"##),
         params: &[
             Param {
@@ -4662,7 +4662,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsSessionEvent_"}"##),
         params: &[
             Param {
@@ -5019,7 +5019,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsSessionResource_"}"##),
         params: &[
             Param {
@@ -5199,7 +5199,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsSessionEvent_"}"##),
         params: &[
             Param {
@@ -5379,7 +5379,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsSessionThread_"}"##),
         params: &[
             Param {
@@ -5803,7 +5803,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncBidirectionalPageCursor_BetaManagedAgentsSession_"}"##),
         params: &[
             Param {
@@ -6502,7 +6502,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsDeployment_"}"##),
         params: &[
             Param {
@@ -6772,7 +6772,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsDeploymentRun_"}"##),
         params: &[
             Param {
@@ -7152,7 +7152,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsCredential_"}"##),
         params: &[
             Param {
@@ -7497,7 +7497,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("managed-agents-2026-04-01"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsVault_"}"##),
         params: &[
             Param {
@@ -7860,7 +7860,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("agent-memory-2026-07-22"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsMemoryListItem_"}"##),
         params: &[
             Param {
@@ -8085,7 +8085,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("agent-memory-2026-07-22"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsMemoryVersion_"}"##),
         params: &[
             Param {
@@ -8475,7 +8475,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("agent-memory-2026-07-22"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaManagedAgentsMemoryStore_"}"##),
         params: &[
             Param {
@@ -8625,7 +8625,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("files-api-2025-04-14"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: true }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaFileMetadata_"}"##),
         params: &[
             Param {
@@ -8955,7 +8955,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("skills-2025-10-02"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaSkillVersion_"}"##),
         params: &[
             Param {
@@ -9195,7 +9195,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("skills-2025-10-02"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaSkill_"}"##),
         params: &[
             Param {
@@ -9633,7 +9633,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("user-profiles-2026-08-18"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaUserProfile_"}"##),
         params: &[
             Param {
@@ -9883,7 +9883,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("dreaming-2026-04-21"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaDream_"}"##),
         params: &[
             Param {
@@ -10138,7 +10138,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("mcp-tunnels-2026-06-22"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaTunnelCertificate_"}"##),
         params: &[
             Param {
@@ -10318,7 +10318,7 @@ pub static OPERATIONS: &[Operation] = &[
         default_beta: Some("mcp-tunnels-2026-06-22"),
         beta_flag: true,
         body: Body::None,
-        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None }),
+        response: Response::Page(Paging { items: "data", request_param: "page", response_field: "next_page", has_more: false, backward: None, limit_caps_items: false }),
         response_schema: Some(r##"{"$ref":"#/$defs/SyncPageCursor_BetaTunnel_"}"##),
         params: &[
             Param {

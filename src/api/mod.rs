@@ -7,6 +7,7 @@
 mod generated;
 #[rustfmt::skip]
 mod group_help;
+pub mod paging;
 pub mod schema;
 pub mod secrets;
 
@@ -146,6 +147,8 @@ pub struct Paging {
     pub has_more: bool,
     /// Backwards paging (`before_id` from `first_id`) when the request has it.
     pub backward: Option<(&'static str, &'static str)>,
+    /// `--limit N` also caps the items printed, as in the official command.
+    pub limit_caps_items: bool,
 }
 
 /// One API operation: a leaf command `ant <group> <verb>`.

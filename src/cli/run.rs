@@ -13,6 +13,7 @@ use crate::api::{Operation, Paging, Response};
 use crate::error::{Error, Result};
 use crate::http::body::{next_chunk, stream_error};
 use crate::http::{self, Client, sse};
+use crate::json::Doc;
 use crate::output::choose::{self, Command};
 use crate::output::{self, Format, OutputOptions, Printer, Shape, Terminal};
 use crate::request::{self, Body, Input, Request, files::DiskFiles};
@@ -60,6 +61,7 @@ impl Context {
             Some(_) => Command::Other,
             None => Command::NoExplore,
         };
+        let kind = kind.asking_for_values(g.raw_output || g.transform.is_some());
         let choice = choose::detect(requested, kind, g.no_pager);
         if let Some(note) = &choice.note {
             eprintln!("note: {note}");
@@ -155,7 +157,10 @@ pub fn run(
         op,
         client: &ctx.client,
         opts: &ctx.opts,
-        max_items: extras.max_items.unwrap_or(-1),
+        max_items: extras
+            .max_items
+            .or_else(|| limit_caps_items(op, &req))
+            .unwrap_or(-1),
         output: extras.output,
         until_idle: extras.until_idle,
         reconnect: !extras.no_reconnect,
@@ -204,21 +209,33 @@ impl Job<'_> {
         let resp = self.client.send(&req, "application/json").await?;
         let body = self.client.read_body(resp, &self.op.name()).await?;
         let mut p = self.printer(Shape::One);
-        if !body.is_empty() {
-            p.raw(&body)?;
+        if !body.trim_ascii().is_empty() {
+            p.item(self.document(body)?.text())?;
         }
         p.finish()
+    }
+
+    /// A response body checked as JSON: anything else is not what the API
+    /// documents, and an error rather than something printed.
+    fn document(&self, body: Vec<u8>) -> Result<Doc> {
+        Doc::new(body).map_err(|e| {
+            Error::Other(format!(
+                "{}: the response is not the JSON the API documents: {e}",
+                self.op.name()
+            ))
+        })
     }
 
     /// Fetches page after page, printing each item as it arrives.
     async fn pages(&self, mut req: Request, paging: Paging) -> Result<()> {
         let mut p = sink::list_sink(self.op, self.opts, self.verbose)
             .unwrap_or_else(|| self.printer(Shape::List));
-        let backward = paging.backward.filter(|(param, _)| req.has_query(param));
-        let (param, field) = backward.unwrap_or((paging.request_param, paging.response_field));
+        let backward = req.has_query("before_id");
         let mut cursors = crate::http::cursors::Cursors::default();
-        if let Some((_, first)) = req.query.iter().find(|(k, _)| k == param) {
-            cursors.next(&self.op.name(), first)?;
+        for (k, v) in &req.query {
+            if matches!(k.as_str(), "page" | "after_id" | "before_id") {
+                cursors.next(&self.op.name(), v)?;
+            }
         }
         let mut printed = 0i64;
         loop {
@@ -228,15 +245,19 @@ impl Job<'_> {
             }
             let resp = self.client.send(&req, "application/json").await?;
             let body = self.client.read_body(resp, &self.op.name()).await?;
-            let page: Value = serde_json::from_slice(&body).map_err(|e| {
-                Error::Other(format!("{}: response is not JSON: {e}", self.op.name()))
+            let page = self.document(body)?;
+            let items = page.items(paging.items).ok_or_else(|| {
+                Error::Other(format!(
+                    "{}: the response is not the JSON the API documents: it has no {:?} list",
+                    self.op.name(),
+                    paging.items
+                ))
             })?;
-            let items = page.get(paging.items).and_then(Value::as_array);
             if self.opts.format == Format::Raw {
-                p.raw(&body)?;
-                printed += items.map(|i| i.len() as i64).unwrap_or(0);
-            } else if let Some(items) = items {
-                for item in items {
+                p.item(page.text())?;
+                printed += items.len() as i64;
+            } else {
+                for item in &items {
                     if self.limit_reached(printed) {
                         break;
                     }
@@ -244,21 +265,12 @@ impl Job<'_> {
                     printed += 1;
                 }
             }
-            let empty = items.is_none_or(|i| i.is_empty());
-            if paging.has_more && page.get("has_more").and_then(Value::as_bool) != Some(true) {
-                break;
-            }
-            let next = page.get(field).and_then(|v| match v {
-                Value::String(s) if !s.is_empty() => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            });
-            match next {
-                Some(cursor) if !empty => {
+            match crate::api::paging::next(&page, &paging, backward, items.is_empty()) {
+                Some((param, cursor)) => {
                     cursors.next(&self.op.name(), &cursor)?;
                     req.set_query(param, &cursor);
                 }
-                _ => break,
+                None => break,
             }
         }
         let finished = p.finish();
@@ -274,7 +286,9 @@ impl Job<'_> {
         let mut p = self.printer(Shape::Stream);
         let mut buf: Vec<u8> = Vec::new();
         let mut printed = 0i64;
+        let mut lines = 0usize;
         let mut emit = |line: &[u8], p: &mut Box<dyn Printer>| -> Result<bool> {
+            lines += 1;
             let line = line.trim_ascii();
             if line.is_empty() {
                 return Ok(true);
@@ -282,10 +296,13 @@ impl Job<'_> {
             if self.limit_reached(printed) {
                 return Ok(false);
             }
-            match serde_json::from_slice::<Value>(line) {
-                Ok(v) => p.item(&v)?,
-                Err(_) => p.raw(line)?,
-            }
+            let doc = Doc::new(line.to_vec()).map_err(|e| {
+                Error::Other(format!(
+                    "{}: line {lines} of the response is not JSON: {e}",
+                    self.op.name()
+                ))
+            })?;
+            p.item(doc.text())?;
             printed += 1;
             Ok(!self.limit_reached(printed))
         };
@@ -316,15 +333,15 @@ impl Job<'_> {
                 if ev.event == "ping" {
                     continue;
                 }
-                let value: Value =
-                    serde_json::from_str(&ev.data).unwrap_or(Value::String(ev.data.clone()));
-                if ev.event == "error" {
+                let error = ev.event == "error";
+                let (value, json) = ev.into_json();
+                if error {
                     return Err(stream_error(&req, self.client, &value));
                 }
                 if self.limit_reached(printed) {
                     return p.finish();
                 }
-                p.item(&value)?;
+                p.event(&json, &value)?;
                 printed += 1;
                 if self.limit_reached(printed) {
                     return p.finish();
@@ -346,7 +363,9 @@ impl Job<'_> {
         let opened = follow.open(true).await?;
         let mut p = self.event_sink();
         let outcome = follow
-            .run(opened, &mut |ev, _| p.item(ev).map(|()| vec![]))
+            .run(opened, &mut |ev, json, _| {
+                p.event(json, ev).map(|()| vec![])
+            })
             .await;
         if self.until_idle && matches!(outcome, Ok(Outcome::Ended)) {
             eprintln!(
@@ -397,7 +416,11 @@ impl Job<'_> {
             b.finish_and_clear();
         }
         if let Some(path) = path {
-            eprintln!("Wrote output to: {}", path.display());
+            // On stdout, as the official CLI writes it.
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "Wrote output to: {}", path.display())
+                .and_then(|()| out.flush())
+                .map_err(Error::from_write)?;
         }
         Ok(())
     }
@@ -470,6 +493,19 @@ fn free_name(name: &str) -> std::path::PathBuf {
         .map(|i| std::path::PathBuf::from(format!("{stem}-{i}{ext}")))
         .find(|p| !p.exists())
         .expect("a free name")
+}
+
+/// `--limit N` without `--max-items` on the lists whose official command
+/// stops after N items (the ID-paged ones, see `api/cli-compat.json`).
+fn limit_caps_items(op: &Operation, req: &Request) -> Option<i64> {
+    match op.response {
+        Response::Page(p) if p.limit_caps_items => req
+            .query
+            .iter()
+            .find(|(k, _)| k == "limit")
+            .and_then(|(_, v)| v.parse().ok()),
+        _ => None,
+    }
 }
 
 fn streams(req: &Request) -> bool {

@@ -19,6 +19,21 @@ pub struct SseEvent {
     pub retry: Option<u64>,
 }
 
+impl SseEvent {
+    /// The data as JSON text and parsed; data that is not JSON stands for
+    /// a string (its text then the string's JSON encoding).
+    pub fn into_json(self) -> (serde_json::Value, String) {
+        match serde_json::from_str(&self.data) {
+            Ok(v) => (v, self.data),
+            Err(_) => {
+                let v = serde_json::Value::String(self.data);
+                let text = v.to_string();
+                (v, text)
+            }
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Clone)]
 pub enum SseError {
     #[error("server-sent event larger than {0} bytes")]

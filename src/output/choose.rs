@@ -19,6 +19,19 @@ pub enum Command {
     NoExplore,
 }
 
+impl Command {
+    /// The command as far as the choice goes when the user asked for
+    /// values (`-r` or `--transform`): a read prints them rather than
+    /// opening the explorer (the official CLI opens it), unless `--format
+    /// explore` asks for it.
+    pub fn asking_for_values(self, values: bool) -> Command {
+        match self {
+            Command::Read if values => Command::Other,
+            other => other,
+        }
+    }
+}
+
 /// Facts about the process: whether stdout and stdin are really terminals
 /// (the test switch `ANT_TEST_FORCE_TTY` does not count), the screen size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,6 +196,29 @@ mod tests {
         assert_eq!(
             format(Format::Json, Command::Read, &[], TTY),
             (Format::Json, None)
+        );
+    }
+
+    #[test]
+    fn raw_output_or_a_transform_print_values_instead_of_exploring() {
+        let read = Command::Read.asking_for_values(true);
+        assert_eq!(format(Format::Auto, read, &[], TTY), (Format::Auto, None));
+        assert_eq!(
+            format(Format::Explore, read, &[], TTY),
+            (Format::Explore, None)
+        );
+        assert_eq!(
+            format(
+                Format::Auto,
+                Command::Read.asking_for_values(false),
+                &[],
+                TTY
+            ),
+            (Format::Explore, None)
+        );
+        assert_eq!(
+            Command::NoExplore.asking_for_values(true),
+            Command::NoExplore
         );
     }
 

@@ -9,13 +9,14 @@ use std::pin::Pin;
 
 use serde_json::Value;
 
-use super::{Format, OutputOptions, Printer, Render, apply_transform, transform_unmatched};
+use super::{Format, OutputOptions, Printer, Render, Transform, whole};
 use crate::error::{Error, Result};
 use crate::explore::{self, Exit, Session, Shape};
 
 pub(super) struct ExplorePrinter {
     shape: Shape,
     opts: OutputOptions,
+    transform: Option<Transform>,
     session: Option<Session>,
     /// Items seen, matched by `--transform`, and handed to the explorer.
     seen: usize,
@@ -28,6 +29,11 @@ impl ExplorePrinter {
         ExplorePrinter {
             shape,
             opts: opts.clone(),
+            // Checked before anything was sent.
+            transform: opts
+                .transform
+                .as_deref()
+                .and_then(|t| Transform::new("--transform", t).ok()),
             session: None,
             seen: 0,
             matched: 0,
@@ -41,11 +47,11 @@ impl ExplorePrinter {
         Box::new(move |exit: &Exit| {
             let text = match exit {
                 Exit::Quit => return Ok(()),
-                Exit::Print(v) => render.item(v)?,
-                Exit::Path(p) => format!("{p}\n"),
+                Exit::Print(v) => render.value(&v.to_string())?,
+                Exit::Path(p) => format!("{p}\n").into_bytes(),
             };
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
+            out.write_all(&text)
                 .and_then(|()| out.flush())
                 .map_err(Error::from_write)
         })
@@ -53,15 +59,18 @@ impl ExplorePrinter {
 }
 
 impl Printer for ExplorePrinter {
-    fn item(&mut self, value: &Value) -> Result<()> {
+    fn item(&mut self, json: &str) -> Result<()> {
         self.seen += 1;
-        let value = match &self.opts.transform {
-            Some(path) => match apply_transform(path, value) {
-                Some(v) => v,
+        let doc = whole(json);
+        let selected = match &self.transform {
+            Some(t) => match t.apply(doc) {
+                Some(found) => found,
                 None => return Ok(()),
             },
-            None => value.clone(),
+            None => doc.into(),
         };
+        let value = serde_json::from_str::<Value>(&selected)
+            .unwrap_or_else(|_| Value::String(selected.into_owned()));
         self.matched += 1;
         self.delivered += 1;
         match &self.session {
@@ -78,16 +87,6 @@ impl Printer for ExplorePrinter {
         Ok(())
     }
 
-    fn raw(&mut self, body: &[u8]) -> Result<()> {
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
-        match serde_json::from_slice::<Value>(body) {
-            Ok(v) => self.item(&v),
-            Err(_) => self.item(&Value::String(String::from_utf8_lossy(body).into_owned())),
-        }
-    }
-
     fn wants_more(&mut self) -> Pin<Box<dyn Future<Output = bool> + '_>> {
         match &mut self.session {
             Some(s) => Box::pin(s.wants(self.delivered)),
@@ -99,8 +98,8 @@ impl Printer for ExplorePrinter {
         if let Some(s) = self.session.take() {
             return s.finish();
         }
-        match &self.opts.transform {
-            Some(path) if self.seen > 0 && self.matched == 0 => Err(transform_unmatched(path)),
+        match &self.transform {
+            Some(t) if self.seen > 0 && self.matched == 0 => Err(t.unmatched()),
             _ => Ok(()),
         }
     }

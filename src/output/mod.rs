@@ -1,9 +1,11 @@
-//! Printing what the API returns: the `--format` names, `--transform` (GJSON,
-//! see [`gjson`]) and `-r`, and one [`Printer`] that writes each item fully and
-//! flushes it, so live streams show up as they arrive. Unlike the official
-//! CLI, an unmatched `--transform` is an error (exit 9), YAML documents get
-//! `---` separators, and error bodies are rendered for stderr
-//! ([`render_error_body`]).
+//! Printing what the API returns: the `--format` names, `--transform`
+//! ([`Transform`], GJSON) and `-r`, and one [`Printer`] that writes each
+//! item fully and flushes it, so live streams show up as they arrive. Items
+//! arrive as the server's JSON text and `json`, `jsonl` and `raw` print
+//! those bytes (re-indented as the official CLI does), so numbers and
+//! escapes come out as sent. Unlike the official CLI, an unmatched
+//! `--transform` is an error (exit 9), YAML documents get `---` separators,
+//! and error bodies are rendered for stderr ([`render_error_body`]).
 
 pub mod choose;
 mod explorer;
@@ -12,10 +14,12 @@ mod json;
 mod pager;
 mod pretty;
 mod term;
+mod transform;
 mod yaml;
 
 pub use crate::explore::Shape;
 pub use term::Terminal;
+pub use transform::Transform;
 
 use crate::error::{Error, Result};
 use serde_json::Value;
@@ -111,11 +115,14 @@ pub struct OutputOptions {
 
 /// Writes items to the output; every call leaves its output written and flushed.
 pub trait Printer {
-    /// Prints one value (a response, a list item or a stream event).
-    fn item(&mut self, value: &Value) -> Result<()>;
-    /// Prints a response body: as received under `raw`, else parsed as JSON and
-    /// printed like [`Printer::item`] (non-JSON bodies are written as they are).
-    fn raw(&mut self, body: &[u8]) -> Result<()>;
+    /// Prints one value (a response, a list item or a stream event), given
+    /// as its JSON text as received (valid JSON).
+    fn item(&mut self, json: &str) -> Result<()>;
+    /// Prints a stream event the caller has parsed already: `value` is
+    /// `json` parsed, for printers that work on values.
+    fn event(&mut self, json: &str, _value: &Value) -> Result<()> {
+        self.item(json)
+    }
     /// Ends the output; fails if `--transform` matched none of the items seen.
     fn finish(&mut self) -> Result<()>;
     /// Waits until the output wants more items, so a list fetches its next
@@ -154,9 +161,7 @@ pub async fn closed() -> Result<()> {
 /// Checks a `--transform`/`--transform-error` path before anything is sent;
 /// `flag` names the flag in the error.
 pub fn check_transform(flag: &str, path: &str) -> Result<()> {
-    gjson::parse(path)
-        .map(drop)
-        .map_err(|e| Error::usage(format!("invalid value for {flag} {path:?}: {e}")))
+    Transform::new(flag, path).map(drop)
 }
 
 /// The printer for `opts`, writing to `out`.
@@ -171,8 +176,8 @@ pub fn printer(opts: &OutputOptions, out: Box<dyn Write>) -> Box<dyn Printer> {
         ),
         transform: opts
             .transform
-            .as_ref()
-            .map(|t| (t.clone(), gjson::parse(t))),
+            .as_deref()
+            .map(|t| Transform::new("--transform", t)),
         seen: 0,
         matched: 0,
     })
@@ -190,107 +195,82 @@ pub fn render_error_body(
     term: &Terminal,
 ) -> String {
     let text = || String::from_utf8_lossy(body).trim_end().to_string();
-    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+    let Some(json) = std::str::from_utf8(body)
+        .ok()
+        .filter(|b| crate::json::validate(b.as_bytes()).is_ok())
+    else {
         return text();
     };
+    let doc = whole(json);
+    let selected = transform
+        .and_then(|t| Transform::new("--transform-error", t).ok()?.apply(doc))
+        .unwrap_or(Cow::Borrowed(doc));
     let format = format.resolved();
-    let value = transform
-        .and_then(|path| gjson::get(&gjson::parse(path).ok()?, &value))
-        .unwrap_or(value);
-    if format == Format::Raw && transform.is_none() && !(raw_output && value.is_string()) {
+    let string = gjson::parse_value(selected.as_bytes()).kind == gjson::Kind::String;
+    if format == Format::Raw && transform.is_none() && !(raw_output && string) {
         return text();
     }
-    match Render::new(format, raw_output, *term, "").item(&value) {
-        Ok(s) => s.trim_end_matches('\n').to_string(),
+    match Render::new(format, raw_output, *term, "").value(&selected) {
+        Ok(s) => String::from_utf8_lossy(&s)
+            .trim_end_matches('\n')
+            .to_string(),
         Err(_) => text(),
     }
 }
 
-/// Applies a `--transform` path (checked before sending); `None` when it
-/// matches nothing.
-fn apply_transform(path: &str, value: &Value) -> Option<Value> {
-    gjson::get(&gjson::parse(path).ok()?, value)
-}
-
-/// The error for a `--transform` that matched none of the items.
-fn transform_unmatched(path: &str) -> Error {
-    Error::NoMatch(format!(
-        "--transform {path:?} matched nothing in the response"
-    ))
+/// The value a body (or item) stands for, as the official CLI takes it
+/// (GJSON's `Parse`): an object or array runs from its opening bracket to
+/// the end of the text, trailing whitespace included.
+fn whole(json: &str) -> &str {
+    match gjson::parse_value(json.as_bytes()).raw {
+        Cow::Borrowed(raw) => {
+            let start = raw.as_ptr() as usize - json.as_ptr() as usize;
+            &json[start..start + raw.len()]
+        }
+        Cow::Owned(_) => json,
+    }
 }
 
 struct FormatPrinter {
     out: BufWriter<Box<dyn Write>>,
     render: Render,
-    /// `--transform` as given, and checked.
-    transform: Option<(String, std::result::Result<gjson::Path, String>)>,
+    /// `--transform`, checked (the command checked it before sending).
+    transform: Option<Result<Transform>>,
     /// Items seen and items the transform matched.
     seen: usize,
     matched: usize,
 }
 
-impl FormatPrinter {
-    fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.out.write_all(bytes).map_err(Error::from_write)?;
-        self.out.flush().map_err(Error::from_write)
-    }
-
-    /// Writes a body as it is, plus a newline if it lacks one; nothing for an empty body.
-    fn write_verbatim(&mut self, body: &[u8]) -> Result<()> {
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
-        self.out.write_all(body).map_err(Error::from_write)?;
-        if !body.ends_with(b"\n") {
-            self.out.write_all(b"\n").map_err(Error::from_write)?;
-        }
-        self.out.flush().map_err(Error::from_write)
-    }
-}
-
 impl Printer for FormatPrinter {
-    fn item(&mut self, value: &Value) -> Result<()> {
+    fn item(&mut self, json: &str) -> Result<()> {
         self.seen += 1;
-        let value = match &self.transform {
-            Some((_, Ok(path))) => match gjson::get(path, value) {
-                Some(v) => {
-                    self.matched += 1;
-                    Cow::Owned(v)
-                }
+        let doc = whole(json);
+        let selected = match &self.transform {
+            None => Cow::Borrowed(doc),
+            Some(Ok(t)) => match t.apply(doc) {
+                Some(found) => found,
                 None => return Ok(()),
             },
-            Some((text, Err(e))) => {
-                return Err(Error::usage(format!(
-                    "invalid value for --transform {text:?}: {e}"
-                )));
-            }
-            None => Cow::Borrowed(value),
+            Some(Err(e)) => return Err(Error::usage(e.to_string())),
         };
-        let text = self.render.item(&value)?;
-        self.write(text.as_bytes())
-    }
-
-    fn raw(&mut self, body: &[u8]) -> Result<()> {
-        let parsed = serde_json::from_slice::<Value>(body);
-        let verbatim = self.render.format == Format::Raw
-            && self.transform.is_none()
-            && !(self.render.raw_output && matches!(parsed, Ok(Value::String(_))));
-        match parsed {
-            Ok(v) if !verbatim => self.item(&v),
-            _ => self.write_verbatim(body),
+        if self.transform.is_some() {
+            self.matched += 1;
         }
+        let bytes = self.render.value(&selected)?;
+        self.out.write_all(&bytes).map_err(Error::from_write)?;
+        self.out.flush().map_err(Error::from_write)
     }
 
     fn finish(&mut self) -> Result<()> {
         self.out.flush().map_err(Error::from_write)?;
         match &self.transform {
-            Some((path, _)) if self.seen > 0 && self.matched == 0 => Err(transform_unmatched(path)),
+            Some(Ok(t)) if self.seen > 0 && self.matched == 0 => Err(t.unmatched()),
             _ => Ok(()),
         }
     }
 }
 
-/// Turns one (already transformed) value into text, keeping the state that
+/// Turns one (already transformed) value into bytes, keeping the state that
 /// separates items (`---` between YAML documents, blank lines in `pretty`).
 struct Render {
     format: Format,
@@ -314,27 +294,31 @@ impl Render {
         }
     }
 
-    fn item(&mut self, value: &Value) -> Result<String> {
-        if self.raw_output
-            && let Value::String(s) = value
-        {
-            let mut out = s.clone();
-            out.push('\n');
+    /// The output for one value given as JSON text: a string's characters
+    /// under `-r`, else the value in the format.
+    fn value(&mut self, text: &str) -> Result<Vec<u8>> {
+        let res = gjson::parse_value(text.as_bytes());
+        if self.raw_output && res.kind == gjson::Kind::String {
+            let mut out = res.text.into_owned();
+            out.push(b'\n');
             return Ok(out);
         }
-        let color = self.term.color;
-        let mut out = match self.format {
-            Format::Jsonl => json::render(value, None, color),
-            Format::Raw => json::render(value, None, false),
+        let dress = json::Dress {
+            color: self.term.color,
+            tty: self.term.stdout_tty,
+        };
+        Ok(match self.format {
+            Format::Jsonl => json::line(&res.raw, dress),
+            Format::Raw => json::raw(&res.raw, dress),
             Format::Yaml => {
                 let mut out = if self.yaml_docs > 0 {
                     "---\n".to_string()
                 } else {
                     String::new()
                 };
-                out.push_str(&yaml::render(value)?);
+                out.push_str(&yaml::render(&res.raw)?);
                 self.yaml_docs += 1;
-                return Ok(out);
+                out.into_bytes()
             }
             Format::Pretty => {
                 let mut out = String::new();
@@ -343,14 +327,18 @@ impl Render {
                 } else if self.term.stdout_tty && !self.title.is_empty() {
                     out.push_str(&pretty::header(&self.title, &self.term));
                 }
-                out.push_str(&pretty::render(value, &self.term));
+                match serde_json::from_slice::<Value>(&res.raw) {
+                    Ok(v) => out.push_str(&pretty::render(&v, &self.term)),
+                    Err(_) => {
+                        out.push_str(String::from_utf8_lossy(&res.raw).trim());
+                        out.push('\n');
+                    }
+                }
                 self.pretty_items += 1;
-                return Ok(out);
+                out.into_bytes()
             }
-            Format::Json | Format::Auto | Format::Explore => json::render(value, Some(2), color),
-        };
-        out.push('\n');
-        Ok(out)
+            Format::Json | Format::Auto | Format::Explore => json::indented(&res.raw, dress),
+        })
     }
 }
 

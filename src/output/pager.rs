@@ -12,7 +12,6 @@ use std::pin::Pin;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::rc::Rc;
 
-use serde_json::Value;
 use unicode_width::UnicodeWidthChar;
 
 use super::{OutputOptions, Printer};
@@ -37,12 +36,8 @@ struct Paged {
 }
 
 impl Printer for Paged {
-    fn item(&mut self, value: &Value) -> Result<()> {
-        self.inner.item(value)
-    }
-
-    fn raw(&mut self, body: &[u8]) -> Result<()> {
-        self.inner.raw(body)
+    fn item(&mut self, json: &str) -> Result<()> {
+        self.inner.item(json)
     }
 
     fn wants_more(&mut self) -> Pin<Box<dyn Future<Output = bool> + '_>> {

@@ -1,6 +1,6 @@
 //! The `pretty` format: a readable layout for people at a terminal.
 //! `key: value` lines with nested objects indented, `- ` blocks for arrays,
-//! yes/no for booleans, `(empty)`/`(none)`/`-` placeholders, blue keys when
+//! yes/no for booleans, `(empty)`/`(none)` placeholders, a dim `null`, blue keys when
 //! colour is on, and strings cut to the terminal width (with `…`) only when
 //! stdout is a TTY. Control characters are shown escaped, never sent raw.
 
@@ -148,7 +148,7 @@ impl Pretty<'_> {
     fn scalar(&self, v: &Value, avail: usize) -> String {
         let mut out = String::new();
         match v {
-            Value::Null => paint(&mut out, DIM, self.term.color, "-"),
+            Value::Null => paint(&mut out, DIM, self.term.color, "null"),
             Value::Bool(b) => out.push_str(yes_no(*b)),
             Value::Number(n) => out.push_str(&n.to_string()),
             Value::String(s) if s.is_empty() => paint(&mut out, DIM, self.term.color, "(empty)"),
@@ -279,7 +279,7 @@ off: no
 desc: (empty)
 tags: (none)
 meta: (none)
-gone: -
+gone: null
 n: 2.5
 model:
   id: claude
@@ -303,7 +303,7 @@ deep:
     #[test]
     fn scalars_and_arrays_at_top_level() {
         assert_eq!(plain(&json!("hi")), "hi\n");
-        assert_eq!(plain(&json!(null)), "-\n");
+        assert_eq!(plain(&json!(null)), "null\n");
         assert_eq!(plain(&json!([1, {"a": "b"}])), "- 1\n- a: b\n");
         assert_eq!(plain(&json!({})), "(none)\n");
     }
@@ -359,7 +359,7 @@ deep:
         let v = json!({"k": {"n": null}});
         let colored = render(&v, &term(true, true, 80));
         assert!(colored.contains(&format!("{}k{}", KEY.render(), KEY.render_reset())));
-        assert!(colored.contains(&format!("{}-{}", DIM.render(), DIM.render_reset())));
+        assert!(colored.contains(&format!("{}null{}", DIM.render(), DIM.render_reset())));
         assert!(!render(&v, &term(true, false, 80)).contains('\x1b'));
     }
 

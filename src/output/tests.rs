@@ -42,7 +42,18 @@ fn run(o: &OutputOptions, items: &[Value]) -> String {
     let buf = Buf::default();
     let mut p = printer(o, Box::new(buf.clone()));
     for v in items {
-        p.item(v).unwrap();
+        p.item(&v.to_string()).unwrap();
+    }
+    p.finish().unwrap();
+    buf.text()
+}
+
+/// Prints JSON texts with `o` and returns the output.
+fn run_texts(o: &OutputOptions, texts: &[&str]) -> String {
+    let buf = Buf::default();
+    let mut p = printer(o, Box::new(buf.clone()));
+    for t in texts {
+        p.item(t).unwrap();
     }
     p.finish().unwrap();
     buf.text()
@@ -116,26 +127,33 @@ fn pretty_shows_the_title_only_on_a_tty() {
 }
 
 #[test]
-fn raw_items_are_compact_and_bodies_verbatim() {
+fn raw_prints_each_value_as_received_from_its_first_bracket() {
     let o = opts(Format::Raw);
     assert_eq!(run(&o, &seq()), "{\"id\":\"a\"}\n{\"id\":\"b\"}\n");
-    let buf = Buf::default();
-    let mut p = printer(&o, Box::new(buf.clone()));
-    p.raw(b"{ \"id\" :  \"x\" }").unwrap();
-    p.raw(b"not json\n").unwrap();
-    p.raw(b"").unwrap();
-    p.finish().unwrap();
-    assert_eq!(buf.text(), "{ \"id\" :  \"x\" }\nnot json\n");
+    assert_eq!(
+        run_texts(&o, &["\r\n\t{ \"id\" :  \"x\" }\n\n", "[1 ,2]"]),
+        "{ \"id\" :  \"x\" }\n\n\n[1 ,2]\n"
+    );
 }
 
 #[test]
-fn other_formats_parse_bodies_and_pass_text_through() {
-    let buf = Buf::default();
-    let mut p = printer(&opts(Format::Jsonl), Box::new(buf.clone()));
-    p.raw(b"{ \"id\" :  \"x\" }").unwrap();
-    p.raw(b"plain text").unwrap();
-    p.finish().unwrap();
-    assert_eq!(buf.text(), "{\"id\":\"x\"}\nplain text\n");
+fn numbers_and_escapes_print_as_sent() {
+    let text =
+        r#"{"n":1.50,"e":1E+2,"z":-0,"big":18446744073709551617,"s":"\u003c\/\ud83c\udf89"}"#;
+    assert_eq!(
+        run_texts(&opts(Format::Json), &[text]),
+        "{\n  \"n\": 1.50,\n  \"e\": 1E+2,\n  \"z\": -0,\n  \"big\": 18446744073709551617,\n  \"s\": \"\\u003c\\/\\ud83c\\udf89\"\n}\n"
+    );
+    assert_eq!(
+        run_texts(&opts(Format::Jsonl), &[text]),
+        format!("{text}\n")
+    );
+    let mut o = opts(Format::Json);
+    o.transform = Some("big".into());
+    o.raw_output = true;
+    assert_eq!(run_texts(&o, &[text]), "18446744073709551617\n");
+    o.transform = Some("s".into());
+    assert_eq!(run_texts(&o, &[text]), "</🎉\n");
 }
 
 #[test]
@@ -164,11 +182,9 @@ fn every_item_is_flushed_before_item_returns() {
     ] {
         let w = Flushed::default();
         let mut p = printer(&opts(format), Box::new(w.clone()));
-        p.item(&json!({"a": 1})).unwrap();
+        p.item(r#"{"a": 1}"#).unwrap();
         assert!(w.0.borrow().0.is_empty(), "{format}");
         assert!(!w.0.borrow().1.is_empty(), "{format}");
-        p.raw(b"{\"b\":2}").unwrap();
-        assert!(w.0.borrow().0.is_empty(), "{format}");
     }
 }
 
@@ -217,8 +233,8 @@ fn transform_that_matches_nothing_is_its_own_error() {
     o.transform = Some("nope.x".into());
     let buf = Buf::default();
     let mut p = printer(&o, Box::new(buf.clone()));
-    p.item(&small()).unwrap();
-    p.raw(b"{\"id\":1}").unwrap();
+    p.item(&small().to_string()).unwrap();
+    p.item(r#"{"id":1}"#).unwrap();
     let err = p.finish().unwrap_err();
     assert!(matches!(err, Error::NoMatch(_)));
     assert_eq!(err.exit_code(), 9);
@@ -264,22 +280,17 @@ fn raw_output_unquotes_strings_in_any_format() {
     // In raw format, a body that is a JSON string is unquoted too.
     let mut o = opts(Format::Raw);
     o.raw_output = true;
-    let buf = Buf::default();
-    let mut p = printer(&o, Box::new(buf.clone()));
-    p.raw(b"\"text\"").unwrap();
-    assert_eq!(buf.text(), "text\n");
+    assert_eq!(run_texts(&o, &["\"text\""]), "text\n");
 }
 
 #[test]
 fn raw_format_with_transform_parses_the_body() {
     let mut o = opts(Format::Raw);
     o.transform = Some("data.0".into());
-    let buf = Buf::default();
-    let mut p = printer(&o, Box::new(buf.clone()));
-    p.raw(br#"{"data": [{"id": "x"}], "has_more": false}"#)
-        .unwrap();
-    p.finish().unwrap();
-    assert_eq!(buf.text(), "{\"id\":\"x\"}\n");
+    assert_eq!(
+        run_texts(&o, &[r#"{"data": [{"id": "x"}], "has_more": false}"#]),
+        "{\"id\": \"x\"}\n"
+    );
 }
 
 #[test]
@@ -294,7 +305,10 @@ fn write_errors_map_through_from_write() {
         }
     }
     let mut p = printer(&opts(Format::Json), Box::new(Closed));
-    assert!(matches!(p.item(&small()), Err(Error::BrokenPipe)));
+    assert!(matches!(
+        p.item(&small().to_string()),
+        Err(Error::BrokenPipe)
+    ));
 }
 
 const ERROR_BODY: &[u8] =

@@ -15,6 +15,7 @@ use super::stop::{Attach, HISTORY_TYPES, Outcome, THREAD_STATUS_TYPES, Watch, st
 use crate::error::{Error, Result};
 use crate::http::body::{next_chunk, stream_error};
 use crate::http::{Client, sse};
+use crate::json::Doc;
 use crate::request::{Body, Request};
 
 /// Remembers the ids of recent events (bounded, so memory stays flat).
@@ -81,8 +82,9 @@ pub struct Follow<'a> {
     pub watch: Watch,
 }
 
-/// What a consumer of events asks for after seeing one: events to send.
-pub type Emit<'e> = dyn FnMut(&Value, &mut Watch) -> Result<Vec<Request>> + 'e;
+/// What a consumer of events asks for after seeing one (parsed, and as its
+/// JSON text as received): events to send.
+pub type Emit<'e> = dyn FnMut(&Value, &str, &mut Watch) -> Result<Vec<Request>> + 'e;
 
 /// Where the stream is: what was printed, and the time to backfill from.
 pub struct Cursor {
@@ -293,8 +295,9 @@ impl Follow<'_> {
                 if ev.event == "ping" {
                     continue;
                 }
-                let value: Value = serde_json::from_str(&ev.data).unwrap_or(Value::String(ev.data));
-                if ev.event == "error" {
+                let error = ev.event == "error";
+                let (value, json) = ev.into_json();
+                if error {
                     // Overloaded or failing: like a dropped connection.
                     let e = stream_error(&self.stream, self.client, &value);
                     if self.reconnect && retryable(&e) {
@@ -302,7 +305,7 @@ impl Follow<'_> {
                     }
                     return Err(e);
                 }
-                if let Some(done) = self.deliver(&value, cur, emit).await? {
+                if let Some(done) = self.deliver(&value, &json, cur, emit).await? {
                     return Ok(Read::Done(done));
                 }
                 deadline = grace(cur);
@@ -329,8 +332,8 @@ impl Follow<'_> {
             };
             match attempt {
                 Ok((resp, events)) => {
-                    for ev in events {
-                        if let Some(done) = self.deliver(&ev, cur, emit).await? {
+                    for (ev, json) in events {
+                        if let Some(done) = self.deliver(&ev, &json, cur, emit).await? {
                             return Ok(Err(done));
                         }
                     }
@@ -351,6 +354,7 @@ impl Follow<'_> {
     async fn deliver(
         &mut self,
         ev: &Value,
+        json: &str,
         cur: &mut Cursor,
         emit: &mut Emit<'_>,
     ) -> Result<Option<Outcome>> {
@@ -367,7 +371,7 @@ impl Follow<'_> {
         if let Some(at) = ev.get("processed_at").and_then(Value::as_str) {
             cur.since = Some(at.to_string());
         }
-        for answer in emit(ev, &mut self.watch)? {
+        for answer in emit(ev, json, &mut self.watch)? {
             if let Err(e) = self.send(&answer).await {
                 self.answered_elsewhere(&answer, e).await?;
             }
@@ -454,10 +458,10 @@ impl Follow<'_> {
             .map_err(|e| Error::Network(format!("{what}: response is not JSON: {e}")))
     }
 
-    /// Events missed while disconnected: session lists start at the last
-    /// event seen (`created_at[gte]`); thread lists are paged from the start,
-    /// keeping what follows the last event seen.
-    async fn backfill(&self, cur: &Cursor) -> Result<Vec<Value>> {
+    /// Events missed while disconnected (parsed, and as received): session
+    /// lists start at the last event seen (`created_at[gte]`); thread lists
+    /// are paged from the start, keeping what follows the last event seen.
+    async fn backfill(&self, cur: &Cursor) -> Result<Vec<(Value, String)>> {
         let mut req = list_request(&self.stream);
         let by_time = is_session_list(&self.stream.path);
         if by_time && let Some(since) = &cur.since {
@@ -469,13 +473,12 @@ impl Follow<'_> {
         let mut before_last = Vec::new();
         let mut cursors = crate::http::cursors::Cursors::default();
         loop {
-            let page = self.get_json(&req, "backfill").await?;
-            for ev in page
-                .get("data")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            let resp = self.client.send(&req, "application/json").await?;
+            let body = self.client.read_body(resp, "backfill").await?;
+            let page = Doc::new(body)
+                .map_err(|e| Error::Network(format!("backfill: the response is not JSON: {e}")))?;
+            for text in page.items("data").unwrap_or_default() {
+                let ev: Value = serde_json::from_str(text).unwrap_or(Value::Null);
                 let id = ev.get("id").and_then(Value::as_str);
                 if id.is_some_and(|i| cur.seen.contains(i)) {
                     after_last |= id == last.as_deref();
@@ -487,16 +490,18 @@ impl Follow<'_> {
                 };
                 if older {
                     continue;
-                } else if after_last {
-                    out.push(ev.clone());
+                }
+                let text = text.to_string();
+                if after_last {
+                    out.push((ev, text));
                 } else {
-                    before_last.push(ev.clone());
+                    before_last.push((ev, text));
                 }
             }
-            match page.get("next_page").and_then(Value::as_str) {
+            match page.field("next_page").and_then(crate::json::string) {
                 Some(next) if !next.is_empty() => {
-                    cursors.next("backfill", next)?;
-                    req.set_query("page", next);
+                    cursors.next("backfill", &next)?;
+                    req.set_query("page", &next);
                 }
                 _ => break,
             }

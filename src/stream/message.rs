@@ -57,7 +57,14 @@ impl MessageText {
 }
 
 impl Printer for MessageText {
-    fn item(&mut self, ev: &Value) -> Result<()> {
+    fn item(&mut self, json: &str) -> Result<()> {
+        match serde_json::from_str::<Value>(json) {
+            Ok(v) => self.event(json, &v),
+            Err(_) => Ok(()),
+        }
+    }
+
+    fn event(&mut self, _json: &str, ev: &Value) -> Result<()> {
         let dim = Style::new().dimmed();
         match ev.get("type").and_then(Value::as_str).unwrap_or("") {
             "content_block_start" => {
@@ -95,13 +102,6 @@ impl Printer for MessageText {
             _ => {}
         }
         Ok(())
-    }
-
-    fn raw(&mut self, body: &[u8]) -> Result<()> {
-        match serde_json::from_slice::<Value>(body) {
-            Ok(v) => self.item(&v),
-            Err(_) => Ok(()),
-        }
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -144,7 +144,7 @@ mod tests {
             json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}}),
             json!({"type": "message_stop"}),
         ] {
-            m.item(&ev).unwrap();
+            m.item(&ev.to_string()).unwrap();
         }
         m.finish().unwrap();
         assert_eq!(
@@ -157,9 +157,9 @@ mod tests {
     fn legacy_completions_assemble_too() {
         let buf = Buf::default();
         let mut m = MessageText::new(Box::new(buf.clone()), false);
-        m.item(&json!({"type": "completion", "completion": " Hi"}))
+        m.item(r#"{"type": "completion", "completion": " Hi"}"#)
             .unwrap();
-        m.item(&json!({"type": "completion", "completion": " there"}))
+        m.item(r#"{"type": "completion", "completion": " there"}"#)
             .unwrap();
         m.finish().unwrap();
         assert_eq!(

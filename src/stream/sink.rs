@@ -72,15 +72,15 @@ fn transcript(opts: &OutputOptions, verbose: bool, tty: bool, spinner: bool) -> 
 struct TranscriptPrinter(Transcript);
 
 impl Printer for TranscriptPrinter {
-    fn item(&mut self, value: &Value) -> Result<()> {
-        self.0.event(value)
-    }
-
-    fn raw(&mut self, body: &[u8]) -> Result<()> {
-        match serde_json::from_slice::<Value>(body) {
+    fn item(&mut self, json: &str) -> Result<()> {
+        match serde_json::from_str::<Value>(json) {
             Ok(v) => self.0.event(&v),
             Err(_) => Ok(()),
         }
+    }
+
+    fn event(&mut self, _json: &str, value: &Value) -> Result<()> {
+        self.0.event(value)
     }
 
     fn finish(&mut self) -> Result<()> {

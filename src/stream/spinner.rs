@@ -122,21 +122,32 @@ impl Drop for Spinning {
     }
 }
 
-impl Printer for Spinning {
-    fn item(&mut self, value: &Value) -> Result<()> {
-        let inner = &mut self.inner;
-        let printed = suspend(|| inner.item(value));
-        match wait_after(value) {
+impl Spinning {
+    /// Shows or hides the spinner for what comes after `ev`.
+    fn after(&mut self, ev: &Value) {
+        match wait_after(ev) {
             Some(Some(text)) => self.show(&text),
             Some(None) => self.hide(),
             None => {}
         }
+    }
+}
+
+impl Printer for Spinning {
+    fn item(&mut self, json: &str) -> Result<()> {
+        let inner = &mut self.inner;
+        let printed = suspend(|| inner.item(json));
+        if let Ok(ev) = serde_json::from_str::<Value>(json) {
+            self.after(&ev);
+        }
         printed
     }
 
-    fn raw(&mut self, body: &[u8]) -> Result<()> {
+    fn event(&mut self, json: &str, value: &Value) -> Result<()> {
         let inner = &mut self.inner;
-        suspend(|| inner.raw(body))
+        let printed = suspend(|| inner.event(json, value));
+        self.after(value);
+        printed
     }
 
     fn finish(&mut self) -> Result<()> {

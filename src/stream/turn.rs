@@ -107,11 +107,11 @@ impl Turn<'_> {
             let custom = &mut custom;
             let sink = &mut *sink;
             let queued = &queued;
-            let mut emit = |ev: &Value, watch: &mut Watch| -> Result<Vec<Request>> {
+            let mut emit = |ev: &Value, json: &str, watch: &mut Watch| -> Result<Vec<Request>> {
                 if watch.is_own_echo(ev) {
                     queued.set(false);
                 }
-                sink.item(ev)?;
+                sink.event(json, ev)?;
                 respond(ev, watch, approve, sid, custom)
             };
             let run = follow.run(opened, &mut emit);

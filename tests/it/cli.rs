@@ -403,7 +403,10 @@ fn unexpected_responses_exit_1() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("not JSON"), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "ant: error: beta:agents list: the response is not the JSON the API documents: unexpected character at byte 0\n"
+    );
 }
 
 #[test]

@@ -542,9 +542,14 @@ fn transform_syntax_is_checked_before_sending() {
         "invalid value for --transform-error \"{error.message\": unclosed '{' (no matching '}') at character 1",
     );
     refused(
-        &agent_create(&["--transform", "@keys"]),
+        &agent_create(&["--transform", "@key"]),
         None,
-        "invalid value for --transform \"@keys\": @keys is not supported by ant (modifiers: @this, @reverse, @ugly, @pretty, @valid, @flatten, @join; escape a literal @ as \\@) at character 1",
+        "invalid value for --transform \"@key\": @key is not a known modifier (modifiers: @this, @reverse, @pretty, @ugly, @flatten, @join, @valid, @keys, @values, @tostr, @fromstr, @group, @dig; escape a literal @ as \\@) at character 1",
+    );
+    refused(
+        &agent_create(&["--transform", "!yes"]),
+        None,
+        "invalid value for --transform \"!yes\": !yes is not a literal (use !true, !false, !null, !nan, !inf or ! and a JSON value) at character 1",
     );
 }
 

@@ -324,7 +324,9 @@ fn downloads_follow_the_output_rules() {
         std::fs::read(h.path().join("saved.bin")).unwrap(),
         vec![1, 2, 3]
     );
-    assert!(stderr(&out).contains("Wrote output to: saved.bin"));
+    // As the official CLI: the note is on stdout (scripts read it there).
+    assert_eq!(stdout(&out), "Wrote output to: saved.bin\n");
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     let r = &server.recorded()[0];
     assert_eq!(r.path, "/v1/files/file_1/content");
 }

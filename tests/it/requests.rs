@@ -5,13 +5,14 @@ use serde_json::json;
 
 use crate::{Recorded, Server, ant_at, home};
 
-/// Runs `ant args...` against a server answering `{}` and returns the one request.
+/// Runs `ant args...` against a server answering an object with an empty
+/// `data` list (so lists end too) and returns the one request.
 pub fn send(args: &[&str]) -> Recorded {
     send_stdin(args, None)
 }
 
 fn send_stdin(args: &[&str], stdin: Option<&str>) -> Recorded {
-    let server = Server::json(json!({"id": "x"}));
+    let server = Server::json(json!({"id": "x", "data": []}));
     let h = home();
     let mut cmd = crate::ant_at_std(&server, h.path());
     cmd.args(args);
@@ -58,7 +59,7 @@ fn non_beta_requests_have_no_beta_query() {
 
 #[test]
 fn auth_token_becomes_bearer() {
-    let server = Server::json(json!({}));
+    let server = Server::json(json!({"data": []}));
     let h = home();
     crate::ant(h.path())
         .env("ANTHROPIC_BASE_URL", &server.url)

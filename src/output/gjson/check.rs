@@ -1,105 +1,44 @@
-//! GJSON paths for `--transform` and `--transform-error`: a syntax check that
-//! runs before any request is sent, and evaluation through the `gjson` crate
-//! with multipath keys handled as the official (Go) GJSON does.
-//!
-//! The crate writes a quoted multipath key such as `{"t":type}` back with its
-//! quotes escaped (`{"\"t\"":...}`) and splits keys holding `,` or `:`. So
-//! [`parse`] unquotes each quoted key, or when it holds such characters swaps
-//! it for a placeholder that [`get`] turns back into the key in the result.
+//! The syntax check of a GJSON path, run on `--transform` and
+//! `--transform-error` before any request is sent: unbalanced brackets,
+//! empty components, unknown modifiers, malformed query values or modifier
+//! arguments are refused with what is wrong and where (the official CLI
+//! would print the whole response instead). Evaluation is `super::eval`.
 
-use serde_json::{Map, Value};
+use super::modifiers::NAMES as MODIFIERS;
 
-/// Modifiers the evaluator implements (`@name`, optionally `@name:arg`).
-pub const MODIFIERS: [&str; 7] = [
-    "this", "reverse", "ugly", "pretty", "valid", "flatten", "join",
-];
-/// Modifiers of the Go GJSON that `ant` does not implement; named in errors.
-const MISSING_MODIFIERS: [&str; 6] = ["keys", "values", "tostr", "fromstr", "group", "dig"];
-
-/// A checked path, ready for the evaluator.
+/// A path that passed the check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Path {
-    /// The path with quoted multipath keys replaced by placeholders.
-    eval: String,
-    /// The key each placeholder stands for, by index.
-    keys: Vec<String>,
+    text: String,
+}
+
+impl Path {
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
 }
 
 /// Checks a GJSON path's syntax; the error says what is wrong and where
 /// (1-based character position).
 pub fn parse(path: &str) -> Result<Path, String> {
-    let mut s = Scanner {
-        text: path,
-        at: 0,
-        eval: String::with_capacity(path.len()),
-        keys: Vec::new(),
-    };
+    let mut s = Scanner { text: path, at: 0 };
     if path.is_empty() {
         return Err("empty path".into());
     }
     if path.starts_with("..") {
         // JSON Lines mode: the value is treated as a list of one document.
-        s.copy(2);
+        s.at = 2;
     }
     s.path(&[])?;
     Ok(Path {
-        eval: s.eval,
-        keys: s.keys,
+        text: path.to_string(),
     })
-}
-
-/// Applies a checked path to `value`; `None` when it matches nothing.
-pub fn get(path: &Path, value: &Value) -> Option<Value> {
-    let text = serde_json::to_string(value).ok()?;
-    let result = gjson::get(&text, &path.eval);
-    if !result.exists() {
-        return None;
-    }
-    let mut out = serde_json::from_str(result.json())
-        .unwrap_or_else(|_| Value::String(result.str().to_string()));
-    if !path.keys.is_empty() {
-        restore_keys(&mut out, &path.keys);
-    }
-    Some(out)
-}
-
-/// Placeholder for the `i`th quoted key: a name the evaluator takes as it
-/// is (no `,` `:` `.` brackets or escapes), wrapped in private-use
-/// characters no API field uses.
-fn placeholder(i: usize) -> String {
-    format!("\u{F8FF}k{i}\u{F8FF}")
-}
-
-fn restore_keys(v: &mut Value, keys: &[String]) {
-    match v {
-        Value::Object(map) => {
-            let renamed = map.keys().any(|k| k.starts_with('\u{F8FF}'));
-            let old = std::mem::take(map);
-            let mut new = Map::with_capacity(old.len());
-            for (k, mut item) in old {
-                restore_keys(&mut item, keys);
-                let key = renamed
-                    .then(|| {
-                        let i = k.strip_prefix("\u{F8FF}k")?.strip_suffix('\u{F8FF}')?;
-                        keys.get(i.parse::<usize>().ok()?).cloned()
-                    })
-                    .flatten()
-                    .unwrap_or(k);
-                new.insert(key, item);
-            }
-            *map = new;
-        }
-        Value::Array(items) => items.iter_mut().for_each(|x| restore_keys(x, keys)),
-        _ => {}
-    }
 }
 
 struct Scanner<'a> {
     text: &'a str,
     /// Byte offset of the next character.
     at: usize,
-    eval: String,
-    keys: Vec<String>,
 }
 
 impl Scanner<'_> {
@@ -107,9 +46,8 @@ impl Scanner<'_> {
         self.text[self.at..].chars().next()
     }
 
-    /// Copies `n` bytes to the evaluated path.
+    /// Moves past `n` bytes.
     fn copy(&mut self, n: usize) {
-        self.eval.push_str(&self.text[self.at..self.at + n]);
         self.at += n;
     }
 
@@ -155,7 +93,7 @@ impl Scanner<'_> {
                 Err(self.error("empty path component"))
             }
             Some('@') => self.modifier(stop),
-            Some('!') => Err(self.error("literals (!value) are not supported")),
+            Some('!') => self.literal(stop),
             Some(open @ ('{' | '[')) => self.multipath(open),
             Some('#') => self.hash(),
             Some(_) => self.key(stop),
@@ -195,15 +133,10 @@ impl Scanner<'_> {
             .unwrap_or(self.text.len() - self.at);
         let name = &self.text[self.at..self.at + name_len];
         if !MODIFIERS.contains(&name) {
-            let why = if MISSING_MODIFIERS.contains(&name) {
-                "is not supported by ant"
-            } else {
-                "is not a known modifier"
-            };
             return Err(self.error_at(
                 start,
                 format!(
-                    "@{name} {why} (modifiers: @{}; escape a literal @ as \\@)",
+                    "@{name} is not a known modifier (modifiers: @{}; escape a literal @ as \\@)",
                     MODIFIERS.join(", @")
                 ),
             ));
@@ -230,6 +163,37 @@ impl Scanner<'_> {
         Ok(())
     }
 
+    /// `!true`, `!false`, `!null`, `!nan`, `!inf` or `!` and a JSON value:
+    /// a value of its own, not looked up.
+    fn literal(&mut self, stop: &[char]) -> Result<(), String> {
+        let start = self.at;
+        self.bump();
+        let rest = &self.text[self.at..];
+        if rest.starts_with([
+            '{', '[', '"', '+', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+        ]) {
+            let len = json_len(rest.strip_prefix('+').unwrap_or(rest))
+                .map(|n| n + usize::from(rest.starts_with('+')))
+                .ok_or_else(|| self.error("the literal after '!' is not valid JSON"))?;
+            self.copy(len);
+            return Ok(());
+        }
+        let len = rest
+            .find(|c: char| matches!(c, '.' | '|') || stop.contains(&c))
+            .unwrap_or(rest.len());
+        if !matches!(&rest[..len], "true" | "false" | "null" | "nan" | "inf") {
+            return Err(self.error_at(
+                start,
+                format!(
+                    "!{} is not a literal (use !true, !false, !null, !nan, !inf or ! and a JSON value)",
+                    &rest[..len]
+                ),
+            ));
+        }
+        self.copy(len);
+        Ok(())
+    }
+
     /// `#`, `#(query)`, `#(query)#` (and the older `#[query]`).
     fn hash(&mut self) -> Result<(), String> {
         self.bump();
@@ -240,15 +204,12 @@ impl Scanner<'_> {
         };
         let start = self.at;
         self.at += 1;
-        self.eval.push('(');
         let body_start = self.at;
         let end = balanced_end(self.text, self.at, close).ok_or_else(|| {
             self.error_at(start, format!("unclosed query (no matching '{close}')"))
         })?;
         let body = &self.text[body_start..end];
         self.query(body, body_start)?;
-        self.eval.push_str(body);
-        self.eval.push(')');
         self.at = end + 1;
         if self.peek() == Some('#') {
             self.bump();
@@ -325,30 +286,10 @@ impl Scanner<'_> {
         if raw.is_empty() {
             return Err(self.error("empty key before ':'"));
         }
-        if !raw.starts_with('"') || open == '[' {
-            // A bare name is written as it is; arrays ignore names. The
-            // evaluator handles both like the official GJSON.
-            if open == '{' {
-                self.copy(len + 1);
-            } else {
-                self.at += len + 1;
-            }
-            return self.path(&[',', close]);
+        if raw.starts_with('"') && open == '{' && serde_json::from_str::<String>(raw).is_err() {
+            return Err(self.error("invalid quoted key (a JSON string before ':')"));
         }
-        let key: String = serde_json::from_str(raw)
-            .map_err(|_| self.error("invalid quoted key (a JSON string before ':')"))?;
-        self.at += len + 1;
-        let plain =
-            !key.is_empty() && !key.contains(|c: char| c.is_control() || ",:\\()[]{}".contains(c));
-        if plain {
-            // Unquoted, the evaluator writes it back correctly, and a path
-            // after the multipath (`{"t":type}.t`) can find it.
-            self.eval.push_str(&key);
-        } else {
-            self.eval.push_str(&placeholder(self.keys.len()));
-            self.keys.push(key);
-        }
-        self.eval.push(':');
+        self.copy(len + 1);
         self.path(&[',', close])
     }
 }
@@ -449,7 +390,3 @@ fn selector_name_len(text: &str, close: char) -> Option<usize> {
     });
     found.flatten()
 }
-
-#[cfg(test)]
-#[path = "gjson_tests.rs"]
-mod tests;

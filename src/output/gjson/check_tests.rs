@@ -1,7 +1,7 @@
 //! GJSON paths: the official syntax examples, multipath keys as the official
 //! (Go) GJSON writes them, and syntax errors found before sending.
 use super::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The example document of the GJSON syntax reference.
 fn doc() -> Value {
@@ -19,7 +19,15 @@ fn doc() -> Value {
 }
 
 fn eval(path: &str, v: &Value) -> Option<Value> {
-    get(&parse(path).unwrap_or_else(|e| panic!("{path}: {e}")), v)
+    let text = v.to_string();
+    let found = get(
+        &text,
+        &parse(path).unwrap_or_else(|e| panic!("{path}: {e}")),
+    )?;
+    Some(
+        serde_json::from_slice(&found.raw)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&found.raw).into_owned())),
+    )
 }
 
 #[test]
@@ -148,20 +156,20 @@ fn syntax_errors_say_what_and_where() {
             "unexpected ')' in a key (escape it as \\)) at character 2",
         ),
         (
-            "@keys",
-            "@keys is not supported by ant (modifiers: @this, @reverse, @ugly, @pretty, @valid, @flatten, @join; escape a literal @ as \\@) at character 1",
-        ),
-        (
             "data.@nope",
-            "@nope is not a known modifier (modifiers: @this, @reverse, @ugly, @pretty, @valid, @flatten, @join; escape a literal @ as \\@) at character 6",
+            "@nope is not a known modifier (modifiers: @this, @reverse, @pretty, @ugly, @flatten, @join, @valid, @keys, @values, @tostr, @fromstr, @group, @dig; escape a literal @ as \\@) at character 6",
         ),
         (
             "@pretty:{\"indent\":",
             "@pretty: the argument is not valid JSON at character 9",
         ),
         (
-            "!true",
-            "literals (!value) are not supported at character 1",
+            "!yes",
+            "!yes is not a literal (use !true, !false, !null, !nan, !inf or ! and a JSON value) at character 1",
+        ),
+        (
+            "!{\"a\":",
+            "the literal after '!' is not valid JSON at character 2",
         ),
         (
             "{\"t:type}",
@@ -203,6 +211,12 @@ fn valid_paths_pass_the_check() {
         "{a.b:c}",
         "{a:{b:c,d:[e,f]}}",
         "data.#.{id,\"t\":type}|@reverse",
+        "@keys",
+        "model|@tostr",
+        "@dig:enabled",
+        "{\"ok\":!true,\"n\":!null,id}",
+        "!{\"a\":1}.a",
+        "[!1.5,!-2,!\"s\"]",
     ] {
         assert!(parse(path).is_ok(), "{path}: {:?}", parse(path));
     }
@@ -225,8 +239,8 @@ mod props {
             v in crate::request::value::tests::props::json(),
         ) {
             if let Ok(p) = parse(&path) {
-                let _ = get(&p, &doc());
-                let _ = get(&p, &v);
+                let _ = get(&doc().to_string(), &p);
+                let _ = get(&v.to_string(), &p);
             }
         }
     }
