@@ -85,6 +85,10 @@ fn values_from_the_table() {
         ["url"]
     );
     assert!(cands(&["beta:agents", "list", "--format", ""]).contains(&"jsonl".to_string()));
+    assert_eq!(
+        cands(&["beta:agents", "list", "--format", "ex"]),
+        ["explore"]
+    );
     assert_eq!(cands(&["--format-error", "y"]), ["yaml"]);
     nothing(&["beta:agents", "create", "--name", ""]);
 }

@@ -472,6 +472,21 @@ mod tests {
         assert_eq!(exit_codes("profile", "set"), [0, 1, 2, 130]);
     }
 
+    /// Every verb of the whole tree, in the table or not, has an example.
+    #[test]
+    fn every_verb_has_an_example() {
+        let tree = super::super::docs::full_tree();
+        let mut missing = Vec::new();
+        for g in super::super::docs::visible_subcommands(&tree) {
+            for v in super::super::docs::visible_subcommands(g) {
+                if examples::for_verb(g.get_name(), v.get_name()).is_empty() {
+                    missing.push(format!("{} {}", g.get_name(), v.get_name()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no example: {missing:?}");
+    }
+
     #[test]
     fn every_group_has_a_description() {
         for g in api::groups() {
