@@ -266,27 +266,20 @@ fn verb_view(cmd: &Command, group: &str) -> Command {
 /// A group's help page: what it is for, its verbs, and the pointer.
 fn group_view(cmd: &Command) -> Command {
     let width = width();
-    let about = cmd.get_about().map(|a| a.to_string()).unwrap_or_default();
-    let verbs: Vec<String> = cmd
+    let name = cmd.get_name();
+    let first = cmd
         .get_subcommands()
-        .filter(|c| !c.is_hide_set())
-        .map(|c| c.get_name().to_string())
-        .collect();
-    let first = verbs.first().cloned().unwrap_or_default();
+        .find(|c| !c.is_hide_set())
+        .map_or("", |c| c.get_name());
+    let how = format!(
+        "'ant {name} <command> --help' shows a command's flags and examples, e.g. 'ant {name} {first} --help'."
+    );
     let more = format!(
         "{}\n\n{}",
-        wrap(
-            &format!(
-                "'ant {} <command> --help' shows a command's flags and examples, e.g. 'ant {} {first} --help'.",
-                cmd.get_name(),
-                cmd.get_name()
-            ),
-            width
-        )
-        .join("\n"),
+        wrap(&how, width).join("\n"),
         wrap(INHERITED, width).join("\n")
     );
-    hide_inherited(cmd.clone()).about(about).after_help(more)
+    hide_inherited(cmd.clone()).after_help(more)
 }
 
 /// The command words before any `-h`/`--help` (flags and their values
