@@ -26,6 +26,11 @@ pub fn root() -> Command {
     let mut cmd = Command::new("ant")
         .version(VERSION)
         .about("A fast, scriptable command-line client for the Claude Platform API")
+        .long_about(
+            "A fast, scriptable command-line client for the Claude Platform API.\n\n\
+             Commands take the form `ant <group> <verb> [flags]`, e.g. `ant beta:agents create`; \
+             every command's --help ends with examples.",
+        )
         .override_usage("ant <group> <command> [flags]   (e.g. ant beta:agents create --help)")
         .subcommand_required(true)
         .arg_required_else_help(true)
