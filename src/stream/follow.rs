@@ -175,6 +175,28 @@ pub fn list_request(stream: &Request) -> Request {
     }
 }
 
+fn id_of(ev: &Value) -> Option<&str> {
+    ev.get("id").and_then(Value::as_str)
+}
+
+/// Whether RFC 3339 UTC time `a` is later than `b` (`false` when either is
+/// not in the API's `2026-01-31T09:30:00.123Z` form).
+fn later(a: &str, b: &str) -> bool {
+    let utc = |t: &str| t.len() >= 20 && t.ends_with('Z') && t.as_bytes()[10] == b'T';
+    if !(utc(a) && utc(b)) {
+        return false;
+    }
+    // Same form, fraction padded: plain text order is time order.
+    let pad = |t: &str| {
+        let (main, frac) = t
+            .trim_end_matches('Z')
+            .split_once('.')
+            .unwrap_or((t.trim_end_matches('Z'), ""));
+        format!("{main}.{frac:0<9}")
+    };
+    pad(a) > pad(b)
+}
+
 /// Session event lists filter by type and time; thread event lists do not.
 fn is_session_list(stream_path: &str) -> bool {
     stream_ids(stream_path).1.is_none()
@@ -409,7 +431,8 @@ impl Follow<'_> {
         let base = self.stream.path.split("/sessions/").next().unwrap_or("");
         let mut req = list_request(&self.stream);
         req.query.retain(|(k, _)| k == "beta");
-        let mut running = false;
+        // The thread runs, as of this time (its `updated_at`).
+        let mut running: Option<String> = None;
         let mut types = HISTORY_TYPES.to_vec();
         if let Some(tid) = thread {
             req.path = format!("{base}/sessions/{sid}/threads/{tid}");
@@ -418,10 +441,13 @@ impl Follow<'_> {
             if thread.get("parent_thread_id").is_none_or(Value::is_null) {
                 self.watch.primary_thread();
             }
-            running = matches!(
+            if matches!(
                 thread.get("status").and_then(Value::as_str),
                 Some("running" | "rescheduling")
-            );
+            ) {
+                let since = thread.get("updated_at").and_then(Value::as_str);
+                running = Some(since.unwrap_or_default().to_string());
+            }
             types.extend(THREAD_STATUS_TYPES);
         }
         req.path = format!("{base}/sessions/{sid}/events");
@@ -443,7 +469,24 @@ impl Follow<'_> {
                 .map(String::from);
         }
         Ok(match self.watch.attach(history) {
-            Attach::Stop(..) if running => {
+            // The thread was running when read: an idle older than that is
+            // an earlier turn's. One newer (the history is read after the
+            // thread) ended the turn that was running then.
+            Attach::Stop(Some(idle), outcome) if running.is_some() => {
+                let at = history
+                    .iter()
+                    .find(|e| id_of(e) == Some(idle.as_str()))
+                    .and_then(|e| e.get("processed_at"))
+                    .and_then(Value::as_str);
+                let since = running.as_deref().unwrap_or_default();
+                if at.is_some_and(|at| later(at, since)) {
+                    Attach::Stop(Some(idle), outcome)
+                } else {
+                    self.watch.wait();
+                    Attach::Wait
+                }
+            }
+            Attach::Stop(..) if running.is_some() => {
                 self.watch.wait();
                 Attach::Wait
             }
@@ -616,6 +659,21 @@ fn retryable(e: &Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn later_compares_api_times() {
+        assert!(later(
+            "2026-12-06T05:47:13.099Z",
+            "2026-12-06T05:47:13.073Z"
+        ));
+        assert!(later("2026-12-06T05:47:13.1Z", "2026-12-06T05:47:13.073Z"));
+        assert!(later("2026-12-06T05:47:14Z", "2026-12-06T05:47:13.999Z"));
+        assert!(!later(
+            "2026-12-06T05:47:13.073Z",
+            "2026-12-06T05:47:13.073Z"
+        ));
+        assert!(!later("2026-12-06T05:47:13Z", "not a time"));
+    }
 
     #[test]
     fn seen_ids_are_bounded_and_deduplicated() {
