@@ -5,6 +5,8 @@
 
 #[rustfmt::skip]
 mod generated;
+#[rustfmt::skip]
+mod group_help;
 pub mod paging;
 pub mod schema;
 pub mod secrets;
@@ -259,6 +261,16 @@ pub fn groups() -> Vec<&'static str> {
         }
     }
     out
+}
+
+/// The one-line description of a command group (`beta:agents`), the same
+/// for its beta and stable variants.
+pub fn group_help(group: &str) -> Option<&'static str> {
+    let key = group.strip_prefix("beta:").unwrap_or(group);
+    group_help::GROUP_HELP
+        .binary_search_by(|(k, _)| (*k).cmp(key))
+        .ok()
+        .map(|i| group_help::GROUP_HELP[i].1)
 }
 
 /// The operations of one group.

@@ -139,7 +139,6 @@ pub fn script(args: &[String]) -> crate::error::Result<()> {
 fn format_cand(c: &Cand, style: Style) -> String {
     let desc = one_line(&c.desc);
     match style {
-        Style::Bash => c.value.clone(),
         Style::Zsh => {
             let v = c.value.replace('\\', "\\\\").replace(':', "\\:");
             if desc.is_empty() {
@@ -170,7 +169,10 @@ pub fn outcome(words: &[String], style: Style) -> Outcome {
         Some((c, p)) => (dequote(c), p),
         None => (String::new(), &[][..]),
     };
-    if prev.first().map(String::as_str) == Some("@completion") {
+    if matches!(
+        prev.first().map(String::as_str),
+        Some("@completion" | "completion")
+    ) {
         if prev.len() > 1 {
             return Outcome::Nothing;
         }
@@ -436,6 +438,10 @@ impl Ctx<'_> {
             let mut groups: Vec<Cand> = docs::visible_subcommands(&line.root)
                 .map(|g| Cand::new(g.get_name(), about(g)))
                 .collect();
+            // Shell completion and man pages, beside the groups.
+            for (_, c) in super::help::extra_commands() {
+                groups.push(Cand::new(c.get_name(), about(&c)));
+            }
             groups.sort_by(|a, b| a.value.cmp(&b.value));
             return filter(groups, cur, style);
         };
@@ -517,6 +523,10 @@ const FORMATS: &[(&str, &str)] = &[
         "readable rendering (session streams as a transcript)",
     ),
     ("raw", "the response body as received"),
+    (
+        "explore",
+        "the interactive explorer on a terminal (json when piped)",
+    ),
 ];
 
 /// Profile names under the config directory.

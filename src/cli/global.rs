@@ -105,6 +105,7 @@ pub struct GlobalArgs {
         id = "profile",
         long = "profile",
         global = true,
+        hide_env_values = true,
         env = "ANTHROPIC_PROFILE",
         value_name = "NAME"
     )]
@@ -126,6 +127,7 @@ pub struct GlobalArgs {
         id = "identity-token-file",
         long = "identity-token-file",
         global = true,
+        hide_env_values = true,
         env = "ANTHROPIC_IDENTITY_TOKEN_FILE",
         value_name = "PATH"
     )]
@@ -136,6 +138,7 @@ pub struct GlobalArgs {
         id = "federation-rule",
         long = "federation-rule",
         global = true,
+        hide_env_values = true,
         env = "ANTHROPIC_FEDERATION_RULE_ID",
         value_name = "ID"
     )]
@@ -146,6 +149,7 @@ pub struct GlobalArgs {
         id = "organization-id",
         long = "organization-id",
         global = true,
+        hide_env_values = true,
         env = "ANTHROPIC_ORGANIZATION_ID",
         value_name = "UUID"
     )]
@@ -155,6 +159,7 @@ pub struct GlobalArgs {
     #[arg(
         id = "service-account-id",
         long = "service-account-id",
+        hide_env_values = true,
         env = "ANTHROPIC_SERVICE_ACCOUNT_ID",
         value_name = "ID"
     )]

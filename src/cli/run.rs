@@ -228,7 +228,8 @@ impl Job<'_> {
 
     /// Fetches page after page, printing each item as it arrives.
     async fn pages(&self, mut req: Request, paging: Paging) -> Result<()> {
-        let mut p = self.printer(Shape::List);
+        let mut p = sink::list_sink(self.op, self.opts, self.verbose)
+            .unwrap_or_else(|| self.printer(Shape::List));
         let backward = req.has_query("before_id");
         let mut cursors = crate::http::cursors::Cursors::default();
         for (k, v) in &req.query {
@@ -272,7 +273,12 @@ impl Job<'_> {
                 None => break,
             }
         }
-        p.finish()
+        let finished = p.finish();
+        // On a terminal an empty list would print nothing at all.
+        if printed == 0 && self.opts.term.stdout_tty && self.opts.format != Format::Raw {
+            eprintln!("no {}", items_noun(self.op));
+        }
+        finished
     }
 
     async fn jsonl(&self, req: Request) -> Result<()> {
@@ -418,6 +424,15 @@ impl Job<'_> {
         }
         Ok(())
     }
+}
+
+/// What a list holds, for "no agents": the last word of its group.
+fn items_noun(op: &Operation) -> String {
+    op.group
+        .rsplit(':')
+        .next()
+        .unwrap_or(op.group)
+        .replace('-', " ")
 }
 
 fn progress_bar(total: Option<u64>, show: bool) -> Option<indicatif::ProgressBar> {

@@ -97,6 +97,20 @@ pub fn validate_base_url(url: &str) -> Result<String> {
             }
         )));
     }
+    if !url.contains("://") {
+        // `localhost:4010`, `127.0.0.1:4010`, `api.example.com`: a URL
+        // without its scheme. http for loopback hosts, else https.
+        let host = trimmed.split(['/', ':']).next().unwrap_or_default();
+        let loopback = host == "localhost" || host.starts_with("127.") || trimmed.starts_with('[');
+        let guess = format!("{}://{trimmed}", if loopback { "http" } else { "https" });
+        let hint = match validate_base_url(&guess) {
+            Ok(g) => format!("; did you mean {}?", mask_password(&g)),
+            Err(_) => String::new(),
+        };
+        return Err(bad(&format!(
+            "must start with http:// or https:// and name a host{hint}"
+        )));
+    }
     let parsed = reqwest::Url::parse(trimmed).map_err(|e| bad(&e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(bad("must start with http:// or https:// and name a host"));

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::message::MessageText;
 use super::render::{RenderOptions, Transcript};
+use super::spinner::Spinning;
 use crate::api::{Operation, Response};
 use crate::error::Result;
 use crate::output::{self, Format, OutputOptions, Printer, Shape};
@@ -21,21 +22,50 @@ pub fn readable(opts: &OutputOptions) -> bool {
 
 /// Where stream events go: session streams render as a transcript and
 /// message streams as assembled text when readable; otherwise the printers.
+/// A session stream gets a spinner on stderr when that is a terminal.
 pub fn event_sink(op: &Operation, opts: &OutputOptions, verbose: bool) -> Box<dyn Printer> {
     let out = || Box::new(std::io::stdout()) as Box<dyn Write>;
     if readable(opts) && op.response == Response::JsonOrSse {
         return Box::new(MessageText::new(out(), opts.term.color));
     }
-    if !(readable(opts) && op.is_session_stream()) {
-        return output::open(opts, Shape::Stream);
+    let spinner = op.is_session_stream()
+        && opts.term.stderr_tty
+        && opts.format != Format::Explore
+        && std::env::var("TERM").is_ok_and(|t| t != "dumb");
+    let printer: Box<dyn Printer> = if !(readable(opts) && op.is_session_stream()) {
+        output::open(opts, Shape::Stream)
+    } else {
+        transcript(opts, verbose, opts.term.stdout_tty, spinner)
+    };
+    if spinner {
+        Box::new(Spinning::new(printer))
+    } else {
+        printer
     }
+}
+
+/// `--format pretty` on a session's (or thread's) events list: the same
+/// transcript as the stream, so a finished session can be read again.
+pub fn list_sink(op: &Operation, opts: &OutputOptions, verbose: bool) -> Option<Box<dyn Printer>> {
+    let events = op.verb == "list"
+        && matches!(
+            op.group,
+            "beta:sessions:events" | "beta:sessions:threads:events"
+        );
+    (events && opts.format == Format::Pretty && opts.transform.is_none())
+        .then(|| transcript(opts, verbose, false, false))
+}
+
+fn transcript(opts: &OutputOptions, verbose: bool, tty: bool, spinner: bool) -> Box<dyn Printer> {
     let render = RenderOptions {
         color: opts.term.color,
         width: opts.term.width,
         verbose,
-        tty: opts.term.stdout_tty,
+        tty,
+        spinner,
     };
-    Box::new(TranscriptPrinter(Transcript::new(render, out())))
+    let out = Box::new(std::io::stdout()) as Box<dyn Write>;
+    Box::new(TranscriptPrinter(Transcript::new(render, out)))
 }
 
 /// The transcript renderer as a printer of events.

@@ -13,6 +13,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::confirm::{self, Approve};
 use super::follow::{Follow, first_message};
+use super::spinner::note;
 use super::stop::{Outcome, StopReason, Watch};
 use crate::error::{Error, Result};
 use crate::http::Client;
@@ -56,7 +57,7 @@ impl Turn<'_> {
             _ = sigint.recv() => return Err(Error::Interrupted),
             sid = self.session_id() => sid?,
         };
-        eprintln!("Session ID: {sid}");
+        note!("Session ID: {sid}");
         let mut flags = vec![("session-id", json!(sid))];
         if self.deltas {
             flags.push(("event-delta", json!("agent.message")));
@@ -79,7 +80,7 @@ impl Turn<'_> {
         match opened.at_rest() {
             Some(Outcome::Idle(StopReason::RequiresAction(ids))) => {
                 explain_pending(&sid, ids, None);
-                eprintln!("Your message was not sent: answer first, then run again.");
+                note!("Your message was not sent: answer first, then run again.");
                 return Outcome::Idle(StopReason::RequiresAction(ids.clone())).into_result();
             }
             Some(gone @ Outcome::Terminated(_)) => return gone.clone().into_result(),
@@ -89,7 +90,7 @@ impl Turn<'_> {
         let sent = tokio::select! {
             biased;
             _ = sigint.recv() => {
-                eprintln!("Not waiting for the message to be sent: it may have reached the session; {}", stop_hint(&sid));
+                note!("Not waiting for the message to be sent: it may have reached the session; {}", stop_hint(&sid));
                 return Err(Error::Interrupted);
             }
             sent = follow.send(&message) => sent?,
@@ -121,7 +122,7 @@ impl Turn<'_> {
                 _ = sigint.recv() => {
                     if queued.get() {
                         // Its turn has not started: interrupt no other.
-                        eprintln!("Your message is still queued behind the session's current turn: nothing was interrupted, and it runs when that turn ends; {}", stop_hint(sid));
+                        note!("Your message is still queued behind the session's current turn: nothing was interrupted, and it runs when that turn ends; {}", stop_hint(sid));
                     } else {
                         self.interrupt(sid, run, &mut sigint).await;
                     }
@@ -137,7 +138,7 @@ impl Turn<'_> {
                 explain_pending(&sid, ids, Some(&custom))
             }
             Outcome::Idle(StopReason::EndTurn) => {
-                eprintln!("Continue with: ant beta:sessions run --session-id {sid} --message '...'")
+                note!("Continue with: ant beta:sessions run --session-id {sid} --message '...'")
             }
             _ => {}
         }
@@ -169,7 +170,7 @@ impl Turn<'_> {
         sigint: &mut Signal,
     ) {
         let hint = stop_hint(sid);
-        eprintln!("Interrupting the turn (user.interrupt); Ctrl-C again to quit at once.");
+        note!("Interrupting the turn (user.interrupt); Ctrl-C again to quit at once.");
         let sent = async {
             let req = send_event(sid, &json!({"type": "user.interrupt"}))?;
             let resp = self.client.send(&req, "application/json").await?;
@@ -180,19 +181,19 @@ impl Turn<'_> {
         tokio::select! {
             biased;
             _ = sigint.recv() => {
-                eprintln!("Not waiting: the session may still be running; {hint}");
+                note!("Not waiting: the session may still be running; {hint}");
                 return;
             }
             sent = sent => if let Err(e) = sent {
-                eprintln!("Could not interrupt the session ({e}); it may still be running; {hint}");
+                note!("Could not interrupt the session ({e}); it may still be running; {hint}");
                 return;
             }
         }
         tokio::select! {
             biased;
-            _ = sigint.recv() => eprintln!("Not waiting for the session to stop; {hint}"),
+            _ = sigint.recv() => note!("Not waiting for the session to stop; {hint}"),
             _ = run => {}
-            _ = tokio::time::sleep(INTERRUPT_WAIT) => eprintln!(
+            _ = tokio::time::sleep(INTERRUPT_WAIT) => note!(
                 "The session did not go idle within {} s; it may still be running; {hint}",
                 INTERRUPT_WAIT.as_secs()
             ),
@@ -239,7 +240,7 @@ fn respond(
 /// On stderr: what the client must send back for each pending event.
 /// `custom` holds the custom tool calls seen, when the turn was watched.
 fn explain_pending(sid: &str, ids: &[String], custom: Option<&[Value]>) {
-    eprintln!("The session is waiting for you ({}).", ids.join(", "));
+    note!("The session is waiting for you ({}).", ids.join(", "));
     let result = |id: &str| {
         format!(
             "ant beta:sessions:events send {sid} --event '{{type: user.custom_tool_result, custom_tool_use_id: {id}, content: [{{type: text, text: \"RESULT\"}}]}}'"
@@ -252,17 +253,17 @@ fn explain_pending(sid: &str, ids: &[String], custom: Option<&[Value]>) {
     };
     for id in ids {
         match custom.map(|c| c.iter().find(|c| c["id"].as_str() == Some(id))) {
-            Some(Some(c)) => eprintln!(
+            Some(Some(c)) => note!(
                 "Custom tool {} was called with {}. Send its result with:\n  {}",
                 c["name"].as_str().unwrap_or("?"),
                 c["input"],
                 result(id)
             ),
-            Some(None) => eprintln!(
+            Some(None) => note!(
                 "Tool use {id} needs a confirmation. Answer with:\n  {}",
                 confirm(id)
             ),
-            None => eprintln!(
+            None => note!(
                 "Event {id} needs a confirmation or a custom tool result:\n  {}\n  {}",
                 confirm(id),
                 result(id)

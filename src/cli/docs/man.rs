@@ -73,6 +73,22 @@ fn exit_status(out: &mut String) {
     }
 }
 
+/// Examples: each one's note, then the command in a no-fill block.
+fn examples(out: &mut String, list: &[crate::cli::help::examples::Example]) {
+    if list.is_empty() {
+        return;
+    }
+    out.push_str(".SH EXAMPLES\n");
+    for ex in list {
+        let _ = writeln!(
+            out,
+            ".PP\n{}\n.PP\n.RS 4\n.nf\n{}\n.fi\n.RE",
+            esc(&ex.note),
+            esc(&ex.line())
+        );
+    }
+}
+
 fn see_also(out: &mut String, pages: &[String]) {
     let refs: Vec<String> = pages.iter().map(|p| format!("{}(1)", bold(p))).collect();
     let _ = writeln!(out, ".SH SEE ALSO\n{}", refs.join(",\n"));
@@ -102,15 +118,28 @@ fn root_page(root: &Command) -> String {
     for g in sorted_groups(root) {
         let page = page_name(&["ant", g.get_name()]);
         let about = g.get_about().map(|a| a.to_string()).unwrap_or_default();
+        let verbs: Vec<&str> = visible_subcommands(g).map(|v| v.get_name()).collect();
         let _ = writeln!(
             out,
-            ".TP\n{} \\fIVERB\\fR\nVerbs: {}.\n.br\nSee {}(1).",
+            ".TP\n{} \\fIVERB\\fR\n{}.\n.br\nVerbs: {}; see {}(1).",
             bold(&format!("ant {}", g.get_name())),
-            esc(&about),
+            esc(about.trim_end_matches('.')),
+            esc(&verbs.join(", ")),
             bold(&page)
         );
         pages.push(page);
     }
+    out.push_str(".SH SHELL COMPLETION AND MANUAL PAGES\n");
+    for (usage, cmd) in crate::cli::help::extra_commands() {
+        let about = cmd.get_about().map(|a| a.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            ".TP\n{}\n{}",
+            bold(&format!("ant {usage}")),
+            esc(&about)
+        );
+    }
+    examples(&mut out, &crate::cli::help::examples::quickstart());
     out.push_str(".SH ENVIRONMENT\n");
     for (name, what) in ENVIRONMENT {
         let _ = writeln!(out, ".TP\n{}\n{}", bold(name), esc(what));
@@ -129,8 +158,7 @@ fn group_page(group: &Command) -> String {
     let name = group.get_name();
     let mut out = String::new();
     let verbs: Vec<&Command> = visible_subcommands(group).collect();
-    let verb_list = group.get_about().map(|a| a.to_string()).unwrap_or_default();
-    let about = format!("{name} commands: {verb_list}");
+    let about = group.get_about().map(|a| a.to_string()).unwrap_or_default();
     header(&mut out, &page_name(&["ant", name]), &about);
     let _ = writeln!(
         out,
@@ -214,6 +242,11 @@ fn verb_page(group: &str, verb: &Command) -> String {
         flag_items(&mut out, &inner);
     }
     out.push_str(".SH GLOBAL OPTIONS\nSee \\fBant\\fR(1): \\-\\-format, \\-\\-transform, \\-r, \\-\\-api\\-key, \\-\\-base\\-url, \\-\\-profile and more.\n");
+    examples(&mut out, &crate::cli::help::examples::for_verb(group, name));
+    out.push_str(".SH EXIT STATUS\n");
+    for (code, text) in crate::cli::help::exit_code_rows(group, name) {
+        let _ = writeln!(out, ".TP\n.B {code}\n{}", esc(text));
+    }
     see_also(&mut out, &["ant".to_string(), page_name(&["ant", group])]);
     out
 }

@@ -55,7 +55,7 @@ fn index(root: &Command) -> String {
          always matches the binary. For the value syntax (YAML objects, repeatable flags, \
          `@file` references, stdin bodies) see [scripting](../scripting.md).\n\n",
     );
-    out.push_str("## Groups\n\n| Group | Verbs |\n|---|---|\n");
+    out.push_str("## Groups\n\n| Group | What it is | Verbs |\n|---|---|---|\n");
     for g in sorted_groups(root) {
         let verbs: Vec<String> = visible_subcommands(g)
             .map(|v| {
@@ -67,11 +67,13 @@ fn index(root: &Command) -> String {
                 )
             })
             .collect();
+        let about = g.get_about().map(|a| a.to_string()).unwrap_or_default();
         let _ = writeln!(
             out,
-            "| [`{}`]({}) | {} |",
+            "| [`{}`]({}) | {} | {} |",
             g.get_name(),
             file_name(g.get_name()),
+            cell(&about),
             verbs.join(", ")
         );
     }
@@ -109,6 +111,9 @@ fn group_page(group: &Command) -> String {
     let name = group.get_name();
     let mut out = String::from(BANNER);
     let _ = writeln!(out, "# ant {name}\n");
+    if let Some(about) = group.get_about() {
+        let _ = writeln!(out, "{}\n", about.to_string().trim_end_matches('.'));
+    }
     let verbs: Vec<&Command> = visible_subcommands(group).collect();
     for v in &verbs {
         let about = v.get_about().map(|a| a.to_string()).unwrap_or_default();
@@ -156,6 +161,14 @@ fn group_page(group: &Command) -> String {
         if !inner.is_empty() {
             out.push_str("\nInner flags set one field of an object flag (or of the last element of a list flag):\n\n");
             flag_table(&mut out, &inner);
+        }
+        let examples = crate::cli::help::examples::for_verb(name, v.get_name());
+        if !examples.is_empty() {
+            out.push_str("\nExamples:\n\n```sh\n");
+            for ex in &examples {
+                let _ = writeln!(out, "# {}\n{}", ex.note, ex.line());
+            }
+            out.push_str("```\n");
         }
     }
     out
