@@ -45,13 +45,9 @@ impl Context {
     pub fn new(g: &GlobalArgs, command: String) -> Result<Context> {
         let requested: Format = g.format.parse().map_err(Error::Usage)?;
         let format_error: Format = g.format_error.parse().map_err(Error::Usage)?;
-        for (flag, path) in [
-            ("--transform", &g.transform),
-            ("--transform-error", &g.transform_error),
-        ] {
-            if let Some(path) = path {
-                output::check_transform(flag, path)?;
-            }
+        let pick = output::check_pick(g.transform.as_deref(), g.jq.as_deref())?;
+        if let Some(path) = &g.transform_error {
+            output::check_transform("--transform-error", path)?;
         }
         let kind = match command
             .split_once(' ')
@@ -61,7 +57,7 @@ impl Context {
             Some(_) => Command::Other,
             None => Command::NoExplore,
         };
-        let kind = kind.asking_for_values(g.raw_output || g.transform.is_some());
+        let kind = kind.asking_for_values(g.raw_output || pick.is_some());
         let choice = choose::detect(requested, kind, g.no_pager);
         if let Some(note) = &choice.note {
             eprintln!("note: {note}");
@@ -81,7 +77,7 @@ impl Context {
         })?;
         let opts = OutputOptions {
             format,
-            transform: g.transform.clone(),
+            transform: pick,
             raw_output: g.raw_output,
             term: Terminal::detect(),
             title: command,
