@@ -55,6 +55,8 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// The body as received (JSON when the server sent JSON).
     pub body: Vec<u8>,
+    /// The response's headers (empty for errors inside a stream).
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -184,6 +186,7 @@ mod tests {
             message: None,
             request_id: None,
             body: vec![],
+            headers: vec![],
         }))
     }
 
@@ -213,6 +216,7 @@ mod tests {
             message: Some("no such agent".into()),
             request_id: Some("req_1".into()),
             body: vec![],
+            headers: vec![],
         }));
         assert_eq!(
             e.to_string(),

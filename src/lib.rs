@@ -7,6 +7,7 @@
 //! [`error::Error`] whose exit code `main` uses.
 
 pub mod api;
+pub mod api_cmd;
 pub mod auth;
 pub mod cli;
 pub mod error;

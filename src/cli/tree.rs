@@ -37,6 +37,7 @@ pub fn root() -> Command {
     let mut groups = api::groups();
     groups.sort_by_key(|g| (g.starts_with("beta:"), *g));
     cmd = cmd
+        .subcommand(super::global::with_late_globals(super::api::command()))
         .subcommand(super::account::auth_command())
         .subcommand(super::account::profile_command());
     for group in groups {
