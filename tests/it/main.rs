@@ -2,6 +2,7 @@
 //! in-process loopback servers, with HOME and `ANTHROPIC_*` isolated.
 
 mod account;
+mod api;
 mod ci_docs;
 mod cli;
 mod completion;
@@ -10,6 +11,7 @@ mod federation;
 mod files;
 mod generated;
 mod hardening;
+mod jq;
 mod lists;
 mod login;
 mod mock;
