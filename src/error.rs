@@ -173,6 +173,24 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The error line as printed: control characters (a server's message may
+/// hold newlines or terminal escape sequences) and bidirectional overrides
+/// are shown escaped (`\n`, `\u{1b}`), so the line stays one line and the
+/// terminal only ever displays it.
+pub fn one_line(text: &str) -> String {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod api_cmd;
 pub mod auth;
+pub mod chat;
 pub mod cli;
 pub mod error;
 pub mod explore;

@@ -3,6 +3,7 @@
 
 mod account;
 mod api;
+mod chat;
 mod ci_docs;
 mod cli;
 mod completion;
