@@ -245,7 +245,7 @@ mod tests {
             (F("y=a: b: c"), "not a YAML value"),
         ];
         for (field, why) in cases {
-            let e = build(&[field.clone()]).unwrap_err();
+            let e = build(std::slice::from_ref(&field)).unwrap_err();
             assert!(e.contains(why), "{field:?}: {e}");
         }
         let e = build(&[f("a=1"), f("a=2")]).unwrap_err();

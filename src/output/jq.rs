@@ -59,7 +59,7 @@ impl Program {
                         None => "cannot be read".into(),
                     },
                     jaq_core::load::Error::Parse(v) => match v.into_iter().next() {
-                        Some((expect, s)) if s.is_empty() => {
+                        Some((expect, "")) => {
                             format!("expected {} at the end", expect.as_str())
                         }
                         Some((expect, s)) => format!(
