@@ -7,9 +7,8 @@ use std::io::Write;
 
 use crate::api::{Operation, Paging};
 use crate::error::{Error, Result};
-use crate::http::body::{next_chunk, stream_error};
 use crate::http::cursors::Cursors;
-use crate::http::{Client, header_list, sse};
+use crate::http::{Client, header_list};
 use crate::json::Doc;
 use crate::output::{self, OutputOptions, Printer, Shape};
 use crate::request::Request;
@@ -173,7 +172,7 @@ fn raw(body: &[u8], opts: &OutputOptions) -> Result<()> {
 async fn events(
     client: &Client,
     req: &Request,
-    mut resp: reqwest::Response,
+    resp: reqwest::Response,
     opts: &OutputOptions,
     op: Option<&'static Operation>,
     verbose: bool,
@@ -182,23 +181,5 @@ async fn events(
         Some(op) => sink::event_sink(op, opts, verbose),
         None => output::open(opts, Shape::Stream),
     };
-    let mut decoder = sse::SseDecoder::new();
-    let mut events = Vec::new();
-    while let Some(chunk) = next_chunk(&mut resp, client.cfg.debug).await? {
-        decoder
-            .feed(&chunk, &mut events)
-            .map_err(|e| Error::Network(format!("{} {}: {e}", req.method, req.path)))?;
-        for ev in events.drain(..) {
-            if ev.event == "ping" {
-                continue;
-            }
-            let error = ev.event == "error";
-            let (value, json) = ev.into_json();
-            if error {
-                return Err(stream_error(req, client, &value));
-            }
-            p.event(&json, &value)?;
-        }
-    }
-    p.finish()
+    sink::print_events(client, req, resp, &mut *p, -1).await
 }

@@ -11,8 +11,8 @@ use super::config;
 use super::global::GlobalArgs;
 use crate::api::{Operation, Paging, Response};
 use crate::error::{Error, Result};
-use crate::http::body::{next_chunk, stream_error};
-use crate::http::{self, Client, sse};
+use crate::http::body::next_chunk;
+use crate::http::{self, Client};
 use crate::json::Doc;
 use crate::output::choose::{self, Command};
 use crate::output::{self, Format, OutputOptions, Printer, Shape, Terminal};
@@ -310,35 +310,9 @@ impl Job<'_> {
     }
 
     async fn sse(&self, req: Request) -> Result<()> {
-        let mut resp = self.client.send(&req, "text/event-stream").await?;
+        let resp = self.client.send(&req, "text/event-stream").await?;
         let mut p = self.event_sink();
-        let mut decoder = sse::SseDecoder::new();
-        let mut events = Vec::new();
-        let mut printed = 0i64;
-        while let Some(chunk) = next_chunk(&mut resp, self.client.cfg.debug).await? {
-            decoder
-                .feed(&chunk, &mut events)
-                .map_err(|e| Error::Network(format!("{}: {e}", self.op.name())))?;
-            for ev in events.drain(..) {
-                if ev.event == "ping" {
-                    continue;
-                }
-                let error = ev.event == "error";
-                let (value, json) = ev.into_json();
-                if error {
-                    return Err(stream_error(&req, self.client, &value));
-                }
-                if self.limit_reached(printed) {
-                    return p.finish();
-                }
-                p.event(&json, &value)?;
-                printed += 1;
-                if self.limit_reached(printed) {
-                    return p.finish();
-                }
-            }
-        }
-        p.finish()
+        sink::print_events(self.client, &req, resp, &mut *p, self.max_items).await
     }
 
     /// Session and thread streams: reconnect, backfill and stop rules.

@@ -97,7 +97,9 @@ fn chat_two_turns_ctrl_c_mid_turn_and_ctrl_d() {
     );
     // Ctrl-C at the prompt clears the line and sends nothing.
     pane.keys(&["not sent", "C-c"]);
-    pane.wait("a fresh prompt", |s| s.contains("> not sent") && at_prompt(s));
+    pane.wait("a fresh prompt", |s| {
+        s.contains("> not sent") && at_prompt(s)
+    });
     // Ctrl-D leaves with 0 and says how to continue.
     pane.keys(&["C-d"]);
     assert_eq!(pane.exit_code(), 0, "{}", pane.scrollback(300));
