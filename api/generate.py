@@ -29,9 +29,11 @@ TYPE_NAMES = [(STRING, "string"), (INTEGER, "integer"), (NUMBER, "number"), (BOO
               (OBJECT, "object"), (ARRAY, "array"), (NULL, "null")]
 
 # Flags every command already has (global or client-side); a parameter never takes these names.
+# `--workspace-id` and `--organization-id` are global flags too, but an Admin API parameter of
+# that name takes it on its own command (clap then does not give that command the global flag).
 RESERVED_FLAGS = {"debug", "base-url", "format", "format-error", "transform", "transform-error",
-                  "raw-output", "api-key", "auth-token", "webhook-key", "profile", "identity-token",
-                  "identity-token-file", "federation-rule", "organization-id", "workspace-id",
+                  "raw-output", "api-key", "admin-key", "auth-token", "webhook-key", "profile",
+                  "identity-token", "identity-token-file", "federation-rule",
                   "max-retries", "timeout", "max-items", "output", "help", "verbose"}
 # Headers sent from global flags rather than per-command flags.
 GLOBAL_HEADERS = {"anthropic-workspace-id"}
@@ -249,6 +251,17 @@ class Gen:
         if schema:
             response["schema"] = schema
             self.collect_refs(schema)
+        # Operations that stream when asked (`stream: true`): each event's schema, with the
+        # `ping` and `error` events the API sends in every stream besides the SDK's union.
+        item = resp.get("stream_item_schema")
+        if response["kind"] == "json_or_sse" and item:
+            error = "#/$defs/BetaErrorResponse" if group.startswith("beta:") else "#/$defs/ErrorResponse"
+            response["stream_schema"] = {"anyOf": [
+                item,
+                {"type": "object", "properties": {"type": {"const": "ping", "type": "string"}},
+                 "required": ["type"]},
+                {"$ref": error}]}
+            self.collect_refs(response["stream_schema"])
         if e.get("multipart"):
             body_kind = "multipart"
         elif body:
@@ -414,8 +427,7 @@ def build():
     with open(COMPAT) as f:
         compat = json.load(f)
     g = Gen(catalog, compat)
-    endpoints = [e for e in catalog["endpoints"] if "organization" not in e["resource"].split(":")]
-    endpoints = compat["extra_operations"] + endpoints
+    endpoints = compat["extra_operations"] + catalog["endpoints"]
     ops = [g.operation(e) for e in endpoints]
     lists = {f"{o['group']} {o['verb']}" for o in ops if o["response"]["kind"] == "page"}
     unknown = set(compat["limit_caps_items"]["operations"]) - lists
@@ -489,6 +501,8 @@ def render_rust(doc):
             out.append(f"        response: Response::{variant},")
         rs = f"Some({rust_str(compact(r['schema']))})" if "schema" in r else "None"
         out.append(f"        response_schema: {rs},")
+        ss = f"Some({rust_str(compact(r['stream_schema']))})" if "stream_schema" in r else "None"
+        out.append(f"        stream_schema: {ss},")
         out.append("        params: &[")
         for p in op["params"]:
             out.append("            Param {")

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Runs the Managed Agents quickstart flow with the official `anthropic`
-Python SDK against an ant-mock base URL, to prove SDK compatibility.
+"""Runs the Managed Agents quickstart flow and the Messages API with the
+official `anthropic` Python SDK against an ant-mock base URL, to prove SDK
+compatibility.
 
 Usage: python3 scripts/python-sdk-check.py http://127.0.0.1:4010
 
-Exits 0 when an agent.message and a session.status_idle arrived over the
-stream; prints what it saw. Exits 2 when the SDK is not installed.
+Checks: messages.create; messages.stream (the text_stream assembled equals
+get_final_message()); count_tokens; a tool_use round trip; a batch polled
+to `ended`, with results(); models.list; then the quickstart (an agent.message
+and a session.status_idle over the stream). Prints what it saw; exits 0 on
+success, 2 when the SDK is not installed.
 """
 
 import sys
@@ -23,6 +27,7 @@ def main() -> int:
         return 2
 
     client = Anthropic(base_url=base_url, api_key="test", max_retries=2)
+    messages(client)
 
     agent = client.beta.agents.create(
         name="Coding Assistant",
@@ -90,6 +95,68 @@ def main() -> int:
     assert len(agents.data) == 1
     print("python-sdk-check: OK")
     return 0
+
+
+def messages(client) -> None:
+    """The Messages API against the scripted model."""
+    import time
+
+    model = "claude-opus-4-7"
+    hello = [{"role": "user", "content": "Hello, mock"}]
+    message = client.messages.create(model=model, max_tokens=100, messages=hello)
+    print(f"messages.create: {message.content[0].text!r} ({message.stop_reason})")
+    assert message.content[0].text == "Hello, mock", message
+    assert message.usage.output_tokens == 3, message.usage
+
+    prompt = [{"role": "user", "content": "Tell me a story about a lighthouse keeper who counts ships"}]
+    with client.messages.stream(model=model, max_tokens=100, messages=prompt) as stream:
+        streamed = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    print(f"messages.stream: {streamed!r}")
+    assert streamed == final.content[0].text, (streamed, final)
+    assert final.stop_reason == "end_turn", final.stop_reason
+
+    counted = client.messages.count_tokens(model=model, messages=hello)
+    print(f"count_tokens: {counted.input_tokens}")
+    assert counted.input_tokens == message.usage.input_tokens, (counted, message.usage)
+
+    tools = [{"name": "get_weather", "description": "The weather in a city",
+              "input_schema": {"type": "object", "properties": {"city": {"type": "string"}},
+                               "required": ["city"]}}]
+    ask = [{"role": "user", "content": 'What is the weather in Paris?\n/tool get_weather {"city": "Paris"}'}]
+    first = client.messages.create(model=model, max_tokens=200, tools=tools, messages=ask)
+    call = next(b for b in first.content if b.type == "tool_use")
+    assert first.stop_reason == "tool_use" and call.input == {"city": "Paris"}, first
+    answer = ask + [
+        {"role": "assistant", "content": first.content},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": call.id, "content": "Sunny, 21 C"},
+            {"type": "text", "text": "/say It is sunny in Paris."}]},
+    ]
+    second = client.messages.create(model=model, max_tokens=200, tools=tools, messages=answer)
+    print(f"tool_use round trip: {call.name}({call.input}) -> {second.content[0].text!r}")
+    assert second.stop_reason == "end_turn" and second.content[0].text == "It is sunny in Paris."
+
+    batch = client.messages.batches.create(requests=[
+        {"custom_id": "one", "params": {"model": model, "max_tokens": 50, "messages": hello}},
+        {"custom_id": "two", "params": {"model": model, "max_tokens": 50,
+                                        "messages": [{"role": "user", "content": "/expire"}]}},
+    ])
+    assert batch.processing_status == "in_progress", batch.processing_status
+    deadline = time.monotonic() + 30
+    while batch.processing_status != "ended":
+        assert time.monotonic() < deadline, "the batch never ended"
+        time.sleep(0.1)
+        batch = client.messages.batches.retrieve(batch.id)
+    results = {r.custom_id: r.result for r in client.messages.batches.results(batch.id)}
+    print(f"batch {batch.id}: {batch.request_counts}")
+    assert results["one"].type == "succeeded" and results["one"].message.content[0].text == "Hello, mock"
+    assert results["two"].type == "expired", results
+    assert batch.request_counts.succeeded == 1 and batch.request_counts.expired == 1
+
+    models = [m.id for m in client.models.list()]
+    print(f"models.list: {', '.join(models)}")
+    assert model in models, models
 
 
 if __name__ == "__main__":

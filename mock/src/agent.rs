@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::resources::events::{emit, preview, wants_previews};
+use crate::store::events::{emit, preview, wants_previews};
 use crate::store::{Shared, new_id};
 
 /// One action of a turn.

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 const HELP: &str = "\
-ant-mock: a local emulator of the Claude Managed Agents API
+ant-mock: a local emulator of the Claude Platform API
 
 Usage: ant-mock [OPTIONS]
 
@@ -29,6 +29,8 @@ Options:
                            becomes a 500 naming it (for developing ant-mock)
   --work-ttl SECONDS       Lease of a self-hosted work item after each heartbeat
                            (default 30, at most 3600)
+  --batch-delay SECONDS    How long a message batch stays in_progress before it
+                           ends (default 1; fractions allowed; at most 86400)
   --quiet                  Do not log requests to stderr
   --oauth-deny             Answer every OAuth authorization with error=access_denied
   --federation-rule ID     The only federation rule id the jwt-bearer grant accepts
@@ -103,10 +105,17 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
             "--check-responses" => c.check_responses = true,
             "--work-ttl" => {
                 c.work_ttl_secs = num(&flag, value(&flag)?)?;
-                let max = ant_mock::work::MAX_TTL_SECONDS;
+                let max = ant_mock::store::work::MAX_TTL_SECONDS;
                 if !(1..=max).contains(&c.work_ttl_secs) {
                     return Err(format!("--work-ttl must be 1 to {max} seconds"));
                 }
+            }
+            "--batch-delay" => {
+                let secs: f64 = num(&flag, value(&flag)?)?;
+                c.batch_delay = std::time::Duration::try_from_secs_f64(secs)
+                    .ok()
+                    .filter(|_| secs <= 86_400.0)
+                    .ok_or("--batch-delay must be 0 to 86400 seconds")?;
             }
             "--quiet" | "-q" => c.quiet = true,
             "--oauth-deny" => c.oauth_deny = true,
@@ -253,6 +262,10 @@ mod tests {
             assert!(args(bad).is_err(), "{bad:?}");
         }
         assert_eq!(args(&["--work-ttl", "3600"]).unwrap().work_ttl_secs, 3600);
+        let delay = args(&["--batch-delay", "0.25"]).unwrap().batch_delay;
+        assert_eq!(delay, std::time::Duration::from_millis(250));
+        assert!(args(&["--batch-delay", "-1"]).is_err());
+        assert!(args(&["--batch-delay", "nan"]).is_err());
         assert_eq!(args(&["--token-ttl", "0"]).unwrap().token_ttl, 0);
     }
 }

@@ -168,6 +168,9 @@ pub struct Operation {
     /// JSON Schema of the response body (a page's whole envelope); for event
     /// streams and JSON lines, of each item. `None` for downloads.
     pub response_schema: Option<&'static str>,
+    /// For operations that stream when asked (`stream: true`): JSON Schema of
+    /// each event, `ping` and `error` included.
+    pub stream_schema: Option<&'static str>,
 }
 
 impl Operation {
@@ -234,6 +237,12 @@ impl Operation {
             self.verb,
             "retrieve" | "list" | "stream" | "poll" | "stats" | "retrieve-metadata"
         )
+    }
+
+    /// Admin API operations (`organization:*`, `beta:organization:*`): they
+    /// take an admin API key (`sk-ant-admin...`) in `x-api-key`.
+    pub fn is_admin(&self) -> bool {
+        self.path.starts_with("/v1/organizations/")
     }
 
     pub fn is_download(&self) -> bool {

@@ -185,7 +185,11 @@ pub fn outcome(words: &[String], style: Style) -> Outcome {
     ) {
         return Outcome::Files(String::new());
     }
-    let line = parse_line(prev);
+    let mut line = parse_line(prev);
+    if cur.starts_with('-') && line.group.is_none() {
+        // The root's flags include those clap adds when building it.
+        docs::build_path(&mut line.root, &[]);
+    }
     let ctx = Ctx { line: &line, style };
     if let Some(flag) = &line.pending {
         return ctx.flag_value(flag, "", &cur);
@@ -368,6 +372,7 @@ impl Ctx<'_> {
     fn globals(&self) -> Vec<(String, String)> {
         [
             "api-key",
+            "admin-key",
             "auth-token",
             "base-url",
             "profile",

@@ -31,8 +31,16 @@ pub fn inputs(g: &GlobalArgs) -> auth::Inputs {
 /// Resolves the settings of an API command: prints the precedence notices
 /// on stderr, and fails when there is no credential at all.
 pub fn resolve(g: &GlobalArgs) -> Result<Resolved> {
+    resolve_for(g, false)
+}
+
+/// Like [`resolve`], for an Admin API command when `admin` (see [`admin`]).
+pub fn resolve_for(g: &GlobalArgs, admin: bool) -> Result<Resolved> {
     let inputs = inputs(g);
-    let resolved = auth::resolve(&inputs)?;
+    let mut resolved = auth::resolve(&inputs)?;
+    if admin && self::admin(&mut resolved, g) {
+        return Ok(resolved);
+    }
     for n in &resolved.notices {
         eprintln!("{n}");
     }
@@ -40,4 +48,20 @@ pub fn resolve(g: &GlobalArgs) -> Result<Resolved> {
         return Err(auth::no_credentials(&inputs));
     }
     Ok(resolved)
+}
+
+/// The settings of an Admin API command: an admin key (`--admin-key`,
+/// `ANTHROPIC_ADMIN_KEY`) wins over every other credential and goes in
+/// `x-api-key`; and no workspace header is sent (admin keys and tokens act
+/// for the whole organization; a `--workspace-id` given to such a command is
+/// its own parameter). Returns whether an admin key was used.
+pub fn admin(resolved: &mut Resolved, g: &GlobalArgs) -> bool {
+    resolved.workspace_id = None;
+    match g.admin_key.as_deref().filter(|k| !k.is_empty()) {
+        Some(key) => {
+            resolved.auth = crate::http::Auth::ApiKey(key.to_string());
+            true
+        }
+        None => false,
+    }
 }

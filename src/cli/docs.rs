@@ -337,28 +337,6 @@ pub fn reference(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Every generated file (path relative to the repository root, content),
-/// for the staleness tests.
-pub fn generated_files() -> Vec<(String, String)> {
-    let tree = full_tree();
-    let mut out: Vec<(String, String)> = Vec::new();
-    for (name, text) in man::pages(&tree) {
-        out.push((format!("docs/man/man1/{name}"), text));
-    }
-    for (name, text) in markdown::pages(&tree) {
-        out.push((format!("docs/commands/{name}"), text));
-    }
-    for shell in super::complete::SHELLS {
-        out.push((
-            format!("completions/{}", shell.file),
-            super::complete::script_text(shell.name)
-                .unwrap_or_default()
-                .to_string(),
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

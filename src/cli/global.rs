@@ -71,6 +71,17 @@ pub struct GlobalArgs {
     )]
     pub api_key: Option<String>,
 
+    /// Admin API key (sk-ant-admin...), sent as x-api-key by the Admin API commands (organization:*, beta:organization:*) in place of the other credentials; ignored by the rest
+    #[arg(
+        id = "admin-key",
+        long = "admin-key",
+        global = true,
+        env = "ANTHROPIC_ADMIN_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub admin_key: Option<String>,
+
     /// OAuth or bearer token, sent as Authorization: Bearer
     #[arg(
         id = "auth-token",

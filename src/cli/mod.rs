@@ -72,7 +72,7 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
         Some("@docs") => return docs::reference(&words[2..]).map_err(Failure::from),
         _ => {}
     }
-    let matches = match tree::root().try_get_matches_from(&args) {
+    let matches = match tree::root_for(&words[1..]).try_get_matches_from(&args) {
         Ok(m) => m,
         Err(e) => return clap_failure(e),
     };

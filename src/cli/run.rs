@@ -49,10 +49,10 @@ impl Context {
         if let Some(path) = &g.transform_error {
             output::check_transform("--transform-error", path)?;
         }
-        let kind = match command
+        let op = command
             .split_once(' ')
-            .and_then(|(g, v)| Operation::find(g, v))
-        {
+            .and_then(|(g, v)| Operation::find(g, v));
+        let kind = match op {
             Some(op) if op.is_read() && !op.is_session_stream() => Command::Read,
             Some(_) => Command::Other,
             None => Command::NoExplore,
@@ -63,7 +63,7 @@ impl Context {
             eprintln!("note: {note}");
         }
         let format = choice.format;
-        let resolved = config::resolve(g)?;
+        let resolved = config::resolve_for(g, op.is_some_and(Operation::is_admin))?;
         let client = Client::new(http::Config {
             base_url: resolved.base_url,
             auth: resolved.auth,

@@ -1,6 +1,6 @@
 //! The clap command tree, built from the endpoint table. Groups and verbs are
 //! deferred (`Command::defer`), so `ant --version` or one command's `--help`
-//! never pays for building all ~150 commands' flags.
+//! never pays for building all ~375 commands' flags.
 
 use clap::{Arg, ArgAction, Args, Command, ValueHint};
 
@@ -19,7 +19,39 @@ pub const EXTRA_POSITIONAL: &str = "EXTRA";
 pub const UNTIL_IDLE: &str = "until-idle";
 pub const NO_RECONNECT: &str = "no-reconnect";
 
+/// Said by every Admin API command's help (see `Operation::is_admin`).
+pub const ADMIN_AUTH_HELP: &str = "\
+Admin API: authenticate with an admin API key (sk-ant-admin..., created in the Console by an
+organization admin), sent as x-api-key. --admin-key or ANTHROPIC_ADMIN_KEY wins over the other
+credentials for these commands (and is ignored by the others); without it the usual credentials
+are sent. These commands send no anthropic-workspace-id header (admin keys act for the whole
+organization); where one has a --workspace-id flag, that is its own parameter. See docs/admin.md.";
+
 pub fn root() -> Command {
+    root_with(|_| true)
+}
+
+/// The root command for a command line: with only the groups its words name
+/// when it names some (building the root gives every group a copy of each
+/// global flag, which for all ~150 groups costs a millisecond at start-up),
+/// else with every group (for `--help`, group suggestions, completion of
+/// group names); `--version` needs none.
+pub fn root_for(words: &[String]) -> Command {
+    let named = |g: &str| words.iter().any(|w| w == g);
+    let any = words.iter().any(|w| {
+        api::groups().contains(&w.as_str())
+            || matches!(w.as_str(), "auth" | "profile" | super::api::NAME)
+            || w == super::worker::GROUP
+    });
+    let version = words.iter().any(|w| w == "--version" || w == "-V");
+    match (any, version) {
+        (true, _) => root_with(named),
+        (false, true) => root_with(|_| false),
+        (false, false) => root(),
+    }
+}
+
+fn root_with(wanted: impl Fn(&str) -> bool) -> Command {
     let mut cmd = Command::new("ant")
         .version(env!("CARGO_PKG_VERSION"))
         .about("A fast, scriptable command-line client for the Claude Platform API")
@@ -36,11 +68,16 @@ pub fn root() -> Command {
     // Stable groups first, then beta ones; each alphabetical, parents before children.
     let mut groups = api::groups();
     groups.sort_by_key(|g| (g.starts_with("beta:"), *g));
-    cmd = cmd
-        .subcommand(super::global::with_late_globals(super::api::command()))
-        .subcommand(super::account::auth_command())
-        .subcommand(super::account::profile_command());
-    for group in groups {
+    if wanted(super::api::NAME) {
+        cmd = cmd.subcommand(super::global::with_late_globals(super::api::command()));
+    }
+    if wanted("auth") {
+        cmd = cmd.subcommand(super::account::auth_command());
+    }
+    if wanted("profile") {
+        cmd = cmd.subcommand(super::account::profile_command());
+    }
+    for group in groups.into_iter().filter(|g| wanted(g)) {
         cmd = cmd.subcommand(
             Command::new(group)
                 .about(group_about(group))
@@ -51,7 +88,10 @@ pub fn root() -> Command {
         );
     }
     // `beta:worker` is not an API group; it sorts last among the beta ones.
-    cmd.subcommand(super::worker::command())
+    if wanted(super::worker::GROUP) {
+        cmd = cmd.subcommand(super::worker::command());
+    }
+    cmd
 }
 
 fn group_about(group: &str) -> String {
@@ -66,10 +106,15 @@ fn build_group(cmd: Command) -> Command {
     let group = cmd.get_name().to_string();
     let mut cmd = cmd;
     for op in api::group_ops(&group) {
+        let after = if op.is_admin() {
+            format!("{ADMIN_AUTH_HELP}\n\n{EXIT_CODES_HELP}")
+        } else {
+            EXIT_CODES_HELP.to_string()
+        };
         cmd = cmd.subcommand(
             Command::new(op.verb)
                 .about(op.summary)
-                .after_help(EXIT_CODES_HELP)
+                .after_help(after)
                 .defer(build_verb),
         );
     }
@@ -113,7 +158,13 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
             );
     }
     for p in op.params {
-        cmd = cmd.arg(param_arg(p));
+        // An Admin API parameter named like a global flag (`--workspace-id`,
+        // `--organization-id`) takes its place on this command.
+        if cmd.get_arguments().any(|a| a.get_id() == p.flag) {
+            cmd = cmd.mut_arg(p.flag, |_| param_arg(p));
+        } else {
+            cmd = cmd.arg(param_arg(p));
+        }
         for inner in p.inner {
             cmd = cmd.arg(inner_arg(p, inner));
         }
@@ -201,7 +252,9 @@ pub fn param_help(p: &Param) -> String {
     };
     let t = if p.repeated { p.item_types } else { p.types };
     let timestamp = p.timestamp();
-    let mut kind = if p.file {
+    let mut kind = if p.file && p.repeated {
+        "file path, or a directory: its files, named under the directory's name".to_string()
+    } else if p.file {
         "file path ('-' for stdin)".to_string()
     } else if timestamp.is_some() {
         "RFC 3339 timestamp, e.g. 2026-01-31T09:30:00Z".to_string()

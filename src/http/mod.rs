@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{ApiError, Error, Result};
+pub use crate::request::check_header_value;
 use crate::request::{Body, Request};
 
 /// A bearer token that may have to be obtained first: refreshed (an OAuth
@@ -138,26 +139,6 @@ pub fn mask_password(url: &str) -> String {
         Some(colon) => format!("{}***{}", &url[..start + colon + 1], &url[start + at..]),
         None => url.to_string(),
     }
-}
-
-/// Checks that `value` can travel in an HTTP header: no control characters
-/// (newlines, NUL, DEL...). `what` names where the value came from.
-pub fn check_header_value(what: &str, value: &str) -> Result<()> {
-    if reqwest::header::HeaderValue::from_str(value).is_ok() {
-        return Ok(());
-    }
-    let bad = value
-        .chars()
-        .enumerate()
-        .find(|(_, c)| c.is_control() && *c != '\t');
-    Err(Error::usage(match bad {
-        Some((i, c)) => format!(
-            "{what}: character {} is a control character (U+{:04X}), which cannot be sent in an HTTP header",
-            i + 1,
-            c as u32
-        ),
-        None => format!("{what}: not a valid HTTP header value"),
-    }))
 }
 
 /// The configured header values, each checked before anything is sent.

@@ -14,7 +14,15 @@ use serde_json::Value;
 pub trait Files {
     fn read(&mut self, path: &str, limit: u64) -> std::io::Result<Vec<u8>>;
     fn read_stdin(&mut self, limit: u64) -> std::io::Result<Vec<u8>>;
+    /// The files under `path` when it is a directory (paths relative to it,
+    /// sorted), else `None`.
+    fn walk(&mut self, _path: &str) -> std::io::Result<Option<Vec<String>>> {
+        Ok(None)
+    }
 }
+
+/// Most files uploaded from one directory.
+pub const MAX_DIR_FILES: usize = 10_000;
 
 /// Largest file sent as a multipart part: what the Files API takes.
 pub const MAX_PART_BYTES: u64 = 500 << 20;
@@ -48,6 +56,39 @@ pub struct DiskFiles {
 impl Files for DiskFiles {
     fn read(&mut self, path: &str, limit: u64) -> std::io::Result<Vec<u8>> {
         read_capped(std::fs::File::open(path)?, limit)
+    }
+
+    fn walk(&mut self, path: &str) -> std::io::Result<Option<Vec<String>>> {
+        let root = std::path::Path::new(path);
+        if !std::fs::metadata(root)?.is_dir() {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        let mut todo = vec![std::path::PathBuf::new()];
+        while let Some(rel) = todo.pop() {
+            for entry in std::fs::read_dir(root.join(&rel))? {
+                let entry = entry?;
+                let kind = entry.file_type()?;
+                let rel = rel.join(entry.file_name());
+                if kind.is_symlink() {
+                    return Err(std::io::Error::other(format!(
+                        "{} is a symbolic link, which is not uploaded",
+                        root.join(&rel).display()
+                    )));
+                } else if kind.is_dir() {
+                    todo.push(rel);
+                } else {
+                    out.push(rel.to_string_lossy().into_owned());
+                }
+                if out.len() > MAX_DIR_FILES {
+                    return Err(std::io::Error::other(format!(
+                        "more than {MAX_DIR_FILES} files"
+                    )));
+                }
+            }
+        }
+        out.sort();
+        Ok(Some(out))
     }
 
     fn read_stdin(&mut self, limit: u64) -> std::io::Result<Vec<u8>> {
@@ -212,6 +253,41 @@ pub fn read_part(path: &str, files: &mut dyn Files) -> Result<FileData, String> 
         content_type,
         data,
     })
+}
+
+/// Reads the parts of a list of files: a file, or a directory, whose files
+/// are sent under the directory's name (`my-skill/SKILL.md`,
+/// `my-skill/scripts/run.py`), as a skill folder is uploaded.
+pub fn read_parts(path: &str, files: &mut dyn Files) -> Result<Vec<FileData>, String> {
+    let bare = path.strip_prefix('@').unwrap_or(path);
+    let listed = if is_stdin(bare) {
+        None
+    } else {
+        files
+            .walk(bare)
+            .map_err(|e| format!("cannot read {bare}: {}", io_reason(&e)))?
+    };
+    let Some(names) = listed else {
+        return Ok(vec![read_part(path, files)?]);
+    };
+    let root = std::path::Path::new(bare);
+    let folder = root
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "files".into());
+    if names.is_empty() {
+        return Err(format!("{bare}: the directory holds no files"));
+    }
+    names
+        .iter()
+        .map(|rel| {
+            let full = root.join(rel);
+            let mut part = read_part(&full.to_string_lossy(), files)?;
+            part.filename = format!("{folder}/{}", rel.replace(std::path::MAIN_SEPARATOR, "/"));
+            Ok(part)
+        })
+        .collect()
 }
 
 /// In-memory files for tests.

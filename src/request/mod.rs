@@ -202,8 +202,14 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
     for flag in &input.flags {
         match flag {
             Flag::Param(p, raw) if p.file => {
-                let data = files::read_part(raw, files).map_err(|e| flag_error(p, None, e))?;
-                multipart_files.push((p.name.to_string(), data));
+                let parts = if p.repeated {
+                    files::read_parts(raw, files)
+                } else {
+                    files::read_part(raw, files).map(|d| vec![d])
+                };
+                for data in parts.map_err(|e| flag_error(p, None, e))? {
+                    multipart_files.push((p.name.to_string(), data));
+                }
                 values.insert(p.name.to_string(), Value::Null);
             }
             Flag::Param(p, raw) if p.repeated => {
@@ -312,10 +318,16 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
                                     }
                                 };
                                 for path in paths {
-                                    let data = files::read_part(path, files).map_err(|e| {
+                                    let parts = if p.repeated {
+                                        files::read_parts(path, files)
+                                    } else {
+                                        files::read_part(path, files).map(|d| vec![d])
+                                    };
+                                    for data in parts.map_err(|e| {
                                         Error::usage(format!("piped input: {k}: {e}"))
-                                    })?;
-                                    multipart_files.push((p.name.to_string(), data));
+                                    })? {
+                                        multipart_files.push((p.name.to_string(), data));
+                                    }
                                 }
                                 values.insert(p.name.to_string(), Value::Null);
                             }
@@ -434,7 +446,7 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
     for p in op.params.iter().filter(|p| p.loc == Loc::Header) {
         if let Some(v) = values.get(p.name) {
             let text = scalar_text(v);
-            crate::http::check_header_value(&format!("--{}", p.flag), &text)?;
+            check_header_value(&format!("--{}", p.flag), &text)?;
             headers.push((p.wire.to_string(), text));
         }
     }
@@ -655,6 +667,23 @@ fn text_part(name: &str, v: &Value, files: &mut dyn Files) -> Result<Part> {
         file: None,
         text,
     })
+}
+
+/// Checks that `value` can travel in an HTTP header: no control characters
+/// (newlines, NUL, DEL...) but tab. `what` names where the value came from.
+pub fn check_header_value(what: &str, value: &str) -> Result<()> {
+    let bad = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_ascii_control() && *c != '\t');
+    match bad {
+        None => Ok(()),
+        Some((i, c)) => Err(Error::usage(format!(
+            "{what}: character {} is a control character (U+{:04X}), which cannot be sent in an HTTP header",
+            i + 1,
+            c as u32
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -722,3 +722,49 @@ fn committed_commands_reference_is_current() {
         "{agents}"
     );
 }
+
+/// Admin API IDs complete from ant-mock with the admin key, which goes in
+/// x-api-key, with no workspace header.
+#[test]
+fn admin_ids_complete_with_the_admin_key() {
+    let mock = crate::checked_mock(Default::default());
+    let h = home();
+    let made = mock
+        .ant(h.path())
+        .env("ANTHROPIC_ADMIN_KEY", "sk-ant-admin01-test")
+        .args([
+            "organization:workspaces",
+            "create",
+            "--name",
+            "Research",
+            "--transform",
+            "id",
+            "-r",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let id = stdout(&made).trim().to_string();
+    let mut cmd = Command::new(ant_bin());
+    isolate(&mut cmd, h.path(), None);
+    cmd.env("COMPLETION_STYLE", "fish")
+        .env("ANTHROPIC_BASE_URL", &mock.0.base_url)
+        .env("ANTHROPIC_ADMIN_KEY", "sk-ant-admin01-test")
+        .args(["__complete", "organization:workspaces:members", "list", ""]);
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout(&out).starts_with(&format!("{id}\tResearch")),
+        "{}",
+        stdout(&out)
+    );
+}

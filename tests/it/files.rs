@@ -488,3 +488,92 @@ fn whole_value_file_references_hold_yaml_for_object_and_list_flags() {
         json!({"networking": {"type": "unrestricted"}, "type": "cloud"})
     );
 }
+
+/// A skill folder uploaded with `ant` (files and subdirectories, named under
+/// the folder's name) comes back from ant-mock as a zip of the same files.
+#[test]
+fn a_skill_folder_round_trips_through_ant_mock() {
+    let mock = crate::checked_mock(Default::default());
+    let h = home();
+    let skill = h.path().join("greeting");
+    std::fs::create_dir_all(skill.join("scripts")).unwrap();
+    let sent: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "SKILL.md",
+            b"---\nname: greeting\ndescription: Says hello\n---\n# Greeting\n".to_vec(),
+        ),
+        ("scripts/hello.py", b"print('hello')\n".to_vec()),
+        ("logo.bin", vec![0u8, 159, 146, 150, 255]),
+    ];
+    for (name, data) in &sent {
+        std::fs::write(skill.join(name), data).unwrap();
+    }
+    let ant = |args: &[&str]| {
+        let out = mock.ant(h.path()).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let dir = skill.to_string_lossy().into_owned();
+    let created: serde_json::Value = serde_json::from_str(&ant(&[
+        "beta:skills",
+        "create",
+        "--file",
+        &dir,
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(created["display_name"], "greeting");
+    let (id, version) = (
+        created["id"].as_str().unwrap(),
+        created["latest_version_id"].as_str().unwrap(),
+    );
+    let shown = ant(&[
+        "beta:skills:versions",
+        "retrieve",
+        "--skill-id",
+        id,
+        version,
+        "--format",
+        "json",
+    ]);
+    assert!(shown.contains("\"description\": \"Says hello\""), "{shown}");
+    let zip_path = h.path().join("back.zip");
+    ant(&[
+        "beta:skills:versions",
+        "download",
+        "--skill-id",
+        id,
+        version,
+        "-o",
+        &zip_path.to_string_lossy(),
+    ]);
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let mut back: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut data).unwrap();
+        back.push((f.name().unwrap().to_string(), data));
+    }
+    back.sort();
+    let mut want: Vec<(String, Vec<u8>)> = sent
+        .into_iter()
+        .map(|(n, d)| (format!("greeting/{n}"), d))
+        .collect();
+    want.sort();
+    assert_eq!(back, want);
+    // A folder without SKILL.md is refused, naming what is missing.
+    std::fs::remove_file(skill.join("SKILL.md")).unwrap();
+    let out = mock
+        .ant(h.path())
+        .args(["beta:skills", "create", "--file", &dir])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("greeting/SKILL.md"));
+}

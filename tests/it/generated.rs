@@ -167,3 +167,39 @@ fn table_covers_every_official_command() {
             .is_some()
     );
 }
+
+/// Every endpoint of the SDK catalog is a command, named by the official
+/// rule: the SDK method's path after `client.`, resources joined by `:` with
+/// `_` written `-`, then the method (`client.beta.organization.api_keys.list`
+/// -> `beta:organization:api-keys list`), with the catalog's method and path.
+#[test]
+fn every_catalog_endpoint_is_a_command_named_by_the_official_rule() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text = std::fs::read_to_string(format!("{root}/api/catalog.json")).unwrap();
+    let catalog: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let endpoints = catalog["endpoints"].as_array().unwrap();
+    assert_eq!(endpoints.len(), 374);
+    for e in endpoints {
+        let method = e["sdk_method"].as_str().unwrap();
+        let mut words: Vec<String> = method
+            .strip_prefix("client.")
+            .unwrap()
+            .split('.')
+            .map(|w| w.replace('_', "-"))
+            .collect();
+        let verb = words.pop().unwrap();
+        let group = words.join(":");
+        let op = ant::api::Operation::find(&group, &verb)
+            .unwrap_or_else(|| panic!("{method}: no command `{group} {verb}`"));
+        assert_eq!(op.method, e["http_method"].as_str().unwrap(), "{method}");
+        assert_eq!(op.path, e["path"].as_str().unwrap(), "{method}");
+        assert_eq!(op.is_admin(), group.split(':').any(|w| w == "organization"));
+    }
+    // The catalog's endpoints plus the official CLI's `completions create`.
+    assert_eq!(ant::api::OPERATIONS.len(), 375);
+    let admin = ant::api::OPERATIONS.iter().filter(|o| o.is_admin()).count();
+    assert_eq!(
+        admin, 223,
+        "the Admin API: organization:* and beta:organization:*"
+    );
+}

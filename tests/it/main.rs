@@ -2,19 +2,23 @@
 //! in-process loopback servers, with HOME and `ANTHROPIC_*` isolated.
 
 mod account;
+mod admin;
 mod api;
 mod chat;
 mod ci_docs;
 mod cli;
 mod completion;
+mod every_endpoint;
 mod explore;
 mod federation;
 mod files;
 mod generated;
 mod hardening;
+mod imports;
 mod jq;
 mod lists;
 mod login;
+mod messages;
 mod mock;
 mod official;
 mod output;
@@ -42,6 +46,16 @@ pub struct CheckedMock(pub ant_mock::MockHandle);
 
 pub fn checked_mock(config: ant_mock::Config) -> CheckedMock {
     CheckedMock(ant_mock::start(config).expect("ant-mock starts"))
+}
+
+impl CheckedMock {
+    /// [`ant_std`] pointed at this emulator with a test key.
+    pub fn ant(&self, home: &Path) -> std::process::Command {
+        let mut cmd = ant_std(home);
+        cmd.env("ANTHROPIC_BASE_URL", &self.0.base_url)
+            .env("ANTHROPIC_API_KEY", "test");
+        cmd
+    }
 }
 
 impl std::ops::Deref for CheckedMock {

@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Answer, newest_first};
-use crate::routes::Req;
-use crate::server::Reply;
+use super::{Answer, Reply, Req, newest_first};
 use crate::store::{Shared, find, find_mut, merge_metadata, new_id, paginate, visible};
 
 /// A config in response form (cloud configs get networking and packages).

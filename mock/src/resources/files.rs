@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Answer, newest_first};
-use crate::routes::Req;
-use crate::server::Reply;
+use super::{Answer, Reply, Req, newest_first};
 use crate::store::{ApiError, FileRec, Shared, new_id, paginate_both};
 
 pub fn upload(s: &Arc<Shared>, req: &Req) -> Answer {

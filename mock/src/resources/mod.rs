@@ -1,100 +1,94 @@
-//! The emulated resource groups and the table of which (group, verb) pairs
-//! ant-mock answers; every other operation of the endpoint table is a 404.
+//! The resources: request handlers over the store, one module per resource
+//! group, and what they share: the validated request they take ([`Req`])
+//! and the answer they give ([`Reply`]). Handlers never name the router or
+//! the server above them; the router's dispatch table names them.
 
 pub mod agents;
+pub mod batches;
+pub mod deployments;
 pub mod environments;
 pub mod events;
 pub mod files;
+pub mod generic;
 pub mod memory;
+pub mod messages;
+pub mod models;
+pub mod oauth;
 pub mod sessions;
+pub mod skills;
+pub mod tunnels;
 pub mod vaults;
 pub mod work;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::convert::Infallible;
 
-use crate::routes::Req;
-use crate::server::Reply;
-use crate::store::{ApiError, Shared};
+use ant::api::Operation;
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use serde_json::{Map, Value};
+
+use crate::form::Part;
+use crate::store::ApiError;
+use crate::stream::ChannelBody;
 
 pub type Answer = Result<Reply, ApiError>;
 
-/// Runs the handler for an operation (group without its `beta:` prefix), or
-/// `None` when ant-mock does not emulate it.
-pub async fn dispatch(shared: &Arc<Shared>, group: &str, verb: &str, req: &Req) -> Option<Answer> {
-    let s = shared;
-    Some(match (group, verb) {
-        ("agents", "create") => agents::create(s, req),
-        ("agents", "retrieve") => agents::retrieve(s, req),
-        ("agents", "update") => agents::update(s, req),
-        ("agents", "list") => agents::list(s, req),
-        ("agents", "archive") => agents::archive(s, req),
-        ("agents:versions", "list") => agents::versions(s, req),
-        ("environments", "create") => environments::create(s, req),
-        ("environments", "retrieve") => environments::retrieve(s, req),
-        ("environments", "update") => environments::update(s, req),
-        ("environments", "list") => environments::list(s, req),
-        ("environments", "delete") => environments::delete(s, req),
-        ("environments", "archive") => environments::archive(s, req),
-        ("environments:work", "poll") => work::poll(s, req).await,
-        ("environments:work", "ack") => work::ack(s, req),
-        ("environments:work", "heartbeat") => work::heartbeat(s, req),
-        ("environments:work", "stop") => work::stop(s, req),
-        ("environments:work", "retrieve") => work::retrieve(s, req),
-        ("environments:work", "update") => work::update(s, req),
-        ("environments:work", "list") => work::list(s, req),
-        ("environments:work", "stats") => work::stats(s, req),
-        ("sessions", "create") => sessions::create(s, req),
-        ("sessions", "retrieve") => sessions::retrieve(s, req),
-        ("sessions", "update") => sessions::update(s, req),
-        ("sessions", "list") => sessions::list(s, req),
-        ("sessions", "delete") => sessions::delete(s, req),
-        ("sessions", "archive") => sessions::archive(s, req),
-        ("sessions:events", "list") | ("sessions:threads:events", "list") => events::list(s, req),
-        ("sessions:events", "send") => events::send(s, req),
-        ("sessions:events", "stream") | ("sessions:threads:events", "stream") => {
-            events::stream(s, req)
-        }
-        ("sessions:resources", "add") => sessions::resource_add(s, req),
-        ("sessions:resources", "retrieve") => sessions::resource_retrieve(s, req),
-        ("sessions:resources", "update") => sessions::resource_update(s, req),
-        ("sessions:resources", "list") => sessions::resource_list(s, req),
-        ("sessions:resources", "delete") => sessions::resource_delete(s, req),
-        ("sessions:threads", "retrieve") => sessions::thread_retrieve(s, req),
-        ("sessions:threads", "list") => sessions::thread_list(s, req),
-        ("sessions:threads", "archive") => sessions::thread_archive(s, req),
-        ("files", "upload") => files::upload(s, req),
-        ("files", "list") => files::list(s, req),
-        ("files", "retrieve-metadata") => files::retrieve(s, req),
-        ("files", "download") => files::download(s, req),
-        ("files", "delete") => files::delete(s, req),
-        ("vaults", "create") => vaults::create(s, req),
-        ("vaults", "retrieve") => vaults::retrieve(s, req),
-        ("vaults", "update") => vaults::update(s, req),
-        ("vaults", "list") => vaults::list(s, req),
-        ("vaults", "delete") => vaults::delete(s, req),
-        ("vaults", "archive") => vaults::archive(s, req),
-        ("vaults:credentials", "create") => vaults::cred_create(s, req),
-        ("vaults:credentials", "retrieve") => vaults::cred_retrieve(s, req),
-        ("vaults:credentials", "update") => vaults::cred_update(s, req),
-        ("vaults:credentials", "list") => vaults::cred_list(s, req),
-        ("vaults:credentials", "delete") => vaults::cred_delete(s, req),
-        ("vaults:credentials", "archive") => vaults::cred_archive(s, req),
-        ("memory-stores", "create") => memory::store_create(s, req),
-        ("memory-stores", "retrieve") => memory::store_retrieve(s, req),
-        ("memory-stores", "update") => memory::store_update(s, req),
-        ("memory-stores", "list") => memory::store_list(s, req),
-        ("memory-stores", "delete") => memory::store_delete(s, req),
-        ("memory-stores", "archive") => memory::store_archive(s, req),
-        ("memory-stores:memories", "create") => memory::create(s, req),
-        ("memory-stores:memories", "retrieve") => memory::retrieve(s, req),
-        ("memory-stores:memories", "update") => memory::update(s, req),
-        ("memory-stores:memories", "list") => memory::list(s, req),
-        ("memory-stores:memories", "delete") => memory::delete(s, req),
-        ("memory-stores:memory-versions", "list") => memory::versions_list(s, req),
-        ("memory-stores:memory-versions", "retrieve") => memory::version_retrieve(s, req),
-        ("memory-stores:memory-versions", "redact") => memory::version_redact(s, req),
-        _ => return None,
-    })
+pub type RespBody = BoxBody<Bytes, Infallible>;
+
+/// What a handler answers.
+pub enum Reply {
+    Json(u16, Value),
+    Raw {
+        status: u16,
+        content_type: String,
+        body: Bytes,
+    },
+    Sse(ChannelBody),
+    /// An event stream already boxed (e.g. wrapped by the response check).
+    Stream(RespBody),
+    /// `302 Found` to this location.
+    Redirect(String),
+}
+
+impl Reply {
+    pub fn ok(v: Value) -> Self {
+        Reply::Json(200, v)
+    }
+}
+
+/// A validated request for one table operation.
+pub struct Req {
+    pub op: &'static Operation,
+    pub path: HashMap<&'static str, String>,
+    /// Query parameters by API name, typed per their schema.
+    pub query: Map<String, Value>,
+    /// JSON body (an object; empty when there is none).
+    pub body: Map<String, Value>,
+    /// Multipart parts (file uploads).
+    pub parts: Vec<Part>,
+    /// The caller, as `RawRequest::api_key_id`.
+    pub api_key_id: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Req {
+    /// A path parameter (always present once matched).
+    pub fn p(&self, name: &str) -> &str {
+        self.path.get(name).map(String::as_str).unwrap_or("")
+    }
+    /// A body field, if present and not null.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.body.get(name).filter(|v| !v.is_null())
+    }
+    /// A request header (name in lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Newest first, as the real list endpoints return resources.

@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Answer, agents, newest_first};
-use crate::routes::Req;
-use crate::server::Reply;
+use super::{Answer, Reply, Req, agents, newest_first};
 use crate::store::{
     ApiError, SessionRec, Shared, State, created_at_filter, find, merge_metadata, new_id, paginate,
     visible,
@@ -123,7 +121,7 @@ pub fn create(s: &Arc<Shared>, req: &Req) -> Answer {
         st.work.enqueue(&env_id, &sid, crate::store::now_ms());
     }
     if let Some(initial) = req.field("initial_events").and_then(Value::as_array) {
-        super::events::deliver(&mut st, &sid, initial.clone());
+        crate::store::events::deliver(&mut st, &sid, initial.clone());
     }
     Ok(Reply::ok(st.session(&sid)?.json.clone()))
 }
@@ -230,7 +228,7 @@ pub fn delete(s: &Arc<Shared>, req: &Req) -> Answer {
     let mut st = s.lock();
     let sid = req.p("session_id").to_string();
     st.session(&sid)?;
-    super::events::emit(&mut st, &sid, json!({"type": "session.deleted"}));
+    crate::store::events::emit(&mut st, &sid, json!({"type": "session.deleted"}));
     st.work.session_gone(&sid, crate::store::now_ms());
     let idx = st
         .sessions

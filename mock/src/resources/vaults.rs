@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Answer, newest_first};
-use crate::routes::Req;
-use crate::server::Reply;
+use super::{Answer, Reply, Req, newest_first};
 use crate::store::{ApiError, Shared, find, find_mut, merge_metadata, new_id, paginate, visible};
 
 pub fn create(s: &Arc<Shared>, req: &Req) -> Answer {
@@ -234,4 +232,27 @@ pub fn cred_archive(s: &Arc<Shared>, req: &Req) -> Answer {
     let c = cred_of(&mut st, req)?;
     archive_in(c, now);
     Ok(Reply::ok(c.clone()))
+}
+
+/// `mcp-oauth-validate`: an `mcp_oauth` credential that is not archived and
+/// has not expired is `valid` (ant-mock cannot probe the server, so there
+/// is no `mcp_probe`); any other credential is `invalid`.
+pub fn cred_validate(s: &Arc<Shared>, req: &Req) -> Answer {
+    let mut st = s.lock();
+    let now = st.now();
+    let c = cred_of(&mut st, req)?;
+    let auth = &c["auth"];
+    let expired = auth["expires_at"]
+        .as_str()
+        .and_then(crate::store::parse_rfc3339)
+        .is_some_and(|t| t < crate::store::now_ms() as i64);
+    let valid = auth["type"] == "mcp_oauth" && c["archived_at"].is_null() && !expired;
+    Ok(Reply::ok(json!({
+        "type": "vault_credential_validation",
+        "credential_id": c["id"],
+        "vault_id": req.p("vault_id"),
+        "status": if valid { "valid" } else { "invalid" },
+        "has_refresh_token": !auth["refresh"].is_null(),
+        "validated_at": now,
+    })))
 }

@@ -1,17 +1,15 @@
 //! `beta:environments:work`: the endpoints a self-hosted worker uses (poll
 //! with long-polling, ack, heartbeat, stop) and the ones for operators
-//! (retrieve, update, list, stats), over the queue in `crate::work`.
+//! (retrieve, update, list, stats), over the queue in `store::work`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::Answer;
-use crate::routes::Req;
-use crate::server::Reply;
+use super::{Answer, Reply, Req};
+use crate::store::work::DEFAULT_RECLAIM_MS;
 use crate::store::{ApiError, Shared, State, find, now_ms, paginate};
-use crate::work::DEFAULT_RECLAIM_MS;
 
 /// The environment must exist and be `self_hosted`.
 fn check_env(s: &Shared, env_id: &str) -> Result<(), ApiError> {

@@ -4,6 +4,8 @@
 mod agent;
 mod api;
 mod fidelity;
+mod generic;
+mod layers;
 mod limits;
 mod oauth;
 mod python_sdk;

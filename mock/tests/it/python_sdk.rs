@@ -1,5 +1,5 @@
-//! Runs `scripts/python-sdk-check.py` (the quickstart flow with the official
-//! `anthropic` Python SDK) against an in-process ant-mock. The SDK is taken
+//! Runs `scripts/python-sdk-check.py` (the Messages API and the quickstart
+//! flow with the official `anthropic` Python SDK) against an in-process ant-mock. The SDK is taken
 //! from `$ANT_MOCK_PYTHON`, else `python3`, else installed from PyPI into a
 //! cached venv; the test is skipped, saying so, only when that fails.
 
@@ -53,15 +53,20 @@ fn find_python() -> Result<String, String> {
 }
 
 #[test]
-fn official_python_sdk_runs_the_quickstart() {
+fn official_python_sdk_runs_the_messages_api_and_the_quickstart() {
     let python = match find_python() {
         Ok(p) => p,
         Err(why) => {
-            eprintln!("SKIPPED official_python_sdk_runs_the_quickstart: {why}");
+            eprintln!(
+                "SKIPPED official_python_sdk_runs_the_messages_api_and_the_quickstart: {why}"
+            );
             return;
         }
     };
-    let (handle, _) = crate::support::start(ant_mock::Config::default());
+    let (handle, _) = crate::support::start(ant_mock::Config {
+        batch_delay: std::time::Duration::from_millis(300),
+        ..Default::default()
+    });
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/python-sdk-check.py");
     let out = Command::new(&python)
         .arg(&script)

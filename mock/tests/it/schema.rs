@@ -13,7 +13,7 @@ use crate::support::*;
 /// read from its dispatch table, so that an operation the emulator starts
 /// answering is covered here at once.
 fn dispatched() -> BTreeSet<(String, String)> {
-    let table = include_str!("../../src/resources/mod.rs");
+    let table = include_str!("../../src/router/dispatch.rs");
     let mut out = BTreeSet::new();
     for piece in table.split("(\"").skip(1) {
         // `group", "verb") => ...`
@@ -50,7 +50,12 @@ fn id(v: &Value) -> String {
 
 #[test]
 fn every_emulated_response_matches_its_schema() {
-    let (h, c) = start(Default::default());
+    let (h, c) = start(ant_mock::Config {
+        batch_delay: std::time::Duration::ZERO,
+        ..Default::default()
+    });
+    messages(&c);
+    skills(&c);
     let agent = agents(&c);
     let envs = environments(&c);
     let files = files(&c);
@@ -58,6 +63,25 @@ fn every_emulated_response_matches_its_schema() {
     vaults(&c);
     sessions(&c, &agent, &envs, &files, &store);
     work_queue(&c, &agent);
+    let dep = ok(c.post(
+        "/v1/deployments?beta=true",
+        json!({"name": "d", "agent": agent, "environment_id": envs[0], "initial_events": []}),
+    ));
+    let dep = id(&dep);
+    ok(c.post(
+        &format!("/v1/deployments/{dep}?beta=true"),
+        json!({"name": "d2"}),
+    ));
+    ok(c.post(&format!("/v1/deployments/{dep}/run?beta=true"), json!({})));
+    let tunnel = id(&ok(c.post("/v1/tunnels?beta=true", json!({}))));
+    ok(c.post(
+        &format!("/v1/tunnels/{tunnel}/reveal_token?beta=true"),
+        json!({}),
+    ));
+    ok(c.post(
+        &format!("/v1/tunnels/{tunnel}/rotate_token?beta=true"),
+        json!({}),
+    ));
 
     let dispatched = dispatched();
     assert!(dispatched.len() > 60, "the dispatch table was not read");
@@ -75,6 +99,83 @@ fn every_emulated_response_matches_its_schema() {
     let missed: Vec<&String> = expected.difference(&checked).collect();
     assert!(missed.is_empty(), "never checked: {missed:?}");
     assert!(h.violations().is_empty(), "{:#?}", h.violations());
+}
+
+/// Messages (plain, streamed, with tools and thinking), token counts,
+/// batches and models, GA and beta.
+fn messages(c: &Client) {
+    for beta in ["", "?beta=true"] {
+        let tools = json!([{"name": "get_weather", "description": "d",
+            "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]);
+        let ask = |text: &str| {
+            json!({"model": "claude-opus-4-7", "max_tokens": 200,
+            "messages": [{"role": "user", "content": text}], "tools": tools,
+            "thinking": {"type": "enabled", "budget_tokens": 1024}})
+        };
+        ok(c.post(
+            &format!("/v1/messages{beta}"),
+            ask("hello\n/tool get_weather"),
+        ));
+        ok(c.post(&format!("/v1/messages{beta}"), ask("/refuse no")));
+        let mut streamed = ask("hello there\n/tool get_weather {\"city\": \"Paris\"}");
+        streamed["stream"] = json!(true);
+        let r = c.post(&format!("/v1/messages{beta}"), streamed);
+        assert!(String::from_utf8_lossy(&r.body).contains("event: message_stop"));
+        let mut overloaded = ask("hi\n/overload 3");
+        overloaded["stream"] = json!(true);
+        let r = c.post(&format!("/v1/messages{beta}"), overloaded);
+        assert!(String::from_utf8_lossy(&r.body).contains("overloaded_error"));
+        let count = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+        ok(c.post(&format!("/v1/messages/count_tokens{beta}"), count));
+        let batch = ok(c.post(
+            &format!("/v1/messages/batches{beta}"),
+            json!({"requests": [
+                {"custom_id": "a", "params": {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}},
+                {"custom_id": "b", "params": {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "/expire"}]}},
+                {"custom_id": "c", "params": {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "/overload"}]}}]}),
+        ));
+        let bid = id(&batch);
+        let sep = if beta.is_empty() { "?" } else { "&" };
+        ok(c.get(&format!("/v1/messages/batches/{bid}{beta}")));
+        ok(c.get(&format!("/v1/messages/batches{beta}{sep}limit=2")));
+        ok(c.post(
+            &format!("/v1/messages/batches/{bid}/cancel{beta}"),
+            json!({}),
+        ));
+        let results = c.get(&format!("/v1/messages/batches/{bid}/results{beta}"));
+        assert_eq!(results.status, 200);
+        assert_eq!(String::from_utf8_lossy(&results.body).lines().count(), 3);
+        ok(c.delete(&format!("/v1/messages/batches/{bid}{beta}")));
+        ok(c.get(&format!("/v1/models{beta}")));
+        ok(c.get(&format!("/v1/models/claude-opus-4-7{beta}")));
+    }
+}
+
+/// Skills and versions (uploaded as a folder), GA and beta.
+fn skills(c: &Client) {
+    let body = b"--b\r\nContent-Disposition: form-data; name=\"files[]\"; filename=\"hi/SKILL.md\"\r\n\r\n---\nname: hi\ndescription: Says hi\n---\n\r\n--b\r\nContent-Disposition: form-data; name=\"files[]\"; filename=\"hi/run.py\"\r\n\r\nprint(1)\r\n--b--\r\n";
+    let ct = "multipart/form-data; boundary=b";
+    for beta in ["", "?beta=true"] {
+        let skill = ok(c.raw("POST", &format!("/v1/skills{beta}"), ct, body));
+        let sid = id(&skill);
+        ok(c.get(&format!("/v1/skills/{sid}{beta}")));
+        ok(c.get(&format!("/v1/skills{beta}")));
+        let v = ok(c.raw(
+            "POST",
+            &format!("/v1/skills/{sid}/versions{beta}"),
+            ct,
+            body,
+        ));
+        let vid = id(&v);
+        ok(c.get(&format!("/v1/skills/{sid}/versions/{vid}{beta}")));
+        ok(c.get(&format!("/v1/skills/{sid}/versions{beta}")));
+        let zip = c.get(&format!(
+            "/v1/skills/{sid}/versions/{vid}/content?beta=true"
+        ));
+        assert_eq!((zip.status, &zip.body[..2]), (200, &b"PK"[..]));
+        ok(c.delete(&format!("/v1/skills/{sid}/versions/{vid}{beta}")));
+        ok(c.delete(&format!("/v1/skills/{sid}{beta}")));
+    }
 }
 
 fn agents(c: &Client) -> String {
@@ -242,6 +343,13 @@ fn vaults(c: &Client) {
         ));
         let one = format!("{creds}/{}", id(&cred));
         ok(c.get(&format!("{one}?beta=true")));
+        let check = ok(c.post(&format!("{one}/mcp_oauth_validate?beta=true"), json!({})));
+        let valid = if kind == "mcp_oauth" {
+            "valid"
+        } else {
+            "invalid"
+        };
+        assert_eq!(check["status"], valid, "{check}");
         ok(c.post(
             &format!("{one}?beta=true"),
             json!({"display_name": "c2", "auth": {"type": kind}}),

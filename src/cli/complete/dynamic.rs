@@ -26,7 +26,8 @@ pub const TTL: Duration = Duration::from_secs(5);
 
 /// The list operation whose items are the IDs named `key` (`agent_id`,
 /// `thread_id`, `version`): a list in a group whose other operations take
-/// `key` as their last path parameter. Prefers the beta group when `beta`.
+/// `key` as their last path parameter. Prefers the beta group when `beta`,
+/// then the list needing the fewest path parameters.
 pub fn list_op_for(key: &str, beta: bool) -> Option<&'static Operation> {
     let mut found: Vec<&'static Operation> = Vec::new();
     for g in groups() {
@@ -40,17 +41,21 @@ pub fn list_op_for(key: &str, beta: bool) -> Option<&'static Operation> {
             found.push(list);
         }
     }
-    found
-        .iter()
-        .find(|o| o.group.starts_with("beta:") == beta)
-        .or(found.first())
-        .copied()
+    // Several groups may take the key (a workspace is also an item of a
+    // federation rule's workspaces): the list needing the fewest other IDs.
+    found.sort_by_key(|o| {
+        (
+            o.group.starts_with("beta:") != beta,
+            o.path_params().count(),
+        )
+    });
+    found.first().copied()
 }
 
 /// The settings of the line being completed: its credential, base URL,
 /// profile and workspace flags, falling back to env and profile like a
 /// normal command.
-fn settings(flags: &[(String, String)]) -> Option<crate::auth::Resolved> {
+fn settings(flags: &[(String, String)], admin: bool) -> Option<crate::auth::Resolved> {
     let mut argv = vec!["ant".to_string()];
     for (k, v) in flags {
         argv.push(format!("--{k}={v}"));
@@ -64,7 +69,11 @@ fn settings(flags: &[(String, String)]) -> Option<crate::auth::Resolved> {
         no_refresh: true,
         ..config::inputs(&g)
     };
-    crate::auth::resolve(&inputs).ok()
+    let mut resolved = crate::auth::resolve(&inputs).ok()?;
+    if admin {
+        config::admin(&mut resolved, &g);
+    }
+    Some(resolved)
 }
 
 /// A short, stable hash (FNV-1a) for cache keys.
@@ -199,7 +208,7 @@ pub fn ids(
     path: &[(&'static Param, String)],
     globals: &[(String, String)],
 ) -> Vec<Cand> {
-    let Some(resolved) = settings(globals) else {
+    let Some(resolved) = settings(globals, list.is_admin()) else {
         return Vec::new();
     };
     let (secret, secret_kind) = match &resolved.auth {

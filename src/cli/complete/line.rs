@@ -99,8 +99,10 @@ pub fn takes_next_word(a: &Arg) -> bool {
 }
 
 pub fn parse_line(prev: &[String]) -> Line {
-    let mut root = crate::cli::tree::root();
-    docs::build_path(&mut root, &[]);
+    let words: Vec<String> = prev.iter().map(|w| dequote(w)).collect();
+    // Built (with its global flags given to every group) only when needed:
+    // group names and their descriptions need no build.
+    let root = crate::cli::tree::root_for(&words);
     let mut line = Line {
         root,
         group: None,

@@ -37,6 +37,10 @@ fn groups_and_verbs() {
     assert_eq!(cands(&["--format", "json", "beta:agents", "li"]), ["list"]);
     nothing(&["beta:nope", ""]);
     nothing(&["beta:agents", "nope", ""]);
+    // The Admin API groups, and the root's own flags (clap's included).
+    assert!(cands(&["organization:work"]).contains(&"organization:workspaces".to_string()));
+    assert_eq!(cands(&["--ver"]), ["--version", "--verbose"]);
+    assert!(cands(&["--"]).contains(&"--admin-key".to_string()));
 }
 
 #[test]

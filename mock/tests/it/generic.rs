@@ -1,0 +1,242 @@
+//! The generic emulation (the Admin API and every operation without a
+//! hand-written resource): CRUD keyed by the path's ID, `404` for an ID
+//! never created, lists paged in the endpoint's own style, example items in
+//! collections the API cannot fill, reports bucketed by time. Every answer
+//! is checked against its schema by the harness.
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+fn ok(r: Resp) -> Value {
+    assert!(
+        (200..300).contains(&r.status),
+        "{}: {}",
+        r.status,
+        r.message()
+    );
+    r.json()
+}
+
+#[test]
+fn items_are_created_retrieved_updated_listed_and_deleted_by_their_id() {
+    let (h, c) = start(Default::default());
+    let ws = ok(c.post("/v1/organizations/workspaces", json!({"name": "Eng"})));
+    let id = ws["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        (ws["type"].as_str(), ws["name"].as_str()),
+        (Some("workspace"), Some("Eng"))
+    );
+    let got = ok(c.get(&format!("/v1/organizations/workspaces/{id}")));
+    assert_eq!(got, ws);
+    let renamed = ok(c.post(
+        &format!("/v1/organizations/workspaces/{id}"),
+        json!({"name": "Platform"}),
+    ));
+    assert_eq!(renamed["name"], "Platform");
+    let archived = ok(c.post(
+        &format!("/v1/organizations/workspaces/{id}/archive"),
+        json!({}),
+    ));
+    assert!(archived["archived_at"].is_string(), "{archived}");
+    // Members are keyed by the user id the body names, inside their workspace.
+    let path = format!("/v1/organizations/workspaces/{id}/members");
+    ok(c.post(
+        &path,
+        json!({"user_id": "user_1", "workspace_role": "workspace_user"}),
+    ));
+    let member = ok(c.get(&format!("{path}/user_1")));
+    assert_eq!(
+        (member["workspace_id"].as_str(), member["user_id"].as_str()),
+        (Some(id.as_str()), Some("user_1"))
+    );
+    assert_eq!(c.get(&format!("{path}/user_2")).status, 404);
+    assert_eq!(
+        c.get("/v1/organizations/workspaces/nope/members").status,
+        404
+    );
+    let profile = ok(c.post("/v1/user_profiles?beta=true", json!({"name": "Ada"})));
+    let pid = profile["id"].as_str().unwrap();
+    let link = ok(c.post(
+        &format!("/v1/user_profiles/{pid}/enrollment_url?beta=true"),
+        json!({}),
+    ));
+    assert!(
+        link["expires_at"].as_str().unwrap() > profile["created_at"].as_str().unwrap(),
+        "a link made now expires later: {link}"
+    );
+    let url = json!({"action": {"type": "enroll_end_user"}});
+    let r = c.post("/v1/user_profiles/uprof_nope/action_urls?beta=true", url);
+    assert_eq!(
+        r.status,
+        404,
+        "an action URL needs its user profile: {}",
+        r.message()
+    );
+    let gone = ok(c.delete(&format!("{path}/user_1")));
+    assert_eq!(gone["type"], "workspace_member_deleted");
+    assert_eq!(c.get(&format!("{path}/user_1")).status, 404);
+    assert_eq!(c.delete(&format!("{path}/user_1")).status, 404);
+    assert!(h.violations().is_empty(), "{:?}", h.violations());
+}
+
+#[test]
+fn lists_page_in_the_endpoints_style() {
+    let (h, c) = start(Default::default());
+    for i in 0..5 {
+        ok(c.post(
+            "/v1/organizations/workspaces",
+            json!({"name": format!("w{i}")}),
+        ));
+    }
+    // Page style: after_id / before_id, has_more, first_id, last_id.
+    let p1 = ok(c.get("/v1/organizations/workspaces?limit=2"));
+    assert_eq!(p1["data"].as_array().unwrap().len(), 2);
+    assert_eq!(p1["data"][0]["name"], "w4", "newest first");
+    assert_eq!(p1["has_more"], true);
+    let last = p1["last_id"].as_str().unwrap();
+    let p2 = ok(c.get(&format!(
+        "/v1/organizations/workspaces?limit=2&after_id={last}"
+    )));
+    assert_eq!(p2["data"][0]["name"], "w2");
+    let first = p2["first_id"].as_str().unwrap();
+    let back = ok(c.get(&format!(
+        "/v1/organizations/workspaces?limit=2&before_id={first}"
+    )));
+    assert_eq!(back["data"], p1["data"]);
+    // Filters name fields of the items.
+    let none = ok(c.get("/v1/organizations/api_keys?status=archived"));
+    let all = ok(c.get("/v1/organizations/api_keys"));
+    assert_eq!(all["data"].as_array().unwrap().len(), 2, "example API keys");
+    assert_eq!(none["data"].as_array().unwrap().len(), 0);
+    // Cursor style: page / next_page.
+    let issuers = "/v1/organizations/federation_issuers";
+    for i in 0..3 {
+        let body = json!({"name": format!("i{i}"), "issuer_url": "https://issuer.example"});
+        ok(c.post(issuers, body));
+    }
+    let c1 = ok(c.get(&format!("{issuers}?limit=2")));
+    let next = c1["next_page"].as_str().expect("a cursor").to_string();
+    let c2 = ok(c.get(&format!("{issuers}?limit=2&page={next}")));
+    assert_eq!(c2["data"].as_array().unwrap().len(), 1);
+    assert!(c2["next_page"].is_null());
+    assert!(h.violations().is_empty(), "{:?}", h.violations());
+}
+
+#[test]
+fn reports_have_one_row_per_time_bucket() {
+    let (h, c) = start(Default::default());
+    let q = "starting_at=2026-11-01T00:00:00Z&ending_at=2026-11-08T00:00:00Z";
+    let r = ok(c.get(&format!(
+        "/v1/organizations/analytics/cost_report?beta=true&{q}"
+    )));
+    let rows = r["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 7);
+    assert_eq!(rows[0]["starting_at"], "2026-11-01T00:00:00.000Z");
+    assert_eq!(rows[6]["ending_at"], "2026-11-08T00:00:00.000Z");
+    assert!(rows[0]["results"][0]["amount"].is_string());
+    let bad = c.get("/v1/organizations/analytics/cost_report?beta=true&starting_at=2026-11-02T00:00:00Z&ending_at=2026-11-01T00:00:00Z");
+    assert_eq!(bad.status, 400, "{}", bad.message());
+    assert!(h.violations().is_empty(), "{:?}", h.violations());
+}
+
+#[test]
+fn a_deployment_run_starts_a_session_with_its_initial_events() {
+    let (h, c) = start(Default::default());
+    let agent = ok(c.post(
+        "/v1/agents?beta=true",
+        json!({"name": "a", "model": "claude-opus-4-7"}),
+    ));
+    let env = ok(c.post(
+        "/v1/environments?beta=true",
+        json!({"name": "e", "config": {"type": "cloud", "networking": {"type": "unrestricted"}}}),
+    ));
+    let dep = ok(c.post(
+        "/v1/deployments?beta=true",
+        json!({"name": "nightly", "agent": agent["id"], "environment_id": env["id"],
+               "initial_events": [{"type": "user.message", "content": [{"type": "text", "text": "/say nightly run"}]}]}),
+    ));
+    assert_eq!(
+        dep["agent"],
+        json!({"type": "agent", "id": agent["id"], "version": 1})
+    );
+    let dep_id = dep["id"].as_str().unwrap();
+    let run = ok(c.post(
+        &format!("/v1/deployments/{dep_id}/run?beta=true"),
+        json!({}),
+    ));
+    assert_eq!(
+        (
+            run["deployment_id"].as_str(),
+            run["trigger_context"]["type"].as_str()
+        ),
+        (Some(dep_id), Some("manual"))
+    );
+    let sid = run["session_id"].as_str().unwrap();
+    let session = ok(c.get(&format!("/v1/sessions/{sid}?beta=true")));
+    assert_eq!(session["agent"]["id"], agent["id"]);
+    let mut stream = c.stream(&format!("/v1/sessions/{sid}/events/stream?beta=true"));
+    let evs = stream.until("session.status_idle");
+    let said: Vec<&Event> = of_type(&evs, "agent.message");
+    assert_eq!(said[0].data["content"][0]["text"], "nightly run");
+    let again = ok(c.get(&format!(
+        "/v1/deployment_runs/{}?beta=true",
+        run["id"].as_str().unwrap()
+    )));
+    assert_eq!(again["session_id"], sid);
+    let paused = ok(c.post(
+        &format!("/v1/deployments/{dep_id}/pause?beta=true"),
+        json!({}),
+    ));
+    assert_eq!(paused["status"], "paused");
+    let refused = c.post(
+        &format!("/v1/deployments/{dep_id}/run?beta=true"),
+        json!({}),
+    );
+    assert_eq!(refused.status, 400, "{}", refused.message());
+    let bad = c.post(
+        "/v1/deployments?beta=true",
+        json!({"name": "x", "agent": "agent_nope",
+        "environment_id": env["id"], "initial_events": []}),
+    );
+    assert_eq!(bad.status, 404, "{}", bad.message());
+    assert!(h.violations().is_empty(), "{:?}", h.violations());
+}
+
+#[test]
+fn a_tunnel_keeps_its_token_until_rotated() {
+    let (h, c) = start(Default::default());
+    let t = ok(c.post("/v1/tunnels?beta=true", json!({"display_name": "office"})));
+    let id = t["id"].as_str().unwrap();
+    assert!(
+        t["domain"]
+            .as_str()
+            .unwrap()
+            .ends_with(".tunnels.ant-mock.local"),
+        "{t}"
+    );
+    assert!(
+        t.get("tunnel_token").is_none(),
+        "the token is not part of the tunnel"
+    );
+    let reveal = format!("/v1/tunnels/{id}/reveal_token?beta=true");
+    let first = ok(c.post(&reveal, json!({})))["tunnel_token"].clone();
+    assert_eq!(ok(c.post(&reveal, json!({})))["tunnel_token"], first);
+    let rotated = ok(c.post(
+        &format!("/v1/tunnels/{id}/rotate_token?beta=true"),
+        json!({}),
+    ));
+    assert_ne!(rotated["tunnel_token"], first);
+    assert_eq!(
+        ok(c.post(&reveal, json!({})))["tunnel_token"],
+        rotated["tunnel_token"]
+    );
+    ok(c.post(&format!("/v1/tunnels/{id}/archive?beta=true"), json!({})));
+    assert_eq!(c.post(&reveal, json!({})).status, 400);
+    assert_eq!(
+        c.post("/v1/tunnels/tnl_nope/reveal_token?beta=true", json!({}))
+            .status,
+        404
+    );
+    assert!(h.violations().is_empty(), "{:?}", h.violations());
+}

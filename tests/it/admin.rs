@@ -1,0 +1,126 @@
+//! The Admin API commands (`organization:*`, `beta:organization:*`): an admin
+//! key from `--admin-key` / `ANTHROPIC_ADMIN_KEY` goes in `x-api-key` and wins
+//! over the other credentials there only; no workspace header is sent; and a
+//! parameter named like a global flag (`--workspace-id`) is the command's own.
+
+use serde_json::json;
+
+use crate::{Recorded, Server, ant_at_std, home};
+
+fn send(env: &[(&str, &str)], args: &[&str]) -> Recorded {
+    let server =
+        Server::json(json!({"data": [], "has_more": false, "first_id": null, "last_id": null}));
+    let h = home();
+    let mut cmd = ant_at_std(&server, h.path());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "ant {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.only()
+}
+
+#[test]
+fn admin_commands_send_the_admin_key_and_no_workspace_header() {
+    let env = [
+        ("ANTHROPIC_ADMIN_KEY", "sk-ant-admin01-test"),
+        ("ANTHROPIC_WORKSPACE_ID", "wrkspc_env"),
+    ];
+    let r = send(&env, &["organization:workspaces", "list"]);
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str()),
+        ("GET", "/v1/organizations/workspaces")
+    );
+    assert_eq!(r.header("x-api-key"), Some("sk-ant-admin01-test"));
+    assert_eq!(r.header("anthropic-workspace-id"), None);
+    // The flag wins over the environment, and the rest keep the API key.
+    let r = send(
+        &env,
+        &[
+            "--admin-key",
+            "sk-ant-admin01-flag",
+            "beta:organization:api-keys",
+            "list",
+        ],
+    );
+    assert_eq!(r.header("x-api-key"), Some("sk-ant-admin01-flag"));
+    assert_eq!(r.query_param("beta").as_deref(), Some("true"));
+    let r = send(&env, &["beta:agents", "list"]);
+    assert_eq!(r.header("x-api-key"), Some("sk-test-key"));
+    assert_eq!(r.header("anthropic-workspace-id"), Some("wrkspc_env"));
+}
+
+#[test]
+fn without_an_admin_key_admin_commands_use_the_usual_credential() {
+    let r = send(&[], &["organization:users", "list", "--limit", "5"]);
+    assert_eq!(r.header("x-api-key"), Some("sk-test-key"));
+    assert_eq!(r.query_param("limit").as_deref(), Some("5"));
+}
+
+#[test]
+fn workspace_id_is_the_admin_commands_own_parameter() {
+    let env = [("ANTHROPIC_ADMIN_KEY", "sk-ant-admin01-test")];
+    let r = send(
+        &env,
+        &[
+            "organization:api-keys",
+            "list",
+            "--workspace-id",
+            "wrkspc_1",
+        ],
+    );
+    assert_eq!(r.query_param("workspace_id").as_deref(), Some("wrkspc_1"));
+    assert_eq!(r.header("anthropic-workspace-id"), None);
+    let r = send(
+        &env,
+        &[
+            "organization:workspaces:members",
+            "retrieve",
+            "--workspace-id",
+            "wrkspc_1",
+            "user_1",
+        ],
+    );
+    assert_eq!(
+        r.path,
+        "/v1/organizations/workspaces/wrkspc_1/members/user_1"
+    );
+    // Before the group it is still the global flag, which admin commands do not send.
+    let r = send(
+        &env,
+        &[
+            "--workspace-id",
+            "wrkspc_2",
+            "organization:workspaces",
+            "list",
+        ],
+    );
+    assert_eq!(r.header("anthropic-workspace-id"), None);
+}
+
+#[test]
+fn admin_help_says_how_they_authenticate() {
+    let h = home();
+    let out = crate::ant(h.path())
+        .args(["organization:workspaces", "list", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Admin API: authenticate with an admin API key (sk-ant-admin"),
+        "{text}"
+    );
+    assert!(
+        text.contains("x-api-key") && text.contains("ANTHROPIC_ADMIN_KEY"),
+        "{text}"
+    );
+    let out = crate::ant(h.path())
+        .args(["beta:agents", "list", "--help"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Admin API:"));
+}
