@@ -194,7 +194,7 @@ fn header(text: &str) -> Result<(String, String)> {
         )));
     }
     let value = value.trim().to_string();
-    crate::http::check_header_value(&format!("-H {name}"), &value)?;
+    crate::request::check_header_value(&format!("-H {name}"), &value)?;
     Ok((name, value))
 }
 

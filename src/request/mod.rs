@@ -478,7 +478,7 @@ pub fn beta_header(default: Option<&str>, extra: &[String]) -> Result<Option<Str
     let flags = extra.iter().map(|b| ("--beta", b.as_str()));
     for (what, list) in given.chain(flags) {
         for b in list.split(',').map(str::trim) {
-            crate::http::check_header_value(what, b)?;
+            check_header_value(what, b)?;
             if !b.is_empty() && !betas.iter().any(|x| x == b) {
                 betas.push(b.to_string());
             }
