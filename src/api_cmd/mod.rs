@@ -123,6 +123,17 @@ pub fn build(args: &Args, base_url: &str, files: &mut dyn Files) -> Result<Call>
     })
 }
 
+/// Whether PATH (a path, or a URL) goes to the Admin API, whose
+/// credential is the admin key.
+pub fn admin_path(text: &str) -> bool {
+    let path = match text.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => text,
+    };
+    let path = path.split('?').next().unwrap_or("");
+    crate::api::is_admin_path(&format!("/{}", path.trim_start_matches('/')))
+}
+
 /// The method: `-X` (any case) or the default.
 fn method(given: Option<&str>, has_body: bool) -> Result<&'static str> {
     let Some(m) = given else {

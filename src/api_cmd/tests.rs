@@ -166,3 +166,12 @@ fn methods_and_paginate() {
     a.paginate = true;
     assert!(build_err(&a).contains("GET only"));
 }
+
+#[test]
+fn admin_paths_are_known_by_their_prefix() {
+    assert!(admin_path("/v1/organizations/users"));
+    assert!(admin_path("v1/organizations/api_keys?limit=1"));
+    assert!(admin_path("https://api.anthropic.com/v1/organizations/me"));
+    assert!(!admin_path("/v1/agents"));
+    assert!(!admin_path("/v1/organizationsx"));
+}

@@ -126,7 +126,8 @@ pub fn run(g: &GlobalArgs, m: &ArgMatches) -> std::result::Result<(), Failure> {
         betas: strings("beta"),
         paginate: m.get_flag("paginate"),
     };
-    let ctx = Context::new(g, NAME.to_string())?;
+    let admin = api_cmd::admin_path(&args.path);
+    let ctx = Context::with_admin(g, NAME.to_string(), Some(admin))?;
     let call = api_cmd::build(&args, &ctx.client.cfg.base_url, &mut DiskFiles::default())
         .map_err(|e| ctx.failure(e))?;
     let show = Show {

@@ -43,6 +43,12 @@ pub struct Context {
 impl Context {
     /// Resolves formats, credentials and base URL; no request is sent.
     pub fn new(g: &GlobalArgs, command: String) -> Result<Context> {
+        Context::with_admin(g, command, None)
+    }
+
+    /// As [`Context::new`]; `admin` says whether the request goes to the
+    /// Admin API, for a command the table does not name (`ant api`).
+    pub fn with_admin(g: &GlobalArgs, command: String, admin: Option<bool>) -> Result<Context> {
         let requested: Format = g.format.parse().map_err(Error::Usage)?;
         let format_error: Format = g.format_error.parse().map_err(Error::Usage)?;
         let pick = output::check_pick(g.transform.as_deref(), g.jq.as_deref())?;
@@ -63,7 +69,8 @@ impl Context {
             eprintln!("note: {note}");
         }
         let format = choice.format;
-        let resolved = config::resolve_for(g, op.is_some_and(Operation::is_admin))?;
+        let admin = admin.unwrap_or(op.is_some_and(Operation::is_admin));
+        let resolved = config::resolve_for(g, admin)?;
         let client = Client::new(http::Config {
             base_url: resolved.base_url,
             auth: resolved.auth,

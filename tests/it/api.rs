@@ -338,3 +338,20 @@ fn api_paths_complete_from_the_endpoint_table() {
         "/v1/agents/agent_1/versions\tGET beta:agents:versions list\n"
     );
 }
+
+#[test]
+fn api_sends_the_admin_key_to_the_admin_api_only() {
+    let server = Server::json(json!({"data": [], "has_more": false}));
+    let home = home();
+    for path in ["/v1/organizations/users", "/v1/agents"] {
+        let out = ant_at(&server, home.path())
+            .env("ANTHROPIC_ADMIN_KEY", "sk-ant-admin-test")
+            .args(["api", path])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let sent = server.recorded();
+    assert_eq!(sent[0].header("x-api-key"), Some("sk-ant-admin-test"));
+    assert_eq!(sent[1].header("x-api-key"), Some("sk-test-key"));
+}
