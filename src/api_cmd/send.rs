@@ -60,6 +60,12 @@ pub async fn run(client: &Client, opts: &OutputOptions, call: Call, show: Show) 
         if body.trim_ascii().is_empty() {
             break;
         }
+        let lines = kind.contains("ndjson")
+            || kind.contains("jsonl")
+            || op.is_some_and(|o| o.response == crate::api::Response::Jsonl);
+        if lines {
+            return json_lines(&body, opts, &what);
+        }
         let is_json = kind.contains("json") || crate::json::validate(&body).is_ok();
         if !is_json {
             return raw(&body, opts);
@@ -165,6 +171,25 @@ fn raw(body: &[u8], opts: &OutputOptions) -> Result<()> {
     out.write_all(body)
         .and_then(|()| out.flush())
         .map_err(Error::from_write)
+}
+
+/// A JSON Lines body (message batch results): each line an item.
+fn json_lines(body: &[u8], opts: &OutputOptions, what: &str) -> Result<()> {
+    let mut p = output::open(opts, Shape::Stream);
+    for (n, line) in body.split(|b| *b == b'\n').enumerate() {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        let doc = Doc::new(line.to_vec()).map_err(|e| {
+            Error::Other(format!(
+                "{what}: line {} of the response is not JSON: {e}",
+                n + 1
+            ))
+        })?;
+        p.item(doc.text())?;
+    }
+    p.finish()
 }
 
 /// An event stream: each event's data printed as it arrives (a session's

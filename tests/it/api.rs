@@ -355,3 +355,34 @@ fn api_sends_the_admin_key_to_the_admin_api_only() {
     assert_eq!(sent[0].header("x-api-key"), Some("sk-ant-admin-test"));
     assert_eq!(sent[1].header("x-api-key"), Some("sk-test-key"));
 }
+
+#[test]
+fn api_prints_json_lines_one_item_each() {
+    let server = Server::start(|_, _| {
+        Reply::Status(
+            200,
+            vec![("content-type".into(), "application/x-ndjson".into())],
+            b"{\"custom_id\":\"a\",\"n\":1.50}\n\n{\"custom_id\":\"b\"}\n".to_vec(),
+        )
+    });
+    let home = home();
+    let out = ant_at(&server, home.path())
+        .args([
+            "api",
+            "/v1/messages/batches/b/results",
+            "--jq",
+            ".custom_id",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "a\nb\n");
+    let out = ant_at(&server, home.path())
+        .args(["api", "/v1/x/results", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&out),
+        "{\"custom_id\":\"a\",\"n\":1.50}\n{\"custom_id\":\"b\"}\n"
+    );
+}
