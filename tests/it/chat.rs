@@ -135,3 +135,22 @@ fn chat_two_turns_ctrl_c_mid_turn_and_ctrl_d() {
     let mode = std::fs::metadata(&history).unwrap().permissions().mode();
     assert_eq!(mode & 0o077, 0, "history readable by others: {mode:o}");
 }
+
+#[test]
+fn chat_on_a_session_that_does_not_exist_fails_before_the_prompt() {
+    if !have_tmux() {
+        return;
+    }
+    let m = Mock::new();
+    let base = m.handle.base_url.clone();
+    let pane = Pane::start(
+        &[
+            ("ANTHROPIC_BASE_URL", &base),
+            ("ANTHROPIC_API_KEY", "test-key"),
+        ],
+        &["beta:sessions", "run", "--session-id", "sesn_nope"],
+    );
+    assert_eq!(pane.exit_code(), 4, "{}", pane.scrollback(50));
+    assert!(pane.stderr().contains("404"), "{}", pane.stderr());
+    assert!(!pane.screen().lines().any(|l| l.trim_end() == ">"));
+}
