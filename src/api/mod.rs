@@ -244,7 +244,7 @@ impl Operation {
     /// Admin API operations (`organization:*`, `beta:organization:*`): they
     /// take an admin API key (`sk-ant-admin...`) in `x-api-key`.
     pub fn is_admin(&self) -> bool {
-        self.path.starts_with("/v1/organizations/")
+        is_admin_path(self.path)
     }
 
     pub fn is_download(&self) -> bool {
@@ -253,6 +253,11 @@ impl Operation {
 }
 
 /// Every resource group in table order (each a top-level command word).
+/// Whether a request path goes to the Admin API (`/v1/organizations/...`).
+pub fn is_admin_path(path: &str) -> bool {
+    path.starts_with("/v1/organizations/")
+}
+
 pub fn groups() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for op in OPERATIONS {

@@ -445,6 +445,16 @@ impl Ctx<'_> {
             groups.sort_by(|a, b| a.value.cmp(&b.value));
             return filter(groups, cur, style);
         };
+        if group.get_name() == super::api::NAME {
+            if !line.positionals.is_empty() {
+                return Outcome::Nothing;
+            }
+            let paths = crate::api_cmd::paths::candidates(cur)
+                .into_iter()
+                .map(|(p, d)| Cand::new(p, d))
+                .collect();
+            return filter(paths, cur, style);
+        }
         let Some(verb) = line.verb.as_deref().and_then(|v| group.find_subcommand(v)) else {
             let verbs = docs::visible_subcommands(group)
                 .map(|v| Cand::new(v.get_name(), about(v)))

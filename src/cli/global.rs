@@ -43,6 +43,10 @@ pub struct GlobalArgs {
     )]
     pub transform: Option<String>,
 
+    /// jq program run on each printed value (each item of a list or stream, each page of 'ant api --paginate'); strings print bare, other values as JSON in the chosen format
+    #[arg(id = "jq", long = "jq", global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
+
     /// GJSON path applied to API error bodies
     #[arg(
         id = "transform-error",

@@ -10,6 +10,7 @@
 //! - Data goes to stdout, everything else (errors, notes, progress) to stderr.
 
 pub mod account;
+pub mod api;
 pub mod complete;
 pub mod config;
 pub mod docs;
@@ -89,6 +90,9 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
     let Some((group, group_m)) = matches.subcommand() else {
         return Err(Error::usage("missing command; see 'ant --help'").into());
     };
+    if group == api::NAME {
+        return api::run(&globals, group_m);
+    }
     let Some((verb, verb_m)) = group_m.subcommand() else {
         return Err(Error::usage(format!(
             "missing verb for {group}; see 'ant {group} --help'"

@@ -11,8 +11,8 @@ use super::config;
 use super::global::GlobalArgs;
 use crate::api::{Operation, Paging, Response};
 use crate::error::{Error, Result};
-use crate::http::body::{next_chunk, stream_error};
-use crate::http::{self, Client, sse};
+use crate::http::body::next_chunk;
+use crate::http::{self, Client};
 use crate::json::Doc;
 use crate::output::choose::{self, Command};
 use crate::output::{self, Format, OutputOptions, Printer, Shape, Terminal};
@@ -43,15 +43,17 @@ pub struct Context {
 impl Context {
     /// Resolves formats, credentials and base URL; no request is sent.
     pub fn new(g: &GlobalArgs, command: String) -> Result<Context> {
+        Context::with_admin(g, command, None)
+    }
+
+    /// As [`Context::new`]; `admin` says whether the request goes to the
+    /// Admin API, for a command the table does not name (`ant api`).
+    pub fn with_admin(g: &GlobalArgs, command: String, admin: Option<bool>) -> Result<Context> {
         let requested: Format = g.format.parse().map_err(Error::Usage)?;
         let format_error: Format = g.format_error.parse().map_err(Error::Usage)?;
-        for (flag, path) in [
-            ("--transform", &g.transform),
-            ("--transform-error", &g.transform_error),
-        ] {
-            if let Some(path) = path {
-                output::check_transform(flag, path)?;
-            }
+        let pick = output::check_pick(g.transform.as_deref(), g.jq.as_deref())?;
+        if let Some(path) = &g.transform_error {
+            output::check_transform("--transform-error", path)?;
         }
         let op = command
             .split_once(' ')
@@ -61,13 +63,14 @@ impl Context {
             Some(_) => Command::Other,
             None => Command::NoExplore,
         };
-        let kind = kind.asking_for_values(g.raw_output || g.transform.is_some());
+        let kind = kind.asking_for_values(g.raw_output || pick.is_some());
         let choice = choose::detect(requested, kind, g.no_pager);
         if let Some(note) = &choice.note {
             eprintln!("note: {note}");
         }
         let format = choice.format;
-        let resolved = config::resolve_for(g, op.is_some_and(Operation::is_admin))?;
+        let admin = admin.unwrap_or(op.is_some_and(Operation::is_admin));
+        let resolved = config::resolve_for(g, admin)?;
         let client = Client::new(http::Config {
             base_url: resolved.base_url,
             auth: resolved.auth,
@@ -81,7 +84,7 @@ impl Context {
         })?;
         let opts = OutputOptions {
             format,
-            transform: g.transform.clone(),
+            transform: pick,
             raw_output: g.raw_output,
             term: Terminal::detect(),
             title: command,
@@ -320,35 +323,9 @@ impl Job<'_> {
     }
 
     async fn sse(&self, req: Request) -> Result<()> {
-        let mut resp = self.client.send(&req, "text/event-stream").await?;
+        let resp = self.client.send(&req, "text/event-stream").await?;
         let mut p = self.event_sink();
-        let mut decoder = sse::SseDecoder::new();
-        let mut events = Vec::new();
-        let mut printed = 0i64;
-        while let Some(chunk) = next_chunk(&mut resp, self.client.cfg.debug).await? {
-            decoder
-                .feed(&chunk, &mut events)
-                .map_err(|e| Error::Network(format!("{}: {e}", self.op.name())))?;
-            for ev in events.drain(..) {
-                if ev.event == "ping" {
-                    continue;
-                }
-                let error = ev.event == "error";
-                let (value, json) = ev.into_json();
-                if error {
-                    return Err(stream_error(&req, self.client, &value));
-                }
-                if self.limit_reached(printed) {
-                    return p.finish();
-                }
-                p.event(&json, &value)?;
-                printed += 1;
-                if self.limit_reached(printed) {
-                    return p.finish();
-                }
-            }
-        }
-        p.finish()
+        sink::print_events(self.client, &req, resp, &mut *p, self.max_items).await
     }
 
     /// Session and thread streams: reconnect, backfill and stop rules.

@@ -1,6 +1,9 @@
 //! `ant beta:sessions run`: the quickstart in one command. Create (or
 //! continue) a session, open its stream first, send the user message, render
-//! until idle, answer tool confirmations, and say how to continue.
+//! until idle, answer tool confirmations, and say how to continue. Without
+//! `-m` at a terminal it opens a chat instead ([`crate::chat`]).
+
+use std::io::IsTerminal;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::json;
@@ -9,6 +12,7 @@ use super::Failure;
 use super::global::GlobalArgs;
 use super::run::Context;
 use crate::api::Operation;
+use crate::chat::Chat;
 use crate::error::{Error, Result};
 use crate::request::direct::{build_with, send_event};
 use crate::stream::confirm::Approve;
@@ -25,7 +29,9 @@ pub fn command() -> Command {
              that waits for a tool confirmation or a custom tool result it sends nothing (exit \
              10). Its exit code says how the turn ended (10 to 14 below). Ctrl-C interrupts the \
              turn: one user.interrupt, then up to 5 s for the session to stop, exit 130; Ctrl-C \
-             again quits at once.",
+             again quits at once. Without --message, with stdin and stdout at a terminal, a \
+             chat opens: each entry is one turn (/help lists the prompt's commands, Ctrl-D \
+             leaves).",
         )
         .arg(
             Arg::new("agent")
@@ -52,7 +58,7 @@ pub fn command() -> Command {
                 .short('m')
                 .value_name("TEXT")
                 .allow_hyphen_values(true)
-                .help("The user message: text (default: read from stdin when piped)"),
+                .help("The user message: text (default: read from stdin when piped; at a terminal, a chat opens)"),
         )
         .arg(
             Arg::new("approve")
@@ -135,18 +141,32 @@ pub fn run(g: &GlobalArgs, m: &ArgMatches) -> std::result::Result<(), Failure> {
             Session::Create(build_with("beta:sessions", "create", &values)?)
         }
     };
-    let text = message_text(m)?;
-    // The message goes in as a value (never read as YAML or @file); check
-    // it before anything is created.
-    send_event("sesn_check", &user_message(&text))?;
     let approve = match get("approve").as_deref() {
         Some("all") => Approve::All,
         Some("none") => Approve::None,
         _ => Approve::Ask,
     };
-    let ctx = Context::new(g, format!("beta:sessions {VERB}"))?;
     let stream_op = Operation::find("beta:sessions:events", "stream")
         .ok_or_else(|| Error::Other("no stream operation in the table".into()))?;
+    if get("message").is_none() && std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+    {
+        let ctx = Context::new(g, format!("beta:sessions {VERB}"))?;
+        let chat = Chat {
+            client: &ctx.client,
+            opts: &ctx.opts,
+            stream_op,
+            session,
+            approve,
+            reconnect: !m.get_flag("no-reconnect"),
+            verbose: g.verbose,
+        };
+        return chat.run().map_err(|e| ctx.failure(e));
+    }
+    let text = message_text(m)?;
+    // The message goes in as a value (never read as YAML or @file); check
+    // it before anything is created.
+    send_event("sesn_check", &user_message(&text))?;
+    let ctx = Context::new(g, format!("beta:sessions {VERB}"))?;
     let turn = Turn {
         client: &ctx.client,
         session,
@@ -154,6 +174,7 @@ pub fn run(g: &GlobalArgs, m: &ArgMatches) -> std::result::Result<(), Failure> {
         reconnect: !m.get_flag("no-reconnect"),
         approve,
         deltas: readable(&ctx.opts) && ctx.opts.term.stdout_tty,
+        chat: false,
     };
     // The turn handles Ctrl-C itself (it interrupts the session).
     ctx.block_on_handling_signals(async {

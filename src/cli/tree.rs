@@ -43,7 +43,7 @@ pub fn root_for(words: &[String]) -> Command {
     let named = |g: &str| words.iter().any(|w| w == g);
     let any = words.iter().any(|w| {
         api::groups().contains(&w.as_str())
-            || matches!(w.as_str(), "auth" | "profile")
+            || matches!(w.as_str(), "auth" | "profile" | super::api::NAME)
             || w == super::worker::GROUP
     });
     let version = words.iter().any(|w| w == "--version" || w == "-V");
@@ -72,6 +72,9 @@ fn root_with(wanted: impl Fn(&str) -> bool) -> Command {
     // Stable groups first, then beta ones; each alphabetical, parents before children.
     let mut groups = api::groups();
     groups.sort_by_key(|g| (g.starts_with("beta:"), *g));
+    if wanted(super::api::NAME) {
+        cmd = cmd.subcommand(super::global::with_late_globals(super::api::command()));
+    }
     if wanted("auth") {
         cmd = cmd.subcommand(super::account::auth_command());
     }

@@ -74,5 +74,6 @@ pub fn stream_error(req: &Request, client: &Client, v: &Value) -> Error {
             .and_then(Value::as_str)
             .map(String::from),
         body: serde_json::to_vec(v).unwrap_or_default(),
+        headers: vec![],
     }))
 }

@@ -10,8 +10,11 @@ use super::message::MessageText;
 use super::render::{RenderOptions, Transcript};
 use super::spinner::Spinning;
 use crate::api::{Operation, Response};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::http::body::{next_chunk, stream_error};
+use crate::http::{Client, sse};
 use crate::output::{self, Format, OutputOptions, Printer, Shape};
+use crate::request::Request;
 
 /// Whether streams print as readable text: `--format pretty`, or the
 /// default on a terminal, and no `--transform`.
@@ -86,4 +89,44 @@ impl Printer for TranscriptPrinter {
     fn finish(&mut self) -> Result<()> {
         self.0.finish()
     }
+}
+
+/// Prints the events of an event-stream response to `p` as they arrive,
+/// at most `max_items` (-1: all); `ping`s are skipped and an `error` event
+/// is the API error it carries. Finishes `p`.
+pub async fn print_events(
+    client: &Client,
+    req: &Request,
+    mut resp: reqwest::Response,
+    p: &mut dyn Printer,
+    max_items: i64,
+) -> Result<()> {
+    let limit_reached = |n: i64| max_items >= 0 && n >= max_items;
+    let mut decoder = sse::SseDecoder::new();
+    let mut events = Vec::new();
+    let mut printed = 0i64;
+    while let Some(chunk) = next_chunk(&mut resp, client.cfg.debug).await? {
+        decoder
+            .feed(&chunk, &mut events)
+            .map_err(|e| Error::Network(format!("{} {}: {e}", req.method, req.path)))?;
+        for ev in events.drain(..) {
+            if ev.event == "ping" {
+                continue;
+            }
+            let error = ev.event == "error";
+            let (value, json) = ev.into_json();
+            if error {
+                return Err(stream_error(req, client, &value));
+            }
+            if limit_reached(printed) {
+                return p.finish();
+            }
+            p.event(&json, &value)?;
+            printed += 1;
+            if limit_reached(printed) {
+                return p.finish();
+            }
+        }
+    }
+    p.finish()
 }

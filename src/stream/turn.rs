@@ -40,6 +40,9 @@ pub struct Turn<'a> {
     pub approve: Approve,
     /// Ask the stream for live `agent.message` previews (a terminal transcript).
     pub deltas: bool,
+    /// One turn of an interactive chat: the chat names the session and how
+    /// to continue it, and a second Ctrl-C returns to its prompt.
+    pub chat: bool,
 }
 
 /// The `user.message` event carrying `text`.
@@ -55,9 +58,11 @@ impl Turn<'_> {
         let sid = tokio::select! {
             biased;
             _ = sigint.recv() => return Err(Error::Interrupted),
-            sid = self.session_id() => sid?,
+            sid = session_id(self.client, &self.session) => sid?,
         };
-        note!("Session ID: {sid}");
+        if !self.chat {
+            note!("Session ID: {sid}");
+        }
         let mut flags = vec![("session-id", json!(sid))];
         if self.deltas {
             flags.push(("event-delta", json!("agent.message")));
@@ -137,28 +142,12 @@ impl Turn<'_> {
             Outcome::Idle(StopReason::RequiresAction(ids)) => {
                 explain_pending(&sid, ids, Some(&custom))
             }
-            Outcome::Idle(StopReason::EndTurn) => {
+            Outcome::Idle(StopReason::EndTurn) if !self.chat => {
                 note!("Continue with: ant beta:sessions run --session-id {sid} --message '...'")
             }
             _ => {}
         }
         outcome.into_result().and(finished)
-    }
-
-    async fn session_id(&self) -> Result<String> {
-        let req = match &self.session {
-            Session::Existing(id) => return Ok(id.clone()),
-            Session::Create(req) => req,
-        };
-        let resp = self.client.send(req, "application/json").await?;
-        let body = self.client.read_body(resp, "creating the session").await?;
-        let session: Value = serde_json::from_slice(&body).map_err(|e| {
-            Error::Other(format!("creating the session: response is not JSON: {e}"))
-        })?;
-        session["id"]
-            .as_str()
-            .map(String::from)
-            .ok_or_else(|| Error::Other("creating the session: no id in the response".into()))
     }
 
     /// Sends one `user.interrupt` and lets the stream run up to
@@ -170,7 +159,12 @@ impl Turn<'_> {
         sigint: &mut Signal,
     ) {
         let hint = stop_hint(sid);
-        note!("Interrupting the turn (user.interrupt); Ctrl-C again to quit at once.");
+        let again = if self.chat {
+            "return to the prompt at once"
+        } else {
+            "quit at once"
+        };
+        note!("Interrupting the turn (user.interrupt); Ctrl-C again to {again}.");
         let sent = async {
             let req = send_event(sid, &json!({"type": "user.interrupt"}))?;
             let resp = self.client.send(&req, "application/json").await?;
@@ -199,6 +193,23 @@ impl Turn<'_> {
             ),
         }
     }
+}
+
+/// The session's ID: the one given, or the one `beta:sessions create`
+/// answers with (sent now).
+pub async fn session_id(client: &Client, session: &Session) -> Result<String> {
+    let req = match session {
+        Session::Existing(id) => return Ok(id.clone()),
+        Session::Create(req) => req,
+    };
+    let resp = client.send(req, "application/json").await?;
+    let body = client.read_body(resp, "creating the session").await?;
+    let session: Value = serde_json::from_slice(&body)
+        .map_err(|e| Error::Other(format!("creating the session: response is not JSON: {e}")))?;
+    session["id"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| Error::Other("creating the session: no id in the response".into()))
 }
 
 /// How to stop the session by hand.

@@ -187,6 +187,16 @@ impl Pane {
         std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
     }
 
+    /// The home directory `ant` runs with.
+    pub fn home(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// The screen with up to `lines` lines of scrollback above it.
+    pub fn scrollback(&self, lines: usize) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "0", "-S", &format!("-{lines}")])
+    }
+
     /// After `ant` exited: the terminal is back to normal (cooked mode with
     /// echo, the main screen).
     pub fn assert_restored(&self) {

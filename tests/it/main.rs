@@ -3,6 +3,8 @@
 
 mod account;
 mod admin;
+mod api;
+mod chat;
 mod ci_docs;
 mod cli;
 mod completion;
@@ -16,6 +18,7 @@ mod generated;
 mod guidance;
 mod hardening;
 mod imports;
+mod jq;
 mod lists;
 mod login;
 mod messages;

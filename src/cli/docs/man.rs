@@ -119,14 +119,23 @@ fn root_page(root: &Command) -> String {
         let page = page_name(&["ant", g.get_name()]);
         let about = g.get_about().map(|a| a.to_string()).unwrap_or_default();
         let verbs: Vec<&str> = visible_subcommands(g).map(|v| v.get_name()).collect();
-        let _ = writeln!(
-            out,
-            ".TP\n{} \\fIVERB\\fR\n{}.\n.br\nVerbs: {}; see {}(1).",
-            bold(&format!("ant {}", g.get_name())),
-            esc(about.trim_end_matches('.')),
-            esc(&verbs.join(", ")),
-            bold(&page)
-        );
+        let about = esc(about.trim_end_matches('.'));
+        let _ = if verbs.is_empty() {
+            writeln!(
+                out,
+                ".TP\n{}\n{about}.\n.br\nSee {}(1).",
+                bold(&format!("ant {}", g.get_name())),
+                bold(&page)
+            )
+        } else {
+            writeln!(
+                out,
+                ".TP\n{} \\fIVERB\\fR\n{about}.\n.br\nVerbs: {}; see {}(1).",
+                bold(&format!("ant {}", g.get_name())),
+                esc(&verbs.join(", ")),
+                bold(&page)
+            )
+        };
         pages.push(page);
     }
     out.push_str(".SH SHELL COMPLETION AND MANUAL PAGES\n");
@@ -183,15 +192,22 @@ fn group_page(group: &Command) -> String {
     out
 }
 
-fn verb_page(group: &str, verb: &Command) -> String {
-    let name = verb.get_name();
-    let op = operation_of(group, name);
+/// The page of one command: `words` after `ant` name it (a group and a
+/// verb, or a command of its own such as `api`).
+fn verb_page(words: &[&str], verb: &Command) -> String {
+    let op = match words {
+        [group, name] => operation_of(group, name),
+        _ => None,
+    };
     let mut out = String::new();
     let about = verb.get_about().map(|a| a.to_string()).unwrap_or_default();
-    header(&mut out, &page_name(&["ant", group, name]), &about);
+    let path: Vec<&str> = std::iter::once("ant")
+        .chain(words.iter().copied())
+        .collect();
+    header(&mut out, &page_name(&path), &about);
     let docs = flag_docs(verb, op);
     let own: Vec<&FlagDoc> = docs.iter().filter(|f| !f.global).collect();
-    let mut synopsis = bold(&format!("ant {group} {name}"));
+    let mut synopsis = bold(&path.join(" "));
     for f in own.iter().filter(|f| f.positional) {
         let _ = write!(synopsis, " {}", esc(&f.usage));
     }
@@ -242,12 +258,21 @@ fn verb_page(group: &str, verb: &Command) -> String {
         flag_items(&mut out, &inner);
     }
     out.push_str(".SH GLOBAL OPTIONS\nSee \\fBant\\fR(1): \\-\\-format, \\-\\-transform, \\-r, \\-\\-api\\-key, \\-\\-base\\-url, \\-\\-profile and more.\n");
+    let (group, name) = match words {
+        [group, name] => (*group, *name),
+        [name] => (*name, ""),
+        _ => ("", ""),
+    };
     examples(&mut out, &crate::cli::help::examples::for_verb(group, name));
     out.push_str(".SH EXIT STATUS\n");
     for (code, text) in crate::cli::help::exit_code_rows(group, name) {
         let _ = writeln!(out, ".TP\n.B {code}\n{}", esc(text));
     }
-    see_also(&mut out, &["ant".to_string(), page_name(&["ant", group])]);
+    let mut also = vec!["ant".to_string()];
+    if path.len() > 2 {
+        also.push(page_name(&path[..path.len() - 1]));
+    }
+    see_also(&mut out, &also);
     out
 }
 
@@ -255,14 +280,16 @@ fn verb_page(group: &str, verb: &Command) -> String {
 pub fn pages(root: &Command) -> Vec<(String, String)> {
     let mut out = vec![("ant.1".to_string(), root_page(root))];
     for g in sorted_groups(root) {
-        out.push((
-            format!("{}.1", page_name(&["ant", g.get_name()])),
-            group_page(g),
-        ));
+        let page = if g.has_subcommands() {
+            group_page(g)
+        } else {
+            verb_page(&[g.get_name()], g)
+        };
+        out.push((format!("{}.1", page_name(&["ant", g.get_name()])), page));
         for v in visible_subcommands(g) {
             out.push((
                 format!("{}.1", page_name(&["ant", g.get_name(), v.get_name()])),
-                verb_page(g.get_name(), v),
+                verb_page(&[g.get_name(), v.get_name()], v),
             ));
         }
     }
