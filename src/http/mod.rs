@@ -1,6 +1,7 @@
 //! The one HTTP layer: base URL, auth and version headers, retries with
-//! capped backoff, per-attempt timeouts and the `--debug` log. It sends a
-//! [`Request`] and hands back the response; it never decides how to print.
+//! capped backoff, per-attempt timeouts, the size caps on what is read into
+//! memory, and the `--debug` log. It sends a [`Request`] and hands back the
+//! response; it never decides how to print.
 
 pub mod body;
 pub mod cursors;
@@ -67,13 +68,20 @@ pub struct Config {
     pub command: String,
     /// Extra headers every request carries (e.g. the OAuth beta).
     pub extra_betas: Vec<String>,
-    /// Show a progress bar for uploads (stderr is a terminal).
+    /// stderr is a terminal the command may write to: a progress bar for
+    /// uploads, and a notice before a retry waits longer than a second.
     pub progress: bool,
 }
 
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
-/// Longest wait a server may ask for between retries.
+/// Longest wait a server may ask for between retries: longer ones are not
+/// honoured (ant backs off on its own instead), as in the official SDKs.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Largest JSON body read into memory (the API's own responses stay far
+/// below it); downloads stream and have no limit.
+pub const MAX_BODY: usize = 256 << 20;
+/// Largest error body read (its message and type); the rest is not read.
+pub const MAX_ERROR_BODY: usize = 4 << 20;
 /// Longest `--timeout` accepted: one year.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -242,6 +250,11 @@ impl Client {
                             "retrying in {:.3}s after: {e}",
                             delay.as_secs_f64()
                         ));
+                    } else if self.cfg.progress
+                        && let Some(notice) =
+                            retry_notice(&e, delay, attempt + 1, self.cfg.max_retries)
+                    {
+                        eprintln!("{notice}");
                     }
                     tokio::time::sleep(delay).await;
                     attempt += 1;
@@ -375,7 +388,10 @@ impl Client {
             _ => matches!(status, 408 | 409 | 429) || status >= 500,
         };
         let wait = retry_after(resp.headers());
-        let err = api_error(req.method, url, resp, self.cfg.timeout).await;
+        // The body of an answer that is retried is never read (unless the
+        // debug log shows it): only the last one's can become the error.
+        let read = !should_retry || n >= self.cfg.max_retries || self.cfg.debug;
+        let err = api_error(req.method, url, resp, self.cfg.timeout, read).await;
         if let (true, Error::Api(a)) = (self.cfg.debug, &err) {
             debug::body(&a.body);
         }
@@ -386,25 +402,40 @@ impl Client {
         }
     }
 
-    /// Reads a whole (non-streaming) body, under the per-attempt timeout.
+    /// Reads a whole (non-streaming) body of at most [`MAX_BODY`] bytes,
+    /// under the per-attempt timeout; a larger one is an error (exit 8),
+    /// and is not read further.
     pub async fn read_body(&self, resp: reqwest::Response, what: &str) -> Result<Vec<u8>> {
-        let read = resp.bytes();
+        let too_large = || {
+            Error::Network(format!(
+                "{what}: the response is larger than {} MiB, the most ant reads into memory; not read further",
+                MAX_BODY >> 20
+            ))
+        };
+        if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+            return Err(too_large());
+        }
+        let read = body::read_capped(resp, MAX_BODY);
         let bytes = match self.cfg.timeout {
             Some(t) => tokio::time::timeout(t, read)
                 .await
                 .map_err(|_| Error::Timeout(format!("{what}: timed out reading the response")))?,
             None => read.await,
-        }
-        .map_err(|e| {
-            Error::Network(format!(
-                "{what}: reading the response: {}",
-                describe_reqwest(&e)
-            ))
-        })?;
+        };
+        let bytes = match bytes {
+            Ok(body::Capped::Whole(b)) => b,
+            Ok(body::Capped::Over(_)) => return Err(too_large()),
+            Err(e) => {
+                return Err(Error::Network(format!(
+                    "{what}: reading the response: {}",
+                    describe_reqwest(&e)
+                )));
+            }
+        };
         if self.cfg.debug {
             debug::body(&bytes);
         }
-        Ok(bytes.to_vec())
+        Ok(bytes)
     }
 }
 
@@ -470,43 +501,66 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_secs_f64(base * jitter)
 }
 
-/// `retry-after-ms`, then `retry-after` (seconds or an HTTP date), capped at
-/// [`MAX_RETRY_AFTER`]. Whatever a server sends (`inf`, `NaN`, `1e300`, 20
-/// digits, a date in the year 9999) gives a wait within the cap or none.
+/// The wait a server asks for: `retry-after-ms`, then `retry-after`
+/// (seconds or an HTTP date), honoured from 0 to [`MAX_RETRY_AFTER`] as the
+/// official SDKs do; anything else (longer, negative, `inf`, `NaN`, a date
+/// in the year 9999) is `None`, and ant backs off on its own.
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim);
     if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
         && !ms.is_nan()
     {
-        return Some(capped_secs(ms / 1000.0));
+        return honoured_secs(ms / 1000.0);
     }
     let v = get("retry-after")?;
     match v.parse::<f64>() {
-        Ok(secs) if secs.is_nan() => None,
-        Ok(secs) => Some(capped_secs(secs)),
+        Ok(secs) => honoured_secs(secs),
         Err(_) => {
             let when = date::httpdate_secs(v)?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .ok()?
                 .as_secs();
-            Some(Duration::from_secs(when.saturating_sub(now)).min(MAX_RETRY_AFTER))
+            // A date in the past means now.
+            honoured_secs(when.saturating_sub(now) as f64)
         }
     }
 }
 
-/// A wait in seconds, clamped to `0..=MAX_RETRY_AFTER` before it becomes a
-/// [`Duration`] (so no value can overflow one).
-fn capped_secs(secs: f64) -> Duration {
-    Duration::from_secs_f64(secs.clamp(0.0, MAX_RETRY_AFTER.as_secs_f64()))
+/// A wait in seconds, when it is within `0..=MAX_RETRY_AFTER` (checked
+/// before it becomes a [`Duration`], so no value can overflow one).
+fn honoured_secs(secs: f64) -> Option<Duration> {
+    (0.0..=MAX_RETRY_AFTER.as_secs_f64())
+        .contains(&secs)
+        .then(|| Duration::from_secs_f64(secs))
 }
 
-/// Reads an error response into an [`ApiError`].
+/// The line a terminal shows before a retry that waits longer than a
+/// second (`rate limited; retrying in 12 s (1 of 2)`); `None` for a
+/// shorter wait.
+fn retry_notice(e: &Error, delay: Duration, retry: u32, of: u32) -> Option<String> {
+    if delay <= Duration::from_secs(1) {
+        return None;
+    }
+    let why = match e {
+        Error::Api(a) if a.status == 429 => "rate limited".to_string(),
+        Error::Api(a) if a.status == 529 => "the API is overloaded".to_string(),
+        Error::Api(a) => format!("the API answered {}", a.status),
+        Error::Timeout(_) => "timed out".to_string(),
+        _ => "network error".to_string(),
+    };
+    let secs = delay.as_secs_f64().ceil();
+    Some(format!("ant: {why}; retrying in {secs} s ({retry} of {of})"))
+}
+
+/// Reads an error response into an [`ApiError`] (its body only when
+/// `read`, and at most [`MAX_ERROR_BODY`] of it).
 async fn api_error(
     method: &str,
     url: &str,
     resp: reqwest::Response,
     timeout: Option<Duration>,
+    read: bool,
 ) -> Error {
     let status = resp.status().as_u16();
     let request_id = resp
@@ -521,16 +575,21 @@ async fn api_error(
         .then(|| resp.headers().get("location"))
         .flatten()
         .map(|v| redirect_note(&String::from_utf8_lossy(v.as_bytes())));
-    let read = resp.bytes();
-    let body = match timeout {
-        Some(t) => tokio::time::timeout(t, read)
-            .await
-            .ok()
-            .and_then(|r| r.ok()),
-        None => read.await.ok(),
-    }
-    .map(|b| b.to_vec())
-    .unwrap_or_default();
+    let body = if read {
+        let read = body::read_capped(resp, MAX_ERROR_BODY);
+        match timeout {
+            Some(t) => tokio::time::timeout(t, read).await.ok(),
+            None => Some(read.await),
+        }
+        .and_then(|r| r.ok())
+    } else {
+        None
+    };
+    let (body, cut) = match body {
+        Some(body::Capped::Whole(b)) => (b, false),
+        Some(body::Capped::Over(b)) => (b, true),
+        None => (Vec::new(), false),
+    };
     let parsed: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     let field = |k: &str| {
         parsed
@@ -552,7 +611,14 @@ async fn api_error(
         method: method.to_string(),
         url: url.to_string(),
         kind: field("type"),
-        message: redirect.or_else(|| field("message")),
+        message: redirect.or_else(|| field("message")).or_else(|| {
+            cut.then(|| {
+                format!(
+                    "the error response is larger than {} MiB; only its start was read",
+                    MAX_ERROR_BODY >> 20
+                )
+            })
+        }),
         request_id,
         body,
     }))
@@ -635,8 +701,11 @@ mod tests {
         h.insert("retry-after-ms", "250".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
         let mut h = reqwest::header::HeaderMap::new();
-        h.insert("retry-after", "3600".parse().unwrap());
+        h.insert("retry-after", "60".parse().unwrap());
         assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
+        // Longer than a minute: ant's own backoff, as in the SDKs.
+        h.insert("retry-after", "61".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
         h.insert(
             "retry-after",
             "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
@@ -645,7 +714,7 @@ mod tests {
     }
 
     #[test]
-    fn hostile_retry_after_values_never_overflow_and_are_capped() {
+    fn hostile_retry_after_values_never_overflow_and_fall_back_to_backoff() {
         for (header, value) in [
             ("retry-after", "inf"),
             ("retry-after", "1e300"),
@@ -654,19 +723,13 @@ mod tests {
             ("retry-after-ms", "1e300"),
             ("retry-after-ms", "99999999999999999999"),
             ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"),
-        ] {
-            let mut h = reqwest::header::HeaderMap::new();
-            h.insert(header, value.parse().unwrap());
-            assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER), "{header}: {value}");
-        }
-        for (header, value) in [
             ("retry-after", "-5"),
             ("retry-after", "-inf"),
             ("retry-after-ms", "-1e300"),
         ] {
             let mut h = reqwest::header::HeaderMap::new();
             h.insert(header, value.parse().unwrap());
-            assert_eq!(retry_after(&h), Some(Duration::ZERO), "{header}: {value}");
+            assert_eq!(retry_after(&h), None, "{header}: {value}");
         }
         for value in [
             "NaN",
@@ -684,6 +747,29 @@ mod tests {
         h.insert("retry-after-ms", "NaN".parse().unwrap());
         h.insert("retry-after", "2".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn waits_over_a_second_are_announced() {
+        let limited = Error::Api(Box::new(ApiError {
+            status: 429,
+            method: "GET".into(),
+            url: "u".into(),
+            kind: None,
+            message: None,
+            request_id: None,
+            body: vec![],
+        }));
+        assert_eq!(
+            retry_notice(&limited, Duration::from_millis(11_200), 1, 2).as_deref(),
+            Some("ant: rate limited; retrying in 12 s (1 of 2)")
+        );
+        assert_eq!(retry_notice(&limited, Duration::from_secs(1), 1, 2), None);
+        let net = Error::Network("x".into());
+        assert_eq!(
+            retry_notice(&net, Duration::from_secs(4), 2, 2).as_deref(),
+            Some("ant: network error; retrying in 4 s (2 of 2)")
+        );
     }
 
     #[test]
@@ -761,7 +847,7 @@ mod tests {
             #![proptest_config(crate::proptest_config())]
 
             #[test]
-            fn prop_retry_headers_never_panic_and_are_capped(
+            fn prop_retry_headers_never_panic_and_stay_within_a_minute(
                 after in prop::option::of(header_text()),
                 after_ms in prop::option::of(header_text()),
             ) {

@@ -2,6 +2,7 @@
 //! in-process loopback servers, with HOME and `ANTHROPIC_*` isolated.
 
 mod account;
+mod bodies;
 mod ci_docs;
 mod cli;
 mod completion;
