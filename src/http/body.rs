@@ -67,9 +67,7 @@ pub async fn read_capped(
         }
         if body.capacity() < body.len() + chunk.len() {
             // Grow by doubling, but never past the cap.
-            let want = (body.len() + chunk.len())
-                .max(body.capacity() * 2)
-                .min(cap);
+            let want = (body.len() + chunk.len()).max(body.capacity() * 2).min(cap);
             body.reserve_exact(want - body.len());
         }
         body.extend_from_slice(&chunk);
