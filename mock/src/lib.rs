@@ -61,6 +61,9 @@ pub struct Config {
     pub token_ttl: u64,
     /// Lease of a work item after each heartbeat, in seconds (self-hosted workers).
     pub work_ttl_secs: u64,
+    /// Answer `500` to this many work acknowledgements first (how a worker
+    /// recovers from an ack that fails).
+    pub fail_acks: u32,
 }
 
 /// The real API's request size limit (32 MB).
@@ -85,6 +88,7 @@ impl Default for Config {
             federation_rule: None,
             token_ttl: 3600,
             work_ttl_secs: 30,
+            fail_acks: 0,
         }
     }
 }

@@ -29,6 +29,7 @@ Options:
                            becomes a 500 naming it (for developing ant-mock)
   --work-ttl SECONDS       Lease of a self-hosted work item after each heartbeat
                            (default 30, at most 3600)
+  --fail-acks N            Answer 500 to the first N work acknowledgements
   --quiet                  Do not log requests to stderr
   --oauth-deny             Answer every OAuth authorization with error=access_denied
   --federation-rule ID     The only federation rule id the jwt-bearer grant accepts
@@ -108,6 +109,7 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
                     return Err(format!("--work-ttl must be 1 to {max} seconds"));
                 }
             }
+            "--fail-acks" => c.fail_acks = num(&flag, value(&flag)?)?,
             "--quiet" | "-q" => c.quiet = true,
             "--oauth-deny" => c.oauth_deny = true,
             "--federation-rule" => c.federation_rule = Some(value(&flag)?),
@@ -253,6 +255,8 @@ mod tests {
             assert!(args(bad).is_err(), "{bad:?}");
         }
         assert_eq!(args(&["--work-ttl", "3600"]).unwrap().work_ttl_secs, 3600);
+        assert_eq!(args(&["--fail-acks", "3"]).unwrap().fail_acks, 3);
+        assert!(args(&["--fail-acks", "-1"]).is_err());
         assert_eq!(args(&["--token-ttl", "0"]).unwrap().token_ttl, 0);
     }
 }

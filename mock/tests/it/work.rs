@@ -174,3 +174,47 @@ fn the_work_queue_follows_its_state_machine_over_http() {
         401
     );
 }
+
+#[test]
+fn fail_acks_answers_500_to_the_first_acks_and_the_item_waits_for_one_that_succeeds() {
+    let (_h, admin) = start(ant_mock::Config {
+        work_ttl_secs: 2,
+        fail_acks: 2,
+        ..Default::default()
+    });
+    let worker = Client {
+        addr: admin.addr.clone(),
+        key: Some("Bearer env-key".into()),
+    };
+    let env = id(&admin
+        .post(
+            "/v1/environments",
+            json!({"name": "s", "config": {"type": "self_hosted"}}),
+        )
+        .json());
+    let agent = id(&admin
+        .post(
+            "/v1/agents",
+            json!({"name": "a", "model": "claude-opus-4-7"}),
+        )
+        .json());
+    admin.post(
+        "/v1/sessions",
+        json!({"agent": agent, "environment_id": env}),
+    );
+    let base = format!("/v1/environments/{env}/work");
+    let item = worker
+        .get(&format!("{base}/poll?beta=true&block_ms=999"))
+        .json();
+    let ack = format!("{base}/{}/ack?beta=true", id(&item));
+    for _ in 0..2 {
+        let r = worker.raw("POST", &ack, "", b"");
+        assert_eq!(r.status, 500);
+        assert_eq!(r.json()["error"]["type"], "api_error");
+    }
+    let r = worker.raw("POST", &ack, "", b"");
+    assert_eq!(
+        (r.status, r.json()["state"].clone()),
+        (200, json!("active"))
+    );
+}
