@@ -21,11 +21,12 @@ fn measured(server: &Server, args: &[&str]) -> (Option<i32>, String, i64) {
     cmd.args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&err_path).unwrap());
-    let child = cmd.spawn().unwrap();
+    let pid = cmd.spawn().unwrap().id() as i32;
+    // SAFETY: an all-zero rusage is valid; wait4 reaps the child this test
+    // started (in place of Child::wait, to get its own peak memory).
     let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
-    // SAFETY: waits for (and reaps) the child this test started.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32, "wait4");
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4");
     let code = std::process::ExitStatus::from_raw(status).code();
     let err = std::fs::read_to_string(&err_path).unwrap();
     (code, err, usage.ru_maxrss)
@@ -97,7 +98,8 @@ fn a_huge_error_body_is_read_once_and_only_its_start() {
     );
     assert_eq!(code, Some(7), "{err}");
     assert!(
-        err.contains("500") && err.contains("the error response is larger than 4 MiB; only its start was read"),
+        err.contains("500")
+            && err.contains("the error response is larger than 4 MiB; only its start was read"),
         "{err}"
     );
     assert_eq!(server.recorded().len(), 3, "retried");

@@ -314,9 +314,8 @@ async fn serve(
             let parts = std::iter::once(Bytes::from(head))
                 .chain(std::iter::repeat_n(fill, times))
                 .chain(std::iter::once(Bytes::from(tail)));
-            let stream = futures_util::stream::iter(
-                parts.map(|b| Ok::<_, std::io::Error>(Frame::data(b))),
-            );
+            let stream =
+                futures_util::stream::iter(parts.map(|b| Ok::<_, std::io::Error>(Frame::data(b))));
             hyper::Response::builder()
                 .status(status)
                 .header("content-type", "application/json")
