@@ -6,6 +6,7 @@ mod bodies;
 mod ci_docs;
 mod cli;
 mod completion;
+mod containment;
 mod explore;
 mod federation;
 mod files;
@@ -24,6 +25,7 @@ mod streams;
 mod timeline;
 mod tokens;
 mod worker;
+mod worker_ends;
 mod worker_tools;
 
 use std::path::Path;

@@ -1,20 +1,25 @@
 //! The `bash` tool: one persistent `/bin/bash --noprofile --norc` per
 //! session on a pseudo-terminal, started lazily in the workdir with every
-//! `ANTHROPIC_*` variable removed. Each command is wrapped so that its
-//! stdin is `/dev/null`, stderr joins stdout, and a per-call sentinel with
-//! the exit status marks its end. Output keeps the last 100 KiB.
+//! `ANTHROPIC_*` variable removed, in a session of its own and (confined)
+//! in a Landlock domain nested in the tool host's. Each command is wrapped
+//! so that its stdin is `/dev/null`, stderr joins stdout, and a per-call
+//! sentinel with the exit status marks its end. Output keeps the last
+//! 100 KiB.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::io::unix::AsyncFd;
+use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Output, decode};
+use crate::worker::confine::Nest;
 
 pub const OUTPUT_CAP: usize = 100 * 1024;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -38,18 +43,21 @@ struct Proc {
 }
 
 impl Proc {
-    /// Kills the shell and everything in its session: its process group,
-    /// and the groups that job control (`set -m`) made for background jobs.
     fn kill(mut self) {
-        let sid = self.child.id() as libc::pid_t;
-        // SAFETY: signals the process group led by our child (setsid).
-        unsafe { libc::killpg(sid, libc::SIGKILL) };
-        for pid in session_members(sid) {
-            // SAFETY: signals a process of the shell's own session.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
+        kill_session(self.child.id() as libc::pid_t);
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Kills a shell's session (`sid` is the shell's pid): its process group,
+/// and the groups that job control (`set -m`) made for background jobs.
+pub fn kill_session(sid: libc::pid_t) {
+    // SAFETY: signals the process group led by the shell (setsid).
+    unsafe { libc::killpg(sid, libc::SIGKILL) };
+    for pid in session_members(sid) {
+        // SAFETY: signals a process of the shell's own session.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
     }
 }
 
@@ -84,6 +92,10 @@ pub struct Shell {
     workdir: PathBuf,
     tmp: Option<PathBuf>,
     proc: Option<Proc>,
+    /// The Landlock domain the shell enters (nested in the tool host's).
+    nest: Option<Arc<Nest>>,
+    /// Hears the pid of every shell started.
+    started: Option<UnboundedSender<i32>>,
 }
 
 /// Opens a pseudo-terminal pair (master, slave).
@@ -153,11 +165,18 @@ fn sentinel() -> (String, String) {
 }
 
 impl Shell {
-    pub fn new(workdir: PathBuf, tmp: Option<PathBuf>) -> Shell {
+    pub fn new(
+        workdir: PathBuf,
+        tmp: Option<PathBuf>,
+        nest: Option<Arc<Nest>>,
+        started: Option<UnboundedSender<i32>>,
+    ) -> Shell {
         Shell {
             workdir,
             tmp,
             proc: None,
+            nest,
+            started,
         }
     }
 
@@ -203,8 +222,14 @@ impl Shell {
                 }
                 Ok(())
             });
+            if let Some(nest) = &self.nest {
+                cmd.pre_exec(nest.hook());
+            }
         }
         let child = cmd.spawn()?;
+        if let Some(tx) = &self.started {
+            let _ = tx.send(child.id() as i32);
+        }
         Ok(Proc {
             child,
             // SAFETY: the fd is ours and stays open as long as the AsyncFd owns it.
@@ -452,7 +477,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         let root = dir.path().canonicalize().unwrap();
         run(async {
-            let mut sh = Shell::new(root.clone(), None);
+            let mut sh = Shell::new(root.clone(), None, None, None);
             let call = |c: &str| json!({ "command": c });
             assert_eq!(
                 sh.call(&call("export FOO=bar; cd sub")).await,
