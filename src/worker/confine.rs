@@ -299,12 +299,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_confined_thread_cannot_write_outside_or_read_home() {
-        if let Err(why) = probe() {
-            eprintln!("skipped: Landlock is not available here ({why})");
-            return;
-        }
+    /// A session's directories: its workdir, TMPDIR and a home holding a
+    /// secret, all in a fresh temporary directory (`base`).
+    struct Session {
+        base: PathBuf,
+        work: PathBuf,
+        tmp: PathBuf,
+        home: PathBuf,
+    }
+
+    fn session() -> (tempfile::TempDir, Session, Rules) {
         let t = tempfile::tempdir().unwrap();
         let base = t.path().canonicalize().unwrap();
         let (work, tmp, home) = (base.join("work"), base.join("tmp"), base.join("home"));
@@ -313,6 +317,31 @@ mod tests {
         }
         std::fs::write(home.join("secret"), "s").unwrap();
         let rules = Rules::for_session(&work, &tmp, std::slice::from_ref(&home));
+        let dirs = Session {
+            base,
+            work,
+            tmp,
+            home,
+        };
+        (t, dirs, rules)
+    }
+
+    #[test]
+    fn a_confined_thread_cannot_write_outside_or_read_home() {
+        if let Err(why) = probe() {
+            eprintln!("skipped: Landlock is not available here ({why})");
+            return;
+        }
+        let (
+            _t,
+            Session {
+                base,
+                work,
+                tmp,
+                home,
+            },
+            rules,
+        ) = session();
         let outcome = std::thread::spawn(move || {
             restrict_thread(&rules).unwrap();
             (
@@ -399,19 +428,21 @@ mod tests {
     #[test]
     #[ignore = "run by a_confined_process_and_its_nested_programs_stay_inside"]
     fn child_confines_itself() {
-        let t = tempfile::tempdir().unwrap();
-        let base = t.path().canonicalize().unwrap();
-        let (work, tmp, home) = (base.join("work"), base.join("tmp"), base.join("home"));
-        for d in [&work, &tmp, &home] {
-            std::fs::create_dir_all(d).unwrap();
-        }
-        std::fs::write(home.join("secret"), "s").unwrap();
-        let rules = Rules::for_session(&work, &tmp, std::slice::from_ref(&home));
+        let (
+            _t,
+            Session {
+                base, work, home, ..
+            },
+            rules,
+        ) = session();
         // libtest runs each test on a thread of its own: confining the whole
         // process is refused, as Landlock would confine only one thread.
         assert!(threads() > 1);
         let refused = confine_process(&rules).unwrap_err();
-        assert!(refused.contains("threads; Landlock would confine only one"), "{refused}");
+        assert!(
+            refused.contains("threads; Landlock would confine only one"),
+            "{refused}"
+        );
         // What confine_process does on the host's one thread, on this one.
         let nested: Option<OwnedFd> = ruleset(&rules).unwrap().into();
         let nest = Nest(nested.unwrap());
@@ -432,7 +463,11 @@ mod tests {
         // SAFETY: the hook is one system call.
         unsafe { std::os::unix::process::CommandExt::pre_exec(&mut cmd, nest.hook()) };
         let out = String::from_utf8(cmd.output().unwrap().stdout).unwrap();
-        let expected = if kernel_abi() >= 6 { "done\n" } else { "signalled\ndone\n" };
+        let expected = if kernel_abi() >= 6 {
+            "done\n"
+        } else {
+            "signalled\ndone\n"
+        };
         assert_eq!(out, expected);
         assert!(!base.join("out").exists());
     }

@@ -74,15 +74,26 @@ pub fn unprivileged() -> Result<&'static Unprivileged, String> {
                 ant,
             });
         }
-        // The build directory is out of that user's reach: a copy in /tmp.
-        let dir = Path::new("/tmp").join(format!("ant-it-{}", std::process::id()));
+        // The build directory is out of that user's reach: a copy in /tmp,
+        // one per build (named after its size and time).
+        let meta = std::fs::metadata(&ant).map_err(|e| e.to_string())?;
+        let built = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let dir = Path::new("/tmp").join(format!("ant-it-bin-{}-{built}", meta.len()));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         std::fs::set_permissions(&dir, PermissionsExt::from_mode(0o755))
             .map_err(|e| e.to_string())?;
         let copy = dir.join("ant");
-        std::fs::copy(&ant, &copy).map_err(|e| e.to_string())?;
-        std::fs::set_permissions(&copy, PermissionsExt::from_mode(0o755))
-            .map_err(|e| e.to_string())?;
+        if std::fs::metadata(&copy).map(|m| m.len()).ok() != Some(meta.len()) {
+            let part = dir.join(format!("ant.{}", std::process::id()));
+            std::fs::copy(&ant, &part).map_err(|e| e.to_string())?;
+            std::fs::set_permissions(&part, PermissionsExt::from_mode(0o755))
+                .map_err(|e| e.to_string())?;
+            std::fs::rename(&part, &copy).map_err(|e| e.to_string())?;
+        }
         match runs(&copy)? {
             true => Ok(Unprivileged {
                 prefix,

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use super::containment::tool_host;
-use super::worker::{Bench, path_str, wait_until, workdir};
+use super::worker::{Bench, Worker, path_str, wait_until, workdir};
 
 const QUICK: Duration = Duration::from_secs(20);
 
@@ -25,15 +25,42 @@ fn dead(pid: i32) -> bool {
     })
 }
 
-fn pid_in(file: &std::path::Path) -> i32 {
-    wait_until("the command's pid", QUICK, || {
-        std::fs::read_to_string(file).is_ok_and(|s| s.ends_with('\n'))
-    });
-    std::fs::read_to_string(file)
+/// A worker running `/bash` with a `sleep SECS` (then `also`, when given).
+struct Sleeping {
+    b: Bench,
+    /// The workdir (bound by each test, so it lives as long as the test).
+    _dir: tempfile::TempDir,
+    session: String,
+    w: Worker,
+    /// The `sleep` process.
+    sleeper: i32,
+}
+
+fn sleeping(secs: u32, worker_args: &[&str], also: &str) -> Sleeping {
+    let b = Bench::new(5);
+    let (dir, path) = workdir();
+    let session = b.session(&b.agent(None));
+    let mut args = vec!["poll", "--workdir", path_str(&path)];
+    args.extend(worker_args);
+    let w = b.worker(&args);
+    b.say(
+        &session,
+        &format!("/bash sh -c 'echo $$ > pid.tmp && mv pid.tmp pid && exec sleep {secs}'{also}"),
+    );
+    let file = path.join("pid");
+    wait_until("the command's pid", QUICK, || file.exists());
+    let sleeper = std::fs::read_to_string(&file)
         .unwrap()
         .trim()
         .parse()
-        .unwrap()
+        .unwrap();
+    Sleeping {
+        b,
+        _dir: dir,
+        session,
+        w,
+        sleeper,
+    }
 }
 
 #[test]
@@ -57,15 +84,13 @@ fn an_ack_that_fails_is_retried_and_the_turn_finishes() {
 
 #[test]
 fn a_call_still_running_after_the_grace_gets_an_error_result_at_shutdown() {
-    let b = Bench::new(5);
-    let (_t, dir) = workdir();
-    let session = b.session(&b.agent(None));
-    let mut w = b.worker(&["poll", "--workdir", path_str(&dir)]);
-    b.say(
-        &session,
-        "/bash sh -c 'echo $$ > pid.tmp && mv pid.tmp pid && exec sleep 45'",
-    );
-    let sleeper = pid_in(&dir.join("pid"));
+    let Sleeping {
+        b,
+        session,
+        mut w,
+        sleeper,
+        _dir,
+    } = sleeping(45, &[], "");
     signal(w.child.id() as i32, libc::SIGINT);
     let status = w.wait_exit(Duration::from_secs(45));
     assert!(status.success(), "exit {status:?}: {}", w.log());
@@ -80,15 +105,13 @@ fn a_call_still_running_after_the_grace_gets_an_error_result_at_shutdown() {
 
 #[test]
 fn a_second_signal_interrupts_a_stuck_call_posts_its_error_and_ends_the_worker_at_once() {
-    let b = Bench::new(5);
-    let (_t, dir) = workdir();
-    let session = b.session(&b.agent(None));
-    let mut w = b.worker(&["poll", "--workdir", path_str(&dir)]);
-    b.say(
-        &session,
-        "/bash sh -c 'echo $$ > pid.tmp && mv pid.tmp pid && exec sleep 60'",
-    );
-    let sleeper = pid_in(&dir.join("pid"));
+    let Sleeping {
+        b,
+        session,
+        mut w,
+        sleeper,
+        _dir,
+    } = sleeping(60, &[], "");
     // The tool host stops answering, as if stuck in a system call.
     let host = tool_host(w.child.id());
     signal(host, libc::SIGSTOP);
@@ -112,15 +135,13 @@ fn a_second_signal_interrupts_a_stuck_call_posts_its_error_and_ends_the_worker_a
 
 #[test]
 fn a_tool_host_that_dies_is_replaced_and_its_commands_killed() {
-    let b = Bench::new(5);
-    let (_t, dir) = workdir();
-    let session = b.session(&b.agent(None));
-    let mut w = b.worker(&["poll", "--workdir", path_str(&dir), "--max-idle", "1s"]);
-    b.say(
-        &session,
-        "/bash sh -c 'echo $$ > pid.tmp && mv pid.tmp pid && exec sleep 60'\n/bash echo again",
-    );
-    let sleeper = pid_in(&dir.join("pid"));
+    let Sleeping {
+        b,
+        session,
+        mut w,
+        sleeper,
+        _dir,
+    } = sleeping(60, &["--max-idle", "1s"], "\n/bash echo again");
     // What an agent could do on a kernel without Landlock signal scoping.
     signal(tool_host(w.child.id()), libc::SIGKILL);
     b.wait_turn(&session, QUICK);

@@ -12,7 +12,6 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use rustix::fs::OFlags;
-
 use serde::Deserialize;
 use serde_json::Value;
 

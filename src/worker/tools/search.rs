@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::SystemTime;
 
+use rustix::fs::OFlags;
 use serde::Deserialize;
 use serde_json::Value;
-
-use rustix::fs::OFlags;
 
 use super::{Output, Paths, decode, guard};
 use crate::worker::confine::Nest;
