@@ -698,6 +698,19 @@ mod tests {
     }
 
     #[test]
+    fn at_shutdown_the_queued_calls_without_a_result_are_the_ones_to_answer() {
+        with_book(|b| {
+            b.on_stream(&tool_use("t1", "bash", None));
+            b.on_stream(&tool_use("t2", "read", None));
+            b.on_stream(&tool_use("t3", "bash", Some("ask")));
+            b.on_stream(&json!({"type": "user.tool_result", "tool_use_id": "t2"}));
+            let left: Vec<String> = b.drain_queue().into_iter().map(|c| c.id).collect();
+            assert_eq!(left, ["t1"], "answered and held calls are not");
+            assert!(b.queue.is_empty() && b.held.contains_key("t3"));
+        });
+    }
+
+    #[test]
     fn result_events_have_the_official_shape() {
         let call = Call {
             id: "tu_1".into(),

@@ -186,10 +186,7 @@ struct Proc {
 
 /// The start time of a process (clock ticks after boot, `/proc/PID/stat`).
 fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    // After the name: state is field 3, starttime field 22.
-    rest.split_whitespace().nth(19)?.parse().ok()
+    tools::bash::stat_fields(pid)?.get(19)?.parse().ok()
 }
 
 impl Proc {
@@ -209,7 +206,12 @@ impl Proc {
             match self.out.next().await {
                 Ok(Some(l)) => match serde_json::from_slice::<FromHost>(&l) {
                     Ok(FromHost::Shell { pid }) => {
-                        self.shell = start_time(pid).map(|t| (pid, t));
+                        // Taken only for a child of the host, as a shell is.
+                        let child = self.child.id().and_then(|h| i32::try_from(h).ok());
+                        let parent = tools::bash::stat_field(pid, 1);
+                        self.shell = (pid > 1 && parent.is_some() && parent == child)
+                            .then(|| start_time(pid).map(|t| (pid, t)))
+                            .flatten();
                     }
                     Ok(m) => return Ok(m),
                     Err(e) => return Err(format!("it sent a malformed message ({e})")),
@@ -459,4 +461,103 @@ async fn run_call(
         Ok(Some(()))
     );
     (Output::err(INTERRUPTED), kill)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A "host" that is `sh -c SCRIPT`: it reads calls and does what the
+    /// script says (nothing, say).
+    fn fake(script: &str) -> Proc {
+        let mut child = tokio::process::Command::new("/bin/sh")
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        Proc {
+            stdin: child.stdin.take(),
+            out: Lines::new(BufReader::new(child.stdout.take().unwrap()), 64),
+            child,
+            shell: None,
+            next_id: 1,
+        }
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_host_that_never_answers_is_given_up_at_the_deadline() {
+        rt().block_on(async {
+            let mut p = fake("exec sleep 60");
+            let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+            let started = std::time::Instant::now();
+            let (out, kill) = run_call(&mut p, "read", 1, deadline, &Cancel::new()).await;
+            assert_eq!(out, Output::err(timed_out("read")));
+            assert!(kill && started.elapsed() < Duration::from_secs(5));
+            p.kill().await;
+        });
+    }
+
+    #[test]
+    fn an_interrupted_call_without_an_answer_gets_the_host_killed() {
+        rt().block_on(async {
+            let mut p = fake("exec sleep 60");
+            let interrupt = Cancel::new();
+            interrupt.cancel();
+            let far = tokio::time::Instant::now() + Duration::from_secs(60);
+            let (out, kill) = run_call(&mut p, "bash", 1, far, &interrupt).await;
+            assert_eq!((out, kill), (Output::err(INTERRUPTED), true));
+            p.kill().await;
+        });
+    }
+
+    #[test]
+    fn answers_are_matched_to_their_call_and_nonsense_ends_the_host() {
+        rt().block_on(async {
+            let far = tokio::time::Instant::now() + Duration::from_secs(60);
+            let answers = r#"read l; echo '{"result":{"id":1,"text":"old","is_error":false}}'; echo '{"result":{"id":2,"text":"hi","is_error":false}}'; sleep 60"#;
+            let mut p = fake(answers);
+            p.send(&ToHost::Cancel { id: 0 }).await.unwrap();
+            let got = run_call(&mut p, "bash", 2, far, &Cancel::new()).await;
+            assert_eq!(got, (Output::ok("hi"), false));
+            p.kill().await;
+            // A shell the host reports is killed with it: its own child in a
+            // session of its own; any other pid is not taken.
+            // (Reported once it leads its session, as a shell is when spawned.)
+            let shell = r#"setsid sleep 60 & while [ "$(cut -d' ' -f6 /proc/$!/stat)" != $! ]; do :; done; echo "{\"shell\":{\"pid\":$!}}"; echo '{"shell":{"pid":1}}'; echo '{"result":{"id":1,"text":"","is_error":false}}'; sleep 60"#;
+            let mut p = fake(shell);
+            assert!(!run_call(&mut p, "bash", 1, far, &Cancel::new()).await.1);
+            assert_eq!(p.shell, None, "pid 1 is not the host's shell");
+            p.kill().await;
+            let mut p = fake(&shell.replace(r#"echo '{"shell":{"pid":1}}'; "#, ""));
+            assert!(!run_call(&mut p, "bash", 1, far, &Cancel::new()).await.1);
+            let (sid, _) = p.shell.expect("the host's shell");
+            p.kill().await;
+            let end = std::time::Instant::now() + Duration::from_secs(10);
+            while tools::bash::stat_fields(sid).is_some_and(|f| f[0] != "Z") {
+                assert!(std::time::Instant::now() < end, "the shell {sid} survived");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let mut p = fake("echo not json; sleep 60");
+            let (out, kill) = run_call(&mut p, "bash", 1, far, &Cancel::new()).await;
+            assert!(kill && out.text.starts_with("bash: the tool host stopped: it sent a malformed message"), "{out:?}");
+            p.kill().await;
+            // A message longer than the cap is refused, not read whole.
+            let mut p = fake("head -c 1000 /dev/zero | tr '\\0' x; sleep 60");
+            let (out, kill) = run_call(&mut p, "bash", 1, far, &Cancel::new()).await;
+            assert!(kill && out.text.contains("a message longer than 64 bytes"), "{out:?}");
+            p.kill().await;
+            let mut p = fake("exit 3");
+            let (out, kill) = run_call(&mut p, "grep", 1, far, &Cancel::new()).await;
+            assert_eq!(out, Output::err("grep: the tool host stopped: it exited (exit status: 3)"));
+            assert!(kill);
+        });
+    }
 }

@@ -52,13 +52,36 @@ impl Proc {
 
 /// Kills a shell's session (`sid` is the shell's pid): its process group,
 /// and the groups that job control (`set -m`) made for background jobs.
+/// Only a live session leader's own session: never pid 0 or 1, which
+/// `killpg` would read as this process's group or as every process.
 pub fn kill_session(sid: libc::pid_t) {
+    if !leads_session(sid) {
+        return;
+    }
     // SAFETY: signals the process group led by the shell (setsid).
     unsafe { libc::killpg(sid, libc::SIGKILL) };
     for pid in session_members(sid) {
         // SAFETY: signals a process of the shell's own session.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     }
+}
+
+/// Whether `pid` is a live process (above 1) leading a session of its own.
+fn leads_session(pid: libc::pid_t) -> bool {
+    pid > 1 && stat_field(pid, 3) == Some(pid)
+}
+
+/// Field `n` of `/proc/<pid>/stat` counted after the command name (0:
+/// state, 1: ppid, 2: pgrp, 3: session, 19: start time).
+pub fn stat_field(pid: libc::pid_t, n: usize) -> Option<libc::pid_t> {
+    stat_fields(pid)?.get(n)?.parse().ok()
+}
+
+/// The fields of `/proc/<pid>/stat` after the command name.
+pub fn stat_fields(pid: libc::pid_t) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(rest.split_whitespace().map(String::from).collect())
 }
 
 /// The processes whose session is `sid` (from `/proc/<pid>/stat`).
@@ -68,15 +91,7 @@ fn session_members(sid: libc::pid_t) -> Vec<libc::pid_t> {
     };
     dir.flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<libc::pid_t>().ok())
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            // After the command name: state, ppid, pgrp, session, ...
-            let fields: Vec<&str> = stat
-                .rsplit_once(')')
-                .map(|(_, rest)| rest.split_whitespace().collect())
-                .unwrap_or_default();
-            fields.get(3).and_then(|s| s.parse().ok()) == Some(sid)
-        })
+        .filter(|pid| stat_field(*pid, 3) == Some(sid))
         .collect()
 }
 
@@ -446,6 +461,24 @@ async fn read_capped(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_a_session_leader_above_pid_1_has_its_session_killed() {
+        // (Never call kill_session with these: killpg(1) signals every process.)
+        assert!(!leads_session(0) && !leads_session(1) && !leads_session(-5));
+        let mut child = std::process::Command::new("setsid")
+            .args(["sleep", "30"])
+            .spawn()
+            .unwrap();
+        let pid = child.id() as libc::pid_t;
+        let end = std::time::Instant::now() + Duration::from_secs(10);
+        while !leads_session(pid) {
+            assert!(std::time::Instant::now() < end, "setsid did not run");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        kill_session(pid);
+        assert!(child.wait().unwrap().code().is_none(), "killed by a signal");
+    }
 
     #[test]
     fn output_cleaning_strips_csi_and_carriage_returns() {
