@@ -132,13 +132,20 @@ impl Unprivileged {
     }
 
     /// `ant beta:worker ARGS` for `b`'s mock, as the user, with its home
-    /// and temporary directory in `home`.
-    pub fn worker(&self, b: &Bench, home: &Path, args: &[&str]) -> Worker {
+    /// and temporary directory in `home`; `setup` adds to the command.
+    pub fn worker(
+        &self,
+        b: &Bench,
+        home: &Path,
+        args: &[&str],
+        setup: impl FnOnce(&mut Command),
+    ) -> Worker {
         let tmp = home.join("tmp");
         std::fs::create_dir_all(&tmp).unwrap();
         std::os::unix::fs::chown(&tmp, Some(self.uid), Some(self.uid)).unwrap();
         b.start_worker(self.command(&self.ant), args, |c| {
             c.env("HOME", home).env("TMPDIR", &tmp);
+            setup(c);
         })
     }
 }
@@ -215,16 +222,12 @@ fn an_agent_cannot_read_keys_ptrace_or_kill_the_worker_or_its_tool_host() {
     let hidden = |k: &str| format!("{}[{}]", &k[..k.len() - 1], &k[k.len() - 1..]);
     let (key_re, api_re) = (hidden(&key), hidden(&api_key));
     let session = b.session(&b.agent(None));
-    let tmp = home.join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    std::os::unix::fs::chown(&tmp, Some(u.uid), Some(u.uid)).unwrap();
-    let mut w = b.start_worker(
-        u.command(&u.ant),
+    let mut w = u.worker(
+        &b,
+        &home,
         &["poll", "--workdir", path_str(&dir), "--max-idle", "60s"],
         |c| {
-            c.env("HOME", &home)
-                .env("TMPDIR", &tmp)
-                .env("ANTHROPIC_ENVIRONMENT_KEY", &key)
+            c.env("ANTHROPIC_ENVIRONMENT_KEY", &key)
                 .env("ANTHROPIC_API_KEY", &api_key)
                 .args(["--environment-key", &key]);
         },
@@ -417,6 +420,7 @@ fn the_tools_get_the_process_and_file_limits_asked_for() {
             "--max-processes",
             "40",
         ],
+        |_| {},
     );
     b.say(
         &session,
