@@ -5,6 +5,11 @@ use std::io::Write;
 
 fn main() {
     std::panic::set_hook(Box::new(report_panic));
+    // The worker's tool host: confines itself before anything else runs
+    // (before any thread starts), so it is dispatched here, not by clap.
+    if std::env::args_os().nth(1).as_deref() == Some(ant::worker::host::serve::ARG.as_ref()) {
+        std::process::exit(ant::worker::host::serve::main());
+    }
     if std::env::var_os("ANT_TEST_PANIC").is_some() {
         // Lets the tests check the hook below in a real process.
         panic!("ANT_TEST_PANIC is set");

@@ -31,6 +31,7 @@ Options:
                            (default 30, at most 3600)
   --batch-delay SECONDS    How long a message batch stays in_progress before it
                            ends (default 1; fractions allowed; at most 86400)
+  --fail-acks N            Answer 500 to the first N work acknowledgements
   --quiet                  Do not log requests to stderr
   --oauth-deny             Answer every OAuth authorization with error=access_denied
   --federation-rule ID     The only federation rule id the jwt-bearer grant accepts
@@ -117,6 +118,7 @@ fn parse(args: Vec<String>) -> Result<ant_mock::Config, String> {
                     .filter(|_| secs <= 86_400.0)
                     .ok_or("--batch-delay must be 0 to 86400 seconds")?;
             }
+            "--fail-acks" => c.fail_acks = num(&flag, value(&flag)?)?,
             "--quiet" | "-q" => c.quiet = true,
             "--oauth-deny" => c.oauth_deny = true,
             "--federation-rule" => c.federation_rule = Some(value(&flag)?),
@@ -266,6 +268,8 @@ mod tests {
         assert_eq!(delay, std::time::Duration::from_millis(250));
         assert!(args(&["--batch-delay", "-1"]).is_err());
         assert!(args(&["--batch-delay", "nan"]).is_err());
+        assert_eq!(args(&["--fail-acks", "3"]).unwrap().fail_acks, 3);
+        assert!(args(&["--fail-acks", "-1"]).is_err());
         assert_eq!(args(&["--token-ttl", "0"]).unwrap().token_ttl, 0);
     }
 }

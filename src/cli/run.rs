@@ -317,6 +317,13 @@ impl Job<'_> {
                     return p.finish();
                 }
             }
+            if buf.len() > http::MAX_BODY {
+                return Err(Error::Network(format!(
+                    "{}: a line of the response is longer than {} MiB, the most ant reads into memory; not read further",
+                    self.op.name(),
+                    http::MAX_BODY >> 20
+                )));
+            }
         }
         emit(&buf, &mut p)?;
         p.finish()

@@ -1,5 +1,6 @@
 //! `ant beta:worker poll|run`: the official worker's flags (same names,
-//! variables and defaults) plus `--confine` and `--max-sessions`, parsed
+//! variables and defaults) plus `--confine`, `--max-sessions`,
+//! `--max-processes` and `--max-open-files`, parsed
 //! into [`crate::worker::Options`]; the worker itself lives in `src/worker/`.
 
 use std::path::PathBuf;
@@ -97,6 +98,24 @@ fn common(cmd: Command) -> Command {
         )
         .default_value("auto")
         .value_parser(["auto", "required"]),
+    )
+    .arg(
+        value(
+            "max-processes",
+            "N",
+            "Processes (and threads) the agent's commands may start beyond those you already run (RLIMIT_NPROC); 0: no limit of the worker's own",
+        )
+        .default_value("1024")
+        .value_parser(clap::value_parser!(u64)),
+    )
+    .arg(
+        value(
+            "max-open-files",
+            "N",
+            "Open files per process of the tools (RLIMIT_NOFILE); 0: as inherited",
+        )
+        .default_value("1024")
+        .value_parser(clap::value_parser!(u64).range(0..=1 << 20)),
     )
     .after_help(
         "Tools may write only in the workdir and a private TMPDIR, and may not read your home directory \
@@ -276,9 +295,22 @@ fn options(m: &ArgMatches, g: &GlobalArgs, poll: bool) -> Result<Options> {
         } else {
             1
         },
+        limits: worker::limits::Limits {
+            processes: limit(m, "max-processes"),
+            open_files: limit(m, "max-open-files"),
+        },
         debug: g.debug,
         max_retries: g.max_retries,
     })
+}
+
+/// A limit flag (`0`: none).
+fn limit(m: &ArgMatches, id: &str) -> Option<u64> {
+    m.try_get_one::<u64>(id)
+        .ok()
+        .flatten()
+        .copied()
+        .filter(|n| *n > 0)
 }
 
 pub fn run(verb: &str, m: &ArgMatches, g: &GlobalArgs) -> Result<()> {

@@ -1,6 +1,7 @@
-//! Reading response bodies chunk by chunk, and the `error` events a stream
-//! may carry instead of data: shared by every command that streams (lists of
-//! lines, SSE, downloads, followed session streams).
+//! Reading response bodies chunk by chunk (up to a cap when they are read
+//! into memory), and the `error` events a stream may carry instead of data:
+//! shared by every command that reads a body (lists of lines, SSE,
+//! downloads, followed session streams).
 
 use serde_json::Value;
 
@@ -40,6 +41,38 @@ pub async fn next_chunk(resp: &mut reqwest::Response, log: bool) -> Result<Optio
         }
     }
     Ok(chunk)
+}
+
+/// A body read up to a cap.
+#[derive(Debug)]
+pub enum Capped {
+    Whole(Vec<u8>),
+    /// Longer than the cap: its first `cap` bytes (the rest was not read).
+    Over(Vec<u8>),
+}
+
+/// Reads a body of at most `cap` bytes into memory; reading stops as soon
+/// as the cap is passed (the connection is dropped with the rest).
+pub async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: usize,
+) -> std::result::Result<Capped, reqwest::Error> {
+    let declared = resp.content_length().unwrap_or(0).min(cap as u64);
+    let mut body = Vec::with_capacity(declared as usize);
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > cap {
+            let room = cap - body.len();
+            body.extend_from_slice(&chunk[..room]);
+            return Ok(Capped::Over(body));
+        }
+        if body.capacity() < body.len() + chunk.len() {
+            // Grow by doubling, but never past the cap.
+            let want = (body.len() + chunk.len()).max(body.capacity() * 2).min(cap);
+            body.reserve_exact(want - body.len());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Capped::Whole(body))
 }
 
 /// Longest unfinished line held back from the log (a body without line

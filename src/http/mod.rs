@@ -1,12 +1,16 @@
 //! The one HTTP layer: base URL, auth and version headers, retries with
-//! capped backoff, per-attempt timeouts and the `--debug` log. It sends a
-//! [`Request`] and hands back the response; it never decides how to print.
+//! capped backoff, per-attempt timeouts, the size caps on what is read into
+//! memory, and the `--debug` log. It sends a [`Request`] and hands back the
+//! response; it never decides how to print.
 
 pub mod body;
 pub mod cursors;
 pub mod date;
 pub mod debug;
+pub mod retry;
 pub mod sse;
+
+pub use retry::{MAX_RETRY_AFTER, backoff, retry_after};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,6 +20,7 @@ use std::time::Duration;
 use crate::error::{ApiError, Error, Result};
 pub use crate::request::check_header_value;
 use crate::request::{Body, Request};
+use retry::retry_notice;
 
 /// A bearer token that may have to be obtained first: refreshed (an OAuth
 /// login) or exchanged (workload identity federation). Implemented in
@@ -68,13 +73,17 @@ pub struct Config {
     pub command: String,
     /// Extra headers every request carries (e.g. the OAuth beta).
     pub extra_betas: Vec<String>,
-    /// Show a progress bar for uploads (stderr is a terminal).
+    /// stderr is a terminal the command may write to: a progress bar for
+    /// uploads, and a notice before a retry waits longer than a second.
     pub progress: bool,
 }
 
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
-/// Longest wait a server may ask for between retries.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Largest JSON body read into memory (the API's own responses stay far
+/// below it); downloads stream and have no limit.
+pub const MAX_BODY: usize = 256 << 20;
+/// Largest error body read (its message and type); the rest is not read.
+pub const MAX_ERROR_BODY: usize = 4 << 20;
 /// Longest `--timeout` accepted: one year.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -237,6 +246,11 @@ impl Client {
                             "retrying in {:.3}s after: {e}",
                             delay.as_secs_f64()
                         ));
+                    } else if self.cfg.progress
+                        && let Some(notice) =
+                            retry_notice(&e, delay, attempt + 1, self.cfg.max_retries)
+                    {
+                        eprintln!("{notice}");
                     }
                     tokio::time::sleep(delay).await;
                     attempt += 1;
@@ -376,7 +390,10 @@ impl Client {
             _ => matches!(status, 408 | 409 | 429) || status >= 500,
         };
         let wait = retry_after(resp.headers());
-        let err = api_error(req.method, url, resp, self.cfg.timeout).await;
+        // The body of an answer that is retried is never read (unless the
+        // debug log shows it): only the last one's can become the error.
+        let read = !should_retry || n >= self.cfg.max_retries || self.cfg.debug;
+        let err = api_error(req.method, url, resp, self.cfg.timeout, read).await;
         if let (true, Error::Api(a)) = (self.cfg.debug, &err) {
             debug::body(&a.body);
         }
@@ -387,25 +404,40 @@ impl Client {
         }
     }
 
-    /// Reads a whole (non-streaming) body, under the per-attempt timeout.
+    /// Reads a whole (non-streaming) body of at most [`MAX_BODY`] bytes,
+    /// under the per-attempt timeout; a larger one is an error (exit 8),
+    /// and is not read further.
     pub async fn read_body(&self, resp: reqwest::Response, what: &str) -> Result<Vec<u8>> {
-        let read = resp.bytes();
+        let too_large = || {
+            Error::Network(format!(
+                "{what}: the response is larger than {} MiB, the most ant reads into memory; not read further",
+                MAX_BODY >> 20
+            ))
+        };
+        if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+            return Err(too_large());
+        }
+        let read = body::read_capped(resp, MAX_BODY);
         let bytes = match self.cfg.timeout {
             Some(t) => tokio::time::timeout(t, read)
                 .await
                 .map_err(|_| Error::Timeout(format!("{what}: timed out reading the response")))?,
             None => read.await,
-        }
-        .map_err(|e| {
-            Error::Network(format!(
-                "{what}: reading the response: {}",
-                describe_reqwest(&e)
-            ))
-        })?;
+        };
+        let bytes = match bytes {
+            Ok(body::Capped::Whole(b)) => b,
+            Ok(body::Capped::Over(_)) => return Err(too_large()),
+            Err(e) => {
+                return Err(Error::Network(format!(
+                    "{what}: reading the response: {}",
+                    describe_reqwest(&e)
+                )));
+            }
+        };
         if self.cfg.debug {
             debug::body(&bytes);
         }
-        Ok(bytes.to_vec())
+        Ok(bytes)
     }
 }
 
@@ -464,50 +496,14 @@ pub fn describe_reqwest(e: &reqwest::Error) -> String {
     }
 }
 
-/// 0.5 s × 2^n, at most 8 s, minus up to 25 % jitter.
-pub fn backoff(attempt: u32) -> Duration {
-    let base = (0.5 * 2f64.powi(attempt.min(10) as i32)).min(8.0);
-    let jitter = 1.0 - fastrand::f64() * 0.25;
-    Duration::from_secs_f64(base * jitter)
-}
-
-/// `retry-after-ms`, then `retry-after` (seconds or an HTTP date), capped at
-/// [`MAX_RETRY_AFTER`]. Whatever a server sends (`inf`, `NaN`, `1e300`, 20
-/// digits, a date in the year 9999) gives a wait within the cap or none.
-pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
-        && !ms.is_nan()
-    {
-        return Some(capped_secs(ms / 1000.0));
-    }
-    let v = get("retry-after")?;
-    match v.parse::<f64>() {
-        Ok(secs) if secs.is_nan() => None,
-        Ok(secs) => Some(capped_secs(secs)),
-        Err(_) => {
-            let when = date::httpdate_secs(v)?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?
-                .as_secs();
-            Some(Duration::from_secs(when.saturating_sub(now)).min(MAX_RETRY_AFTER))
-        }
-    }
-}
-
-/// A wait in seconds, clamped to `0..=MAX_RETRY_AFTER` before it becomes a
-/// [`Duration`] (so no value can overflow one).
-fn capped_secs(secs: f64) -> Duration {
-    Duration::from_secs_f64(secs.clamp(0.0, MAX_RETRY_AFTER.as_secs_f64()))
-}
-
-/// Reads an error response into an [`ApiError`].
+/// Reads an error response into an [`ApiError`] (its body only when
+/// `read`, and at most [`MAX_ERROR_BODY`] of it).
 async fn api_error(
     method: &str,
     url: &str,
     resp: reqwest::Response,
     timeout: Option<Duration>,
+    read: bool,
 ) -> Error {
     let status = resp.status().as_u16();
     let headers = header_list(resp.headers());
@@ -523,16 +519,21 @@ async fn api_error(
         .then(|| resp.headers().get("location"))
         .flatten()
         .map(|v| redirect_note(&String::from_utf8_lossy(v.as_bytes())));
-    let read = resp.bytes();
-    let body = match timeout {
-        Some(t) => tokio::time::timeout(t, read)
-            .await
-            .ok()
-            .and_then(|r| r.ok()),
-        None => read.await.ok(),
-    }
-    .map(|b| b.to_vec())
-    .unwrap_or_default();
+    let body = if read {
+        let read = body::read_capped(resp, MAX_ERROR_BODY);
+        match timeout {
+            Some(t) => tokio::time::timeout(t, read).await.ok(),
+            None => Some(read.await),
+        }
+        .and_then(|r| r.ok())
+    } else {
+        None
+    };
+    let (body, cut) = match body {
+        Some(body::Capped::Whole(b)) => (b, false),
+        Some(body::Capped::Over(b)) => (b, true),
+        None => (Vec::new(), false),
+    };
     let parsed: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     let field = |k: &str| {
         parsed
@@ -554,7 +555,14 @@ async fn api_error(
         method: method.to_string(),
         url: url.to_string(),
         kind: field("type"),
-        message: redirect.or_else(|| field("message")),
+        message: redirect.or_else(|| field("message")).or_else(|| {
+            cut.then(|| {
+                format!(
+                    "the error response is larger than {} MiB; only its start was read",
+                    MAX_ERROR_BODY >> 20
+                )
+            })
+        }),
         request_id,
         body,
         headers,
@@ -644,74 +652,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_after_prefers_ms_and_is_capped() {
-        let mut h = reqwest::header::HeaderMap::new();
-        h.insert("retry-after", "3".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert("retry-after-ms", "250".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
-        let mut h = reqwest::header::HeaderMap::new();
-        h.insert("retry-after", "3600".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
-        h.insert(
-            "retry-after",
-            "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
-        );
-        assert_eq!(retry_after(&h), Some(Duration::ZERO));
-    }
-
-    #[test]
-    fn hostile_retry_after_values_never_overflow_and_are_capped() {
-        for (header, value) in [
-            ("retry-after", "inf"),
-            ("retry-after", "1e300"),
-            ("retry-after", "99999999999999999999"),
-            ("retry-after-ms", "inf"),
-            ("retry-after-ms", "1e300"),
-            ("retry-after-ms", "99999999999999999999"),
-            ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"),
-        ] {
-            let mut h = reqwest::header::HeaderMap::new();
-            h.insert(header, value.parse().unwrap());
-            assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER), "{header}: {value}");
-        }
-        for (header, value) in [
-            ("retry-after", "-5"),
-            ("retry-after", "-inf"),
-            ("retry-after-ms", "-1e300"),
-        ] {
-            let mut h = reqwest::header::HeaderMap::new();
-            h.insert(header, value.parse().unwrap());
-            assert_eq!(retry_after(&h), Some(Duration::ZERO), "{header}: {value}");
-        }
-        for value in [
-            "NaN",
-            "Sun, 06 Nov 99999999999999 08:49:37 GMT",
-            "Sun, 99 Nov 1994 08:49:37 GMT",
-            "Sun, 06 Nov 1994 99:49:37 GMT",
-            "soon",
-        ] {
-            let mut h = reqwest::header::HeaderMap::new();
-            h.insert("retry-after", value.parse().unwrap());
-            assert_eq!(retry_after(&h), None, "{value}");
-        }
-        // A NaN in retry-after-ms falls back to retry-after.
-        let mut h = reqwest::header::HeaderMap::new();
-        h.insert("retry-after-ms", "NaN".parse().unwrap());
-        h.insert("retry-after", "2".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped_with_jitter() {
-        for n in 0..12 {
-            let d = backoff(n).as_secs_f64();
-            let base = (0.5 * 2f64.powi(n as i32)).min(8.0);
-            assert!(d <= base && d >= base * 0.75, "{n}: {d}");
-        }
-    }
-
-    #[test]
     fn passwords_in_urls_are_masked() {
         assert_eq!(
             mask_password("http://u:PW@host:80/v1?a=b@c"),
@@ -754,43 +694,6 @@ mod tests {
             let e = validate_base_url(url).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{url:?}");
             assert!(e.to_string().contains(why), "{url:?}: {e}");
-        }
-    }
-
-    mod props {
-        use super::*;
-        use proptest::prelude::*;
-
-        fn header_text() -> impl Strategy<Value = String> {
-            prop_oneof![
-                "[ -~]{0,40}",
-                any::<f64>().prop_map(|f| f.to_string()),
-                any::<i128>().prop_map(|n| n.to_string()),
-                "[0-9]{1,40}(\\.[0-9]{0,20})?(e[+-]?[0-9]{1,4})?",
-                (0u64..400, 0u64..20000, 0u64..100, 0u64..100).prop_map(|(d, y, h, m)| {
-                    format!("Sun, {d:02} Nov {y} {h:02}:{m:02}:37 GMT")
-                }),
-            ]
-        }
-
-        proptest! {
-            #![proptest_config(crate::proptest_config())]
-
-            #[test]
-            fn prop_retry_headers_never_panic_and_are_capped(
-                after in prop::option::of(header_text()),
-                after_ms in prop::option::of(header_text()),
-            ) {
-                let mut h = reqwest::header::HeaderMap::new();
-                for (k, v) in [("retry-after", after), ("retry-after-ms", after_ms)] {
-                    if let Some(v) = v.and_then(|v| v.parse().ok()) {
-                        h.insert(k, v);
-                    }
-                }
-                if let Some(d) = retry_after(&h) {
-                    prop_assert!(d <= MAX_RETRY_AFTER, "{d:?}");
-                }
-            }
         }
     }
 }

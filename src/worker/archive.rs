@@ -1,13 +1,17 @@
 //! Extracting a skill archive (zip, or tar plain, gzip- or bzip2-compressed)
 //! with the official limits: 10,000 members, 1 GiB decompressed, no member
 //! outside the destination, links and devices skipped, and a single
-//! top-level wrapper directory stripped.
+//! top-level wrapper directory stripped. Members are written beneath the
+//! destination's directory descriptor, never through a symlink nor into an
+//! existing file (which the agent may have planted as a link).
 
 use std::fs::File;
 use std::io::{self, Read, Seek};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use rustix::fs::OFlags;
+
+use super::beneath::Dir;
 use super::tools::guard::clean;
 
 pub const MAX_MEMBERS: usize = 10_000;
@@ -67,8 +71,9 @@ fn wrapper(names: &[String]) -> Option<String> {
     nested.then_some(first)
 }
 
-/// Where a member goes, or `None` for the bare wrapper entry.
-fn target(dest: &Path, name: &str, strip: Option<&str>) -> Result<Option<PathBuf>, String> {
+/// Where a member goes, relative to the destination (no `..`), or `None`
+/// for the bare wrapper entry.
+fn target(name: &str, strip: Option<&str>) -> Result<Option<PathBuf>, String> {
     let mut segs = segments(name);
     if let Some(w) = strip {
         if segs.first() == Some(&w) {
@@ -79,42 +84,42 @@ fn target(dest: &Path, name: &str, strip: Option<&str>) -> Result<Option<PathBuf
         }
     }
     let rel = clean(Path::new(&format!("/{}", segs.join("/"))));
-    let path = dest.join(rel.strip_prefix("/").unwrap_or(&rel));
-    if !path.starts_with(dest) || path == dest {
+    let rel = rel.strip_prefix("/").unwrap_or(&rel).to_path_buf();
+    if rel.as_os_str().is_empty() {
         return Err(format!("refusing archive member {name:?}"));
     }
-    Ok(Some(path))
+    Ok(Some(rel))
 }
 
-/// Writes one member, counting its bytes against `budget`.
+/// Writes one member at `rel` beneath `dest`, counting its bytes against
+/// `budget`.
 fn write_member(
-    path: &Path,
+    dest: &Dir,
+    rel: &Path,
     kind: Kind,
     data: &mut dyn Read,
     budget: &mut u64,
     limits: Limits,
 ) -> Result<(), String> {
-    let io = |e: io::Error| format!("{}: {e}", path.display());
-    let mkdir = |p: &Path| {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(p)
-    };
+    let io = |e: io::Error| format!("{}: {e}", rel.display());
     match kind {
         Kind::Skip => Ok(()),
-        Kind::Dir => mkdir(path).map_err(io),
+        Kind::Dir => dest.create_dirs(rel, 0o755).map(drop).map_err(io),
         Kind::File { exec } => {
-            if let Some(parent) = path.parent() {
-                mkdir(parent).map_err(io)?;
-            }
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(if exec { 0o755 } else { 0o644 })
-                .open(path)
+            let parent = dest
+                .create_dirs(rel.parent().unwrap_or(Path::new("")), 0o755)
                 .map_err(io)?;
+            let name = rel
+                .file_name()
+                .ok_or_else(|| io(io::ErrorKind::InvalidInput.into()))?;
+            // A later member of the same name replaces the earlier one; an
+            // entry already there is removed, never written through.
+            parent.remove_all(name).map_err(io)?;
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL;
+            let fd = parent
+                .open_at(name, flags, if exec { 0o755 } else { 0o644 })
+                .map_err(io)?;
+            let mut f = File::from(fd);
             let copied = io::copy(&mut data.take(*budget + 1), &mut f).map_err(io)?;
             if copied > *budget {
                 return Err(too_big(limits));
@@ -126,12 +131,12 @@ fn write_member(
 }
 
 /// Extracts `archive` into `dest` (which must exist and be empty).
-pub fn extract(archive: &Path, dest: &Path) -> Result<(), String> {
+pub fn extract(archive: &Path, dest: &Dir) -> Result<(), String> {
     extract_within(archive, dest, LIMITS)
 }
 
 /// [`extract`] with other limits.
-pub fn extract_within(archive: &Path, dest: &Path, limits: Limits) -> Result<(), String> {
+pub fn extract_within(archive: &Path, dest: &Dir, limits: Limits) -> Result<(), String> {
     let mut f = File::open(archive).map_err(|e| format!("{}: {e}", archive.display()))?;
     let mut head = [0u8; 4];
     let n = f.read(&mut head).map_err(|e| e.to_string())?;
@@ -143,7 +148,7 @@ pub fn extract_within(archive: &Path, dest: &Path, limits: Limits) -> Result<(),
     }
 }
 
-fn extract_zip(f: File, dest: &Path, limits: Limits) -> Result<(), String> {
+fn extract_zip(f: File, dest: &Dir, limits: Limits) -> Result<(), String> {
     let mut zip = zip::ZipArchive::new(f).map_err(|e| format!("reading zip: {e}"))?;
     if zip.len() > limits.members {
         return Err(too_many(limits));
@@ -174,8 +179,8 @@ fn extract_zip(f: File, dest: &Path, limits: Limits) -> Result<(), String> {
             }
         };
         let name = String::from_utf8_lossy(m.name_raw()).into_owned();
-        if let Some(path) = target(dest, &name, strip.as_deref())? {
-            write_member(&path, kind, &mut m, &mut budget, limits)?;
+        if let Some(rel) = target(&name, strip.as_deref())? {
+            write_member(dest, &rel, kind, &mut m, &mut budget, limits)?;
         }
     }
     Ok(())
@@ -205,7 +210,7 @@ fn tar_kind(entry: &tar::Entry<'_, Box<dyn Read>>) -> Kind {
     }
 }
 
-fn extract_tar(archive: &Path, head: &[u8], dest: &Path, limits: Limits) -> Result<(), String> {
+fn extract_tar(archive: &Path, head: &[u8], dest: &Dir, limits: Limits) -> Result<(), String> {
     let bad = |e: io::Error| format!("reading tar: {e}");
     // First pass: count members and declared sizes.
     let mut names = Vec::new();
@@ -231,8 +236,8 @@ fn extract_tar(archive: &Path, head: &[u8], dest: &Path, limits: Limits) -> Resu
         let mut entry = entry.map_err(bad)?;
         let kind = tar_kind(&entry);
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        if let Some(path) = target(dest, &name, strip.as_deref())? {
-            write_member(&path, kind, &mut entry, &mut budget, limits)?;
+        if let Some(rel) = target(&name, strip.as_deref())? {
+            write_member(dest, &rel, kind, &mut entry, &mut budget, limits)?;
         }
     }
     Ok(())
@@ -331,25 +336,61 @@ mod tests {
             std::fs::write(&archive, bytes).unwrap();
             let dest = t.path().join(format!("out-{name}"));
             std::fs::create_dir(&dest).unwrap();
-            extract(&archive, &dest).unwrap_or_else(|e| panic!("{name}: {e}"));
+            extract(&archive, &Dir::open(&dest).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
             check_layout(&dest);
         }
     }
 
     #[test]
+    fn extraction_never_writes_through_a_planted_link() {
+        let t = tempfile::tempdir().unwrap();
+        let (outside, dest) = (t.path().join("outside"), t.path().join("dest"));
+        std::fs::create_dir_all(outside.join("scripts")).unwrap();
+        std::fs::create_dir_all(&dest).unwrap();
+        std::fs::write(outside.join("keep.md"), "mine").unwrap();
+        std::os::unix::fs::symlink(outside.join("keep.md"), dest.join("SKILL.md")).unwrap();
+        std::os::unix::fs::symlink(outside.join("scripts"), dest.join("scripts")).unwrap();
+        let archive = t.path().join("a.tar");
+        std::fs::write(
+            &archive,
+            tar_bytes(&[
+                ("skill/SKILL.md", b"# skill", 0o644),
+                ("skill/scripts/run.sh", b"echo", 0o755),
+            ]),
+        )
+        .unwrap();
+        let err = extract(&archive, &Dir::open(&dest).unwrap()).unwrap_err();
+        assert!(err.starts_with("scripts/run.sh: "), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(outside.join("keep.md")).unwrap(),
+            "mine"
+        );
+        assert!(
+            std::fs::read_dir(outside.join("scripts"))
+                .unwrap()
+                .next()
+                .is_none()
+        );
+        // The planted link was replaced by the member itself.
+        assert_eq!(
+            std::fs::read_to_string(dest.join("SKILL.md")).unwrap(),
+            "# skill"
+        );
+    }
+
+    #[test]
     fn members_cannot_climb_out_and_limits_hold() {
-        let dest = Path::new("/d");
         assert_eq!(
-            target(dest, "../../etc/x", None).unwrap(),
-            Some(dest.join("etc/x"))
+            target("../../etc/x", None).unwrap(),
+            Some(PathBuf::from("etc/x"))
         );
         assert_eq!(
-            target(dest, "/abs/y", None).unwrap(),
-            Some(dest.join("abs/y"))
+            target("/abs/y", None).unwrap(),
+            Some(PathBuf::from("abs/y"))
         );
-        assert_eq!(target(dest, "w/", Some("w")).unwrap(), None);
+        assert_eq!(target("w/", Some("w")).unwrap(), None);
         assert_eq!(
-            target(dest, "..", None).unwrap_err(),
+            target("..", None).unwrap_err(),
             "refusing archive member \"..\""
         );
         assert_eq!(wrapper(&["a/x".into(), "a/".into()]), Some("a".into()));
@@ -366,7 +407,7 @@ mod tests {
         let dest = t.path().join("out");
         std::fs::create_dir(&dest).unwrap();
         assert_eq!(
-            extract(&archive, &dest).unwrap_err(),
+            extract(&archive, &Dir::open(&dest).unwrap()).unwrap_err(),
             "skill archive exceeds 10000 members"
         );
     }
@@ -398,19 +439,21 @@ mod tests {
             let dest = t.path().join(format!("out-{name}"));
             std::fs::create_dir(&dest).unwrap();
             assert_eq!(
-                extract_within(&archive, &dest, small).unwrap_err(),
+                extract_within(&archive, &Dir::open(&dest).unwrap(), small).unwrap_err(),
                 "skill archive exceeds 10 bytes decompressed",
                 "{name}"
             );
             let roomy = Limits { bytes: 12, ..small };
             let dest = t.path().join(format!("fits-{name}"));
             std::fs::create_dir(&dest).unwrap();
-            extract_within(&archive, &dest, roomy).unwrap_or_else(|e| panic!("{name}: {e}"));
+            extract_within(&archive, &Dir::open(&dest).unwrap(), roomy)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         // A member bigger than its declared size is cut off at the budget.
         let mut budget = 4;
         let err = write_member(
-            &t.path().join("liar"),
+            &Dir::open(t.path()).unwrap(),
+            Path::new("liar"),
             Kind::File { exec: false },
             &mut &b"123456"[..],
             &mut budget,

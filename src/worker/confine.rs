@@ -1,5 +1,5 @@
-//! Landlock confinement of a session's tool thread (and so of the bash
-//! shell and every process it starts): write access only to the session's
+//! Landlock confinement of a session's tool host (and, in a nested domain,
+//! of the bash shell and every process it starts): write access only to the session's
 //! workdir and private temporary directory; read access to the system but
 //! not to the user's home directory outside the workdir (no `~/.ssh`, no
 //! `~/.config/anthropic`), nor to ant's config directory wherever it is,
@@ -10,11 +10,12 @@
 //! every entry of each directory on the way down to a hidden path except
 //! the next step towards it.
 
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use landlock::{
     ABI, Access, AccessFs, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
-    RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
+    RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetStatus, Scope,
 };
 
 /// The newest rights this worker grants explicitly (older kernels drop
@@ -128,8 +129,9 @@ fn rule(path: &Path, rights: BitFlags<AccessFs>) -> Option<PathBeneath<PathFd>> 
     Some(PathBeneath::new(fd, rights))
 }
 
-/// Confines the calling thread (and what it starts later) to `rules`.
-pub fn restrict_thread(rules: &Rules) -> Result<(), String> {
+/// A ruleset for `rules`, ready to be enforced (by this thread or, as an
+/// fd, by a process before it runs a program).
+fn ruleset(rules: &Rules) -> Result<RulesetCreated, String> {
     let read = AccessFs::from_read(ABI_USED);
     let all = AccessFs::from_all(ABI_USED);
     let device = read | AccessFs::WriteFile | AccessFs::IoctlDev | AccessFs::Truncate;
@@ -150,11 +152,79 @@ pub fn restrict_thread(rules: &Rules) -> Result<(), String> {
             created = created.add_rule(r).map_err(|e| e.to_string())?;
         }
     }
-    let status = created.restrict_self().map_err(|e| e.to_string())?;
+    Ok(created)
+}
+
+/// Confines the calling thread (and what it starts later) to `rules`.
+pub fn restrict_thread(rules: &Rules) -> Result<(), String> {
+    let status = ruleset(rules)?.restrict_self().map_err(|e| e.to_string())?;
     match status.ruleset {
         RulesetStatus::FullyEnforced | RulesetStatus::PartiallyEnforced => Ok(()),
         RulesetStatus::NotEnforced => Err("this kernel does not enforce Landlock".into()),
     }
+}
+
+/// The threads of this process.
+pub fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
+/// A Landlock domain nested in the tool host's, for the programs the host
+/// starts (bash, ripgrep). Nesting is what keeps them from the host: a
+/// process may ptrace, signal or read `/proc/PID/{mem,environ}` only of
+/// processes in its own domain or in domains nested below it.
+#[derive(Debug)]
+pub struct Nest(OwnedFd);
+
+impl Nest {
+    /// What a started process runs before its program (`pre_exec`): enter
+    /// the nested domain. One system call, safe between fork and exec.
+    pub fn hook(&self) -> impl Fn() -> std::io::Result<()> + Send + Sync + 'static {
+        let fd = self.0.as_raw_fd();
+        move || {
+            // SAFETY: landlock_restrict_self reads no memory; the ruleset fd
+            // stays open while the host (which owns the Nest) runs.
+            let rc = unsafe { libc::syscall(libc::SYS_landlock_restrict_self, fd, 0u32) };
+            if rc == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        }
+    }
+}
+
+/// Confines this whole process to `rules`: `no_new_privs`, then Landlock.
+/// Landlock applies to the calling thread and the threads it starts later,
+/// so this must run while the process has its one thread (the tool host
+/// calls it first thing). Returns the [`Nest`] for the programs it starts.
+pub fn confine_process(rules: &Rules) -> Result<Nest, String> {
+    match threads() {
+        1 => {}
+        n => {
+            return Err(format!(
+                "the process has {n} threads; Landlock would confine only one of them"
+            ));
+        }
+    }
+    let nested: Option<OwnedFd> = ruleset(rules)?.into();
+    let nested = nested.ok_or("this kernel does not enforce Landlock")?;
+    restrict_thread(rules)?;
+    Ok(Nest(nested))
+}
+
+/// Makes this process not dumpable: other processes of the same user can
+/// then neither ptrace it nor open its `/proc/PID/{mem,environ,fd}` (the
+/// files become root's), and it writes no core dump. An `exec` resets it.
+pub fn not_dumpable() -> Result<(), String> {
+    use rustix::process::{DumpableBehavior, Resource, Rlimit, set_dumpable_behavior, setrlimit};
+    set_dumpable_behavior(DumpableBehavior::NotDumpable)
+        .map_err(|e| format!("cannot make the process not dumpable: {e}"))?;
+    let none = Rlimit {
+        current: Some(0),
+        maximum: Some(0),
+    };
+    setrlimit(Resource::Core, none).map_err(|e| format!("cannot turn off core dumps: {e}"))
 }
 
 /// Whether Landlock works here (tried on a throwaway thread).
@@ -229,12 +299,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_confined_thread_cannot_write_outside_or_read_home() {
-        if let Err(why) = probe() {
-            eprintln!("skipped: Landlock is not available here ({why})");
-            return;
-        }
+    /// A session's directories: its workdir, TMPDIR and a home holding a
+    /// secret, all in a fresh temporary directory (`base`).
+    struct Session {
+        base: PathBuf,
+        work: PathBuf,
+        tmp: PathBuf,
+        home: PathBuf,
+    }
+
+    fn session() -> (tempfile::TempDir, Session, Rules) {
         let t = tempfile::tempdir().unwrap();
         let base = t.path().canonicalize().unwrap();
         let (work, tmp, home) = (base.join("work"), base.join("tmp"), base.join("home"));
@@ -243,6 +317,31 @@ mod tests {
         }
         std::fs::write(home.join("secret"), "s").unwrap();
         let rules = Rules::for_session(&work, &tmp, std::slice::from_ref(&home));
+        let dirs = Session {
+            base,
+            work,
+            tmp,
+            home,
+        };
+        (t, dirs, rules)
+    }
+
+    #[test]
+    fn a_confined_thread_cannot_write_outside_or_read_home() {
+        if let Err(why) = probe() {
+            eprintln!("skipped: Landlock is not available here ({why})");
+            return;
+        }
+        let (
+            _t,
+            Session {
+                base,
+                work,
+                tmp,
+                home,
+            },
+            rules,
+        ) = session();
         let outcome = std::thread::spawn(move || {
             restrict_thread(&rules).unwrap();
             (
@@ -298,5 +397,78 @@ mod tests {
         let _ = outside.kill();
         let _ = outside.wait();
         assert_eq!(errno, Some(Some(libc::EPERM)));
+    }
+
+    #[test]
+    fn a_confined_process_and_its_nested_programs_stay_inside() {
+        if let Err(why) = probe() {
+            eprintln!("skipped: Landlock is not available here ({why})");
+            return;
+        }
+        // In a child process (the test harness has several threads): the
+        // ignored test below, run there alone.
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "worker::confine::tests::child_confines_itself",
+                "--ignored",
+                "--test-threads=1",
+                "--nocapture",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("1 passed"),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    #[ignore = "run by a_confined_process_and_its_nested_programs_stay_inside"]
+    fn child_confines_itself() {
+        let (
+            _t,
+            Session {
+                base, work, home, ..
+            },
+            rules,
+        ) = session();
+        // libtest runs each test on a thread of its own: confining the whole
+        // process is refused, as Landlock would confine only one thread.
+        assert!(threads() > 1);
+        let refused = confine_process(&rules).unwrap_err();
+        assert!(
+            refused.contains("threads; Landlock would confine only one"),
+            "{refused}"
+        );
+        // What confine_process does on the host's one thread, on this one.
+        let nested: Option<OwnedFd> = ruleset(&rules).unwrap().into();
+        let nest = Nest(nested.unwrap());
+        restrict_thread(&rules).unwrap();
+        assert!(std::fs::read(home.join("secret")).is_err());
+        assert!(std::fs::write(work.join("ok"), "x").is_ok());
+        // A program started in the nested domain stays inside as well, and
+        // cannot signal this process (where the kernel scopes signals).
+        let script = format!(
+            "cat {home}/secret 2>/dev/null && echo read; echo x 2>/dev/null >{base}/out && echo wrote; \
+             kill -0 {pid} 2>/dev/null && echo signalled; echo done",
+            home = home.display(),
+            base = base.display(),
+            pid = std::process::id()
+        );
+        let mut cmd = std::process::Command::new("/bin/sh");
+        cmd.args(["-c", &script]);
+        // SAFETY: the hook is one system call.
+        unsafe { std::os::unix::process::CommandExt::pre_exec(&mut cmd, nest.hook()) };
+        let out = String::from_utf8(cmd.output().unwrap().stdout).unwrap();
+        let expected = if kernel_abi() >= 6 {
+            "done\n"
+        } else {
+            "signalled\ndone\n"
+        };
+        assert_eq!(out, expected);
+        assert!(!base.join("out").exists());
     }
 }

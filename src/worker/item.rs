@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use super::api::{WORKER, status};
 use super::heartbeat::{self, Stop};
+use super::host::{Host, HostConfig};
 use super::runner::{self, End};
-use super::tools::{self, Host, HostConfig};
+use super::tools;
 use super::{Cancel, Ctx, skills};
 use crate::error::{Error, Result};
 
@@ -82,11 +83,13 @@ pub async fn run(ctx: Arc<Ctx>, work_id: String, session_id: String) -> Result<H
             hidden,
             tmp_parent,
             session_id: session_id.clone(),
-        });
+            limits: ctx.opts.limits,
+        })
+        .await;
         let result = match host {
             Ok(host) => {
                 let r = runner::run(&ctx, &session_id, &host, &session).await;
-                host.close();
+                host.close().await;
                 r
             }
             Err(e) => Err(e),

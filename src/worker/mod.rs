@@ -5,20 +5,26 @@
 //! flags into [`Options`].
 //!
 //! Rooms: `poller` (claim loop), `item` (one work item end to end),
-//! `heartbeat`, `runner` (the session tool runner), `tools` (the six tools
-//! on a confined thread per session), `confine` (Landlock), `skills` and
-//! `archive`, `onwork` (`--on-work SCRIPT`), `api`, `log`, `duration`.
+//! `heartbeat`, `runner` (the session tool runner), `host` (each session's
+//! confined tool process), `tools` (the six tools, run in the host),
+//! `confine` (Landlock, not dumpable), `limits` (the host's rlimits),
+//! `beneath` (symlink-proof file operations), `skills` and `archive`,
+//! `onwork` (`--on-work SCRIPT`), `api`, `log`, `duration`.
 
 pub mod api;
 pub mod archive;
+pub mod beneath;
 pub mod confine;
 pub mod duration;
 pub mod heartbeat;
+pub mod host;
 pub mod item;
+pub mod limits;
 pub mod log;
 pub mod onwork;
 pub mod poller;
 pub mod runner;
+pub mod scrub;
 pub mod skills;
 pub mod tools;
 
@@ -61,6 +67,8 @@ pub struct Options {
     pub unknown_log_format: Option<String>,
     pub confine: ConfineMode,
     pub max_sessions: usize,
+    /// Resource limits of the tool hosts.
+    pub limits: limits::Limits,
     pub debug: bool,
     pub max_retries: u32,
 }
@@ -74,6 +82,8 @@ pub struct Ctx {
     pub confined: bool,
     /// Set on SIGINT/SIGTERM: stop claiming, finish, exit 0.
     pub shutdown: Cancel,
+    /// Set on a second signal: interrupt running tool calls at once.
+    pub hurry: Cancel,
 }
 
 /// A cancellation flag that can have a parent: a child is cancelled when
@@ -192,6 +202,7 @@ fn context(opts: Options, command: &str) -> Result<Arc<Ctx>> {
         opts,
         confined,
         shutdown: Cancel::new(),
+        hurry: Cancel::new(),
     }))
 }
 
@@ -208,38 +219,64 @@ fn check_workdir(dir: &std::path::Path) -> Result<()> {
     }
 }
 
-/// Runs `job` on a fresh runtime; SIGINT/SIGTERM cancel `ctx.shutdown`, a
-/// second signal exits at once.
+/// How long a second signal leaves for interrupted calls' results.
+const HURRY: Duration = Duration::from_secs(3);
+
+/// Runs `job` on a fresh runtime. SIGINT or SIGTERM cancels
+/// `ctx.shutdown`; a second one cancels `ctx.hurry` (running tool calls
+/// are interrupted and their results posted) and ends the worker within
+/// [`HURRY`] (exit 130); a third ends it at once. The runtime never waits
+/// for a blocking task on the way out.
 fn block_on(ctx: &Arc<Ctx>, job: impl std::future::Future<Output = Result<()>>) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Other(format!("cannot start runtime: {e}")))?;
-    runtime.block_on(async {
-        let shutdown = ctx.shutdown.clone();
-        let signals = async move {
-            use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut int), Ok(mut term)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-            ) else {
-                return std::future::pending::<()>().await;
-            };
-            tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
-            shutdown.cancel();
-            tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
-            tools::remove_tmp_root();
-            std::process::exit(crate::error::exit::INTERRUPTED);
+    let result = runtime.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return job.await;
         };
+        let mut signalled = async || {
+            tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+        };
+        tokio::pin!(job);
         tokio::select! {
-            r = job => r,
-            _ = signals => Ok(()),
+            r = &mut job => return r,
+            _ = signalled() => ctx.shutdown.cancel(),
         }
-    })
+        tokio::select! {
+            r = &mut job => return r,
+            _ = signalled() => ctx.hurry.cancel(),
+        }
+        tokio::select! {
+            _ = &mut job => {}
+            _ = tokio::time::sleep(HURRY) => {}
+            _ = signalled() => {}
+        }
+        Err(Error::Interrupted)
+    });
+    runtime.shutdown_background();
+    result
+}
+
+/// Hardening of the worker process itself, before it reads anything from
+/// the network: not dumpable (no process of the user, nor anything the
+/// agent runs, can ptrace it or read its memory, environment or files in
+/// `/proc`), and the environment key erased from its command line (which
+/// `/proc/PID/cmdline` shows to everyone) when it was given there.
+fn harden(opts: &Options) -> Result<()> {
+    confine::not_dumpable().map_err(Error::Other)?;
+    scrub::command_line_value("--environment-key", &opts.environment_key);
+    Ok(())
 }
 
 /// `ant beta:worker poll`.
 pub fn poll(opts: Options) -> Result<()> {
+    harden(&opts)?;
     if let Some(script) = &opts.on_work {
         onwork::check_runnable(script)?;
     }
@@ -277,6 +314,7 @@ fn announce(ctx: &Ctx) {
 
 /// `ant beta:worker run`: one already-claimed item.
 pub fn run(opts: Options) -> Result<()> {
+    harden(&opts)?;
     let ctx = context(opts, "ant beta:worker run")?;
     let (Some(work_id), Some(session_id)) = (ctx.opts.work_id.clone(), ctx.opts.session_id.clone())
     else {

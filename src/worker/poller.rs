@@ -1,12 +1,17 @@
 //! The claim loop of `ant beta:worker poll` (the official poller): long-poll
 //! for work, back off on failures, stop on a permanent 4xx, acknowledge
-//! what arrives (force-stopping what cannot be acknowledged), hand each item
-//! to its handler and post a graceful stop after it. Up to `--max-sessions`
-//! items run at once; with the default of 1 this is the official order:
-//! the next poll starts after the previous item's graceful stop.
+//! what arrives, hand each item to its handler and post a graceful stop
+//! after it. Up to `--max-sessions` items run at once; with the default of
+//! 1 this is the official order: the next poll starts after the previous
+//! item's graceful stop.
+//!
+//! An acknowledgement that fails is retried for a while; an item that still
+//! cannot be acknowledged is left alone, for the server to hand out again
+//! when its lease runs out. The official worker force-stops it instead,
+//! which leaves its session's turn waiting for a tool result for good.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -30,6 +35,40 @@ pub fn failure_backoff(n: u32) -> Duration {
 /// The wait after an empty poll: uniform in [1 s, 3 s).
 fn empty_wait() -> Duration {
     Duration::from_secs_f64(1.0 + fastrand::f64() * 2.0)
+}
+
+/// How long an acknowledgement is retried.
+pub const ACK_WINDOW: Duration = Duration::from_secs(15);
+
+/// Acknowledges an item, retrying a transient failure within
+/// [`ACK_WINDOW`]. False: the item is left as it is (never stopped), and
+/// the server hands it out again, to this worker or another.
+async fn acknowledge(ctx: &Ctx, work_id: &str) -> bool {
+    let start = Instant::now();
+    let mut failures = 0;
+    loop {
+        let e = match ctx.api.ack(work_id).await {
+            Ok(_) => return true,
+            Err(e) => e,
+        };
+        failures += 1;
+        let wait = failure_backoff(failures);
+        let key = ("work_id", work_id.into());
+        if permanent(&e) || start.elapsed() + wait > ACK_WINDOW {
+            ctx.log.error(
+                "ack failed; leaving the work item for the server to hand out again",
+                &[key, ("error", (&e).into())],
+            );
+            return false;
+        }
+        ctx.log.warn(
+            "ack failed; retrying",
+            &[key, ("error", (&e).into()), ("sleep", wait.into())],
+        );
+        if !pause(ctx, wait).await {
+            return false;
+        }
+    }
 }
 
 /// Sleeps, or returns false at once when the worker shuts down.
@@ -92,18 +131,7 @@ pub async fn run(ctx: Arc<Ctx>) -> Result<()> {
             }
         };
         let work_id = item["id"].as_str().unwrap_or_default().to_string();
-        if let Err(e) = ctx.api.ack(&work_id).await {
-            ctx.log.error(
-                "ack failed, discarding work item",
-                &[("work_id", (&work_id).into()), ("error", (&e).into())],
-            );
-            match ctx.api.stop(&work_id, true, api::WORKER).await {
-                Err(e) if status(&e) != Some(409) => ctx.log.warn(
-                    "force-stop of unprocessable work item failed",
-                    &[("work_id", (&work_id).into()), ("error", (&e).into())],
-                ),
-                _ => {}
-            }
+        if !acknowledge(&ctx, &work_id).await {
             discards += 1;
             let sleep = failure_backoff(discards);
             ctx.log.warn(

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::api::{self, permanent};
+use super::host::Host;
 use super::log::Logger;
-use super::tools::Host;
 use super::{Cancel, Ctx};
 use crate::error::{Error, Result};
 use crate::http::body::next_chunk;
@@ -32,9 +32,10 @@ pub enum End {
     Cancelled,
 }
 
-pub const TOOL_TIMEOUT: Duration = Duration::from_secs(120);
 /// Time a running tool gets to finish (and post) when the session is cancelled.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// The result of a call still queued when the worker stops.
+pub const NOT_RUN: &str = "the worker stopped; the tool call was not run";
 const BACKOFF_START: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
 const HEALTHY: Duration = Duration::from_secs(5);
@@ -283,6 +284,15 @@ impl<'a> Book<'a> {
         None
     }
 
+    /// The calls queued to run (the worker is stopping: none will be).
+    fn drain_queue(&mut self) -> Vec<Call> {
+        let queue = std::mem::take(&mut self.queue);
+        queue
+            .into_iter()
+            .filter(|c| !self.answered.contains(&c.id))
+            .collect()
+    }
+
     /// The next call to run, skipping answered ones.
     fn next_call(&mut self) -> Option<Call> {
         while let Some(call) = self.queue.pop_front() {
@@ -313,21 +323,12 @@ impl<'a> Book<'a> {
     }
 }
 
-/// Runs one call (120 s at most) and posts its result.
-async fn execute(ctx: &Ctx, session_id: &str, host: &Host, call: Call) -> Done {
+/// Runs one call in the session's tool host (within its deadline, or until
+/// `interrupt`) and posts its result.
+async fn execute(ctx: &Ctx, session_id: &str, host: &Host, call: Call, interrupt: &Cancel) -> Done {
     let start = Instant::now();
-    let (text, is_error) =
-        match tokio::time::timeout(TOOL_TIMEOUT, host.call(&call.name, &call.input)).await {
-            Ok(r) => (r.text, r.is_error),
-            Err(_) => (
-                format!(
-                    "tool {:?} timed out after {}",
-                    call.name,
-                    super::duration::format(TOOL_TIMEOUT)
-                ),
-                true,
-            ),
-        };
+    let out = host.call(&call.name, &call.input, interrupt).await;
+    let (text, is_error) = (out.text, out.is_error);
     let took = start.elapsed();
     let posted = post(ctx, session_id, &call, &text, is_error).await;
     Done {
@@ -495,8 +496,59 @@ impl Stream {
 
 type Running<'a> = Pin<Box<dyn Future<Output = Done> + Send + 'a>>;
 
+/// Ends the runner: a running call gets [`SHUTDOWN_GRACE`] to finish. When
+/// the worker itself is stopping, a call still running then (or at once,
+/// after a second signal) is interrupted, and it and every queued call get
+/// an error result, so the turn never waits for a worker that is gone.
+async fn wind_down(
+    ctx: &Ctx,
+    session_id: &str,
+    book: &mut Book<'_>,
+    running: Option<Running<'_>>,
+    interrupt: &Cancel,
+) {
+    let stopping = ctx.shutdown.is_cancelled();
+    if let Some(mut job) = running {
+        let finished = tokio::select! {
+            done = tokio::time::timeout(SHUTDOWN_GRACE, &mut job) => done.ok(),
+            _ = ctx.hurry.cancelled(), if stopping => None,
+        };
+        match finished {
+            Some(done) => book.finish(&done),
+            None if stopping => {
+                interrupt.cancel();
+                let done = job.await;
+                ctx.log.warn(
+                    "tool call interrupted at shutdown",
+                    &[
+                        ("session_id", session_id.into()),
+                        ("tool_use_id", (&done.call.id).into()),
+                    ],
+                );
+                book.finish(&done);
+            }
+            None => ctx.log.warn(
+                "tool still running at shutdown; abandoned after 30s",
+                &[("session_id", session_id.into())],
+            ),
+        }
+    }
+    if stopping {
+        for call in book.drain_queue() {
+            let posted = post(ctx, session_id, &call, NOT_RUN, true).await;
+            book.finish(&Done {
+                call,
+                is_error: true,
+                posted,
+                took: Duration::ZERO,
+            });
+        }
+    }
+}
+
 /// Runs the session's tool calls until it ends.
 pub async fn run(ctx: &Ctx, session_id: &str, host: &Host, cancel: &Cancel) -> Result<End> {
+    let interrupt = Cancel::new();
     let mut book = Book::new(&ctx.log, session_id, super::tools::owns);
     let mut stream = Stream::new();
     let mut running: Option<Running<'_>> = None;
@@ -504,7 +556,7 @@ pub async fn run(ctx: &Ctx, session_id: &str, host: &Host, cancel: &Cancel) -> R
         if running.is_none()
             && let Some(call) = book.next_call()
         {
-            running = Some(Box::pin(execute(ctx, session_id, host, call)));
+            running = Some(Box::pin(execute(ctx, session_id, host, call, &interrupt)));
         }
         book.update_idle();
         let idle_at = book
@@ -514,15 +566,7 @@ pub async fn run(ctx: &Ctx, session_id: &str, host: &Host, cancel: &Cancel) -> R
         tokio::select! {
             biased;
             _ = cancel.cancelled() => {
-                if let Some(job) = running.take() {
-                    match tokio::time::timeout(SHUTDOWN_GRACE, job).await {
-                        Ok(done) => book.finish(&done),
-                        Err(_) => ctx.log.warn(
-                            "tool still running at shutdown; abandoned after 30s",
-                            &[("session_id", session_id.into())],
-                        ),
-                    }
-                }
+                wind_down(ctx, session_id, &mut book, running.take(), &interrupt).await;
                 return Ok(End::Cancelled);
             }
             done = async { running.as_mut().expect("checked").await }, if running.is_some() => {
@@ -650,6 +694,19 @@ mod tests {
                 [json!({"type": "session.status_idle", "stop_reason": {"type": "end_turn"}})];
             b.reconcile(&history);
             assert!(b.idle_wanted);
+        });
+    }
+
+    #[test]
+    fn at_shutdown_the_queued_calls_without_a_result_are_the_ones_to_answer() {
+        with_book(|b| {
+            b.on_stream(&tool_use("t1", "bash", None));
+            b.on_stream(&tool_use("t2", "read", None));
+            b.on_stream(&tool_use("t3", "bash", Some("ask")));
+            b.on_stream(&json!({"type": "user.tool_result", "tool_use_id": "t2"}));
+            let left: Vec<String> = b.drain_queue().into_iter().map(|c| c.id).collect();
+            assert_eq!(left, ["t1"], "answered and held calls are not");
+            assert!(b.queue.is_empty() && b.held.contains_key("t3"));
         });
     }
 

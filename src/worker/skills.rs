@@ -2,38 +2,49 @@
 //! of the session's agent, resolve its version (the highest numbered one
 //! for `latest`), download the archive and extract it to
 //! `<workdir>/skills/<name>`. Unlike the official worker, cleanup removes
-//! only the folders extracted here, never the rest of `<workdir>/skills`,
-//! and neither setup nor cleanup follows a symlink out of the workdir (the
-//! tools could have planted one: this code runs unconfined).
+//! only the folders extracted here, never the rest of `<workdir>/skills`.
+//! This code runs unconfined in a directory the agent writes to (and where
+//! a process it left behind may still be swapping names), so every step
+//! after opening the workdir goes through directory descriptors
+//! ([`Dir`]) and never follows a symlink: a `skills` that is (or becomes)
+//! a link makes set-up or cleanup fail, never act outside the workdir.
 
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::tools::{Paths, guard};
+use super::beneath::Dir;
 use super::{Cancel, Ctx, archive};
 use crate::error::{Error, Result};
 use crate::http::body::next_chunk;
 
+/// The folder skills are extracted to, in the workdir.
+const BASE: &str = "skills";
+
 /// What setup created, for cleanup.
 #[derive(Debug, Default)]
 pub struct Extracted {
-    /// Symlink-free paths inside the workdir.
-    pub dirs: Vec<PathBuf>,
-    /// `<workdir>/skills`, when it did not exist before.
-    pub created_base: Option<PathBuf>,
+    /// The workdir.
+    pub workdir: PathBuf,
+    /// Folders made in `<workdir>/skills`.
+    pub folders: Vec<OsString>,
+    /// `<workdir>/skills` did not exist before.
+    pub created_base: bool,
 }
 
-/// `<workdir>/<rel>` with every symlink resolved, or an error when that
-/// leads out of the workdir (a `skills` link to the home directory, say).
-pub fn inside(workdir: &Path, rel: &str) -> Result<PathBuf> {
-    guard::check(&Paths::new(workdir, false), "skills", rel).map_err(Error::Other)
-}
-
-/// Whether `path` is still what setup resolved: no symlink on the way.
-fn unmoved(path: &Path) -> bool {
-    guard::resolve(path).as_deref() == Some(path)
+/// What a failed step in the workdir means.
+fn in_workdir(workdir: &Path, rel: &str, e: std::io::Error) -> Error {
+    let path = workdir.join(rel);
+    match e.raw_os_error() {
+        Some(libc::ELOOP | libc::ENOTDIR) => Error::Other(format!(
+            "{}: a symlink or not a directory; not following it out of the workdir",
+            path.display()
+        )),
+        _ => Error::Io(format!("{}: {e}", path.display())),
+    }
 }
 
 /// A skill's version as text (the API may send a number).
@@ -82,21 +93,27 @@ pub async fn setup(
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let mut out = Extracted::default();
+    let mut out = Extracted {
+        workdir: workdir.to_path_buf(),
+        ..Default::default()
+    };
     if skills.is_empty() {
         return Ok(out);
     }
-    let base = inside(workdir, "skills")?;
-    if !base.exists() {
-        out.created_base = Some(base.clone());
-    }
+    let root = Dir::open(workdir).map_err(|e| in_workdir(workdir, "", e))?;
+    out.created_base = !root
+        .exists(OsStr::new(BASE))
+        .map_err(|e| in_workdir(workdir, BASE, e))?;
+    let base = root
+        .create_dirs(Path::new(BASE), 0o755)
+        .map_err(|e| in_workdir(workdir, BASE, e))?;
     for skill in &skills {
         if cancel.is_cancelled() {
             break;
         }
         let id = text(&skill["skill_id"]);
-        match one(ctx, &id, &text(&skill["version"]), workdir).await {
-            Ok(dir) => out.dirs.push(dir),
+        match one(ctx, &id, &text(&skill["version"]), &base).await {
+            Ok(folder) => out.folders.push(folder),
             Err(e) => ctx.log.warn(
                 "failed to download skill",
                 &[("skill_id", id.into()), ("error", (&e).into())],
@@ -106,7 +123,11 @@ pub async fn setup(
     Ok(out)
 }
 
-async fn one(ctx: &Ctx, id: &str, version: &str, workdir: &Path) -> Result<PathBuf> {
+/// The most a skill download may be (compressed; extraction has its own
+/// limits).
+const MAX_DOWNLOAD: u64 = archive::MAX_BYTES;
+
+async fn one(ctx: &Ctx, id: &str, version: &str, base: &Dir) -> Result<OsString> {
     let version = if numeric(version) {
         version.to_string()
     } else {
@@ -118,26 +139,37 @@ async fn one(ctx: &Ctx, id: &str, version: &str, workdir: &Path) -> Result<PathB
         })?
     };
     let meta = ctx.api.skill_version(id, &version).await?;
-    let folder = folder(meta["name"].as_str().unwrap_or(""), id);
-    let dest = inside(workdir, &format!("skills/{folder}"))?;
+    let folder = OsString::from(folder(meta["name"].as_str().unwrap_or(""), id));
     let tmp = std::env::temp_dir().join(format!("ant-skill-{:016x}", fastrand::u64(..)));
     let result = async {
+        let io = |e: std::io::Error| Error::Io(format!("{}: {e}", tmp.display()));
         let mut resp = ctx.api.skill_content(id, &version).await?;
-        let mut file = std::fs::File::create(&tmp)
-            .map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(io)?;
+        let mut size = 0u64;
         while let Some(chunk) = next_chunk(&mut resp, false).await? {
-            file.write_all(&chunk)
-                .map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))?;
+            size += chunk.len() as u64;
+            if size > MAX_DOWNLOAD {
+                return Err(Error::Other(format!(
+                    "skill {id:?}: the download is larger than {MAX_DOWNLOAD} bytes"
+                )));
+            }
+            file.write_all(&chunk).map_err(io)?;
         }
         drop(file);
-        let (archive_path, dest2) = (tmp.clone(), dest.clone());
+        let (archive_path, base, name) =
+            (tmp.clone(), base.try_clone().map_err(io)?, folder.clone());
         tokio::task::spawn_blocking(move || {
-            if dest2.exists() {
-                std::fs::remove_dir_all(&dest2).map_err(|e| e.to_string())?;
-            }
-            std::fs::create_dir_all(&dest2).map_err(|e| e.to_string())?;
-            archive::extract(&archive_path, &dest2).inspect_err(|_| {
-                let _ = std::fs::remove_dir_all(&dest2);
+            base.remove_all(&name).map_err(|e| e.to_string())?;
+            let dest = base
+                .create_dirs(Path::new(&name), 0o755)
+                .map_err(|e| e.to_string())?;
+            archive::extract(&archive_path, &dest).inspect_err(|_| {
+                let _ = base.remove_all(&name);
             })
         })
         .await
@@ -146,32 +178,30 @@ async fn one(ctx: &Ctx, id: &str, version: &str, workdir: &Path) -> Result<PathB
     }
     .await;
     let _ = std::fs::remove_file(&tmp);
-    result.map(|()| dest)
+    result.map(|()| folder)
 }
 
 /// Removes the extracted folders, and `<workdir>/skills` only when setup
-/// created it and it is now empty. A folder that a symlink now diverts
-/// (the tools replaced `skills` with a link) is left alone, with an error.
-pub fn cleanup(extracted: &Extracted) -> std::io::Result<()> {
-    let mut diverted = Vec::new();
-    for d in &extracted.dirs {
-        if !unmoved(d) {
-            diverted.push(d.display().to_string());
-            continue;
-        }
-        match std::fs::remove_dir_all(d) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
+/// created it and it is now empty. When `skills` is no longer a directory
+/// (the tools replaced it with a link), nothing is removed, with an error.
+pub fn cleanup(extracted: &Extracted) -> Result<()> {
+    if extracted.folders.is_empty() && !extracted.created_base {
+        return Ok(());
     }
-    if let Some(base) = extracted.created_base.as_deref().filter(|b| unmoved(b)) {
-        let _ = std::fs::remove_dir(base);
+    let workdir = &extracted.workdir;
+    let root = Dir::open(workdir).map_err(|e| in_workdir(workdir, "", e))?;
+    let base = match root.dir(Path::new(BASE)) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(in_workdir(workdir, BASE, e)),
+    };
+    for folder in &extracted.folders {
+        base.remove_all(folder)
+            .map_err(|e| in_workdir(workdir, &format!("{BASE}/{}", folder.to_string_lossy()), e))?;
     }
-    if !diverted.is_empty() {
-        return Err(std::io::Error::other(format!(
-            "not removed, a symlink now leads elsewhere: {}",
-            diverted.join(", ")
-        )));
+    if extracted.created_base {
+        // Only when empty: anything else there is the agent's.
+        let _ = root.remove(OsStr::new(BASE));
     }
     Ok(())
 }
@@ -204,8 +234,9 @@ mod tests {
         std::fs::create_dir_all(base.join("mine/x")).unwrap();
         std::fs::create_dir_all(base.join("users")).unwrap();
         let ex = Extracted {
-            dirs: vec![base.join("mine")],
-            created_base: Some(base.clone()),
+            workdir: t.path().to_path_buf(),
+            folders: vec!["mine".into()],
+            created_base: true,
         };
         cleanup(&ex).unwrap();
         assert!(!base.join("mine").exists());
@@ -216,33 +247,33 @@ mod tests {
     }
 
     #[test]
-    fn symlinks_cannot_lead_setup_or_cleanup_out_of_the_workdir() {
+    fn cleanup_never_follows_a_symlink_out_of_the_workdir() {
         let t = tempfile::tempdir().unwrap();
         let root = t.path().canonicalize().unwrap();
         let (work, home) = (root.join("work"), root.join("home"));
         std::fs::create_dir_all(work.join("skills/pdf")).unwrap();
         std::fs::create_dir_all(home.join("pdf")).unwrap();
         std::fs::write(home.join("pdf/keep.txt"), "mine").unwrap();
-        assert_eq!(
-            inside(&work, "skills/pdf").unwrap(),
-            work.join("skills/pdf")
-        );
         let extracted = Extracted {
-            dirs: vec![work.join("skills/pdf")],
-            created_base: Some(work.join("skills")),
+            workdir: work.clone(),
+            folders: vec!["pdf".into()],
+            created_base: true,
         };
         // The tools swap `skills` for a link to the home directory.
         std::fs::remove_dir_all(work.join("skills")).unwrap();
         std::os::unix::fs::symlink(&home, work.join("skills")).unwrap();
         let err = cleanup(&extracted).unwrap_err().to_string();
-        assert!(err.contains("a symlink now leads elsewhere"), "{err}");
+        assert!(err.contains("not following it out of the workdir"), "{err}");
         assert!(
             home.join("pdf/keep.txt").exists(),
             "nothing outside removed"
         );
-        assert_eq!(
-            inside(&work, "skills/pdf").unwrap_err().to_string(),
-            "skills: path \"skills/pdf\" escapes workdir"
-        );
+        // A folder that became a link is removed as a link.
+        std::fs::remove_file(work.join("skills")).unwrap();
+        std::fs::create_dir(work.join("skills")).unwrap();
+        std::os::unix::fs::symlink(home.join("pdf"), work.join("skills/pdf")).unwrap();
+        cleanup(&extracted).unwrap();
+        assert!(home.join("pdf/keep.txt").exists());
+        assert!(!work.join("skills").exists(), "made by setup, empty again");
     }
 }

@@ -4,10 +4,12 @@
 mod account;
 mod admin;
 mod api;
+mod bodies;
 mod chat;
 mod ci_docs;
 mod cli;
 mod completion;
+mod containment;
 mod docs_run;
 mod every_endpoint;
 mod explore;
@@ -35,6 +37,7 @@ mod streams;
 mod timeline;
 mod tokens;
 mod worker;
+mod worker_ends;
 mod worker_tools;
 
 use std::path::Path;

@@ -1,6 +1,7 @@
 //! An in-process loopback HTTP server that records every request and
 //! answers from a test's handler: fixed bodies, paged lists, slow or
-//! chunked streams, or a dropped connection.
+//! chunked streams, bodies of any size made as they are sent, or a dropped
+//! connection.
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -64,6 +65,15 @@ pub enum Reply {
     /// An event stream whose chunks the test sends when it wants (so it
     /// need not guess how long `ant` takes); it ends when the sender is dropped.
     Live(tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>),
+    /// A body of `head`, then `fill` repeated `times`, then `tail`, made
+    /// as it is sent (no content-length), so a test can send gigabytes.
+    Huge {
+        status: u16,
+        head: Vec<u8>,
+        fill: Vec<u8>,
+        times: usize,
+        tail: Vec<u8>,
+    },
     /// Close the connection without answering.
     Drop,
 }
@@ -290,6 +300,25 @@ async fn serve(
             hyper::Response::builder()
                 .status(200)
                 .header("content-type", "text/event-stream")
+                .body(StreamBody::new(stream).boxed())
+                .unwrap()
+        }
+        Reply::Huge {
+            status,
+            head,
+            fill,
+            times,
+            tail,
+        } => {
+            let fill = Bytes::from(fill);
+            let parts = std::iter::once(Bytes::from(head))
+                .chain(std::iter::repeat_n(fill, times))
+                .chain(std::iter::once(Bytes::from(tail)));
+            let stream =
+                futures_util::stream::iter(parts.map(|b| Ok::<_, std::io::Error>(Frame::data(b))));
+            hyper::Response::builder()
+                .status(status)
+                .header("content-type", "application/json")
                 .body(StreamBody::new(stream).boxed())
                 .unwrap()
         }

@@ -29,10 +29,14 @@ pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
 
 impl Bench {
     pub fn new(work_ttl_secs: u64) -> Bench {
-        let mock = checked_mock(ant_mock::Config {
+        Bench::with(ant_mock::Config {
             work_ttl_secs,
             ..Default::default()
-        });
+        })
+    }
+
+    pub fn with(config: ant_mock::Config) -> Bench {
+        let mock = checked_mock(config);
         let mut b = Bench {
             mock,
             home: home(),
@@ -170,11 +174,25 @@ impl Bench {
     /// [`Bench::worker`], with `setup` changing the command first (its
     /// directory, more variables).
     pub fn worker_with(&self, args: &[&str], setup: impl FnOnce(&mut Command)) -> Worker {
+        self.start_worker(
+            Command::new(assert_cmd::cargo::cargo_bin("ant")),
+            args,
+            setup,
+        )
+    }
+
+    /// Starts `cmd` (`ant`, or a command that runs it) as
+    /// [`Bench::worker_with`] does.
+    pub fn start_worker(
+        &self,
+        mut cmd: Command,
+        args: &[&str],
+        setup: impl FnOnce(&mut Command),
+    ) -> Worker {
         let log = self
             .home
             .path()
             .join(format!("worker-{:08x}.log", fastrand::u32(..)));
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ant"));
         for (k, _) in std::env::vars() {
             if k.starts_with("ANTHROPIC_") {
                 cmd.env_remove(k);

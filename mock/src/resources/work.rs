@@ -78,6 +78,14 @@ pub async fn poll(s: &Arc<Shared>, req: &Req) -> Answer {
 pub fn ack(s: &Arc<Shared>, req: &Req) -> Answer {
     check_env(s, req.p("environment_id"))?;
     let mut st = s.lock();
+    if st.work.failed_acks < s.config.fail_acks {
+        st.work.failed_acks += 1;
+        return Err(ApiError::new(
+            500,
+            "api_error",
+            "Internal server error (injected by ant-mock --fail-acks)",
+        ));
+    }
     let item = st
         .work
         .ack(req.p("environment_id"), req.p("work_id"), now_ms())?;

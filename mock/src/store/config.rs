@@ -42,6 +42,9 @@ pub struct Config {
     pub token_ttl: u64,
     /// Lease of a work item after each heartbeat, in seconds (self-hosted workers).
     pub work_ttl_secs: u64,
+    /// Answer `500` to this many work acknowledgements first (how a worker
+    /// recovers from an ack that fails).
+    pub fail_acks: u32,
     /// How long a message batch stays `in_progress` before it ends.
     pub batch_delay: std::time::Duration,
 }
@@ -68,6 +71,7 @@ impl Default for Config {
             federation_rule: None,
             token_ttl: 3600,
             work_ttl_secs: 30,
+            fail_acks: 0,
             batch_delay: std::time::Duration::from_secs(1),
         }
     }

@@ -56,6 +56,8 @@ pub struct Queue {
     pub notify: Arc<tokio::sync::Notify>,
     /// Last poll time (ms) per `Anthropic-Worker-ID`, per environment.
     pollers: HashMap<(String, String), u64>,
+    /// Acknowledgements answered with an injected `500` so far (`--fail-acks`).
+    pub failed_acks: u32,
 }
 
 /// A heartbeat's answer.

@@ -12,19 +12,8 @@ fn id(v: &Value) -> String {
     v["id"].as_str().expect("an id").to_string()
 }
 
-#[test]
-fn the_work_queue_follows_its_state_machine_over_http() {
-    let (_h, admin) = start(ant_mock::Config {
-        work_ttl_secs: 2,
-        ..Default::default()
-    });
-    let worker = Client {
-        addr: admin.addr.clone(),
-        key: Some("Bearer env-key".into()),
-    };
-    let cloud = id(&admin.post("/v1/environments", json!({"name": "c"})).json());
-    let r = worker.get(&format!("/v1/environments/{cloud}/work/poll?beta=true"));
-    assert_eq!(r.status, 400, "only self-hosted environments have a queue");
+/// A self-hosted environment and a session in it (which queues an item).
+fn self_hosted_session(admin: &Client) -> (String, String) {
     let env = id(&admin
         .post(
             "/v1/environments",
@@ -43,6 +32,23 @@ fn the_work_queue_follows_its_state_machine_over_http() {
             json!({"agent": agent, "environment_id": env}),
         )
         .json());
+    (env, session)
+}
+
+#[test]
+fn the_work_queue_follows_its_state_machine_over_http() {
+    let (_h, admin) = start(ant_mock::Config {
+        work_ttl_secs: 2,
+        ..Default::default()
+    });
+    let worker = Client {
+        addr: admin.addr.clone(),
+        key: Some("Bearer env-key".into()),
+    };
+    let cloud = id(&admin.post("/v1/environments", json!({"name": "c"})).json());
+    let r = worker.get(&format!("/v1/environments/{cloud}/work/poll?beta=true"));
+    assert_eq!(r.status, 400, "only self-hosted environments have a queue");
+    let (env, session) = self_hosted_session(&admin);
     let base = format!("/v1/environments/{env}/work");
     let stats = worker.get(&format!("{base}/stats?beta=true")).json();
     assert_eq!(
@@ -172,5 +178,34 @@ fn the_work_queue_follows_its_state_machine_over_http() {
     assert_eq!(
         anonymous.get(&format!("{base}/stats?beta=true")).status,
         401
+    );
+}
+
+#[test]
+fn fail_acks_answers_500_to_the_first_acks_and_the_item_waits_for_one_that_succeeds() {
+    let (_h, admin) = start(ant_mock::Config {
+        work_ttl_secs: 2,
+        fail_acks: 2,
+        ..Default::default()
+    });
+    let worker = Client {
+        addr: admin.addr.clone(),
+        key: Some("Bearer env-key".into()),
+    };
+    let (env, _) = self_hosted_session(&admin);
+    let base = format!("/v1/environments/{env}/work");
+    let item = worker
+        .get(&format!("{base}/poll?beta=true&block_ms=999"))
+        .json();
+    let ack = format!("{base}/{}/ack?beta=true", id(&item));
+    for _ in 0..2 {
+        let r = worker.raw("POST", &ack, "", b"");
+        assert_eq!(r.status, 500);
+        assert_eq!(r.json()["error"]["type"], "api_error");
+    }
+    let r = worker.raw("POST", &ack, "", b"");
+    assert_eq!(
+        (r.status, r.json()["state"].clone()),
+        (200, json!("active"))
     );
 }

@@ -1,20 +1,25 @@
 //! The `bash` tool: one persistent `/bin/bash --noprofile --norc` per
 //! session on a pseudo-terminal, started lazily in the workdir with every
-//! `ANTHROPIC_*` variable removed. Each command is wrapped so that its
-//! stdin is `/dev/null`, stderr joins stdout, and a per-call sentinel with
-//! the exit status marks its end. Output keeps the last 100 KiB.
+//! `ANTHROPIC_*` variable removed, in a session of its own and (confined)
+//! in a Landlock domain nested in the tool host's. Each command is wrapped
+//! so that its stdin is `/dev/null`, stderr joins stdout, and a per-call
+//! sentinel with the exit status marks its end. Output keeps the last
+//! 100 KiB.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::io::unix::AsyncFd;
+use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Output, decode};
+use crate::worker::confine::Nest;
 
 pub const OUTPUT_CAP: usize = 100 * 1024;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -38,19 +43,45 @@ struct Proc {
 }
 
 impl Proc {
-    /// Kills the shell and everything in its session: its process group,
-    /// and the groups that job control (`set -m`) made for background jobs.
     fn kill(mut self) {
-        let sid = self.child.id() as libc::pid_t;
-        // SAFETY: signals the process group led by our child (setsid).
-        unsafe { libc::killpg(sid, libc::SIGKILL) };
-        for pid in session_members(sid) {
-            // SAFETY: signals a process of the shell's own session.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
+        kill_session(self.child.id() as libc::pid_t);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Kills a shell's session (`sid` is the shell's pid): its process group,
+/// and the groups that job control (`set -m`) made for background jobs.
+/// Only a live session leader's own session: never pid 0 or 1, which
+/// `killpg` would read as this process's group or as every process.
+pub fn kill_session(sid: libc::pid_t) {
+    if !leads_session(sid) {
+        return;
+    }
+    // SAFETY: signals the process group led by the shell (setsid).
+    unsafe { libc::killpg(sid, libc::SIGKILL) };
+    for pid in session_members(sid) {
+        // SAFETY: signals a process of the shell's own session.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+}
+
+/// Whether `pid` is a live process (above 1) leading a session of its own.
+fn leads_session(pid: libc::pid_t) -> bool {
+    pid > 1 && stat_field(pid, 3) == Some(pid)
+}
+
+/// Field `n` of `/proc/<pid>/stat` counted after the command name (0:
+/// state, 1: ppid, 2: pgrp, 3: session, 19: start time).
+pub fn stat_field(pid: libc::pid_t, n: usize) -> Option<libc::pid_t> {
+    stat_fields(pid)?.get(n)?.parse().ok()
+}
+
+/// The fields of `/proc/<pid>/stat` after the command name.
+pub fn stat_fields(pid: libc::pid_t) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(rest.split_whitespace().map(String::from).collect())
 }
 
 /// The processes whose session is `sid` (from `/proc/<pid>/stat`).
@@ -60,15 +91,7 @@ fn session_members(sid: libc::pid_t) -> Vec<libc::pid_t> {
     };
     dir.flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<libc::pid_t>().ok())
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            // After the command name: state, ppid, pgrp, session, ...
-            let fields: Vec<&str> = stat
-                .rsplit_once(')')
-                .map(|(_, rest)| rest.split_whitespace().collect())
-                .unwrap_or_default();
-            fields.get(3).and_then(|s| s.parse().ok()) == Some(sid)
-        })
+        .filter(|pid| stat_field(*pid, 3) == Some(sid))
         .collect()
 }
 
@@ -84,6 +107,10 @@ pub struct Shell {
     workdir: PathBuf,
     tmp: Option<PathBuf>,
     proc: Option<Proc>,
+    /// The Landlock domain the shell enters (nested in the tool host's).
+    nest: Option<Arc<Nest>>,
+    /// Hears the pid of every shell started.
+    started: Option<UnboundedSender<i32>>,
 }
 
 /// Opens a pseudo-terminal pair (master, slave).
@@ -153,11 +180,18 @@ fn sentinel() -> (String, String) {
 }
 
 impl Shell {
-    pub fn new(workdir: PathBuf, tmp: Option<PathBuf>) -> Shell {
+    pub fn new(
+        workdir: PathBuf,
+        tmp: Option<PathBuf>,
+        nest: Option<Arc<Nest>>,
+        started: Option<UnboundedSender<i32>>,
+    ) -> Shell {
         Shell {
             workdir,
             tmp,
             proc: None,
+            nest,
+            started,
         }
     }
 
@@ -203,8 +237,14 @@ impl Shell {
                 }
                 Ok(())
             });
+            if let Some(nest) = &self.nest {
+                cmd.pre_exec(nest.hook());
+            }
         }
         let child = cmd.spawn()?;
+        if let Some(tx) = &self.started {
+            let _ = tx.send(child.id() as i32);
+        }
         Ok(Proc {
             child,
             // SAFETY: the fd is ours and stays open as long as the AsyncFd owns it.
@@ -423,6 +463,24 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn only_a_session_leader_above_pid_1_has_its_session_killed() {
+        // (Never call kill_session with these: killpg(1) signals every process.)
+        assert!(!leads_session(0) && !leads_session(1) && !leads_session(-5));
+        let mut child = std::process::Command::new("setsid")
+            .args(["sleep", "30"])
+            .spawn()
+            .unwrap();
+        let pid = child.id() as libc::pid_t;
+        let end = std::time::Instant::now() + Duration::from_secs(10);
+        while !leads_session(pid) {
+            assert!(std::time::Instant::now() < end, "setsid did not run");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        kill_session(pid);
+        assert!(child.wait().unwrap().code().is_none(), "killed by a signal");
+    }
+
+    #[test]
     fn output_cleaning_strips_csi_and_carriage_returns() {
         assert_eq!(
             clean_output(b"\n\n\x1b[?2004hbar\r\n\x1b[1;31mred\x1b[0m\r\nx\ry\n"),
@@ -452,7 +510,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         let root = dir.path().canonicalize().unwrap();
         run(async {
-            let mut sh = Shell::new(root.clone(), None);
+            let mut sh = Shell::new(root.clone(), None, None, None);
             let call = |c: &str| json!({ "command": c });
             assert_eq!(
                 sh.call(&call("export FOO=bar; cd sub")).await,

@@ -1,15 +1,22 @@
 //! The `read`, `write` and `edit` tools, with the official limits (256 KiB
-//! files) and texts. Writes are atomic: a `.agenttoolset-*` temporary file
-//! next to the target, renamed over it (mode 0644).
+//! files) and texts. A file is opened once, without following a symlink in
+//! the workdir and without blocking, then checked (`fstat`) and read up to
+//! the limit from that descriptor: a symlink, FIFO or device swapped in
+//! meanwhile is refused, never read. Writes are atomic: a `.agenttoolset-*`
+//! temporary file next to the target, renamed over it (mode 0644).
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::ffi::{OsStr, OsString};
+use std::io::{Read, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
+use rustix::fs::OFlags;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Output, Paths, decode, fs_error, guard};
+use crate::worker::beneath::Dir;
 
 /// Largest file `read` and `edit` take.
 pub const FILE_CAP: u64 = 256 * 1024;
@@ -42,20 +49,102 @@ struct EditIn {
     replace_all: bool,
 }
 
-/// Checks that `path` is a regular file within the cap; the texts differ
-/// per tool only in the hint.
-fn regular_within_cap(tool: &str, shown: &str, path: &Path, hint: &str) -> Result<(), String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{tool} {shown}: {}", fs_error(&e)))?;
-    if !meta.is_file() {
-        return Err(format!("{tool}: {shown} is not a regular file"));
+/// Why a file was not read.
+#[derive(Debug)]
+pub enum Refused {
+    Io(std::io::Error),
+    /// A directory, FIFO, device or socket.
+    NotRegular,
+    /// Larger than the cap: its size (or at least what was found).
+    TooBig(u64),
+}
+
+impl From<std::io::Error> for Refused {
+    fn from(e: std::io::Error) -> Refused {
+        Refused::Io(e)
     }
-    if meta.len() > FILE_CAP {
-        return Err(format!(
-            "{tool}: {shown} is {} bytes, exceeds {FILE_CAP}-byte limit. {hint}",
-            meta.len()
-        ));
+}
+
+impl Refused {
+    /// The tool's error text; `hint` says what to use for a large file.
+    fn text(&self, tool: &str, shown: &str, hint: &str) -> String {
+        match self {
+            Refused::Io(e) => format!("{tool} {shown}: {}", fs_error(e)),
+            Refused::NotRegular => format!("{tool}: {shown} is not a regular file"),
+            Refused::TooBig(size) => {
+                format!("{tool}: {shown} is {size} bytes, exceeds {FILE_CAP}-byte limit. {hint}")
+            }
+        }
     }
-    Ok(())
+}
+
+/// Reads at most `cap` bytes from an open file: anything but a regular file
+/// (by `fstat` of this descriptor, not of a path) is refused, and so is a
+/// file larger than `cap`, by its size or, when it grows meanwhile, by what
+/// was read.
+pub fn read_capped(fd: OwnedFd, cap: u64) -> Result<Vec<u8>, Refused> {
+    let stat = rustix::fs::fstat(&fd).map_err(std::io::Error::from)?;
+    if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::RegularFile {
+        return Err(Refused::NotRegular);
+    }
+    let size = u64::try_from(stat.st_size).unwrap_or(0);
+    if size > cap {
+        return Err(Refused::TooBig(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    std::fs::File::from(fd)
+        .take(cap + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(Refused::TooBig(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// The directory holding `path` (a path from [`guard::check`]) and the
+/// file's name in it. Confined to the workdir, the directory is reached
+/// from the workdir one name at a time without following a symlink (and
+/// made when `create`); with `--unrestricted-paths` by its path.
+fn parent_of(paths: &Paths, path: &Path, create: bool) -> std::io::Result<(Dir, OsString)> {
+    let name = path.file_name().unwrap_or(OsStr::new(".")).to_os_string();
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    if paths.unrestricted {
+        if create {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(parent)?;
+        }
+        return Ok((Dir::open(parent)?, name));
+    }
+    let root = Dir::open(&paths.root)?;
+    let rel = path.strip_prefix(&paths.root).unwrap_or(Path::new(""));
+    if rel.as_os_str().is_empty() {
+        return Ok((root, ".".into()));
+    }
+    let up = rel.parent().unwrap_or(Path::new(""));
+    let dir = if create {
+        root.create_dirs(up, 0o755)?
+    } else {
+        root.dir(up)?
+    };
+    Ok((dir, name))
+}
+
+/// Opens a file for reading the one way every tool does: one `open` that
+/// follows no symlink in the workdir and never blocks (a FIFO or device
+/// opens at once, and [`read_capped`] refuses it).
+pub fn open_for_read(paths: &Paths, path: &Path) -> std::io::Result<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY;
+    if paths.unrestricted {
+        return Ok(rustix::fs::open(
+            path,
+            flags | OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )?);
+    }
+    let (dir, name) = parent_of(paths, path, false)?;
+    dir.open_at(&name, flags, 0)
 }
 
 pub fn read(paths: &Paths, input: &Value) -> Output {
@@ -75,13 +164,11 @@ fn read_inner(paths: &Paths, inp: &ReadIn) -> Result<String, String> {
         return Err("read: file_path is required".into());
     }
     let path = guard::check(paths, "read", shown)?;
-    regular_within_cap(
-        "read",
-        shown,
-        &path,
-        "Use bash (head/tail/sed) to read a slice.",
-    )?;
-    let bytes = std::fs::read(&path).map_err(|e| format!("read {shown}: {}", fs_error(&e)))?;
+    let hint = "Use bash (head/tail/sed) to read a slice.";
+    let bytes = open_for_read(paths, &path)
+        .map_err(Refused::Io)
+        .and_then(|fd| read_capped(fd, FILE_CAP))
+        .map_err(|e| e.text("read", shown, hint))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     match &inp.view_range {
         None => Ok(text),
@@ -112,19 +199,15 @@ pub fn view(text: &str, range: &[i64]) -> Result<String, String> {
     Ok(lines[s..e].join("\n"))
 }
 
-/// Writes `data` to `path` through a temporary file in the same directory.
-fn atomic_write(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("/"));
+/// Writes `data` to the entry `name` of `dir` through a new temporary file
+/// there, renamed over it (a symlink at `name` is replaced, not followed).
+fn atomic_write(dir: &Dir, name: &OsStr, data: &[u8]) -> std::io::Result<()> {
     let mut last = None;
     for _ in 0..16 {
-        let tmp = dir.join(format!(".agenttoolset-{:016x}", fastrand::u64(..)));
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(&tmp);
-        let mut file = match file {
-            Ok(f) => f,
+        let tmp = OsString::from(format!(".agenttoolset-{:016x}", fastrand::u64(..)));
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL;
+        let mut file = match dir.open_at(&tmp, flags, 0o644) {
+            Ok(fd) => std::fs::File::from(fd),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 last = Some(e);
                 continue;
@@ -138,9 +221,9 @@ fn atomic_write(path: &Path, data: &[u8]) -> std::io::Result<()> {
                 use std::os::unix::fs::PermissionsExt;
                 file.set_permissions(std::fs::Permissions::from_mode(0o644))
             })
-            .and_then(|()| std::fs::rename(&tmp, path));
+            .and_then(|()| dir.rename(&tmp, name));
         if written.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+            let _ = dir.remove(&tmp);
         }
         return written;
     }
@@ -160,15 +243,11 @@ pub fn write(paths: &Paths, input: &Value) -> Output {
         Ok(p) => p,
         Err(e) => return Output::err(e),
     };
-    if let Some(parent) = path.parent()
-        && let Err(e) = std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(parent)
-    {
-        return Output::err(format!("write {shown}: mkdir: {}", fs_error(&e)));
-    }
-    match atomic_write(&path, inp.content.as_bytes()) {
+    let (dir, name) = match parent_of(paths, &path, true) {
+        Ok(p) => p,
+        Err(e) => return Output::err(format!("write {shown}: mkdir: {}", fs_error(&e))),
+    };
+    match atomic_write(&dir, &name, inp.content.as_bytes()) {
         Ok(()) => Output::ok(format!("wrote {} bytes to {shown}", inp.content.len())),
         Err(e) => Output::err(format!("write {shown}: {}", fs_error(&e))),
     }
@@ -194,13 +273,16 @@ fn edit_inner(paths: &Paths, inp: &EditIn) -> Result<String, String> {
         return Err("edit: old_string is required".into());
     }
     let path = guard::check(paths, "edit", shown)?;
-    regular_within_cap(
-        "edit",
-        shown,
-        &path,
-        "Use bash (sed/awk) to modify a large file.",
-    )?;
-    let bytes = std::fs::read(&path).map_err(|e| format!("edit {shown}: {}", fs_error(&e)))?;
+    let hint = "Use bash (sed/awk) to modify a large file.";
+    // One directory handle for reading and writing back: the file read is
+    // the file replaced.
+    let (dir, name) =
+        parent_of(paths, &path, false).map_err(|e| Refused::Io(e).text("edit", shown, hint))?;
+    let bytes = dir
+        .open_at(&name, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY, 0)
+        .map_err(Refused::Io)
+        .and_then(|fd| read_capped(fd, FILE_CAP))
+        .map_err(|e| e.text("edit", shown, hint))?;
     let text = String::from_utf8_lossy(&bytes);
     let count = text.matches(inp.old_string.as_str()).count();
     if count == 0 {
@@ -216,7 +298,8 @@ fn edit_inner(paths: &Paths, inp: &EditIn) -> Result<String, String> {
     } else {
         text.replacen(&inp.old_string, &inp.new_string, 1)
     };
-    atomic_write(&path, new.as_bytes()).map_err(|e| format!("edit {shown}: {}", fs_error(&e)))?;
+    atomic_write(&dir, &name, new.as_bytes())
+        .map_err(|e| format!("edit {shown}: {}", fs_error(&e)))?;
     Ok(format!("edited {shown} ({count} replacement(s))"))
 }
 
@@ -229,6 +312,72 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let p = Paths::new(t.path(), false);
         (t, p)
+    }
+
+    /// Swaps `t` in `root` between a small file, a FIFO and a file over the
+    /// cap until `stop`, as a hostile agent's background process would.
+    fn racer(root: std::path::PathBuf, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        use std::sync::atomic::Ordering;
+        let fifo =
+            std::ffi::CString::new(root.join("fifo.tmp").into_os_string().into_encoded_bytes())
+                .unwrap();
+        while !stop.load(Ordering::Relaxed) {
+            let _ = std::fs::hard_link(root.join("small"), root.join("a.tmp"));
+            let _ = std::fs::rename(root.join("a.tmp"), root.join("t"));
+            // SAFETY: mkfifo reads the path we own.
+            unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) };
+            let _ = std::fs::rename(root.join("fifo.tmp"), root.join("t"));
+            let _ = std::fs::hard_link(root.join("big"), root.join("b.tmp"));
+            let _ = std::fs::rename(root.join("b.tmp"), root.join("t"));
+        }
+    }
+
+    #[test]
+    fn a_racing_swap_never_blocks_a_read_nor_reads_past_the_cap() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (_t, p) = paths();
+        std::fs::write(p.root.join("small"), "x\n").unwrap();
+        std::fs::write(p.root.join("big"), vec![b'y'; 4 * FILE_CAP as usize]).unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let swapping = {
+            let (root, stop) = (p.root.clone(), stop.clone());
+            std::thread::spawn(move || racer(root, stop))
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = p.clone();
+        std::thread::spawn(move || {
+            for i in 0..3000 {
+                let out = if i % 2 == 0 {
+                    read(&reader, &json!({"file_path": "t"}))
+                } else {
+                    edit(
+                        &reader,
+                        &json!({"file_path": "t", "old_string": "x", "new_string": "x"}),
+                    )
+                };
+                if tx.send(out).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+        for _ in 0..3000 {
+            let out = rx.recv_timeout(std::time::Duration::from_secs(20));
+            let Ok(out) = out else {
+                stop.store(true, Ordering::Relaxed);
+                panic!("a read or edit blocked (a FIFO opened as a file): {outcomes:?}");
+            };
+            assert!(
+                out.text.len() <= FILE_CAP as usize,
+                "read past the cap: {} bytes",
+                out.text.len()
+            );
+            let kind = out.text.split(':').next().unwrap_or("").to_string();
+            *outcomes.entry(kind).or_default() += 1;
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapping.join().unwrap();
+        assert!(outcomes.contains_key("x\n"), "{outcomes:?}");
     }
 
     #[test]

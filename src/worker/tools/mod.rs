@@ -1,9 +1,9 @@
 //! The six built-in tools of `agent_toolset_20260401` (bash, read, write,
-//! edit, glob, grep) with the official inputs, limits and texts, run on one
-//! dedicated thread per session. That thread is confined with Landlock
-//! before it runs anything, so the file tools and every process it starts
-//! (the bash shell, ripgrep) inherit the same limits. Each session also gets
-//! a private temporary directory (its bash's `TMPDIR`), removed at the end.
+//! edit, glob, grep) with the official inputs, limits and texts. They run in
+//! the session's tool host (`worker::host`), a confined process of its own;
+//! the programs they start (the bash shell, ripgrep) enter a Landlock
+//! domain nested in the host's. Each session also gets a private temporary
+//! directory (its bash's `TMPDIR`), removed at the end.
 
 pub mod bash;
 pub mod fs;
@@ -12,9 +12,12 @@ pub mod search;
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
 
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::confine::Nest;
 use crate::error::{Error, Result};
 
 /// Tool names this runner executes; anything else is left to its owner.
@@ -80,53 +83,39 @@ impl Paths {
 pub struct Toolbox {
     pub paths: Paths,
     pub shell: bash::Shell,
+    /// The Landlock domain the programs the tools start enter.
+    nest: Option<Arc<Nest>>,
 }
 
 impl Toolbox {
-    pub fn new(paths: Paths, tmp: Option<PathBuf>) -> Toolbox {
-        let shell = bash::Shell::new(paths.workdir.clone(), tmp);
-        Toolbox { paths, shell }
+    /// `started` hears the pid of each bash shell the toolbox starts.
+    pub fn new(
+        paths: Paths,
+        tmp: Option<PathBuf>,
+        nest: Option<Arc<Nest>>,
+        started: Option<mpsc::UnboundedSender<i32>>,
+    ) -> Toolbox {
+        let shell = bash::Shell::new(paths.workdir.clone(), tmp, nest.clone(), started);
+        Toolbox { paths, shell, nest }
     }
 
+    /// Runs a tool. The file tools run on a blocking thread: a system call
+    /// that hangs holds that thread, never the caller.
     pub async fn call(&mut self, name: &str, input: &Value) -> Output {
-        match name {
-            "bash" => self.shell.call(input).await,
-            "read" => fs::read(&self.paths, input),
-            "write" => fs::write(&self.paths, input),
-            "edit" => fs::edit(&self.paths, input),
-            "glob" => search::glob(&self.paths, input),
-            "grep" => search::grep(&self.paths, input).await,
-            other => Output::err(format!("unknown tool {other:?}")),
-        }
+        let file_tool: fn(&Paths, &Value) -> Output = match name {
+            "bash" => return self.shell.call(input).await,
+            "grep" => return search::grep(&self.paths, input, self.nest.as_deref()).await,
+            "read" => fs::read,
+            "write" => fs::write,
+            "edit" => fs::edit,
+            "glob" => search::glob,
+            other => return Output::err(format!("unknown tool {other:?}")),
+        };
+        let (paths, input) = (self.paths.clone(), input.clone());
+        tokio::task::spawn_blocking(move || file_tool(&paths, &input))
+            .await
+            .unwrap_or_else(|e| Output::err(format!("{name}: {e}")))
     }
-}
-
-/// How to set up a session's tools.
-#[derive(Debug, Clone)]
-pub struct HostConfig {
-    pub workdir: PathBuf,
-    pub unrestricted: bool,
-    /// Confine the tool thread with Landlock.
-    pub confined: bool,
-    /// Directories the session may not read besides the usual ones (the
-    /// other sessions' directories and TMPDIRs, with `--max-sessions`).
-    pub hidden: Vec<PathBuf>,
-    /// Where the session's private TMPDIR is made ([`tmp_root`]).
-    pub tmp_parent: PathBuf,
-    pub session_id: String,
-}
-
-struct Job {
-    name: String,
-    input: Value,
-    reply: oneshot::Sender<Output>,
-}
-
-/// The tool thread of one session.
-pub struct Host {
-    jobs: Option<mpsc::UnboundedSender<Job>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    tmp: PathBuf,
 }
 
 /// The worker's directory for the sessions' temporary directories
@@ -175,113 +164,13 @@ pub fn remove_tmp_root() {
 }
 
 /// A fresh private directory for the session's temporary files (0700).
-fn private_tmp(parent: &Path, session_id: &str) -> Result<PathBuf> {
+pub fn private_tmp(parent: &Path, session_id: &str) -> Result<PathBuf> {
     let safe: String = session_id
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
         .take(40)
         .collect();
     fresh_dir(parent, &format!("{safe}-"))
-}
-
-impl Host {
-    /// Starts the session's tool thread; fails when confinement was asked
-    /// for and cannot be applied.
-    pub fn start(cfg: HostConfig) -> Result<Host> {
-        let tmp = private_tmp(&cfg.tmp_parent, &cfg.session_id)?;
-        let paths = Paths::new(&cfg.workdir, cfg.unrestricted);
-        let (jobs, mut rx) = mpsc::unbounded_channel::<Job>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
-        let thread_tmp = tmp.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("ant-tools-{}", cfg.session_id))
-            .spawn(move || {
-                if cfg.confined {
-                    let hidden = super::confine::private_dirs(&cfg.hidden);
-                    let rules =
-                        super::confine::Rules::for_session(&paths.root, &thread_tmp, &hidden);
-                    if let Err(e) = super::confine::restrict_thread(&rules) {
-                        let _ = ready_tx.send(Err(Error::Other(format!(
-                            "cannot confine the tools with Landlock: {e}"
-                        ))));
-                        return;
-                    }
-                }
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(Error::Other(format!(
-                            "cannot start the tool runtime: {e}"
-                        ))));
-                        return;
-                    }
-                };
-                let _ = ready_tx.send(Ok(()));
-                runtime.block_on(async move {
-                    let mut tools = Toolbox::new(paths, Some(thread_tmp));
-                    while let Some(mut job) = rx.recv().await {
-                        let out = tokio::select! {
-                            out = tools.call(&job.name, &job.input) => out,
-                            _ = job.reply.closed() => {
-                                // Timed out or given up: nothing may go on running.
-                                tools.shell.abandon();
-                                continue;
-                            }
-                        };
-                        let _ = job.reply.send(out);
-                    }
-                    tools.shell.close();
-                });
-            })
-            .map_err(|e| Error::Other(format!("cannot start the tool thread: {e}")))?;
-        let ready = ready_rx
-            .recv()
-            .unwrap_or_else(|_| Err(Error::Other("the tool thread stopped".into())));
-        let host = Host {
-            jobs: Some(jobs),
-            thread: Some(thread),
-            tmp,
-        };
-        ready.map(|()| host)
-    }
-
-    /// Runs a tool on the session's thread. Dropping the future abandons
-    /// the call: a running bash command is killed (with its shell).
-    pub async fn call(&self, name: &str, input: &Value) -> Output {
-        let (reply, rx) = oneshot::channel();
-        let job = Job {
-            name: name.to_string(),
-            input: input.clone(),
-            reply,
-        };
-        if self.jobs.as_ref().is_none_or(|j| j.send(job).is_err()) {
-            return Output::err(format!("{name}: the tool thread has stopped"));
-        }
-        rx.await
-            .unwrap_or_else(|_| Output::err(format!("{name}: the tool thread has stopped")))
-    }
-
-    /// Stops the thread (killing the shell) and removes the temporary directory.
-    pub fn close(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        self.jobs.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        let _ = std::fs::remove_dir_all(&self.tmp);
-    }
-}
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        self.shutdown();
-    }
 }
 
 /// An I/O error in the official normalized words.
@@ -293,11 +182,13 @@ pub fn fs_error(e: &std::io::Error) -> String {
         K::NotADirectory => "not a directory".into(),
         K::IsADirectory => "is a directory".into(),
         _ => {
+            // The C library's words, lowercase as Go prints them.
             let s = e.to_string();
-            match s.find(" (os error") {
-                Some(i) => s[..i].to_string(),
-                None => s,
-            }
+            let s = s.find(" (os error").map_or(s.as_str(), |i| &s[..i]);
+            let mut chars = s.chars();
+            chars.next().map_or(String::new(), |c| {
+                c.to_lowercase().chain(chars).collect::<String>()
+            })
         }
     }
 }
@@ -306,105 +197,26 @@ pub fn fs_error(e: &std::io::Error) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-    use std::time::{Duration, Instant};
-
-    /// Gone, or a zombie nobody reaped yet.
-    fn dead(pid: i32) -> bool {
-        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            Err(_) => true,
-            Ok(stat) => stat
-                .rsplit_once(')')
-                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        }
-    }
 
     #[test]
-    fn an_abandoned_bash_command_is_killed() {
+    fn file_tools_run_off_the_callers_thread_and_unknown_tools_are_errors() {
         let t = tempfile::tempdir().unwrap();
-        let host = Host::start(HostConfig {
-            workdir: t.path().to_path_buf(),
-            unrestricted: false,
-            confined: false,
-            hidden: vec![],
-            tmp_parent: t.path().to_path_buf(),
-            session_id: "sesn_test".into(),
-        })
-        .unwrap();
-        let pid_file = t.path().join("pid");
+        let mut tools = Toolbox::new(Paths::new(t.path(), false), None, None, None);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         rt.block_on(async {
-            let cmd =
-                json!({"command": "sh -c 'echo $$ > pid.tmp && mv pid.tmp pid && exec sleep 60'"});
-            tokio::select! {
-                out = host.call("bash", &cmd) => panic!("the command ended: {out:?}"),
-                _ = async {
-                    while !pid_file.exists() {
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                } => {}
-            }
+            let w = tools
+                .call("write", &json!({"file_path": "a.txt", "content": "hi"}))
+                .await;
+            assert_eq!(w, Output::ok("wrote 2 bytes to a.txt"));
+            let r = tools.call("read", &json!({"file_path": "a.txt"})).await;
+            assert_eq!(r, Output::ok("hi"));
+            assert_eq!(
+                tools.call("fly", &json!({})).await,
+                Output::err("unknown tool \"fly\"")
+            );
         });
-        // The call was dropped (as the runner does after 120 s).
-        let pid: i32 = std::fs::read_to_string(&pid_file)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        let end = Instant::now() + Duration::from_secs(10);
-        while !dead(pid) {
-            assert!(Instant::now() < end, "sleep {pid} still runs");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        host.close();
-    }
-
-    #[test]
-    fn the_file_tools_run_confined_beneath_the_path_guard() {
-        if let Err(why) = super::super::confine::probe() {
-            eprintln!("skipped: Landlock is not available here ({why})");
-            return;
-        }
-        let t = tempfile::tempdir().unwrap();
-        let base = t.path().canonicalize().unwrap();
-        let (work, secret) = (base.join("work"), base.join("secret"));
-        std::fs::create_dir_all(&work).unwrap();
-        std::fs::create_dir_all(&secret).unwrap();
-        std::fs::write(secret.join("key"), "s").unwrap();
-        // --unrestricted-paths lifts the guard; Landlock alone must refuse.
-        let host = Host::start(HostConfig {
-            workdir: work.clone(),
-            unrestricted: true,
-            confined: true,
-            hidden: vec![secret.clone()],
-            tmp_parent: base.clone(),
-            session_id: "sesn_test".into(),
-        })
-        .unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let key = secret.join("key").display().to_string();
-        let outside = base.join("out.txt").display().to_string();
-        let (read, write, inside) = rt.block_on(async {
-            (
-                host.call("read", &json!({"file_path": key})).await,
-                host.call("write", &json!({"file_path": outside, "content": "x"}))
-                    .await,
-                host.call("write", &json!({"file_path": "in.txt", "content": "x"}))
-                    .await,
-            )
-        });
-        host.close();
-        assert_eq!(read, Output::err(format!("read {key}: permission denied")));
-        assert!(
-            write.is_error && write.text.ends_with("permission denied"),
-            "{write:?}"
-        );
-        assert_eq!(inside, Output::ok("wrote 1 bytes to in.txt"));
-        assert!(!base.join("out.txt").exists());
     }
 }

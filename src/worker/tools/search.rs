@@ -1,16 +1,19 @@
 //! The `glob` and `grep` tools. glob walks the tree (no symlinks, 50,000
-//! entries at most) and lists matches newest first (200 at most); grep runs
-//! ripgrep when it is on `PATH`, else a built-in regex walk with the same
-//! skips and the 100 KiB output budget.
+//! entries at most, saying where it stopped when it had to) and lists
+//! matches newest first (200 at most); grep runs ripgrep when it is on
+//! `PATH` (in the tools' nested Landlock domain), else a built-in regex walk
+//! with the same skips and the 100 KiB output budget.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::SystemTime;
 
+use rustix::fs::OFlags;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Output, Paths, decode, guard};
+use crate::worker::confine::Nest;
 
 pub const MAX_WALK: usize = 50_000;
 pub const MAX_GLOB_RESULTS: usize = 200;
@@ -26,6 +29,7 @@ struct SearchIn {
 }
 
 /// Where a search walks, and the prefix of the paths it prints.
+#[derive(Clone)]
 pub struct Root {
     pub walk: PathBuf,
     pub shown: PathBuf,
@@ -91,8 +95,13 @@ fn children(dir: &Path, rel: &str) -> Vec<(PathBuf, String)> {
 /// Walks `root` depth first in lexical order (as Go's `filepath.WalkDir`:
 /// `a`, `a/x`, `b`) without following symlinks, calling `f` with each
 /// entry's `/`-separated relative path; stops after `limit` entries or when
-/// `f` says so. Unreadable entries are skipped.
-fn walk(root: &Path, limit: usize, f: &mut dyn FnMut(&str, &Path, &std::fs::Metadata) -> Step) {
+/// `f` says so. Unreadable entries are skipped. Returns the relative path
+/// of the first entry past the limit when the limit cut the walk short.
+fn walk(
+    root: &Path,
+    limit: usize,
+    f: &mut dyn FnMut(&str, &Path, &std::fs::Metadata) -> Step,
+) -> Option<String> {
     let mut stack = children(root, "");
     let mut count = 0;
     while let Some((path, rel)) = stack.pop() {
@@ -101,15 +110,25 @@ fn walk(root: &Path, limit: usize, f: &mut dyn FnMut(&str, &Path, &std::fs::Meta
         };
         count += 1;
         if count > limit {
-            return;
+            return Some(rel);
         }
         match f(&rel, &path, &meta) {
-            Step::Stop => return,
+            Step::Stop => return None,
             Step::SkipDir => continue,
             Step::Continue if meta.is_dir() => stack.extend(children(&path, &rel)),
             Step::Continue => {}
         }
     }
+    None
+}
+
+/// The note for a walk cut short after `limit` entries at `rel`, below
+/// `root` as shown.
+fn cut_short(limit: usize, root: &Path, rel: &str) -> String {
+    format!(
+        "[glob stopped after {limit} entries, at {}: there may be more matches; give a narrower path or pattern]",
+        shown(root, rel)
+    )
 }
 
 /// How a matched entry is shown: the root joined with the relative path.
@@ -122,13 +141,13 @@ pub fn glob(paths: &Paths, input: &Value) -> Output {
         Ok(i) => i,
         Err(o) => return o,
     };
-    match glob_inner(paths, &inp) {
+    match glob_inner(paths, &inp, MAX_WALK) {
         Ok(t) => Output::ok(t),
         Err(e) => Output::err(e),
     }
 }
 
-fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
+fn glob_inner(paths: &Paths, inp: &SearchIn, limit: usize) -> Result<String, String> {
     if inp.pattern.is_empty() {
         return Err("glob: pattern is required".into());
     }
@@ -154,7 +173,7 @@ fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
         return Err("glob: syntax error in pattern".into());
     }
     let mut found: Vec<(SystemTime, String)> = Vec::new();
-    walk(&root.walk, MAX_WALK, &mut |rel, _, meta| {
+    let cut = walk(&root.walk, limit, &mut |rel, _, meta| {
         let parts: Vec<&str> = rel.split('/').collect();
         if path_match(&segs, &parts) {
             let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
@@ -162,16 +181,18 @@ fn glob_inner(paths: &Paths, inp: &SearchIn) -> Result<String, String> {
         }
         Step::Continue
     });
+    let note = cut.map(|rel| cut_short(limit, &root.shown, &rel));
     if found.is_empty() {
-        return Ok("no matches".into());
+        return Ok(match note {
+            Some(note) => format!("no matches\n{note}"),
+            None => "no matches".into(),
+        });
     }
     found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found.truncate(MAX_GLOB_RESULTS);
-    Ok(found
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect::<Vec<_>>()
-        .join("\n"))
+    let mut lines: Vec<String> = found.into_iter().map(|(_, p)| p).collect();
+    lines.extend(note);
+    Ok(lines.join("\n"))
 }
 
 /// Whether `text` matches `pattern`, where a star element matches any run
@@ -331,7 +352,7 @@ pub fn which(name: &str) -> Option<PathBuf> {
         })
 }
 
-pub async fn grep(paths: &Paths, input: &Value) -> Output {
+pub async fn grep(paths: &Paths, input: &Value, nest: Option<&Nest>) -> Output {
     let inp: SearchIn = match decode("grep", input) {
         Ok(i) => i,
         Err(o) => return o,
@@ -344,12 +365,19 @@ pub async fn grep(paths: &Paths, input: &Value) -> Output {
         Err(e) => return Output::err(e),
     };
     match which("rg") {
-        Some(rg) => ripgrep(&rg, &inp.pattern, &root).await,
-        None => builtin_grep(&inp.pattern, &root),
+        Some(rg) => ripgrep(&rg, &inp.pattern, &root, nest).await,
+        None => builtin_grep_off_thread(inp.pattern, root).await,
     }
 }
 
-async fn ripgrep(rg: &Path, pattern: &str, root: &Root) -> Output {
+/// [`builtin_grep`] on a blocking thread.
+async fn builtin_grep_off_thread(pattern: String, root: Root) -> Output {
+    tokio::task::spawn_blocking(move || builtin_grep(&pattern, &root))
+        .await
+        .unwrap_or_else(|e| Output::err(format!("grep: {e}")))
+}
+
+async fn ripgrep(rg: &Path, pattern: &str, root: &Root, nest: Option<&Nest>) -> Output {
     let mut cmd = tokio::process::Command::new(rg);
     cmd.args([
         "-n",
@@ -366,17 +394,20 @@ async fn ripgrep(rg: &Path, pattern: &str, root: &Root) -> Output {
         // Relative paths (`./a.txt`): search `.` from the directory.
         cmd.current_dir(&root.walk).arg(&root.shown);
     }
-    let child = cmd
-        .stdin(Stdio::null())
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn();
+        .kill_on_drop(true);
+    if let Some(nest) = nest {
+        // SAFETY: the hook is one system call, safe between fork and exec.
+        unsafe { cmd.pre_exec(nest.hook()) };
+    }
+    let child = cmd.spawn();
     let mut child = match child {
         Ok(c) => c,
         // An rg outside what the confinement lets us run: search ourselves.
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            return builtin_grep(pattern, root);
+            return builtin_grep_off_thread(pattern.to_string(), root.clone()).await;
         }
         Err(e) => return Output::err(format!("grep: rg failed: {e}")),
     };
@@ -446,6 +477,7 @@ pub fn builtin_grep(pattern: &str, root: &Root) -> Output {
     let mut budget = 0usize;
     let mut truncated = false;
     let mut files = 0usize;
+    let mut cut = None;
     // Every regular file counts towards the 50,000, searched or too big.
     let mut search_file = |path: &Path, meta: &std::fs::Metadata, shown: &str| -> bool {
         if !meta.is_file() {
@@ -453,12 +485,24 @@ pub fn builtin_grep(pattern: &str, root: &Root) -> Output {
         }
         files += 1;
         if files > MAX_WALK {
+            cut = Some(shown.to_string());
             return false;
         }
         if meta.len() > MAX_GREP_FILE {
             return true;
         }
-        let Ok(bytes) = std::fs::read(path) else {
+        // Opened once, not following a symlink swapped in since the walk
+        // saw a file, never blocking on a FIFO, read up to the limit.
+        let opened = rustix::fs::open(
+            path,
+            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        );
+        let Ok(bytes) = opened
+            .map_err(std::io::Error::from)
+            .map_err(super::fs::Refused::Io)
+            .and_then(|fd| super::fs::read_capped(fd, MAX_GREP_FILE))
+        else {
             return true;
         };
         if bytes[..bytes.len().min(512)].contains(&0) {
@@ -501,9 +545,18 @@ pub fn builtin_grep(pattern: &str, root: &Root) -> Output {
     if truncated {
         lines.push("[output truncated]".into());
     }
+    let note = cut.map(|at| {
+        format!(
+            "[grep stopped after {MAX_WALK} files, at {at}: there may be more matches; give a narrower path]"
+        )
+    });
     if lines.is_empty() {
-        return Output::ok("no matches");
+        return Output::ok(match note {
+            Some(note) => format!("no matches\n{note}"),
+            None => "no matches".into(),
+        });
     }
+    lines.extend(note);
     Output::ok(lines.join("\n"))
 }
 
@@ -589,6 +642,43 @@ mod tests {
     }
 
     #[test]
+    fn a_walk_cut_short_says_so_and_where() {
+        let t = tempfile::tempdir().unwrap();
+        let p = Paths::new(t.path(), false);
+        for d in ["a", "b", "c"] {
+            std::fs::create_dir_all(t.path().join(d)).unwrap();
+            std::fs::write(t.path().join(d).join("x.txt"), "").unwrap();
+        }
+        let inp = |pattern: &str| SearchIn {
+            pattern: pattern.into(),
+            path: None,
+        };
+        let w = t.path().display();
+        // a, a/x.txt, b, b/x.txt: the walk stops at c.
+        assert_eq!(
+            glob_inner(&p, &inp("c/*.txt"), 4).unwrap(),
+            format!(
+                "no matches\n[glob stopped after 4 entries, at {w}/c: there may be more matches; give a narrower path or pattern]"
+            )
+        );
+        let some = glob_inner(&p, &inp("*/x.txt"), 4).unwrap();
+        assert!(
+            some.starts_with(&format!("{w}/"))
+                && some.ends_with(
+                    "at {w}/c: there may be more matches; give a narrower path or pattern]"
+                        .replace("{w}", &w.to_string())
+                        .as_str()
+                ),
+            "{some}"
+        );
+        assert_eq!(some.lines().count(), 3, "{some}");
+        assert_eq!(
+            glob_inner(&p, &inp("c/*.txt"), 6).unwrap(),
+            format!("{w}/c/x.txt")
+        );
+    }
+
+    #[test]
     fn builtin_grep_skips_binaries_and_vcs_dirs() {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path();
@@ -648,7 +738,7 @@ mod tests {
             .unwrap();
         // rg's lines as it prints them (ending in a newline), the built-in's
         // joined by newlines: both as the official tool gives them.
-        let via_rg = rt.block_on(ripgrep(&rg, "needle", root)).text;
+        let via_rg = rt.block_on(ripgrep(&rg, "needle", root, None)).text;
         assert_eq!(via_rg, builtin_grep("needle", root).text + "\n");
         // Under a relative workdir both print paths relative to it.
         let relative = &Root {
@@ -656,7 +746,7 @@ mod tests {
             shown: PathBuf::from("."),
         };
         assert_eq!(
-            rt.block_on(ripgrep(&rg, "two", relative)),
+            rt.block_on(ripgrep(&rg, "two", relative, None)),
             Output::ok("./src/a.txt:3:needle two\n")
         );
         assert_eq!(
@@ -664,10 +754,10 @@ mod tests {
             Output::ok("src/a.txt:3:needle two")
         );
         assert_eq!(
-            rt.block_on(ripgrep(&rg, "absent", root)),
+            rt.block_on(ripgrep(&rg, "absent", root, None)),
             Output::ok("no matches")
         );
-        let bad = rt.block_on(ripgrep(&rg, "(", root));
+        let bad = rt.block_on(ripgrep(&rg, "(", root, None));
         assert!(
             bad.is_error && bad.text.starts_with("grep: rg failed: exit status 2: "),
             "{}",
@@ -690,7 +780,7 @@ mod tests {
             .block_on(async {
                 tokio::time::timeout(
                     std::time::Duration::from_secs(20),
-                    ripgrep(&rg, "needle", &Root::at(t.path())),
+                    ripgrep(&rg, "needle", &Root::at(t.path()), None),
                 )
                 .await
             })
