@@ -207,9 +207,12 @@ impl Job<'_> {
 
     async fn json(&self, req: Request) -> Result<()> {
         let resp = self.client.send(&req, "application/json").await?;
+        // `204 No Content` is the one answer documented to have no body
+        // (a work item's `stop`); any other success must carry the JSON.
+        let no_content = resp.status() == reqwest::StatusCode::NO_CONTENT;
         let body = self.client.read_body(resp, &self.op.name()).await?;
         let mut p = self.printer(Shape::One);
-        if !body.trim_ascii().is_empty() {
+        if !no_content {
             p.item(self.document(body)?.text())?;
         }
         p.finish()
