@@ -330,11 +330,10 @@ impl Job<'_> {
                 if ev.event == "ping" {
                     continue;
                 }
-                let error = ev.event == "error";
-                let (value, json) = ev.into_json();
-                if error {
-                    return Err(stream_error(&req, self.client, &value));
+                if ev.event == "error" {
+                    return Err(stream_error(&req, self.client, &ev.data));
                 }
+                let (value, json) = ev.into_json(&self.op.name())?;
                 if self.limit_reached(printed) {
                     return p.finish();
                 }

@@ -43,10 +43,7 @@ struct TranscriptPrinter(Transcript);
 
 impl Printer for TranscriptPrinter {
     fn item(&mut self, json: &str) -> Result<()> {
-        match serde_json::from_str::<Value>(json) {
-            Ok(v) => self.0.event(&v),
-            Err(_) => Ok(()),
-        }
+        self.0.event(&crate::json::value(json))
     }
 
     fn event(&mut self, _json: &str, value: &Value) -> Result<()> {
