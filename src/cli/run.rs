@@ -38,7 +38,15 @@ pub struct Context {
     transform_error: Option<String>,
     raw_output: bool,
     debug: bool,
+    /// An Admin API command sent without an admin key: a refusal then
+    /// says how to give one.
+    admin_without_key: bool,
 }
+
+/// Added to a 401 or 403 answering an Admin API command that was sent
+/// without an admin key.
+pub const ADMIN_KEY_HINT: &str = "Admin API commands take an admin API key (sk-ant-admin...): \
+pass --admin-key or set ANTHROPIC_ADMIN_KEY";
 
 impl Context {
     /// Resolves formats, credentials and base URL; no request is sent.
@@ -67,7 +75,8 @@ impl Context {
             eprintln!("note: {note}");
         }
         let format = choice.format;
-        let resolved = config::resolve_for(g, op.is_some_and(Operation::is_admin))?;
+        let admin = op.is_some_and(Operation::is_admin);
+        let resolved = config::resolve_for(g, admin)?;
         let client = Client::new(http::Config {
             base_url: resolved.base_url,
             auth: resolved.auth,
@@ -94,6 +103,7 @@ impl Context {
             transform_error: g.transform_error.clone(),
             raw_output: g.raw_output,
             debug: g.debug,
+            admin_without_key: admin && g.admin_key.as_deref().is_none_or(str::is_empty),
         })
     }
 
@@ -124,7 +134,16 @@ impl Context {
     }
 
     /// An error plus, for API errors, the body rendered per `--format-error`.
-    pub fn failure(&self, error: Error) -> Failure {
+    pub fn failure(&self, mut error: Error) -> Failure {
+        if let Error::Api(api) = &mut error
+            && self.admin_without_key
+            && matches!(api.status, 401 | 403)
+        {
+            api.message = Some(match api.message.take() {
+                Some(m) => format!("{m} ({ADMIN_KEY_HINT})"),
+                None => ADMIN_KEY_HINT.to_string(),
+            });
+        }
         let detail = match &error {
             Error::Api(api)
                 if self.format_error != Format::Auto

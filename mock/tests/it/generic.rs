@@ -240,3 +240,28 @@ fn a_tunnel_keeps_its_token_until_rotated() {
     );
     assert!(h.violations().is_empty(), "{:?}", h.violations());
 }
+
+#[test]
+fn the_admin_api_refuses_an_api_key_and_the_rest_refuses_an_admin_key() {
+    let (_h, mut c) = start(Default::default());
+    let status = |c: &Client, path: &str| {
+        let r = c.get(path);
+        (r.status, r.message())
+    };
+    c.key = Some("sk-ant-api03-ordinary".into());
+    assert_eq!(
+        status(&c, "/v1/organizations/workspaces"),
+        (401, "invalid x-api-key: the Admin API (/v1/organizations/...) takes an admin API key (sk-ant-admin...), not an API key".into())
+    );
+    assert_eq!(status(&c, "/v1/models").0, 200);
+    c.key = Some("sk-ant-admin01-admin".into());
+    assert_eq!(status(&c, "/v1/organizations/workspaces").0, 200);
+    assert_eq!(
+        status(&c, "/v1/models"),
+        (401, "invalid x-api-key: an admin API key (sk-ant-admin...) works only with the Admin API (/v1/organizations/...)".into())
+    );
+    // Any other key works everywhere, as documented.
+    c.key = Some("test-key".into());
+    assert_eq!(status(&c, "/v1/organizations/workspaces").0, 200);
+    assert_eq!(status(&c, "/v1/models").0, 200);
+}

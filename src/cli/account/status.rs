@@ -188,6 +188,16 @@ pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
         }
     }
 
+    if let Some(k) = g.admin_key.as_deref().filter(|k| !k.is_empty()) {
+        out.push_str("\nAdmin API (organization:*, beta:organization:* in place of the above)\n");
+        let label = if from_env(m, "admin-key") {
+            "ANTHROPIC_ADMIN_KEY env (x-api-key)"
+        } else {
+            "--admin-key flag (x-api-key)"
+        };
+        row(&mut out, true, label, &mask(k));
+    }
+
     sources(&mut out, g, &profile, cr, winner);
 
     let mut stdout = std::io::stdout().lock();
