@@ -16,8 +16,8 @@ use hyper::body::{Body, Incoming};
 use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::resources::oauth;
 use crate::resources::{Reply, RespBody};
+use crate::resources::{oauth, user_profiles};
 use crate::router::{RawRequest, route};
 use crate::store::{ApiError, Shared, api_key_id, request_id};
 
@@ -213,6 +213,13 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
     let bearer = authed("authorization")
         .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_string()))
         .filter(|v| !v.is_empty());
+    // A user profile's link, opened by the end user's browser (no key).
+    if let ("GET", Some(token)) = (
+        parts.method.as_str(),
+        parts.uri.path().strip_prefix(user_profiles::ENROLL_PATH),
+    ) {
+        return Ok(user_profiles::visit(shared, token));
+    }
     let oauth_route = oauth::is_oauth_route(parts.method.as_str(), parts.uri.path());
     if api_key.is_none() && bearer.is_none() && !oauth_route {
         return Err(ApiError::new(

@@ -42,7 +42,8 @@ pub struct Config {
     pub token_ttl: u64,
     /// Lease of a work item after each heartbeat, in seconds (self-hosted workers).
     pub work_ttl_secs: u64,
-    /// How long a message batch stays `in_progress` before it ends.
+    /// How long a message batch stays `in_progress`, and a dream `pending`
+    /// then `running`, before it ends.
     pub batch_delay: std::time::Duration,
 }
 
