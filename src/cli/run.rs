@@ -341,6 +341,7 @@ impl Job<'_> {
         let mut decoder = sse::SseDecoder::new();
         let mut events = Vec::new();
         let mut printed = 0i64;
+        let mut ended = false;
         while let Some(chunk) = next_chunk(&mut resp, self.client.cfg.debug).await? {
             decoder
                 .feed(&chunk, &mut events)
@@ -352,7 +353,9 @@ impl Job<'_> {
                 if ev.event == "error" {
                     return Err(stream_error(&req, self.client, &ev.data));
                 }
+                let name = ev.event.clone();
                 let (value, json) = ev.into_json(&self.op.name())?;
+                ended |= ends_reply(&name, &value);
                 if self.limit_reached(printed) {
                     return p.finish();
                 }
@@ -363,7 +366,15 @@ impl Job<'_> {
                 }
             }
         }
-        p.finish()
+        let finished = p.finish();
+        if !ended {
+            // The connection closed mid-reply: what was printed is not all.
+            return Err(Error::Network(format!(
+                "{}: the stream ended before the reply did (no message_stop event)",
+                self.op.name()
+            )));
+        }
+        finished
     }
 
     /// Session and thread streams: reconnect, backfill and stop rules.
@@ -512,6 +523,14 @@ fn limit_caps_items(op: &Operation, req: &Request) -> Option<i64> {
             .and_then(|(_, v)| v.parse().ok()),
         _ => None,
     }
+}
+
+/// Whether a reply stream's event is its last: `message_stop` (Messages),
+/// or a `completion` that has its `stop_reason` (Text Completions).
+fn ends_reply(event: &str, value: &Value) -> bool {
+    let kind = value.get("type").and_then(Value::as_str).unwrap_or(event);
+    kind == "message_stop"
+        || (kind == "completion" && value.get("stop_reason").is_some_and(|r| !r.is_null()))
 }
 
 fn streams(req: &Request) -> bool {

@@ -599,3 +599,53 @@ fn an_error_event_that_is_not_json_keeps_its_text_as_the_message() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_reply_stream_cut_before_its_last_event_is_a_network_error() {
+    let server = sse_text(
+        "event: message_start\ndata: {\"type\":\"message_start\"}\n\n\
+         event: content_block_delta\ndata: {\"type\":\"content_block_delta\"}\n\n",
+    );
+    let out = message_stream(&server, "jsonl");
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    // What arrived is printed; the error says it is not all.
+    assert_eq!(
+        stdout(&out),
+        "{\"type\":\"message_start\"}\n{\"type\":\"content_block_delta\"}\n"
+    );
+    assert_eq!(
+        stderr(&out),
+        "ant: error: messages create: the stream ended before the reply did (no message_stop event)\n"
+    );
+    // A legacy completion stream ends with the completion that has its stop reason.
+    let done = sse_text(
+        "event: completion\ndata: {\"type\":\"completion\",\"completion\":\"Hi\",\"stop_reason\":null}\n\n\
+         event: completion\ndata: {\"type\":\"completion\",\"completion\":\"\",\"stop_reason\":\"stop_sequence\"}\n\n",
+    );
+    let h = home();
+    let run = |server: &Server| {
+        ant_at(server, h.path())
+            .args([
+                "completions",
+                "create",
+                "--model",
+                "m",
+                "--max-tokens-to-sample",
+                "5",
+            ])
+            .args([
+                "--prompt",
+                "\n\nHuman: hi\n\nAssistant:",
+                "--stream",
+                "--format",
+                "jsonl",
+            ])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run(&done).status.code(), Some(0));
+    let cut = sse_text(
+        "event: completion\ndata: {\"type\":\"completion\",\"completion\":\"Hi\",\"stop_reason\":null}\n\n",
+    );
+    assert_eq!(run(&cut).status.code(), Some(8));
+}
