@@ -418,6 +418,7 @@ impl Job<'_> {
             Some(_) => false,
             None => !self.opts.term.stdout_tty || is_text,
         };
+        let mut partial = None;
         let (mut sink, path): (Box<dyn Write>, Option<std::path::PathBuf>) = if to_stdout {
             (Box::new(std::io::stdout().lock()), None)
         } else {
@@ -425,9 +426,9 @@ impl Job<'_> {
                 Some(p) => std::path::PathBuf::from(p),
                 None => free_name(&download_name(&headers, &content_type)),
             };
-            let f = std::fs::File::create(&path)
-                .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))?;
-            (Box::new(std::io::BufWriter::new(f)), Some(path))
+            let (file, part) = Partial::create(&path)?;
+            partial = part;
+            (Box::new(std::io::BufWriter::new(file)), Some(path))
         };
         let total = resp.content_length();
         let bar = progress_bar(total, self.opts.term.stderr_tty && path.is_some());
@@ -438,6 +439,10 @@ impl Job<'_> {
             }
         }
         sink.flush().map_err(Error::from_write)?;
+        drop(sink);
+        if let Some(part) = partial {
+            part.finish()?;
+        }
         if let Some(b) = bar {
             b.finish_and_clear();
         }
@@ -449,6 +454,55 @@ impl Job<'_> {
                 .map_err(Error::from_write)?;
         }
         Ok(())
+    }
+}
+
+/// A download written beside its target and renamed onto it once the whole
+/// body has arrived: a download cut short (or interrupted) leaves nothing,
+/// and a file it would replace stays as it was. Dropped unfinished, the
+/// partial file is removed.
+struct Partial {
+    tmp: std::path::PathBuf,
+    target: std::path::PathBuf,
+}
+
+impl Partial {
+    /// The file to write for `target`, with the `Partial` to finish when it
+    /// is a new or regular file; a special file (`/dev/null`, a pipe) is
+    /// written directly, never replaced.
+    fn create(target: &std::path::Path) -> Result<(std::fs::File, Option<Partial>)> {
+        let cannot =
+            |e: std::io::Error| Error::Io(format!("cannot write {}: {e}", target.display()));
+        if std::fs::metadata(target).is_ok_and(|m| !m.is_file()) {
+            return Ok((std::fs::File::create(target).map_err(cannot)?, None));
+        }
+        let name = target
+            .file_name()
+            .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
+        let tmp = target.with_file_name(format!(".{name}.{}.part", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(cannot)?;
+        let target = target.to_path_buf();
+        Ok((file, Some(Partial { tmp, target })))
+    }
+
+    fn finish(mut self) -> Result<()> {
+        let tmp = std::mem::take(&mut self.tmp);
+        std::fs::rename(&tmp, &self.target).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::Io(format!("cannot write {}: {e}", self.target.display()))
+        })
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
     }
 }
 
