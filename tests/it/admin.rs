@@ -225,3 +225,29 @@ fn auth_status_shows_the_admin_key_masked_and_debug_redacts_it() {
         "{err}"
     );
 }
+
+#[test]
+fn an_admin_key_that_cannot_be_a_header_is_bad_input_naming_its_flag() {
+    let server = Server::json(json!({"data": [], "has_more": false}));
+    let h = home();
+    for (env, flag) in [(Some("sk-ant-admin01-x\ny"), None), (None, Some("k\u{1}"))] {
+        let mut cmd = ant_at_std(&server, h.path());
+        if let Some(v) = env {
+            cmd.env("ANTHROPIC_ADMIN_KEY", v);
+        }
+        if let Some(v) = flag {
+            cmd.args(["--admin-key", v]);
+        }
+        let out = cmd
+            .args(["organization:workspaces", "list"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = crate::stderr(&out);
+        assert!(
+            err.starts_with("ant: error: --admin-key (or ANTHROPIC_ADMIN_KEY): character "),
+            "{err}"
+        );
+    }
+    assert!(server.recorded().is_empty(), "nothing is sent");
+}
