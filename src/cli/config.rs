@@ -3,7 +3,7 @@
 
 use super::global::GlobalArgs;
 use crate::auth;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub use crate::auth::Resolved;
 
@@ -28,6 +28,11 @@ pub fn inputs(g: &GlobalArgs) -> auth::Inputs {
     }
 }
 
+/// How to give an admin key: said when an Admin API command has no
+/// credential, or is refused without an admin key.
+pub const ADMIN_KEY_HINT: &str = "Admin API commands take an admin API key (sk-ant-admin...): \
+pass --admin-key or set ANTHROPIC_ADMIN_KEY";
+
 /// Resolves the settings of an API command: prints the precedence notices
 /// on stderr, and fails when there is no credential at all.
 pub fn resolve(g: &GlobalArgs) -> Result<Resolved> {
@@ -45,6 +50,9 @@ pub fn resolve_for(g: &GlobalArgs, admin: bool) -> Result<Resolved> {
         eprintln!("{n}");
     }
     if matches!(resolved.auth, crate::http::Auth::None) {
+        if admin {
+            return Err(Error::Auth(format!("no credentials: {ADMIN_KEY_HINT}")));
+        }
         return Err(auth::no_credentials(&inputs));
     }
     Ok(resolved)

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::Failure;
-use super::config;
+use super::config::{self, ADMIN_KEY_HINT};
 use super::global::GlobalArgs;
 use crate::api::{Operation, Paging, Response};
 use crate::error::{Error, Result};
@@ -42,11 +42,6 @@ pub struct Context {
     /// says how to give one.
     admin_without_key: bool,
 }
-
-/// Added to a 401 or 403 answering an Admin API command that was sent
-/// without an admin key.
-pub const ADMIN_KEY_HINT: &str = "Admin API commands take an admin API key (sk-ant-admin...): \
-pass --admin-key or set ANTHROPIC_ADMIN_KEY";
 
 impl Context {
     /// Resolves formats, credentials and base URL; no request is sent.

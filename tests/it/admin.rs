@@ -251,3 +251,19 @@ fn an_admin_key_that_cannot_be_a_header_is_bad_input_naming_its_flag() {
     }
     assert!(server.recorded().is_empty(), "nothing is sent");
 }
+
+#[test]
+fn an_admin_command_without_any_credential_says_how_to_give_an_admin_key() {
+    let h = home();
+    let out = crate::ant_std(h.path())
+        .env("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+        .args(["organization:workspaces", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        crate::stderr(&out),
+        "ant: error: no credentials: Admin API commands take an admin API key (sk-ant-admin...): \
+         pass --admin-key or set ANTHROPIC_ADMIN_KEY\n"
+    );
+}
