@@ -43,9 +43,33 @@ _ant_complete() {
     COMPREPLY=()
     case $rc in
     0)
+        # Lines are `value<TAB>description`.
+        local -a descs=()
+        local d longest=0 n
         while IFS= read -r c; do
-            [[ $c == "$strip"* ]] && cands+=("${c:${#strip}}")
+            d=
+            if [[ $c == *$'\t'* ]]; then
+                d=${c#*$'\t'}
+                c=${c%%$'\t'*}
+            fi
+            [[ $c == "$strip"* ]] || continue
+            c=${c:${#strip}}
+            cands+=("$c")
+            descs+=("$d")
+            ((${#c} > longest)) && longest=${#c}
         done <<<"$out"
+        # Listed, several candidates show what each is, `value  (description)`
+        # cut to the screen; a lone one, or all inserted at once (M-*), stay bare.
+        n=${#cands[@]}
+        if ((n > 1)) && [[ ${COMP_TYPE:-9} != 37 && ${COMP_TYPE:-9} != 42 ]]; then
+            local cols=${COLUMNS:-80}
+            for ((i = 0; i < n; i++)); do
+                [[ -z ${descs[i]} ]] && continue
+                c=$(printf '%-*s  (%s)' "$longest" "${cands[i]}" "${descs[i]}")
+                ((${#c} >= cols)) && c="${c:0:cols-3}…)"
+                cands[i]=$c
+            done
+        fi
         COMPREPLY=("${cands[@]}")
         ;;
     10)

@@ -55,6 +55,8 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// The body as received (JSON when the server sent JSON).
     pub body: Vec<u8>,
+    /// The response's headers (empty for errors inside a stream).
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +173,24 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The error line as printed: control characters (a server's message may
+/// hold newlines or terminal escape sequences) and bidirectional overrides
+/// are shown escaped (`\n`, `\u{1b}`), so the line stays one line and the
+/// terminal only ever displays it.
+pub fn one_line(text: &str) -> String {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +204,7 @@ mod tests {
             message: None,
             request_id: None,
             body: vec![],
+            headers: vec![],
         }))
     }
 
@@ -213,6 +234,7 @@ mod tests {
             message: Some("no such agent".into()),
             request_id: Some("req_1".into()),
             body: vec![],
+            headers: vec![],
         }));
         assert_eq!(
             e.to_string(),

@@ -7,7 +7,9 @@
 //! [`error::Error`] whose exit code `main` uses.
 
 pub mod api;
+pub mod api_cmd;
 pub mod auth;
+pub mod chat;
 pub mod cli;
 pub mod error;
 pub mod explore;

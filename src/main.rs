@@ -17,7 +17,11 @@ fn main() {
             if !matches!(failure.error, ant::error::Error::BrokenPipe) {
                 let stderr = std::io::stderr();
                 let mut e = stderr.lock();
-                let _ = writeln!(e, "ant: error: {}", one_line(&failure.headline()));
+                let _ = writeln!(
+                    e,
+                    "ant: error: {}",
+                    ant::error::one_line(&failure.headline())
+                );
                 if let Some(detail) = failure.detail {
                     let _ = writeln!(e, "{}", detail.trim_end());
                 }
@@ -28,24 +32,6 @@ fn main() {
     // Flush what is left; a reader that went away is not an error.
     let _ = std::io::stdout().flush();
     std::process::exit(code);
-}
-
-/// The error line as printed: control characters (a server's message may
-/// hold newlines or terminal escape sequences) and bidirectional overrides
-/// are shown escaped (`\n`, `\u{1b}`), so the line stays one line and the
-/// terminal only ever displays it.
-fn one_line(text: &str) -> String {
-    let unsafe_char =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if unsafe_char(c) {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// A bug: one line on stderr (a backtrace too when `RUST_BACKTRACE` asks for

@@ -35,9 +35,11 @@ pub async fn run(name: &str, input: &Value, sandbox: &Path, allow_bash: bool) ->
     }
 }
 
-/// Resolves `path` inside the sandbox: relative paths join the sandbox,
-/// symlinks are resolved (also in the parts that exist of a path that does
-/// not), and the result must stay under the sandbox.
+/// Resolves `path` inside the sandbox: relative paths join the sandbox, and
+/// so do absolute ones (the agent's `/`, where resources are mounted at
+/// their `mount_path`), unless they already name a place in it; symlinks
+/// are resolved (also in the parts that exist of a path that does not),
+/// and the result must stay under the sandbox.
 pub fn resolve(sandbox: &Path, path: &str) -> Result<PathBuf, String> {
     if path.is_empty() {
         return Err("file_path is required".into());
@@ -45,10 +47,10 @@ pub fn resolve(sandbox: &Path, path: &str) -> Result<PathBuf, String> {
     let root = sandbox
         .canonicalize()
         .map_err(|e| format!("sandbox: {e}"))?;
-    let joined = if Path::new(path).is_absolute() {
-        PathBuf::from(path)
-    } else {
-        root.join(path)
+    let joined = match Path::new(path) {
+        p if p.starts_with(&root) => p.to_path_buf(),
+        p if p.is_absolute() => root.join(p.strip_prefix("/").unwrap_or(p)),
+        _ => root.join(path),
     };
     // Walk the components, resolving each existing prefix (and so every
     // symlink on the way); missing parts are added lexically.
@@ -551,7 +553,14 @@ mod tests {
                 .contains("escapes workdir")
         );
         assert!(resolve(&dir, "new/../../x").is_err());
-        assert!(resolve(&dir, "/etc/passwd").is_err());
+        // Absolute paths are the agent's: under the sandbox, where mounts are.
+        let root = dir.canonicalize().unwrap();
+        assert_eq!(resolve(&dir, "/mnt/a.txt").unwrap(), root.join("mnt/a.txt"));
+        assert_eq!(
+            resolve(&dir, &root.join("b").to_string_lossy()).unwrap(),
+            root.join("b")
+        );
+        assert!(resolve(&dir, "/../../etc/passwd").is_err());
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink("/etc", dir.join("link")).unwrap();

@@ -5,6 +5,8 @@
 
 #[rustfmt::skip]
 mod generated;
+#[rustfmt::skip]
+mod group_help;
 pub mod paging;
 pub mod schema;
 pub mod secrets;
@@ -242,7 +244,7 @@ impl Operation {
     /// Admin API operations (`organization:*`, `beta:organization:*`): they
     /// take an admin API key (`sk-ant-admin...`) in `x-api-key`.
     pub fn is_admin(&self) -> bool {
-        self.path.starts_with("/v1/organizations/")
+        is_admin_path(self.path)
     }
 
     pub fn is_download(&self) -> bool {
@@ -251,6 +253,11 @@ impl Operation {
 }
 
 /// Every resource group in table order (each a top-level command word).
+/// Whether a request path goes to the Admin API (`/v1/organizations/...`).
+pub fn is_admin_path(path: &str) -> bool {
+    path.starts_with("/v1/organizations/")
+}
+
 pub fn groups() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for op in OPERATIONS {
@@ -259,6 +266,16 @@ pub fn groups() -> Vec<&'static str> {
         }
     }
     out
+}
+
+/// The one-line description of a command group (`beta:agents`), the same
+/// for its beta and stable variants.
+pub fn group_help(group: &str) -> Option<&'static str> {
+    let key = group.strip_prefix("beta:").unwrap_or(group);
+    group_help::GROUP_HELP
+        .binary_search_by(|(k, _)| (*k).cmp(key))
+        .ok()
+        .map(|i| group_help::GROUP_HELP[i].1)
 }
 
 /// The operations of one group.

@@ -12,24 +12,18 @@ mod status;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use super::global::GlobalArgs;
-use crate::error::{EXIT_CODES_HELP, Error, Result};
+use crate::error::{Error, Result};
 
 const PROFILE_NOTE: &str = "Acts on the profile named by --profile or ANTHROPIC_PROFILE, \
      else the one in active_config, else 'default'.";
 
 fn verb(name: &'static str, about: &'static str) -> Command {
-    super::global::with_late_globals(
-        Command::new(name)
-            .about(about)
-            .after_help(format!("{PROFILE_NOTE}\n\n{EXIT_CODES_HELP}")),
-    )
+    super::global::with_late_globals(Command::new(name).about(about).after_help(PROFILE_NOTE))
 }
 
 pub fn auth_command() -> Command {
     Command::new("auth")
-        .about(
-            "login, status, logout, print-credentials (sign in; stored credentials of a profile)",
-        )
+        .about("Sign in, and see which credentials, base URL and workspace commands use")
         .disable_help_subcommand(true)
         .subcommand_required(true)
         .arg_required_else_help(true)
@@ -86,7 +80,7 @@ fn auth_verbs(cmd: Command) -> Command {
 
 pub fn profile_command() -> Command {
     Command::new("profile")
-        .about("activate, list, get, set (profiles under the config directory)")
+        .about("Profiles: named sets of credentials and settings (base_url, workspace_id) in the config directory")
         .disable_help_subcommand(true)
         .subcommand_required(true)
         .arg_required_else_help(true)
@@ -107,7 +101,6 @@ fn profile_verbs(cmd: Command) -> Command {
             Command::new("activate")
                 .about("Make an existing profile the active one (writes active_config)")
                 .override_usage("ant profile activate <NAME>")
-                .after_help(EXIT_CODES_HELP)
                 .arg(
                     Arg::new("name")
                         .value_name("NAME")
@@ -130,7 +123,8 @@ fn profile_verbs(cmd: Command) -> Command {
             .long_about(format!(
                 "Set one key of the profile's config, creating configs/<profile>.json when it does not \
                  exist. Keys: {keys}. scope, client_id and console_url only apply to user_oauth \
-                 profiles. Changing organization_id clears workspace_id. An empty value removes the key."
+                 profiles. Changing organization_id clears workspace_id. A value of null (or empty) removes \
+                 the key, as 'ant profile unset KEY' does."
             ))
             .arg(
                 Arg::new("key")
@@ -141,8 +135,17 @@ fn profile_verbs(cmd: Command) -> Command {
                 Arg::new("value")
                     .value_name("VALUE")
                     .allow_hyphen_values(true)
-                    .help("New value, required (base_url and console_url must be http(s) URLs; empty removes the key)"),
+                    .help("New value, required (base_url and console_url must be http(s) URLs; null or empty removes the key)"),
             ),
+        )
+        .subcommand(
+            verb("unset", "Remove one key from the profile's config")
+                .override_usage("ant profile unset <KEY>")
+                .arg(
+                    Arg::new("key")
+                        .value_name("KEY")
+                        .help(format!("Key to remove, required: {keys}")),
+                ),
         )
 }
 
@@ -156,6 +159,7 @@ pub fn run(group: &str, verb: &str, m: &ArgMatches, g: &GlobalArgs) -> Result<()
         ("profile", "activate") => profile::activate(m),
         ("profile", "get") => profile::get(m, g),
         ("profile", "set") => profile::set(m, g),
+        ("profile", "unset") => profile::unset(m, g),
         _ => Err(Error::usage(format!("unknown command {group} {verb}"))),
     }
 }

@@ -139,7 +139,6 @@ pub fn script(args: &[String]) -> crate::error::Result<()> {
 fn format_cand(c: &Cand, style: Style) -> String {
     let desc = one_line(&c.desc);
     match style {
-        Style::Bash => c.value.clone(),
         Style::Zsh => {
             let v = c.value.replace('\\', "\\\\").replace(':', "\\:");
             if desc.is_empty() {
@@ -170,7 +169,10 @@ pub fn outcome(words: &[String], style: Style) -> Outcome {
         Some((c, p)) => (dequote(c), p),
         None => (String::new(), &[][..]),
     };
-    if prev.first().map(String::as_str) == Some("@completion") {
+    if matches!(
+        prev.first().map(String::as_str),
+        Some("@completion" | "completion")
+    ) {
         if prev.len() > 1 {
             return Outcome::Nothing;
         }
@@ -436,9 +438,23 @@ impl Ctx<'_> {
             let mut groups: Vec<Cand> = docs::visible_subcommands(&line.root)
                 .map(|g| Cand::new(g.get_name(), about(g)))
                 .collect();
+            // Shell completion and man pages, beside the groups.
+            for (_, c) in super::help::extra_commands() {
+                groups.push(Cand::new(c.get_name(), about(&c)));
+            }
             groups.sort_by(|a, b| a.value.cmp(&b.value));
             return filter(groups, cur, style);
         };
+        if group.get_name() == super::api::NAME {
+            if !line.positionals.is_empty() {
+                return Outcome::Nothing;
+            }
+            let paths = crate::api_cmd::paths::candidates(cur)
+                .into_iter()
+                .map(|(p, d)| Cand::new(p, d))
+                .collect();
+            return filter(paths, cur, style);
+        }
         let Some(verb) = line.verb.as_deref().and_then(|v| group.find_subcommand(v)) else {
             let verbs = docs::visible_subcommands(group)
                 .map(|v| Cand::new(v.get_name(), about(v)))
@@ -517,6 +533,10 @@ const FORMATS: &[(&str, &str)] = &[
         "readable rendering (session streams as a transcript)",
     ),
     ("raw", "the response body as received"),
+    (
+        "explore",
+        "the interactive explorer on a terminal (json when piped)",
+    ),
 ];
 
 /// Profile names under the config directory.

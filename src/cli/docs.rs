@@ -110,7 +110,9 @@ pub fn flag_docs(cmd: &Command, op: Option<&'static crate::api::Operation>) -> V
             .unwrap_or_else(|| "VALUE".into());
         let takes_values = a.get_action().takes_values();
         let bool_like = takes_values && a.is_require_equals_set();
-        let usage = if a.is_positional() {
+        let usage = if a.is_positional() && a.is_required_set() {
+            value_name.clone()
+        } else if a.is_positional() {
             format!("[{value_name}]")
         } else {
             let mut u = String::new();
@@ -175,7 +177,7 @@ pub fn flag_docs(cmd: &Command, op: Option<&'static crate::api::Operation>) -> V
                     }
                     ("timeout", _) => "number (seconds)".to_string(),
                     (_, "N") => "integer".to_string(),
-                    (_, "PATH") => "file path".to_string(),
+                    (_, "PATH") if !a.is_positional() => "file path".to_string(),
                     (_, "YAML") => "YAML/JSON value".to_string(),
                     (_, v) if v.ends_with("_ID") => v.to_lowercase().replace('_', " "),
                     _ => "string".to_string(),

@@ -43,6 +43,10 @@ pub struct GlobalArgs {
     )]
     pub transform: Option<String>,
 
+    /// jq program run on each printed value (each item of a list or stream, each page of 'ant api --paginate'); strings print bare, other values as JSON in the chosen format
+    #[arg(id = "jq", long = "jq", global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
+
     /// GJSON path applied to API error bodies
     #[arg(
         id = "transform-error",
@@ -105,6 +109,7 @@ pub struct GlobalArgs {
         id = "profile",
         long = "profile",
         global = true,
+        hide_env_values = true,
         env = "ANTHROPIC_PROFILE",
         value_name = "NAME"
     )]
@@ -126,6 +131,7 @@ pub struct GlobalArgs {
         id = "identity-token-file",
         long = "identity-token-file",
         global = true,
+        hide_env_values = true,
         env = "ANTHROPIC_IDENTITY_TOKEN_FILE",
         value_name = "PATH"
     )]
@@ -136,6 +142,7 @@ pub struct GlobalArgs {
         id = "federation-rule",
         long = "federation-rule",
         global = true,
+        hide_env_values = true,
         env = "ANTHROPIC_FEDERATION_RULE_ID",
         value_name = "ID"
     )]
@@ -146,6 +153,7 @@ pub struct GlobalArgs {
         id = "organization-id",
         long = "organization-id",
         global = true,
+        hide_env_values = true,
         env = "ANTHROPIC_ORGANIZATION_ID",
         value_name = "UUID"
     )]
@@ -155,6 +163,7 @@ pub struct GlobalArgs {
     #[arg(
         id = "service-account-id",
         long = "service-account-id",
+        hide_env_values = true,
         env = "ANTHROPIC_SERVICE_ACCOUNT_ID",
         value_name = "ID"
     )]

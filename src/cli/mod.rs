@@ -10,10 +10,12 @@
 //! - Data goes to stdout, everything else (errors, notes, progress) to stderr.
 
 pub mod account;
+pub mod api;
 pub mod complete;
 pub mod config;
 pub mod docs;
 pub mod global;
+pub mod help;
 pub mod run;
 pub mod session_run;
 pub mod tree;
@@ -64,9 +66,16 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
+    let asks_help = words.iter().skip(2).any(|w| w == "-h" || w == "--help");
     match words.get(1).map(String::as_str) {
         Some("__complete") => return complete::complete(&words[2..]).map_err(Failure::from),
-        Some("@completion") => return complete::script(&words[2..]).map_err(Failure::from),
+        Some(w @ ("completion" | "@completion" | "@manpages")) if asks_help => {
+            print!("{}", help::extra_help(w).unwrap_or_default());
+            return Ok(());
+        }
+        Some("completion" | "@completion") => {
+            return complete::script(&words[2..]).map_err(Failure::from);
+        }
         Some("@manpages") => return docs::manpages(&words[2..]).map_err(Failure::from),
         Some("@docs") => return docs::reference(&words[2..]).map_err(Failure::from),
         _ => {}
@@ -81,6 +90,9 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
     let Some((group, group_m)) = matches.subcommand() else {
         return Err(Error::usage("missing command; see 'ant --help'").into());
     };
+    if group == api::NAME {
+        return api::run(&globals, group_m);
+    }
     let Some((verb, verb_m)) = group_m.subcommand() else {
         return Err(Error::usage(format!(
             "missing verb for {group}; see 'ant {group} --help'"
@@ -125,6 +137,20 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> std::result::Result<(), Failu
             no_reconnect,
         },
     )
+}
+
+/// The operation and input (flags and positionals; no stdin) that an API
+/// command line names, without running it.
+pub fn parse_input(args: &[String]) -> Result<(&'static Operation, Input)> {
+    let matches = tree::root()
+        .try_get_matches_from(args)
+        .map_err(|e| Error::usage(one_line(&e)))?;
+    let missing = || Error::usage("missing command");
+    let (group, group_m) = matches.subcommand().ok_or_else(missing)?;
+    let (verb, verb_m) = group_m.subcommand().ok_or_else(missing)?;
+    let op = Operation::find(group, verb)
+        .ok_or_else(|| Error::usage(format!("{group} {verb} is not an API command")))?;
+    Ok((op, gather(op, verb_m)))
 }
 
 /// Flag occurrences in command-line order, plus positionals and betas.
@@ -272,48 +298,6 @@ fn follows_boolean_flag(arg: &str) -> bool {
         })
 }
 
-/// The closest group or verb name to a mistyped command word.
-fn suggest_command(bad: &str) -> Option<String> {
-    let argv: Vec<String> = std::env::args().collect();
-    let pos = argv.iter().position(|a| a == bad)?;
-    let group = argv[..pos].iter().rev().find(|a| !a.starts_with('-'));
-    let candidates: Vec<&str> = match group.filter(|g| crate::api::groups().contains(&g.as_str())) {
-        Some(g) => crate::api::group_ops(g).map(|o| o.verb).collect(),
-        None => crate::api::groups(),
-    };
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(bad, c), c))
-        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c.to_string())
-}
-
-/// Damerau-Levenshtein distance (adjacent swaps count once).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 fn one_line(e: &clap::Error) -> String {
     e.to_string()
         .lines()
@@ -323,32 +307,37 @@ fn one_line(e: &clap::Error) -> String {
         .to_string()
 }
 
-/// Help and version go to stdout with exit 0; every other clap error
-/// becomes one usage line (with a "did you mean" when clap has one).
+/// Help and version go to stdout with exit 0 (a group's or verb's help is
+/// [`help::render`]'s); every other clap error becomes one usage line, with
+/// a "did you mean" when something close exists ([`help::hints`]).
 fn clap_failure(e: clap::Error) -> std::result::Result<(), Failure> {
+    let argv: Vec<String> = std::env::args().collect();
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+        ErrorKind::DisplayHelp => {
+            let long = argv.iter().any(|a| a == "--help");
+            match help::render(&help::command_words(&argv), long) {
+                Some(text) => print!("{text}"),
+                None => {
+                    let _ = e.print();
+                }
+            }
+            return Ok(());
+        }
+        ErrorKind::DisplayVersion => {
             let _ = e.print();
             return Ok(());
         }
         // The second kind when global flags come from the environment
         // (`ANTHROPIC_API_KEY`): clap then counts them as arguments given.
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
-            let argv: Vec<String> = std::env::args().skip(1).collect();
-            let mut root = tree::root();
-            root.build();
-            let group = argv
-                .iter()
-                .find(|a| root.find_subcommand(a.as_str()).is_some());
-            if e.kind() == ErrorKind::MissingSubcommand {
-                let level = match group {
-                    Some(g) => root.find_subcommand_mut(g).expect("a group"),
-                    None => &mut root,
-                };
-                eprint!("{}", level.render_help());
+            let words = help::command_words(&argv);
+            let group = words.first();
+            let level = if group.is_some() {
+                &words[..1]
             } else {
-                let _ = e.print();
-            }
+                &[][..]
+            };
+            eprint!("{}", help::render(level, false).unwrap_or_default());
             let hint = match group {
                 Some(g) => format!("a command is required: 'ant {g} <command>' (one of those above; add --help to one for its flags)"),
                 None => "a command is required: 'ant <group> <command>' (groups above; 'ant <group> --help' lists a group's commands)".to_string(),
@@ -363,14 +352,23 @@ fn clap_failure(e: clap::Error) -> std::result::Result<(), Failure> {
         _ => None,
     };
     let suggestion = match e.kind() {
-        ErrorKind::InvalidSubcommand => {
-            ctx(ContextKind::InvalidSubcommand).and_then(|bad| suggest_command(&bad))
-        }
-        _ => None,
-    }
-    .or_else(|| ctx(ContextKind::SuggestedSubcommand))
-    .or_else(|| ctx(ContextKind::SuggestedArg))
-    .or_else(|| ctx(ContextKind::SuggestedValue));
+        ErrorKind::InvalidSubcommand => ctx(ContextKind::InvalidSubcommand).and_then(|bad| {
+            let words = help::command_words(&argv);
+            let at = argv.iter().position(|a| *a == bad);
+            let next = at.and_then(|i| argv.get(i + 1)).map(String::as_str);
+            help::hints::command(&bad, words.first().map(String::as_str), next)
+        }),
+        ErrorKind::UnknownArgument => ctx(ContextKind::InvalidArg)
+            .filter(|a| a.starts_with('-'))
+            .and_then(|bad| {
+                let words = help::command_words(&argv);
+                let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+                let root = docs::built_path(&refs);
+                let cmd = refs.iter().try_fold(&root, |c, w| c.find_subcommand(w))?;
+                help::hints::flag(cmd, &bad).map(|f| format!("'{f}'"))
+            }),
+        _ => ctx(ContextKind::SuggestedValue).map(|v| format!("'{v}'")),
+    };
     let mut msg = match e.kind() {
         ErrorKind::InvalidSubcommand => format!(
             "unknown command '{}'",
@@ -416,7 +414,7 @@ fn clap_failure(e: clap::Error) -> std::result::Result<(), Failure> {
         _ => one_line(&e),
     };
     if let Some(s) = suggestion {
-        msg.push_str(&format!("; did you mean '{s}'?"));
+        msg.push_str(&format!("; did you mean {s}?"));
     }
     Err(Error::usage(msg).into())
 }

@@ -11,8 +11,8 @@ use super::config::{self, ADMIN_KEY_HINT};
 use super::global::GlobalArgs;
 use crate::api::{Operation, Paging, Response};
 use crate::error::{Error, Result};
-use crate::http::body::{next_chunk, stream_error};
-use crate::http::{self, Client, sse};
+use crate::http::body::next_chunk;
+use crate::http::{self, Client};
 use crate::json::Doc;
 use crate::output::choose::{self, Command};
 use crate::output::{self, Format, OutputOptions, Printer, Shape, Terminal};
@@ -46,15 +46,17 @@ pub struct Context {
 impl Context {
     /// Resolves formats, credentials and base URL; no request is sent.
     pub fn new(g: &GlobalArgs, command: String) -> Result<Context> {
+        Context::with_admin(g, command, None)
+    }
+
+    /// As [`Context::new`]; `admin` says whether the request goes to the
+    /// Admin API, for a command the table does not name (`ant api`).
+    pub fn with_admin(g: &GlobalArgs, command: String, admin: Option<bool>) -> Result<Context> {
         let requested: Format = g.format.parse().map_err(Error::Usage)?;
         let format_error: Format = g.format_error.parse().map_err(Error::Usage)?;
-        for (flag, path) in [
-            ("--transform", &g.transform),
-            ("--transform-error", &g.transform_error),
-        ] {
-            if let Some(path) = path {
-                output::check_transform(flag, path)?;
-            }
+        let pick = output::check_pick(g.transform.as_deref(), g.jq.as_deref())?;
+        if let Some(path) = &g.transform_error {
+            output::check_transform("--transform-error", path)?;
         }
         let op = command
             .split_once(' ')
@@ -64,13 +66,13 @@ impl Context {
             Some(_) => Command::Other,
             None => Command::NoExplore,
         };
-        let kind = kind.asking_for_values(g.raw_output || g.transform.is_some());
+        let kind = kind.asking_for_values(g.raw_output || pick.is_some());
         let choice = choose::detect(requested, kind, g.no_pager);
         if let Some(note) = &choice.note {
             eprintln!("note: {note}");
         }
         let format = choice.format;
-        let admin = op.is_some_and(Operation::is_admin);
+        let admin = admin.unwrap_or(op.is_some_and(Operation::is_admin));
         let resolved = config::resolve_for(g, admin)?;
         let client = Client::new(http::Config {
             base_url: resolved.base_url,
@@ -85,7 +87,7 @@ impl Context {
         })?;
         let opts = OutputOptions {
             format,
-            transform: g.transform.clone(),
+            transform: pick,
             raw_output: g.raw_output,
             term: Terminal::detect(),
             title: command,
@@ -245,7 +247,8 @@ impl Job<'_> {
 
     /// Fetches page after page, printing each item as it arrives.
     async fn pages(&self, mut req: Request, paging: Paging) -> Result<()> {
-        let mut p = self.printer(Shape::List);
+        let mut p = sink::list_sink(self.op, self.opts, self.verbose)
+            .unwrap_or_else(|| self.printer(Shape::List));
         let backward = req.has_query("before_id");
         let mut cursors = crate::http::cursors::Cursors::default();
         for (k, v) in &req.query {
@@ -289,7 +292,12 @@ impl Job<'_> {
                 None => break,
             }
         }
-        p.finish()
+        let finished = p.finish();
+        // On a terminal an empty list would print nothing at all.
+        if printed == 0 && self.opts.term.stdout_tty && self.opts.format != Format::Raw {
+            eprintln!("no {}", items_noun(self.op));
+        }
+        finished
     }
 
     async fn jsonl(&self, req: Request) -> Result<()> {
@@ -331,45 +339,9 @@ impl Job<'_> {
     }
 
     async fn sse(&self, req: Request) -> Result<()> {
-        let mut resp = self.client.send(&req, "text/event-stream").await?;
+        let resp = self.client.send(&req, "text/event-stream").await?;
         let mut p = self.event_sink();
-        let mut decoder = sse::SseDecoder::new();
-        let mut events = Vec::new();
-        let mut printed = 0i64;
-        let mut ended = false;
-        while let Some(chunk) = next_chunk(&mut resp, self.client.cfg.debug).await? {
-            decoder
-                .feed(&chunk, &mut events)
-                .map_err(|e| Error::Network(format!("{}: {e}", self.op.name())))?;
-            for ev in events.drain(..) {
-                if ev.event == "ping" {
-                    continue;
-                }
-                if ev.event == "error" {
-                    return Err(stream_error(&req, self.client, &ev.data));
-                }
-                let name = ev.event.clone();
-                let (value, json) = ev.into_json(&self.op.name())?;
-                ended |= ends_reply(&name, &value);
-                if self.limit_reached(printed) {
-                    return p.finish();
-                }
-                p.event(&json, &value)?;
-                printed += 1;
-                if self.limit_reached(printed) {
-                    return p.finish();
-                }
-            }
-        }
-        let finished = p.finish();
-        if !ended {
-            // The connection closed mid-reply: what was printed is not all.
-            return Err(Error::Network(format!(
-                "{}: the stream ended before the reply did (no message_stop event)",
-                self.op.name()
-            )));
-        }
-        finished
+        sink::print_events(self.client, &req, resp, &mut *p, self.max_items).await
     }
 
     /// Session and thread streams: reconnect, backfill and stop rules.
@@ -501,6 +473,15 @@ impl Drop for Partial {
     }
 }
 
+/// What a list holds, for "no agents": the last word of its group.
+fn items_noun(op: &Operation) -> String {
+    op.group
+        .rsplit(':')
+        .next()
+        .unwrap_or(op.group)
+        .replace('-', " ")
+}
+
 fn progress_bar(total: Option<u64>, show: bool) -> Option<indicatif::ProgressBar> {
     if !show {
         return None;
@@ -572,14 +553,6 @@ fn limit_caps_items(op: &Operation, req: &Request) -> Option<i64> {
             .and_then(|(_, v)| v.parse().ok()),
         _ => None,
     }
-}
-
-/// Whether a reply stream's event is its last: `message_stop` (Messages),
-/// or a `completion` that has its `stop_reason` (Text Completions).
-fn ends_reply(event: &str, value: &Value) -> bool {
-    let kind = value.get("type").and_then(Value::as_str).unwrap_or(event);
-    kind == "message_stop"
-        || (kind == "completion" && value.get("stop_reason").is_some_and(|r| !r.is_null()))
 }
 
 fn streams(req: &Request) -> bool {

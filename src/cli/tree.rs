@@ -6,7 +6,6 @@ use clap::{Arg, ArgAction, Args, Command, ValueHint};
 
 use super::global::GlobalArgs;
 use crate::api::{self, Inner, Operation, Param, types};
-use crate::error::EXIT_CODES_HELP;
 
 /// Client-side flag ids (never sent to the API).
 pub const MAX_ITEMS: &str = "max-items";
@@ -27,6 +26,10 @@ credentials for these commands (and is ignored by the others); without it the us
 are sent. These commands send no anthropic-workspace-id header (admin keys act for the whole
 organization); where one has a --workspace-id flag, that is its own parameter. See docs/admin.md.";
 
+/// `ant --version`: `0.1.0 (abc1234, 2026-12-06)`, the commit and build
+/// date from `build.rs` (the date alone when built without git).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("ANT_BUILD_INFO"));
+
 pub fn root() -> Command {
     root_with(|_| true)
 }
@@ -40,7 +43,7 @@ pub fn root_for(words: &[String]) -> Command {
     let named = |g: &str| words.iter().any(|w| w == g);
     let any = words.iter().any(|w| {
         api::groups().contains(&w.as_str())
-            || matches!(w.as_str(), "auth" | "profile")
+            || matches!(w.as_str(), "auth" | "profile" | super::api::NAME)
             || w == super::worker::GROUP
     });
     let version = words.iter().any(|w| w == "--version" || w == "-V");
@@ -53,13 +56,14 @@ pub fn root_for(words: &[String]) -> Command {
 
 fn root_with(wanted: impl Fn(&str) -> bool) -> Command {
     let mut cmd = Command::new("ant")
-        .version(env!("CARGO_PKG_VERSION"))
+        .version(VERSION)
         .about("A fast, scriptable command-line client for the Claude Platform API")
         .long_about(
             "A fast, scriptable command-line client for the Claude Platform API.\n\n\
-             Commands take the form `ant <group> <verb> [flags]`, e.g. `ant beta:agents create`.",
+             Commands take the form `ant <group> <verb> [flags]`, e.g. `ant beta:agents create`; \
+             every command's --help ends with examples.",
         )
-        .after_help(EXIT_CODES_HELP)
+        .override_usage("ant <group> <command> [flags]   (e.g. ant beta:agents create --help)")
         .subcommand_required(true)
         .arg_required_else_help(true)
         .disable_help_subcommand(true)
@@ -68,6 +72,9 @@ fn root_with(wanted: impl Fn(&str) -> bool) -> Command {
     // Stable groups first, then beta ones; each alphabetical, parents before children.
     let mut groups = api::groups();
     groups.sort_by_key(|g| (g.starts_with("beta:"), *g));
+    if wanted(super::api::NAME) {
+        cmd = cmd.subcommand(super::global::with_late_globals(super::api::command()));
+    }
     if wanted("auth") {
         cmd = cmd.subcommand(super::account::auth_command());
     }
@@ -77,7 +84,7 @@ fn root_with(wanted: impl Fn(&str) -> bool) -> Command {
     for group in groups.into_iter().filter(|g| wanted(g)) {
         cmd = cmd.subcommand(
             Command::new(group)
-                .about(group_about(group))
+                .about(super::help::group_about(group))
                 .disable_help_subcommand(true)
                 .subcommand_required(true)
                 .arg_required_else_help(true)
@@ -85,35 +92,22 @@ fn root_with(wanted: impl Fn(&str) -> bool) -> Command {
         );
     }
     // `beta:worker` is not an API group; it sorts last among the beta ones.
+    // `beta:worker` comes last; the help page is `help::root_help`'s, made only when asked for.
     if wanted(super::worker::GROUP) {
         cmd = cmd.subcommand(super::worker::command());
     }
     cmd
 }
 
-fn group_about(group: &str) -> String {
-    let mut verbs: Vec<&str> = api::group_ops(group).map(|o| o.verb).collect();
-    if group == "beta:sessions" {
-        verbs.push(super::session_run::VERB);
-    }
-    verbs.join(", ")
-}
-
 fn build_group(cmd: Command) -> Command {
     let group = cmd.get_name().to_string();
     let mut cmd = cmd;
     for op in api::group_ops(&group) {
-        let after = if op.is_admin() {
-            format!("{ADMIN_AUTH_HELP}\n\n{EXIT_CODES_HELP}")
-        } else {
-            EXIT_CODES_HELP.to_string()
-        };
-        cmd = cmd.subcommand(
-            Command::new(op.verb)
-                .about(op.summary)
-                .after_help(after)
-                .defer(build_verb),
-        );
+        let mut verb = Command::new(op.verb).about(op.summary).defer(build_verb);
+        if op.is_admin() {
+            verb = verb.after_help(ADMIN_AUTH_HELP);
+        }
+        cmd = cmd.subcommand(verb);
     }
     if group == "beta:sessions" {
         cmd = cmd.subcommand(super::global::with_late_globals(
@@ -157,10 +151,11 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
     for p in op.params {
         // An Admin API parameter named like a global flag (`--workspace-id`,
         // `--organization-id`) takes its place on this command.
+        let arg = param_arg(p, op);
         if cmd.get_arguments().any(|a| a.get_id() == p.flag) {
-            cmd = cmd.mut_arg(p.flag, |_| param_arg(p));
+            cmd = cmd.mut_arg(p.flag, |_| arg);
         } else {
-            cmd = cmd.arg(param_arg(p));
+            cmd = cmd.arg(arg);
         }
         for inner in p.inner {
             cmd = cmd.arg(inner_arg(p, inner));
@@ -181,7 +176,7 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
                 .long(MAX_ITEMS)
                 .value_name("N")
                 .allow_negative_numbers(true)
-                .value_parser(clap::value_parser!(i64))
+                .value_parser(parse_max_items)
                 .help("Stop after N items (-1: no limit)"),
         );
     }
@@ -212,6 +207,16 @@ pub fn verb_args(mut cmd: Command, op: &'static Operation) -> Command {
     super::global::with_late_globals(cmd)
 }
 
+/// `--max-items`: a count of items, or -1 for no limit (as in the official
+/// CLI); any other negative number is refused rather than read as no limit.
+fn parse_max_items(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= -1 => Ok(n),
+        Ok(_) => Err("a count of items (0 or more), or -1 for no limit".into()),
+        Err(_) => Err("expected a whole number of items, or -1 for no limit".into()),
+    }
+}
+
 fn is_bool(t: u8) -> bool {
     t & !types::NULL == types::BOOLEAN
 }
@@ -239,7 +244,8 @@ fn type_name(t: u8) -> &'static str {
 }
 
 /// Help text saying what a flag takes: type, allowed values, required.
-pub fn param_help(p: &Param) -> String {
+/// `'null' to clear` only where it means something: on an update.
+pub fn param_help(p: &Param, op: &Operation) -> String {
     let mut parts: Vec<String> = Vec::new();
     let what = match p.loc {
         api::Loc::Path => "path",
@@ -266,7 +272,7 @@ pub fn param_help(p: &Param) -> String {
         parts.push(format!("one of: {}", p.enum_values.join(", ")));
     }
     let nullable = timestamp.unwrap_or(p.types & types::NULL != 0);
-    if nullable && !p.repeated {
+    if nullable && !p.repeated && op.verb == "update" {
         parts.push("'null' to clear".into());
     }
     if p.repeated {
@@ -280,11 +286,11 @@ pub fn param_help(p: &Param) -> String {
     parts.join("; ")
 }
 
-fn param_arg(p: &'static Param) -> Arg {
+fn param_arg(p: &'static Param, op: &Operation) -> Arg {
     let mut arg = Arg::new(p.flag)
         .long(p.flag)
         .value_name(value_name(p))
-        .help(param_help(p))
+        .help(param_help(p, op))
         .action(ArgAction::Append);
     arg = value_syntax(arg, p.types);
     if p.file {
@@ -350,7 +356,7 @@ mod tests {
     fn timestamps_say_rfc_3339_and_offer_null_only_when_allowed() {
         let op = Operation::find("beta:sessions", "list").unwrap();
         let p = op.param("created_at[lt]").unwrap();
-        let help = param_help(p);
+        let help = param_help(p, op);
         assert!(help.contains("RFC 3339 timestamp"), "{help}");
         assert!(
             !help.contains("any value") && !help.contains("null"),
@@ -360,10 +366,33 @@ mod tests {
     }
 
     #[test]
+    fn null_clears_only_on_updates() {
+        let create = Operation::find("beta:agents", "create").unwrap();
+        let update = Operation::find("beta:agents", "update").unwrap();
+        let system = |op: &Operation| param_help(op.param("system").unwrap(), op);
+        assert!(!system(create).contains("null"), "{}", system(create));
+        assert!(
+            system(update).contains("'null' to clear"),
+            "{}",
+            system(update)
+        );
+    }
+
+    #[test]
+    fn max_items_takes_a_count_or_minus_one() {
+        assert_eq!(parse_max_items("10"), Ok(10));
+        assert_eq!(parse_max_items("0"), Ok(0));
+        assert_eq!(parse_max_items("-1"), Ok(-1));
+        for bad in ["-5", "-2", "abc", "1.5", ""] {
+            assert!(parse_max_items(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn every_flag_says_what_it_takes() {
         for op in api::OPERATIONS {
             for p in op.params {
-                let h = param_help(p);
+                let h = param_help(p, op);
                 assert!(h.contains(':'), "{} --{}: {h}", op.name(), p.flag);
             }
         }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
 
 use super::global::GlobalArgs;
-use crate::error::{EXIT_CODES_HELP, Error, Result};
+use crate::error::{Error, Result};
 use crate::http;
 use crate::worker::{self, ConfineMode, Options, log};
 
@@ -98,15 +98,15 @@ fn common(cmd: Command) -> Command {
         .default_value("auto")
         .value_parser(["auto", "required"]),
     )
-    .after_help(format!(
+    .after_help(
         "Tools may write only in the workdir and a private TMPDIR, and may not read your home directory \
-         outside the workdir (Linux Landlock); see docs/self-hosted-worker.md.\n\n{EXIT_CODES_HELP}"
-    ))
+         outside the workdir (Linux Landlock); see docs/self-hosted-worker.md.",
+    )
 }
 
 pub fn command() -> Command {
     Command::new(GROUP)
-        .about("poll, run (self-hosted worker)")
+        .about("The self-hosted worker: run the tool calls of a self_hosted environment's sessions on this machine")
         .disable_help_subcommand(true)
         .subcommand_required(true)
         .arg_required_else_help(true)

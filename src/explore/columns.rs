@@ -1,15 +1,24 @@
-//! The columns of a table view: the union of the rows' keys, the most useful
-//! first, and how wide each may be on a screen of a given width. The `id`
-//! column is never cut (the official explorer cuts ids to `agent_…`); other
-//! columns shrink, then drop off, from the right.
+//! The columns of a table view, chosen by use: an ID, a name or title, a
+//! status (or the type, where types differ), the main content and a time,
+//! then the other keys; a column with the same value on every row (the
+//! `type` of a list of agents, the `vault_id` of a vault's credentials) is
+//! left out. The `id` column is never cut (the official explorer cuts ids
+//! to `agent_…`); other columns shrink, then drop off, from the right.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 
-/// Keys shown first, in this order, when rows have them.
-const FIRST: [&str; 6] = ["id", "type", "name", "title", "status", "created_at"];
+/// The roles of the first columns, in display order: each shows the first
+/// of its keys that the rows have (and that differs between rows).
+const ROLES: [&[&str]; 5] = [
+    &["id"],
+    &["name", "display_name", "title"],
+    &["status", "state", "type"],
+    &["content", "text", "description", "summary", "message"],
+    &["created_at", "processed_at", "updated_at"],
+];
 /// No column is wider than this unless the screen has room to spare.
 const MAX_WIDTH: usize = 40;
 /// A column narrower than this is dropped instead of shown.
@@ -26,8 +35,10 @@ pub struct Columns {
     /// Keys in the order first seen.
     keys: Vec<String>,
     stats: HashMap<String, Stat>,
-    /// Rows already looked at.
+    /// Rows already looked at (objects and not).
     seen: usize,
+    /// Of them, objects.
+    objects: usize,
     /// Some rows are not objects.
     scalars: bool,
 }
@@ -38,6 +49,12 @@ struct Stat {
     width: usize,
     /// Some value is a string, number or boolean.
     scalar: bool,
+    /// Rows that have the key.
+    count: usize,
+    /// The first value seen, while every value so far equals it.
+    same: Option<Value>,
+    /// Two rows differ in it (a value, or having it at all).
+    varies: bool,
 }
 
 /// One column as laid out: its key and width.
@@ -53,6 +70,7 @@ impl Columns {
         for row in rows.iter().skip(self.seen) {
             match row {
                 Value::Object(m) => {
+                    self.objects += 1;
                     for (k, v) in m {
                         let stat = self.stats.entry(k.clone()).or_insert_with(|| {
                             self.keys.push(k.clone());
@@ -61,32 +79,54 @@ impl Columns {
                         stat.width = stat.width.max(cell(v).width().min(2 * MAX_WIDTH));
                         stat.scalar |=
                             !matches!(v, Value::Object(_) | Value::Array(_) | Value::Null);
+                        stat.count += 1;
+                        match &stat.same {
+                            None if stat.count == 1 => stat.same = Some(v.clone()),
+                            Some(first) if first != v => {
+                                stat.same = None;
+                                stat.varies = true;
+                            }
+                            _ => {}
+                        }
                     }
                 }
                 other => {
                     self.scalars = true;
                     let stat = self.stats.entry(VALUE.into()).or_default();
                     stat.width = stat.width.max(cell(other).width().min(2 * MAX_WIDTH));
+                    stat.varies = true;
                 }
             }
         }
         self.seen = self.seen.max(rows.len());
     }
 
-    /// Every key in display order: the useful ones, other scalar columns as
-    /// first seen, then columns holding only objects, arrays or null.
+    /// Whether a column tells rows apart: it differs between them, or some
+    /// rows lack it. With one row, every column does.
+    fn useful(&self, key: &str) -> bool {
+        let Some(stat) = self.stats.get(key) else {
+            return false;
+        };
+        self.objects < 2 || key == "id" || stat.varies || stat.count < self.objects
+    }
+
+    /// Every key in display order: one per role ([`ROLES`]), other scalar
+    /// columns as first seen, then columns of objects, arrays or null;
+    /// columns with the same value on every row left out.
     pub fn ordered(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         if self.scalars && !self.keys.iter().any(|k| k == VALUE) {
             out.push(VALUE);
         }
-        out.extend(
-            FIRST
-                .iter()
-                .copied()
-                .filter(|k| self.stats.contains_key(*k)),
-        );
-        let rest = self.keys.iter().filter(|k| !FIRST.contains(&k.as_str()));
+        for role in ROLES {
+            if let Some(k) = role.iter().find(|k| self.useful(k)) {
+                out.push(k);
+            }
+        }
+        let rest = self
+            .keys
+            .iter()
+            .filter(|k| !out.contains(&k.as_str()) && self.useful(k));
         let (scalar, other): (Vec<&String>, Vec<&String>) =
             rest.partition(|k| self.stats[k.as_str()].scalar);
         out.extend(scalar.into_iter().map(String::as_str));
@@ -137,6 +177,13 @@ impl Columns {
 pub fn cell(v: &Value) -> String {
     match v {
         Value::String(s) => one_line(s),
+        // Content blocks (`[{type: text, text: ...}]`): their text.
+        Value::Array(blocks)
+            if !blocks.is_empty() && blocks.iter().all(|b| b["text"].is_string()) =>
+        {
+            let texts: Vec<&str> = blocks.iter().filter_map(|b| b["text"].as_str()).collect();
+            one_line(&texts.join(" "))
+        }
         Value::Null => "null".into(),
         other => other.to_string(),
     }
@@ -201,20 +248,51 @@ mod tests {
     fn useful_keys_come_first_then_scalars_then_containers() {
         let mut c = Columns::default();
         c.update(&agents());
+        // `type` is "agent" on every row: no column.
         assert_eq!(
             c.ordered(),
             [
                 "id",
-                "type",
                 "name",
+                "description",
                 "created_at",
                 "version",
                 "archived_at",
                 "tools",
-                "description",
                 "metadata"
             ]
         );
+    }
+
+    #[test]
+    fn events_show_their_type_and_content_not_span_ids() {
+        let mut c = Columns::default();
+        c.update(&[
+            json!({"id": "sevt_1", "type": "user.message", "content": [{"type": "text", "text": "Write fib.py"}], "processed_at": "t1"}),
+            json!({"id": "sevt_2", "type": "span.model_request_start", "processed_at": "t2"}),
+            json!({"id": "sevt_3", "type": "span.model_request_end", "model_request_start_id": "sevt_2", "processed_at": "t3"}),
+            json!({"id": "sevt_4", "type": "agent.message", "content": [{"type": "text", "text": "Done."}], "processed_at": "t4"}),
+        ]);
+        let keys: Vec<String> = c.layout(80).into_iter().map(|c| c.key).collect();
+        assert_eq!(keys[..4], ["id", "type", "content", "processed_at"]);
+        assert_eq!(
+            cell(&json!([{"type": "text", "text": "Write"}, {"type": "text", "text": "fib.py"}])),
+            "Write fib.py"
+        );
+    }
+
+    #[test]
+    fn a_column_with_one_value_on_every_row_is_left_out() {
+        let mut c = Columns::default();
+        c.update(&[
+            json!({"id": "cred_1", "vault_id": "vlt_1", "display_name": "GitHub", "type": "vault_credential"}),
+            json!({"id": "cred_2", "vault_id": "vlt_1", "display_name": "Linear", "type": "vault_credential"}),
+        ]);
+        assert_eq!(c.ordered(), ["id", "display_name"]);
+        // One row alone: every column shows.
+        let mut one = Columns::default();
+        one.update(&[json!({"id": "cred_1", "vault_id": "vlt_1"})]);
+        assert_eq!(one.ordered(), ["id", "vault_id"]);
     }
 
     #[test]
@@ -226,8 +304,7 @@ mod tests {
         rows.push(json!({"id": "x", "status": "active"}));
         c.update(&rows);
         assert!(c.ordered().contains(&"archived_at"));
-        assert_eq!(c.ordered()[..3], ["id", "type", "name"]);
-        assert_eq!(c.ordered()[3], "status");
+        assert_eq!(c.ordered()[..3], ["id", "name", "status"]);
     }
 
     #[test]
@@ -236,12 +313,12 @@ mod tests {
         c.update(&agents());
         let wide = c.layout(200);
         assert_eq!(wide[0].width, "agent_011CZkYpogX5F2aL".len());
-        assert_eq!(wide.len(), 9);
+        assert_eq!(wide.len(), 8);
         let narrow = c.layout(40);
         assert_eq!(narrow[0].width, "agent_011CZkYpogX5F2aL".len());
         let names: Vec<&str> = narrow.iter().map(|c| c.key.as_str()).collect();
-        assert_eq!(names, ["id", "type", "name"]);
-        let total: usize = narrow.iter().map(|c| c.width).sum::<usize>() + GAP * 2;
+        assert_eq!(names, ["id", "name"]);
+        let total: usize = narrow.iter().map(|c| c.width).sum::<usize>() + GAP * (narrow.len() - 1);
         assert_eq!(total, 40, "{narrow:?}");
         // Even a screen narrower than the id keeps it whole.
         assert_eq!(c.layout(10)[0].width, 22);

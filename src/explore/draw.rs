@@ -384,6 +384,7 @@ fn detail_text(s: &str) -> String {
 fn draw_status(f: &mut Frame, m: &Model, area: Rect) {
     let text = match (&m.mode, &m.message) {
         (Mode::Search { query, .. }, _) => format!("/{query}█"),
+        _ if m.seek.is_some() => m.seek_status().unwrap_or_default(),
         (_, Some(msg)) => msg.clone(),
         _ => "↑↓ move  → open  ← back  / search  r raw  p print  y path  ? help  q quit".into(),
     };

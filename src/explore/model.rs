@@ -1,5 +1,8 @@
 //! The explorer's state and what every key does to it. No terminal here, so
 //! navigation, search, raw mode and when to load more are all unit-tested.
+//! A search that finds nothing in the items loaded, and `G`, go on into
+//! the pages not loaded yet (as `less` does on a pipe): a [`Seek`] keeps
+//! asking for more until it is satisfied, the list ends, or Esc stops it.
 
 use std::collections::HashSet;
 
@@ -28,6 +31,22 @@ pub struct Model {
     pub page: usize,
     /// The command, shown in the header.
     pub title: String,
+    /// A search or `G` waiting for pages not loaded yet.
+    pub seek: Option<Seek>,
+}
+
+/// What the explorer loads more pages for, beyond the cursor's needs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Seek {
+    /// A search: `query` in the items from `from` on; `origin` is where it
+    /// started, where it wraps to when the list ends without a match.
+    Search {
+        query: String,
+        origin: usize,
+        from: usize,
+    },
+    /// `G`: the last item, however many pages away.
+    End,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -88,6 +107,7 @@ impl Model {
             message: None,
             page: 0,
             title,
+            seek: None,
         };
         let view = m.view_of(Vec::new());
         m.views.push(view);
@@ -108,7 +128,8 @@ impl Model {
         }
     }
 
-    /// Appends an item of a list or stream; the cursor stays where it is.
+    /// Appends an item of a list or stream; the cursor stays where it is
+    /// (unless a search or `G` was waiting for it).
     pub fn push(&mut self, v: Value) {
         let items = self.items_root();
         if let Value::Array(a) = &mut self.root
@@ -119,6 +140,83 @@ impl Model {
             self.root = v;
         }
         self.sync();
+        self.advance_seek();
+    }
+
+    /// No more items will come: a search still waiting wraps around (or
+    /// finds nothing); `G` is at the end.
+    pub fn end(&mut self) {
+        self.complete = true;
+        match self.seek.take() {
+            Some(Seek::Search { query, origin, .. })
+                if !self.find_from(&query, origin, true, true, true) =>
+            {
+                self.set_root_cursor(origin);
+                self.message = Some(format!("no match for {query:?} in {} items", self.loaded()));
+            }
+            Some(Seek::Search { .. }) => {}
+            Some(Seek::End) => self.set_root_cursor(usize::MAX),
+            None => {}
+        }
+    }
+
+    /// Whether a search or `G` can go on into pages not loaded yet: on the
+    /// root table of a list that has more.
+    fn seekable(&self) -> bool {
+        self.shape == Shape::List
+            && !self.complete
+            && self.views.len() == 1
+            && self.views[0].raw.is_none()
+    }
+
+    /// Takes in the items that arrived for a waiting search or `G`.
+    fn advance_seek(&mut self) {
+        match self.seek.clone() {
+            Some(Seek::Search {
+                query,
+                origin,
+                from,
+            }) => {
+                let loaded = self.loaded();
+                let needle = query.to_lowercase();
+                let hit = (from..loaded)
+                    .find(|&i| self.root.get(i).is_some_and(|v| tree::contains(v, &needle)));
+                match hit {
+                    Some(i) => {
+                        self.set_root_cursor(i);
+                        self.seek = None;
+                    }
+                    None => {
+                        self.seek = Some(Seek::Search {
+                            query,
+                            origin,
+                            from: loaded,
+                        })
+                    }
+                }
+            }
+            Some(Seek::End) => self.set_root_cursor(usize::MAX),
+            None => {}
+        }
+    }
+
+    fn set_root_cursor(&mut self, to: usize) {
+        let rows = self.rows_of(&self.views[0]);
+        self.views[0].cursor = to.min(rows.saturating_sub(1));
+    }
+
+    /// What the status line says while a search or `G` loads more.
+    pub fn seek_status(&self) -> Option<String> {
+        let loaded = self.loaded();
+        match &self.seek {
+            Some(Seek::Search { query, .. }) => Some(format!(
+                "searching for {query:?}… {loaded} items loaded (esc stops)"
+            )),
+            Some(Seek::End) => Some(format!(
+                "going to the end… {loaded} items loaded (esc stops)"
+            )),
+            None => None,
+        }
     }
 
     /// Brings derived data (columns, raw lines of the root) up to date.
@@ -143,6 +241,9 @@ impl Model {
         let loaded = self.loaded();
         if self.shape != Shape::List || self.complete {
             return loaded;
+        }
+        if self.seek.is_some() {
+            return loaded + 1;
         }
         let root = &self.views[0];
         let rows = self.rows_of(root);
@@ -248,6 +349,18 @@ impl Model {
             return Some(Exit::Quit);
         }
         self.message = None;
+        // A search or `G` loading more: Esc stops it where it is; any other
+        // key stops it too, and does what it does.
+        if let Some(seek) = self.seek.take()
+            && k.code == KeyCode::Esc
+        {
+            let what = match seek {
+                Seek::Search { .. } => "search",
+                Seek::End => "G",
+            };
+            self.message = Some(format!("{what} stopped at {} items", self.loaded()));
+            return None;
+        }
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Help => None,
             Mode::Search { query, origin } => {
@@ -269,7 +382,12 @@ impl Model {
             KeyCode::Char('u') if ctrl => self.move_by(-(page as isize / 2).max(1)),
             KeyCode::Char('d') if ctrl => self.move_by((page as isize / 2).max(1)),
             KeyCode::Home | KeyCode::Char('g') => self.move_to(0),
-            KeyCode::End | KeyCode::Char('G') => self.move_to(usize::MAX),
+            KeyCode::End | KeyCode::Char('G') => {
+                self.move_to(usize::MAX);
+                if self.seekable() {
+                    self.seek = Some(Seek::End);
+                }
+            }
             KeyCode::Right | KeyCode::Char('l') | KeyCode::Enter => self.open(),
             KeyCode::Left | KeyCode::Char('h') | KeyCode::Backspace => self.back(),
             KeyCode::Char('r') => self.toggle_raw(),
@@ -297,9 +415,7 @@ impl Model {
             }
             KeyCode::Enter => {
                 if !query.is_empty() {
-                    if !self.find_from(&query, origin, true, true) {
-                        self.message = Some(self.no_match(&query));
-                    }
+                    self.search(&query, origin, true);
                     self.last_search = Some(query);
                 }
                 return;
@@ -310,10 +426,29 @@ impl Model {
             KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => query.push(c),
             _ => {}
         }
-        if query.is_empty() || !self.find_from(&query, origin, true, true) {
+        if query.is_empty() || !self.find_from(&query, origin, true, true, true) {
             self.set_cursor(origin);
         }
         self.mode = Mode::Search { query, origin };
+    }
+
+    /// A search forwards from `from` (included when `here`): in a list with
+    /// more pages, past the items loaded rather than around to the top.
+    fn search(&mut self, query: &str, from: usize, here: bool) {
+        if !self.seekable() {
+            if !self.find_from(query, from, true, here, true) {
+                self.message = Some(self.no_match(query));
+            }
+            return;
+        }
+        if !self.find_from(query, from, true, here, false) {
+            self.set_cursor(from);
+            self.seek = Some(Seek::Search {
+                query: query.to_string(),
+                origin: from,
+                from: self.loaded(),
+            });
+        }
     }
 
     fn repeat_search(&mut self, forward: bool) {
@@ -321,7 +456,9 @@ impl Model {
             self.message = Some("no search yet: press / to search".into());
             return;
         };
-        if !self.find_from(&q, self.cursor(), forward, false) {
+        if forward {
+            self.search(&q, self.cursor(), false);
+        } else if !self.find_from(&q, self.cursor(), false, false, true) {
             self.message = Some(self.no_match(&q));
         }
     }
@@ -437,8 +574,15 @@ impl Model {
     }
 
     /// Moves the cursor to the next (or previous) row matching `query`,
-    /// starting at `from` (included when `here`), wrapping around.
-    fn find_from(&mut self, query: &str, from: usize, forward: bool, here: bool) -> bool {
+    /// starting at `from` (included when `here`), wrapping around when `wrap`.
+    fn find_from(
+        &mut self,
+        query: &str,
+        from: usize,
+        forward: bool,
+        here: bool,
+        wrap: bool,
+    ) -> bool {
         let needle = query.to_lowercase();
         let view = self.view();
         if let (None, Kind::Tree { .. }) = (&view.raw, &view.kind) {
@@ -453,7 +597,11 @@ impl Model {
             p.push(Seg::Index(i));
             tree::get(&self.root, &p).is_some_and(|v| tree::contains(v, &needle))
         };
-        match cycle(rows, from, forward, here).find(|&i| hit(i)) {
+        let stop = |i: &usize| wrap || (if forward { *i >= from } else { *i <= from });
+        match cycle(rows, from, forward, here)
+            .take_while(stop)
+            .find(|&i| hit(i))
+        {
             Some(i) => {
                 self.set_cursor(i);
                 true

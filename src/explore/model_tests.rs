@@ -218,14 +218,80 @@ fn n_and_shift_n_repeat_the_search_and_wrap() {
     assert_eq!(m.cursor(), 1);
     press(&mut m, "N");
     assert_eq!(m.cursor(), 19, "wraps to the last match");
+    // Nothing in the items loaded: the search goes on into more pages,
+    // and only the end of the list says there is no match.
     press(&mut m, "/nothing like it");
     m.key(code(KeyCode::Enter));
     assert_eq!(m.cursor(), 19);
+    assert!(m.seek.is_some());
+    m.end();
+    assert_eq!(m.cursor(), 19);
     let msg = m.message.clone().unwrap();
+    assert_eq!(msg, "no match for \"nothing like it\" in 30 items");
+    // In a list that is complete, the search wraps at once.
+    press(&mut m, "/agent 3");
+    m.key(code(KeyCode::Enter));
+    assert_eq!(m.cursor(), 3);
+}
+
+#[test]
+fn a_search_pages_on_until_it_matches_and_says_so() {
+    let mut m = list(30);
+    m.page = 10;
+    press(&mut m, "/agent 42");
+    m.key(code(KeyCode::Enter));
+    assert_eq!(m.cursor(), 0, "stays put while it looks");
+    assert_eq!(m.wanted(), 31, "asks for more at once");
     assert!(
-        msg.contains("no match") && msg.contains("30 items loaded"),
-        "{msg}"
+        text(&mut m, 80, 24).contains("searching for \"agent 42\"… 30 items loaded (esc stops)")
     );
+    for i in 30..42 {
+        m.push(agent(i));
+        assert!(m.seek.is_some());
+    }
+    m.push(agent(42));
+    assert_eq!((m.cursor(), m.seek.clone()), (42, None));
+    assert_eq!(m.wanted(), 44, "the cursor is near the end");
+    // `n` goes on past the items loaded too.
+    m.push(agent(43));
+    press(&mut m, "n");
+    assert_eq!(m.cursor(), 42, "no agent 42x loaded yet");
+    assert!(m.seek.is_some());
+    for i in 44..=420 {
+        m.push(agent(i));
+    }
+    assert_eq!(m.cursor(), 420);
+}
+
+#[test]
+fn esc_stops_a_search_that_pages_on() {
+    let mut m = list(30);
+    press(&mut m, "jj/agent 99");
+    m.key(code(KeyCode::Enter));
+    m.push(agent(30));
+    assert_eq!(m.key(code(KeyCode::Esc)), None, "esc does not quit here");
+    assert_eq!(m.seek, None);
+    assert_eq!(m.cursor(), 2);
+    assert_eq!(m.message.as_deref(), Some("search stopped at 31 items"));
+    m.page = 10;
+    assert_eq!(m.wanted(), 31, "nothing more is asked for");
+}
+
+#[test]
+fn g_goes_to_the_real_end_loading_as_it_goes() {
+    let mut m = list(60);
+    m.page = 10;
+    press(&mut m, "G");
+    assert_eq!(m.cursor(), 59);
+    assert_eq!(m.wanted(), 61);
+    assert!(text(&mut m, 80, 24).contains("going to the end… 60 items loaded (esc stops)"));
+    for i in 60..64 {
+        m.push(agent(i));
+        assert_eq!(m.cursor(), i, "follows the end");
+    }
+    m.end();
+    assert_eq!((m.cursor(), m.seek.clone()), (63, None));
+    assert_eq!(m.wanted(), 64);
 }
 
 #[test]
@@ -329,13 +395,19 @@ fn the_loading_row_shows_below_the_last_row_of_a_long_list() {
     // Header, column titles, 12 agents, then the loading row.
     assert!(rows[13].contains("Agent 39"), "{shown}");
     assert!(rows[14].contains("loading…"), "{shown}");
-    // Once the page arrived the rows move up, with the cursor where it was.
+    // As pages arrive the rows move up, the cursor on the last one, until
+    // the list ends.
     for i in 40..60 {
         m.push(agent(i));
     }
+    assert_eq!(m.cursor(), 59);
+    m.end();
     let shown = text(&mut m, 80, 24);
     assert!(!shown.contains("loading…"), "{shown}");
-    assert_eq!(m.cursor(), 39);
+    assert!(
+        shown.lines().nth(14).unwrap().contains("Agent 59"),
+        "{shown}"
+    );
 }
 
 #[test]

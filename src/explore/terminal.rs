@@ -273,7 +273,7 @@ pub fn run(
         loop {
             match rx.try_recv() {
                 Ok(Msg::Item(v)) => model.push(v),
-                Ok(Msg::End) => model.complete = true,
+                Ok(Msg::End) => model.end(),
                 Ok(Msg::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
                     return Ok(Ending::Stopped);
                 }

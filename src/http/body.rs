@@ -82,5 +82,6 @@ pub fn stream_error(req: &Request, client: &Client, data: &str) -> Error {
             .and_then(Value::as_str)
             .map(String::from),
         body: data.as_bytes().to_vec(),
+        headers: vec![],
     }))
 }

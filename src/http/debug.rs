@@ -106,6 +106,9 @@ fn request_text(req: &Request, url: &str, headers: &[(String, String)]) -> Strin
             secrets::scrub_body(op, &mut v, Action::Mask);
             s.push_str(&format!("[debug] > {v}\n"));
         }
+        Body::Raw { bytes, .. } => {
+            s.push_str(&format!("[debug] > {}\n", redact_body(bytes)));
+        }
         Body::Multipart(parts) => {
             for p in parts {
                 let shown = match &p.file {

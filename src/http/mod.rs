@@ -97,6 +97,20 @@ pub fn validate_base_url(url: &str) -> Result<String> {
             }
         )));
     }
+    if !url.contains("://") {
+        // `localhost:4010`, `127.0.0.1:4010`, `api.example.com`: a URL
+        // without its scheme. http for loopback hosts, else https.
+        let host = trimmed.split(['/', ':']).next().unwrap_or_default();
+        let loopback = host == "localhost" || host.starts_with("127.") || trimmed.starts_with('[');
+        let guess = format!("{}://{trimmed}", if loopback { "http" } else { "https" });
+        let hint = match validate_base_url(&guess) {
+            Ok(g) => format!("; did you mean {}?", mask_password(&g)),
+            Err(_) => String::new(),
+        };
+        return Err(bad(&format!(
+            "must start with http:// or https:// and name a host{hint}"
+        )));
+    }
     let parsed = reqwest::Url::parse(trimmed).map_err(|e| bad(&e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(bad("must start with http:// or https:// and name a host"));
@@ -271,6 +285,8 @@ impl Client {
                 None => req_headers.push(("anthropic-beta".into(), extra.clone())),
             }
         }
+        // The request's own headers (`ant api -H`) replace defaults of the same name.
+        headers.retain(|(k, _)| !req_headers.iter().any(|(r, _)| r.eq_ignore_ascii_case(k)));
         headers.extend(req_headers);
         let body_bytes: Option<(Vec<u8>, String)> = match &req.body {
             Body::None => None,
@@ -278,6 +294,10 @@ impl Client {
                 serde_json::to_vec(v).expect("json"),
                 "application/json".to_string(),
             )),
+            Body::Raw {
+                bytes,
+                content_type,
+            } => Some((bytes.clone(), content_type.clone())),
             Body::Multipart(parts) => {
                 let boundary = format!("ant-boundary-{:016x}", fastrand::u64(..));
                 Some((
@@ -490,6 +510,7 @@ async fn api_error(
     timeout: Option<Duration>,
 ) -> Error {
     let status = resp.status().as_u16();
+    let headers = header_list(resp.headers());
     let request_id = resp
         .headers()
         .get("request-id")
@@ -536,7 +557,21 @@ async fn api_error(
         message: redirect.or_else(|| field("message")),
         request_id,
         body,
+        headers,
     }))
+}
+
+/// Response headers as (name, value) text pairs, in order (`ant api -i`).
+pub fn header_list(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// An upload body that advances a progress bar on stderr as it is sent.

@@ -1,4 +1,4 @@
-//! `--format explore` as a printer: applies `--transform`, opens the
+//! `--format explore` as a printer: applies `--transform`/`--jq`, opens the
 //! explorer (`crate::explore`) on the first value, hands it the rest, and
 //! lets the paging loop wait until the explorer wants more. Once the user
 //! leaves, `p` and `y` print here, with the JSON printer's rendering.
@@ -30,8 +30,8 @@ impl ExplorePrinter {
             // Checked before anything was sent.
             transform: opts
                 .transform
-                .as_deref()
-                .and_then(|t| Transform::new("--transform", t).ok()),
+                .as_ref()
+                .and_then(|t| Transform::from_pick(t).ok()),
             session: None,
             seen: 0,
             matched: 0,
@@ -61,24 +61,25 @@ impl Printer for ExplorePrinter {
         self.seen += 1;
         let doc = whole(json);
         let selected = match &self.transform {
-            Some(t) => match t.apply(doc) {
-                Some(found) => found,
-                None => return Ok(()),
-            },
-            None => doc.into(),
+            Some(t) => t.apply(doc, self.seen)?,
+            None => vec![doc.into()],
         };
-        let value = crate::json::value(&selected);
-        self.matched += 1;
-        self.delivered += 1;
-        match &self.session {
-            Some(s) => s.push(value),
-            None => {
-                let opts = explore::Options {
-                    shape: self.shape,
-                    title: self.opts.title.clone(),
-                    color: self.opts.term.color,
-                };
-                self.session = Some(Session::open(opts, value, self.on_exit())?);
+        if !selected.is_empty() {
+            self.matched += 1;
+        }
+        for selected in selected {
+            let value = crate::json::value(&selected);
+            self.delivered += 1;
+            match &self.session {
+                Some(s) => s.push(value),
+                None => {
+                    let opts = explore::Options {
+                        shape: self.shape,
+                        title: self.opts.title.clone(),
+                        color: self.opts.term.color,
+                    };
+                    self.session = Some(Session::open(opts, value, self.on_exit())?);
+                }
             }
         }
         Ok(())
@@ -96,7 +97,7 @@ impl Printer for ExplorePrinter {
             return s.finish();
         }
         match &self.transform {
-            Some(t) if self.seen > 0 && self.matched == 0 => Err(t.unmatched()),
+            Some(t) if self.seen > 0 && self.matched == 0 => t.unmatched().map_or(Ok(()), Err),
             _ => Ok(()),
         }
     }

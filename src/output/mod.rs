@@ -1,5 +1,5 @@
 //! Printing what the API returns: the `--format` names, `--transform`
-//! ([`Transform`], GJSON) and `-r`, and one [`Printer`] that writes each
+//! and `--jq` ([`Transform`]: GJSON or jq) and `-r`, and one [`Printer`] that writes each
 //! item fully and flushes it, so live streams show up as they arrive. Items
 //! arrive as the server's JSON text and `json`, `jsonl` and `raw` print
 //! those bytes (re-indented as the official CLI does), so numbers and
@@ -10,6 +10,7 @@
 pub mod choose;
 mod explorer;
 use crate::json::gjson;
+mod jq;
 mod json;
 mod pager;
 mod pretty;
@@ -19,7 +20,7 @@ mod yaml;
 
 pub use crate::explore::Shape;
 pub use term::Terminal;
-pub use transform::Transform;
+pub use transform::{Pick, Transform};
 
 use crate::error::{Error, Result};
 use serde_json::Value;
@@ -102,8 +103,8 @@ impl std::str::FromStr for Format {
 #[derive(Clone, Debug)]
 pub struct OutputOptions {
     pub format: Format,
-    /// A GJSON path applied to each item (`--transform`).
-    pub transform: Option<String>,
+    /// A GJSON path (`--transform`) or jq program (`--jq`) applied to each item.
+    pub transform: Option<Pick>,
     /// `-r/--raw-output`: print string results without quotes.
     pub raw_output: bool,
     pub term: Terminal,
@@ -164,6 +165,23 @@ pub fn check_transform(flag: &str, path: &str) -> Result<()> {
     Transform::new(flag, path).map(drop)
 }
 
+/// What `--transform` and `--jq` ask for, checked before anything is
+/// sent: one of them (never both), or none.
+pub fn check_pick(transform: Option<&str>, jq: Option<&str>) -> Result<Option<Pick>> {
+    let pick = match (transform, jq) {
+        (Some(_), Some(_)) => {
+            return Err(Error::usage(
+                "--jq and --transform cannot be used together: use one (jq can do what a GJSON path does)",
+            ));
+        }
+        (Some(t), None) => Pick::Gjson(t.to_string()),
+        (None, Some(j)) => Pick::Jq(j.to_string()),
+        (None, None) => return Ok(None),
+    };
+    Transform::from_pick(&pick)?;
+    Ok(Some(pick))
+}
+
 /// The printer for `opts`, writing to `out`.
 pub fn printer(opts: &OutputOptions, out: Box<dyn Write>) -> Box<dyn Printer> {
     Box::new(FormatPrinter {
@@ -174,10 +192,7 @@ pub fn printer(opts: &OutputOptions, out: Box<dyn Write>) -> Box<dyn Printer> {
             opts.term,
             &opts.title,
         ),
-        transform: opts
-            .transform
-            .as_deref()
-            .map(|t| Transform::new("--transform", t)),
+        transform: opts.transform.as_ref().map(Transform::from_pick),
         seen: 0,
         matched: 0,
     })
@@ -203,7 +218,7 @@ pub fn render_error_body(
     };
     let doc = whole(json);
     let selected = transform
-        .and_then(|t| Transform::new("--transform-error", t).ok()?.apply(doc))
+        .and_then(|t| Transform::new("--transform-error", t).ok()?.first(doc))
         .unwrap_or(Cow::Borrowed(doc));
     let format = format.resolved();
     let string = gjson::parse_value(selected.as_bytes()).kind == gjson::Kind::String;
@@ -234,7 +249,7 @@ fn whole(json: &str) -> &str {
 struct FormatPrinter {
     out: BufWriter<Box<dyn Write>>,
     render: Render,
-    /// `--transform`, checked (the command checked it before sending).
+    /// `--transform` or `--jq`, checked (the command checked it before sending).
     transform: Option<Result<Transform>>,
     /// Items seen and items the transform matched.
     seen: usize,
@@ -245,26 +260,26 @@ impl Printer for FormatPrinter {
     fn item(&mut self, json: &str) -> Result<()> {
         self.seen += 1;
         let doc = whole(json);
-        let selected = match &self.transform {
-            None => Cow::Borrowed(doc),
-            Some(Ok(t)) => match t.apply(doc) {
-                Some(found) => found,
-                None => return Ok(()),
-            },
+        let (selected, bare) = match &self.transform {
+            None => (vec![Cow::Borrowed(doc)], false),
+            Some(Ok(t)) => (t.apply(doc, self.seen)?, t.bare_strings()),
             Some(Err(e)) => return Err(Error::usage(e.to_string())),
         };
-        if self.transform.is_some() {
+        if self.transform.is_some() && !selected.is_empty() {
             self.matched += 1;
         }
-        let bytes = self.render.value(&selected)?;
-        self.out.write_all(&bytes).map_err(Error::from_write)?;
-        self.out.flush().map_err(Error::from_write)
+        for value in selected {
+            let bytes = self.render.value_as(&value, bare)?;
+            self.out.write_all(&bytes).map_err(Error::from_write)?;
+            self.out.flush().map_err(Error::from_write)?;
+        }
+        Ok(())
     }
 
     fn finish(&mut self) -> Result<()> {
         self.out.flush().map_err(Error::from_write)?;
         match &self.transform {
-            Some(Ok(t)) if self.seen > 0 && self.matched == 0 => Err(t.unmatched()),
+            Some(Ok(t)) if self.seen > 0 && self.matched == 0 => t.unmatched().map_or(Ok(()), Err),
             _ => Ok(()),
         }
     }
@@ -297,8 +312,14 @@ impl Render {
     /// The output for one value given as JSON text: a string's characters
     /// under `-r`, else the value in the format.
     fn value(&mut self, text: &str) -> Result<Vec<u8>> {
+        self.value_as(text, false)
+    }
+
+    /// As [`Render::value`]; `bare` prints a string's characters even
+    /// without `-r` (`--jq`).
+    fn value_as(&mut self, text: &str, bare: bool) -> Result<Vec<u8>> {
         let res = gjson::parse_value(text.as_bytes());
-        if self.raw_output && res.kind == gjson::Kind::String {
+        if (self.raw_output || bare) && res.kind == gjson::Kind::String {
             let mut out = res.text.into_owned();
             out.push(b'\n');
             return Ok(out);

@@ -149,10 +149,10 @@ fn numbers_and_escapes_print_as_sent() {
         format!("{text}\n")
     );
     let mut o = opts(Format::Json);
-    o.transform = Some("big".into());
+    o.transform = Some(Pick::Gjson("big".into()));
     o.raw_output = true;
     assert_eq!(run_texts(&o, &[text]), "18446744073709551617\n");
-    o.transform = Some("s".into());
+    o.transform = Some(Pick::Gjson("s".into()));
     assert_eq!(run_texts(&o, &[text]), "</🎉\n");
 }
 
@@ -214,23 +214,23 @@ fn colors_only_when_enabled() {
 #[test]
 fn transform_selects_per_item_and_skips_misses() {
     let mut o = opts(Format::Jsonl);
-    o.transform = Some("id".into());
+    o.transform = Some(Pick::Gjson("id".into()));
     let items = [
         json!({"id": "a"}),
         json!({"other": 1}),
         json!({"id": {"k": [1]}}),
     ];
     assert_eq!(run(&o, &items), "\"a\"\n{\"k\":[1]}\n");
-    o.transform = Some("{id,n}".into());
+    o.transform = Some(Pick::Gjson("{id,n}".into()));
     assert_eq!(run(&o, &[small()]), "{\"id\":\"a_1\",\"n\":2}\n");
-    o.transform = Some("missing".into());
+    o.transform = Some(Pick::Gjson("missing".into()));
     assert_eq!(run(&o, &[]), "", "no items, no error");
 }
 
 #[test]
 fn transform_that_matches_nothing_is_its_own_error() {
     let mut o = opts(Format::Json);
-    o.transform = Some("nope.x".into());
+    o.transform = Some(Pick::Gjson("nope.x".into()));
     let buf = Buf::default();
     let mut p = printer(&o, Box::new(buf.clone()));
     p.item(&small().to_string()).unwrap();
@@ -248,7 +248,7 @@ fn transform_that_matches_nothing_is_its_own_error() {
 #[test]
 fn transform_null_result_counts_as_a_match() {
     let mut o = opts(Format::Json);
-    o.transform = Some("z".into());
+    o.transform = Some(Pick::Gjson("z".into()));
     assert_eq!(run(&o, &[json!({"z": null})]), "null\n");
 }
 
@@ -262,7 +262,7 @@ fn raw_output_unquotes_strings_in_any_format() {
         Format::Raw,
     ] {
         let mut o = opts(format);
-        o.transform = Some("delta.text".into());
+        o.transform = Some(Pick::Gjson("delta.text".into()));
         o.raw_output = true;
         let items = [
             json!({"delta": {"text": "Hel"}}),
@@ -286,7 +286,7 @@ fn raw_output_unquotes_strings_in_any_format() {
 #[test]
 fn raw_format_with_transform_parses_the_body() {
     let mut o = opts(Format::Raw);
-    o.transform = Some("data.0".into());
+    o.transform = Some(Pick::Gjson("data.0".into()));
     assert_eq!(
         run_texts(&o, &[r#"{"data": [{"id": "x"}], "has_more": false}"#]),
         "{\"id\": \"x\"}\n"
@@ -388,4 +388,51 @@ fn format_names_parse_case_insensitively() {
         err,
         "invalid format \"xml\" (expected one of: auto, json, jsonl, yaml, pretty, raw, explore)"
     );
+}
+
+#[test]
+fn jq_runs_per_item_prints_strings_bare_and_other_values_in_the_format() {
+    let mut o = opts(Format::Jsonl);
+    o.transform = Some(Pick::Jq(r#"select(.id != "b") | .id, {n: .n}"#.into()));
+    let texts = [r#"{"id": "a", "n": 1.50}"#, r#"{"id": "b", "n": 2}"#];
+    assert_eq!(run_texts(&o, &texts), "a\n{\"n\":1.50}\n");
+    let items = [json!({"id": "a"}), json!({"id": "b"})];
+    let mut o = opts(Format::Yaml);
+    o.transform = Some(Pick::Jq("{id}".into()));
+    assert_eq!(run(&o, &items), "id: a\n---\nid: b\n");
+    let mut o = opts(Format::Json);
+    o.transform = Some(Pick::Jq(".[]".into()));
+    assert_eq!(run(&o, &[json!([1, [2, 3]])]), "1\n[2, 3]\n");
+}
+
+#[test]
+fn jq_that_prints_nothing_is_no_error_and_a_failure_names_the_item() {
+    let mut o = opts(Format::Json);
+    o.transform = Some(Pick::Jq("select(.nope)".into()));
+    let buf = Buf::default();
+    let mut p = printer(&o, Box::new(buf.clone()));
+    p.item(&small().to_string()).unwrap();
+    p.finish().unwrap();
+    assert_eq!(buf.text(), "");
+    o.transform = Some(Pick::Jq(".id | ascii_downcase".into()));
+    let mut p = printer(&o, Box::new(buf.clone()));
+    p.item(r#"{"id":"X"}"#).unwrap();
+    let err = p.item(r#"{"id":7}"#).unwrap_err();
+    assert_eq!(err.exit_code(), 1);
+    assert!(err.to_string().contains("failed on item 2"), "{err}");
+    assert_eq!(buf.text(), "x\n");
+}
+
+#[test]
+fn jq_and_transform_together_are_refused_before_sending() {
+    let err = check_pick(Some("id"), Some(".id")).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("--jq and --transform"), "{err}");
+    assert_eq!(
+        check_pick(None, Some(".id")).unwrap(),
+        Some(Pick::Jq(".id".into()))
+    );
+    let err = check_pick(None, Some(".id |")).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert_eq!(check_pick(None, None).unwrap(), None);
 }

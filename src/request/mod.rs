@@ -44,6 +44,11 @@ pub enum Body {
     None,
     Json(Value),
     Multipart(Vec<Part>),
+    /// Bytes sent as they are (`ant api --input`), with their content type.
+    Raw {
+        bytes: Vec<u8>,
+        content_type: String,
+    },
 }
 
 /// A request ready to send, relative to the base URL.
@@ -435,18 +440,8 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
     check_url_length(op, &values, &path, &query)?;
 
     let mut headers: Vec<(String, String)> = Vec::new();
-    let mut betas: Vec<String> = op
-        .default_beta
-        .map(|b| vec![b.to_string()])
-        .unwrap_or_default();
-    for b in input.betas.iter().flat_map(|b| b.split(',')).map(str::trim) {
-        check_header_value("--beta", b)?;
-        if !b.is_empty() && !betas.iter().any(|x| x == b) {
-            betas.push(b.to_string());
-        }
-    }
-    if !betas.is_empty() {
-        headers.push(("anthropic-beta".into(), betas.join(",")));
+    if let Some(betas) = beta_header(op.default_beta, &input.betas)? {
+        headers.push(("anthropic-beta".into(), betas));
     }
     for p in op.params.iter().filter(|p| p.loc == Loc::Header) {
         if let Some(v) = values.get(p.name) {
@@ -472,6 +467,24 @@ pub fn build(op: &'static Operation, input: Input, files: &mut dyn Files) -> Res
         headers,
         body,
     })
+}
+
+/// The `anthropic-beta` value: `default` (a comma-separated list, as the
+/// table or a header gives it), then each `--beta` value not in it yet.
+/// `None` when there is none.
+pub fn beta_header(default: Option<&str>, extra: &[String]) -> Result<Option<String>> {
+    let mut betas: Vec<String> = Vec::new();
+    let given = default.into_iter().map(|d| ("anthropic-beta", d));
+    let flags = extra.iter().map(|b| ("--beta", b.as_str()));
+    for (what, list) in given.chain(flags) {
+        for b in list.split(',').map(str::trim) {
+            check_header_value(what, b)?;
+            if !b.is_empty() && !betas.iter().any(|x| x == b) {
+                betas.push(b.to_string());
+            }
+        }
+    }
+    Ok((!betas.is_empty()).then(|| betas.join(",")))
 }
 
 /// Longest request target (path and query string, escaped) `ant` sends.
@@ -561,7 +574,7 @@ pub fn scalar_text(v: &Value) -> String {
 }
 
 /// Bracket-style query encoding: `key[]=a&key[]=b`, `key[sub]=v`.
-fn push_query(out: &mut Vec<(String, String)>, key: &str, v: &Value) {
+pub fn push_query(out: &mut Vec<(String, String)>, key: &str, v: &Value) {
     match v {
         Value::Null => {}
         Value::Array(items) => {

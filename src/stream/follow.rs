@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::spinner::note;
 use super::stop::{Attach, HISTORY_TYPES, Outcome, THREAD_STATUS_TYPES, Watch, stream_ids, ty};
 use crate::error::{Error, Result};
 use crate::http::body::{next_chunk, stream_error};
@@ -105,6 +106,22 @@ struct AtRest {
     outcome: Outcome,
 }
 
+impl AtRest {
+    /// Its outcome, said on stderr: the stream may have shown nothing, and
+    /// stops although no turn ended while it was open.
+    fn ended(self) -> Outcome {
+        let state = match &self.outcome {
+            Outcome::Idle(r) => format!("already idle ({})", r.wire_name()),
+            Outcome::Terminated(what) => format!("already {what}"),
+            Outcome::Ended => "at rest".to_string(),
+        };
+        note!(
+            "note: the session was {state} when the stream opened, so --until-idle stopped there"
+        );
+        self.outcome
+    }
+}
+
 /// A stream whose first connection is open.
 pub struct Opened {
     resp: reqwest::Response,
@@ -158,6 +175,28 @@ pub fn list_request(stream: &Request) -> Request {
     }
 }
 
+fn id_of(ev: &Value) -> Option<&str> {
+    ev.get("id").and_then(Value::as_str)
+}
+
+/// Whether RFC 3339 UTC time `a` is later than `b` (`false` when either is
+/// not in the API's `2026-01-31T09:30:00.123Z` form).
+fn later(a: &str, b: &str) -> bool {
+    let utc = |t: &str| t.len() >= 20 && t.ends_with('Z') && t.as_bytes()[10] == b'T';
+    if !(utc(a) && utc(b)) {
+        return false;
+    }
+    // Same form, fraction padded: plain text order is time order.
+    let pad = |t: &str| {
+        let (main, frac) = t
+            .trim_end_matches('Z')
+            .split_once('.')
+            .unwrap_or((t.trim_end_matches('Z'), ""));
+        format!("{main}.{frac:0<9}")
+    };
+    pad(a) > pad(b)
+}
+
 /// Session event lists filter by type and time; thread event lists do not.
 fn is_session_list(stream_path: &str) -> bool {
     stream_ids(stream_path).1.is_none()
@@ -208,7 +247,7 @@ impl Follow<'_> {
             // reconnecting to finish them): how the turn ended is known.
             let replaying = self.reconnect && cur.printed > 0;
             if let Some(rest) = cur.at_rest.take_if(|_| !replaying) {
-                return Ok(rest.outcome);
+                return Ok(rest.ended());
             }
             if !self.reconnect {
                 if self.watch.until_idle() {
@@ -261,7 +300,7 @@ impl Follow<'_> {
                     Ok(r) => r,
                     Err(_) => {
                         let rest = cur.at_rest.take().expect("at rest");
-                        return Ok(Read::Done(rest.outcome));
+                        return Ok(Read::Done(rest.ended()));
                     }
                 },
                 None => next.await,
@@ -365,7 +404,7 @@ impl Follow<'_> {
         if let Some(rest) = &cur.at_rest {
             if rest.id.is_some() && rest.id.as_deref() == id {
                 // The idle the session was in at attach: the buffered events are out.
-                return Ok(cur.at_rest.take().map(|r| r.outcome));
+                return Ok(cur.at_rest.take().map(AtRest::ended));
             }
             if self.watch.is_armed() {
                 // A new turn started since: follow it to its idle.
@@ -391,7 +430,8 @@ impl Follow<'_> {
         let base = self.stream.path.split("/sessions/").next().unwrap_or("");
         let mut req = list_request(&self.stream);
         req.query.retain(|(k, _)| k == "beta");
-        let mut running = false;
+        // The thread runs, as of this time (its `updated_at`).
+        let mut running: Option<String> = None;
         let mut types = HISTORY_TYPES.to_vec();
         if let Some(tid) = thread {
             req.path = format!("{base}/sessions/{sid}/threads/{tid}");
@@ -400,10 +440,13 @@ impl Follow<'_> {
             if thread.get("parent_thread_id").is_none_or(Value::is_null) {
                 self.watch.primary_thread();
             }
-            running = matches!(
+            if matches!(
                 thread.get("status").and_then(Value::as_str),
                 Some("running" | "rescheduling")
-            );
+            ) {
+                let since = thread.get("updated_at").and_then(Value::as_str);
+                running = Some(since.unwrap_or_default().to_string());
+            }
             types.extend(THREAD_STATUS_TYPES);
         }
         req.path = format!("{base}/sessions/{sid}/events");
@@ -425,7 +468,24 @@ impl Follow<'_> {
                 .map(String::from);
         }
         Ok(match self.watch.attach(history) {
-            Attach::Stop(..) if running => {
+            // The thread was running when read: an idle older than that is
+            // an earlier turn's. One newer (the history is read after the
+            // thread) ended the turn that was running then.
+            Attach::Stop(Some(idle), outcome) if running.is_some() => {
+                let at = history
+                    .iter()
+                    .find(|e| id_of(e) == Some(idle.as_str()))
+                    .and_then(|e| e.get("processed_at"))
+                    .and_then(Value::as_str);
+                let since = running.as_deref().unwrap_or_default();
+                if at.is_some_and(|at| later(at, since)) {
+                    Attach::Stop(Some(idle), outcome)
+                } else {
+                    self.watch.wait();
+                    Attach::Wait
+                }
+            }
+            Attach::Stop(..) if running.is_some() => {
                 self.watch.wait();
                 Attach::Wait
             }
@@ -523,7 +583,7 @@ impl Follow<'_> {
         if !answered {
             return Err(e);
         }
-        eprintln!("Tool use {id} was already answered by another client.");
+        note!("Tool use {id} was already answered by another client.");
         Ok(())
     }
 
@@ -542,7 +602,7 @@ impl Follow<'_> {
         } else {
             format!("{:.1} s", delay.as_secs_f64())
         };
-        eprintln!("reconnecting in {shown}: {why}");
+        note!("reconnecting in {shown}: {why}");
         tokio::time::sleep(delay).await;
     }
 }
@@ -598,6 +658,21 @@ fn retryable(e: &Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn later_compares_api_times() {
+        assert!(later(
+            "2026-12-06T05:47:13.099Z",
+            "2026-12-06T05:47:13.073Z"
+        ));
+        assert!(later("2026-12-06T05:47:13.1Z", "2026-12-06T05:47:13.073Z"));
+        assert!(later("2026-12-06T05:47:14Z", "2026-12-06T05:47:13.999Z"));
+        assert!(!later(
+            "2026-12-06T05:47:13.073Z",
+            "2026-12-06T05:47:13.073Z"
+        ));
+        assert!(!later("2026-12-06T05:47:13Z", "not a time"));
+    }
 
     #[test]
     fn seen_ids_are_bounded_and_deduplicated() {

@@ -6,5 +6,6 @@ pub mod follow;
 pub mod message;
 pub mod render;
 pub mod sink;
+pub mod spinner;
 pub mod stop;
 pub mod turn;

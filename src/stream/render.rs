@@ -18,6 +18,8 @@ pub struct RenderOptions {
     pub width: usize,
     pub verbose: bool,
     pub tty: bool,
+    /// A spinner on stderr shows the waits: no "thinking…" on stdout.
+    pub spinner: bool,
 }
 
 /// Tool results show at most this many lines unless `verbose`.
@@ -144,7 +146,10 @@ impl Transcript {
             "agent.mcp_tool_use" => {
                 return self.tool_use(ev, &format!("{}/{}", s("mcp_server_name"), s("name")));
             }
-            "agent.tool_result" | "agent.mcp_tool_result" => return self.tool_result(ev),
+            // A self-hosted worker's `user.tool_result` renders as the cloud's result.
+            "agent.tool_result" | "agent.mcp_tool_result" | "user.tool_result" => {
+                return self.tool_result(ev, None);
+            }
             "user.message" => return self.block(ev, Last::Block, &body(), ["> ", "> "], CYAN),
             "agent.thread_message_sent" | "agent.thread_message_received" => {
                 let sent = ty.ends_with("sent");
@@ -171,11 +176,11 @@ impl Transcript {
                 let sep = if why.is_empty() { "" } else { ": " };
                 (format!("✗ denied {}{sep}{why}", s("tool_use_id")), RED)
             }
-            "user.custom_tool_result" | "user.tool_result" => {
-                let id = format!("{}{}", s("custom_tool_use_id"), s("tool_use_id"));
-                let err = if ev["is_error"] == true { "error " } else { "" };
-                let first = body().lines().next().unwrap_or("").to_string();
-                (format!("↳ {err}result for {id}: {first}"), DIM)
+            // A custom tool's answer comes after the session waited for it:
+            // a header names the call it answers.
+            "user.custom_tool_result" => {
+                let head = format!("↳ result for {}", clean(s("custom_tool_use_id"), false));
+                return self.tool_result(ev, Some(&head));
             }
             "user.interrupt" => ("■ interrupted".into(), YELLOW),
             "user.define_outcome" => (format!("◎ outcome: {}", s("description")), CYAN),
@@ -286,13 +291,18 @@ impl Transcript {
         self.buf.push('\n');
     }
 
-    fn tool_result(&mut self, ev: &Value) {
+    /// A tool's result: its first lines (all of them with `--verbose`) and
+    /// a count of the rest, red when it is an error; under `head` when given.
+    fn tool_result(&mut self, ev: &Value, head: Option<&str>) {
         let text = clean(&content_text(&ev["content"], "\n"), true);
         let lines: Vec<&str> = text.trim_end().lines().collect();
         let style = if ev["is_error"] == true { RED } else { DIM };
         let verbose = self.opts.verbose;
         let max = if verbose { usize::MAX } else { RESULT_LINES };
         let mut t = self.thread(ev);
+        if let Some(head) = head {
+            t = format!("{t}{}\n", self.paint(head, style));
+        }
         let empty = [if style == RED {
             "(error)"
         } else {
@@ -323,7 +333,7 @@ impl Transcript {
     fn thinking(&mut self) {
         let live = self.lives.last();
         let mid_line = live.is_some_and(|l| l.open && l.col + l.word_w > 0);
-        if self.opts.tty && self.transient == 0 && !mid_line {
+        if self.opts.tty && !self.opts.spinner && self.transient == 0 && !mid_line {
             let t = self.paint(THINKING, DIM);
             self.buf.push_str(&t);
             self.transient = width(THINKING);

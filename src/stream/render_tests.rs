@@ -25,6 +25,7 @@ fn render_with(o: &str, jsonl: &str) -> String {
         width,
         verbose,
         tty,
+        spinner: false,
     };
     let mut t = Transcript::new(opts, Box::new(sink.clone()));
     for l in jsonl.lines().filter(|l| !l.trim().is_empty()) {
@@ -146,7 +147,9 @@ workflow_run.created {\"id\":\"w1\",\"name\":\"build\"}
 [thread sthr_2] ■ interrupted
 · session deleted
 · rescheduled
-↳ result for c1: sunny
+↳ result for c1
+  sunny
+  warm
 [thread sthr_1] · thread created (agent Researcher)
 [thread sthr_1] · idle (end_turn)
 ← Researcher: done
@@ -173,6 +176,27 @@ fn no_escapes_without_color() {
     // With color, text from the stream still cannot inject escapes or bells.
     let out = render_with("1,80,1,1", &all);
     assert!(!out.contains("\x1b]0;") && !out.contains("\x1b[31mred") && !out.contains('\x07'));
+}
+
+/// A self-hosted worker posts `user.tool_result`: it renders as the cloud's
+/// `agent.tool_result` does (first lines and a count, all with --verbose,
+/// errors in red).
+#[test]
+fn self_hosted_tool_results_render_like_cloud_ones() {
+    let user = |n| result(n).replace("agent.tool_result", "user.tool_result");
+    assert_eq!(render(&user(10)), render(&result(10)));
+    assert!(render(&user(10)).ends_with("  line 6\n  … (4 more lines)\n"));
+    let all = render_with("0,80,1,0", &user(10));
+    assert_eq!(all.lines().count(), 10, "{all}");
+    assert!(all.ends_with("  line 9\n  line 10\n"), "{all}");
+    let err = r#"{"type":"user.tool_result","is_error":true,"content":[{"type":"text","text":"exit 1\nno such file"}]}"#;
+    let red = render_with("1,80,0,0", err);
+    assert_eq!(
+        red, "  \u{1b}[31mexit 1\u{1b}[0m\n  \u{1b}[31mno such file\u{1b}[0m\n",
+        "{red:?}"
+    );
+    let ok = render_with("1,80,0,0", &user(1));
+    assert!(ok.contains("\u{1b}[2mline 1"), "{ok:?}");
 }
 
 fn result(n: usize) -> String {

@@ -37,6 +37,21 @@ pub enum StopReason {
     Unknown(String),
 }
 
+impl StopReason {
+    /// The stop reason as the API writes it (`end_turn`).
+    pub fn wire_name(&self) -> &str {
+        match self {
+            StopReason::EndTurn => "end_turn",
+            StopReason::RequiresAction(_) => "requires_action",
+            StopReason::RetriesExhausted => "retries_exhausted",
+            StopReason::Failed(_) => "end_turn after a session.error",
+            StopReason::BudgetReached => "budget_reached",
+            StopReason::Refusal(_) => "refusal",
+            StopReason::Unknown(r) => r,
+        }
+    }
+}
+
 /// How a followed stream ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -79,6 +94,7 @@ impl Outcome {
     }
 }
 
+/// One line: the category, the explanation and the whole `stop_details`.
 fn refusal_text(details: Option<&Value>) -> String {
     let mut s = "the agent refused (refusal)".to_string();
     let field = |k: &str| details.and_then(|d| d.get(k)).and_then(Value::as_str);
@@ -89,7 +105,7 @@ fn refusal_text(details: Option<&Value>) -> String {
         s.push_str(&format!("; explanation: {e}"));
     }
     if let Some(d) = details.filter(|d| !d.is_null()) {
-        s.push_str(&format!("\nstop_details: {d}"));
+        s.push_str(&format!("; stop_details: {d}"));
     }
     s
 }

@@ -288,10 +288,11 @@ fn stop_reasons_map_to_documented_exit_codes() {
         .into_result()
         .unwrap_err();
     assert_eq!(err.exit_code(), 14);
-    let text = err.to_string();
-    assert!(
-        text.contains("category: cyber") && text.contains("stop_details"),
-        "{text}"
+    // One line, whatever the details hold.
+    assert_eq!(
+        err.to_string(),
+        "the agent refused (refusal); category: cyber; explanation: no; \
+         stop_details: {\"type\":\"refusal\",\"category\":\"cyber\",\"explanation\":\"no\"}"
     );
     let unknown = Outcome::Idle(StopReason::Unknown("paused".into()))
         .into_result()

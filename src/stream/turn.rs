@@ -13,6 +13,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::confirm::{self, Approve};
 use super::follow::{Follow, first_message};
+use super::spinner::note;
 use super::stop::{Outcome, StopReason, Watch};
 use crate::error::{Error, Result};
 use crate::http::Client;
@@ -39,6 +40,9 @@ pub struct Turn<'a> {
     pub approve: Approve,
     /// Ask the stream for live `agent.message` previews (a terminal transcript).
     pub deltas: bool,
+    /// One turn of an interactive chat: the chat names the session and how
+    /// to continue it, and a second Ctrl-C returns to its prompt.
+    pub chat: bool,
 }
 
 /// The `user.message` event carrying `text`.
@@ -54,9 +58,11 @@ impl Turn<'_> {
         let sid = tokio::select! {
             biased;
             _ = sigint.recv() => return Err(Error::Interrupted),
-            sid = self.session_id() => sid?,
+            sid = session_id(self.client, &self.session) => sid?,
         };
-        eprintln!("Session ID: {sid}");
+        if !self.chat {
+            note!("Session ID: {sid}");
+        }
         let mut flags = vec![("session-id", json!(sid))];
         if self.deltas {
             flags.push(("event-delta", json!("agent.message")));
@@ -79,7 +85,7 @@ impl Turn<'_> {
         match opened.at_rest() {
             Some(Outcome::Idle(StopReason::RequiresAction(ids))) => {
                 explain_pending(&sid, ids, None);
-                eprintln!("Your message was not sent: answer first, then run again.");
+                note!("Your message was not sent: answer first, then run again.");
                 return Outcome::Idle(StopReason::RequiresAction(ids.clone())).into_result();
             }
             Some(gone @ Outcome::Terminated(_)) => return gone.clone().into_result(),
@@ -89,7 +95,7 @@ impl Turn<'_> {
         let sent = tokio::select! {
             biased;
             _ = sigint.recv() => {
-                eprintln!("Not waiting for the message to be sent: it may have reached the session; {}", stop_hint(&sid));
+                note!("Not waiting for the message to be sent: it may have reached the session; {}", stop_hint(&sid));
                 return Err(Error::Interrupted);
             }
             sent = follow.send(&message) => sent?,
@@ -121,7 +127,7 @@ impl Turn<'_> {
                 _ = sigint.recv() => {
                     if queued.get() {
                         // Its turn has not started: interrupt no other.
-                        eprintln!("Your message is still queued behind the session's current turn: nothing was interrupted, and it runs when that turn ends; {}", stop_hint(sid));
+                        note!("Your message is still queued behind the session's current turn: nothing was interrupted, and it runs when that turn ends; {}", stop_hint(sid));
                     } else {
                         self.interrupt(sid, run, &mut sigint).await;
                     }
@@ -136,28 +142,12 @@ impl Turn<'_> {
             Outcome::Idle(StopReason::RequiresAction(ids)) => {
                 explain_pending(&sid, ids, Some(&custom))
             }
-            Outcome::Idle(StopReason::EndTurn) => {
-                eprintln!("Continue with: ant beta:sessions run --session-id {sid} --message '...'")
+            Outcome::Idle(StopReason::EndTurn) if !self.chat => {
+                note!("Continue with: ant beta:sessions run --session-id {sid} --message '...'")
             }
             _ => {}
         }
         outcome.into_result().and(finished)
-    }
-
-    async fn session_id(&self) -> Result<String> {
-        let req = match &self.session {
-            Session::Existing(id) => return Ok(id.clone()),
-            Session::Create(req) => req,
-        };
-        let resp = self.client.send(req, "application/json").await?;
-        let body = self.client.read_body(resp, "creating the session").await?;
-        let session: Value = serde_json::from_slice(&body).map_err(|e| {
-            Error::Other(format!("creating the session: response is not JSON: {e}"))
-        })?;
-        session["id"]
-            .as_str()
-            .map(String::from)
-            .ok_or_else(|| Error::Other("creating the session: no id in the response".into()))
     }
 
     /// Sends one `user.interrupt` and lets the stream run up to
@@ -169,7 +159,12 @@ impl Turn<'_> {
         sigint: &mut Signal,
     ) {
         let hint = stop_hint(sid);
-        eprintln!("Interrupting the turn (user.interrupt); Ctrl-C again to quit at once.");
+        let again = if self.chat {
+            "return to the prompt at once"
+        } else {
+            "quit at once"
+        };
+        note!("Interrupting the turn (user.interrupt); Ctrl-C again to {again}.");
         let sent = async {
             let req = send_event(sid, &json!({"type": "user.interrupt"}))?;
             let resp = self.client.send(&req, "application/json").await?;
@@ -180,24 +175,41 @@ impl Turn<'_> {
         tokio::select! {
             biased;
             _ = sigint.recv() => {
-                eprintln!("Not waiting: the session may still be running; {hint}");
+                note!("Not waiting: the session may still be running; {hint}");
                 return;
             }
             sent = sent => if let Err(e) = sent {
-                eprintln!("Could not interrupt the session ({e}); it may still be running; {hint}");
+                note!("Could not interrupt the session ({e}); it may still be running; {hint}");
                 return;
             }
         }
         tokio::select! {
             biased;
-            _ = sigint.recv() => eprintln!("Not waiting for the session to stop; {hint}"),
+            _ = sigint.recv() => note!("Not waiting for the session to stop; {hint}"),
             _ = run => {}
-            _ = tokio::time::sleep(INTERRUPT_WAIT) => eprintln!(
+            _ = tokio::time::sleep(INTERRUPT_WAIT) => note!(
                 "The session did not go idle within {} s; it may still be running; {hint}",
                 INTERRUPT_WAIT.as_secs()
             ),
         }
     }
+}
+
+/// The session's ID: the one given, or the one `beta:sessions create`
+/// answers with (sent now).
+pub async fn session_id(client: &Client, session: &Session) -> Result<String> {
+    let req = match session {
+        Session::Existing(id) => return Ok(id.clone()),
+        Session::Create(req) => req,
+    };
+    let resp = client.send(req, "application/json").await?;
+    let body = client.read_body(resp, "creating the session").await?;
+    let session: Value = serde_json::from_slice(&body)
+        .map_err(|e| Error::Other(format!("creating the session: response is not JSON: {e}")))?;
+    session["id"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| Error::Other("creating the session: no id in the response".into()))
 }
 
 /// How to stop the session by hand.
@@ -239,7 +251,7 @@ fn respond(
 /// On stderr: what the client must send back for each pending event.
 /// `custom` holds the custom tool calls seen, when the turn was watched.
 fn explain_pending(sid: &str, ids: &[String], custom: Option<&[Value]>) {
-    eprintln!("The session is waiting for you ({}).", ids.join(", "));
+    note!("The session is waiting for you ({}).", ids.join(", "));
     let result = |id: &str| {
         format!(
             "ant beta:sessions:events send {sid} --event '{{type: user.custom_tool_result, custom_tool_use_id: {id}, content: [{{type: text, text: \"RESULT\"}}]}}'"
@@ -252,17 +264,17 @@ fn explain_pending(sid: &str, ids: &[String], custom: Option<&[Value]>) {
     };
     for id in ids {
         match custom.map(|c| c.iter().find(|c| c["id"].as_str() == Some(id))) {
-            Some(Some(c)) => eprintln!(
+            Some(Some(c)) => note!(
                 "Custom tool {} was called with {}. Send its result with:\n  {}",
                 c["name"].as_str().unwrap_or("?"),
                 c["input"],
                 result(id)
             ),
-            Some(None) => eprintln!(
+            Some(None) => note!(
                 "Tool use {id} needs a confirmation. Answer with:\n  {}",
                 confirm(id)
             ),
-            None => eprintln!(
+            None => note!(
                 "Event {id} needs a confirmation or a custom tool result:\n  {}\n  {}",
                 confirm(id),
                 result(id)

@@ -244,9 +244,35 @@ pub fn poll(opts: Options) -> Result<()> {
         onwork::check_runnable(script)?;
     }
     let ctx = context(opts, "ant beta:worker poll")?;
+    announce(&ctx);
     let result = block_on(&ctx, poller::run(ctx.clone()));
     tools::remove_tmp_root();
     result
+}
+
+/// One line before the first poll: what it polls and where tools will
+/// work; and a warning when running as root, whose confined shell would
+/// keep root's other powers.
+fn announce(ctx: &Ctx) {
+    let o = &ctx.opts;
+    let workdir = std::path::absolute(&o.workdir).unwrap_or_else(|_| o.workdir.clone());
+    let mut attrs = vec![
+        ("environment_id", o.environment_id.as_str().into()),
+        ("base_url", o.base_url.as_str().into()),
+    ];
+    match &o.on_work {
+        Some(script) => attrs.push(("on_work", script.as_str().into())),
+        None => attrs.push(("workdir", workdir.display().to_string().into())),
+    }
+    attrs.push(("confined", ctx.confined.into()));
+    ctx.log.info("polling for work", &attrs);
+    // SAFETY: geteuid has no preconditions.
+    if o.on_work.is_none() && unsafe { libc::geteuid() } == 0 {
+        ctx.log.warn(
+            "running as root: tools keep root's powers even when confined; run the worker as an unprivileged user",
+            &[],
+        );
+    }
 }
 
 /// `ant beta:worker run`: one already-claimed item.

@@ -102,6 +102,41 @@ fn set_creates_the_config_and_get_reads_it_back() {
     assert!(err.contains("\"base_url\" is not set"), "{err}");
 }
 
+/// `null` (or an empty value) removes a key rather than storing the
+/// string, so no request ever sends `anthropic-workspace-id: null`;
+/// `profile unset` does the same.
+#[test]
+fn set_null_and_unset_remove_the_key() {
+    let server = Server::json(json!({"data": [], "has_more": false}));
+    let h = home();
+    let path = dir(h.path()).join("configs/default.json");
+    run(h.path(), &["profile", "set", "workspace_id", "wrkspc_1"], 0);
+    let (_, err) = run(h.path(), &["profile", "set", "workspace_id", "null"], 0);
+    assert!(err.contains("Removed workspace_id"), "{err}");
+    assert_eq!(read(&path), json!({"version": "1.0"}));
+    run(h.path(), &["profile", "set", "workspace_id", "wrkspc_2"], 0);
+    run(h.path(), &["profile", "set", "base_url", &server.url], 0);
+    let (_, err) = run(h.path(), &["profile", "unset", "workspace_id"], 0);
+    assert!(
+        err.contains("Removed workspace_id from profile \"default\""),
+        "{err}"
+    );
+    assert_eq!(
+        read(&path),
+        json!({"version": "1.0", "base_url": server.url})
+    );
+    let (_, err) = run(h.path(), &["profile", "unset", "workspace_id"], 0);
+    assert!(err.contains("workspace_id is not set"), "{err}");
+    let (_, err) = run(h.path(), &["profile", "unset", "nope"], 2);
+    assert!(err.contains("unknown profile key \"nope\""), "{err}");
+    let out = ant(h.path())
+        .args(["beta:agents", "list", "--api-key", "k"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(server.only().header("anthropic-workspace-id"), None);
+}
+
 #[test]
 fn get_reads_keys_under_authentication() {
     let h = home();
@@ -334,7 +369,7 @@ fn status_names_the_profile_paths_sources_and_cuts_secrets() {
     );
 
     // The flag source of --profile, and a profile with nothing configured.
-    let (o, _) = run(h.path(), &["--profile", "empty", "auth", "status"], 0);
+    let (o, _) = run(h.path(), &["--profile", "empty", "auth", "status"], 3);
     assert!(
         o.contains("Active profile:  empty (from the --profile flag)"),
         "{o}"

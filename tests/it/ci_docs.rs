@@ -4,7 +4,7 @@
 //! local rehearsal. A wrong federation rule must make them fail.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
@@ -171,10 +171,10 @@ fn run_github(workflow: &Value, mock: &str, rule: &str) -> Result<Vec<String>, (
 fn the_ci_federation_guide_runs_as_written() {
     let missing = missing_tools();
     if !missing.is_empty() {
-        eprintln!(
-            "skipping the ci-federation.md check: {} not installed",
+        crate::skipped(&format!(
+            "the ci-federation.md check: {} not installed",
             missing.join(", ")
-        );
+        ));
         return;
     }
     let m = crate::checked_mock(ant_mock::Config {
@@ -254,54 +254,22 @@ fn the_ci_federation_guide_runs_as_written() {
         }
     }
 
-    // The local rehearsal: ant-mock as the guide starts it, then the
-    // commands (one terminal, so one shell).
-    let sh: Vec<&String> = blocks
-        .iter()
-        .filter(|(i, _)| i == "sh")
-        .map(|(_, t)| t)
-        .collect();
-    assert_eq!(sh.len(), 3, "start ant-mock, the commands, the failure");
-    let Some(mock_bin) = mock_binary() else {
-        eprintln!(
-            "skipping the local rehearsal: the ant-mock binary is not built (cargo test --workspace builds it)"
+    // The local rehearsal runs as every doc's sh blocks do
+    // (docs_run.rs); here its output is checked too.
+    if crate::docs_run::mock_binary().is_none() {
+        crate::skipped(
+            "the local rehearsal: the ant-mock binary is not built (cargo test --workspace builds it)",
         );
         return;
-    };
-    let words: Vec<&str> = sh[0].split_whitespace().collect();
-    assert_eq!(words[..3], ["ant-mock", "--port", "4010"], "{}", sh[0]);
-    let mut child = Command::new(&mock_bin)
-        .args(["--port", "0"])
-        .args(&words[3..])
-        .arg("--quiet")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut first,
-    )
-    .unwrap();
-    let url = first.trim().to_string();
-    let script = format!("{}{}", sh[1], sh[2]).replace("http://127.0.0.1:4010", &url);
-    let h = home();
-    let o = shell(h.path(), &HashMap::new(), &script);
-    let _ = child.kill();
-    let _ = child.wait();
-    let t = text(&o);
-    assert!(o.status.success(), "{t}");
+    }
+    let run = crate::docs_run::run_doc(Path::new("docs/ci-federation.md"));
+    let t = run.output;
+    assert!(run.result.is_ok(), "{:?}\n{t}", run.result);
     assert!(t.contains("Federation (jwt-bearer)"), "{t}");
     assert!(
         t.contains("[debug] > POST") && t.contains("\"assertion\":\"[redacted]\""),
         "{t}"
     );
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.trim_end().ends_with("exit 3"), "{t}");
+    assert!(t.trim_end().ends_with("exit 3"), "{t}");
     assert!(t.contains("status 401"), "{t}");
-}
-
-fn mock_binary() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_BIN_EXE_ant")).with_file_name("ant-mock");
-    p.exists().then_some(p)
 }

@@ -34,7 +34,10 @@ fn bad_input_is_a_one_line_usage_error_and_never_sent() {
         &["beta:agents", "create", "--name", "a", "--model", "{id: [x"],
         "--model",
     );
-    usage_error(&["beta:agents", "craete"], "did you mean 'create'");
+    usage_error(
+        &["beta:agents", "craete"],
+        "did you mean 'ant beta:agents create'",
+    );
     usage_error(&["beta:agent", "list"], "unknown command 'beta:agent'");
     usage_error(
         &["beta:agents", "create", "--nme", "a"],

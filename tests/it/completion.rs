@@ -37,9 +37,9 @@ fn have(shell: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!(
-            "SKIPPED: {shell} is not installed (apt-get install -y bash-completion zsh fish; .ci/run does)"
-        );
+        crate::skipped(&format!(
+            "{shell} is not installed (apt-get install -y bash-completion zsh fish; .ci/run does)"
+        ));
     }
     ok
 }
@@ -366,7 +366,7 @@ fn bash_completes_with_bash_completion_package() {
         return;
     }
     if !Path::new("/usr/share/bash-completion/bash_completion").exists() {
-        eprintln!("SKIPPED: the bash-completion package is not installed");
+        crate::skipped("the bash-completion package is not installed");
         return;
     }
     let h = home();
@@ -390,10 +390,7 @@ fn zsh_completes_with_descriptions() {
     let (got, shown) = sh.line("ant beta:ag\t\t");
     assert_eq!(got, "ant beta:agents");
     assert!(shown.contains("beta:agents:versions"), "{shown}");
-    assert!(
-        shown.contains("create, retrieve, update, list, archive"),
-        "{shown}"
-    );
+    assert!(shown.contains("Agents: a model with its system"), "{shown}");
     let (_, shown) = sh.line("ant beta:sessions list --\t\t");
     assert!(
         shown.contains("one of: asc, desc"),
@@ -412,7 +409,8 @@ fn fish_completes_with_descriptions() {
     let got = fish(p, None, "ant beta:ag");
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(
-        got.contains(&"beta:agents\tcreate, retrieve, update, list, archive".to_string()),
+        got.iter()
+            .any(|c| c.starts_with("beta:agents\tAgents: a model with its system")),
         "{got:?}"
     );
     assert!(
@@ -420,7 +418,12 @@ fn fish_completes_with_descriptions() {
         "{got:?}"
     );
     let got = fish(p, None, "ant beta:sessions:ev");
-    assert_eq!(got, ["beta:sessions:events\tlist, send, stream"]);
+    assert_eq!(
+        got,
+        [
+            "beta:sessions:events\tA session's events: send messages, list the history, follow the live stream"
+        ]
+    );
     let got = fish(p, None, "ant beta:agents ");
     let verbs: Vec<&str> = got.iter().map(|c| c.split('\t').next().unwrap()).collect();
     assert_eq!(verbs, ["create", "retrieve", "update", "list", "archive"]);
@@ -512,6 +515,14 @@ fn ids_come_from_the_api_in_every_shell() {
         assert_eq!(got, "ant beta:agents retrieve agent_022old ");
         let (got, _) = sh.line("ant beta:sessions list --agent-id=agent_01\t");
         assert_eq!(got, "ant beta:sessions list --agent-id=agent_011new ");
+        // Listed, the IDs come with their names, as in the other shells.
+        let (got, shown) = sh.line("ant beta:agents retrieve agent_0\t\t");
+        assert_eq!(got, "ant beta:agents retrieve agent_0");
+        assert!(
+            shown.contains("agent_011new  (Coding Assistant)")
+                && shown.contains("agent_022old  (Reviewer)"),
+            "{shown}"
+        );
     }
     if have("zsh") {
         let mut sh = zsh(p, Some(&url));
@@ -594,7 +605,8 @@ fn id_completion_never_hangs_on_a_silent_server() {
         .unwrap();
     let took = start.elapsed();
     assert!(took < Duration::from_secs(2), "took {took:?}");
-    assert!(!stdout(&out).contains("agent_"), "{}", stdout(&out));
+    let out = stdout(&out);
+    assert!(!out.lines().any(|l| l.starts_with("agent_")), "{out}");
     if have("fish") {
         let start = Instant::now();
         let got = fish(h.path(), Some(&url), "ant beta:sessions:events stream sesn");

@@ -23,7 +23,7 @@ pub fn have_tmux() -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!("SKIPPED: tmux is not installed (apt-get install -y tmux; .ci/run does)");
+        crate::skipped("tmux is not installed (apt-get install -y tmux; .ci/run does)");
     }
     ok
 }
@@ -187,6 +187,16 @@ impl Pane {
         std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
     }
 
+    /// The home directory `ant` runs with.
+    pub fn home(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// The screen with up to `lines` lines of scrollback above it.
+    pub fn scrollback(&self, lines: usize) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "0", "-S", &format!("-{lines}")])
+    }
+
     /// After `ant` exited: the terminal is back to normal (cooked mode with
     /// echo, the main screen).
     pub fn assert_restored(&self) {
@@ -316,25 +326,24 @@ fn a_list_opens_at_once_pages_lazily_searches_and_prints() {
     // Only the pages needed to fill a screen were fetched.
     let first = pages(&server);
     assert!((1..=2).contains(&first), "fetched {first} pages up front");
-    // G goes to the bottom of what is loaded, which fetches one more page.
-    pane.keys(&["G"]);
-    pane.wait("the next page", |_| pages(&server) > first);
-    let s = pane.wait("a later agent", |s| {
-        s.contains(&format!("{} items", (first + 1) * 20))
-    });
-    assert!(s.contains("Agent number"), "{s}");
-    std::thread::sleep(Duration::from_millis(300));
+    // A search for an agent not loaded yet pages on until it finds it.
+    pane.keys(&["/", "Agent number 337"]);
+    pane.wait("the search prompt", |s| s.contains("/Agent number 337"));
+    pane.keys(&["Enter"]);
+    pane.wait("the match, pages later", |s| s.contains(" 338/"));
     let after = pages(&server);
-    assert!(
-        after <= first + 2,
-        "G fetched {after} pages, not page by page"
-    );
+    assert!((17..=19).contains(&after), "fetched {after} pages for it");
     // Requests went page by page, each after the last id seen.
     let recorded = server.recorded();
     for (i, r) in recorded.iter().enumerate().skip(1) {
         let want = format!("cursor_{}", i * 20);
         assert_eq!(r.query_param("page").as_deref(), Some(want.as_str()));
     }
+    // G goes to the real end, loading as it goes.
+    pane.keys(&["G"]);
+    let s = pane.wait("the last agent", |s| s.contains("5000/5000  5000 items"));
+    assert!(s.contains("Agent number 4999"), "{s}");
+    assert_eq!(pages(&server), 250);
     // Search finds an agent by name.
     pane.keys(&["g", "/", "Agent number 37"]);
     pane.wait("the search prompt", |s| s.contains("/Agent number 37"));
@@ -434,7 +443,7 @@ fn stderr_waits_until_the_explorer_closes() {
     let pane = Pane::start_stderr_on_terminal(&api(&server), &["beta:agents", "list", "--debug"]);
     pane.wait("the first agents", |s| s.contains("Agent number 0"));
     pane.keys(&["G"]);
-    let s = pane.wait("the second page", |s| s.contains("40 items"));
+    let s = pane.wait("every page", |s| s.contains("100 items"));
     assert!(
         !s.contains("[debug]"),
         "the log is drawn over the explorer:\n{s}"

@@ -3,16 +3,22 @@
 
 mod account;
 mod admin;
+mod api;
+mod chat;
 mod ci_docs;
 mod cli;
 mod completion;
+mod docs_run;
 mod every_endpoint;
 mod explore;
 mod federation;
+mod feedback;
 mod files;
 mod generated;
+mod guidance;
 mod hardening;
 mod imports;
+mod jq;
 mod lists;
 mod login;
 mod messages;
@@ -158,6 +164,13 @@ pub fn output_piped(cmd: &mut std::process::Command, text: &str) -> std::process
     write.write_all(text.as_bytes()).expect("write to the pipe");
     drop(write);
     cmd.stdin(read).output().expect("ant runs")
+}
+
+/// Says that a test (or part of one) was skipped, and why, where `cargo
+/// test` shows it: on the real stderr (the harness captures `eprintln!`).
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {why}");
 }
 
 pub fn home() -> tempfile::TempDir {

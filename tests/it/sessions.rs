@@ -80,6 +80,10 @@ fn run_exits_with_the_code_of_each_stop_reason() {
         let out = m.run_turn(&agent, &env, message, &[]);
         assert_eq!(out.status.code(), Some(code), "{message}: {}", stderr(&out));
         assert!(stderr(&out).contains(needle), "{message}: {}", stderr(&out));
+        // The error is one real line: no escaped newline inside it.
+        let err = stderr(&out);
+        let line = err.lines().find(|l| l.starts_with("ant: error:"));
+        assert!(line.is_none_or(|l| !l.contains("\\n")), "{err}");
     }
 }
 
@@ -620,4 +624,78 @@ fn a_thread_stream_attached_to_an_idle_thread_exits_with_its_stop_reason() {
         .unwrap();
     assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
     assert_eq!(said(&stdout(&out)), ["hi"]);
+}
+
+/// The thread read while it ran, the history read a moment later with the
+/// turn's idle in it: the idle is newer than the thread's last change, so
+/// the turn has ended and the stream stops with its code rather than
+/// waiting forever for another.
+#[test]
+fn a_thread_that_went_idle_while_ant_attached_ends_the_stream() {
+    let ev = |id: &str, ty: &str, at: &str, extra: Value| {
+        let mut e = json!({"id": id, "type": ty, "processed_at": at});
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        e
+    };
+    let idle = ev(
+        "sevt_3",
+        "session.status_idle",
+        "2026-01-01T00:00:02.000Z",
+        json!({"stop_reason": {"type": "budget_reached"}}),
+    );
+    let running = ev(
+        "sevt_2",
+        "session.status_running",
+        "2026-01-01T00:00:01.000Z",
+        json!({}),
+    );
+    let said = ev(
+        "sevt_1",
+        "user.message",
+        "2026-01-01T00:00:00.500Z",
+        json!({"content": [{"type": "text", "text": "hi"}]}),
+    );
+    let replay: Vec<u8> = [&said, &running, &idle]
+        .iter()
+        .map(|e| format!("event: message\ndata: {e}\n\n"))
+        .collect::<String>()
+        .into_bytes();
+    let (said2, idle2) = (said.clone(), idle.clone());
+    let server = Server::start(move |r, _| {
+        if r.path.ends_with("/stream") {
+            Reply::Stream(
+                vec![(Duration::ZERO, replay.clone())],
+                End::Hold(Duration::from_secs(60)),
+            )
+        } else if r.path.ends_with("/threads/sthr_1") {
+            Reply::ok(
+                json!({"id": "sthr_1", "type": "session_thread", "status": "running",
+                "parent_thread_id": null, "updated_at": "2026-01-01T00:00:01.000Z"}),
+            )
+        } else {
+            Reply::ok(json!({"data": [idle2, running, said2], "next_page": null}))
+        }
+    });
+    let h = crate::home();
+    let start = Instant::now();
+    let out = crate::ant_at(&server, h.path())
+        .args([
+            "beta:sessions:threads:events",
+            "stream",
+            "--session-id",
+            "sesn_1",
+            "sthr_1",
+        ])
+        .args(["--until-idle", "--format", "jsonl"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
 }

@@ -16,8 +16,20 @@ fn status(h: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> String {
         cmd.env(k, v);
     }
     let out = cmd.args(args).args(["auth", "status"]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    // Exit 3 when no credential would authenticate, as `gh auth status`.
+    let text = stdout(&out);
+    let credentials = text.split("\nCredentials\n").nth(1).unwrap_or_default();
+    let credentials = credentials.split("\n\n").next().unwrap_or_default();
+    if credentials.contains("  (active) * ") {
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    } else {
+        assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+        assert_eq!(
+            stderr(&out),
+            "ant: error: no credentials: commands would not authenticate (see above)\n"
+        );
+    }
     stdout(&out)
 }
 

@@ -172,7 +172,7 @@ fn escapes_are_refused_by_the_guard_and_by_landlock() {
         "the worker's temporary directory is removed when it exits"
     );
     if w.log().contains("Landlock is not available") {
-        eprintln!("skipped the bash confinement checks: Landlock is not available on this kernel");
+        crate::skipped("the bash confinement checks: Landlock is not available on this kernel");
         return;
     }
     for (i, secret) in [(3, "PRIVATE"), (7, "TOKEN")] {

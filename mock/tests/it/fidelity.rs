@@ -42,6 +42,39 @@ fn resources_mount_at_their_file_id_by_default() {
     assert_eq!(s.json()["resources"][0]["mount_path"], mount.as_str());
 }
 
+/// The agent sees mounts at their absolute `mount_path`: `/read` of that
+/// path reads the file (mapped into the sandbox), as the relative one does.
+#[test]
+fn the_agent_reads_a_mount_at_its_absolute_path() {
+    let (_h, c) = start(Default::default());
+    let fid = upload(&c, "notes.txt", b"hello mount");
+    let sid = session(&c);
+    let r = c.post(
+        &format!("/v1/sessions/{sid}/resources"),
+        json!({"type": "file", "file_id": fid, "mount_path": "/data/notes.txt"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.message());
+    let r = c.post(
+        &format!("/v1/sessions/{sid}/resources"),
+        json!({"type": "file", "file_id": fid}),
+    );
+    assert_eq!(r.status, 200, "{}", r.message());
+    let mut s = c.stream(&format!("/v1/sessions/{sid}/stream"));
+    say(
+        &c,
+        &sid,
+        &format!("/read /data/notes.txt\n/read data/notes.txt\n/read /mnt/session/uploads/{fid}"),
+    );
+    let evs = s.until("session.status_idle");
+    let results = of_type(&evs, "agent.tool_result");
+    assert_eq!(results.len(), 3);
+    for r in results {
+        assert_eq!(r.data["is_error"], false, "{}", r.data);
+        let text = r.data["content"][0]["text"].as_str().unwrap();
+        assert!(text.contains("hello mount"), "{text}");
+    }
+}
+
 #[test]
 fn mounts_cannot_leave_the_sandbox_and_failures_are_errors() {
     let (h, c) = start(Default::default());

@@ -1,7 +1,8 @@
 //! Runs `scripts/python-sdk-check.py` (the Messages API and the quickstart
 //! flow with the official `anthropic` Python SDK) against an in-process ant-mock. The SDK is taken
 //! from `$ANT_MOCK_PYTHON`, else `python3`, else installed from PyPI into a
-//! cached venv; the test is skipped, saying so, only when that fails.
+//! cached venv; the test is skipped only when that fails (or when
+//! `ANT_MOCK_PYTHON` is set and empty), saying so in `cargo test`'s output.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -15,8 +16,10 @@ fn has_sdk(python: &str) -> bool {
 }
 
 fn find_python() -> Result<String, String> {
-    if let Ok(p) = std::env::var("ANT_MOCK_PYTHON") {
-        return Ok(p);
+    match std::env::var("ANT_MOCK_PYTHON") {
+        Ok(p) if p.is_empty() => return Err("ANT_MOCK_PYTHON is set and empty".into()),
+        Ok(p) => return Ok(p),
+        Err(_) => {}
     }
     if has_sdk("python3") {
         return Ok("python3".into());
@@ -57,8 +60,9 @@ fn official_python_sdk_runs_the_messages_api_and_the_quickstart() {
     let python = match find_python() {
         Ok(p) => p,
         Err(why) => {
-            eprintln!(
-                "SKIPPED official_python_sdk_runs_the_messages_api_and_the_quickstart: {why}"
+            crate::support::skipped(
+                "official_python_sdk_runs_the_messages_api_and_the_quickstart",
+                &why,
             );
             return;
         }
@@ -82,4 +86,35 @@ fn official_python_sdk_runs_the_messages_api_and_the_quickstart() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("python-sdk-check: OK"), "{stdout}");
+}
+
+/// The skip is said where `cargo test` shows it, not in the output the test
+/// harness captures (and hides) for a passing test: run this very test in a
+/// child test process, made to skip, and read what the child prints.
+#[test]
+fn a_skip_is_visible_in_the_test_output() {
+    if std::env::var_os("ANT_MOCK_PYTHON").is_some_and(|v| v.is_empty()) {
+        return; // This is the child.
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "python_sdk::official_python_sdk_runs_the_messages_api_and_the_quickstart",
+        ])
+        .env("ANT_MOCK_PYTHON", "")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+    assert!(
+        text.contains(
+            "SKIPPED official_python_sdk_runs_the_messages_api_and_the_quickstart: ANT_MOCK_PYTHON is set and empty"
+        ),
+        "{text}"
+    );
 }

@@ -9,6 +9,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// Says that a test was skipped, and why, where `cargo test` shows it: on
+/// the real stderr (the test harness captures only `eprintln!`).
+pub fn skipped(test: &str, why: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: {why}");
+}
+
 pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,

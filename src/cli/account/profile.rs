@@ -113,8 +113,8 @@ pub fn get(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
     }
 }
 
-/// `ant profile set <key> <value>`: sets (or, with an empty value, removes)
-/// one key, creating the config when the profile has none yet.
+/// `ant profile set <key> <value>`: sets (or, with `null` or an empty
+/// value, removes) one key, creating the config when the profile has none yet.
 pub fn set(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
     let key = m
         .get_one::<String>("key")
@@ -122,6 +122,23 @@ pub fn set(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
     let value = m
         .get_one::<String>("value")
         .ok_or_else(|| Error::usage(format!("missing value: ant profile set {key} <VALUE>")))?;
+    let value = match value.as_str() {
+        "" | "null" => None,
+        v => Some(v),
+    };
+    change(m, g, key, value)
+}
+
+/// `ant profile unset <key>`: removes one key from the profile's config.
+pub fn unset(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
+    let key = m
+        .get_one::<String>("key")
+        .ok_or_else(|| Error::usage("missing key: ant profile unset <KEY>"))?;
+    change(m, g, key, None)
+}
+
+/// Sets `key` to `value`, or removes it when `value` is `None`.
+fn change(m: &ArgMatches, g: &GlobalArgs, key: &str, value: Option<&str>) -> Result<()> {
     let allowed = || {
         SETTABLE
             .iter()
@@ -129,7 +146,7 @@ pub fn set(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let Some(&(key, under_auth)) = SETTABLE.iter().find(|(k, _)| k == key) else {
+    let Some(&(key, under_auth)) = SETTABLE.iter().find(|(k, _)| *k == key) else {
         return Err(Error::usage(format!(
             "unknown profile key {key:?}; allowed: {}",
             allowed()
@@ -138,6 +155,10 @@ pub fn set(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
     let layout = Layout::find()?;
     let (profile, _) = files::target(&layout, m, g)?;
     let existing = store::read_json(&layout.config(&profile))?;
+    if existing.is_none() && value.is_none() {
+        eprintln!("{key} is not set: profile {profile:?} has no config.");
+        return Ok(());
+    }
     let created = existing.is_none();
     let mut config = existing.unwrap_or_else(|| json!({"version": "1.0"}));
     let Some(obj) = config.as_object_mut() else {
@@ -146,9 +167,9 @@ pub fn set(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
             layout.config(&profile).display()
         )));
     };
-    let value = match key {
-        "base_url" | "console_url" if !value.is_empty() => http::validate_base_url(value)?,
-        _ => value.clone(),
+    let value = match (key, value) {
+        ("base_url" | "console_url", Some(v)) => Some(http::validate_base_url(v)?),
+        (_, v) => v.map(String::from),
     };
 
     let target: &mut Map<String, Value> = if under_auth {
@@ -156,7 +177,7 @@ pub fn set(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
             .get("authentication")
             .and_then(|a| a.get("type"))
             .and_then(Value::as_str);
-        if auth_type != Some("user_oauth") {
+        if auth_type != Some("user_oauth") && value.is_some() {
             let what = match auth_type {
                 Some(t) => format!("its authentication type is {t:?}"),
                 None => "it has no authentication block".to_string(),
@@ -165,22 +186,34 @@ pub fn set(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
                 "{key} can only be set on a user_oauth profile; profile {profile:?} is not one ({what})"
             )));
         }
-        obj.get_mut("authentication")
-            .and_then(Value::as_object_mut)
-            .expect("checked above")
+        match obj.get_mut("authentication").and_then(Value::as_object_mut) {
+            Some(auth) => auth,
+            None => {
+                eprintln!("{key} is not set in profile {profile:?}.");
+                return Ok(());
+            }
+        }
     } else {
         &mut *obj
     };
 
     let old = target.get(key).and_then(Value::as_str).map(String::from);
-    if value.is_empty() {
-        target.remove(key);
-    } else {
-        target.insert(key.to_string(), Value::String(value.clone()));
+    let had = target.contains_key(key);
+    match &value {
+        None => {
+            target.remove(key);
+        }
+        Some(v) => {
+            target.insert(key.to_string(), Value::String(v.clone()));
+        }
     }
     let mut cleared = None;
-    if key == "organization_id" && old.as_deref().is_some_and(|o| o != value) {
+    if key == "organization_id" && old.is_some() && old != value {
         cleared = obj.remove("workspace_id");
+    }
+    if value.is_none() && !had {
+        eprintln!("{key} is not set in profile {profile:?}.");
+        return Ok(());
     }
     store::write_config(&layout, &profile, &config)?;
 
@@ -190,10 +223,9 @@ pub fn set(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
             layout.config(&profile).display()
         );
     }
-    if value.is_empty() {
-        eprintln!("Removed {key} from profile {profile:?}.");
-    } else {
-        eprintln!("Set {key} = {value} on profile {profile:?}.");
+    match &value {
+        None => eprintln!("Removed {key} from profile {profile:?}."),
+        Some(v) => eprintln!("Set {key} = {v} on profile {profile:?}."),
     }
     if let Some(ws) = cleared {
         let ws = ws

@@ -204,7 +204,14 @@ pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
     stdout
         .write_all(out.as_bytes())
         .and_then(|_| stdout.flush())
-        .map_err(Error::from_write)
+        .map_err(Error::from_write)?;
+    // As `gh auth status`: nothing that would authenticate is a failure.
+    if winner == Winner::None {
+        return Err(Error::Auth(
+            "no credentials: commands would not authenticate (see above)".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The detail lines under a profile's credential row.

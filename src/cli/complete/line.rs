@@ -61,6 +61,14 @@ impl Line {
         }
     }
 
+    /// The group is a command of its own with no verbs (`ant api`).
+    pub fn leaf_group(&self) -> bool {
+        self.group
+            .as_deref()
+            .and_then(|g| self.root.find_subcommand(g))
+            .is_some_and(|g| !g.has_subcommands())
+    }
+
     pub fn op(&self) -> Option<&'static Operation> {
         Operation::find(self.group.as_deref()?, self.verb.as_deref()?)
     }
@@ -118,7 +126,7 @@ pub fn parse_line(prev: &[String]) -> Line {
                 } else {
                     line.unknown = true;
                 }
-            } else if line.verb.is_none() && !line.after_dashes {
+            } else if line.verb.is_none() && !line.after_dashes && !line.leaf_group() {
                 let is_verb = line
                     .group
                     .as_deref()

@@ -89,6 +89,10 @@ fn values_from_the_table() {
         ["url"]
     );
     assert!(cands(&["beta:agents", "list", "--format", ""]).contains(&"jsonl".to_string()));
+    assert_eq!(
+        cands(&["beta:agents", "list", "--format", "ex"]),
+        ["explore"]
+    );
     assert_eq!(cands(&["--format-error", "y"]), ["yaml"]);
     nothing(&["beta:agents", "create", "--name", ""]);
 }
@@ -137,13 +141,18 @@ fn ids_without_credentials_fall_back_to_flags() {
 #[test]
 fn completion_commands_themselves() {
     assert_eq!(cands(&["@completion", "z"]), ["zsh"]);
+    assert_eq!(cands(&["completion", "b"]), ["bash"]);
     assert_eq!(files(&["@manpages", "-o", ""]), "");
 }
 
 #[test]
 fn output_per_shell() {
     let c = Cand::new("beta:agents", "create,  list\tand more");
-    assert_eq!(format_cand(&c, Style::Bash), "beta:agents");
+    // The bash script shows descriptions when it lists several candidates.
+    assert_eq!(
+        format_cand(&c, Style::Bash),
+        "beta:agents\tcreate, list and more"
+    );
     assert_eq!(
         format_cand(&c, Style::Zsh),
         "beta\\:agents:create, list and more"

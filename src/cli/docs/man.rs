@@ -73,6 +73,22 @@ fn exit_status(out: &mut String) {
     }
 }
 
+/// Examples: each one's note, then the command in a no-fill block.
+fn examples(out: &mut String, list: &[crate::cli::help::examples::Example]) {
+    if list.is_empty() {
+        return;
+    }
+    out.push_str(".SH EXAMPLES\n");
+    for ex in list {
+        let _ = writeln!(
+            out,
+            ".PP\n{}\n.PP\n.RS 4\n.nf\n{}\n.fi\n.RE",
+            esc(&ex.note),
+            esc(&ex.line())
+        );
+    }
+}
+
 fn see_also(out: &mut String, pages: &[String]) {
     let refs: Vec<String> = pages.iter().map(|p| format!("{}(1)", bold(p))).collect();
     let _ = writeln!(out, ".SH SEE ALSO\n{}", refs.join(",\n"));
@@ -102,15 +118,37 @@ fn root_page(root: &Command) -> String {
     for g in sorted_groups(root) {
         let page = page_name(&["ant", g.get_name()]);
         let about = g.get_about().map(|a| a.to_string()).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            ".TP\n{} \\fIVERB\\fR\nVerbs: {}.\n.br\nSee {}(1).",
-            bold(&format!("ant {}", g.get_name())),
-            esc(&about),
-            bold(&page)
-        );
+        let verbs: Vec<&str> = visible_subcommands(g).map(|v| v.get_name()).collect();
+        let about = esc(about.trim_end_matches('.'));
+        let _ = if verbs.is_empty() {
+            writeln!(
+                out,
+                ".TP\n{}\n{about}.\n.br\nSee {}(1).",
+                bold(&format!("ant {}", g.get_name())),
+                bold(&page)
+            )
+        } else {
+            writeln!(
+                out,
+                ".TP\n{} \\fIVERB\\fR\n{about}.\n.br\nVerbs: {}; see {}(1).",
+                bold(&format!("ant {}", g.get_name())),
+                esc(&verbs.join(", ")),
+                bold(&page)
+            )
+        };
         pages.push(page);
     }
+    out.push_str(".SH SHELL COMPLETION AND MANUAL PAGES\n");
+    for (usage, cmd) in crate::cli::help::extra_commands() {
+        let about = cmd.get_about().map(|a| a.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            ".TP\n{}\n{}",
+            bold(&format!("ant {usage}")),
+            esc(&about)
+        );
+    }
+    examples(&mut out, &crate::cli::help::examples::quickstart());
     out.push_str(".SH ENVIRONMENT\n");
     for (name, what) in ENVIRONMENT {
         let _ = writeln!(out, ".TP\n{}\n{}", bold(name), esc(what));
@@ -129,8 +167,7 @@ fn group_page(group: &Command) -> String {
     let name = group.get_name();
     let mut out = String::new();
     let verbs: Vec<&Command> = visible_subcommands(group).collect();
-    let verb_list = group.get_about().map(|a| a.to_string()).unwrap_or_default();
-    let about = format!("{name} commands: {verb_list}");
+    let about = group.get_about().map(|a| a.to_string()).unwrap_or_default();
     header(&mut out, &page_name(&["ant", name]), &about);
     let _ = writeln!(
         out,
@@ -155,15 +192,22 @@ fn group_page(group: &Command) -> String {
     out
 }
 
-fn verb_page(group: &str, verb: &Command) -> String {
-    let name = verb.get_name();
-    let op = operation_of(group, name);
+/// The page of one command: `words` after `ant` name it (a group and a
+/// verb, or a command of its own such as `api`).
+fn verb_page(words: &[&str], verb: &Command) -> String {
+    let op = match words {
+        [group, name] => operation_of(group, name),
+        _ => None,
+    };
     let mut out = String::new();
     let about = verb.get_about().map(|a| a.to_string()).unwrap_or_default();
-    header(&mut out, &page_name(&["ant", group, name]), &about);
+    let path: Vec<&str> = std::iter::once("ant")
+        .chain(words.iter().copied())
+        .collect();
+    header(&mut out, &page_name(&path), &about);
     let docs = flag_docs(verb, op);
     let own: Vec<&FlagDoc> = docs.iter().filter(|f| !f.global).collect();
-    let mut synopsis = bold(&format!("ant {group} {name}"));
+    let mut synopsis = bold(&path.join(" "));
     for f in own.iter().filter(|f| f.positional) {
         let _ = write!(synopsis, " {}", esc(&f.usage));
     }
@@ -214,7 +258,21 @@ fn verb_page(group: &str, verb: &Command) -> String {
         flag_items(&mut out, &inner);
     }
     out.push_str(".SH GLOBAL OPTIONS\nSee \\fBant\\fR(1): \\-\\-format, \\-\\-transform, \\-r, \\-\\-api\\-key, \\-\\-base\\-url, \\-\\-profile and more.\n");
-    see_also(&mut out, &["ant".to_string(), page_name(&["ant", group])]);
+    let (group, name) = match words {
+        [group, name] => (*group, *name),
+        [name] => (*name, ""),
+        _ => ("", ""),
+    };
+    examples(&mut out, &crate::cli::help::examples::for_verb(group, name));
+    out.push_str(".SH EXIT STATUS\n");
+    for (code, text) in crate::cli::help::exit_code_rows(group, name) {
+        let _ = writeln!(out, ".TP\n.B {code}\n{}", esc(text));
+    }
+    let mut also = vec!["ant".to_string()];
+    if path.len() > 2 {
+        also.push(page_name(&path[..path.len() - 1]));
+    }
+    see_also(&mut out, &also);
     out
 }
 
@@ -222,14 +280,16 @@ fn verb_page(group: &str, verb: &Command) -> String {
 pub fn pages(root: &Command) -> Vec<(String, String)> {
     let mut out = vec![("ant.1".to_string(), root_page(root))];
     for g in sorted_groups(root) {
-        out.push((
-            format!("{}.1", page_name(&["ant", g.get_name()])),
-            group_page(g),
-        ));
+        let page = if g.has_subcommands() {
+            group_page(g)
+        } else {
+            verb_page(&[g.get_name()], g)
+        };
+        out.push((format!("{}.1", page_name(&["ant", g.get_name()])), page));
         for v in visible_subcommands(g) {
             out.push((
                 format!("{}.1", page_name(&["ant", g.get_name(), v.get_name()])),
-                verb_page(g.get_name(), v),
+                verb_page(&[g.get_name(), v.get_name()], v),
             ));
         }
     }

@@ -55,7 +55,7 @@ fn index(root: &Command) -> String {
          always matches the binary. For the value syntax (YAML objects, repeatable flags, \
          `@file` references, stdin bodies) see [scripting](../scripting.md).\n\n",
     );
-    out.push_str("## Groups\n\n| Group | Verbs |\n|---|---|\n");
+    out.push_str("## Groups\n\n| Group | What it is | Verbs |\n|---|---|---|\n");
     for g in sorted_groups(root) {
         let verbs: Vec<String> = visible_subcommands(g)
             .map(|v| {
@@ -67,11 +67,13 @@ fn index(root: &Command) -> String {
                 )
             })
             .collect();
+        let about = g.get_about().map(|a| a.to_string()).unwrap_or_default();
         let _ = writeln!(
             out,
-            "| [`{}`]({}) | {} |",
+            "| [`{}`]({}) | {} | {} |",
             g.get_name(),
             file_name(g.get_name()),
+            cell(&about),
             verbs.join(", ")
         );
     }
@@ -109,6 +111,9 @@ fn group_page(group: &Command) -> String {
     let name = group.get_name();
     let mut out = String::from(BANNER);
     let _ = writeln!(out, "# ant {name}\n");
+    if let Some(about) = group.get_about() {
+        let _ = writeln!(out, "{}\n", about.to_string().trim_end_matches('.'));
+    }
     let verbs: Vec<&Command> = visible_subcommands(group).collect();
     for v in &verbs {
         let about = v.get_about().map(|a| a.to_string()).unwrap_or_default();
@@ -121,44 +126,68 @@ fn group_page(group: &Command) -> String {
         );
     }
     out.push_str("\nGlobal flags (`--format`, `--transform`, `-r`, credentials, `--base-url`, ...) are listed in the [index](README.md#global-flags).\n");
+    if verbs.is_empty() {
+        // A command of its own (`ant api`).
+        out.push('\n');
+        command_section(&mut out, name, group, None);
+    }
     for v in &verbs {
         let op = operation_of(name, v.get_name());
         let _ = writeln!(out, "\n## ant {name} {}\n", v.get_name());
-        let long = v
-            .get_long_about()
-            .or(v.get_about())
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        let _ = writeln!(out, "{}\n", long.trim());
-        if let Some(op) = op {
-            let _ = write!(out, "Sends `{}`", super::wire_line(op));
-            if let Some(b) = op.default_beta {
-                let _ = write!(out, " with `anthropic-beta: {b}`");
-            }
-            out.push_str(".\n\n");
-        }
-        let docs = flag_docs(v, op);
-        let own: Vec<&FlagDoc> = docs.iter().filter(|f| !f.global).collect();
-        let mut usage = format!("ant {name} {}", v.get_name());
-        for f in own
-            .iter()
-            .filter(|f| f.positional || (f.required && !f.or_positional))
-        {
-            usage.push(' ');
-            usage.push_str(&f.usage);
-        }
-        let _ = writeln!(out, "```\n{usage} [flags]\n```\n");
-        let main: Vec<&FlagDoc> = own.iter().copied().filter(|f| !f.inner).collect();
-        if !main.is_empty() {
-            flag_table(&mut out, &main);
-        }
-        let inner: Vec<&FlagDoc> = own.iter().copied().filter(|f| f.inner).collect();
-        if !inner.is_empty() {
-            out.push_str("\nInner flags set one field of an object flag (or of the last element of a list flag):\n\n");
-            flag_table(&mut out, &inner);
-        }
+        command_section(&mut out, &format!("{name} {}", v.get_name()), v, op);
     }
     out
+}
+
+/// What one command does, sends and takes; `words` follow `ant`.
+fn command_section(
+    out: &mut String,
+    words: &str,
+    v: &Command,
+    op: Option<&'static crate::api::Operation>,
+) {
+    let long = v
+        .get_long_about()
+        .or(v.get_about())
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let _ = writeln!(out, "{}\n", long.trim());
+    if let Some(op) = op {
+        let _ = write!(out, "Sends `{}`", super::wire_line(op));
+        if let Some(b) = op.default_beta {
+            let _ = write!(out, " with `anthropic-beta: {b}`");
+        }
+        out.push_str(".\n\n");
+    }
+    let docs = flag_docs(v, op);
+    let own: Vec<&FlagDoc> = docs.iter().filter(|f| !f.global).collect();
+    let mut usage = format!("ant {words}");
+    for f in own
+        .iter()
+        .filter(|f| f.positional || (f.required && !f.or_positional))
+    {
+        usage.push(' ');
+        usage.push_str(&f.usage);
+    }
+    let _ = writeln!(out, "```\n{usage} [flags]\n```\n");
+    let main: Vec<&FlagDoc> = own.iter().copied().filter(|f| !f.inner).collect();
+    if !main.is_empty() {
+        flag_table(out, &main);
+    }
+    let inner: Vec<&FlagDoc> = own.iter().copied().filter(|f| f.inner).collect();
+    if !inner.is_empty() {
+        out.push_str("\nInner flags set one field of an object flag (or of the last element of a list flag):\n\n");
+        flag_table(out, &inner);
+    }
+    let (group, verb) = words.split_once(' ').unwrap_or((words, ""));
+    let examples = crate::cli::help::examples::for_verb(group, verb);
+    if !examples.is_empty() {
+        out.push_str("\nExamples:\n\n```sh\n");
+        for ex in &examples {
+            let _ = writeln!(out, "# {}\n{}", ex.note, ex.line());
+        }
+        out.push_str("```\n");
+    }
 }
 
 /// Every page as (file name, markdown).
