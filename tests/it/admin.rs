@@ -206,10 +206,11 @@ fn auth_status_shows_the_admin_key_masked_and_debug_redacts_it() {
         "{out}"
     );
     assert!(!out.contains("SECRET"), "{out}");
+    // An admin key alone authenticates the Admin API commands: a success.
     let out = status(crate::ant_std(h.path()).args(["--admin-key", key]));
     assert!(out.contains("--admin-key flag (x-api-key)"), "{out}");
     // Without one, no such section.
-    let out = status(&mut crate::ant_std(h.path()));
+    let out = status(crate::ant_std(h.path()).env("ANTHROPIC_API_KEY", "sk-ant-api03-k"));
     assert!(!out.contains("Admin API"), "{out}");
     // --debug masks it as every credential.
     let server = Server::json(json!({"data": [], "has_more": false}));
