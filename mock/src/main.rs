@@ -29,8 +29,9 @@ Options:
                            becomes a 500 naming it (for developing ant-mock)
   --work-ttl SECONDS       Lease of a self-hosted work item after each heartbeat
                            (default 30, at most 3600)
-  --batch-delay SECONDS    How long a message batch stays in_progress before it
-                           ends (default 1; fractions allowed; at most 86400)
+  --batch-delay SECONDS    How long a message batch stays in_progress, and a dream
+                           pending then running, before it ends (default 1;
+                           fractions allowed; at most 86400)
   --fail-acks N            Answer 500 to the first N work acknowledgements
   --quiet                  Do not log requests to stderr
   --oauth-deny             Answer every OAuth authorization with error=access_denied

@@ -49,11 +49,15 @@ pub fn next(
         cursor(page.field(field)?).map(|c| (param, c))
     };
     if paging.has_more {
-        // Paged by ID: by the token only when the page has no `has_more`.
-        match (has_more, token) {
-            (None, Some(_)) => by_token(),
-            _ => by_id(),
-        }
+        // Paged by ID: by the token when the page carries no ID to go on
+        // from (a token-style page, `has_more` or not).
+        by_id().or_else(|| {
+            if has_more == Some("false") {
+                None
+            } else {
+                by_token()
+            }
+        })
     } else {
         // Paged by token: by ID only when the page has no token field.
         match (token, has_more) {
@@ -153,6 +157,24 @@ mod tests {
         assert_eq!(
             next_of(r#"{"data":[1],"next_page":"pg2"}"#, &BY_ID, false),
             some("page", "pg2")
+        );
+        // A token page with `has_more` (the report lists' shape) carries no
+        // ID to go on from: its token is the way on, until `has_more` is false.
+        assert_eq!(
+            next_of(
+                r#"{"data":[1],"has_more":true,"next_page":"pg2"}"#,
+                &BY_ID,
+                false
+            ),
+            some("page", "pg2")
+        );
+        assert_eq!(
+            next_of(
+                r#"{"data":[1],"has_more":false,"next_page":"pg2"}"#,
+                &BY_ID,
+                false
+            ),
+            None
         );
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::Failure;
-use super::config;
+use super::config::{self, ADMIN_KEY_HINT};
 use super::global::GlobalArgs;
 use crate::api::{Operation, Paging, Response};
 use crate::error::{Error, Result};
@@ -38,6 +38,9 @@ pub struct Context {
     transform_error: Option<String>,
     raw_output: bool,
     debug: bool,
+    /// An Admin API command sent without an admin key: a refusal then
+    /// says how to give one.
+    admin_without_key: bool,
 }
 
 impl Context {
@@ -97,6 +100,7 @@ impl Context {
             transform_error: g.transform_error.clone(),
             raw_output: g.raw_output,
             debug: g.debug,
+            admin_without_key: admin && g.admin_key.as_deref().is_none_or(str::is_empty),
         })
     }
 
@@ -127,7 +131,16 @@ impl Context {
     }
 
     /// An error plus, for API errors, the body rendered per `--format-error`.
-    pub fn failure(&self, error: Error) -> Failure {
+    pub fn failure(&self, mut error: Error) -> Failure {
+        if let Error::Api(api) = &mut error
+            && self.admin_without_key
+            && matches!(api.status, 401 | 403)
+        {
+            api.message = Some(match api.message.take() {
+                Some(m) => format!("{m} ({ADMIN_KEY_HINT})"),
+                None => ADMIN_KEY_HINT.to_string(),
+            });
+        }
         let detail = match &error {
             Error::Api(api)
                 if self.format_error != Format::Auto
@@ -210,9 +223,12 @@ impl Job<'_> {
 
     async fn json(&self, req: Request) -> Result<()> {
         let resp = self.client.send(&req, "application/json").await?;
+        // `204 No Content` is the one answer documented to have no body
+        // (a work item's `stop`); any other success must carry the JSON.
+        let no_content = resp.status() == reqwest::StatusCode::NO_CONTENT;
         let body = self.client.read_body(resp, &self.op.name()).await?;
         let mut p = self.printer(Shape::One);
-        if !body.trim_ascii().is_empty() {
+        if !no_content {
             p.item(self.document(body)?.text())?;
         }
         p.finish()
@@ -376,6 +392,7 @@ impl Job<'_> {
             Some(_) => false,
             None => !self.opts.term.stdout_tty || is_text,
         };
+        let mut partial = None;
         let (mut sink, path): (Box<dyn Write>, Option<std::path::PathBuf>) = if to_stdout {
             (Box::new(std::io::stdout().lock()), None)
         } else {
@@ -383,9 +400,9 @@ impl Job<'_> {
                 Some(p) => std::path::PathBuf::from(p),
                 None => free_name(&download_name(&headers, &content_type)),
             };
-            let f = std::fs::File::create(&path)
-                .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))?;
-            (Box::new(std::io::BufWriter::new(f)), Some(path))
+            let (file, part) = Partial::create(&path)?;
+            partial = part;
+            (Box::new(std::io::BufWriter::new(file)), Some(path))
         };
         let total = resp.content_length();
         let bar = progress_bar(total, self.opts.term.stderr_tty && path.is_some());
@@ -396,6 +413,10 @@ impl Job<'_> {
             }
         }
         sink.flush().map_err(Error::from_write)?;
+        drop(sink);
+        if let Some(part) = partial {
+            part.finish()?;
+        }
         if let Some(b) = bar {
             b.finish_and_clear();
         }
@@ -407,6 +428,55 @@ impl Job<'_> {
                 .map_err(Error::from_write)?;
         }
         Ok(())
+    }
+}
+
+/// A download written beside its target and renamed onto it once the whole
+/// body has arrived: a download cut short (or interrupted) leaves nothing,
+/// and a file it would replace stays as it was. Dropped unfinished, the
+/// partial file is removed.
+struct Partial {
+    tmp: std::path::PathBuf,
+    target: std::path::PathBuf,
+}
+
+impl Partial {
+    /// The file to write for `target`, with the `Partial` to finish when it
+    /// is a new or regular file; a special file (`/dev/null`, a pipe) is
+    /// written directly, never replaced.
+    fn create(target: &std::path::Path) -> Result<(std::fs::File, Option<Partial>)> {
+        let cannot =
+            |e: std::io::Error| Error::Io(format!("cannot write {}: {e}", target.display()));
+        if std::fs::metadata(target).is_ok_and(|m| !m.is_file()) {
+            return Ok((std::fs::File::create(target).map_err(cannot)?, None));
+        }
+        let name = target
+            .file_name()
+            .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
+        let tmp = target.with_file_name(format!(".{name}.{}.part", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(cannot)?;
+        let target = target.to_path_buf();
+        Ok((file, Some(Partial { tmp, target })))
+    }
+
+    fn finish(mut self) -> Result<()> {
+        let tmp = std::mem::take(&mut self.tmp);
+        std::fs::rename(&tmp, &self.target).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::Io(format!("cannot write {}: {e}", self.target.display()))
+        })
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
     }
 }
 

@@ -83,8 +83,14 @@ const MAX_PENDING: usize = 1 << 20;
 #[derive(Clone, Default)]
 struct PendingLine(Vec<u8>);
 
-/// An `error` event inside a stream, as an API error with a fitting status.
-pub fn stream_error(req: &Request, client: &Client, v: &Value) -> Error {
+/// An `error` event inside a stream (its data), as an API error with a
+/// fitting status. Data that is not JSON still makes the error, kept whole.
+pub fn stream_error(req: &Request, client: &Client, data: &str) -> Error {
+    let v = match crate::json::validate(data.as_bytes()) {
+        Ok(()) => crate::json::value(data),
+        Err(_) => Value::String(data.to_string()),
+    };
+    let v = &v;
     let err = v.get("error").unwrap_or(v);
     let kind = err.get("type").and_then(Value::as_str).map(String::from);
     let status = match kind.as_deref() {
@@ -101,12 +107,14 @@ pub fn stream_error(req: &Request, client: &Client, v: &Value) -> Error {
         method: req.method.to_string(),
         url: client.url(req),
         kind,
-        message: err.get("message").and_then(Value::as_str).map(String::from),
+        message: (err.get("message").or(Some(err)))
+            .and_then(Value::as_str)
+            .map(String::from),
         request_id: v
             .get("request_id")
             .and_then(Value::as_str)
             .map(String::from),
-        body: serde_json::to_vec(v).unwrap_or_default(),
+        body: data.as_bytes().to_vec(),
         headers: vec![],
     }))
 }

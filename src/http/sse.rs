@@ -20,16 +20,16 @@ pub struct SseEvent {
 }
 
 impl SseEvent {
-    /// The data as JSON text and parsed; data that is not JSON stands for
-    /// a string (its text then the string's JSON encoding).
-    pub fn into_json(self) -> (serde_json::Value, String) {
-        match serde_json::from_str(&self.data) {
-            Ok(v) => (v, self.data),
-            Err(_) => {
-                let v = serde_json::Value::String(self.data);
-                let text = v.to_string();
-                (v, text)
-            }
+    /// The data as JSON text and parsed. Every event of the API's streams
+    /// carries one JSON value; data that is anything else (text, nothing,
+    /// whitespace) is an error naming the command (`what`) and the event.
+    pub fn into_json(self, what: &str) -> crate::error::Result<(serde_json::Value, String)> {
+        match crate::json::validate(self.data.as_bytes()) {
+            Ok(()) => Ok((crate::json::value(&self.data), self.data)),
+            Err(e) => Err(crate::error::Error::Other(format!(
+                "{what}: the stream's {:?} event is not the JSON the API documents: {e}",
+                self.event
+            ))),
         }
     }
 }

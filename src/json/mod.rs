@@ -100,6 +100,42 @@ pub fn string(literal: &str) -> Option<String> {
     serde_json::from_str(literal).ok()
 }
 
+/// `text` (valid JSON, as [`Doc`] checks it) as a `serde_json` value, for
+/// the code that works on values (stream renderers, stop rules, the
+/// explorer). What such a value cannot hold comes out as near as it can,
+/// never as a different kind of value: a lone surrogate as U+FFFD, a number
+/// beyond the range of `f64` as a string of its digits.
+pub fn value(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|_| lossy_value(text))
+}
+
+fn lossy_value(text: &str) -> serde_json::Value {
+    use serde_json::Value;
+    let inner = |s: &str| {
+        let quoted = s
+            .as_bytes()
+            .get(1..s.len().saturating_sub(1))
+            .unwrap_or_default();
+        String::from_utf8_lossy(&unescape(quoted)).into_owned()
+    };
+    if let Some(members) = members(text) {
+        return Value::Object(members.map(|(k, v)| (inner(k), lossy_value(v))).collect());
+    }
+    if let Some(elements) = elements(text) {
+        return Value::Array(elements.into_iter().map(lossy_value).collect());
+    }
+    let t = text.trim_matches([' ', '\t', '\n', '\r']);
+    match t.as_bytes().first() {
+        Some(b'"') => Value::String(inner(t)),
+        Some(b't') => Value::Bool(true),
+        Some(b'f') => Value::Bool(false),
+        Some(b'n') => Value::Null,
+        _ => t
+            .parse()
+            .map_or_else(|_| Value::String(t.to_string()), Value::Number),
+    }
+}
+
 #[cfg(test)]
 mod tests;
 

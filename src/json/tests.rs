@@ -119,3 +119,19 @@ fn unescape_decodes_as_gjson_does() {
     assert_eq!(u(r"\ud83c\u0041"), "\u{fffd}");
     assert_eq!(u(r"stops \q here"), "stops ");
 }
+
+#[test]
+fn values_hold_what_serde_cannot_as_near_as_they_can() {
+    use serde_json::json;
+    assert_eq!(
+        value(r#"{"a":[1,"x"],"b":null}"#),
+        json!({"a": [1, "x"], "b": null})
+    );
+    // Valid JSON that a serde value cannot hold keeps its shape.
+    assert_eq!(
+        value(r#" {"n":1e400,"s":"a\ud800b","t":[true,false,null,-2.5E-3],"k\u00e9":{}} "#),
+        json!({"n": "1e400", "s": "a\u{FFFD}b", "t": [true, false, null, -0.0025], "ké": {}})
+    );
+    assert_eq!(value("\"\\udc00\""), json!("\u{FFFD}"));
+    assert_eq!(value("-1e999"), json!("-1e999"));
+}

@@ -7,8 +7,6 @@ use std::future::Future;
 use std::io::Write;
 use std::pin::Pin;
 
-use serde_json::Value;
-
 use super::{Format, OutputOptions, Printer, Render, Transform, whole};
 use crate::error::{Error, Result};
 use crate::explore::{self, Exit, Session, Shape};
@@ -70,8 +68,7 @@ impl Printer for ExplorePrinter {
             self.matched += 1;
         }
         for selected in selected {
-            let value = serde_json::from_str::<Value>(&selected)
-                .unwrap_or_else(|_| Value::String(selected.into_owned()));
+            let value = crate::json::value(&selected);
             self.delivered += 1;
             match &self.session {
                 Some(s) => s.push(value),

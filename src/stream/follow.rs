@@ -317,16 +317,15 @@ impl Follow<'_> {
                 if ev.event == "ping" {
                     continue;
                 }
-                let error = ev.event == "error";
-                let (value, json) = ev.into_json();
-                if error {
+                if ev.event == "error" {
                     // Overloaded or failing: like a dropped connection.
-                    let e = stream_error(&self.stream, self.client, &value);
+                    let e = stream_error(&self.stream, self.client, &ev.data);
                     if self.reconnect && retryable(&e) {
                         return Ok(Read::Closed(Some(e)));
                     }
                     return Err(e);
                 }
+                let (value, json) = ev.into_json(&self.client.cfg.command)?;
                 if let Some(done) = self.deliver(&value, &json, cur, emit).await? {
                     return Ok(Read::Done(done));
                 }
@@ -521,7 +520,7 @@ impl Follow<'_> {
             let page = Doc::new(body)
                 .map_err(|e| Error::Network(format!("backfill: the response is not JSON: {e}")))?;
             for text in page.items("data").unwrap_or_default() {
-                let ev: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+                let ev = crate::json::value(text);
                 let id = ev.get("id").and_then(Value::as_str);
                 if id.is_some_and(|i| cur.seen.contains(i)) {
                     after_last |= id == last.as_deref();

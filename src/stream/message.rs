@@ -58,10 +58,7 @@ impl MessageText {
 
 impl Printer for MessageText {
     fn item(&mut self, json: &str) -> Result<()> {
-        match serde_json::from_str::<Value>(json) {
-            Ok(v) => self.event(json, &v),
-            Err(_) => Ok(()),
-        }
+        self.event(json, &crate::json::value(json))
     }
 
     fn event(&mut self, _json: &str, ev: &Value) -> Result<()> {

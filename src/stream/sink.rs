@@ -76,10 +76,7 @@ struct TranscriptPrinter(Transcript);
 
 impl Printer for TranscriptPrinter {
     fn item(&mut self, json: &str) -> Result<()> {
-        match serde_json::from_str::<Value>(json) {
-            Ok(v) => self.0.event(&v),
-            Err(_) => Ok(()),
-        }
+        self.0.event(&crate::json::value(json))
     }
 
     fn event(&mut self, _json: &str, value: &Value) -> Result<()> {
@@ -93,7 +90,9 @@ impl Printer for TranscriptPrinter {
 
 /// Prints the events of an event-stream response to `p` as they arrive,
 /// at most `max_items` (-1: all); `ping`s are skipped and an `error` event
-/// is the API error it carries. Finishes `p`.
+/// is the API error it carries; an event that is not JSON is an error. A
+/// reply stream (Messages, Text Completions) that ends before its last
+/// event is a network error once what arrived is printed. Finishes `p`.
 pub async fn print_events(
     client: &Client,
     req: &Request,
@@ -101,10 +100,12 @@ pub async fn print_events(
     p: &mut dyn Printer,
     max_items: i64,
 ) -> Result<()> {
+    let what = &client.cfg.command;
     let limit_reached = |n: i64| max_items >= 0 && n >= max_items;
     let mut decoder = sse::SseDecoder::new();
     let mut events = Vec::new();
     let mut printed = 0i64;
+    let mut reply = ReplyEnd::default();
     while let Some(chunk) = next_chunk(&mut resp, client.cfg.debug).await? {
         decoder
             .feed(&chunk, &mut events)
@@ -113,11 +114,12 @@ pub async fn print_events(
             if ev.event == "ping" {
                 continue;
             }
-            let error = ev.event == "error";
-            let (value, json) = ev.into_json();
-            if error {
-                return Err(stream_error(req, client, &value));
+            if ev.event == "error" {
+                return Err(stream_error(req, client, &ev.data));
             }
+            let name = ev.event.clone();
+            let (value, json) = ev.into_json(what)?;
+            reply.see(&name, &value);
             if limit_reached(printed) {
                 return p.finish();
             }
@@ -128,5 +130,39 @@ pub async fn print_events(
             }
         }
     }
-    p.finish()
+    let finished = p.finish();
+    if reply.started && !reply.ended {
+        // The connection closed mid-reply: what was printed is not all.
+        return Err(Error::Network(format!(
+            "{what}: the stream ended before the reply did (no {} event)",
+            reply.last
+        )));
+    }
+    finished
+}
+
+/// Whether a reply stream got to its last event: `message_stop` after a
+/// `message_start` (Messages), or a `completion` with its `stop_reason`
+/// (Text Completions). Other streams have no such end.
+#[derive(Default)]
+struct ReplyEnd {
+    started: bool,
+    ended: bool,
+    /// The event that ends it, for the message.
+    last: &'static str,
+}
+
+impl ReplyEnd {
+    fn see(&mut self, event: &str, value: &Value) {
+        let kind = value.get("type").and_then(Value::as_str).unwrap_or(event);
+        match kind {
+            "message_start" => (self.started, self.last) = (true, "message_stop"),
+            "message_stop" => self.ended = true,
+            "completion" => {
+                (self.started, self.last) = (true, "completion with a stop_reason");
+                self.ended |= value.get("stop_reason").is_some_and(|r| !r.is_null());
+            }
+            _ => {}
+        }
+    }
 }

@@ -2,7 +2,8 @@
 //! answers with success and a schema-valid body (the mock checks every
 //! answer against the operation's response schema and the harness fails on
 //! any mismatch). Table-driven: each command's required flags are built from
-//! their schemas, IDs come from what earlier commands created or listed, and
+//! their schemas, IDs come from what earlier commands created or listed (a
+//! creator waits for the IDs its path and overrides name), and
 //! commands run creators first, readers next, destroyers last.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -59,6 +60,11 @@ fn overrides(op: &str) -> Vec<(&'static str, &'static str)> {
             "{type: static_bearer, token: secret-token, mcp_server_url: 'https://mcp.example/'}",
         )],
         "beta:memory-stores:memories create" => vec![("path", "/notes.md"), ("content", "hello")],
+        // A dream reads what exists.
+        "beta:dreams create" => vec![(
+            "input",
+            "{type: memory_store, memory_store_id: {memory_store_id}}",
+        )],
         _ => vec![],
     }
 }
@@ -203,22 +209,31 @@ impl Run {
         Ok(args)
     }
 
+    /// `v` with every `{name}` (an ID name: letters and `_`) replaced by
+    /// the ID known under that name; other braces are YAML, kept.
     fn fill_ids(&self, v: &str) -> Result<String, String> {
-        let mut out = v.to_string();
-        while let Some(start) = out.find("{") {
-            let Some(len) = out[start..].find('}') else {
-                break;
-            };
-            let key = &out[start + 1..start + len];
-            if key.contains(' ') || key.contains(':') {
-                break;
+        let mut out = String::new();
+        let mut rest = v;
+        while let Some(start) = rest.find('{') {
+            out.push_str(&rest[..start]);
+            rest = &rest[start..];
+            let key = rest[1..].split('}').next().unwrap_or("");
+            let is_name = rest[1..].contains('}')
+                && !key.is_empty()
+                && key.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            if !is_name {
+                out.push('{');
+                rest = &rest[1..];
+                continue;
             }
             let id = self
                 .named
                 .get(key)
                 .ok_or_else(|| format!("no {key} known"))?;
-            out = format!("{}{id}{}", &out[..start], &out[start + len + 1..]);
+            out.push_str(id);
+            rest = &rest[key.len() + 2..];
         }
+        out.push_str(rest);
         Ok(out)
     }
 
@@ -364,6 +379,11 @@ fn every_operation_answers_through_ant_with_a_schema_valid_body() {
             .iter()
             .copied()
             .filter(|o| path_params(o).iter().all(|(c, _)| run.ids.contains_key(c)))
+            .filter(|o| {
+                overrides(&o.name())
+                    .iter()
+                    .all(|(_, v)| run.fill_ids(v).is_ok())
+            })
             .collect();
         if ready.is_empty() {
             break;

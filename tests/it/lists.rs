@@ -206,6 +206,10 @@ fn bodies_that_are_not_the_documented_json_are_errors() {
             b"<html>Bad gateway</html>",
             "unexpected character at byte 0",
         ),
+        // A success with no body at all is not the documented JSON either
+        // (only `204 No Content` documents none, see below).
+        (b"", "empty body where JSON was expected at byte 0"),
+        (b" \r\n\t ", "empty body where JSON was expected at byte 5"),
     ] {
         let server = Server::start(move |_, _| {
             Reply::Status(
@@ -232,6 +236,23 @@ fn bodies_that_are_not_the_documented_json_are_errors() {
             );
         }
     }
+    // `204 No Content` is an answer without a body, as documented for a
+    // work item's `stop`: nothing to print, and a success.
+    let server = Server::start(|_, _| Reply::Status(204, vec![], vec![]));
+    let out = run(
+        &server,
+        &[
+            "beta:environments:work",
+            "stop",
+            "--environment-id",
+            "env_1",
+            "work_1",
+        ],
+    );
+    assert_eq!(
+        (out.status.code(), stdout(&out), stderr(&out)),
+        (Some(0), String::new(), String::new())
+    );
     // A list page without its `data` list is not what the API documents either.
     let server = Server::json(json!({"items": [], "next_page": null}));
     let out = run(&server, &["beta:agents", "list"]);

@@ -552,3 +552,70 @@ fn pretty_session_streams_render_a_transcript() {
         "{text}"
     );
 }
+
+#[test]
+fn a_download_cut_short_leaves_no_file_and_an_existing_one_as_it_was() {
+    let server = Server::start(|_, n| {
+        // The headers and a first piece arrive before the rest.
+        let body = vec![
+            (std::time::Duration::ZERO, b"part of ".to_vec()),
+            (std::time::Duration::from_millis(300), b"the file".to_vec()),
+        ];
+        // The first answer breaks mid-body; the second is whole.
+        let end = if n == 0 {
+            crate::End::Reset
+        } else {
+            crate::End::Close
+        };
+        Reply::Stream(body, end)
+    });
+    let h = home();
+    let saved = h.path().join("saved.bin");
+    std::fs::write(&saved, "the old contents").unwrap();
+    let download = || {
+        ant_at(&server, h.path())
+            .current_dir(h.path())
+            .args([
+                "--max-retries",
+                "0",
+                "beta:files",
+                "download",
+                "file_1",
+                "-o",
+                "saved.bin",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = download();
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(std::fs::read_to_string(&saved).unwrap(), "the old contents");
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(h.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("saved"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(), ["saved.bin"], "no partial file is left");
+    let out = download();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&saved).unwrap(), "part of the file");
+    assert_eq!(names(), ["saved.bin"]);
+    // A special file is written to, never replaced.
+    let out = ant_at(&server, h.path())
+        .args(["beta:files", "download", "file_1", "-o", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}

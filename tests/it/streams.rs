@@ -507,3 +507,145 @@ fn a_sub_agent_thread_stream_stops_with_the_threads_own_stop_reason() {
         .unwrap();
     assert_eq!(out.status.code(), Some(14), "{}", stderr(&out));
 }
+
+/// An SSE body served as sent.
+fn sse_text(body: &'static str) -> Server {
+    Server::start(move |_, _| {
+        Reply::Chunks(
+            200,
+            "text/event-stream",
+            vec![(std::time::Duration::ZERO, body.as_bytes().to_vec())],
+        )
+    })
+}
+
+fn message_stream(server: &Server, format: &str) -> std::process::Output {
+    let h = home();
+    ant_at(server, h.path())
+        .args(["messages", "create", "--model", "m", "--max-tokens", "5"])
+        .args(["--message", "{role: user, content: hi}", "--stream"])
+        .args(["--format", format])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn stream_events_print_as_sent_even_beyond_what_a_parser_holds() {
+    // A number beyond f64 and a lone surrogate are valid JSON: the event is
+    // printed as the server sent it, not turned into a string.
+    let server = sse_text(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"n\":1e400,\"s\":\"\\ud800\",\"big\":123456789012345678901234567890}\n\n\
+         event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    );
+    let out = message_stream(&server, "jsonl");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "{\"type\":\"message_start\",\"n\":1e400,\"s\":\"\\ud800\",\"big\":123456789012345678901234567890}\n{\"type\":\"message_stop\"}\n"
+    );
+}
+
+#[test]
+fn stream_events_whose_data_is_not_json_are_errors() {
+    for (data, why) in [
+        ("not json", "unexpected character at byte 0"),
+        ("", "empty body where JSON was expected at byte 0"),
+        ("  ", "empty body where JSON was expected at byte 2"),
+        ("{\"type\":", "unexpected end of input at byte 8"),
+    ] {
+        let body: &'static str = Box::leak(
+            format!(
+                "event: message_start\ndata: {{\"type\":\"message_start\"}}\n\n\
+                 event: content_block_delta\ndata: {data}\n\n\
+                 event: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n"
+            )
+            .into_boxed_str(),
+        );
+        let server = sse_text(body);
+        let out = message_stream(&server, "jsonl");
+        assert_eq!(out.status.code(), Some(1), "{data:?}");
+        // What came before the bad event was printed; nothing after it.
+        assert_eq!(stdout(&out), "{\"type\":\"message_start\"}\n", "{data:?}");
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "ant: error: messages create: the stream's \"content_block_delta\" event is not the JSON the API documents: {why}\n"
+            ),
+            "{data:?}"
+        );
+    }
+    // The same on a session stream.
+    let server = sse_text("event: agent.message\ndata: <html>\n\n");
+    let h = home();
+    let out = ant_at(&server, h.path())
+        .args(["beta:sessions:events", "stream", "sesn_1", "--no-reconnect"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "ant: error: beta:sessions:events stream: the stream's \"agent.message\" event is not the JSON the API documents: unexpected character at byte 0\n"
+    );
+}
+
+#[test]
+fn an_error_event_that_is_not_json_keeps_its_text_as_the_message() {
+    let server = sse_text("event: error\ndata: upstream exploded\n\n");
+    let out = message_stream(&server, "jsonl");
+    assert_eq!(out.status.code(), Some(7));
+    assert!(
+        stderr(&out).ends_with(": 500 Internal Server Error: upstream exploded\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_reply_stream_cut_before_its_last_event_is_a_network_error() {
+    let server = sse_text(
+        "event: message_start\ndata: {\"type\":\"message_start\"}\n\n\
+         event: content_block_delta\ndata: {\"type\":\"content_block_delta\"}\n\n",
+    );
+    let out = message_stream(&server, "jsonl");
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    // What arrived is printed; the error says it is not all.
+    assert_eq!(
+        stdout(&out),
+        "{\"type\":\"message_start\"}\n{\"type\":\"content_block_delta\"}\n"
+    );
+    assert_eq!(
+        stderr(&out),
+        "ant: error: messages create: the stream ended before the reply did (no message_stop event)\n"
+    );
+    // A legacy completion stream ends with the completion that has its stop reason.
+    let done = sse_text(
+        "event: completion\ndata: {\"type\":\"completion\",\"completion\":\"Hi\",\"stop_reason\":null}\n\n\
+         event: completion\ndata: {\"type\":\"completion\",\"completion\":\"\",\"stop_reason\":\"stop_sequence\"}\n\n",
+    );
+    let h = home();
+    let run = |server: &Server| {
+        ant_at(server, h.path())
+            .args([
+                "completions",
+                "create",
+                "--model",
+                "m",
+                "--max-tokens-to-sample",
+                "5",
+            ])
+            .args([
+                "--prompt",
+                "\n\nHuman: hi\n\nAssistant:",
+                "--stream",
+                "--format",
+                "jsonl",
+            ])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run(&done).status.code(), Some(0));
+    let cut = sse_text(
+        "event: completion\ndata: {\"type\":\"completion\",\"completion\":\"Hi\",\"stop_reason\":null}\n\n",
+    );
+    assert_eq!(run(&cut).status.code(), Some(8));
+}

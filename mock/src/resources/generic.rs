@@ -16,7 +16,8 @@ use serde_json::{Map, Value, json};
 
 use super::{Answer, Reply, Req};
 use crate::store::{
-    ApiError, Shared, State, encode_cursor, new_id, page_limit, page_start, visible,
+    ApiError, Shared, State, created_at_filter, encode_cursor, new_id, page_limit, page_start,
+    visible,
 };
 use crate::synth::{self, Fill};
 
@@ -282,13 +283,16 @@ pub fn handle(s: &Arc<Shared>, req: &Req) -> Answer {
             {
                 report(&mut st, req, op.path)?
             } else {
-                st.generic
-                    .items(&coll)
-                    .iter()
-                    .rev()
-                    .filter(|(_, v)| visible(&req.query, v) && matches(&req.query, v))
-                    .cloned()
-                    .collect()
+                let mut kept = Vec::new();
+                for (k, v) in st.generic.items(&coll).iter().rev() {
+                    if visible(&req.query, v)
+                        && matches(&req.query, v)
+                        && created_at_filter(&req.query, "created_at", v)?
+                    {
+                        kept.push((k.clone(), v.clone()));
+                    }
+                }
+                kept
             };
             // Items made by the beta or the GA twin of this list take its shape.
             let own =

@@ -13,22 +13,33 @@ use crate::store::{
 
 pub fn store_create(s: &Arc<Shared>, req: &Req) -> Answer {
     let mut st = s.lock();
+    let name = req.field("name").cloned().unwrap_or(json!(""));
+    let description = req.field("description").cloned().unwrap_or(json!(""));
+    new_store(&mut st, &name, &description);
+    if let Some(md) = req.field("metadata") {
+        let stored = st.memory_stores.last_mut().expect("just added");
+        merge_metadata(&mut stored["metadata"], md);
+    }
+    Ok(Reply::ok(
+        st.memory_stores.last().expect("just added").clone(),
+    ))
+}
+
+/// Adds an empty memory store (also made by a dream) and returns it.
+pub fn new_store(st: &mut State, name: &Value, description: &Value) -> Value {
     let now = st.now();
-    let mut m = json!({
+    let m = json!({
         "id": new_id("memstore"),
         "type": "memory_store",
-        "name": req.field("name").cloned().unwrap_or(json!("")),
-        "description": req.field("description").cloned().unwrap_or(json!("")),
+        "name": name,
+        "description": description,
         "metadata": {},
         "created_at": now,
         "updated_at": now,
         "archived_at": null,
     });
-    if let Some(md) = req.field("metadata") {
-        merge_metadata(&mut m["metadata"], md);
-    }
     st.memory_stores.push(m.clone());
-    Ok(Reply::ok(m))
+    m
 }
 
 pub fn store_retrieve(s: &Arc<Shared>, req: &Req) -> Answer {

@@ -6,6 +6,7 @@
 pub mod agents;
 pub mod batches;
 pub mod deployments;
+pub mod dreams;
 pub mod environments;
 pub mod events;
 pub mod files;
@@ -17,6 +18,7 @@ pub mod oauth;
 pub mod sessions;
 pub mod skills;
 pub mod tunnels;
+pub mod user_profiles;
 pub mod vaults;
 pub mod work;
 

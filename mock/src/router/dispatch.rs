@@ -32,6 +32,12 @@ pub async fn dispatch(shared: &Arc<Shared>, group: &str, verb: &str, req: &Req) 
         ("skills:versions", "download") => skills::version_download(s, req),
         ("deployments", "create") | ("deployments", "update") => deployments::store(s, req),
         ("deployments", "run") => deployments::run(s, req),
+        ("dreams", "create") => dreams::create(s, req),
+        ("dreams", "cancel") => dreams::cancel(s, req),
+        ("dreams", "retrieve") | ("dreams", "list") | ("dreams", "archive") => dreams::read(s, req),
+        ("user-profiles:action-urls", "create") | ("user-profiles", "create-enrollment-url") => {
+            user_profiles::link(s, req)
+        }
         ("tunnels", "create") => tunnels::create(s, req),
         ("tunnels", "reveal-token") => tunnels::token_of(s, req, false),
         ("tunnels", "rotate-token") => tunnels::token_of(s, req, true),

@@ -16,8 +16,8 @@ use hyper::body::{Body, Incoming};
 use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::resources::oauth;
 use crate::resources::{Reply, RespBody};
+use crate::resources::{oauth, user_profiles};
 use crate::router::{RawRequest, route};
 use crate::store::{ApiError, Shared, api_key_id, request_id};
 
@@ -213,6 +213,13 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
     let bearer = authed("authorization")
         .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_string()))
         .filter(|v| !v.is_empty());
+    // A user profile's link, opened by the end user's browser (no key).
+    if let ("GET", Some(token)) = (
+        parts.method.as_str(),
+        parts.uri.path().strip_prefix(user_profiles::ENROLL_PATH),
+    ) {
+        return Ok(user_profiles::visit(shared, token));
+    }
     let oauth_route = oauth::is_oauth_route(parts.method.as_str(), parts.uri.path());
     if api_key.is_none() && bearer.is_none() && !oauth_route {
         return Err(ApiError::new(
@@ -220,6 +227,9 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
             "authentication_error",
             "x-api-key header is required (any non-empty value works with ant-mock)",
         ));
+    }
+    if let Some(key) = &api_key {
+        key_fits_route(key, parts.uri.path())?;
     }
     if let (None, Some(token), false) = (&api_key, &bearer, oauth_route) {
         oauth::check_bearer(shared, token, &authed("anthropic-beta").unwrap_or_default())?;
@@ -258,6 +268,32 @@ async fn process(shared: &Arc<Shared>, req: Request<Incoming>) -> Result<Reply, 
         api_key_id: api_key_id(api_key.or(bearer).as_deref().unwrap_or("")),
     };
     route(shared, req).await
+}
+
+/// The real API keeps its two kinds of key apart: an admin key
+/// (`sk-ant-admin…`) works only on the Admin API (`/v1/organizations/…`)
+/// and an ordinary API key (`sk-ant-api…`) everywhere but there. Any other
+/// key (ant-mock takes any non-empty value) works on every route.
+fn key_fits_route(key: &str, path: &str) -> Result<(), ApiError> {
+    let admin_route = path.starts_with("/v1/organizations/");
+    let refused = |why: &str| {
+        Err(ApiError::new(
+            401,
+            "authentication_error",
+            format!("invalid x-api-key: {why}"),
+        ))
+    };
+    if admin_route && key.starts_with("sk-ant-api") {
+        return refused(
+            "the Admin API (/v1/organizations/...) takes an admin API key (sk-ant-admin...), not an API key",
+        );
+    }
+    if !admin_route && key.starts_with("sk-ant-admin") {
+        return refused(
+            "an admin API key (sk-ant-admin...) works only with the Admin API (/v1/organizations/...)",
+        );
+    }
+    Ok(())
 }
 
 /// Reads a request body: refused with `413` past `max_body`, before reading

@@ -45,7 +45,8 @@ pub struct Config {
     /// Answer `500` to this many work acknowledgements first (how a worker
     /// recovers from an ack that fails).
     pub fail_acks: u32,
-    /// How long a message batch stays `in_progress` before it ends.
+    /// How long a message batch stays `in_progress`, and a dream `pending`
+    /// then `running`, before it ends.
     pub batch_delay: std::time::Duration,
 }
 

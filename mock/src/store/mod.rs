@@ -151,6 +151,12 @@ pub struct FileRec {
     pub data: bytes::Bytes,
 }
 
+/// A user profile's action or enrollment link, valid once until `expires_ms`.
+pub struct EnrollmentLink {
+    pub profile: String,
+    pub expires_ms: u64,
+}
+
 #[derive(Default)]
 pub struct State {
     pub agents: Vec<AgentRec>,
@@ -168,6 +174,8 @@ pub struct State {
     pub skills: Vec<SkillRec>,
     /// The connection token of each tunnel, by tunnel id.
     pub tunnel_tokens: std::collections::HashMap<String, String>,
+    /// User profile links not yet opened, by their token.
+    pub enrollment_links: std::collections::HashMap<String, EnrollmentLink>,
     /// Everything the generic emulation keeps.
     pub generic: generic::Tables,
     /// Last timestamp handed out, so timestamps never go backwards.

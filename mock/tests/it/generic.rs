@@ -240,3 +240,170 @@ fn a_tunnel_keeps_its_token_until_rotated() {
     );
     assert!(h.violations().is_empty(), "{:?}", h.violations());
 }
+
+#[test]
+fn the_admin_api_refuses_an_api_key_and_the_rest_refuses_an_admin_key() {
+    let (_h, mut c) = start(Default::default());
+    let status = |c: &Client, path: &str| {
+        let r = c.get(path);
+        (r.status, r.message())
+    };
+    c.key = Some("sk-ant-api03-ordinary".into());
+    assert_eq!(
+        status(&c, "/v1/organizations/workspaces"),
+        (401, "invalid x-api-key: the Admin API (/v1/organizations/...) takes an admin API key (sk-ant-admin...), not an API key".into())
+    );
+    assert_eq!(status(&c, "/v1/models").0, 200);
+    c.key = Some("sk-ant-admin01-admin".into());
+    assert_eq!(status(&c, "/v1/organizations/workspaces").0, 200);
+    assert_eq!(
+        status(&c, "/v1/models"),
+        (401, "invalid x-api-key: an admin API key (sk-ant-admin...) works only with the Admin API (/v1/organizations/...)".into())
+    );
+    // Any other key works everywhere, as documented.
+    c.key = Some("test-key".into());
+    assert_eq!(status(&c, "/v1/organizations/workspaces").0, 200);
+    assert_eq!(status(&c, "/v1/models").0, 200);
+}
+
+#[test]
+fn a_dream_is_pending_then_running_then_completed_into_a_memory_store() {
+    let (_h, c) = start(ant_mock::Config {
+        batch_delay: std::time::Duration::from_millis(600),
+        ..Default::default()
+    });
+    let store = ok(c.post("/v1/memory_stores?beta=true", json!({"name": "notes"})));
+    let store_id = store["id"].as_str().unwrap();
+    let input = json!([{"type": "memory_store", "memory_store_id": store_id}]);
+    let dream = ok(c.post(
+        "/v1/dreams?beta=true",
+        json!({"inputs": input, "model": "claude-opus-4-7", "instructions": "Tidy up"}),
+    ));
+    let id = dream["id"].as_str().unwrap().to_string();
+    assert_eq!(dream["status"], "pending");
+    assert_eq!(dream["model"], json!({"id": "claude-opus-4-7"}));
+    assert_eq!(dream["output_behavior"], json!({"type": "create_new"}));
+    assert_eq!(dream["outputs"], json!([]));
+    let status = || ok(c.get(&format!("/v1/dreams/{id}?beta=true")));
+    std::thread::sleep(std::time::Duration::from_millis(350));
+    assert_eq!(status()["status"], "running");
+    std::thread::sleep(std::time::Duration::from_millis(350));
+    let done = status();
+    assert_eq!(done["status"], "completed");
+    assert!(done["ended_at"].is_string());
+    assert!(done["usage"]["input_tokens"].as_u64().unwrap() > 0);
+    // The output is a real memory store, listed with the others.
+    let out = done["outputs"][0]["memory_store_id"].as_str().unwrap();
+    assert_ne!(out, store_id);
+    assert_eq!(
+        ok(c.get(&format!("/v1/memory_stores/{out}?beta=true")))["name"],
+        format!("Dream {id}")
+    );
+    // Canceling an ended dream leaves it as it is; a list filters by status.
+    let again = ok(c.post(&format!("/v1/dreams/{id}/cancel?beta=true"), json!({})));
+    assert_eq!(again, done);
+    let listed = ok(c.get("/v1/dreams?beta=true&statuses[]=completed"));
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    let none = ok(c.get("/v1/dreams?beta=true&statuses[]=running"));
+    assert_eq!(none["data"], json!([]));
+}
+
+#[test]
+fn a_dream_checks_what_it_names_can_fail_and_can_be_canceled() {
+    let (_h, c) = start(Default::default());
+    let r = c.post(
+        "/v1/dreams?beta=true",
+        json!({"inputs": [{"type": "sessions", "session_ids": ["sesn_nope"]}], "model": "m"}),
+    );
+    assert_eq!(
+        (r.status, r.message()),
+        (404, "session \"sesn_nope\" not found".into())
+    );
+    let store = ok(c.post("/v1/memory_stores?beta=true", json!({"name": "n"})));
+    let input = json!([{"type": "memory_store", "memory_store_id": store["id"]}]);
+    let r = c.post(
+        "/v1/dreams?beta=true",
+        json!({"inputs": input, "model": "m",
+               "output_behavior": {"type": "update_existing", "memory_store_id": "memstore_nope"}}),
+    );
+    assert_eq!(r.status, 404, "{}", r.message());
+    // Canceled before it ends (the default delay is a second).
+    let d = ok(c.post(
+        "/v1/dreams?beta=true",
+        json!({"inputs": input, "model": "m"}),
+    ));
+    let id = d["id"].as_str().unwrap();
+    let canceled = ok(c.post(&format!("/v1/dreams/{id}/cancel?beta=true"), json!({})));
+    assert_eq!(canceled["status"], "canceled");
+    assert!(canceled["ended_at"].is_string());
+    // `/fail` in the instructions: failed with an error, no output.
+    let (_h2, c2) = start(ant_mock::Config {
+        batch_delay: std::time::Duration::ZERO,
+        ..Default::default()
+    });
+    let store = ok(c2.post("/v1/memory_stores?beta=true", json!({"name": "n"})));
+    let input = json!([{"type": "memory_store", "memory_store_id": store["id"]}]);
+    let failed = ok(c2.post(
+        "/v1/dreams?beta=true",
+        json!({"inputs": input, "model": "m", "instructions": "/fail",
+               "output_behavior": {"type": "update_existing", "memory_store_id": store["id"]}}),
+    ));
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["error"]["type"], "dream_error");
+    assert_eq!(failed["outputs"], json!([]));
+    let ok_dream = ok(c2.post(
+        "/v1/dreams?beta=true",
+        json!({"inputs": input, "model": "m",
+               "output_behavior": {"type": "update_existing", "memory_store_id": store["id"]}}),
+    ));
+    assert_eq!(ok_dream["status"], "completed");
+    assert_eq!(ok_dream["outputs"][0]["memory_store_id"], store["id"]);
+}
+
+#[test]
+fn a_user_profile_link_enrolls_the_profile_once_when_its_end_user_opens_it() {
+    let (_h, c) = start(Default::default());
+    let p = ok(c.post("/v1/user_profiles?beta=true", json!({"name": "Ann"})));
+    let id = p["id"].as_str().unwrap();
+    assert!(p["external_user_onboarded_at"].is_null());
+    let link = ok(c.post(
+        &format!("/v1/user_profiles/{id}/action_urls?beta=true"),
+        json!({"action": {"type": "enroll_end_user"}}),
+    ));
+    assert_eq!(link["type"], "user_profile_action_url");
+    let url = link["url"].as_str().unwrap();
+    let path = url.split_once(&c.addr).expect("a link to the emulator").1;
+    assert!(path.starts_with("/user-profiles/enroll/"), "{url}");
+    // The end user's browser has no API key.
+    let browser = Client {
+        addr: c.addr.clone(),
+        key: None,
+    };
+    let r = browser.get(path);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let enrolled = ok(c.get(&format!("/v1/user_profiles/{id}?beta=true")));
+    let when = enrolled["external_user_onboarded_at"].as_str().unwrap();
+    assert_eq!(enrolled["updated_at"], when);
+    let ga = ok(c.get(&format!("/v1/user_profiles/{id}")));
+    assert_eq!(ga["external_user_details"]["onboarded_at"], when);
+    // Once only; enrollment URLs work the same; a missing profile is a 404.
+    assert_eq!(browser.get(path).status, 404);
+    let e = ok(c.post(
+        &format!("/v1/user_profiles/{id}/enrollment_url?beta=true"),
+        json!({}),
+    ));
+    assert_eq!(e["type"], "enrollment_url");
+    let path = e["url"]
+        .as_str()
+        .unwrap()
+        .split_once(&c.addr)
+        .unwrap()
+        .1
+        .to_string();
+    assert_eq!(browser.get(&path).status, 200);
+    let r = c.post(
+        "/v1/user_profiles/user_profile_nope/action_urls",
+        json!({"action": {"type": "enroll_end_user"}}),
+    );
+    assert_eq!(r.status, 404);
+}

@@ -82,6 +82,29 @@ fn every_emulated_response_matches_its_schema() {
         &format!("/v1/tunnels/{tunnel}/rotate_token?beta=true"),
         json!({}),
     ));
+    let input = json!([{"type": "memory_store", "memory_store_id": store}]);
+    let dream = ok(c.post(
+        "/v1/dreams?beta=true",
+        json!({"inputs": input, "model": "claude-opus-4-7"}),
+    ));
+    let dream = id(&dream);
+    ok(c.get(&format!("/v1/dreams/{dream}?beta=true")));
+    ok(c.get("/v1/dreams?beta=true"));
+    ok(c.post(&format!("/v1/dreams/{dream}/cancel?beta=true"), json!({})));
+    ok(c.post(&format!("/v1/dreams/{dream}/archive?beta=true"), json!({})));
+    let profile = id(&ok(
+        c.post("/v1/user_profiles?beta=true", json!({"name": "p"}))
+    ));
+    for beta in ["", "?beta=true"] {
+        ok(c.post(
+            &format!("/v1/user_profiles/{profile}/action_urls{beta}"),
+            json!({"action": {"type": "enroll_end_user"}}),
+        ));
+    }
+    ok(c.post(
+        &format!("/v1/user_profiles/{profile}/enrollment_url?beta=true"),
+        json!({}),
+    ));
 
     let dispatched = dispatched();
     assert!(dispatched.len() > 60, "the dispatch table was not read");

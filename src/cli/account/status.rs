@@ -188,6 +188,17 @@ pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
         }
     }
 
+    let admin_key = g.admin_key.as_deref().filter(|k| !k.is_empty());
+    if let Some(k) = admin_key {
+        out.push_str("\nAdmin API (organization:*, beta:organization:* in place of the above)\n");
+        let label = if from_env(m, "admin-key") {
+            "ANTHROPIC_ADMIN_KEY env (x-api-key)"
+        } else {
+            "--admin-key flag (x-api-key)"
+        };
+        row(&mut out, true, label, &mask(k));
+    }
+
     sources(&mut out, g, &profile, cr, winner);
 
     let mut stdout = std::io::stdout().lock();
@@ -195,8 +206,9 @@ pub fn status(m: &ArgMatches, g: &GlobalArgs) -> Result<()> {
         .write_all(out.as_bytes())
         .and_then(|_| stdout.flush())
         .map_err(Error::from_write)?;
-    // As `gh auth status`: nothing that would authenticate is a failure.
-    if winner == Winner::None {
+    // As `gh auth status`: nothing that would authenticate is a failure
+    // (an admin key alone authenticates the Admin API commands).
+    if winner == Winner::None && admin_key.is_none() {
         return Err(Error::Auth(
             "no credentials: commands would not authenticate (see above)".into(),
         ));

@@ -71,7 +71,7 @@ fn settings(flags: &[(String, String)], admin: bool) -> Option<crate::auth::Reso
     };
     let mut resolved = crate::auth::resolve(&inputs).ok()?;
     if admin {
-        config::admin(&mut resolved, &g);
+        config::admin(&mut resolved, &g).ok()?;
     }
     Some(resolved)
 }
